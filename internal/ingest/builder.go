@@ -1,0 +1,186 @@
+package ingest
+
+import (
+	"sort"
+	"strings"
+
+	"fleetq/internal/store"
+)
+
+// Builder accumulates one source's hosts, attributes and sets while a parser
+// reads its input. Host keys are normalised (trimmed, lower-cased) and
+// de-duplicated: adding a host twice returns the same index, and a later
+// value for the same attribute replaces the earlier one.
+type Builder struct {
+	src   *store.SourceData
+	index map[string]int
+	cols  map[string]*store.Column
+	sets  map[string]map[uint32]struct{}
+}
+
+// NewBuilder starts a source of the given kind whose host set is called name.
+func NewBuilder(kind, name string) *Builder {
+	return &Builder{
+		src:   &store.SourceData{Kind: kind, Name: name},
+		index: map[string]int{},
+		cols:  map[string]*store.Column{},
+		sets:  map[string]map[uint32]struct{}{},
+	}
+}
+
+// NormalizeHost is the host-key rule of SPEC §1: trimmed and lower-cased.
+func NormalizeHost(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+// Host adds (or finds) a host by key and returns its index. alt lists other
+// identities (IP address, reverse DNS) for host mapping.
+func (b *Builder) Host(key string, alt ...string) int {
+	key = NormalizeHost(key)
+	i, ok := b.index[key]
+	if !ok {
+		i = len(b.src.Hosts)
+		b.index[key] = i
+		b.src.Hosts = append(b.src.Hosts, key)
+		for _, c := range b.cols {
+			c.Grow()
+		}
+	}
+	b.addAlt(i, alt)
+	return i
+}
+
+// Len is the number of distinct hosts so far.
+func (b *Builder) Len() int { return len(b.src.Hosts) }
+
+// Records counts one more input record (before de-duplication).
+func (b *Builder) Records(n int) { b.src.Records += n }
+
+// Warn records a non-fatal note for the ingest summary.
+func (b *Builder) Warn(msg string) { b.src.Warnings = append(b.src.Warnings, msg) }
+
+func (b *Builder) addAlt(i int, alt []string) {
+	for _, a := range alt {
+		a = NormalizeHost(a)
+		if a == "" || a == b.src.Hosts[i] {
+			continue
+		}
+		for len(b.src.Alt) <= i {
+			b.src.Alt = append(b.src.Alt, nil)
+		}
+		if !contains(b.src.Alt[i], a) {
+			b.src.Alt[i] = append(b.src.Alt[i], a)
+		}
+	}
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// column returns the named column, creating it with type t. A column keeps
+// the type it was created with; the caller decides types before setting.
+func (b *Builder) column(name string, t store.AttrType) *store.Column {
+	c, ok := b.cols[name]
+	if !ok {
+		c = store.NewColumn(name, t, len(b.src.Hosts))
+		b.cols[name] = c
+		b.src.Attrs = append(b.src.Attrs, c)
+	}
+	return c
+}
+
+// ColumnType returns the type of an existing column, or 0.
+func (b *Builder) ColumnType(name string) store.AttrType {
+	if c, ok := b.cols[name]; ok {
+		return c.Type
+	}
+	return 0
+}
+
+// SetString sets a string attribute of host i.
+func (b *Builder) SetString(i int, name, v string) {
+	c := b.column(name, store.TypeString)
+	c.Str[i], c.Has[i] = v, true
+}
+
+// SetNumber sets a number attribute of host i.
+func (b *Builder) SetNumber(i int, name string, v float64) {
+	c := b.column(name, store.TypeNumber)
+	c.Num[i], c.Has[i] = v, true
+}
+
+// SetSample sets a number attribute of host i with its sample time (unix
+// milliseconds), keeping the newest sample when called more than once.
+func (b *Builder) SetSample(i int, name string, v float64, tsMillis int64) {
+	c := b.column(name, store.TypeNumber)
+	if c.TS == nil {
+		c.TS = make([]int64, len(c.Num))
+	}
+	if c.Has[i] && c.TS[i] > tsMillis {
+		return
+	}
+	c.Num[i], c.TS[i], c.Has[i] = v, tsMillis, true
+}
+
+// SetBool sets a bool attribute of host i.
+func (b *Builder) SetBool(i int, name string, v bool) {
+	c := b.column(name, store.TypeBool)
+	c.Bool[i], c.Has[i] = v, true
+}
+
+// SetTime sets a time attribute of host i (unix seconds).
+func (b *Builder) SetTime(i int, name string, unix int64) {
+	c := b.column(name, store.TypeTime)
+	c.Time[i], c.Has[i] = unix, true
+}
+
+// AddToSet puts host i into the named set.
+func (b *Builder) AddToSet(set string, i int) {
+	s, ok := b.sets[set]
+	if !ok {
+		s = map[uint32]struct{}{}
+		b.sets[set] = s
+	}
+	s[uint32(i)] = struct{}{}
+}
+
+// DeclareSet makes a named set exist even if it stays empty.
+func (b *Builder) DeclareSet(set string) {
+	if _, ok := b.sets[set]; !ok {
+		b.sets[set] = map[uint32]struct{}{}
+	}
+}
+
+// Finish returns the source. Columns whose every host has a value drop Has.
+func (b *Builder) Finish() *store.SourceData {
+	for _, c := range b.src.Attrs {
+		if allTrue(c.Has) {
+			c.Has = nil
+		}
+	}
+	if len(b.sets) > 0 {
+		b.src.Sets = make(map[string][]uint32, len(b.sets))
+		for name, m := range b.sets {
+			ids := make([]uint32, 0, len(m))
+			for id := range m {
+				ids = append(ids, id)
+			}
+			sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+			b.src.Sets[name] = ids
+		}
+	}
+	return b.src
+}
+
+func allTrue(xs []bool) bool {
+	for _, x := range xs {
+		if !x {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,30 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+)
+
+// LineError is malformed input at a place in a file. It renders as
+// `FILE:LINE: what was wrong` (SPEC §5); Line 0 means the whole file.
+type LineError struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *LineError) Error() string {
+	if e.Line <= 0 {
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+}
+
+// Errorf returns a *LineError for file:line.
+func Errorf(file string, line int, format string, args ...any) error {
+	return &LineError{File: file, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ErrEmpty is returned (wrapped in a *LineError) when a source that must
+// name hosts names none; --allow-empty accepts it.
+var ErrEmpty = errors.New("no hosts")
