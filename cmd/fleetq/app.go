@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"fleetq/internal/store"
+)
+
+// app holds what every command shares: the global flags and the streams.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	db      string
+	format  string
+	timeout time.Duration
+	noColor bool
+}
+
+func newRootCommand(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "fleetq",
+		Short: "Which hosts are safe to act on right now? Set algebra over fleet snapshots.",
+		Long: `fleetq keeps snapshots (passes) of what the inventory, metrics and cluster
+control planes say about every host, in one bbolt file, and answers set
+expressions over them:
+
+  fleetq query 'all - hadoop_exclude & responsive | sample 5'
+
+The four set operators (+ union, - difference, & intersection, ^ symmetric
+difference) have EQUAL precedence and associate to the left, like a chain
+of comm steps: all - a & b means (all - a) & b. See 'fleetq help language'.
+
+The database is --db, else $FLEETQ_DB, else ./fleetq.db.
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.validate()
+		},
+	}
+	f := root.PersistentFlags()
+	f.StringVar(&a.db, "db", "", "database file (default $FLEETQ_DB, else ./fleetq.db)")
+	f.StringVarP(&a.format, "format", "o", "text", "output format: text, json, csv, folded (host sets)")
+	f.DurationVar(&a.timeout, "timeout", 10*time.Second, "how long to wait for the database lock")
+	f.BoolVar(&a.noColor, "no-color", false, "never colour output (also $NO_COLOR)")
+	root.AddCommand(
+		newIngestCommand(a),
+		newQueryCommand(a),
+		newExplainCommand(a),
+		newPassesCommand(a),
+		newSetsCommand(a),
+		newHostCommand(a),
+		newHelpLanguageCommand(a),
+	)
+	return root
+}
+
+func (a *app) validate() error {
+	switch a.format {
+	case "text", "json", "csv", "folded":
+	default:
+		return &usageError{fmt.Sprintf("--format %q: expected text, json, csv or folded", a.format)}
+	}
+	return nil
+}
+
+// dbPath resolves --db, $FLEETQ_DB, ./fleetq.db.
+func (a *app) dbPath() string {
+	if a.db != "" {
+		return a.db
+	}
+	if p := os.Getenv("FLEETQ_DB"); p != "" {
+		return p
+	}
+	return "fleetq.db"
+}
+
+// openRead opens the database read-only; a missing file is an error.
+func (a *app) openRead() (*store.DB, error) {
+	return store.Open(a.dbPath(), store.Options{ReadOnly: true, Timeout: a.timeout})
+}
+
+// openWrite opens the database for writing, creating it when create.
+func (a *app) openWrite(create bool, owner string) (*store.DB, error) {
+	return store.Open(a.dbPath(), store.Options{Create: create, Timeout: a.timeout, Owner: owner})
+}
+
+// view runs fn in one read transaction of a briefly opened database.
+func (a *app) view(fn func(*store.Tx) error) error {
+	db, err := a.openRead()
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return db.View(fn)
+}
+
+// out is a buffered stdout; call the returned flush when done.
+func (a *app) out() (*bufio.Writer, func() error) {
+	w := bufio.NewWriterSize(a.stdout, 64<<10)
+	return w, w.Flush
+}
+
+func currentUser() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+func commandLine() string {
+	return "fleetq " + strings.Join(os.Args[1:], " ")
+}
+
+// shortForm turns `fleetq EXPR` into `fleetq query EXPR` when the first
+// argument is not a command or a flag.
+func shortForm(cmds []*cobra.Command, args []string) []string {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return args
+	}
+	for _, c := range cmds {
+		if c.Name() == args[0] || c.HasAlias(args[0]) {
+			return args
+		}
+	}
+	switch args[0] {
+	case "help", "completion", "__complete", "__completeNoDesc":
+		return args
+	}
+	return append([]string{"query"}, args...)
+}

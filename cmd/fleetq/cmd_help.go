@@ -1,0 +1,22 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"fleetq/docs"
+)
+
+func newHelpLanguageCommand(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "language",
+		Short: "Print the query language reference",
+		Long:  docs.Language,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprint(a.stdout, docs.Language)
+			return err
+		},
+	}
+}

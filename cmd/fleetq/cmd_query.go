@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"fleetq/internal/query"
+	"fleetq/internal/store"
+)
+
+type queryOptions struct {
+	pass      int64
+	seed      uint64
+	failEmpty bool
+}
+
+func (o *queryOptions) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().Int64Var(&o.pass, "pass", 0, "evaluate in pass N (default: the newest)")
+	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for sample/spread/stratify/split (default: random, printed)")
+	cmd.Flags().BoolVar(&o.failEmpty, "fail-empty", false, "exit 5 when the result is empty")
+}
+
+func newQueryCommand(a *app) *cobra.Command {
+	o := &queryOptions{}
+	cmd := &cobra.Command{
+		Use:   "query EXPR",
+		Short: "Evaluate a set expression and print the hosts",
+		Long: `Evaluate EXPR in the newest pass (or --pass N) and print the result: one
+host per line in byte order (what LC_ALL=C sort gives), or a count, a table
+(by, show) or batches (split). 'fleetq EXPR' is short for 'fleetq query EXPR'.
+
+Set operators + - & ^ have EQUAL precedence and associate to the LEFT:
+'all - hadoop_exclude & responsive' is '(all - hadoop_exclude) & responsive'.
+The difference operator needs spaces: a-b is one name. Unknown names are
+errors, never empty sets. When a stage draws random numbers, the seed is
+printed on stderr; --seed replays it. See 'fleetq help language'.
+
+Examples:
+  fleetq query 'all - hadoop_exclude & responsive | sample 5'
+  fleetq query 'role = "hadoop-worker" & lifecycle = "dead" | by cluster'
+  fleetq query --format folded 'cluster = "smf1-dense-02"'
+  fleetq query 'dead - dead@-1'
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runQuery(cmd.Context(), a, o, args[0])
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func newExplainCommand(a *app) *cobra.Command {
+	o := &queryOptions{}
+	cmd := &cobra.Command{
+		Use:   "explain EXPR",
+		Short: "Print the expression tree with the size of every intermediate set",
+		Long: `Evaluate EXPR and print its tree: every operator and name with the number
+of hosts at that point and where each named set or attribute comes from,
+then each pipeline stage with its output size. Use it to see where a
+candidate pool shrank.
+
+Examples:
+  fleetq explain 'all - hadoop_exclude & responsive & puppet_ok | sample 5'
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runExplain(cmd.Context(), a, o, args[0])
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+// newEnv opens a snapshot for evaluation at --pass.
+func newEnv(ctx context.Context, tx *store.Tx, o *queryOptions) (*query.Env, error) {
+	snap, err := tx.Snapshot(o.pass)
+	if err != nil {
+		return nil, err
+	}
+	seed := o.seed
+	if seed == 0 {
+		seed = randomSeed()
+	}
+	return &query.Env{Ctx: ctx, Snap: snap, Seed: seed}, nil
+}
+
+func randomSeed() uint64 {
+	var b [8]byte
+	_, _ = crand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:]) >> 1
+}
+
+// parseStatement parses text against the current pass's attributes.
+func parseStatement(env *query.Env, text string) (*query.Statement, error) {
+	cur := env.Snap.Current()
+	return query.ParseIn(text, func(name string) bool {
+		_, ok := cur.Attr(name)
+		return ok
+	})
+}
+
+func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
+	var out *rendered
+	err := a.view(func(tx *store.Tx) error {
+		env, err := newEnv(ctx, tx, o)
+		if err != nil {
+			return err
+		}
+		st, err := parseStatement(env, text)
+		if err != nil {
+			return err
+		}
+		r, err := query.Run(env, st)
+		if err != nil {
+			return err
+		}
+		out = render(a.format, tx, env, r)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if out.random {
+		fmt.Fprintf(a.stderr, "# seed %d (replay with --seed %d)\n", out.seed, out.seed)
+	}
+	if err := out.write(a.stdout); err != nil {
+		return err
+	}
+	if o.failEmpty && out.empty {
+		return &exitError{code: exitNoMatch, err: fmt.Errorf("empty result"), silent: true}
+	}
+	return nil
+}
+
+func runExplain(ctx context.Context, a *app, o *queryOptions, text string) error {
+	var steps []query.Step
+	var seed uint64
+	var random bool
+	err := a.view(func(tx *store.Tx) error {
+		env, err := newEnv(ctx, tx, o)
+		if err != nil {
+			return err
+		}
+		st, err := parseStatement(env, text)
+		if err != nil {
+			return err
+		}
+		s, r, err := query.Explain(env, st)
+		steps, seed, random = s, env.Seed, err == nil && r.Random
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if a.format == "json" {
+		return writeJSON(a.stdout, steps)
+	}
+	w, flush := a.out()
+	writeSteps(w, steps)
+	if random {
+		fmt.Fprintf(a.stderr, "# seed %d\n", seed)
+	}
+	return flush()
+}

@@ -1,0 +1,114 @@
+// Command fleetq is a fleet state store with a set-expression query
+// language: ingest inventory, metrics and control-plane state into passes,
+// then ask which hosts are safe to act on.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+
+	"fleetq/internal/query"
+	"fleetq/internal/store"
+)
+
+// Exit codes, documented in `fleetq --help`.
+const (
+	exitOK      = 0
+	exitFailure = 1 // bad input, unknown name, failed command
+	exitUsage   = 2 // unknown command or flag, wrong arguments
+	exitLocked  = 3 // the database lock could not be had in time
+	exitAssert  = 4 // an assert in `fleetq run` failed
+	exitNoMatch = 5 // reserved: --fail-empty and an empty result
+)
+
+const exitCodesHelp = `Exit status:
+  0  success (an empty result, or an action that approves nothing, is success)
+  1  error: bad input, unknown set or attribute, failed command
+  2  usage error: unknown command or flag, wrong arguments
+  3  the database is locked by another writer (after --timeout)
+  4  an assert in a query file failed (fleetq run)
+  5  --fail-empty was given and the result was empty`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run builds the root command, runs it and maps its error to an exit code
+// in one place.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := newRootCommand(app)
+	root.SetArgs(shortForm(root.Commands(), args))
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	return report(stderr, err)
+}
+
+// report prints an error as one line, then detail, and returns its code.
+func report(w io.Writer, err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) && ee.silent {
+		return ee.code
+	}
+	fmt.Fprintln(w, "fleetq: "+firstLine(err.Error()))
+	var qe *query.Error
+	if errors.As(err, &qe) && qe.Input != "" {
+		fmt.Fprintln(w, qe.Detail())
+	}
+	switch {
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, store.ErrLocked):
+		return exitLocked
+	case isUsage(err):
+		return exitUsage
+	}
+	return exitFailure
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// exitError carries a specific exit code.
+type exitError struct {
+	code   int
+	err    error
+	silent bool // already reported
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func isUsage(err error) bool {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return true
+	}
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "invalid argument", "flag needs an argument", "requires exactly"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

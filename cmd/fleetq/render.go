@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"fleetq/internal/nodeset"
+	"fleetq/internal/query"
+	"fleetq/internal/store"
+)
+
+// rendered is a result turned into plain data inside the read
+// transaction, so it can be printed after the database is closed.
+type rendered struct {
+	format string
+	kind   query.ResultKind
+	pass   int64
+	seed   uint64
+	random bool
+	empty  bool
+	hosts  []string
+	count  uint64
+	groups []query.GroupCount
+	cols   []string
+	rows   [][]string
+	bats   [][]string
+}
+
+func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *rendered {
+	dict := tx.Hosts()
+	out := &rendered{format: format, kind: r.Kind, pass: env.Snap.Current().ID(), seed: env.Seed, random: r.Random}
+	switch r.Kind {
+	case query.CountResult:
+		out.count = r.Count
+	case query.GroupsResult:
+		out.groups = r.Groups
+	case query.ShowResult:
+		out.hosts = dict.Names(r.Hosts)
+		out.cols, out.rows = r.Columns, showRows(env.Snap.Current(), dict, out.hosts, r.Columns)
+	case query.BatchesResult:
+		for _, b := range r.Batches {
+			out.bats = append(out.bats, dict.Names(b))
+		}
+	default:
+		out.hosts = dict.Names(r.Hosts)
+	}
+	out.empty = r.Hosts.IsEmpty()
+	return out
+}
+
+func showRows(pass query.Pass, dict *store.HostDict, hosts, cols []string) [][]string {
+	ids, _ := dict.Lookup(hosts)
+	idOf := make(map[string]uint32, len(hosts))
+	it := ids.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		idOf[dict.Name(id)] = id
+	}
+	attrs := make([]query.Attr, len(cols))
+	for i, c := range cols {
+		attrs[i], _ = pass.Attr(c)
+	}
+	rows := make([][]string, len(hosts))
+	for i, h := range hosts {
+		row := make([]string, len(cols))
+		for j, a := range attrs {
+			if v, ok := a.Value(idOf[h]); ok {
+				row[j] = v.String()
+			}
+		}
+		rows[i] = row
+	}
+	return rows
+}
+
+func (r *rendered) write(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	var err error
+	switch r.format {
+	case "json":
+		err = writeJSON(bw, r.jsonValue())
+	case "csv":
+		err = r.writeCSV(bw)
+	default:
+		r.writeText(bw)
+	}
+	if err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func (r *rendered) writeText(w *bufio.Writer) {
+	switch r.kind {
+	case query.CountResult:
+		fmt.Fprintln(w, r.count)
+	case query.GroupsResult:
+		rows := make([][]string, len(r.groups))
+		for i, g := range r.groups {
+			rows[i] = []string{g.Value, strconv.FormatUint(g.Count, 10)}
+		}
+		writeTable(w, []string{"VALUE", "HOSTS"}, rows)
+	case query.ShowResult:
+		rows := make([][]string, len(r.hosts))
+		for i, h := range r.hosts {
+			rows[i] = append([]string{h}, r.rows[i]...)
+		}
+		writeTable(w, append([]string{"HOST"}, upper(r.cols)...), rows)
+	case query.BatchesResult:
+		for i, b := range r.bats {
+			fmt.Fprintf(w, "# batch %d: %d hosts\n", i+1, len(b))
+			r.writeHosts(w, b)
+		}
+	default:
+		r.writeHosts(w, r.hosts)
+	}
+}
+
+func (r *rendered) writeHosts(w *bufio.Writer, hosts []string) {
+	if r.format == "folded" {
+		if len(hosts) > 0 {
+			w.WriteString(nodeset.Fold(hosts))
+			w.WriteByte('\n')
+		}
+		return
+	}
+	for _, h := range hosts {
+		w.WriteString(h)
+		w.WriteByte('\n')
+	}
+}
+
+func (r *rendered) jsonValue() any {
+	switch r.kind {
+	case query.CountResult:
+		return map[string]any{"pass": r.pass, "count": r.count}
+	case query.GroupsResult:
+		rows := make([]map[string]any, len(r.groups))
+		for i, g := range r.groups {
+			rows[i] = map[string]any{"value": g.Value, "hosts": g.Count}
+		}
+		return map[string]any{"pass": r.pass, "groups": rows}
+	case query.ShowResult:
+		rows := make([]map[string]string, len(r.hosts))
+		for i, h := range r.hosts {
+			row := map[string]string{"host": h}
+			for j, c := range r.cols {
+				row[c] = r.rows[i][j]
+			}
+			rows[i] = row
+		}
+		return map[string]any{"pass": r.pass, "rows": rows}
+	case query.BatchesResult:
+		return map[string]any{"pass": r.pass, "seed": r.seed, "batches": r.bats}
+	}
+	v := map[string]any{"pass": r.pass, "count": len(r.hosts), "hosts": nonNil(r.hosts)}
+	if r.random {
+		v["seed"] = r.seed
+	}
+	return v
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (r *rendered) writeCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	switch r.kind {
+	case query.CountResult:
+		cw.Write([]string{"count"})
+		cw.Write([]string{strconv.FormatUint(r.count, 10)})
+	case query.GroupsResult:
+		cw.Write([]string{"value", "hosts"})
+		for _, g := range r.groups {
+			cw.Write([]string{g.Value, strconv.FormatUint(g.Count, 10)})
+		}
+	case query.ShowResult:
+		cw.Write(append([]string{"host"}, r.cols...))
+		for i, h := range r.hosts {
+			cw.Write(append([]string{h}, r.rows[i]...))
+		}
+	case query.BatchesResult:
+		cw.Write([]string{"batch", "host"})
+		for i, b := range r.bats {
+			for _, h := range b {
+				cw.Write([]string{strconv.Itoa(i + 1), h})
+			}
+		}
+	default:
+		cw.Write([]string{"host"})
+		for _, h := range r.hosts {
+			cw.Write([]string{h})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// writeTable prints aligned columns: numbers right-aligned.
+func writeTable(w io.Writer, header []string, rows [][]string) {
+	width := make([]int, len(header))
+	for i, h := range header {
+		width[i] = utf8.RuneCountInString(h)
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
+	}
+	line := func(cells []string) {
+		var b strings.Builder
+		for i, c := range cells {
+			if i > 0 {
+				b.WriteString("  ")
+			}
+			if isNumber(c) && i > 0 {
+				b.WriteString(strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)) + c)
+			} else if i < len(cells)-1 {
+				b.WriteString(c + strings.Repeat(" ", width[i]-utf8.RuneCountInString(c)))
+			} else {
+				b.WriteString(c)
+			}
+		}
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	line(header)
+	for _, r := range rows {
+		line(r)
+	}
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(s, 64)
+	return err == nil
+}
+
+func upper(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToUpper(s)
+	}
+	return out
+}
+
+// writeSteps draws an explanation as a tree.
+func writeSteps(w io.Writer, steps []query.Step) {
+	rows := make([][]string, len(steps))
+	var open []bool // per depth: does the parent have more children below
+	for i, s := range steps {
+		prefix := ""
+		if !s.Stage && s.Depth > 0 {
+			for d := 1; d < s.Depth; d++ {
+				if d < len(open) && open[d] {
+					prefix += "│  "
+				} else {
+					prefix += "   "
+				}
+			}
+			if s.Last {
+				prefix += "└─ "
+			} else {
+				prefix += "├─ "
+			}
+		}
+		for len(open) <= s.Depth {
+			open = append(open, false)
+		}
+		open[s.Depth] = !s.Last
+		rows[i] = []string{prefix + s.Text, strconv.FormatUint(s.Size, 10), s.Origin}
+	}
+	writeTable(w, []string{"EXPRESSION", "HOSTS", "FROM"}, rows)
+}

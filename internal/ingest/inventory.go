@@ -1,0 +1,307 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"fleetq/internal/store"
+)
+
+var validName = regexp.MustCompile(`^[A-Za-z_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?$`)
+
+// ValidName reports whether s can be written as a set or attribute name
+// in the query language.
+func ValidName(s string) bool { return validName.MatchString(s) }
+
+// ParseInventory reads an inventory: CSV with a `host` column, or JSON
+// lines with a `host` field. Every other column is a typed attribute
+// (true/false → bool, numbers → number, else string); an empty cell is no
+// value. Bool columns also give a set of the same name (in the store).
+func ParseInventory(file string, data []byte) (*store.SourceData, error) {
+	if looksLikeJSONLines(data) {
+		return parseJSONLines(file, data)
+	}
+	return parseCSV(file, data)
+}
+
+func looksLikeJSONLines(data []byte) bool {
+	for _, line := range bytes.SplitN(data, []byte("\n"), 20) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		return line[0] == '{'
+	}
+	return false
+}
+
+type csvTable struct {
+	header []string
+	rows   [][]string
+	lines  []int
+	hostCol int
+}
+
+func readCSV(file string, data []byte) (*csvTable, error) {
+	if !isText(data) {
+		return nil, Errorf(file, 1, "binary data (expected an inventory CSV with a host column)")
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comment = '#'
+	r.ReuseRecord = false
+	t := &csvTable{hostCol: -1}
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, csvError(file, err)
+		}
+		line, _ := r.FieldPos(0)
+		if t.header == nil {
+			if err := t.setHeader(file, line, rec); err != nil {
+				return nil, err
+			}
+			r.FieldsPerRecord = len(rec)
+			continue
+		}
+		t.rows = append(t.rows, rec)
+		t.lines = append(t.lines, line)
+	}
+	if t.header == nil {
+		return nil, fmt.Errorf("%s: %w (expected a header row naming a host column)", file, ErrEmpty)
+	}
+	return t, nil
+}
+
+func csvError(file string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		if errors.Is(pe.Err, csv.ErrFieldCount) {
+			return Errorf(file, pe.Line, "wrong number of fields (expected as many as the header row)")
+		}
+		return Errorf(file, pe.Line, "%v", pe.Err)
+	}
+	return Errorf(file, 0, "%v", err)
+}
+
+func (t *csvTable) setHeader(file string, line int, rec []string) error {
+	seen := map[string]bool{}
+	for i, h := range rec {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		rec[i] = h
+		if strings.EqualFold(h, "host") {
+			t.hostCol = i
+		}
+		if seen[h] {
+			return Errorf(file, line, "column %q appears twice in the header", h)
+		}
+		seen[h] = true
+		if !strings.EqualFold(h, "host") && !ValidName(h) {
+			return Errorf(file, line, "column %q is not a usable attribute name (expected letters, digits, _ . -)", h)
+		}
+	}
+	if t.hostCol < 0 {
+		return Errorf(file, line, "no host column in the header (expected a CSV header row with a column named host)")
+	}
+	t.header = rec
+	return nil
+}
+
+func parseCSV(file string, data []byte) (*store.SourceData, error) {
+	t, err := readCSV(file, data)
+	if err != nil {
+		return nil, err
+	}
+	b := NewBuilder("inventory", "inventory")
+	types := inferTypes(t)
+	idx := make([]int, len(t.rows))
+	for r, rec := range t.rows {
+		key := NormalizeHost(rec[t.hostCol])
+		if key == "" {
+			return nil, Errorf(file, t.lines[r], "empty host (expected a host name in column %q)", t.header[t.hostCol])
+		}
+		if strings.ContainsAny(key, " \t") {
+			return nil, Errorf(file, t.lines[r], "host %q contains whitespace", key)
+		}
+		idx[r] = b.Host(key)
+	}
+	b.Records(len(t.rows))
+	for c, name := range t.header {
+		if c != t.hostCol {
+			fillColumn(b, name, types[c], t, c, idx)
+		}
+	}
+	return finishInventory(file, b)
+}
+
+// inferTypes decides each column's type from all its non-empty cells.
+func inferTypes(t *csvTable) []store.AttrType {
+	types := make([]store.AttrType, len(t.header))
+	for c := range t.header {
+		isBool, isNum, any := true, true, false
+		for _, rec := range t.rows {
+			v := strings.TrimSpace(rec[c])
+			if v == "" {
+				continue
+			}
+			any = true
+			if _, ok := parseBool(v); !ok {
+				isBool = false
+			}
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				isNum = false
+			}
+			if !isBool && !isNum {
+				break
+			}
+		}
+		switch {
+		case any && isBool:
+			types[c] = store.TypeBool
+		case any && isNum:
+			types[c] = store.TypeNumber
+		default:
+			types[c] = store.TypeString
+		}
+	}
+	return types
+}
+
+func parseBool(v string) (bool, bool) {
+	switch strings.ToLower(v) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
+}
+
+func fillColumn(b *Builder, name string, t store.AttrType, tab *csvTable, c int, idx []int) {
+	for r, rec := range tab.rows {
+		v := strings.TrimSpace(rec[c])
+		if v == "" {
+			continue
+		}
+		switch t {
+		case store.TypeBool:
+			x, _ := parseBool(v)
+			b.SetBool(idx[r], name, x)
+		case store.TypeNumber:
+			x, _ := strconv.ParseFloat(v, 64)
+			b.SetNumber(idx[r], name, x)
+		default:
+			b.SetString(idx[r], name, v)
+		}
+	}
+}
+
+func finishInventory(file string, b *Builder) (*store.SourceData, error) {
+	src := b.Finish()
+	if len(src.Hosts) == 0 {
+		return src, fmt.Errorf("%s: %w (an empty CMDB dump is an outage, not a fleet; --allow-empty accepts it)", file, ErrEmpty)
+	}
+	return src, nil
+}
+
+func parseJSONLines(file string, data []byte) (*store.SourceData, error) {
+	b := NewBuilder("inventory", "inventory")
+	types := map[string]store.AttrType{}
+	for n, line := range bytes.Split(data, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		if err := jsonLine(b, types, line); err != nil {
+			return nil, Errorf(file, n+1, "%v", err)
+		}
+		b.Records(1)
+	}
+	return finishInventory(file, b)
+}
+
+func jsonLine(b *Builder, types map[string]store.AttrType, line []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return fmt.Errorf("bad JSON (expected one object per line with a host field): %v", err)
+	}
+	host, _ := obj["host"].(string)
+	if NormalizeHost(host) == "" {
+		return errors.New(`no "host" string field (expected {"host": "name", ...})`)
+	}
+	i := b.Host(host)
+	for _, k := range sortedKeys(obj) {
+		if k != "host" {
+			if err := jsonField(b, types, i, k, obj[k]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func jsonField(b *Builder, types map[string]store.AttrType, i int, k string, v any) error {
+	if !ValidName(k) {
+		return fmt.Errorf("field %q is not a usable attribute name (expected letters, digits, _ . -)", k)
+	}
+	var t store.AttrType
+	switch v.(type) {
+	case nil:
+		return nil
+	case bool:
+		t = store.TypeBool
+	case json.Number:
+		t = store.TypeNumber
+	case string:
+		t = store.TypeString
+	default:
+		return fmt.Errorf("field %q: nested values are not attributes (expected a string, number or bool)", k)
+	}
+	if prev, ok := types[k]; ok && prev != t {
+		return fmt.Errorf("field %q is a %s here but a %s on an earlier line", k, t, prev)
+	}
+	types[k] = t
+	switch x := v.(type) {
+	case bool:
+		b.SetBool(i, k, x)
+	case json.Number:
+		f, err := x.Float64()
+		if err != nil {
+			return fmt.Errorf("field %q: bad number %s", k, x)
+		}
+		b.SetNumber(i, k, f)
+	case string:
+		b.SetString(i, k, x)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+// isText reports whether data looks like text: no NUL bytes in its first
+// 8 KiB.
+func isText(data []byte) bool {
+	head := data
+	if len(head) > 8192 {
+		head = head[:8192]
+	}
+	return bytes.IndexByte(head, 0) < 0
+}

@@ -1,0 +1,205 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"fleetq/internal/store"
+)
+
+// Kind is one source kind: how to parse it and how to recognise it.
+type Kind struct {
+	Name  string
+	Parse func(file string, data []byte) (*store.SourceData, error)
+	Looks func(data []byte) bool
+	Help  string
+}
+
+// Kinds lists the source kinds, in the order content sniffing tries them
+// (most specific first; inventory CSV and host lists last).
+func Kinds() []Kind {
+	return []Kind{
+		{"hdfs", ParseHDFS, LooksLikeHDFS, "hdfs dfsadmin -report text (Hadoop 2.7, 3.x, filtered reports)"},
+		{"yarn", ParseYARN, LooksLikeYARN, "yarn node -list -all text"},
+		{"k8s", ParseK8s, LooksLikeK8s, "kubectl get nodes -o json, or the API NodeList"},
+		{"prom", ParseProm, LooksLikeProm, "Prometheus HTTP API query JSON, or the text exposition format"},
+		{"inventory", ParseInventory, looksLikeInventory, "CSV with a host column, or JSON lines with a host field"},
+		{"hosts", nil, looksLikeHostList, "one host per line; the set is named after the file"},
+	}
+}
+
+// KindNames lists the kind names.
+func KindNames() []string {
+	var out []string
+	for _, k := range Kinds() {
+		out = append(out, k.Name)
+	}
+	return out
+}
+
+func kindByName(name string) (Kind, bool) {
+	for _, k := range Kinds() {
+		if k.Name == name {
+			return k, true
+		}
+	}
+	return Kind{}, false
+}
+
+// Spec is one source argument: KIND:PATH, KIND:NAME=PATH (a host list
+// named NAME), or a bare PATH whose kind is detected from its content.
+type Spec struct {
+	Kind string // "" to detect
+	Name string // set name for host lists; "" for the default
+	Path string // "-" for standard input
+}
+
+// ParseSpec parses a source argument.
+func ParseSpec(arg string) (Spec, error) {
+	if i := strings.IndexByte(arg, ':'); i > 0 {
+		if _, ok := kindByName(arg[:i]); ok {
+			s := Spec{Kind: arg[:i], Path: arg[i+1:]}
+			if j := strings.IndexByte(s.Path, '='); j > 0 && ValidName(s.Path[:j]) {
+				s.Name, s.Path = s.Path[:j], s.Path[j+1:]
+			}
+			if s.Path == "" {
+				return s, fmt.Errorf("%s: no path after the kind (expected KIND:PATH)", arg)
+			}
+			return s, nil
+		}
+	}
+	if arg == "-" {
+		return Spec{}, errors.New("-: standard input needs a kind (expected KIND:-, e.g. inventory:-)")
+	}
+	return Spec{Path: arg}, nil
+}
+
+// Options control how one source is read.
+type Options struct {
+	Stdin      io.Reader
+	AllowEmpty bool
+	Now        func() time.Time
+}
+
+// Read reads and parses one source. Nothing is written anywhere.
+func Read(spec Spec, opts Options) (*store.SourceData, error) {
+	data, err := readInput(spec.Path, opts.Stdin)
+	if err != nil {
+		return nil, err
+	}
+	file := spec.Path
+	if file == "-" {
+		file = "<stdin>"
+	}
+	kind, err := resolveKind(spec, data, file)
+	if err != nil {
+		return nil, err
+	}
+	src, err := parseAs(kind, spec, file, data)
+	if err != nil && !(errors.Is(err, ErrEmpty) && opts.AllowEmpty && src != nil) {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	src.Path, src.Hash, src.ReadAt = spec.Path, hex.EncodeToString(sum[:]), opts.Now()
+	return src, nil
+}
+
+func readInput(path string, stdin io.Reader) ([]byte, error) {
+	if path == "-" {
+		if stdin == nil {
+			return nil, errors.New("<stdin>: no standard input")
+		}
+		return io.ReadAll(stdin)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, unwrapPathError(err))
+	}
+	return data, nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func resolveKind(spec Spec, data []byte, file string) (Kind, error) {
+	if spec.Kind != "" {
+		k, _ := kindByName(spec.Kind)
+		return k, nil
+	}
+	if !isText(data) {
+		return Kind{}, Errorf(file, 1, "binary data (expected a text report, JSON, CSV or a host list)")
+	}
+	for _, k := range Kinds() {
+		if k.Looks(data) {
+			return k, nil
+		}
+	}
+	return Kind{}, Errorf(file, 1, "cannot tell what kind of source this is (name it: KIND:PATH, KIND one of %s)", strings.Join(KindNames(), ", "))
+}
+
+func parseAs(k Kind, spec Spec, file string, data []byte) (*store.SourceData, error) {
+	if k.Name == "hosts" {
+		name := spec.Name
+		if name == "" {
+			name = SetNameFor(spec.Path)
+		}
+		if !ValidName(name) || name == "all" {
+			return nil, Errorf(file, 0, "%q cannot be a set name (rename the file, or give hosts:NAME=%s)", name, spec.Path)
+		}
+		return ParseHosts(file, name, data)
+	}
+	src, err := k.Parse(file, data)
+	if src != nil && spec.Name != "" {
+		src.Name = spec.Name
+	}
+	return src, err
+}
+
+func looksLikeInventory(data []byte) bool {
+	if looksLikeJSONLines(data) {
+		return strings.Contains(firstLines(data, 5), `"host"`)
+	}
+	header := strings.ToLower(firstLines(data, 1))
+	for _, f := range strings.Split(header, ",") {
+		if strings.TrimSpace(f) == "host" {
+			return true
+		}
+	}
+	return false
+}
+
+func looksLikeHostList(data []byte) bool {
+	for _, line := range strings.Split(firstLines(data, 50), "\n") {
+		s := strings.TrimSpace(line)
+		if s != "" && s[0] != '#' && strings.ContainsAny(s, " \t,{}[]:=") {
+			return false
+		}
+	}
+	return true
+}
+
+// firstLines returns up to n non-comment, non-blank lines.
+func firstLines(data []byte, n int) string {
+	var out []string
+	for _, line := range strings.SplitN(string(data[:min(len(data), 64<<10)]), "\n", 200) {
+		s := strings.TrimSpace(line)
+		if s == "" || s[0] == '#' {
+			continue
+		}
+		if out = append(out, s); len(out) == n {
+			break
+		}
+	}
+	return strings.Join(out, "\n")
+}

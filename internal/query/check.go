@@ -1,0 +1,292 @@
+package query
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// checker resolves names and types of a statement against a pass with
+// positions, before anything is evaluated.
+type checker struct {
+	env   *Env
+	input string
+}
+
+// Check resolves every name and type in st. Unknown names fail closed with
+// a suggestion; nothing is evaluated.
+func Check(env *Env, st *Statement) error {
+	c := &checker{env: env, input: st.Text}
+	if err := c.node(st.Pipeline.Expr, env.Snap.Current(), false); err != nil {
+		return err
+	}
+	return c.stages(st.Pipeline.Stages, env.Snap.Current())
+}
+
+func (c *checker) fail(p Pos, format string, args ...any) error {
+	return errAt(p, c.input, format, args...)
+}
+
+func (c *checker) node(n Node, pass Pass, travelled bool) error {
+	switch n := n.(type) {
+	case *SetRef:
+		return c.setRef(n, pass, travelled)
+	case *Binary:
+		if err := c.node(n.L, pass, travelled); err != nil {
+			return err
+		}
+		return c.node(n.R, pass, travelled)
+	case *Not:
+		return c.node(n.X, pass, travelled)
+	case *HostList:
+		return nil
+	case *At:
+		p, err := c.env.Snap.Resolve(n.Ref)
+		if err != nil {
+			return c.fail(n.P, "%v", err)
+		}
+		return c.node(n.X, p, true)
+	case *Compare:
+		return c.compare(n, pass)
+	case *In:
+		return c.in(n, pass)
+	case *Exists:
+		_, err := c.attr(n.Left, pass)
+		return err
+	}
+	return c.fail(n.Position(), "internal: unknown node %T", n)
+}
+
+func (c *checker) setRef(n *SetRef, pass Pass, travelled bool) error {
+	if _, ok := c.env.Bindings[n.Name]; ok {
+		if travelled {
+			return c.fail(n.P, "%s is a session binding; time travel (@) applies to stored sets only", n.Name)
+		}
+		return nil
+	}
+	if _, ok := pass.Set(n.Name); ok {
+		return nil
+	}
+	if _, ok := pass.Attr(n.Name); ok {
+		return c.fail(n.P, "%s is an attribute, not a set (try %s exists, or compare it: %s = \"…\")", n.Name, n.Name, n.Name)
+	}
+	return c.fail(n.P, "%v: no set %q in pass %d%s", ErrUnknownName, n.Name, pass.ID(), c.suggestSet(n.Name, pass))
+}
+
+// suggestSet proposes the closest set name, or `a - b` for a hyphenated
+// name whose parts are sets.
+func (c *checker) suggestSet(name string, pass Pass) string {
+	if parts := strings.Split(name, "-"); len(parts) > 1 {
+		for i := 1; i < len(parts); i++ {
+			l, r := strings.Join(parts[:i], "-"), strings.Join(parts[i:], "-")
+			if c.isSet(l, pass) && c.isSet(r, pass) {
+				return " (did you mean " + l + " - " + r + "? the difference operator needs spaces)"
+			}
+		}
+	}
+	cands := append(pass.SetNames(), c.bindingNames()...)
+	if s := closest(name, cands); s != "" {
+		return " (did you mean " + s + "?)"
+	}
+	return ""
+}
+
+func (c *checker) isSet(name string, pass Pass) bool {
+	if _, ok := c.env.Bindings[name]; ok {
+		return true
+	}
+	_, ok := pass.Set(name)
+	return ok
+}
+
+func (c *checker) bindingNames() []string {
+	out := make([]string, 0, len(c.env.Bindings))
+	for k := range c.env.Bindings {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// attr resolves a predicate operand to its attribute and type.
+func (c *checker) attr(o Operand, pass Pass) (Type, error) {
+	a, ok := pass.Attr(o.Attr)
+	if !ok {
+		hint := ""
+		if s := closest(o.Attr, pass.AttrNames()); s != "" {
+			hint = " (did you mean " + s + "?)"
+		}
+		return 0, c.fail(o.P, "%v: no attribute %q in pass %d%s", ErrUnknownName, o.Attr, pass.ID(), hint)
+	}
+	if !o.Age {
+		return a.Type(), nil
+	}
+	if !a.Sampled() && a.Type() != Time {
+		return 0, c.fail(o.P, "age(%s) needs a metric with sample times or a time attribute; %s is a %s", o.Attr, o.Attr, a.Type())
+	}
+	return Number, nil
+}
+
+func (c *checker) compare(n *Compare, pass Pass) error {
+	t, err := c.attr(n.Left, pass)
+	if err != nil {
+		return err
+	}
+	if n.Right.Attr != "" {
+		return c.attrVsAttr(n, t, pass)
+	}
+	if n.Op == "~" || n.Op == "!~" {
+		return c.regex(n, t)
+	}
+	if n.Left.Age && !n.Right.Dur && n.Right.Kind != Number {
+		return c.fail(n.Right.P, "age(%s) compares with a duration like 10m", n.Left.Attr)
+	}
+	if t == Bool && n.Op != "=" && n.Op != "!=" {
+		return c.fail(n.P, "%s is a bool; only = and != apply", n.Left.Attr)
+	}
+	return c.literalType(n.Left, t, n.Right)
+}
+
+func (c *checker) attrVsAttr(n *Compare, t Type, pass Pass) error {
+	rt, err := c.attr(Operand{P: n.Right.P, Attr: n.Right.Attr}, pass)
+	if err != nil {
+		if t == String {
+			err.(*Error).Msg += " (quote a string value: \"" + n.Right.Attr + "\")"
+		}
+		return err
+	}
+	if rt != t {
+		return c.fail(n.Right.P, "cannot compare %s (%s) with %s (%s)", n.Left.Attr, t, n.Right.Attr, rt)
+	}
+	if n.Op == "~" || n.Op == "!~" {
+		return c.fail(n.P, "~ needs a quoted regular expression on the right")
+	}
+	return nil
+}
+
+func (c *checker) regex(n *Compare, t Type) error {
+	if t != String || n.Right.Kind != String {
+		return c.fail(n.P, "~ matches a string attribute against a quoted regular expression")
+	}
+	if _, err := regexp.Compile(n.Right.Str); err != nil {
+		return c.fail(n.Right.P, "bad regular expression: %v", err)
+	}
+	return nil
+}
+
+// literalType checks that a literal fits the attribute's type.
+func (c *checker) literalType(o Operand, t Type, lit Literal) error {
+	want := t
+	if o.Age {
+		want = Number
+	}
+	got := lit.Kind
+	if want == Time && got == Number || want == Number && got == Time {
+		got = want
+	}
+	if got != want {
+		hint := ""
+		if want == String {
+			hint = fmt.Sprintf(" (quote it: %q)", lit.Text)
+		}
+		return c.fail(lit.P, "%s is a %s attribute; %s is a %s%s", o, want, lit.Text, got, hint)
+	}
+	return nil
+}
+
+func (c *checker) in(n *In, pass Pass) error {
+	t, err := c.attr(n.Left, pass)
+	if err != nil {
+		return err
+	}
+	for _, v := range n.Values {
+		if t == String && v.Kind == Number {
+			continue // bare numbers in a list of strings are strings
+		}
+		if err := c.literalType(n.Left, t, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *checker) stages(stages []Stage, pass Pass) error {
+	for i, s := range stages {
+		if i < len(stages)-1 && isTerminal(s) {
+			return c.fail(stages[i+1].Position(), "no stage may follow %q: it does not produce hosts", s.String())
+		}
+		if err := c.stage(s, pass); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func isTerminal(s Stage) bool {
+	switch s.(type) {
+	case *Count, *By, *Show, *Split:
+		return true
+	}
+	return false
+}
+
+func (c *checker) stage(s Stage, pass Pass) error {
+	switch s := s.(type) {
+	case *Spread:
+		return c.attrNames(s.P, []string{s.Attr}, pass)
+	case *Stratify:
+		return c.attrNames(s.P, s.Attrs, pass)
+	case *By:
+		return c.attrNames(s.P, []string{s.Attr}, pass)
+	case *Show:
+		return c.attrNames(s.P, s.Attrs, pass)
+	case *Where:
+		return c.node(s.Pred, pass, false)
+	}
+	return nil
+}
+
+func (c *checker) attrNames(p Pos, names []string, pass Pass) error {
+	for _, n := range names {
+		if _, err := c.attr(Operand{P: p, Attr: n}, pass); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closest returns the candidate nearest to name by edit distance, if it
+// is near enough to be a plausible typo.
+func closest(name string, cands []string) string {
+	best, bestD := "", len(name)/2+2
+	for _, c := range cands {
+		if d := editDistance(name, c); d < bestD || d == bestD && best != "" && c < best {
+			best, bestD = c, d
+		}
+	}
+	if best != "" && bestD > max(2, len(name)/3) && !strings.HasPrefix(best, name) {
+		return ""
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

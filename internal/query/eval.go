@@ -1,0 +1,406 @@
+package query
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"fleetq/internal/nodeset"
+	"fleetq/internal/setops"
+)
+
+// Env is what a statement is evaluated in.
+type Env struct {
+	Ctx  context.Context
+	Snap Snapshot
+	// Bindings are session sets (NAME = …), by name. Run adds to it.
+	Bindings map[string]*roaring.Bitmap
+	// Seed seeds sample, spread, stratify and split. The caller picks it
+	// (random unless --seed) and reports it so a decision can be replayed.
+	Seed uint64
+	// Trace, when not nil, receives every node's result (explain, why).
+	Trace map[Node]*roaring.Bitmap
+}
+
+// ResultKind says what a statement produced.
+type ResultKind uint8
+
+// Result kinds.
+const (
+	HostsResult   ResultKind = iota + 1 // a host set
+	CountResult                         // | count
+	GroupsResult                        // | by ATTR
+	ShowResult                          // | show ATTR,…
+	BatchesResult                       // | split N
+)
+
+// Result is the value of a statement.
+type Result struct {
+	Kind    ResultKind
+	Hosts   *roaring.Bitmap // hosts (also the rows of show, the union of batches)
+	Count   uint64
+	Groups  []GroupCount
+	Columns []string          // show
+	Batches []*roaring.Bitmap // split
+	// Random is set when a stage drew random numbers from Env.Seed.
+	Random bool
+	Bound  string // the binding name, for NAME = …
+	// StageSizes, when tracing, is the host count after each stage.
+	StageSizes []uint64
+}
+
+// GroupCount is one row of `by ATTR`.
+type GroupCount struct {
+	Value string
+	Count uint64
+}
+
+// Run checks and evaluates a statement. A binding stores its host set in
+// env.Bindings.
+func Run(env *Env, st *Statement) (*Result, error) {
+	if err := Check(env, st); err != nil {
+		return nil, err
+	}
+	ev := &evaluator{env: env, input: st.Text}
+	r, err := ev.pipeline(st.Pipeline)
+	if err != nil {
+		return nil, err
+	}
+	if st.Bind != "" {
+		if r.Kind != HostsResult {
+			return nil, errAt(st.BindPos, st.Text, "%s = …: a binding needs a host set, not a %s", st.Bind, kindName(r.Kind))
+		}
+		if env.Bindings == nil {
+			env.Bindings = map[string]*roaring.Bitmap{}
+		}
+		env.Bindings[st.Bind] = r.Hosts
+		r.Bound = st.Bind
+	}
+	return r, nil
+}
+
+// Eval evaluates a checked set expression in the current pass.
+func Eval(env *Env, n Node, input string) (*roaring.Bitmap, error) {
+	ev := &evaluator{env: env, input: input}
+	return ev.eval(n, env.Snap.Current())
+}
+
+func kindName(k ResultKind) string {
+	return map[ResultKind]string{CountResult: "count", GroupsResult: "table", ShowResult: "table", BatchesResult: "list of batches"}[k]
+}
+
+type evaluator struct {
+	env   *Env
+	input string
+	rng   *rand.Rand
+}
+
+func (ev *evaluator) fail(p Pos, format string, args ...any) error {
+	return errAt(p, ev.input, format, args...)
+}
+
+func (ev *evaluator) random() *rand.Rand {
+	if ev.rng == nil {
+		ev.rng = rand.New(rand.NewPCG(ev.env.Seed, ev.env.Seed^0x9e3779b97f4a7c15))
+	}
+	return ev.rng
+}
+
+func (ev *evaluator) pipeline(p *Pipeline) (*Result, error) {
+	pass := ev.env.Snap.Current()
+	hosts, err := ev.eval(p.Expr, pass)
+	if err != nil {
+		return nil, err
+	}
+	r := &Result{Kind: HostsResult, Hosts: hosts}
+	for _, s := range p.Stages {
+		if err := ev.stage(s, r, pass); err != nil {
+			return nil, err
+		}
+		if ev.env.Trace != nil {
+			r.StageSizes = append(r.StageSizes, r.Hosts.GetCardinality())
+		}
+	}
+	r.Random = ev.rng != nil
+	return r, nil
+}
+
+func (ev *evaluator) eval(n Node, pass Pass) (*roaring.Bitmap, error) {
+	if ev.env.Ctx != nil && ev.env.Ctx.Err() != nil {
+		return nil, ErrCanceled
+	}
+	var bm *roaring.Bitmap
+	var err error
+	switch n := n.(type) {
+	case *SetRef:
+		bm, err = ev.setRef(n, pass)
+	case *Binary:
+		bm, err = ev.binary(n, pass)
+	case *Not:
+		bm, err = ev.not(n, pass)
+	case *HostList:
+		bm, err = ev.hostList(n, pass)
+	case *At:
+		bm, err = ev.at(n)
+	case *Compare:
+		bm, err = ev.compare(n, pass)
+	case *In:
+		bm, err = ev.in(n, pass)
+	case *Exists:
+		bm = ev.attrOf(n.Left, pass).Present()
+	default:
+		err = ev.fail(n.Position(), "internal: unknown node %T", n)
+	}
+	if err == nil && ev.env.Trace != nil {
+		ev.env.Trace[n] = bm
+	}
+	return bm, err
+}
+
+func (ev *evaluator) setRef(n *SetRef, pass Pass) (*roaring.Bitmap, error) {
+	if bm, ok := ev.env.Bindings[n.Name]; ok {
+		return bm, nil
+	}
+	if bm, ok := pass.Set(n.Name); ok {
+		return bm, nil
+	}
+	return nil, ev.fail(n.P, "%v: no set %q in pass %d", ErrUnknownName, n.Name, pass.ID())
+}
+
+func (ev *evaluator) binary(n *Binary, pass Pass) (*roaring.Bitmap, error) {
+	l, err := ev.eval(n.L, pass)
+	if err != nil {
+		return nil, err
+	}
+	r, err := ev.eval(n.R, pass)
+	if err != nil {
+		return nil, err
+	}
+	switch n.Op {
+	case '+':
+		return setops.Union(l, r), nil
+	case '-':
+		return setops.Difference(l, r), nil
+	case '&':
+		return setops.Intersection(l, r), nil
+	}
+	return setops.SymDiff(l, r), nil
+}
+
+func (ev *evaluator) not(n *Not, pass Pass) (*roaring.Bitmap, error) {
+	x, err := ev.eval(n.X, pass)
+	if err != nil {
+		return nil, err
+	}
+	return setops.Difference(pass.All(), x), nil
+}
+
+func (ev *evaluator) at(n *At) (*roaring.Bitmap, error) {
+	p, err := ev.env.Snap.Resolve(n.Ref)
+	if err != nil {
+		return nil, ev.fail(n.P, "%v", err)
+	}
+	return ev.eval(n.X, p)
+}
+
+// hostList expands a quoted literal. Names must be hosts of the pass
+// (fail closed); globs match the pass's hosts.
+func (ev *evaluator) hostList(n *HostList, pass Pass) (*roaring.Bitmap, error) {
+	out := roaring.New()
+	hosts := ev.env.Snap.Hosts()
+	var names []string
+	for _, elem := range splitTop(n.Pattern) {
+		if nodeset.IsGlob(elem) {
+			out.Or(setops.Intersection(hosts.Glob(strings.ToLower(elem)), pass.All()))
+			continue
+		}
+		expanded, err := nodeset.Expand(elem)
+		if err != nil {
+			return nil, ev.fail(n.P, "host list %q: %v", n.Pattern, err)
+		}
+		for _, e := range expanded {
+			names = append(names, strings.ToLower(e))
+		}
+	}
+	ids, missing := hosts.Lookup(names)
+	inPass := setops.Intersection(ids, pass.All())
+	if len(missing) > 0 || inPass.GetCardinality() != ids.GetCardinality() {
+		return nil, ev.fail(n.P, "host list %q names hosts that are not in pass %d: %s", n.Pattern, pass.ID(), notIn(missing, ids, inPass, hosts))
+	}
+	out.Or(inPass)
+	return out, nil
+}
+
+func notIn(missing []string, ids, inPass *roaring.Bitmap, hosts Hosts) string {
+	names := append([]string(nil), missing...)
+	it := setops.Difference(ids, inPass).Iterator()
+	for it.HasNext() {
+		names = append(names, hosts.Name(it.Next()))
+	}
+	if len(names) > 5 {
+		return strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
+	}
+	return strings.Join(names, ", ")
+}
+
+// splitTop splits a literal on commas outside brackets, so glob elements
+// can be told from range elements.
+func splitTop(s string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch r {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case ',':
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+func (ev *evaluator) attrOf(o Operand, pass Pass) Attr {
+	a, _ := pass.Attr(o.Attr) // Check guarantees it exists
+	return a
+}
+
+// compare evaluates a comparison. Hosts without the attribute match only
+// the negative operators (!=, !~), as Kubernetes label selectors do.
+func (ev *evaluator) compare(n *Compare, pass Pass) (*roaring.Bitmap, error) {
+	a := ev.attrOf(n.Left, pass)
+	if n.Right.Attr != "" {
+		return ev.attrVsAttr(n, a, pass), nil
+	}
+	if n.Left.Age {
+		return ev.age(n, a, pass), nil
+	}
+	negative := n.Op == "!=" || n.Op == "!~"
+	op := n.Op
+	if negative {
+		op = map[string]string{"!=": "=", "!~": "~"}[op]
+	}
+	keep, err := ev.predicate(op, n.Right)
+	if err != nil {
+		return nil, err
+	}
+	hit := a.Filter(keep)
+	if negative {
+		return setops.Difference(pass.All(), hit), nil
+	}
+	return hit, nil
+}
+
+// predicate returns the value test for a positive operator.
+func (ev *evaluator) predicate(op string, lit Literal) (func(Value) bool, error) {
+	if op == "~" {
+		re, err := regexp.Compile(lit.Str)
+		if err != nil {
+			return nil, ev.fail(lit.P, "bad regular expression: %v", err)
+		}
+		return func(v Value) bool { return re.MatchString(v.Str) }, nil
+	}
+	want := literalValue(lit)
+	return func(v Value) bool { return holds(op, CompareValues(v, want)) }, nil
+}
+
+func literalValue(lit Literal) Value {
+	switch lit.Kind {
+	case String:
+		return Value{Type: String, Str: lit.Str}
+	case Bool:
+		return Value{Type: Bool, Bool: lit.B}
+	}
+	return Value{Type: Number, Num: lit.Num}
+}
+
+func holds(op string, cmp int) bool {
+	switch op {
+	case "=":
+		return cmp == 0
+	case "<":
+		return cmp < 0
+	case "<=":
+		return cmp <= 0
+	case ">":
+		return cmp > 0
+	case ">=":
+		return cmp >= 0
+	}
+	return false
+}
+
+// age compares the age of a sample (or of a time value) at the pass's
+// creation time, never the wall clock.
+func (ev *evaluator) age(n *Compare, a Attr, pass Pass) *roaring.Bitmap {
+	now := pass.Created()
+	limit := n.Right.Num
+	test := func(ageSec float64) bool {
+		switch n.Op {
+		case "!=":
+			return ageSec != limit
+		case "=":
+			return ageSec == limit
+		}
+		return holds(n.Op, CompareValues(Value{Type: Number, Num: ageSec}, Value{Type: Number, Num: limit}))
+	}
+	if a.Sampled() {
+		nowMs := now.UnixMilli()
+		return a.FilterSampleTime(func(ms int64) bool { return test(float64(nowMs-ms) / 1000) })
+	}
+	return a.Filter(func(v Value) bool { return test(float64(now.Unix()) - v.Num) })
+}
+
+func (ev *evaluator) attrVsAttr(n *Compare, a Attr, pass Pass) *roaring.Bitmap {
+	b, _ := pass.Attr(n.Right.Attr)
+	both := setops.Intersection(a.Present(), b.Present())
+	op := n.Op
+	if op == "!=" {
+		op = "="
+	}
+	hit := roaring.New()
+	it := both.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		va, _ := a.Value(id)
+		vb, _ := b.Value(id)
+		if holds(op, CompareValues(va, vb)) {
+			hit.Add(id)
+		}
+	}
+	if n.Op == "!=" {
+		return setops.Difference(pass.All(), hit)
+	}
+	return hit
+}
+
+func (ev *evaluator) in(n *In, pass Pass) (*roaring.Bitmap, error) {
+	a := ev.attrOf(n.Left, pass)
+	want := make([]Value, len(n.Values))
+	for i, v := range n.Values {
+		want[i] = literalValue(v)
+		if a.Type() == String && v.Kind == Number {
+			want[i] = Value{Type: String, Str: v.Text}
+		}
+	}
+	hit := a.Filter(func(v Value) bool {
+		for _, w := range want {
+			if CompareValues(v, w) == 0 {
+				return true
+			}
+		}
+		return false
+	})
+	if n.Negate {
+		return setops.Difference(pass.All(), hit), nil
+	}
+	return hit, nil
+}

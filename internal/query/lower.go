@@ -1,0 +1,358 @@
+package query
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Parse parses one statement into its AST. It never panics; every error
+// is an *Error with a position.
+func Parse(input string) (*Statement, error) {
+	if err := precheck(input); err != nil {
+		return nil, err
+	}
+	g, err := parser.ParseString("", input)
+	if err != nil {
+		return nil, parseError(input, err)
+	}
+	l := lowerer{input: input}
+	st := &Statement{Text: input, Pipeline: l.pipeline(g.Pipe)}
+	if g.Bind != nil {
+		st.Bind, st.BindPos = *g.Bind, l.pos(g.Pos)
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	return st, nil
+}
+
+// ParseIn parses a statement knowing which names are attributes of the
+// pass: `role = "web"` at the start of a statement is a binding of the
+// name role unless role is an attribute, in which case it is the
+// predicate an operator meant.
+func ParseIn(input string, isAttr func(string) bool) (*Statement, error) {
+	st, err := Parse(input)
+	if err != nil || st.Bind == "" || !isAttr(st.Bind) {
+		return st, err
+	}
+	g, err := pipeParser.ParseString("", input)
+	if err != nil {
+		return nil, parseError(input, err)
+	}
+	l := lowerer{input: input}
+	st = &Statement{Text: input, Pipeline: l.pipeline(g)}
+	return st, l.err
+}
+
+// ParseExpr parses a bare set expression with no stages and no binding.
+func ParseExpr(input string) (Node, error) {
+	st, err := Parse(input)
+	if err != nil {
+		return nil, err
+	}
+	if st.Bind != "" || len(st.Pipeline.Stages) > 0 {
+		return nil, errAt(st.BindPos, input, "expected a set expression, without a binding or pipeline stages")
+	}
+	return st.Pipeline.Expr, nil
+}
+
+// precheck rejects what the grammar would reject with a worse message:
+// nesting beyond MaxDepth and a pipeline stage inside parentheses.
+func precheck(input string) error {
+	lex, err := queryLexer.Lex("", strings.NewReader(input))
+	if err != nil {
+		return parseError(input, err)
+	}
+	depth := 0
+	for {
+		tok, err := lex.Next()
+		if err != nil {
+			return parseError(input, err)
+		}
+		if tok.EOF() {
+			return nil
+		}
+		switch tok.Value {
+		case "(":
+			if depth++; depth > MaxDepth {
+				return errAt(posAt(input, tok.Pos.Offset), input, "%v (more than %d levels)", ErrTooDeep, MaxDepth)
+			}
+		case ")":
+			depth--
+		case "|":
+			if depth > 0 && tok.Type == queryLexer.Symbols()["Op"] {
+				return errAt(posAt(input, tok.Pos.Offset), input, "a pipeline stage (|) is only allowed at the top level, not inside parentheses")
+			}
+		}
+	}
+}
+
+func parseError(input string, err error) error {
+	var perr participle.Error
+	if errors.As(err, &perr) {
+		p := perr.Position()
+		return errAt(posAt(input, p.Offset), input, "%s", friendly(perr.Message()))
+	}
+	return errAt(Pos{Line: 1, Col: 1}, input, "%v", err)
+}
+
+// friendly rewrites participle's messages into the words an operator uses.
+func friendly(msg string) string {
+	msg = strings.ReplaceAll(msg, "<ident>", "a name")
+	msg = strings.ReplaceAll(msg, "<string>", "a quoted string")
+	msg = strings.ReplaceAll(msg, "<number>", "a number")
+	msg = strings.ReplaceAll(msg, `unexpected token "<EOF>"`, "unexpected end of input")
+	return msg
+}
+
+type lowerer struct {
+	input string
+	err   error
+}
+
+func (l *lowerer) pos(p lexer.Position) Pos { return posAt(l.input, p.Offset) }
+
+func (l *lowerer) fail(p lexer.Position, format string, args ...any) {
+	if l.err == nil {
+		l.err = errAt(l.pos(p), l.input, format, args...)
+	}
+}
+
+func (l *lowerer) pipeline(g *gPipeline) *Pipeline {
+	p := &Pipeline{Expr: l.or(g.Expr)}
+	for _, s := range g.Stages {
+		p.Stages = append(p.Stages, l.stage(s))
+	}
+	return p
+}
+
+func (l *lowerer) or(g *gOr) Node {
+	n := l.and(g.Terms[0])
+	for _, t := range g.Terms[1:] {
+		n = &Binary{P: n.Position(), Op: '+', L: n, R: l.and(t)}
+	}
+	return n
+}
+
+func (l *lowerer) and(g *gAnd) Node {
+	n := l.not(g.Terms[0])
+	for _, t := range g.Terms[1:] {
+		n = &Binary{P: n.Position(), Op: '&', L: n, R: l.not(t)}
+	}
+	return n
+}
+
+func (l *lowerer) not(g *gNot) Node {
+	if g.Not != nil {
+		return &Not{P: l.pos(g.Pos), X: l.not(g.Not)}
+	}
+	return l.expr(g.Expr)
+}
+
+func (l *lowerer) expr(g *gExpr) Node {
+	n := l.term(g.First)
+	for _, r := range g.Rest {
+		n = &Binary{P: l.pos(r.Pos), Op: r.Op[0], L: n, R: l.term(r.Term)}
+	}
+	return n
+}
+
+func (l *lowerer) term(g *gTerm) Node {
+	n := l.primary(g.Primary)
+	if g.At == nil {
+		return n
+	}
+	ref, src := l.ref(g.At)
+	return &At{P: l.pos(g.At.Pos), X: n, Ref: ref, Src: src}
+}
+
+func (l *lowerer) ref(g *gRef) (PassRef, string) {
+	if g.Time != nil {
+		t, err := parseTime(*g.Time)
+		if err != nil {
+			l.fail(g.Pos, "bad time %q: %v", *g.Time, err)
+		}
+		return PassRef{At: t}, *g.Time
+	}
+	n, err := strconv.ParseInt(*g.Num, 10, 64)
+	if err != nil {
+		l.fail(g.Pos, "bad pass number %q", *g.Num)
+	}
+	if g.Minus {
+		if n == 0 {
+			return PassRef{}, "-0"
+		}
+		return PassRef{Rel: -int(n)}, "-" + *g.Num
+	}
+	if n == 0 {
+		l.fail(g.Pos, "pass ids start at 1 (use @-1 for the previous pass)")
+	}
+	return PassRef{ID: n}, *g.Num
+}
+
+func (l *lowerer) primary(g *gPrimary) Node {
+	switch {
+	case g.Group != nil:
+		return l.or(g.Group)
+	case g.Literal != nil:
+		return &HostList{P: l.pos(g.Pos), Pattern: unquote(*g.Literal)}
+	case g.Pred != nil:
+		return l.pred(g.Pred)
+	}
+	return &SetRef{P: l.pos(g.Pos), Name: *g.Name}
+}
+
+func (l *lowerer) pred(g *gPred) Node {
+	op := l.operand(g.Operand)
+	p := l.pos(g.Pos)
+	switch {
+	case g.Exists:
+		return &Exists{P: p, Left: op}
+	case g.InOp != "":
+		in := &In{P: p, Left: op, Negate: g.InOp == "notin"}
+		for _, v := range g.List {
+			lit := l.value(v)
+			if lit.Attr != "" {
+				lit = Literal{P: lit.P, Kind: String, Str: lit.Attr, Text: lit.Attr}
+			}
+			in.Values = append(in.Values, lit)
+		}
+		return in
+	}
+	o := g.Op
+	if o == "==" {
+		o = "="
+	}
+	return &Compare{P: p, Left: op, Op: o, Right: l.value(g.Value)}
+}
+
+func (l *lowerer) operand(g *gOperand) Operand {
+	if g.Name != nil {
+		return Operand{P: l.pos(g.Pos), Attr: *g.Name}
+	}
+	if *g.Func != "age" {
+		l.fail(g.Pos, "unknown function %q (expected age(METRIC))", *g.Func)
+	}
+	return Operand{P: l.pos(g.Pos), Attr: *g.Arg, Age: true}
+}
+
+func (l *lowerer) value(g *gValue) Literal {
+	lit := Literal{P: l.pos(g.Pos)}
+	switch {
+	case g.Str != nil:
+		lit.Kind, lit.Str, lit.Text = String, unquote(*g.Str), *g.Str
+	case g.Num != nil:
+		lit.Kind, lit.Text = Number, *g.Num
+		lit.Num, _ = strconv.ParseFloat(*g.Num, 64)
+	case g.Duration != nil:
+		d, err := parseDuration(*g.Duration)
+		if err != nil {
+			l.fail(g.Pos, "bad duration %q", *g.Duration)
+		}
+		lit.Kind, lit.Num, lit.Dur, lit.Text = Number, d.Seconds(), true, *g.Duration
+	case g.Time != nil:
+		t, err := parseTime(*g.Time)
+		if err != nil {
+			l.fail(g.Pos, "bad time %q: %v", *g.Time, err)
+		}
+		lit.Kind, lit.Num, lit.Text = Time, float64(t.Unix()), *g.Time
+	case *g.Ident == "true" || *g.Ident == "false":
+		lit.Kind, lit.B, lit.Text = Bool, *g.Ident == "true", *g.Ident
+	default:
+		lit.Attr, lit.Text = *g.Ident, *g.Ident
+	}
+	if g.Minus {
+		lit.Num, lit.Text = -lit.Num, "-"+lit.Text
+	}
+	return lit
+}
+
+func unquote(s string) string {
+	if strings.HasPrefix(s, "'") {
+		return s[1 : len(s)-1]
+	}
+	if u, err := strconv.Unquote(s); err == nil {
+		return u
+	}
+	return s[1 : len(s)-1]
+}
+
+// parseDuration accepts Go durations plus d (days) and w (weeks).
+func parseDuration(s string) (time.Duration, error) {
+	mult := time.Duration(0)
+	switch {
+	case strings.HasSuffix(s, "d"):
+		mult = 24 * time.Hour
+	case strings.HasSuffix(s, "w"):
+		mult = 7 * 24 * time.Hour
+	}
+	if mult == 0 {
+		return time.ParseDuration(s)
+	}
+	f, err := strconv.ParseFloat(s[:len(s)-1], 64)
+	return time.Duration(f * float64(mult)), err
+}
+
+// parseTime accepts a date, a date and minute, or RFC 3339; times without
+// a zone are UTC.
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errors.New("expected YYYY-MM-DD[THH:MM[:SS][Z|±HH:MM]]")
+}
+
+func (l *lowerer) stage(g *gStage) Stage {
+	p := l.pos(g.Pos)
+	switch {
+	case g.Sample != nil:
+		s := &Sample{P: p, Stable: g.Stable}
+		txt := *g.Sample
+		if strings.HasSuffix(txt, "%") {
+			s.Percent, txt = true, strings.TrimSuffix(txt, "%")
+		}
+		s.N, _ = strconv.ParseFloat(txt, 64)
+		if s.Percent && s.N > 100 {
+			l.fail(g.Pos, "sample %s%%: a percentage is at most 100", txt)
+		}
+		if s.Stable && !s.Percent {
+			l.fail(g.Pos, "sample N stable needs a percentage (sample 5%% stable)")
+		}
+		return s
+	case g.Head != nil:
+		return &Head{P: p, N: l.count(g.Pos, *g.Head)}
+	case g.Spread != nil:
+		return &Spread{P: p, Attr: *g.Spread, N: l.count(g.Pos, *g.SpreadN)}
+	case g.Stratify != nil:
+		return &Stratify{P: p, Attrs: g.Stratify, N: l.count(g.Pos, *g.StratN)}
+	case g.Where != nil:
+		return &Where{P: p, Pred: l.or(g.Where)}
+	case g.Count:
+		return &Count{P: p}
+	case g.By != nil:
+		return &By{P: p, Attr: *g.By}
+	case g.Show != nil:
+		return &Show{P: p, Attrs: g.Show}
+	}
+	n := l.count(g.Pos, *g.Split)
+	if n == 0 {
+		l.fail(g.Pos, "split needs at least 1 batch")
+	}
+	return &Split{P: p, N: n}
+}
+
+// count parses a whole, non-negative stage argument.
+func (l *lowerer) count(p lexer.Position, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 1<<31 {
+		l.fail(p, "expected a whole number, got %q", s)
+	}
+	return n
+}

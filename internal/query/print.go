@@ -1,0 +1,107 @@
+package query
+
+import (
+	"strconv"
+	"strings"
+)
+
+// String renders nodes canonically: parsing the output gives the same
+// tree. Set operators are printed flat to the left (they associate left)
+// and a binary right operand is parenthesised.
+
+func (n *SetRef) String() string   { return n.Name }
+func (n *HostList) String() string { return strconv.Quote(n.Pattern) }
+
+func (n *Binary) String() string {
+	r := n.R.String()
+	if _, ok := n.R.(*Binary); ok {
+		r = "(" + r + ")"
+	}
+	return n.L.String() + " " + string(n.Op) + " " + r
+}
+
+func (n *Not) String() string {
+	x := n.X.String()
+	if _, ok := n.X.(*Binary); ok {
+		x = "(" + x + ")"
+	}
+	return "(not " + x + ")"
+}
+
+func (n *At) String() string {
+	x := n.X.String()
+	if _, ok := n.X.(*SetRef); !ok {
+		x = "(" + x + ")"
+	}
+	return x + "@" + n.Src
+}
+
+func (o Operand) String() string {
+	if o.Age {
+		return "age(" + o.Attr + ")"
+	}
+	return o.Attr
+}
+
+func (l Literal) String() string {
+	switch {
+	case l.Attr != "":
+		return l.Attr
+	case l.Kind == String:
+		return strconv.Quote(l.Str)
+	}
+	return l.Text
+}
+
+func (n *Compare) String() string { return n.Left.String() + " " + n.Op + " " + n.Right.String() }
+
+func (n *In) String() string {
+	vals := make([]string, len(n.Values))
+	for i, v := range n.Values {
+		vals[i] = v.String()
+	}
+	op := " in ("
+	if n.Negate {
+		op = " notin ("
+	}
+	return n.Left.String() + op + strings.Join(vals, ", ") + ")"
+}
+
+func (n *Exists) String() string { return n.Left.String() + " exists" }
+
+func (s *Sample) String() string {
+	out := "sample " + strconv.FormatFloat(s.N, 'g', -1, 64)
+	if s.Percent {
+		out += "%"
+	}
+	if s.Stable {
+		out += " stable"
+	}
+	return out
+}
+
+func (s *Head) String() string     { return "head " + strconv.Itoa(s.N) }
+func (s *Spread) String() string   { return "spread " + s.Attr + " " + strconv.Itoa(s.N) }
+func (s *Stratify) String() string { return "stratify " + strings.Join(s.Attrs, ",") + " " + strconv.Itoa(s.N) }
+func (s *Where) String() string    { return "where " + s.Pred.String() }
+func (s *Count) String() string    { return "count" }
+func (s *By) String() string       { return "by " + s.Attr }
+func (s *Show) String() string     { return "show " + strings.Join(s.Attrs, ",") }
+func (s *Split) String() string    { return "split " + strconv.Itoa(s.N) }
+
+func (p *Pipeline) String() string {
+	var b strings.Builder
+	b.WriteString(p.Expr.String())
+	for _, s := range p.Stages {
+		b.WriteString(" | ")
+		b.WriteString(s.String())
+	}
+	return b.String()
+}
+
+func (s *Statement) String() string {
+	if s.Bind != "" {
+		return s.Bind + " = " + s.Pipeline.String()
+	}
+	return s.Pipeline.String()
+}

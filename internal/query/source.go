@@ -1,0 +1,116 @@
+package query
+
+import (
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Type is the type of an attribute or a literal in the language.
+type Type uint8
+
+// Value types. They mirror the store's attribute types.
+const (
+	String Type = iota + 1
+	Number
+	Bool
+	Time
+)
+
+func (t Type) String() string {
+	switch t {
+	case String:
+		return "string"
+	case Number:
+		return "number"
+	case Bool:
+		return "bool"
+	case Time:
+		return "time"
+	}
+	return "unknown"
+}
+
+// Value is one host's value of an attribute. Num holds numbers and times
+// (unix seconds); Str holds strings; Bool holds booleans.
+type Value struct {
+	Type Type
+	Str  string
+	Num  float64
+	Bool bool
+}
+
+// Group is one distinct value of an attribute and the hosts holding it.
+type Group struct {
+	Value Value
+	Hosts *roaring.Bitmap
+}
+
+// Attr is a typed per-host attribute of one pass. Implementations answer a
+// predicate from a value index or a scan of one column, never by walking
+// host records. Returned bitmaps must not be modified.
+type Attr interface {
+	Type() Type
+	// Present is the set of hosts that have a value.
+	Present() *roaring.Bitmap
+	// Filter returns the hosts whose value satisfies keep.
+	Filter(keep func(Value) bool) *roaring.Bitmap
+	// Groups lists the distinct values with their hosts, in value order.
+	Groups() []Group
+	// Value returns one host's value.
+	Value(id uint32) (Value, bool)
+	// Sampled reports whether values carry sample times (metrics).
+	Sampled() bool
+	// FilterSampleTime returns hosts whose sample time (unix ms) satisfies keep.
+	FilterSampleTime(keep func(ms int64) bool) *roaring.Bitmap
+}
+
+// Pass is one sealed pass as the language sees it: named sets, attributes
+// and the host dictionary. Everything returned must stay valid until the
+// Snapshot it came from is closed.
+type Pass interface {
+	ID() int64
+	Created() time.Time
+	// All is every host any source saw in the pass.
+	All() *roaring.Bitmap
+	Set(name string) (*roaring.Bitmap, bool)
+	Attr(name string) (Attr, bool)
+	// SetNames and AttrNames list what exists, sorted, for suggestions.
+	SetNames() []string
+	AttrNames() []string
+	// Origin says where a set or attribute comes from ("source hdfs read at …,
+	// carried from pass 3", "definition"), for explain and why.
+	Origin(name string) string
+}
+
+// Hosts is the host dictionary shared by all passes of a snapshot.
+type Hosts interface {
+	// Name returns the host key of an id.
+	Name(id uint32) string
+	// Lookup maps host keys to ids; unknown keys are returned in missing.
+	Lookup(names []string) (ids *roaring.Bitmap, missing []string)
+	// Glob returns the ids of known hosts matching a glob pattern.
+	Glob(pattern string) *roaring.Bitmap
+}
+
+// PassRef selects a pass relative to the current one: the current pass
+// (zero value), N passes back (Rel < 0), a pass id, or the newest pass at or
+// before a time.
+type PassRef struct {
+	Rel int
+	ID  int64
+	At  time.Time
+}
+
+// IsCurrent reports whether r selects the current pass.
+func (r PassRef) IsCurrent() bool { return r.Rel == 0 && r.ID == 0 && r.At.IsZero() }
+
+// Snapshot is one consistent read view of the store: every set in one query
+// is read from it.
+type Snapshot interface {
+	Hosts() Hosts
+	// Current is the pass queries are evaluated against.
+	Current() Pass
+	// Resolve finds a pass relative to the current one.
+	Resolve(ref PassRef) (Pass, error)
+}

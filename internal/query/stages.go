@@ -1,0 +1,148 @@
+package query
+
+import (
+	"hash/fnv"
+	"sort"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"fleetq/internal/setops"
+)
+
+func (ev *evaluator) stage(s Stage, r *Result, pass Pass) error {
+	switch s := s.(type) {
+	case *Sample:
+		r.Hosts = ev.sample(s, r.Hosts)
+	case *Head:
+		r.Hosts = ev.head(s.N, r.Hosts)
+	case *Spread:
+		r.Hosts = setops.Spread(r.Hosts, s.N, groupIndex(attrFor(pass, s.Attr), r.Hosts), ev.random())
+	case *Stratify:
+		r.Hosts = setops.Stratify(r.Hosts, s.N, comboKey(pass, s.Attrs), ev.random())
+	case *Where:
+		keep, err := ev.eval(s.Pred, pass)
+		if err != nil {
+			return err
+		}
+		r.Hosts = setops.Intersection(r.Hosts, keep)
+	case *Count:
+		r.Kind, r.Count = CountResult, r.Hosts.GetCardinality()
+	case *By:
+		r.Kind, r.Groups = GroupsResult, countBy(attrFor(pass, s.Attr), r.Hosts)
+	case *Show:
+		r.Kind, r.Columns = ShowResult, s.Attrs
+	case *Split:
+		r.Kind = BatchesResult
+		r.Batches = setops.Split(r.Hosts, s.N, groupIndex(rackAttr(pass), r.Hosts), ev.random())
+	}
+	return nil
+}
+
+func attrFor(pass Pass, name string) Attr {
+	a, _ := pass.Attr(name)
+	return a
+}
+
+// rackAttr is what split spreads batches across: rack, else none.
+func rackAttr(pass Pass) Attr {
+	for _, name := range []string{"rack", "hdfs.rack"} {
+		if a, ok := pass.Attr(name); ok {
+			return a
+		}
+	}
+	return nil
+}
+
+func (ev *evaluator) sample(s *Sample, hosts *roaring.Bitmap) *roaring.Bitmap {
+	if s.Stable {
+		names := ev.env.Snap.Hosts()
+		return setops.SampleStable(hosts, s.N, func(id uint32) uint64 {
+			h := fnv.New64a()
+			h.Write([]byte(names.Name(id)))
+			return h.Sum64()
+		})
+	}
+	n := int(s.N)
+	if s.Percent {
+		n = setops.PercentCount(hosts.GetCardinality(), s.N)
+	}
+	return setops.Sample(hosts, n, ev.random())
+}
+
+// head keeps the first n hosts in byte order of their names.
+func (ev *evaluator) head(n int, hosts *roaring.Bitmap) *roaring.Bitmap {
+	if uint64(n) >= hosts.GetCardinality() {
+		return hosts
+	}
+	type named struct {
+		name string
+		id   uint32
+	}
+	dict := ev.env.Snap.Hosts()
+	all := make([]named, 0, hosts.GetCardinality())
+	it := hosts.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		all = append(all, named{dict.Name(id), id})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].name < all[j].name })
+	out := roaring.New()
+	for _, h := range all[:n] {
+		out.Add(h.id)
+	}
+	return out
+}
+
+// groupIndex maps each host of hosts to the index of its attribute value;
+// hosts without a value (or with no attribute) report ok=false.
+func groupIndex(a Attr, hosts *roaring.Bitmap) func(uint32) (uint32, bool) {
+	if a == nil {
+		return func(uint32) (uint32, bool) { return 0, false }
+	}
+	idx := make(map[uint32]uint32, hosts.GetCardinality())
+	for gi, g := range a.Groups() {
+		it := setops.Intersection(g.Hosts, hosts).Iterator()
+		for it.HasNext() {
+			idx[it.Next()] = uint32(gi)
+		}
+	}
+	return func(id uint32) (uint32, bool) {
+		g, ok := idx[id]
+		return g, ok
+	}
+}
+
+// comboKey keys each host by its values of attrs, joined.
+func comboKey(pass Pass, attrs []string) func(uint32) string {
+	as := make([]Attr, len(attrs))
+	for i, name := range attrs {
+		as[i] = attrFor(pass, name)
+	}
+	return func(id uint32) string {
+		parts := make([]string, len(as))
+		for i, a := range as {
+			if v, ok := a.Value(id); ok {
+				parts[i] = v.String()
+			} else {
+				parts[i] = "<none>"
+			}
+		}
+		return strings.Join(parts, "\x00")
+	}
+}
+
+// countBy counts hosts per value, in value order, with hosts lacking the
+// attribute last as "<none>".
+func countBy(a Attr, hosts *roaring.Bitmap) []GroupCount {
+	var out []GroupCount
+	for _, g := range a.Groups() {
+		if n := g.Hosts.AndCardinality(hosts); n > 0 {
+			out = append(out, GroupCount{Value: g.Value.String(), Count: n})
+		}
+	}
+	if n := hosts.GetCardinality() - hosts.AndCardinality(a.Present()); n > 0 {
+		out = append(out, GroupCount{Value: "<none>", Count: n})
+	}
+	return out
+}

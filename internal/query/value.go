@@ -1,0 +1,60 @@
+package query
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// CompareValues orders two values of the same type: strings by bytes, numbers
+// and times numerically (NaN first), false before true.
+func CompareValues(a, b Value) int {
+	switch a.Type {
+	case String:
+		switch {
+		case a.Str < b.Str:
+			return -1
+		case a.Str > b.Str:
+			return 1
+		}
+		return 0
+	case Bool:
+		switch {
+		case a.Bool == b.Bool:
+			return 0
+		case !a.Bool:
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case math.IsNaN(a.Num) && math.IsNaN(b.Num):
+		return 0
+	case math.IsNaN(a.Num) || a.Num < b.Num:
+		return -1
+	case math.IsNaN(b.Num) || a.Num > b.Num:
+		return 1
+	}
+	return 0
+}
+
+// SortGroups sorts groups by value.
+func SortGroups(gs []Group) {
+	sort.Slice(gs, func(i, j int) bool { return CompareValues(gs[i].Value, gs[j].Value) < 0 })
+}
+
+// String renders a value the way results print it.
+func (v Value) String() string {
+	switch v.Type {
+	case String:
+		return v.Str
+	case Bool:
+		return strconv.FormatBool(v.Bool)
+	case Time:
+		return time.Unix(int64(v.Num), 0).UTC().Format(time.RFC3339)
+	case Number:
+		return strconv.FormatFloat(v.Num, 'g', -1, 64)
+	}
+	return ""
+}

@@ -1,0 +1,312 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"fleetq/internal/query"
+)
+
+// decodeAttr returns a read-only view of an encoded attribute blob. The
+// view reads the stored bytes in place and is valid inside its transaction.
+func decodeAttr(data []byte) (query.Attr, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("%w: empty attribute blob", ErrCorrupt)
+	}
+	r := &reader{b: data[1:]}
+	var a query.Attr
+	switch data[0] {
+	case encBool:
+		a = &boolAttr{t: r.bitmap(), f: r.bitmap()}
+	case encIndex:
+		a = decodeIndex(r)
+	case encColumn:
+		a = &strColumn{present: r.bitmap(), data: r.b}
+	case encNumber:
+		a = decodeNumber(r)
+	case encTime:
+		p := r.bitmap()
+		a = &numColumn{typ: query.Time, present: p, vals: r.bytes(8 * cardOf(p))}
+	default:
+		return nil, fmt.Errorf("%w: unknown attribute encoding %q", ErrCorrupt, data[0])
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	return a, nil
+}
+
+func cardOf(bm *roaring.Bitmap) uint64 {
+	if bm == nil {
+		return 0
+	}
+	return bm.GetCardinality()
+}
+
+// boolAttr is a bool attribute: the set of true hosts and of false hosts.
+type boolAttr struct{ t, f *roaring.Bitmap }
+
+func (a *boolAttr) Type() query.Type                                  { return query.Bool }
+func (a *boolAttr) Present() *roaring.Bitmap                          { return roaring.Or(a.t, a.f) }
+func (a *boolAttr) Sampled() bool                                     { return false }
+func (a *boolAttr) True() *roaring.Bitmap                             { return a.t }
+func (a *boolAttr) FilterSampleTime(func(int64) bool) *roaring.Bitmap { return roaring.New() }
+
+func (a *boolAttr) Groups() []query.Group {
+	return []query.Group{
+		{Value: query.Value{Type: query.Bool, Bool: false}, Hosts: a.f},
+		{Value: query.Value{Type: query.Bool, Bool: true}, Hosts: a.t},
+	}
+}
+
+func (a *boolAttr) Filter(keep func(query.Value) bool) *roaring.Bitmap {
+	return filterGroups(a.Groups(), keep)
+}
+
+func (a *boolAttr) Value(id uint32) (query.Value, bool) {
+	switch {
+	case a.t.Contains(id):
+		return query.Value{Type: query.Bool, Bool: true}, true
+	case a.f.Contains(id):
+		return query.Value{Type: query.Bool, Bool: false}, true
+	}
+	return query.Value{}, false
+}
+
+func filterGroups(gs []query.Group, keep func(query.Value) bool) *roaring.Bitmap {
+	var hit []*roaring.Bitmap
+	for _, g := range gs {
+		if keep(g.Value) {
+			hit = append(hit, g.Hosts)
+		}
+	}
+	if len(hit) == 0 {
+		return roaring.New()
+	}
+	return roaring.FastOr(hit...)
+}
+
+// indexAttr is a string attribute kept as a value index.
+type indexAttr struct {
+	groups []query.Group
+}
+
+func decodeIndex(r *reader) *indexAttr {
+	n := r.uvarint()
+	if n > uint64(len(r.b)) {
+		r.err = fmt.Errorf("%w: bad index size", ErrCorrupt)
+		return nil
+	}
+	a := &indexAttr{groups: make([]query.Group, 0, n)}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		v := string(r.bytes(r.uvarint()))
+		a.groups = append(a.groups, query.Group{Value: query.Value{Type: query.String, Str: v}, Hosts: r.bitmap()})
+	}
+	return a
+}
+
+func (a *indexAttr) Type() query.Type                                  { return query.String }
+func (a *indexAttr) Sampled() bool                                     { return false }
+func (a *indexAttr) Groups() []query.Group                             { return a.groups }
+func (a *indexAttr) FilterSampleTime(func(int64) bool) *roaring.Bitmap { return roaring.New() }
+
+func (a *indexAttr) Present() *roaring.Bitmap {
+	return filterGroups(a.groups, func(query.Value) bool { return true })
+}
+
+func (a *indexAttr) Filter(keep func(query.Value) bool) *roaring.Bitmap {
+	return filterGroups(a.groups, keep)
+}
+
+func (a *indexAttr) Value(id uint32) (query.Value, bool) {
+	for _, g := range a.groups {
+		if g.Hosts.Contains(id) {
+			return g.Value, true
+		}
+	}
+	return query.Value{}, false
+}
+
+// strColumn is a high-cardinality string attribute: present hosts, then
+// their values in id order.
+type strColumn struct {
+	present *roaring.Bitmap
+	data    []byte
+	offsets []uint32 // built on first Value
+}
+
+func (a *strColumn) Type() query.Type                                  { return query.String }
+func (a *strColumn) Present() *roaring.Bitmap                          { return a.present }
+func (a *strColumn) Sampled() bool                                     { return false }
+func (a *strColumn) FilterSampleTime(func(int64) bool) *roaring.Bitmap { return roaring.New() }
+
+// each calls fn for every present host in id order.
+func (a *strColumn) each(fn func(id uint32, v string)) {
+	b := a.data
+	it := a.present.Iterator()
+	for it.HasNext() {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || int(l) > len(b)-n {
+			return
+		}
+		fn(it.Next(), string(b[n:n+int(l)]))
+		b = b[n+int(l):]
+	}
+}
+
+func (a *strColumn) Filter(keep func(query.Value) bool) *roaring.Bitmap {
+	out := roaring.New()
+	a.each(func(id uint32, v string) {
+		if keep(query.Value{Type: query.String, Str: v}) {
+			out.Add(id)
+		}
+	})
+	return out
+}
+
+func (a *strColumn) Groups() []query.Group {
+	by := map[string]*roaring.Bitmap{}
+	a.each(func(id uint32, v string) {
+		bm, ok := by[v]
+		if !ok {
+			bm = roaring.New()
+			by[v] = bm
+		}
+		bm.Add(id)
+	})
+	return sortedGroups(by)
+}
+
+func (a *strColumn) Value(id uint32) (query.Value, bool) {
+	if !a.present.Contains(id) {
+		return query.Value{}, false
+	}
+	if a.offsets == nil {
+		off := uint32(0)
+		b := a.data
+		for len(b) > 0 {
+			l, n := binary.Uvarint(b)
+			if n <= 0 || int(l) > len(b)-n {
+				break
+			}
+			a.offsets = append(a.offsets, off)
+			off += uint32(n) + uint32(l)
+			b = b[n+int(l):]
+		}
+	}
+	rank := a.present.Rank(id) - 1
+	if rank >= uint64(len(a.offsets)) {
+		return query.Value{}, false
+	}
+	b := a.data[a.offsets[rank]:]
+	l, n := binary.Uvarint(b)
+	return query.Value{Type: query.String, Str: string(b[n : n+int(l)])}, true
+}
+
+// numColumn is a number or time attribute: present hosts, then their
+// values (and sample times) in id order, eight bytes each.
+type numColumn struct {
+	typ     query.Type
+	present *roaring.Bitmap
+	vals    []byte
+	ts      []byte // nil unless sampled
+}
+
+func decodeNumber(r *reader) *numColumn {
+	flags := r.bytes(1)
+	p := r.bitmap()
+	a := &numColumn{typ: query.Number, present: p, vals: r.bytes(8 * cardOf(p))}
+	if len(flags) == 1 && flags[0]&1 != 0 {
+		a.ts = r.bytes(8 * cardOf(p))
+	}
+	return a
+}
+
+func (a *numColumn) Type() query.Type         { return a.typ }
+func (a *numColumn) Present() *roaring.Bitmap { return a.present }
+func (a *numColumn) Sampled() bool            { return a.ts != nil }
+
+func (a *numColumn) at(i int) query.Value {
+	u := binary.LittleEndian.Uint64(a.vals[8*i:])
+	if a.typ == query.Time {
+		return query.Value{Type: query.Time, Num: float64(int64(u))}
+	}
+	return query.Value{Type: query.Number, Num: math.Float64frombits(u)}
+}
+
+func (a *numColumn) Filter(keep func(query.Value) bool) *roaring.Bitmap {
+	out := roaring.New()
+	it := a.present.Iterator()
+	for i := 0; it.HasNext(); i++ {
+		id := it.Next()
+		if keep(a.at(i)) {
+			out.Add(id)
+		}
+	}
+	return out
+}
+
+func (a *numColumn) FilterSampleTime(keep func(int64) bool) *roaring.Bitmap {
+	out := roaring.New()
+	if a.ts == nil {
+		return out
+	}
+	it := a.present.Iterator()
+	for i := 0; it.HasNext(); i++ {
+		id := it.Next()
+		if keep(int64(binary.LittleEndian.Uint64(a.ts[8*i:]))) {
+			out.Add(id)
+		}
+	}
+	return out
+}
+
+func (a *numColumn) Groups() []query.Group {
+	by := map[string]*roaring.Bitmap{}
+	vals := map[string]query.Value{}
+	it := a.present.Iterator()
+	for i := 0; it.HasNext(); i++ {
+		v := a.at(i)
+		k := strconv.FormatFloat(v.Num, 'g', -1, 64)
+		if by[k] == nil {
+			by[k] = roaring.New()
+			vals[k] = v
+		}
+		by[k].Add(it.Next())
+	}
+	gs := make([]query.Group, 0, len(by))
+	for k, bm := range by {
+		gs = append(gs, query.Group{Value: vals[k], Hosts: bm})
+	}
+	query.SortGroups(gs)
+	return gs
+}
+
+func (a *numColumn) Value(id uint32) (query.Value, bool) {
+	if !a.present.Contains(id) {
+		return query.Value{}, false
+	}
+	return a.at(int(a.present.Rank(id) - 1)), true
+}
+
+// SampleTime returns a host's sample time in unix milliseconds.
+func (a *numColumn) SampleTime(id uint32) (int64, bool) {
+	if a.ts == nil || !a.present.Contains(id) {
+		return 0, false
+	}
+	i := a.present.Rank(id) - 1
+	return int64(binary.LittleEndian.Uint64(a.ts[8*i:])), true
+}
+
+func sortedGroups(by map[string]*roaring.Bitmap) []query.Group {
+	gs := make([]query.Group, 0, len(by))
+	for v, bm := range by {
+		gs = append(gs, query.Group{Value: query.Value{Type: query.String, Str: v}, Hosts: bm})
+	}
+	query.SortGroups(gs)
+	return gs
+}

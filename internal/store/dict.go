@@ -1,0 +1,192 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	bolt "go.etcd.io/bbolt"
+
+	"fleetq/internal/nodeset"
+)
+
+// chunkBits sets how many names share one key of the hosts bucket (1024):
+// small enough that looking up a few names reads little, large enough that
+// 1,000,000 hosts are ~1,000 keys.
+const chunkBits = 10
+
+const chunkSize = 1 << chunkBits
+
+// dict reads the host dictionary inside one transaction, caching decoded
+// chunks. It implements query.Hosts.
+type dict struct {
+	b      *bolt.Bucket
+	n      uint32
+	chunks map[uint32][]string
+	byName map[string]uint32 // built on first Lookup/Glob
+}
+
+func newDict(tx *bolt.Tx) *dict {
+	d := &dict{b: tx.Bucket(bucketHosts), chunks: map[uint32][]string{}}
+	if v := tx.Bucket(bucketMeta).Get(keyNHosts); len(v) == 4 {
+		d.n = binary.BigEndian.Uint32(v)
+	}
+	return d
+}
+
+// Len is the number of host ids ever assigned.
+func (d *dict) Len() uint32 { return d.n }
+
+func (d *dict) chunk(c uint32) []string {
+	if names, ok := d.chunks[c]; ok {
+		return names
+	}
+	names := decodeChunk(d.b.Get(u32(c)))
+	d.chunks[c] = names
+	return names
+}
+
+// Name returns the host key of id, or "" for an unknown id.
+func (d *dict) Name(id uint32) string {
+	names := d.chunk(id >> chunkBits)
+	if i := int(id & (chunkSize - 1)); i < len(names) {
+		return names[i]
+	}
+	return ""
+}
+
+// Names returns the names of the ids in s, sorted in byte order.
+func (d *dict) Names(s *roaring.Bitmap) []string {
+	out := make([]string, 0, s.GetCardinality())
+	it := s.Iterator()
+	for it.HasNext() {
+		out = append(out, d.Name(it.Next()))
+	}
+	if !slices.IsSorted(out) {
+		slices.Sort(out)
+	}
+	return out
+}
+
+func (d *dict) index() map[string]uint32 {
+	if d.byName != nil {
+		return d.byName
+	}
+	d.byName = make(map[string]uint32, d.n)
+	for c := uint32(0); c<<chunkBits < d.n; c++ {
+		for i, name := range d.chunk(c) {
+			d.byName[name] = c<<chunkBits | uint32(i)
+		}
+	}
+	return d.byName
+}
+
+// Lookup maps host keys to ids.
+func (d *dict) Lookup(names []string) (*roaring.Bitmap, []string) {
+	idx := d.index()
+	out := roaring.New()
+	var missing []string
+	for _, n := range names {
+		if id, ok := idx[n]; ok {
+			out.Add(id)
+		} else {
+			missing = append(missing, n)
+		}
+	}
+	return out, missing
+}
+
+// Glob returns the ids of all known hosts matching pattern.
+func (d *dict) Glob(pattern string) *roaring.Bitmap {
+	out := roaring.New()
+	for c := uint32(0); c<<chunkBits < d.n; c++ {
+		for i, name := range d.chunk(c) {
+			if nodeset.Match(pattern, name) {
+				out.Add(c<<chunkBits | uint32(i))
+			}
+		}
+	}
+	return out
+}
+
+func decodeChunk(b []byte) []string {
+	var names []string
+	for len(b) > 0 {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || int(l) > len(b)-n {
+			return names
+		}
+		names = append(names, string(b[n:n+int(l)]))
+		b = b[n+int(l):]
+	}
+	return names
+}
+
+func encodeChunk(names []string) []byte {
+	size := 0
+	for _, n := range names {
+		size += len(n) + 2
+	}
+	b := make([]byte, 0, size)
+	for _, n := range names {
+		b = binary.AppendUvarint(b, uint64(len(n)))
+		b = append(b, n...)
+	}
+	return b
+}
+
+// dictWriter assigns ids to new host keys inside a write transaction.
+type dictWriter struct {
+	*dict
+	added []string
+}
+
+func newDictWriter(tx *bolt.Tx) *dictWriter {
+	return &dictWriter{dict: newDict(tx)}
+}
+
+// IDs returns the id of every name, assigning new ids (in byte order of the
+// new names, so a first ingest is in canonical order) to names not seen yet.
+func (w *dictWriter) IDs(names []string) []uint32 {
+	idx := w.index()
+	var fresh []string
+	for _, n := range names {
+		if _, ok := idx[n]; !ok {
+			idx[n] = ^uint32(0)
+			fresh = append(fresh, n)
+		}
+	}
+	sort.Strings(fresh)
+	for _, n := range fresh {
+		idx[n] = w.n + uint32(len(w.added))
+		w.added = append(w.added, n)
+	}
+	ids := make([]uint32, len(names))
+	for i, n := range names {
+		ids[i] = idx[n]
+	}
+	return ids
+}
+
+// flush writes the chunks that gained names and the new size.
+func (w *dictWriter) flush(tx *bolt.Tx) error {
+	if len(w.added) == 0 {
+		return nil
+	}
+	first := w.n
+	total := w.n + uint32(len(w.added))
+	for c := first >> chunkBits; c<<chunkBits < total; c++ {
+		names := append([]string(nil), w.chunk(c)...)
+		for id := c<<chunkBits + uint32(len(names)); id < total && id < (c+1)<<chunkBits; id++ {
+			names = append(names, w.added[id-first])
+		}
+		if err := w.b.Put(u32(c), encodeChunk(names)); err != nil {
+			return fmt.Errorf("write host dictionary: %w", err)
+		}
+		w.chunks[c] = names
+	}
+	w.n, w.added = total, nil
+	return tx.Bucket(bucketMeta).Put(keyNHosts, u32(total))
+}

@@ -1,0 +1,196 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Encodings of an attribute blob, the first byte of the blob.
+const (
+	encBool   = 'B' // two bitmaps: true, false
+	encIndex  = 'I' // sorted distinct strings, one bitmap each
+	encColumn = 'S' // presence bitmap, then one string per present host in id order
+	encNumber = 'N' // presence bitmap, float64s in id order, optional sample times
+	encTime   = 'T' // presence bitmap, int64 unix seconds in id order
+)
+
+// maxIndexValues is the cardinality up to which a string attribute is kept
+// as a value index (a bitmap per value, so `role = "x"` is one lookup).
+// Above it (ip, serial) a column is scanned instead: a bitmap per host
+// would cost more than the column.
+const maxIndexValues = 4096
+
+// entry is one present host of a column in global id space.
+type entry struct {
+	id  uint32
+	row int // source-local index
+}
+
+// presentEntries returns the present hosts of c, ordered by global id.
+func presentEntries(c *Column, ids []uint32) []entry {
+	es := make([]entry, 0, len(ids))
+	for i, id := range ids {
+		if c.Present(i) {
+			es = append(es, entry{id, i})
+		}
+	}
+	sort.Slice(es, func(a, b int) bool { return es[a].id < es[b].id })
+	return es
+}
+
+// encodeColumn encodes c (aligned with the source's hosts) in global id
+// space, ids[i] being the id of host i.
+func encodeColumn(c *Column, ids []uint32) ([]byte, error) {
+	es := presentEntries(c, ids)
+	switch c.Type {
+	case TypeBool:
+		return encodeBool(c, es), nil
+	case TypeString:
+		return encodeString(c, es), nil
+	case TypeNumber:
+		return encodeNumber(c, es), nil
+	case TypeTime:
+		return encodeTime(c, es), nil
+	}
+	return nil, fmt.Errorf("attribute %s: unknown type %v", c.Name, c.Type)
+}
+
+func appendBitmap(b []byte, bm *roaring.Bitmap) []byte {
+	bm.RunOptimize()
+	var buf bytes.Buffer
+	_, _ = bm.WriteTo(&buf)
+	b = binary.AppendUvarint(b, uint64(buf.Len()))
+	return append(b, buf.Bytes()...)
+}
+
+func presence(es []entry) *roaring.Bitmap {
+	bm := roaring.New()
+	for _, e := range es {
+		bm.Add(e.id)
+	}
+	return bm
+}
+
+func encodeBool(c *Column, es []entry) []byte {
+	t, f := roaring.New(), roaring.New()
+	for _, e := range es {
+		if c.Bool[e.row] {
+			t.Add(e.id)
+		} else {
+			f.Add(e.id)
+		}
+	}
+	return appendBitmap(appendBitmap([]byte{encBool}, t), f)
+}
+
+func encodeString(c *Column, es []entry) []byte {
+	byValue := map[string]*roaring.Bitmap{}
+	for _, e := range es {
+		v := c.Str[e.row]
+		bm, ok := byValue[v]
+		if !ok {
+			if len(byValue) == maxIndexValues {
+				return encodeStringColumn(c, es)
+			}
+			bm = roaring.New()
+			byValue[v] = bm
+		}
+		bm.Add(e.id)
+	}
+	values := make([]string, 0, len(byValue))
+	for v := range byValue {
+		values = append(values, v)
+	}
+	sort.Strings(values)
+	b := binary.AppendUvarint([]byte{encIndex}, uint64(len(values)))
+	for _, v := range values {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+		b = appendBitmap(b, byValue[v])
+	}
+	return b
+}
+
+func encodeStringColumn(c *Column, es []entry) []byte {
+	b := appendBitmap([]byte{encColumn}, presence(es))
+	for _, e := range es {
+		v := c.Str[e.row]
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	return b
+}
+
+func encodeNumber(c *Column, es []entry) []byte {
+	flags := byte(0)
+	if c.TS != nil {
+		flags = 1
+	}
+	b := appendBitmap([]byte{encNumber, flags}, presence(es))
+	for _, e := range es {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(c.Num[e.row]))
+	}
+	if c.TS != nil {
+		for _, e := range es {
+			b = binary.LittleEndian.AppendUint64(b, uint64(c.TS[e.row]))
+		}
+	}
+	return b
+}
+
+func encodeTime(c *Column, es []entry) []byte {
+	b := appendBitmap([]byte{encTime}, presence(es))
+	for _, e := range es {
+		b = binary.LittleEndian.AppendUint64(b, uint64(c.Time[e.row]))
+	}
+	return b
+}
+
+// reader walks an encoded blob.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.err = fmt.Errorf("%w: truncated varint", ErrCorrupt)
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *reader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.err = fmt.Errorf("%w: truncated blob", ErrCorrupt)
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) bitmap() *roaring.Bitmap {
+	data := r.bytes(r.uvarint())
+	if r.err != nil {
+		return nil
+	}
+	bm, err := viewBitmap(data)
+	if err != nil {
+		r.err = err
+	}
+	return bm
+}

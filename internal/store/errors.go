@@ -1,0 +1,20 @@
+package store
+
+import "errors"
+
+var (
+	// ErrNoDatabase is returned by Open when the file does not exist and
+	// the caller did not ask to create it (a mistyped --db for a read).
+	ErrNoDatabase = errors.New("no such database")
+	// ErrNotFleetq is returned when the file is a bbolt file (or anything
+	// else) that fleetq did not create, or has a schema this build can't read.
+	ErrNotFleetq = errors.New("not a fleetq database")
+	// ErrLocked is returned when the file lock could not be had in time.
+	ErrLocked = errors.New("database is locked")
+	// ErrNoPass is returned when a pass id or reference matches no pass.
+	ErrNoPass = errors.New("no such pass")
+	// ErrNoPasses is returned when the database holds no pass yet.
+	ErrNoPasses = errors.New("the database has no passes yet (run fleetq ingest)")
+	// ErrCorrupt is returned when stored data fails to decode.
+	ErrCorrupt = errors.New("corrupt data")
+)

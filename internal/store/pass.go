@@ -1,0 +1,154 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// PassInfo is a sealed pass as stored.
+type PassInfo struct {
+	ID      int64        `json:"id"`
+	Created time.Time    `json:"created"`
+	Label   string       `json:"label,omitempty"`
+	Parent  int64        `json:"parent,omitempty"`
+	Sources []SourceInfo `json:"sources"`
+	All     string       `json:"all"`   // bitmap blob of every host any source saw
+	Hosts   int          `json:"hosts"` // |all|
+	// Sets are sets stored in the pass itself rather than in a source:
+	// materialized definitions, saved sets, rollout waves (name → blob).
+	Sets map[string]string `json:"sets,omitempty"`
+	// Log is the transcript of how the pass was made.
+	Log *Transcript `json:"log,omitempty"`
+}
+
+// SourceInfo is one source snapshot held by a pass.
+type SourceInfo struct {
+	Name     string    `json:"name"`
+	Kind     string    `json:"kind"`
+	Path     string    `json:"path"`
+	Hash     string    `json:"hash"` // sha256 of the input bytes
+	Records  int       `json:"records"`
+	Hosts    int       `json:"hosts"`
+	ReadAt   time.Time `json:"read_at"`
+	ReadBy   int64     `json:"read_by"` // the pass that read it; earlier than the holder when carried
+	Manifest string    `json:"manifest"`
+	Unmapped []string  `json:"unmapped,omitempty"` // a few host names that mapping could not place
+	NUnmap   int       `json:"n_unmapped,omitempty"`
+	Warnings []string  `json:"warnings,omitempty"`
+}
+
+// Carried reports whether the snapshot was read by an earlier pass.
+func (s SourceInfo) Carried(holder int64) bool { return s.ReadBy != holder }
+
+// Transcript records how a pass was made (SPEC §1: the transcript is kept).
+type Transcript struct {
+	Command     string         `json:"command,omitempty"`
+	Definitions []string       `json:"definitions,omitempty"`
+	Counts      map[string]int `json:"counts,omitempty"`
+	Warnings    []string       `json:"warnings,omitempty"`
+}
+
+// manifest is the stored form of one source snapshot's data.
+type manifest struct {
+	Hosts string            `json:"hosts"`
+	Attrs []attrRef         `json:"attrs,omitempty"`
+	Sets  map[string]string `json:"sets,omitempty"`
+}
+
+type attrRef struct {
+	Name string   `json:"name"`
+	Type AttrType `json:"type"`
+	Blob string   `json:"blob"`
+}
+
+func passKey(id int64) []byte { return u64(uint64(id)) }
+
+func getPass(tx *bolt.Tx, id int64) (*PassInfo, error) {
+	v := tx.Bucket(bucketPasses).Get(passKey(id))
+	if v == nil {
+		return nil, fmt.Errorf("pass %d: %w", id, ErrNoPass)
+	}
+	var p PassInfo
+	if err := json.Unmarshal(v, &p); err != nil {
+		return nil, fmt.Errorf("%w: pass %d: %v", ErrCorrupt, id, err)
+	}
+	return &p, nil
+}
+
+func putPass(tx *bolt.Tx, p *PassInfo) error {
+	v, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bucketPasses).Put(passKey(p.ID), v)
+}
+
+func latestID(tx *bolt.Tx) int64 {
+	k, _ := tx.Bucket(bucketPasses).Cursor().Last()
+	if k == nil {
+		return 0
+	}
+	return int64(be64(k))
+}
+
+func allPasses(tx *bolt.Tx) ([]PassInfo, error) {
+	var out []PassInfo
+	err := tx.Bucket(bucketPasses).ForEach(func(k, v []byte) error {
+		var p PassInfo
+		if err := json.Unmarshal(v, &p); err != nil {
+			return fmt.Errorf("%w: pass %d: %v", ErrCorrupt, be64(k), err)
+		}
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+func getManifest(tx *bolt.Tx, hash string) (*manifest, error) {
+	data, err := getBlob(tx, hash)
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%w: manifest %s: %v", ErrCorrupt, hash[:12], err)
+	}
+	return &m, nil
+}
+
+// kindRank orders sources when two define the same attribute or set name:
+// the inventory is the declared truth, control planes and metrics observe.
+var kindRank = map[string]int{
+	"inventory": 0, "netbox": 1, "ansible": 2, "hosts": 3,
+	"hdfs": 4, "yarn": 5, "k8s": 6, "prom": 7,
+}
+
+func rankOf(kind string) int {
+	if r, ok := kindRank[kind]; ok {
+		return r
+	}
+	return len(kindRank)
+}
+
+// sortSources puts sources in precedence order: by kind rank, then name.
+func sortSources(ss []SourceInfo) {
+	sort.SliceStable(ss, func(i, j int) bool {
+		ri, rj := rankOf(ss[i].Kind), rankOf(ss[j].Kind)
+		if ri != rj {
+			return ri < rj
+		}
+		return ss[i].Name < ss[j].Name
+	})
+}
+
+func be64(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}

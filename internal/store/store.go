@@ -1,0 +1,188 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+const schemaVersion = 1
+
+var (
+	bucketMeta   = []byte("meta")
+	bucketHosts  = []byte("hosts")
+	bucketBlobs  = []byte("blobs")
+	bucketPasses = []byte("passes")
+
+	keyVersion = []byte("version")
+	keyNHosts  = []byte("nhosts")
+)
+
+// DB is an open fleetq database.
+type DB struct {
+	bolt     *bolt.DB
+	path     string
+	readOnly bool
+}
+
+// Options control Open.
+type Options struct {
+	ReadOnly bool
+	// Create allows a missing file to be created (writers only).
+	Create bool
+	// Timeout is how long to wait for the file lock; 0 means 10s.
+	Timeout time.Duration
+	// Owner describes this process in the lock-owner note that a blocked
+	// writer prints ("fleetq ingest inventory.csv").
+	Owner string
+}
+
+// Open opens the database at path. A missing file is an error unless
+// opts.Create is set, so a typo in --db never creates an empty database.
+func Open(path string, opts Options) (*DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		if !errors.Is(err, os.ErrNotExist) || !opts.Create || opts.ReadOnly {
+			return nil, fmt.Errorf("%s: %w", path, ErrNoDatabase)
+		}
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	b, err := bolt.Open(path, 0o644, &bolt.Options{
+		ReadOnly:       opts.ReadOnly,
+		Timeout:        opts.Timeout,
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	db := &DB{bolt: b, path: path, readOnly: opts.ReadOnly}
+	if err := db.init(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if !opts.ReadOnly {
+		writeOwner(path, opts.Owner)
+	}
+	return db, nil
+}
+
+func openError(path string, err error) error {
+	if errors.Is(err, bolt.ErrTimeout) {
+		return fmt.Errorf("%s: %w: %s", path, ErrLocked, lockHolder(path))
+	}
+	if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrVersionMismatch) || errors.Is(err, bolt.ErrChecksum) {
+		return fmt.Errorf("%s: %w (%v)", path, ErrNotFleetq, err)
+	}
+	return fmt.Errorf("open %s: %w", path, err)
+}
+
+// ownerPath is the note a writer leaves beside the file while it holds the
+// lock, so a blocked writer can say which process holds it.
+func ownerPath(path string) string { return path + ".writer" }
+
+func writeOwner(path, owner string) {
+	note := fmt.Sprintf("pid %d (%s) since %s", os.Getpid(), owner, time.Now().UTC().Format(time.RFC3339))
+	_ = os.WriteFile(ownerPath(path), []byte(note), 0o644)
+}
+
+func lockHolder(path string) string {
+	b, err := os.ReadFile(ownerPath(path))
+	if err != nil {
+		return "held by a reader or by a writer that left no note"
+	}
+	return "held by " + strings.TrimSpace(string(b))
+}
+
+func (db *DB) init() error {
+	if db.readOnly {
+		return db.bolt.View(func(tx *bolt.Tx) error { return checkSchema(tx) })
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			if tx.Bucket(bucketPasses) != nil || firstBucket(tx) != nil {
+				return ErrNotFleetq
+			}
+			return createBuckets(tx)
+		}
+		return checkSchema(tx)
+	})
+}
+
+func firstBucket(tx *bolt.Tx) []byte {
+	k, _ := tx.Cursor().First()
+	return k
+}
+
+func createBuckets(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketMeta, bucketHosts, bucketBlobs, bucketPasses} {
+		if _, err := tx.CreateBucket(name); err != nil {
+			return err
+		}
+	}
+	return tx.Bucket(bucketMeta).Put(keyVersion, u64(schemaVersion))
+}
+
+func checkSchema(tx *bolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return fmt.Errorf("%w: missing meta bucket", ErrNotFleetq)
+	}
+	v := meta.Get(keyVersion)
+	if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
+		return fmt.Errorf("%w: unsupported schema version", ErrNotFleetq)
+	}
+	for _, name := range [][]byte{bucketHosts, bucketBlobs, bucketPasses} {
+		if tx.Bucket(name) == nil {
+			return fmt.Errorf("%w: missing %s bucket", ErrNotFleetq, name)
+		}
+	}
+	return nil
+}
+
+// Path is the file the database lives in.
+func (db *DB) Path() string { return db.path }
+
+// Close releases the file.
+func (db *DB) Close() error {
+	if !db.readOnly {
+		_ = os.Remove(ownerPath(db.path))
+	}
+	return db.bolt.Close()
+}
+
+// View runs fn in a read transaction: one consistent snapshot.
+func (db *DB) View(fn func(*Tx) error) error {
+	return db.bolt.View(func(btx *bolt.Tx) error { return fn(newTx(btx)) })
+}
+
+// Update runs fn in a write transaction.
+func (db *DB) Update(fn func(*Tx) error) error {
+	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(newTx(btx)) })
+}
+
+// Size is the database file size in bytes.
+func (db *DB) Size() (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n, err
+}
+
+func u64(v uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, v)
+	return b
+}
+
+func u32(v uint32) []byte {
+	b := make([]byte, 4)
+	binary.BigEndian.PutUint32(b, v)
+	return b
+}

@@ -1,0 +1,333 @@
+package store
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	bolt "go.etcd.io/bbolt"
+
+	"fleetq/internal/query"
+)
+
+// Tx is a transaction on the store. Everything read through it is valid
+// until the transaction ends.
+type Tx struct {
+	btx    *bolt.Tx
+	dict   *dict
+	passes map[int64]*PassView
+}
+
+func newTx(btx *bolt.Tx) *Tx {
+	return &Tx{btx: btx, dict: newDict(btx), passes: map[int64]*PassView{}}
+}
+
+// Passes lists every pass, oldest first.
+func (t *Tx) Passes() ([]PassInfo, error) { return allPasses(t.btx) }
+
+// LatestID is the newest pass id, or 0 when there is none.
+func (t *Tx) LatestID() int64 { return latestID(t.btx) }
+
+// Hosts is the host dictionary.
+func (t *Tx) Hosts() *HostDict { return &HostDict{t.dict} }
+
+// HostDict is the host dictionary: query.Hosts plus bulk name lookups.
+type HostDict struct{ *dict }
+
+// Pass opens a read view of pass id; 0 means the newest pass.
+func (t *Tx) Pass(id int64) (*PassView, error) {
+	if id == 0 {
+		if id = latestID(t.btx); id == 0 {
+			return nil, ErrNoPasses
+		}
+	}
+	if v, ok := t.passes[id]; ok {
+		return v, nil
+	}
+	info, err := getPass(t.btx, id)
+	if err != nil {
+		return nil, err
+	}
+	v, err := newPassView(t, info)
+	if err != nil {
+		return nil, err
+	}
+	t.passes[id] = v
+	return v, nil
+}
+
+// Resolve finds a pass by reference relative to pass cur.
+func (t *Tx) Resolve(cur int64, ref query.PassRef) (*PassView, error) {
+	switch {
+	case ref.ID != 0:
+		return t.Pass(ref.ID)
+	case !ref.At.IsZero():
+		return t.passAt(ref.At)
+	case ref.Rel < 0:
+		return t.passBack(cur, -ref.Rel)
+	}
+	return t.Pass(cur)
+}
+
+func (t *Tx) passBack(cur int64, n int) (*PassView, error) {
+	c := t.btx.Bucket(bucketPasses).Cursor()
+	k, _ := c.Seek(passKey(cur))
+	if k == nil || int64(be64(k)) != cur {
+		return nil, fmt.Errorf("pass %d: %w", cur, ErrNoPass)
+	}
+	for i := 0; i < n; i++ {
+		if k, _ = c.Prev(); k == nil {
+			return nil, fmt.Errorf("%d passes before pass %d: %w", n, cur, ErrNoPass)
+		}
+	}
+	return t.Pass(int64(be64(k)))
+}
+
+func (t *Tx) passAt(at time.Time) (*PassView, error) {
+	ps, err := allPasses(t.btx)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(ps) - 1; i >= 0; i-- {
+		if !ps[i].Created.After(at) {
+			return t.Pass(ps[i].ID)
+		}
+	}
+	return nil, fmt.Errorf("no pass at or before %s: %w", at.UTC().Format(time.RFC3339), ErrNoPass)
+}
+
+// Snapshot returns a query.Snapshot whose current pass is cur (0: newest).
+func (t *Tx) Snapshot(cur int64) (query.Snapshot, error) {
+	p, err := t.Pass(cur)
+	if err != nil {
+		return nil, err
+	}
+	return &snapshot{tx: t, cur: p}, nil
+}
+
+type snapshot struct {
+	tx  *Tx
+	cur *PassView
+}
+
+func (s *snapshot) Hosts() query.Hosts  { return s.tx.dict }
+func (s *snapshot) Current() query.Pass { return s.cur }
+func (s *snapshot) Resolve(ref query.PassRef) (query.Pass, error) {
+	return s.tx.Resolve(s.cur.info.ID, ref)
+}
+
+// PassView is a read view of one pass. It implements query.Pass.
+type PassView struct {
+	tx     *Tx
+	info   *PassInfo
+	sets   map[string]setRef
+	attrs  map[string]attrSrc
+	cache  map[string]*roaring.Bitmap
+	acache map[string]query.Attr
+	all    *roaring.Bitmap
+}
+
+// setRef says how to read a named set: the union of some bitmap blobs, or
+// the true hosts of a bool attribute.
+type setRef struct {
+	blobs  []string
+	attr   string
+	origin string
+}
+
+type attrSrc struct {
+	ref    attrRef
+	origin string
+}
+
+func newPassView(t *Tx, info *PassInfo) (*PassView, error) {
+	v := &PassView{tx: t, info: info, sets: map[string]setRef{}, attrs: map[string]attrSrc{},
+		cache: map[string]*roaring.Bitmap{}, acache: map[string]query.Attr{}}
+	for _, name := range sortedKeys(info.Sets) {
+		v.sets[name] = setRef{blobs: []string{info.Sets[name]}, origin: fmt.Sprintf("stored in pass %d", info.ID)}
+	}
+	for _, s := range info.Sources {
+		if err := v.addSource(s); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+func (v *PassView) addSource(s SourceInfo) error {
+	m, err := getManifest(v.tx.btx, s.Manifest)
+	if err != nil {
+		return err
+	}
+	origin := sourceOrigin(s, v.info)
+	if r, ok := v.sets[s.Name]; ok && r.attr == "" {
+		r.blobs = append(r.blobs, m.Hosts)
+		r.origin += "; " + origin
+		v.sets[s.Name] = r
+	} else if !ok {
+		v.sets[s.Name] = setRef{blobs: []string{m.Hosts}, origin: origin}
+	}
+	for _, name := range sortedKeys(m.Sets) {
+		if _, ok := v.sets[name]; !ok {
+			v.sets[name] = setRef{blobs: []string{m.Sets[name]}, origin: origin}
+		}
+	}
+	for _, a := range m.Attrs {
+		if _, ok := v.attrs[a.Name]; ok {
+			continue
+		}
+		v.attrs[a.Name] = attrSrc{ref: a, origin: origin}
+		if _, ok := v.sets[a.Name]; a.Type == TypeBool && !ok {
+			v.sets[a.Name] = setRef{attr: a.Name, origin: origin + " (true values of the bool attribute)"}
+		}
+	}
+	return nil
+}
+
+func sourceOrigin(s SourceInfo, holder *PassInfo) string {
+	o := fmt.Sprintf("source %s:%s read %s by pass %d", s.Kind, s.Path, s.ReadAt.Format(time.RFC3339), s.ReadBy)
+	if s.Carried(holder.ID) {
+		o += fmt.Sprintf(" (carried, %s old)", AgeString(holder.Created.Sub(s.ReadAt)))
+	}
+	return o
+}
+
+// Info is the stored pass record.
+func (v *PassView) Info() *PassInfo { return v.info }
+
+// ID is the pass id.
+func (v *PassView) ID() int64 { return v.info.ID }
+
+// Created is when the pass was sealed.
+func (v *PassView) Created() time.Time { return v.info.Created }
+
+// All is every host of the pass.
+func (v *PassView) All() *roaring.Bitmap {
+	if v.all == nil {
+		bm, err := getBitmap(v.tx.btx, v.info.All)
+		if err != nil {
+			bm = roaring.New()
+		}
+		v.all = bm
+	}
+	return v.all
+}
+
+// Set returns a named set of the pass.
+func (v *PassView) Set(name string) (*roaring.Bitmap, bool) {
+	if name == "all" {
+		return v.All(), true
+	}
+	if bm, ok := v.cache[name]; ok {
+		return bm, true
+	}
+	r, ok := v.sets[name]
+	if !ok {
+		return nil, false
+	}
+	bm, err := v.loadSet(r)
+	if err != nil {
+		return nil, false
+	}
+	v.cache[name] = bm
+	return bm, true
+}
+
+func (v *PassView) loadSet(r setRef) (*roaring.Bitmap, error) {
+	if r.attr != "" {
+		a, ok := v.Attr(r.attr)
+		if !ok {
+			return nil, fmt.Errorf("%w: attribute %s", ErrCorrupt, r.attr)
+		}
+		return a.(*boolAttr).True(), nil
+	}
+	bms := make([]*roaring.Bitmap, 0, len(r.blobs))
+	for _, h := range r.blobs {
+		bm, err := getBitmap(v.tx.btx, h)
+		if err != nil {
+			return nil, err
+		}
+		bms = append(bms, bm)
+	}
+	if len(bms) == 1 {
+		return bms[0], nil
+	}
+	return roaring.FastOr(bms...), nil
+}
+
+// Attr returns an attribute of the pass.
+func (v *PassView) Attr(name string) (query.Attr, bool) {
+	if a, ok := v.acache[name]; ok {
+		return a, true
+	}
+	s, ok := v.attrs[name]
+	if !ok {
+		return nil, false
+	}
+	data, err := getBlob(v.tx.btx, s.ref.Blob)
+	if err != nil {
+		return nil, false
+	}
+	a, err := decodeAttr(data)
+	if err != nil {
+		return nil, false
+	}
+	v.acache[name] = a
+	return a, true
+}
+
+// SetNames lists the named sets, sorted, including all.
+func (v *PassView) SetNames() []string {
+	names := append(sortedKeys(v.sets), "all")
+	sort.Strings(names)
+	return names
+}
+
+// AttrNames lists the attributes, sorted.
+func (v *PassView) AttrNames() []string { return sortedKeys(v.attrs) }
+
+// AttrType returns the stored type of an attribute.
+func (v *PassView) AttrType(name string) (AttrType, bool) {
+	s, ok := v.attrs[name]
+	return s.ref.Type, ok
+}
+
+// Origin says where a set or attribute comes from.
+func (v *PassView) Origin(name string) string {
+	if name == "all" {
+		return fmt.Sprintf("every host of pass %d", v.info.ID)
+	}
+	if r, ok := v.sets[name]; ok {
+		return r.origin
+	}
+	if a, ok := v.attrs[name]; ok {
+		return a.origin
+	}
+	return ""
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AgeString renders a duration the way operators read ages: 45s, 12m, 3h,
+// 2d4h.
+func AgeString(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "0s"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}

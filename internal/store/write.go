@@ -1,0 +1,347 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	bolt "go.etcd.io/bbolt"
+)
+
+// NewPass describes a pass to build from freshly parsed sources.
+type NewPass struct {
+	Label   string
+	Created time.Time
+	Sources []*SourceData
+	// Fresh carries nothing forward from the parent pass.
+	Fresh   bool
+	Command string
+	// MapHosts, when set, is called for every new source that is not an
+	// inventory (see IsInventoryKind) to rewrite host keys to inventory
+	// keys before ids are assigned. It returns the keys it could not map.
+	MapHosts func(inv *Inventory, src *SourceData) (unmapped []string)
+}
+
+// IsInventoryKind reports whether a source kind declares the fleet's hosts
+// (its keys are the keys other sources are mapped to).
+func IsInventoryKind(kind string) bool { return kind == "inventory" || kind == "netbox" }
+
+// Inventory is what host mapping may consult: the inventory keys of the
+// pass being built and the inventory's ip attribute.
+type Inventory struct {
+	Hosts map[string]bool
+	ByIP  map[string]string
+}
+
+// CreatePass builds and seals a new pass in one write transaction. On any
+// error nothing is written.
+func (db *DB) CreatePass(np NewPass) (*PassInfo, error) {
+	if err := validateSources(np.Sources); err != nil {
+		return nil, err
+	}
+	var out *PassInfo
+	err := db.bolt.Update(func(btx *bolt.Tx) error {
+		p, err := buildPass(btx, np)
+		out = p
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func validateSources(srcs []*SourceData) error {
+	seen := map[string]bool{}
+	for _, s := range srcs {
+		key := s.Kind + ":" + s.Name
+		if seen[key] {
+			return fmt.Errorf("source %s given twice", key)
+		}
+		seen[key] = true
+		if s.Name == "all" {
+			return fmt.Errorf("%s: the set name \"all\" is reserved", s.Path)
+		}
+		if err := uniqueHosts(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func uniqueHosts(s *SourceData) error {
+	seen := make(map[string]struct{}, len(s.Hosts))
+	for _, h := range s.Hosts {
+		if h == "" {
+			return fmt.Errorf("%s: empty host key", s.Path)
+		}
+		if _, dup := seen[h]; dup {
+			return fmt.Errorf("%s: host %s listed twice after mapping", s.Path, h)
+		}
+		seen[h] = struct{}{}
+	}
+	return nil
+}
+
+func buildPass(btx *bolt.Tx, np NewPass) (*PassInfo, error) {
+	tx := newTx(btx)
+	parentID := latestID(btx)
+	seq, err := btx.Bucket(bucketPasses).NextSequence()
+	if err != nil {
+		return nil, err
+	}
+	p := &PassInfo{ID: int64(seq), Created: np.Created.UTC(), Label: np.Label, Parent: parentID}
+	if int64(seq) <= parentID {
+		p.ID = parentID + 1
+	}
+	carried, err := carriedSources(btx, parentID, np)
+	if err != nil {
+		return nil, err
+	}
+	if np.MapHosts != nil {
+		if err := mapSources(tx, carried, np, p); err != nil {
+			return nil, err
+		}
+	}
+	dw := newDictWriter(btx)
+	for _, src := range np.Sources {
+		info, err := writeSource(btx, dw, src, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		p.Sources = append(p.Sources, mergeMapping(info, p.Sources)...)
+	}
+	p.Sources = dropMappingPlaceholders(p.Sources)
+	p.Sources = append(p.Sources, carried...)
+	sortSources(p.Sources)
+	if err := dw.flush(btx); err != nil {
+		return nil, err
+	}
+	if err := sealAll(btx, p); err != nil {
+		return nil, err
+	}
+	p.Log = &Transcript{Command: np.Command}
+	return p, putPass(btx, p)
+}
+
+// carriedSources returns the parent's snapshots of kinds the new pass does
+// not read, unless the pass is fresh.
+func carriedSources(btx *bolt.Tx, parentID int64, np NewPass) ([]SourceInfo, error) {
+	if np.Fresh || parentID == 0 {
+		return nil, nil
+	}
+	parent, err := getPass(btx, parentID)
+	if err != nil {
+		return nil, err
+	}
+	given := map[string]bool{}
+	for _, s := range np.Sources {
+		given[s.Kind] = true
+	}
+	var out []SourceInfo
+	for _, s := range parent.Sources {
+		if !given[s.Kind] {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// mapSources runs host mapping for every new non-inventory source and
+// records the unmapped hosts in placeholder infos merged later.
+func mapSources(tx *Tx, carried []SourceInfo, np NewPass, p *PassInfo) error {
+	inv, err := buildInventory(tx, carried, np.Sources)
+	if err != nil {
+		return err
+	}
+	for _, src := range np.Sources {
+		if IsInventoryKind(src.Kind) {
+			continue
+		}
+		unmapped := np.MapHosts(inv, src)
+		if err := uniqueHosts(src); err != nil {
+			return err
+		}
+		info := SourceInfo{Kind: src.Kind, Name: src.Name, NUnmap: len(unmapped)}
+		if len(unmapped) > 5 {
+			unmapped = unmapped[:5]
+		}
+		info.Unmapped = unmapped
+		p.Sources = append(p.Sources, info)
+	}
+	return nil
+}
+
+// mergeMapping folds a placeholder with the same kind and name (holding
+// mapping results) into the written source info.
+func mergeMapping(info SourceInfo, prior []SourceInfo) []SourceInfo {
+	for i := range prior {
+		if prior[i].Manifest == "" && prior[i].Kind == info.Kind && prior[i].Name == info.Name {
+			info.Unmapped, info.NUnmap = prior[i].Unmapped, prior[i].NUnmap
+		}
+	}
+	return []SourceInfo{info}
+}
+
+func dropMappingPlaceholders(ss []SourceInfo) []SourceInfo {
+	out := ss[:0]
+	for _, s := range ss {
+		if s.Manifest != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// buildInventory gathers the inventory keys and ip → key map of the new
+// pass from new inventory sources, or the carried ones.
+func buildInventory(tx *Tx, carried []SourceInfo, fresh []*SourceData) (*Inventory, error) {
+	inv := &Inventory{Hosts: map[string]bool{}, ByIP: map[string]string{}}
+	for _, src := range fresh {
+		if IsInventoryKind(src.Kind) {
+			addInventory(inv, src)
+		}
+	}
+	for _, s := range carried {
+		if IsInventoryKind(s.Kind) {
+			if err := addCarriedInventory(tx, inv, s); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return inv, nil
+}
+
+func addInventory(inv *Inventory, src *SourceData) {
+	for _, h := range src.Hosts {
+		inv.Hosts[h] = true
+	}
+	for _, c := range src.Attrs {
+		if c.Type == TypeString && (c.Name == "ip" || c.Name == "primary_ip") {
+			for i, h := range src.Hosts {
+				if c.Present(i) && c.Str[i] != "" {
+					inv.ByIP[strings.ToLower(c.Str[i])] = h
+				}
+			}
+		}
+	}
+}
+
+func addCarriedInventory(tx *Tx, inv *Inventory, s SourceInfo) error {
+	m, err := getManifest(tx.btx, s.Manifest)
+	if err != nil {
+		return err
+	}
+	hosts, err := getBitmap(tx.btx, m.Hosts)
+	if err != nil {
+		return err
+	}
+	for _, h := range tx.dict.Names(hosts) {
+		inv.Hosts[h] = true
+	}
+	for _, a := range m.Attrs {
+		if a.Name != "ip" && a.Name != "primary_ip" {
+			continue
+		}
+		data, err := getBlob(tx.btx, a.Blob)
+		if err != nil {
+			return err
+		}
+		attr, err := decodeAttr(data)
+		if err != nil {
+			return err
+		}
+		it := attr.Present().Iterator()
+		for it.HasNext() {
+			id := it.Next()
+			if v, ok := attr.Value(id); ok && v.Str != "" {
+				inv.ByIP[strings.ToLower(v.Str)] = tx.dict.Name(id)
+			}
+		}
+	}
+	return nil
+}
+
+// writeSource stores one source's bitmaps, attributes and manifest.
+func writeSource(btx *bolt.Tx, dw *dictWriter, src *SourceData, passID int64) (SourceInfo, error) {
+	ids := dw.IDs(src.Hosts)
+	m := manifest{}
+	var err error
+	if m.Hosts, err = putBitmap(btx, roaring.BitmapOf(ids...)); err != nil {
+		return SourceInfo{}, err
+	}
+	for _, c := range src.Attrs {
+		data, err := encodeColumn(c, ids)
+		if err != nil {
+			return SourceInfo{}, fmt.Errorf("%s: %w", src.Path, err)
+		}
+		h, err := putBlob(btx, data)
+		if err != nil {
+			return SourceInfo{}, err
+		}
+		m.Attrs = append(m.Attrs, attrRef{Name: c.Name, Type: c.Type, Blob: h})
+	}
+	if m.Sets, err = writeSets(btx, src.Sets, ids); err != nil {
+		return SourceInfo{}, err
+	}
+	mh, err := putJSON(btx, m)
+	if err != nil {
+		return SourceInfo{}, err
+	}
+	return SourceInfo{
+		Name: src.Name, Kind: src.Kind, Path: src.Path, Hash: src.Hash,
+		Records: src.Records, Hosts: len(src.Hosts), ReadAt: src.ReadAt.UTC(),
+		ReadBy: passID, Manifest: mh, Warnings: src.Warnings,
+	}, nil
+}
+
+func writeSets(btx *bolt.Tx, sets map[string][]uint32, ids []uint32) (map[string]string, error) {
+	if len(sets) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]string, len(sets))
+	for name, members := range sets {
+		bm := roaring.New()
+		for _, i := range members {
+			bm.Add(ids[i])
+		}
+		h, err := putBitmap(btx, bm)
+		if err != nil {
+			return nil, err
+		}
+		out[name] = h
+	}
+	return out, nil
+}
+
+func putJSON(btx *bolt.Tx, v any) (string, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	return putBlob(btx, data)
+}
+
+// sealAll stores the union of every source's hosts as the pass's `all`.
+func sealAll(btx *bolt.Tx, p *PassInfo) error {
+	all := roaring.New()
+	for _, s := range p.Sources {
+		m, err := getManifest(btx, s.Manifest)
+		if err != nil {
+			return err
+		}
+		hosts, err := getBitmap(btx, m.Hosts)
+		if err != nil {
+			return err
+		}
+		all.Or(hosts)
+	}
+	h, err := putBitmap(btx, all)
+	if err != nil {
+		return err
+	}
+	p.All, p.Hosts = h, int(all.GetCardinality())
+	return nil
+}
