@@ -13,7 +13,7 @@ func newHelpLanguageCommand(a *app) *cobra.Command {
 		Use:   "language",
 		Short: "Print the query language reference",
 		Long:  docs.Language,
-		Args: cobra.NoArgs,
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprint(a.stdout, docs.Language)
 			return err

@@ -43,9 +43,9 @@ func looksLikeJSONLines(data []byte) bool {
 }
 
 type csvTable struct {
-	header []string
-	rows   [][]string
-	lines  []int
+	header  []string
+	rows    [][]string
+	lines   []int
 	hostCol int
 }
 

@@ -63,7 +63,7 @@ type Literal struct {
 	Str  string
 	Num  float64 // numbers and times; durations in seconds
 	B    bool
-	Dur  bool    // written as a duration
+	Dur  bool // written as a duration
 	Attr string
 	Text string // as written
 }

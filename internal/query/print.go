@@ -80,14 +80,16 @@ func (s *Sample) String() string {
 	return out
 }
 
-func (s *Head) String() string     { return "head " + strconv.Itoa(s.N) }
-func (s *Spread) String() string   { return "spread " + s.Attr + " " + strconv.Itoa(s.N) }
-func (s *Stratify) String() string { return "stratify " + strings.Join(s.Attrs, ",") + " " + strconv.Itoa(s.N) }
-func (s *Where) String() string    { return "where " + s.Pred.String() }
-func (s *Count) String() string    { return "count" }
-func (s *By) String() string       { return "by " + s.Attr }
-func (s *Show) String() string     { return "show " + strings.Join(s.Attrs, ",") }
-func (s *Split) String() string    { return "split " + strconv.Itoa(s.N) }
+func (s *Head) String() string   { return "head " + strconv.Itoa(s.N) }
+func (s *Spread) String() string { return "spread " + s.Attr + " " + strconv.Itoa(s.N) }
+func (s *Stratify) String() string {
+	return "stratify " + strings.Join(s.Attrs, ",") + " " + strconv.Itoa(s.N)
+}
+func (s *Where) String() string { return "where " + s.Pred.String() }
+func (s *Count) String() string { return "count" }
+func (s *By) String() string    { return "by " + s.Attr }
+func (s *Show) String() string  { return "show " + strings.Join(s.Attrs, ",") }
+func (s *Split) String() string { return "split " + strconv.Itoa(s.N) }
 
 func (p *Pipeline) String() string {
 	var b strings.Builder
