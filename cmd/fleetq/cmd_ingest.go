@@ -17,12 +17,26 @@ type ingestOptions struct {
 	label      string
 	fresh      bool
 	allowEmpty bool
+	at         string
+}
+
+// now is the pass time: --at, or the clock.
+func (o *ingestOptions) now() (time.Time, error) {
+	if o.at == "" {
+		return time.Now().UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, o.at)
+	if err != nil {
+		return t, &usageError{fmt.Sprintf("--at %q: expected an RFC 3339 time like 2026-11-20T10:00:00Z", o.at)}
+	}
+	return t.UTC(), nil
 }
 
 func (o *ingestOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.label, "label", "", "a label for the new pass")
 	cmd.Flags().BoolVar(&o.fresh, "fresh", false, "carry nothing forward from the previous pass")
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "accept a source that names no hosts")
+	cmd.Flags().StringVar(&o.at, "at", "", "record the pass and its sources as made at this RFC 3339 time (importing history, replays)")
 }
 
 func newIngestCommand(a *app) *cobra.Command {
@@ -58,7 +72,11 @@ Examples:
 }
 
 func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error {
-	srcs, err := readSources(a, o, args)
+	now, err := o.now()
+	if err != nil {
+		return err
+	}
+	srcs, err := readSources(a, o, args, now)
 	if err != nil {
 		return err
 	}
@@ -67,7 +85,7 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 		return err
 	}
 	p, err := db.CreatePass(store.NewPass{
-		Label: o.label, Created: time.Now(), Sources: srcs, Fresh: o.fresh,
+		Label: o.label, Created: now, Sources: srcs, Fresh: o.fresh,
 		Command: commandLine(), MapHosts: ingest.MapHosts,
 	})
 	if cerr := db.Close(); err == nil {
@@ -80,14 +98,14 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 }
 
 // readSources parses every source before the database is opened.
-func readSources(a *app, o *ingestOptions, args []string) ([]*store.SourceData, error) {
+func readSources(a *app, o *ingestOptions, args []string, now time.Time) ([]*store.SourceData, error) {
 	var srcs []*store.SourceData
 	for _, arg := range args {
 		spec, err := ingest.ParseSpec(arg)
 		if err != nil {
 			return nil, err
 		}
-		src, err := ingest.Read(spec, ingest.Options{Stdin: a.stdin, AllowEmpty: o.allowEmpty, Now: time.Now})
+		src, err := ingest.Read(spec, ingest.Options{Stdin: a.stdin, AllowEmpty: o.allowEmpty, Now: func() time.Time { return now }})
 		if err != nil {
 			return nil, err
 		}
