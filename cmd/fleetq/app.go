@@ -62,6 +62,9 @@ The database is --db, else $FLEETQ_DB, else ./fleetq.db.
 		newHostCommand(a),
 		newHelpLanguageCommand(a),
 	)
+	root.AddCommand(historyCommands(a)...)
+	root.AddCommand(actionCommands(a)...)
+	root.AddCommand(replCommands(a)...)
 	return root
 }
 

@@ -134,6 +134,7 @@ type setRef struct {
 	blobs  []string
 	attr   string
 	origin string
+	stored bool // stored in the pass itself (SaveSets), not from a source
 }
 
 type attrSrc struct {
@@ -145,7 +146,7 @@ func newPassView(t *Tx, info *PassInfo) (*PassView, error) {
 	v := &PassView{tx: t, info: info, sets: map[string]setRef{}, attrs: map[string]attrSrc{},
 		cache: map[string]*roaring.Bitmap{}, acache: map[string]query.Attr{}}
 	for _, name := range sortedKeys(info.Sets) {
-		v.sets[name] = setRef{blobs: []string{info.Sets[name]}, origin: fmt.Sprintf("stored in pass %d", info.ID)}
+		v.sets[name] = setRef{blobs: []string{info.Sets[name]}, origin: fmt.Sprintf("stored in pass %d", info.ID), stored: true}
 	}
 	for _, s := range info.Sources {
 		if err := v.addSource(s); err != nil {
