@@ -61,6 +61,10 @@ The database is --db, else $FLEETQ_DB, else ./fleetq.db.
 		newSetsCommand(a),
 		newHostCommand(a),
 		newHelpLanguageCommand(a),
+		newDefsCommand(a),
+		newRunCommand(a),
+		newWhyCommand(a),
+		newLogCommand(a),
 	)
 	root.AddCommand(historyCommands(a)...)
 	root.AddCommand(actionCommands(a)...)

@@ -18,6 +18,8 @@ type ingestOptions struct {
 	fresh      bool
 	allowEmpty bool
 	at         string
+	defs       string
+	noDefs     bool
 }
 
 // now is the pass time: --at, or the clock.
@@ -36,6 +38,8 @@ func (o *ingestOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.label, "label", "", "a label for the new pass")
 	cmd.Flags().BoolVar(&o.fresh, "fresh", false, "carry nothing forward from the previous pass")
 	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "accept a source that names no hosts")
+	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file to evaluate and store in the new pass (default: those kept with fleetq defs set)")
+	cmd.Flags().BoolVar(&o.noDefs, "no-defs", false, "store no definitions in this pass")
 	cmd.Flags().StringVar(&o.at, "at", "", "record the pass and its sources as made at this RFC 3339 time (importing history, replays)")
 }
 
@@ -76,6 +80,10 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 	if err != nil {
 		return err
 	}
+	defs, err := loadDefinitions(o.defs)
+	if err != nil {
+		return err
+	}
 	srcs, err := readSources(a, o, args, now)
 	if err != nil {
 		return err
@@ -86,7 +94,7 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 	}
 	p, err := db.CreatePass(store.NewPass{
 		Label: o.label, Created: now, Sources: srcs, Fresh: o.fresh,
-		Command: commandLine(), MapHosts: ingest.MapHosts,
+		Command: commandLine(), MapHosts: ingest.MapHosts, Seal: sealer(defs, o.noDefs),
 	})
 	if cerr := db.Close(); err == nil {
 		err = cerr
@@ -116,6 +124,9 @@ func readSources(a *app, o *ingestOptions, args []string, now time.Time) ([]*sto
 
 func printIngest(w io.Writer, p *store.PassInfo) error {
 	fmt.Fprintf(w, "pass %d sealed: %d hosts\n", p.ID, p.Hosts)
+	if p.Log != nil && len(p.Log.Definitions) > 0 {
+		fmt.Fprintf(w, "  %d definitions stored as sets of the pass\n", len(p.Log.Definitions))
+	}
 	for _, s := range p.Sources {
 		line := fmt.Sprintf("  %-9s %-16s %8d hosts %8d records  %s", s.Kind, s.Name, s.Hosts, s.Records, s.Path)
 		if s.Carried(p.ID) {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -71,4 +72,35 @@ func (v *PassView) StoredSetNames() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+var keyDefinitions = []byte("definitions")
+
+// Definitions returns the definitions file kept in the database ("" when
+// none) and the name it was stored from.
+func (t *Tx) Definitions() (text, from string) {
+	v := t.btx.Bucket(bucketMeta).Get(keyDefinitions)
+	if v == nil {
+		return "", ""
+	}
+	var d storedDefs
+	if json.Unmarshal(v, &d) != nil {
+		return "", ""
+	}
+	return d.Text, d.From
+}
+
+// SetDefinitions keeps a definitions file in the database; every later
+// pass is sealed with it unless ingest is given --defs.
+func (t *Tx) SetDefinitions(text, from string) error {
+	v, err := json.Marshal(storedDefs{Text: text, From: from})
+	if err != nil {
+		return err
+	}
+	return t.btx.Bucket(bucketMeta).Put(keyDefinitions, v)
+}
+
+type storedDefs struct {
+	Text string `json:"text"`
+	From string `json:"from"`
 }

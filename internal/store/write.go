@@ -22,6 +22,11 @@ type NewPass struct {
 	// inventory (see IsInventoryKind) to rewrite host keys to inventory
 	// keys before ids are assigned. It returns the keys it could not map.
 	MapHosts func(inv *Inventory, src *SourceData) (unmapped []string)
+	// Seal, when set, runs inside the same write transaction after the
+	// pass is written and before it commits: definitions are evaluated and
+	// stored there, so no pass is ever visible without them. An error
+	// aborts the whole pass.
+	Seal func(tx *Tx, p *PassInfo) error
 }
 
 // IsInventoryKind reports whether a source kind declares the fleet's hosts
@@ -66,6 +71,34 @@ func validateSources(srcs []*SourceData) error {
 		}
 		if err := uniqueHosts(s); err != nil {
 			return err
+		}
+		if err := alignedData(s); err != nil {
+			return fmt.Errorf("%s: %w", s.Path, err)
+		}
+	}
+	return nil
+}
+
+// alignedData checks that columns and sets fit the source's hosts, so a
+// parser's mistake is an error rather than a panic inside the transaction.
+func alignedData(s *SourceData) error {
+	n := len(s.Hosts)
+	for _, c := range s.Attrs {
+		vals := map[AttrType]int{TypeString: len(c.Str), TypeNumber: len(c.Num), TypeBool: len(c.Bool), TypeTime: len(c.Time)}[c.Type]
+		switch {
+		case c.Type < TypeString || c.Type > TypeTime:
+			return fmt.Errorf("attribute %s: unknown type %v", c.Name, c.Type)
+		case vals != n:
+			return fmt.Errorf("attribute %s has %d values for %d hosts", c.Name, vals, n)
+		case c.Has != nil && len(c.Has) != n, c.TS != nil && len(c.TS) != n:
+			return fmt.Errorf("attribute %s: presence or sample times not aligned with %d hosts", c.Name, n)
+		}
+	}
+	for _, name := range sortedKeys(s.Sets) {
+		for _, i := range s.Sets[name] {
+			if int(i) >= n {
+				return fmt.Errorf("set %s names host %d of %d", name, i, n)
+			}
 		}
 	}
 	return nil
@@ -123,11 +156,21 @@ func buildPass(btx *bolt.Tx, np NewPass) (*PassInfo, error) {
 		return nil, err
 	}
 	p.Log = &Transcript{Command: np.Command}
-	return p, putPass(btx, p)
+	if err := putPass(btx, p); err != nil {
+		return nil, err
+	}
+	if np.Seal == nil {
+		return p, nil
+	}
+	if err := np.Seal(newTx(btx), p); err != nil {
+		return nil, err
+	}
+	return getPass(btx, p.ID)
 }
 
-// carriedSources returns the parent's snapshots of kinds the new pass does
-// not read, unless the pass is fresh.
+// carriedSources returns the parent's snapshots that the new pass does not
+// re-read, unless the pass is fresh. A source is its kind and name, so
+// re-reading one host list (or one of two hdfs clusters) keeps the others.
 func carriedSources(btx *bolt.Tx, parentID int64, np NewPass) ([]SourceInfo, error) {
 	if np.Fresh || parentID == 0 {
 		return nil, nil
@@ -138,11 +181,11 @@ func carriedSources(btx *bolt.Tx, parentID int64, np NewPass) ([]SourceInfo, err
 	}
 	given := map[string]bool{}
 	for _, s := range np.Sources {
-		given[s.Kind] = true
+		given[s.Kind+":"+s.Name] = true
 	}
 	var out []SourceInfo
 	for _, s := range parent.Sources {
-		if !given[s.Kind] {
+		if !given[s.Kind+":"+s.Name] {
 			out = append(out, s)
 		}
 	}

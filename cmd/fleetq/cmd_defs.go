@@ -1,0 +1,273 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/spf13/cobra"
+
+	"fleetq/internal/query"
+	"fleetq/internal/store"
+)
+
+// definitions is a definitions file chosen for sealing a pass.
+type definitions struct {
+	from string // file name, or "database"
+	text string
+	defs []query.Definition
+}
+
+// loadDefinitions reads --defs FILE; "" means none given.
+func loadDefinitions(path string) (*definitions, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, unwrapErr(err))
+	}
+	defs, err := query.ParseDefinitions(path, string(data))
+	if err != nil {
+		return nil, err
+	}
+	return &definitions{from: path, text: string(data), defs: defs}, nil
+}
+
+// sealer returns the hook that evaluates definitions and writes the
+// transcript inside the pass's write transaction. With no --defs it uses
+// the definitions kept in the database, if any.
+func sealer(d *definitions, noDefs bool) func(*store.Tx, *store.PassInfo) error {
+	return func(tx *store.Tx, p *store.PassInfo) error {
+		if d == nil && !noDefs {
+			text, from := tx.Definitions()
+			if text != "" {
+				defs, err := query.ParseDefinitions(from, text)
+				if err != nil {
+					return err
+				}
+				d = &definitions{from: from, text: text, defs: defs}
+			}
+		}
+		sets, err := evalDefinitions(tx, p.ID, d)
+		if err != nil {
+			return err
+		}
+		if len(sets) > 0 {
+			if err := tx.SaveSets(p.ID, sets); err != nil {
+				return err
+			}
+		}
+		return tx.SetLog(p.ID, transcript(p, d, sets))
+	}
+}
+
+func evalDefinitions(tx *store.Tx, id int64, d *definitions) (map[string]*roaring.Bitmap, error) {
+	if d == nil || len(d.defs) == 0 {
+		return nil, nil
+	}
+	snap, err := tx.Snapshot(id)
+	if err != nil {
+		return nil, err
+	}
+	env := &query.Env{Snap: snap, Seed: uint64(id)}
+	return query.EvalDefinitions(env, d.from, d.defs)
+}
+
+// transcript records how a pass was made: command, definitions, counts,
+// warnings (SPEC §1: the transcript is kept).
+func transcript(p *store.PassInfo, d *definitions, sets map[string]*roaring.Bitmap) *store.Transcript {
+	log := &store.Transcript{Command: p.Log.Command, Counts: map[string]int{"all": p.Hosts}}
+	for _, s := range p.Sources {
+		log.Counts[s.Name] = s.Hosts
+		for _, w := range s.Warnings {
+			log.Warnings = append(log.Warnings, s.Kind+":"+s.Name+": "+w)
+		}
+		if s.NUnmap > 0 {
+			log.Warnings = append(log.Warnings, fmt.Sprintf("%s:%s: %d hosts not in the inventory (e.g. %s)", s.Kind, s.Name, s.NUnmap, strings.Join(s.Unmapped, ", ")))
+		}
+	}
+	if d != nil {
+		for _, def := range d.defs {
+			log.Definitions = append(log.Definitions, def.Stmt.String())
+			log.Counts[def.Name] = int(sets[def.Name].GetCardinality())
+		}
+	}
+	return log
+}
+
+func newDefsCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "defs",
+		Short: "Show, keep or re-evaluate set definitions",
+		Long: `Definitions are NAME = expression lines, evaluated in order when a pass is
+sealed and stored as named sets of that pass, so every set a decision was
+made from can be listed for that pass afterwards:
+
+  # fleet.defs
+  dead       = lifecycle = "dead"
+  responsive = up == 1 & age(up) < 10m
+  candidate_rekick = all - hadoop_exclude & responsive & puppet_ok
+
+Give them to one ingest with --defs FILE, or keep them in the database with
+'fleetq defs set FILE' so every later ingest uses them.
+
+Examples:
+  fleetq defs                 # print the definitions kept in the database
+  fleetq defs set fleet.defs  # keep these for every later pass
+  fleetq defs eval --pass 3 candidate_rekick
+
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDefsShow(a) },
+	}
+	cmd.AddCommand(newDefsSetCommand(a), newDefsEvalCommand(a))
+	return cmd
+}
+
+func runDefsShow(a *app) error {
+	var text, from string
+	if err := a.view(func(tx *store.Tx) error { text, from = tx.Definitions(); return nil }); err != nil {
+		return err
+	}
+	if text == "" {
+		fmt.Fprintln(a.stderr, "no definitions are kept in the database (fleetq defs set FILE)")
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "# kept from %s\n%s", from, text)
+	if !strings.HasSuffix(text, "\n") {
+		fmt.Fprintln(a.stdout)
+	}
+	return nil
+}
+
+func newDefsSetCommand(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "set FILE",
+		Short: "Keep a definitions file in the database for every later pass",
+		Long: `Check FILE (every line must parse) and keep it in the database. Later
+ingests evaluate it when they seal a pass, unless given --defs or
+--no-defs. Existing passes are not changed.
+
+Examples:
+  fleetq defs set examples/fleet.defs
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := loadDefinitions(args[0])
+			if err != nil {
+				return err
+			}
+			db, err := a.openWrite(false, commandLine())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Update(func(tx *store.Tx) error { return tx.SetDefinitions(d.text, d.from) }); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "kept %d definitions from %s\n", len(d.defs), d.from)
+			return nil
+		},
+	}
+}
+
+type defsEvalOptions struct {
+	pass int64
+	defs string
+}
+
+func newDefsEvalCommand(a *app) *cobra.Command {
+	o := &defsEvalOptions{}
+	cmd := &cobra.Command{
+		Use:   "eval [--pass N] [--defs FILE] [NAME...]",
+		Short: "Re-evaluate definitions on a pass and compare with what was stored",
+		Long: `Evaluate the kept definitions (or --defs FILE) on pass N again and show,
+for each, the size now, the size stored when the pass was sealed, and
+whether they agree. This is a re-evaluation: it is labelled as such and
+never changes the pass.
+
+Examples:
+  fleetq defs eval --pass 3
+  fleetq defs eval --defs new.defs --pass 3 candidate_rekick
+
+` + exitCodesHelp,
+		RunE: func(cmd *cobra.Command, args []string) error { return runDefsEval(a, o, args) },
+	}
+	cmd.Flags().Int64Var(&o.pass, "pass", 0, "the pass to re-evaluate on (default: the newest)")
+	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file (default: the ones kept in the database)")
+	return cmd
+}
+
+func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
+	d, err := loadDefinitions(o.defs)
+	if err != nil {
+		return err
+	}
+	var rows [][]string
+	var passID int64
+	err = a.view(func(tx *store.Tx) error {
+		if d == nil {
+			text, from := tx.Definitions()
+			if text == "" {
+				return errors.New("no definitions: give --defs FILE or keep some with fleetq defs set")
+			}
+			defs, err := query.ParseDefinitions(from, text)
+			if err != nil {
+				return err
+			}
+			d = &definitions{from: from, text: text, defs: defs}
+		}
+		p, err := tx.Pass(o.pass)
+		if err != nil {
+			return err
+		}
+		passID = p.ID()
+		sets, err := evalDefinitions(tx, p.ID(), d)
+		if err != nil {
+			return err
+		}
+		rows = compareStored(p, d, sets, names)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "re-evaluation of %s on pass %d (the pass is not changed)\n", d.from, passID)
+	writeTable(a.stdout, []string{"NAME", "NOW", "STORED", "SAME"}, rows)
+	return nil
+}
+
+func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.Bitmap, names []string) [][]string {
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var rows [][]string
+	for _, def := range d.defs {
+		if len(want) > 0 && !want[def.Name] {
+			continue
+		}
+		now := sets[def.Name]
+		stored, storedCount, same := "-", "", "not stored in this pass"
+		if bm, ok := p.Set(def.Name); ok && contains(p.StoredSetNames(), def.Name) {
+			storedCount = strconv.FormatUint(bm.GetCardinality(), 10)
+			stored, same = storedCount, strconv.FormatBool(bm.Equals(now))
+		}
+		rows = append(rows, []string{def.Name, strconv.FormatUint(now.GetCardinality(), 10), stored, same})
+	}
+	return rows
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
