@@ -23,6 +23,7 @@ type app struct {
 	format  string
 	timeout time.Duration
 	noColor bool
+	stale   time.Duration
 }
 
 func newRootCommand(a *app) *cobra.Command {
@@ -53,6 +54,7 @@ The database is --db, else $FLEETQ_DB, else ./fleetq.db.
 	f.StringVarP(&a.format, "format", "o", "text", "output format: text, json, csv, folded (host sets)")
 	f.DurationVar(&a.timeout, "timeout", 10*time.Second, "how long to wait for the database lock")
 	f.BoolVar(&a.noColor, "no-color", false, "never colour output (also $NO_COLOR)")
+	f.DurationVar(&a.stale, "stale-after", 2*time.Hour, "warn when a query uses a carried source older than this")
 	root.AddCommand(
 		newIngestCommand(a),
 		newQueryCommand(a),

@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -122,10 +123,14 @@ func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 			return err
 		}
 		out = render(a.format, tx, env, r)
+		out.warnings = staleWarnings(tx, env, st, a.stale)
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	for _, w := range out.warnings {
+		fmt.Fprintln(a.stderr, "fleetq: warning: "+w)
 	}
 	if out.random {
 		fmt.Fprintf(a.stderr, "# seed %d (replay with --seed %d)\n", out.seed, out.seed)
@@ -168,4 +173,27 @@ func runExplain(ctx context.Context, a *app, o *queryOptions, text string) error
 		fmt.Fprintf(a.stderr, "# seed %d\n", seed)
 	}
 	return flush()
+}
+
+// staleWarnings names the carried sources older than limit that the
+// statement reads: a stale control-plane snapshot is a reason to doubt
+// the answer.
+func staleWarnings(tx *store.Tx, env *query.Env, st *query.Statement, limit time.Duration) []string {
+	p, err := tx.Pass(env.Snap.Current().ID())
+	if err != nil || limit <= 0 {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, name := range query.Names(st) {
+		for _, s := range p.SourcesOf(name) {
+			age := p.Created().Sub(s.ReadAt)
+			key := s.Kind + ":" + s.Name
+			if s.Carried(p.ID()) && age > limit && !seen[key] {
+				seen[key] = true
+				out = append(out, fmt.Sprintf("%s was read by pass %d, %s before pass %d (--stale-after %s); %s comes from it", key, s.ReadBy, store.AgeString(age), p.ID(), limit, name))
+			}
+		}
+	}
+	return out
 }

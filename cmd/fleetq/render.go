@@ -18,18 +18,19 @@ import (
 // rendered is a result turned into plain data inside the read
 // transaction, so it can be printed after the database is closed.
 type rendered struct {
-	format string
-	kind   query.ResultKind
-	pass   int64
-	seed   uint64
-	random bool
-	empty  bool
-	hosts  []string
-	count  uint64
-	groups []query.GroupCount
-	cols   []string
-	rows   [][]string
-	bats   [][]string
+	format   string
+	kind     query.ResultKind
+	pass     int64
+	seed     uint64
+	random   bool
+	empty    bool
+	hosts    []string
+	count    uint64
+	groups   []query.GroupCount
+	cols     []string
+	rows     [][]string
+	bats     [][]string
+	warnings []string
 }
 
 func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *rendered {

@@ -29,6 +29,8 @@ func Kinds() []Kind {
 		{"yarn", ParseYARN, LooksLikeYARN, "yarn node -list -all text"},
 		{"k8s", ParseK8s, LooksLikeK8s, "kubectl get nodes -o json, or the API NodeList"},
 		{"prom", ParseProm, LooksLikeProm, "Prometheus HTTP API query JSON, or the text exposition format"},
+		{"netbox", ParseNetBox, LooksLikeNetBox, "NetBox device CSV export or API device list JSON"},
+		{"ansible", ParseAnsible, LooksLikeAnsible, "Ansible INI or YAML inventory, or ansible-inventory --list JSON"},
 		{"inventory", ParseInventory, looksLikeInventory, "CSV with a host column, or JSON lines with a host field"},
 		{"hosts", nil, looksLikeHostList, "one host per line; the set is named after the file"},
 	}

@@ -77,10 +77,19 @@ func Run(env *Env, st *Statement) (*Result, error) {
 		if env.Bindings == nil {
 			env.Bindings = map[string]*roaring.Bitmap{}
 		}
-		env.Bindings[st.Bind] = r.Hosts
+		env.Bindings[st.Bind] = Detach(r.Hosts)
 		r.Bound = st.Bind
 	}
 	return r, nil
+}
+
+// Detach returns a copy of bm that shares no memory with stored bytes, so
+// it stays valid after the read transaction that produced it ends (session
+// bindings outlive their statement's transaction).
+func Detach(bm *roaring.Bitmap) *roaring.Bitmap {
+	c := bm.Clone()
+	c.CloneCopyOnWriteContainers()
+	return c
 }
 
 // Eval evaluates a checked set expression in the current pass.

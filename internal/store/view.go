@@ -135,11 +135,13 @@ type setRef struct {
 	attr   string
 	origin string
 	stored bool // stored in the pass itself (SaveSets), not from a source
+	src    []int // indexes into info.Sources of the sources behind it
 }
 
 type attrSrc struct {
 	ref    attrRef
 	origin string
+	src    int
 }
 
 func newPassView(t *Tx, info *PassInfo) (*PassView, error) {
@@ -148,42 +150,59 @@ func newPassView(t *Tx, info *PassInfo) (*PassView, error) {
 	for _, name := range sortedKeys(info.Sets) {
 		v.sets[name] = setRef{blobs: []string{info.Sets[name]}, origin: fmt.Sprintf("stored in pass %d", info.ID), stored: true}
 	}
-	for _, s := range info.Sources {
-		if err := v.addSource(s); err != nil {
+	for i, s := range info.Sources {
+		if err := v.addSource(i, s); err != nil {
 			return nil, err
 		}
 	}
 	return v, nil
 }
 
-func (v *PassView) addSource(s SourceInfo) error {
+func (v *PassView) addSource(i int, s SourceInfo) error {
 	m, err := getManifest(v.tx.btx, s.Manifest)
 	if err != nil {
 		return err
 	}
 	origin := sourceOrigin(s, v.info)
-	if r, ok := v.sets[s.Name]; ok && r.attr == "" {
+	if r, ok := v.sets[s.Name]; ok && r.attr == "" && !r.stored {
 		r.blobs = append(r.blobs, m.Hosts)
 		r.origin += "; " + origin
+		r.src = append(r.src, i)
 		v.sets[s.Name] = r
 	} else if !ok {
-		v.sets[s.Name] = setRef{blobs: []string{m.Hosts}, origin: origin}
+		v.sets[s.Name] = setRef{blobs: []string{m.Hosts}, origin: origin, src: []int{i}}
 	}
 	for _, name := range sortedKeys(m.Sets) {
 		if _, ok := v.sets[name]; !ok {
-			v.sets[name] = setRef{blobs: []string{m.Sets[name]}, origin: origin}
+			v.sets[name] = setRef{blobs: []string{m.Sets[name]}, origin: origin, src: []int{i}}
 		}
 	}
 	for _, a := range m.Attrs {
 		if _, ok := v.attrs[a.Name]; ok {
 			continue
 		}
-		v.attrs[a.Name] = attrSrc{ref: a, origin: origin}
+		v.attrs[a.Name] = attrSrc{ref: a, origin: origin, src: i}
 		if _, ok := v.sets[a.Name]; a.Type == TypeBool && !ok {
-			v.sets[a.Name] = setRef{attr: a.Name, origin: origin + " (true values of the bool attribute)"}
+			v.sets[a.Name] = setRef{attr: a.Name, origin: origin + " (true values of the bool attribute)", src: []int{i}}
 		}
 	}
 	return nil
+}
+
+// SourcesOf returns the source snapshots behind a set or attribute name
+// (none for stored sets and all).
+func (v *PassView) SourcesOf(name string) []SourceInfo {
+	var idx []int
+	if r, ok := v.sets[name]; ok {
+		idx = r.src
+	} else if a, ok := v.attrs[name]; ok {
+		idx = []int{a.src}
+	}
+	out := make([]SourceInfo, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, v.info.Sources[i])
+	}
+	return out
 }
 
 func sourceOrigin(s SourceInfo, holder *PassInfo) string {
