@@ -11,15 +11,18 @@ export FLEETQ_DB="$DIR/fleetq.db"
 run() { printf '\n$ fleetq %s\n' "$*"; "$FLEETQ" "$@"; }
 fails() { printf '\n$ fleetq %s   # fails on purpose\n' "$*"; "$FLEETQ" "$@" || printf '(exit %d)\n' $?; }
 
-echo "== generating a 5,000-host demo fleet, 3 passes, 1% churn per pass"
+echo "== generating a 5,000-host demo fleet: 3 passes an hour apart, 1% churn each"
 ./bin/genfleet --out "$DIR/fleet" --hosts 5000 --passes 3 --seed 7 >/dev/null
+F="$DIR/fleet"
 
-T=(2026-11-20T00:05:00Z 2026-11-20T01:05:00Z 2026-11-20T02:05:00Z)
-for i in 1 2 3; do
-  p=$(printf '%s/fleet/pass-%03d' "$DIR" "$i")
-  run ingest --at "${T[$((i-1))]}" --label "demo-$i" \
-    "$p/inventory.csv" "$p/responsive" "$p/dead-reboot"
-done
+echo "== pass 1: inventory CSV, HDFS dfsadmin -report, yarn node -list, Prometheus 'up', a host list"
+"$FLEETQ" defs set examples/fleet.defs
+run ingest --at 2026-11-20T00:05:00Z --label demo-1 "$F/pass-001/inventory.csv" \
+  "$F/pass-001/hdfs-report.txt" "$F/pass-001/yarn-nodes.txt" "$F/pass-001/prom-up.json" "$F/pass-001/dead-reboot"
+echo; echo "== pass 2 re-reads only the inventory and metrics: HDFS and YARN are carried forward"
+run ingest --at 2026-11-20T01:05:00Z --label demo-2 "$F/pass-002/inventory.csv" "$F/pass-002/prom-up.json"
+run ingest --at 2026-11-20T02:05:00Z --label demo-3 "$F/pass-003/inventory.csv" \
+  "$F/pass-003/hdfs-report.txt" "$F/pass-003/yarn-nodes.txt" "$F/pass-003/prom-up.json" "$F/pass-003/dead-reboot"
 
 run passes
 run sets
@@ -29,12 +32,21 @@ run explain --seed 42 'all - hadoop_exclude & responsive & puppet_ok | sample 5'
 echo; echo "== precedence is left to right: these differ"
 run query 'all - hadoop_exclude & responsive | count'
 run query 'all - (hadoop_exclude & responsive) | count'
+echo; echo "== three observers: the CMDB, the control planes, the metrics"
+run query 'hdfs - inventory'
+run query 'hdfs.state = "dead" - dead | by lifecycle'
+run query --seed 42 'hdfs.state = "dead" - dead | sample 4 | show cluster,lifecycle,hdfs.admin'
+run query 'yarn.state in (lost, unhealthy) | by cluster'
+run query --pass 2 'hdfs.state = "dead" | count'
 echo; echo "== predicates, tables, folded output"
-run query 'role = "hadoop-worker" & lifecycle in (dead, repair) | by cluster'
+run query 'hadoop & lifecycle in (dead, repair) | by cluster'
 run query 'cluster = "smf1-dense-02" & responsive | spread rack 1 | count'
 run query --format folded 'dead-reboot'
 run query --seed 42 'lifecycle = "active" | stratify sku 1 | show sku,role,rack'
-echo; echo "== time travel: hosts newly dead since the previous pass"
-run query '(lifecycle = "dead") - (lifecycle = "dead")@-1'
+echo; echo "== history: newly dead since the previous pass, and why a host is not a candidate"
+run query 'dead - dead@-1'
+host=$("$FLEETQ" query 'hadoop & dead | head 1')
+run why "$host" 'candidate_rekick'
+run log 2
 echo; echo "== a typo is an error with a suggestion, never an empty set"
 fails query 'all - hadoop_exlude & responsive'

@@ -162,7 +162,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			db, err := a.openWrite(false, commandLine())
+			db, err := a.openWrite(true, commandLine())
 			if err != nil {
 				return err
 			}

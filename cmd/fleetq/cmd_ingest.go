@@ -108,15 +108,19 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 // readSources parses every source before the database is opened.
 func readSources(a *app, o *ingestOptions, args []string, now time.Time) ([]*store.SourceData, error) {
 	var srcs []*store.SourceData
-	for _, arg := range args {
+	prog := newIngestProgress(a.stderr, args) // nil unless stderr is a terminal
+	defer prog.finish()
+	for i, arg := range args {
 		spec, err := ingest.ParseSpec(arg)
 		if err != nil {
 			return nil, err
 		}
-		src, err := ingest.Read(spec, ingest.Options{Stdin: a.stdin, AllowEmpty: o.allowEmpty, Now: func() time.Time { return now }})
+		prog.begin(i, spec)
+		src, err := ingest.Read(spec, ingest.Options{Stdin: prog.reader(a.stdin), AllowEmpty: o.allowEmpty, Now: func() time.Time { return now }})
 		if err != nil {
 			return nil, err
 		}
+		prog.end(src)
 		srcs = append(srcs, src)
 	}
 	return srcs, nil

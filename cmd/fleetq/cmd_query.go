@@ -47,7 +47,8 @@ Examples:
   fleetq query 'dead - dead@-1'
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeExprArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runQuery(cmd.Context(), a, o, args[0])
 		},
@@ -70,7 +71,8 @@ Examples:
   fleetq explain 'all - hadoop_exclude & responsive & puppet_ok | sample 5'
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeExprArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExplain(cmd.Context(), a, o, args[0])
 		},

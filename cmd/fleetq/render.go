@@ -40,7 +40,7 @@ func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *rende
 	case query.CountResult:
 		out.count = r.Count
 	case query.GroupsResult:
-		out.groups = r.Groups
+		out.groups, out.cols = r.Groups, r.Columns
 	case query.ShowResult:
 		out.hosts = dict.Names(r.Hosts)
 		out.cols, out.rows = r.Columns, showRows(env.Snap.Current(), dict, out.hosts, r.Columns)
@@ -106,7 +106,7 @@ func (r *rendered) writeText(w *bufio.Writer) {
 		for i, g := range r.groups {
 			rows[i] = []string{g.Value, strconv.FormatUint(g.Count, 10)}
 		}
-		writeTable(w, []string{"VALUE", "HOSTS"}, rows)
+		writeTable(w, []string{strings.ToUpper(r.cols[0]), "HOSTS"}, rows)
 	case query.ShowResult:
 		rows := make([][]string, len(r.hosts))
 		for i, h := range r.hosts {
@@ -146,7 +146,7 @@ func (r *rendered) jsonValue() any {
 		for i, g := range r.groups {
 			rows[i] = map[string]any{"value": g.Value, "hosts": g.Count}
 		}
-		return map[string]any{"pass": r.pass, "groups": rows}
+		return map[string]any{"pass": r.pass, "by": r.cols[0], "groups": rows}
 	case query.ShowResult:
 		rows := make([]map[string]string, len(r.hosts))
 		for i, h := range r.hosts {
@@ -181,7 +181,7 @@ func (r *rendered) writeCSV(w io.Writer) error {
 		cw.Write([]string{"count"})
 		cw.Write([]string{strconv.FormatUint(r.count, 10)})
 	case query.GroupsResult:
-		cw.Write([]string{"value", "hosts"})
+		cw.Write([]string{r.cols[0], "hosts"})
 		for _, g := range r.groups {
 			cw.Write([]string{g.Value, strconv.FormatUint(g.Count, 10)})
 		}

@@ -19,10 +19,14 @@ type Builder struct {
 }
 
 // NewBuilder starts a source of the given kind whose host set is called name.
-func NewBuilder(kind, name string) *Builder {
+func NewBuilder(kind, name string) *Builder { return NewBuilderSized(kind, name, 0) }
+
+// NewBuilderSized is NewBuilder for about n hosts, sizing its index up
+// front (growing a map of a million keys costs more than filling it).
+func NewBuilderSized(kind, name string, n int) *Builder {
 	return &Builder{
-		src:   &store.SourceData{Kind: kind, Name: name},
-		index: map[string]int{},
+		src:   &store.SourceData{Kind: kind, Name: name, Hosts: make([]string, 0, n)},
+		index: make(map[string]int, n),
 		cols:  map[string]*store.Column{},
 		sets:  map[string]map[uint32]struct{}{},
 	}

@@ -25,6 +25,10 @@ func ValidName(s string) bool { return validName.MatchString(s) }
 // (true/false → bool, numbers → number, else string); an empty cell is no
 // value. Bool columns also give a set of the same name (in the store).
 func ParseInventory(file string, data []byte) (*store.SourceData, error) {
+	if !isText(data) {
+		return nil, Errorf(file, 1, "binary data (expected an inventory CSV with a host column)")
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	if looksLikeJSONLines(data) {
 		return parseJSONLines(file, data)
 	}
@@ -32,6 +36,7 @@ func ParseInventory(file string, data []byte) (*store.SourceData, error) {
 }
 
 func looksLikeJSONLines(data []byte) bool {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	for _, line := range bytes.SplitN(data, []byte("\n"), 20) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
@@ -50,9 +55,6 @@ type csvTable struct {
 }
 
 func readCSV(file string, data []byte) (*csvTable, error) {
-	if !isText(data) {
-		return nil, Errorf(file, 1, "binary data (expected an inventory CSV with a host column)")
-	}
 	r := csv.NewReader(bytes.NewReader(data))
 	r.Comment = '#'
 	r.ReuseRecord = false
@@ -76,9 +78,6 @@ func readCSV(file string, data []byte) (*csvTable, error) {
 		t.rows = append(t.rows, rec)
 		t.lines = append(t.lines, line)
 	}
-	if t.header == nil {
-		return nil, fmt.Errorf("%s: %w (expected a header row naming a host column)", file, ErrEmpty)
-	}
 	return t, nil
 }
 
@@ -87,6 +86,9 @@ func csvError(file string, err error) error {
 	if errors.As(err, &pe) {
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
 			return Errorf(file, pe.Line, "wrong number of fields (expected as many as the header row)")
+		}
+		if pe.StartLine != pe.Line {
+			return Errorf(file, pe.Line, "%v (in the record that starts on line %d)", pe.Err, pe.StartLine)
 		}
 		return Errorf(file, pe.Line, "%v", pe.Err)
 	}
@@ -99,6 +101,9 @@ func (t *csvTable) setHeader(file string, line int, rec []string) error {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
 		rec[i] = h
 		if strings.EqualFold(h, "host") {
+			if t.hostCol >= 0 {
+				return Errorf(file, line, "column %q appears twice in the header", h)
+			}
 			t.hostCol = i
 		}
 		if seen[h] {
@@ -122,6 +127,9 @@ func parseCSV(file string, data []byte) (*store.SourceData, error) {
 		return nil, err
 	}
 	b := NewBuilder("inventory", "inventory")
+	if t.header == nil { // no rows at all: empty, not malformed
+		return finishInventory(file, b)
+	}
 	types := inferTypes(t)
 	idx := make([]int, len(t.rows))
 	for r, rec := range t.rows {
@@ -129,8 +137,8 @@ func parseCSV(file string, data []byte) (*store.SourceData, error) {
 		if key == "" {
 			return nil, Errorf(file, t.lines[r], "empty host (expected a host name in column %q)", t.header[t.hostCol])
 		}
-		if strings.ContainsAny(key, " \t") {
-			return nil, Errorf(file, t.lines[r], "host %q contains whitespace", key)
+		if err := checkHostKey(key); err != nil {
+			return nil, Errorf(file, t.lines[r], "%v", err)
 		}
 		idx[r] = b.Host(key)
 	}
@@ -236,9 +244,15 @@ func jsonLine(b *Builder, types map[string]store.AttrType, line []byte) error {
 	if err := dec.Decode(&obj); err != nil {
 		return fmt.Errorf("bad JSON (expected one object per line with a host field): %v", err)
 	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("bad JSON (expected one object per line with a host field): more after the object")
+	}
 	host, _ := obj["host"].(string)
 	if NormalizeHost(host) == "" {
 		return errors.New(`no "host" string field (expected {"host": "name", ...})`)
+	}
+	if err := checkHostKey(NormalizeHost(host)); err != nil {
+		return err
 	}
 	i := b.Host(host)
 	for _, k := range sortedKeys(obj) {
@@ -304,4 +318,12 @@ func isText(data []byte) bool {
 		head = head[:8192]
 	}
 	return bytes.IndexByte(head, 0) < 0
+}
+
+// checkHostKey refuses a key with whitespace inside: it cannot be one host.
+func checkHostKey(key string) error {
+	if strings.ContainsAny(key, " \t\r\n\v\f") {
+		return fmt.Errorf("host %q contains whitespace", key)
+	}
+	return nil
 }

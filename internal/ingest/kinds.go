@@ -21,6 +21,10 @@ type Kind struct {
 	Help  string
 }
 
+// sniffBytes is how much of a file content sniffing looks at: enough for
+// any header, and cheap on a 100 MB inventory.
+const sniffBytes = 64 << 10
+
 // Kinds lists the source kinds, in the order content sniffing tries them
 // (most specific first; inventory CSV and host lists last).
 func Kinds() []Kind {
@@ -91,13 +95,18 @@ type Options struct {
 
 // Read reads and parses one source. Nothing is written anywhere.
 func Read(spec Spec, opts Options) (*store.SourceData, error) {
-	data, err := readInput(spec.Path, opts.Stdin)
-	if err != nil {
-		return nil, err
-	}
 	file := spec.Path
 	if file == "-" {
 		file = "<stdin>"
+	}
+	if spec.Kind == "hosts" { // refuse a bad set name before reading stdin
+		if _, err := hostSetName(spec, file); err != nil {
+			return nil, err
+		}
+	}
+	data, err := readInput(spec.Path, opts.Stdin)
+	if err != nil {
+		return nil, err
 	}
 	kind, err := resolveKind(spec, data, file)
 	if err != nil {
@@ -108,7 +117,11 @@ func Read(spec Spec, opts Options) (*store.SourceData, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
-	src.Path, src.Hash, src.ReadAt = spec.Path, hex.EncodeToString(sum[:]), opts.Now()
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	src.Path, src.Hash, src.ReadAt = spec.Path, hex.EncodeToString(sum[:]), now()
 	return src, nil
 }
 
@@ -136,14 +149,18 @@ func unwrapPathError(err error) error {
 
 func resolveKind(spec Spec, data []byte, file string) (Kind, error) {
 	if spec.Kind != "" {
-		k, _ := kindByName(spec.Kind)
+		k, ok := kindByName(spec.Kind)
+		if !ok {
+			return Kind{}, fmt.Errorf("%s: unknown kind %q (expected one of %s)", file, spec.Kind, strings.Join(KindNames(), ", "))
+		}
 		return k, nil
 	}
 	if !isText(data) {
 		return Kind{}, Errorf(file, 1, "binary data (expected a text report, JSON, CSV or a host list)")
 	}
+	head := data[:min(len(data), sniffBytes)]
 	for _, k := range Kinds() {
-		if k.Looks(data) {
+		if k.Looks(head) {
 			return k, nil
 		}
 	}
@@ -152,12 +169,9 @@ func resolveKind(spec Spec, data []byte, file string) (Kind, error) {
 
 func parseAs(k Kind, spec Spec, file string, data []byte) (*store.SourceData, error) {
 	if k.Name == "hosts" {
-		name := spec.Name
-		if name == "" {
-			name = SetNameFor(spec.Path)
-		}
-		if !ValidName(name) || name == "all" {
-			return nil, Errorf(file, 0, "%q cannot be a set name (rename the file, or give hosts:NAME=%s)", name, spec.Path)
+		name, err := hostSetName(spec, file)
+		if err != nil {
+			return nil, err
 		}
 		return ParseHosts(file, name, data)
 	}
@@ -168,13 +182,26 @@ func parseAs(k Kind, spec Spec, file string, data []byte) (*store.SourceData, er
 	return src, err
 }
 
+// hostSetName is the set name of a host list: the one given, else the
+// file's base name.
+func hostSetName(spec Spec, file string) (string, error) {
+	name := spec.Name
+	if name == "" {
+		name = SetNameFor(spec.Path)
+	}
+	if !ValidName(name) || name == "all" {
+		return "", Errorf(file, 0, "%q cannot be a set name (rename the file, or give hosts:NAME=%s)", name, spec.Path)
+	}
+	return name, nil
+}
+
 func looksLikeInventory(data []byte) bool {
 	if looksLikeJSONLines(data) {
 		return strings.Contains(firstLines(data, 5), `"host"`)
 	}
-	header := strings.ToLower(firstLines(data, 1))
+	header := strings.ToLower(strings.TrimPrefix(firstLines(data, 1), "\ufeff"))
 	for _, f := range strings.Split(header, ",") {
-		if strings.TrimSpace(f) == "host" {
+		if strings.Trim(strings.TrimSpace(f), `"`) == "host" {
 			return true
 		}
 	}

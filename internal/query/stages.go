@@ -29,7 +29,7 @@ func (ev *evaluator) stage(s Stage, r *Result, pass Pass) error {
 	case *Count:
 		r.Kind, r.Count = CountResult, r.Hosts.GetCardinality()
 	case *By:
-		r.Kind, r.Groups = GroupsResult, countBy(attrFor(pass, s.Attr), r.Hosts)
+		r.Kind, r.Groups, r.Columns = GroupsResult, countBy(attrFor(pass, s.Attr), r.Hosts), []string{s.Attr}
 	case *Show:
 		r.Kind, r.Columns = ShowResult, s.Attrs
 	case *Split:

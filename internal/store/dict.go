@@ -71,10 +71,15 @@ func (d *dict) Names(s *roaring.Bitmap) []string {
 }
 
 func (d *dict) index() map[string]uint32 {
-	if d.byName != nil {
+	if d.byName != nil && len(d.byName) > 0 || d.n == 0 {
+		if d.byName == nil {
+			d.byName = map[string]uint32{}
+		}
 		return d.byName
 	}
-	d.byName = make(map[string]uint32, d.n)
+	if d.byName == nil {
+		d.byName = make(map[string]uint32, d.n)
+	}
 	for c := uint32(0); c<<chunkBits < d.n; c++ {
 		for i, name := range d.chunk(c) {
 			d.byName[name] = c<<chunkBits | uint32(i)
@@ -150,6 +155,9 @@ func newDictWriter(tx *bolt.Tx) *dictWriter {
 // IDs returns the id of every name, assigning new ids (in byte order of the
 // new names, so a first ingest is in canonical order) to names not seen yet.
 func (w *dictWriter) IDs(names []string) []uint32 {
+	if w.byName == nil {
+		w.byName = make(map[string]uint32, int(w.n)+len(names))
+	}
 	idx := w.index()
 	var fresh []string
 	for _, n := range names {
