@@ -25,6 +25,7 @@ type rendered struct {
 	random   bool
 	empty    bool
 	hosts    []string
+	lines    []byte // a host set as newline-terminated names (text output)
 	count    uint64
 	groups   []query.GroupCount
 	cols     []string
@@ -49,7 +50,11 @@ func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *rende
 			out.bats = append(out.bats, dict.Names(b))
 		}
 	default:
-		out.hosts = dict.Names(r.Hosts)
+		if format == "text" {
+			out.lines = dict.AppendNames(make([]byte, 0, 16*r.Hosts.GetCardinality()), r.Hosts)
+		} else {
+			out.hosts = dict.Names(r.Hosts)
+		}
 	}
 	out.empty = r.Hosts.IsEmpty()
 	return out
@@ -81,6 +86,10 @@ func showRows(pass query.Pass, dict *store.HostDict, hosts, cols []string) [][]s
 }
 
 func (r *rendered) write(w io.Writer) error {
+	if r.lines != nil && r.format == "text" {
+		_, err := w.Write(r.lines)
+		return err
+	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	var err error
 	switch r.format {
@@ -119,6 +128,10 @@ func (r *rendered) writeText(w *bufio.Writer) {
 			r.writeHosts(w, b)
 		}
 	default:
+		if r.lines != nil {
+			w.Write(r.lines)
+			return
+		}
 		r.writeHosts(w, r.hosts)
 	}
 }
