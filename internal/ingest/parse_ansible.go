@@ -1,0 +1,408 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"fleetq/internal/store"
+)
+
+const ansExpected = "an Ansible INI or YAML inventory, or `ansible-inventory --list` JSON"
+
+// ParseAnsible reads an Ansible inventory (kind "ansible", host set
+// "ansible"): INI, YAML, or the JSON of `ansible-inventory --list` (with or
+// without --export). JSON is recognised by a leading '{', YAML by a first
+// line of the form `key:`, anything else is INI.
+//
+// Hosts: every host the inventory names, host ranges expanded the way
+// Ansible does (www[01:50].example.com, db-[a:f].example.com, with an
+// optional :step); host keys are trimmed and lower-cased. A `host:port`
+// sets ansible_port. ansible_host is also an alternative identity.
+//
+// Sets: one named set per group, inherited (a host of a child group is in
+// every ancestor group). Names keep the group name, with characters outside
+// [A-Za-z0-9_.-] replaced by '_'. `all` is not emitted (fleetq reserves
+// it); `ungrouped` holds the hosts in no other group and is emitted only
+// when non-empty; other empty groups exist as empty sets.
+//
+// Attributes: the variables that apply to each host, resolved with
+// Ansible's precedence: `all` vars, then group vars by group depth (parents
+// before children), then ansible_group_priority, then group name, then host
+// vars. YAML and JSON scalars keep their type (integers become numbers;
+// YAML timestamps stay strings as written). INI values are typed by
+// fleetq's rule, not Python's literal_eval: true/false (any case) become
+// bools, decimal numbers without leading zeros become numbers, quoted
+// values stay strings. Lists, maps and nulls are skipped; complex values
+// are counted in a Warn line. An attribute with different types on
+// different hosts becomes a string attribute.
+//
+// Simplifications (documented): a group named in `:children` but never
+// defined is kept as an empty group with a Warn line, where ansible-core
+// refuses the whole file; vars plugins, group_vars/ directories and Jinja
+// templates are not evaluated.
+//
+// Malformed input is a *LineError. An inventory without hosts returns the
+// SourceData together with an error wrapping ErrEmpty (--allow-empty).
+func ParseAnsible(file string, data []byte) (*store.SourceData, error) {
+	if err := srcCheckText(file, data, ansExpected); err != nil {
+		return nil, err
+	}
+	data = bytes.TrimPrefix(data, srcBOM)
+	var inv *ansInventory
+	var err error
+	switch {
+	case bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("@all:")):
+		return nil, srcErrorf(file, 1, "this is `ansible-inventory --graph` output, which drops types and nesting (expected %s; use --list)", ansExpected)
+	case bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")):
+		inv, err = ansParseJSON(file, data)
+	case ansIsYAML(data):
+		inv, err = ansParseYAML(file, data)
+	default:
+		inv, err = ansParseINI(file, data)
+	}
+	if err != nil {
+		return nil, err
+	}
+	src, err := inv.build(file)
+	if err != nil {
+		return nil, err
+	}
+	if len(src.Hosts) == 0 {
+		return src, fmt.Errorf("%s: %w (expected %s that names at least one host)", file, ErrEmpty, ansExpected)
+	}
+	return src, nil
+}
+
+// LooksLikeAnsible reports whether data looks like an Ansible inventory:
+// --list JSON (a _meta key, or an all group), a YAML mapping of groups with
+// hosts/children/vars, or INI with [group] sections that parses.
+func LooksLikeAnsible(data []byte) bool {
+	data = bytes.TrimPrefix(data, srcBOM)
+	if srcCheckText("", data, "") != nil {
+		return false
+	}
+	if bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
+		var top map[string]json.RawMessage
+		if json.Unmarshal(data, &top) != nil {
+			return false
+		}
+		_, meta := top["_meta"]
+		var all struct{ Children, Hosts []string }
+		return meta || json.Unmarshal(top["all"], &all) == nil && (all.Children != nil || all.Hosts != nil)
+	}
+	if ansIsYAML(data) {
+		return ansLooksLikeYAML(data)
+	}
+	if !ansSectionRe.Match(data) {
+		return false
+	}
+	_, err := ansParseINI("", data)
+	return err == nil
+}
+
+var (
+	ansYAMLKeyRe = regexp.MustCompile(`^[^\s\[#;{][^=]*:(\s|$)`)
+	ansSectionRe = regexp.MustCompile(`(?m)^\s*\[[^:\]\s]+(:\w+)?\]\s*(#.*)?$`)
+)
+
+// ansIsYAML reports whether the first significant line is a YAML key
+// (`all:`) or a document marker.
+func ansIsYAML(data []byte) bool {
+	for _, line := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(line)
+		if t == "" || t[0] == '#' || t[0] == ';' {
+			continue
+		}
+		return t == "---" || ansYAMLKeyRe.MatchString(t)
+	}
+	return false
+}
+
+func ansLooksLikeYAML(data []byte) bool {
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return false
+	}
+	root := doc.Content[0]
+	for i := 1; i < len(root.Content); i += 2 {
+		g := root.Content[i]
+		if g.Kind == yaml.ScalarNode && g.Tag == "!!null" {
+			continue
+		}
+		if g.Kind != yaml.MappingNode {
+			return false
+		}
+		for k := 0; k < len(g.Content); k += 2 {
+			switch g.Content[k].Value {
+			case "hosts", "children", "vars":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ansInventory is the format-independent inventory: groups with direct
+// hosts, children and vars, and hosts with their own vars.
+type ansInventory struct {
+	groups    map[string]*ansGroup
+	groupList []string
+	hosts     map[string]*ansHost
+	hostList  []string
+	records   int
+	complex   map[string]int // skipped complex values per var name
+	ignored   []string       // Warn lines from the format parsers
+}
+
+type ansGroup struct {
+	name     string
+	hosts    []string
+	children []string
+	vars     map[string]any
+	defined  bool
+}
+
+type ansHost struct {
+	vars map[string]any
+}
+
+func newAnsInventory() *ansInventory {
+	return &ansInventory{groups: map[string]*ansGroup{}, hosts: map[string]*ansHost{}, complex: map[string]int{}}
+}
+
+func (inv *ansInventory) group(name string) *ansGroup {
+	g := inv.groups[name]
+	if g == nil {
+		g = &ansGroup{name: name, vars: map[string]any{}}
+		inv.groups[name] = g
+		inv.groupList = append(inv.groupList, name)
+	}
+	return g
+}
+
+// host adds (or finds) a host by normalised name; "" for an empty name.
+func (inv *ansInventory) host(name string) string {
+	key := NormalizeHost(name)
+	if key == "" {
+		return ""
+	}
+	inv.records++
+	if inv.hosts[key] == nil {
+		inv.hosts[key] = &ansHost{vars: map[string]any{}}
+		inv.hostList = append(inv.hostList, key)
+	}
+	return key
+}
+
+// addHost puts a host (by name) into group g, with vars.
+func (inv *ansInventory) addHost(g *ansGroup, name string, vars map[string]any) {
+	key := inv.host(name)
+	if key == "" {
+		return
+	}
+	g.hosts = append(g.hosts, key)
+	for k, v := range vars {
+		inv.setVar(inv.hosts[key].vars, k, v)
+	}
+}
+
+// setVar stores a scalar (string, float64, bool); nil removes nothing and
+// complex values are counted.
+func (inv *ansInventory) setVar(m map[string]any, name string, v any) {
+	switch v := v.(type) {
+	case string, float64, bool:
+		m[name] = v
+	case nil:
+	case int:
+		m[name] = float64(v)
+	default:
+		inv.complex[name]++
+	}
+}
+
+// build resolves membership and variable precedence into a SourceData.
+func (inv *ansInventory) build(file string) (*store.SourceData, error) {
+	depth, err := inv.depths(file)
+	if err != nil {
+		return nil, err
+	}
+	members := inv.members()
+	b := NewBuilder("ansible", "ansible")
+	idx := make(map[string]int, len(inv.hostList))
+	for _, h := range inv.hostList {
+		alt, _ := inv.hosts[h].vars["ansible_host"].(string)
+		idx[h] = b.Host(h, alt)
+	}
+	b.Records(inv.records)
+	hostGroups := inv.emitSets(b, members, idx)
+	var vals srcValues
+	for _, h := range inv.hostList {
+		for name, v := range inv.resolveVars(h, hostGroups[h], depth) {
+			if n := srcAttrName(name); n != "" {
+				vals.set(idx[h], n, v)
+			}
+		}
+	}
+	vals.emit(b)
+	inv.warn(b)
+	return b.Finish(), nil
+}
+
+// depths gives each group Ansible's depth: all is 0, a group is one deeper
+// than its deepest parent, top-level groups are 1. A :children loop is an
+// error, as in Ansible.
+func (inv *ansInventory) depths(file string) (map[string]int, error) {
+	parents := map[string][]string{}
+	for _, g := range inv.groupList {
+		for _, c := range inv.groups[g].children {
+			parents[c] = append(parents[c], g)
+		}
+	}
+	depth := map[string]int{"all": 0}
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(g string) error
+	visit = func(g string) error {
+		if state[g] == 2 || g == "all" {
+			return nil
+		}
+		if state[g] == 1 {
+			return srcErrorf(file, 0, "group %s is its own ancestor (a children loop)", g)
+		}
+		state[g] = 1
+		d := 1
+		for _, p := range parents[g] {
+			if err := visit(p); err != nil {
+				return err
+			}
+			d = max(d, depth[p]+1)
+		}
+		depth[g], state[g] = d, 2
+		return nil
+	}
+	for _, g := range inv.groupList {
+		if err := visit(g); err != nil {
+			return nil, err
+		}
+	}
+	return depth, nil
+}
+
+// members lists every group's hosts, children's hosts included.
+func (inv *ansInventory) members() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	var visit func(g string) map[string]bool
+	visit = func(g string) map[string]bool {
+		if m, ok := out[g]; ok {
+			return m
+		}
+		m := map[string]bool{}
+		out[g] = m // loops were rejected by depths
+		grp := inv.groups[g]
+		for _, h := range grp.hosts {
+			m[h] = true
+		}
+		for _, c := range grp.children {
+			for h := range visit(c) {
+				m[h] = true
+			}
+		}
+		return m
+	}
+	for _, g := range inv.groupList {
+		visit(g)
+	}
+	return out
+}
+
+// emitSets adds one set per group and returns each host's groups.
+func (inv *ansInventory) emitSets(b *Builder, members map[string]map[string]bool, idx map[string]int) map[string][]string {
+	hostGroups := map[string][]string{}
+	names := append([]string(nil), inv.groupList...)
+	sort.Strings(names)
+	for _, g := range names {
+		if g == "all" || g == "ungrouped" {
+			continue
+		}
+		set := srcAttrName(g)
+		b.DeclareSet(set)
+		for h := range members[g] {
+			b.AddToSet(set, idx[h])
+			hostGroups[h] = append(hostGroups[h], g)
+		}
+	}
+	for _, h := range inv.hostList {
+		if len(hostGroups[h]) == 0 {
+			b.AddToSet("ungrouped", idx[h])
+		}
+	}
+	return hostGroups
+}
+
+// resolveVars applies all vars, then group vars by (depth, priority, name),
+// then host vars.
+func (inv *ansInventory) resolveVars(h string, groups []string, depth map[string]int) map[string]any {
+	prio := func(g string) float64 {
+		if p, ok := inv.groups[g].vars["ansible_group_priority"].(float64); ok {
+			return p
+		}
+		return 1
+	}
+	sorted := append([]string(nil), groups...)
+	sort.Slice(sorted, func(i, j int) bool {
+		a, b := sorted[i], sorted[j]
+		if depth[a] != depth[b] {
+			return depth[a] < depth[b]
+		}
+		if prio(a) != prio(b) {
+			return prio(a) < prio(b)
+		}
+		return a < b
+	})
+	out := map[string]any{}
+	if all := inv.groups["all"]; all != nil {
+		for k, v := range all.vars {
+			out[k] = v
+		}
+	}
+	for _, g := range sorted {
+		for k, v := range inv.groups[g].vars {
+			out[k] = v
+		}
+	}
+	for k, v := range inv.hosts[h].vars {
+		out[k] = v
+	}
+	return out
+}
+
+func (inv *ansInventory) warn(b *Builder) {
+	var undefined []string
+	for _, g := range inv.groupList {
+		if !inv.groups[g].defined && g != "all" && g != "ungrouped" {
+			undefined = append(undefined, g)
+		}
+	}
+	sort.Strings(undefined)
+	if len(undefined) > 0 {
+		b.Warn(fmt.Sprintf("%s named as children but never defined, kept empty (ansible-core rejects such an INI file): %s",
+			srcPlural(len(undefined), "group"), strings.Join(undefined, ", ")))
+	}
+	if len(inv.complex) > 0 {
+		names, n := make([]string, 0, len(inv.complex)), 0
+		for k, c := range inv.complex {
+			names = append(names, k)
+			n += c
+		}
+		sort.Strings(names)
+		b.Warn(fmt.Sprintf("skipped %s (lists or maps) of %s", srcPlural(n, "complex value"), strings.Join(names, ", ")))
+	}
+	for _, w := range inv.ignored {
+		b.Warn(w)
+	}
+}

@@ -1,0 +1,108 @@
+package ingest
+
+import (
+	"encoding/json"
+)
+
+// ansListGroup is a group of `ansible-inventory --list` output.
+type ansListGroup struct {
+	Hosts    []string       `json:"hosts"`
+	Children []string       `json:"children"`
+	Vars     map[string]any `json:"vars"`
+}
+
+// ansParseJSON reads `ansible-inventory --list` JSON (and the dynamic
+// inventory script format it follows): top-level keys are groups, each an
+// object with hosts, children and vars (or a plain list of hosts), next to
+// _meta.hostvars. Groups named only in a parent's children are empty
+// groups, not errors: ansible-inventory drops empty groups as keys.
+func ansParseJSON(file string, data []byte) (*ansInventory, error) {
+	j := &srcJSON{file: file, data: data, expected: ansExpected}
+	raw, off, err := j.top()
+	if err != nil {
+		return nil, err
+	}
+	members, err := j.object(raw, off)
+	if err != nil {
+		return nil, err
+	}
+	inv := newAnsInventory()
+	inv.group("all")
+	for _, m := range members {
+		if m.Key == "_meta" {
+			err = ansJSONMeta(j, inv, m)
+		} else {
+			err = ansJSONGroup(j, inv, m)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	for _, g := range inv.groups {
+		g.defined = true
+	}
+	inv.records = len(inv.hostList) // --list names each host once per group
+	return inv, nil
+}
+
+func ansJSONGroup(j *srcJSON, inv *ansInventory, m srcJSONItem) error {
+	var lg ansListGroup
+	switch srcJSONKind(m.Raw) {
+	case "an array":
+		if err := json.Unmarshal(m.Raw, &lg.Hosts); err != nil {
+			return j.errAt(m.Off, "group %s is a list, but not of host names", m.Key)
+		}
+	case "an object":
+		if err := json.Unmarshal(m.Raw, &lg); err != nil {
+			return j.decodeErr(m.Off, err)
+		}
+	default:
+		return j.errAt(m.Off, "group %s is %s, not an object with hosts, children and vars", m.Key, srcJSONKind(m.Raw))
+	}
+	g := inv.group(m.Key)
+	for _, h := range lg.Hosts {
+		inv.addHost(g, h, nil)
+	}
+	for _, c := range lg.Children {
+		if c == m.Key {
+			return j.errAt(m.Off, "group %s lists itself as a child", c)
+		}
+		inv.group(c)
+		g.children = append(g.children, c)
+	}
+	for k, v := range lg.Vars {
+		inv.setVar(g.vars, k, v)
+	}
+	return nil
+}
+
+// ansJSONMeta reads _meta.hostvars, in file order.
+func ansJSONMeta(j *srcJSON, inv *ansInventory, m srcJSONItem) error {
+	meta, err := j.object(m.Raw, m.Off)
+	if err != nil {
+		return err
+	}
+	for _, mm := range meta {
+		if mm.Key != "hostvars" {
+			continue
+		}
+		hosts, err := j.object(mm.Raw, mm.Off)
+		if err != nil {
+			return err
+		}
+		for _, h := range hosts {
+			var vars map[string]any
+			if err := json.Unmarshal(h.Raw, &vars); err != nil {
+				return j.errAt(h.Off, "hostvars of %s is %s, not an object", h.Key, srcJSONKind(h.Raw))
+			}
+			key := inv.host(h.Key)
+			if key == "" {
+				continue
+			}
+			for k, v := range vars {
+				inv.setVar(inv.hosts[key].vars, k, v)
+			}
+		}
+	}
+	return nil
+}

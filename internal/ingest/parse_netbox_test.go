@@ -1,0 +1,194 @@
+package ingest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type nbCase struct {
+	file string
+	want srcWant
+}
+
+var (
+	nbDN      = []string{"dn001.dc1.example.net", "dn002.dc1.example.net", "dn003.dc1.example.net", "dn005.dc1.example.net"}
+	nbPynetbx = []string{"test1-core1", "test1-core2", "test1-edge1", "test1-edge2", "test1-leaf1", "test1-leaf2", "test1-oob1",
+		"test1-pdu1", "test1-pdu2", "test1-spine1", "test1-spine2"}
+)
+
+var nbCases = []nbCase{
+	{file: "assembled-netbox-device-import.csv", want: srcWant{
+		// the fourth row has no name; dn005's comment has an embedded
+		// newline; dn003's has a quoted comma; position 10.5 is decimal.
+		hosts: append(append([]string(nil), nbDN...), "gpu-a.dc2.example.net"), records: 6,
+		str: map[string]string{
+			"dn001.dc1.example.net|site": "DC1 Frankfurt", "dn001.dc1.example.net|rack": "R07",
+			"dn001.dc1.example.net|role": "HDFS DataNode", "dn002.dc1.example.net|status": "decommissioning",
+			"dn003.dc1.example.net|status": "failed", "gpu-a.dc2.example.net|manufacturer": "Supermicro",
+			"gpu-a.dc2.example.net|device_type": "SYS-821GE-TNHR", "gpu-a.dc2.example.net|tenant": "ML Platform",
+			"dn005.dc1.example.net|platform": "Ubuntu 22.04", "dn005.dc1.example.net|serial": "7XK2Q99",
+		},
+		num:    map[string]float64{"dn003.dc1.example.net|position": 10.5, "gpu-a.dc2.example.net|position": 1},
+		absent: []string{"dn001.dc1.example.net|primary_ip"},
+		sets:   map[string][]string{},
+		warns:  []string{"skipped 1 device without a name"},
+	}},
+	{file: "netbox-test-device-import.csv", want: srcWant{
+		// NetBox's own test data: names with spaces are host keys as is.
+		hosts: []string{"device 4", "device 5", "device 6"}, records: 3,
+		str: map[string]string{"device 4|role": "Device Role 1", "device 6|site": "Site 1", "device 5|rack": "Rack 1",
+			"device 5|status": "active", "device 4|manufacturer": "Manufacturer 1", "device 4|device_type": "Device Type 1"},
+		num:    map[string]float64{"device 6|position": 30},
+		absent: []string{"device 4|serial"},
+	}},
+	{file: "assembled-netbox4-devices-list.json", want: srcWant{
+		hosts: nbDN, records: 5,
+		str: map[string]string{
+			"dn001.dc1.example.net|site": "DC1 Frankfurt", "dn001.dc1.example.net|rack": "R07",
+			"dn001.dc1.example.net|role": "HDFS DataNode", "dn001.dc1.example.net|status": "active",
+			"dn002.dc1.example.net|status": "decommissioning", "dn001.dc1.example.net|platform": "Ubuntu 22.04",
+			"dn001.dc1.example.net|tenant": "Storage Platform", "dn001.dc1.example.net|manufacturer": "Dell",
+			"dn001.dc1.example.net|device_type": "PowerEdge R650", "dn001.dc1.example.net|serial": "7XK2Q95",
+			"dn001.dc1.example.net|primary_ip": "10.10.7.21", "dn005.dc1.example.net|primary_ip": "10.10.8.25",
+			"dn001.dc1.example.net|cf.hdfs_rack": "/dc1/r07", "dn003.dc1.example.net|cf.hdfs_rack": "/dc1/r08",
+			"dn002.dc1.example.net|cf.warranty_end": "2027-03-31",
+		},
+		num:    map[string]float64{"dn001.dc1.example.net|position": 12, "dn003.dc1.example.net|position": 10.5},
+		absent: []string{"dn003.dc1.example.net|primary_ip", "dn003.dc1.example.net|cf.warranty_end"},
+		alt:    map[string][]string{"dn001.dc1.example.net": {"10.10.7.21"}, "dn003.dc1.example.net": nil},
+		warns:  []string{"skipped 1 device without a name"},
+	}},
+	{file: "pynetbox-fixture-device.json", want: srcWant{
+		// NetBox 2.x: status {"value": true, "label": "Active"}
+		hosts: []string{"test1-edge1"}, records: 1,
+		str: map[string]string{"test1-edge1|status": "active", "test1-edge1|role": "Router", "test1-edge1|site": "TEST1",
+			"test1-edge1|rack": "A1R1", "test1-edge1|device_type": "MX960", "test1-edge1|manufacturer": "Juniper",
+			"test1-edge1|platform": "Juniper Junos", "test1-edge1|serial": "5555555555", "test1-edge1|primary_ip": "10.0.255.1"},
+		num:    map[string]float64{"test1-edge1|position": 1},
+		absent: []string{"test1-edge1|tenant"},
+		alt:    map[string][]string{"test1-edge1": {"10.0.255.1"}},
+	}},
+	{file: "pynetbox-fixture-devices-list.json", want: srcWant{
+		hosts: nbPynetbx, records: 11,
+		str: map[string]string{"test1-core1|role": "Core Switch", "test1-pdu1|role": "PDU", "test1-oob1|manufacturer": "Opengear",
+			"test1-core2|serial": "67856734534", "test1-core1|primary_ip": "10.0.254.1", "test1-spine2|rack": "A1R2"},
+		num:    map[string]float64{"test1-leaf1|position": 34, "test1-oob1|position": 42},
+		absent: []string{"test1-pdu1|position", "test1-core1|serial", "test1-pdu1|platform", "test1-leaf1|primary_ip"},
+	}},
+}
+
+func TestParseNetBoxFixtures(t *testing.T) {
+	for _, c := range nbCases {
+		t.Run(c.file, func(t *testing.T) {
+			src, err := ParseNetBox(c.file, srcFixture(t, "netbox", c.file))
+			require.NoError(t, err)
+			srcCheck(t, src, c.want)
+			assert.Equal(t, "netbox", src.Kind)
+			assert.Equal(t, "inventory", src.Name)
+		})
+	}
+}
+
+func TestNetBoxFixtureCoverage(t *testing.T) {
+	have := map[string]bool{}
+	for _, c := range nbCases {
+		have[c.file] = true
+	}
+	for _, name := range srcFixtureNames(t, "netbox") {
+		assert.True(t, have[name], "fixture netbox/%s has no test case", name)
+	}
+}
+
+func TestParseNetBoxShapes(t *testing.T) {
+	const list = `[
+ {"name": "Web01", "status": "active", "primary_ip4": {"address": "10.0.0.1/24"}, "device_role": {"slug": "web"},
+  "position": "7.5", "custom_fields": {"n": 3, "ok": true, "tags": ["a"], "s": "x", "none": null}},
+ {"name": "web01", "status": {"value": "offline"}, "custom_fields": {"n": "three"}},
+ {"name": null}, {"name": ""},
+ {"name": "db01", "primary_ip": null, "primary_ip6": {"address": "2001:db8::1/64"}}
+]`
+	src, err := ParseNetBox("devs.json", []byte(list))
+	require.NoError(t, err)
+	srcCheck(t, src, srcWant{
+		hosts: []string{"web01", "db01"}, records: 5,
+		str: map[string]string{"web01|status": "offline", "web01|role": "web", "web01|primary_ip": "10.0.0.1",
+			"db01|primary_ip": "2001:db8::1", "web01|cf.n": "three", "web01|cf.s": "x"},
+		num:     map[string]float64{"web01|position": 7.5},
+		boolean: map[string]bool{"web01|cf.ok": true},
+		alt:     map[string][]string{"web01": {"10.0.0.1"}, "db01": {"2001:db8::1"}},
+		warns:   []string{"skipped 2 devices without a name", "merged 1 device sharing a name", "skipped 1 complex custom field value"},
+	})
+
+	page := `{"count": 120, "next": "https://nb/api/dcim/devices/?limit=50&offset=50", "previous": null,
+"results": [{"name": "a", "site": {"name": "S", "slug": "s"}}]}`
+	src, err = ParseNetBox("page.json", []byte(page))
+	require.NoError(t, err)
+	srcCheck(t, src, srcWant{hosts: []string{"a"}, records: 1, str: map[string]string{"a|site": "S"},
+		warns: []string{"this is one page of 120 devices; the next page (https://nb/api/dcim/devices/?limit=50&offset=50) was not read"}})
+
+	csv := "\xEF\xBB\xBFName,Device_Role,primary_ip4,cf_rack_unit,cf_flag,cf_mixed\nA,web,10.0.0.2/24,4,true,1\nb,db,,5,false,x\n"
+	src, err = ParseNetBox("d.csv", []byte(csv))
+	require.NoError(t, err)
+	srcCheck(t, src, srcWant{hosts: []string{"a", "b"}, records: 2,
+		str:     map[string]string{"a|role": "web", "a|primary_ip": "10.0.0.2", "a|cf.mixed": "1", "b|cf.mixed": "x"},
+		num:     map[string]float64{"a|cf.rack_unit": 4, "b|cf.rack_unit": 5},
+		boolean: map[string]bool{"a|cf.flag": true, "b|cf.flag": false},
+		absent:  []string{"b|primary_ip"}})
+}
+
+func TestParseNetBoxEmpty(t *testing.T) {
+	for _, in := range []string{
+		`{"count": 0, "next": null, "previous": null, "results": []}`, `[]`, "name,site\n", "name,site\n,dc1\n",
+	} {
+		src, err := ParseNetBox("nb", []byte(in))
+		srcCheckEmpty(t, src, err)
+		assert.Contains(t, err.Error(), "nb: no hosts (expected")
+	}
+}
+
+func TestParseNetBoxErrors(t *testing.T) {
+	for _, c := range []srcErrCase{
+		{"truncated json", "{\"count\": 1,\n\"results\": [{\"name\": \"a\",", "in.txt:2: truncated JSON"},
+		{"json syntax", "[\n{\"name\": \"a\"},\n{\"name\" \"b\"}]", "in.txt:3: invalid JSON"},
+		{"device not object", "[\n1]", "in.txt:2: device is a number, not an object"},
+		{"name not string", "[\n{\"name\": 5}]", "in.txt:2: device name is not a string"},
+		{"results not list", `{"results": {}}`, "in.txt:1: found an object where an array belongs"},
+		{"json wrong kind", `{"status":"success","data":{}}`, "in.txt:1: an object with neither results nor device fields"},
+		{"csv no name", "host,role\nweb01,db\n", "in.txt:1: CSV header has no name column"},
+		{"csv field count", "name,site\na,b\nc\n", "in.txt:3: invalid CSV: wrong number of fields"},
+		{"csv bad quote", "name,site\na,\"b\n", "invalid CSV"},
+		{"csv bad position", "name,position\na,12U\n", "in.txt:2: position \"12U\" is not a number"},
+		{"binary", "name,site\n\x00\x01", "in.txt:2: binary data (NUL byte)"},
+		{"garbage", "hello world\n", "in.txt:1: CSV header has no name column"},
+		{"empty", "", "in.txt: empty input"},
+	} {
+		t.Run(c.name, func(t *testing.T) { srcCheckErr(t, ParseNetBox, c) })
+	}
+}
+
+func TestLooksLikeNetBox(t *testing.T) {
+	for _, c := range nbCases {
+		assert.True(t, LooksLikeNetBox(srcFixture(t, "netbox", c.file)), c.file)
+	}
+	for _, f := range []string{"prometheus/docs-api-query-vector-up.json", "ansible/fleet-inventory.ini",
+		"ansible/ansible-inventory-list-fleet-ini.json", "node_exporter/e2e-output-excerpt.txt"} {
+		dir, name, _ := strings.Cut(f, "/")
+		assert.False(t, LooksLikeNetBox(srcFixture(t, dir, name)), f)
+	}
+	assert.False(t, LooksLikeNetBox([]byte("host,role,rack\nweb01,db,r1\n")), "a fleetq inventory CSV")
+}
+
+func FuzzParseNetBox(f *testing.F) {
+	for _, c := range nbCases {
+		f.Add(srcFixture(f, "netbox", c.file))
+	}
+	f.Add([]byte("name,cf_x,position,primary_ip\nA,1,2.5,10.0.0.1/8\n"))
+	f.Add([]byte(`[{"name":"a","custom_fields":{"x":1},"status":{"label":"Up"}}]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		src, err := ParseNetBox("fuzz.csv", data)
+		srcFuzzCheck(t, src, err)
+	})
+}
