@@ -97,6 +97,10 @@ func (b *Builder) column(name string, t store.AttrType) *store.Column {
 	return c
 }
 
+// Column returns the named column, creating it with type t and a slot
+// for every host so far, for parsers that fill a column in bulk.
+func (b *Builder) Column(name string, t store.AttrType) *store.Column { return b.column(name, t) }
+
 // ColumnType returns the type of an existing column, or 0.
 func (b *Builder) ColumnType(name string) store.AttrType {
 	if c, ok := b.cols[name]; ok {

@@ -122,6 +122,14 @@ func (t *csvTable) setHeader(file string, line int, rec []string) error {
 }
 
 func parseCSV(file string, data []byte) (*store.SourceData, error) {
+	if bytes.IndexByte(data, '"') < 0 {
+		return parseCSVFast(file, data)
+	}
+	return parseCSVQuoted(file, data)
+}
+
+// parseCSVQuoted reads a CSV that may quote fields, with encoding/csv.
+func parseCSVQuoted(file string, data []byte) (*store.SourceData, error) {
 	t, err := readCSV(file, data)
 	if err != nil {
 		return nil, err

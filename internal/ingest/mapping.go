@@ -26,8 +26,18 @@ func MapHosts(inv *store.Inventory, src *store.SourceData) []string {
 		return nil
 	}
 	m := mapper{inv: inv, taken: make(map[string]bool, len(src.Hosts))}
+	// Names that are inventory keys keep them whatever their order, so a
+	// derived match never takes a key another name of the source holds.
+	for _, h := range src.Hosts {
+		if inv.Hosts[h] {
+			m.taken[h] = true
+		}
+	}
 	var unmapped []string
 	for i, h := range src.Hosts {
+		if inv.Hosts[h] {
+			continue
+		}
 		var alt []string
 		if i < len(src.Alt) {
 			alt = src.Alt[i]

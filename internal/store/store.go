@@ -46,7 +46,10 @@ type Options struct {
 // opts.Create is set, so a typo in --db never creates an empty database.
 func Open(path string, opts Options) (*DB, error) {
 	if _, err := os.Stat(path); err != nil {
-		if !errors.Is(err, os.ErrNotExist) || !opts.Create || opts.ReadOnly {
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
+		if !opts.Create || opts.ReadOnly {
 			return nil, fmt.Errorf("%s: %w", path, ErrNoDatabase)
 		}
 	}
@@ -65,7 +68,7 @@ func Open(path string, opts Options) (*DB, error) {
 	db := &DB{bolt: b, path: path, readOnly: opts.ReadOnly}
 	if err := db.init(); err != nil {
 		b.Close()
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if !opts.ReadOnly {
 		writeOwner(path, opts.Owner)

@@ -134,7 +134,7 @@ type setRef struct {
 	blobs  []string
 	attr   string
 	origin string
-	stored bool // stored in the pass itself (SaveSets), not from a source
+	stored bool  // stored in the pass itself (SaveSets), not from a source
 	src    []int // indexes into info.Sources of the sources behind it
 }
 

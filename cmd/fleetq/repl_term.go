@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/csv"
+	"io"
+	"os"
+	"strings"
+)
+
+// ANSI styles; see paint.
+const (
+	ansiRed   = "\x1b[31m"
+	ansiBold  = "\x1b[1m"
+	ansiReset = "\x1b[0m"
+)
+
+// isTerminal reports whether v is an *os.File open on a terminal.
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && isTerminalFile(f)
+}
+
+// colorOn reports whether output to w may be coloured: w is a terminal,
+// and neither --no-color nor $NO_COLOR (https://no-color.org) says no.
+func (a *app) colorOn(w io.Writer) bool {
+	return !a.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(w)
+}
+
+// paint wraps s in an ANSI style when output to w may be coloured.
+func (a *app) paint(w io.Writer, style, s string) string {
+	if !a.colorOn(w) {
+		return s
+	}
+	return style + s + ansiReset
+}
+
+// writeRows prints a table in the app's format: CSV for --format csv,
+// else aligned columns with the header in bold on a terminal. It is the
+// one place tables could go through so every command honours --format
+// csv and colour the same way (today only the REPL's bindings table uses
+// it; see the report of issue 6).
+func (a *app) writeRows(w io.Writer, header []string, rows [][]string) error {
+	if a.format == "csv" {
+		cw := csv.NewWriter(w)
+		lower := make([]string, len(header))
+		for i, h := range header {
+			lower[i] = strings.ToLower(h)
+		}
+		_ = cw.Write(lower)
+		_ = cw.WriteAll(rows)
+		return cw.Error()
+	}
+	var b strings.Builder
+	writeTable(&b, header, rows)
+	text := b.String()
+	if a.colorOn(w) {
+		if i := strings.IndexByte(text, '\n'); i >= 0 {
+			text = ansiBold + text[:i] + ansiReset + text[i:]
+		}
+	}
+	_, err := io.WriteString(w, text)
+	return err
+}

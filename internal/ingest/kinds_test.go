@@ -1,0 +1,113 @@
+package ingest
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseSpec(t *testing.T) {
+	for _, tc := range []struct {
+		arg  string
+		want Spec
+	}{
+		{"inventory:cmdb.csv", Spec{Kind: "inventory", Path: "cmdb.csv"}},
+		{"inventory:-", Spec{Kind: "inventory", Path: "-"}},
+		{"hosts:dead=/tmp/dead.txt", Spec{Kind: "hosts", Name: "dead", Path: "/tmp/dead.txt"}},
+		{"hosts:dead=-", Spec{Kind: "hosts", Name: "dead", Path: "-"}},
+		{"hosts:/tmp/a=b.txt", Spec{Kind: "hosts", Path: "/tmp/a=b.txt"}},
+		{"hdfs:report.txt", Spec{Kind: "hdfs", Path: "report.txt"}},
+		{"cmdb.csv", Spec{Path: "cmdb.csv"}},
+		{"/data/x:y.csv", Spec{Path: "/data/x:y.csv"}},
+		{"nosuchkind:x", Spec{Path: "nosuchkind:x"}},
+		{":x", Spec{Path: ":x"}},
+	} {
+		got, err := ParseSpec(tc.arg)
+		require.NoError(t, err, tc.arg)
+		assert.Equal(t, tc.want, got, tc.arg)
+	}
+	for arg, msg := range map[string]string{
+		"-":           "-: standard input needs a kind (expected KIND:-, e.g. inventory:-)",
+		"inventory:":  "inventory:: no path after the kind (expected KIND:PATH)",
+		"hosts:dead=": "hosts:dead=: no path after the kind (expected KIND:PATH)",
+	} {
+		_, err := ParseSpec(arg)
+		assert.EqualError(t, err, msg)
+	}
+}
+
+func TestKindsAreComplete(t *testing.T) {
+	assert.Equal(t, []string{"hdfs", "yarn", "k8s", "prom", "netbox", "ansible", "inventory", "hosts"}, KindNames())
+	for _, k := range Kinds() {
+		assert.NotNil(t, k.Looks, k.Name)
+		assert.NotEmpty(t, k.Help, k.Name)
+		assert.Equal(t, k.Name == "hosts", k.Parse == nil, k.Name)
+	}
+	_, err := Read(Spec{Kind: "bogus", Path: "testdata/hosts/dead.txt"}, Options{Now: igNow})
+	assert.EqualError(t, err, `testdata/hosts/dead.txt: unknown kind "bogus" (expected one of hdfs, yarn, k8s, prom, netbox, ansible, inventory, hosts)`)
+}
+
+// TestDetectKind reads real samples as bare paths: each is recognised as
+// its own kind, not as an inventory or a host list.
+func TestDetectKind(t *testing.T) {
+	const fx = "../../../shared/fixtures/"
+	for path, want := range map[string]string{
+		"testdata/inventory/cmdb.csv":                                  "inventory",
+		"testdata/inventory/cmdb.jsonl":                                "inventory",
+		"testdata/inventory/excel-bom.csv":                             "inventory",
+		"testdata/hosts/dead.txt":                                      "hosts",
+		"testdata/hosts/empty.txt":                                     "hosts",
+		fx + "hdfs/assembled-dfsadmin-report-hadoop3-mixed-states.txt": "hdfs",
+		fx + "yarn/assembled-node-list-all-mixed-stdout.txt":           "yarn",
+		fx + "k8s/assembled-kubectl-get-nodes-o-json-mixed.json":       "k8s",
+		fx + "prometheus/live-prom2.42-query-vector-up.json":           "prom",
+		fx + "netbox/assembled-netbox-device-import.csv":               "netbox",
+		fx + "ansible/fleet-inventory.ini":                             "ansible",
+	} {
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		src, err := Read(Spec{Path: path}, Options{Now: igNow})
+		if assert.NoError(t, err, path) {
+			assert.Equal(t, want, src.Kind, path)
+		}
+	}
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"a.txt":   "name,role\nx,y\n",
+		"b.json":  "{\"nodes\": []}\n",
+		"c.bin":   "host\n\x00\x00",
+		"d.hosts": "web1 # the first\n",
+	} {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(data), 0o644))
+		_, err := Read(Spec{Path: path}, Options{Now: igNow})
+		var le *LineError
+		if assert.ErrorAs(t, err, &le, name) {
+			assert.Equal(t, 1, le.Line)
+		}
+	}
+}
+
+func TestLooksLike(t *testing.T) {
+	for in, want := range map[string]bool{
+		"host,role\n": true, " Host , role\n": true, "\"host\",\"role\"\n": true, "\ufeffhost\n": true,
+		"# c\nrole,host\n": true, "hostname,role\n": false, "{\"host\":\"a\"}\n": true, "{\"name\":\"a\"}\n": false,
+	} {
+		assert.Equal(t, want, looksLikeInventory([]byte(in)), "%q", in)
+	}
+	for in, want := range map[string]bool{
+		"web1\nweb2\n": true, "# c\n\nweb1\n": true, "": true, "a b\n": false, "a,b\n": false, "[web]\n": false, "a:1\n": false,
+	} {
+		assert.Equal(t, want, looksLikeHostList([]byte(in)), "%q", in)
+	}
+}
+
+func TestLineError(t *testing.T) {
+	assert.EqualError(t, Errorf("f.csv", 3, "bad %s", "x"), "f.csv:3: bad x")
+	assert.EqualError(t, Errorf("f.csv", 0, "bad"), "f.csv: bad")
+}

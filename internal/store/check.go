@@ -1,0 +1,260 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Check verifies the whole file: bbolt's own page consistency check, then
+// fleetq's invariants. Every pass's blobs (all, manifests, attributes, set
+// bitmaps) exist and decode; every bitmap names only assigned host ids; a
+// pass's all is the union of its sources' hosts; pass ids increase and a
+// parent is an earlier pass (or 0; gc may have removed it since); host
+// dictionary names are unique, non-empty, trimmed and lower-case. It is
+// what tests run on cleanup and what a `fleetq check` would print.
+func (db *DB) Check() error {
+	return db.bolt.View(func(btx *bolt.Tx) error {
+		var errs []error
+		for err := range btx.Check() {
+			errs = append(errs, err)
+		}
+		if len(errs) > 0 {
+			return fmt.Errorf("%w: bbolt check: %w", ErrCorrupt, errors.Join(errs...))
+		}
+		if err := checkSchema(btx); err != nil {
+			return err
+		}
+		c := &checker{btx: btx}
+		if err := c.dict(); err != nil {
+			return fmt.Errorf("%w: host dictionary: %w", ErrCorrupt, err)
+		}
+		return c.passes()
+	})
+}
+
+type checker struct {
+	btx *bolt.Tx
+	n   uint32
+}
+
+func (c *checker) dict() error {
+	if v := c.btx.Bucket(bucketMeta).Get(keyNHosts); v != nil {
+		if len(v) != 4 {
+			return fmt.Errorf("bad nhosts value %x", v)
+		}
+		c.n = binary.BigEndian.Uint32(v)
+	}
+	seen := make(map[string]uint32, c.n)
+	id := uint32(0)
+	err := c.btx.Bucket(bucketHosts).ForEach(func(k, v []byte) error {
+		if len(k) != 4 || binary.BigEndian.Uint32(k) != id>>chunkBits {
+			return fmt.Errorf("chunk key %x out of order (expected chunk %d)", k, id>>chunkBits)
+		}
+		names := decodeChunk(v)
+		if len(encodeChunk(names)) != len(v) {
+			return fmt.Errorf("chunk %d does not decode", id>>chunkBits)
+		}
+		if len(names) != chunkSize && id+uint32(len(names)) != c.n {
+			return fmt.Errorf("chunk %d holds %d names", id>>chunkBits, len(names))
+		}
+		for _, name := range names {
+			if err := checkHostKey(name); err != nil {
+				return fmt.Errorf("id %d: %w", id, err)
+			}
+			if prev, dup := seen[name]; dup {
+				return fmt.Errorf("%q has ids %d and %d", name, prev, id)
+			}
+			seen[name] = id
+			id++
+		}
+		return nil
+	})
+	if err == nil && id != c.n {
+		err = fmt.Errorf("%d names stored, size says %d", id, c.n)
+	}
+	return err
+}
+
+func checkHostKey(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty host key")
+	case strings.TrimSpace(name) != name:
+		return fmt.Errorf("host key %q is not trimmed", name)
+	case strings.ToLower(name) != name:
+		return fmt.Errorf("host key %q is not lower-case", name)
+	}
+	return nil
+}
+
+func (c *checker) passes() error {
+	var prev int64
+	return c.btx.Bucket(bucketPasses).ForEach(func(k, _ []byte) error {
+		id := int64(be64(k))
+		p, err := getPass(c.btx, id)
+		if err != nil {
+			return err
+		}
+		if err := c.pass(p, prev); err != nil {
+			return fmt.Errorf("%w: pass %d: %w", ErrCorrupt, id, err)
+		}
+		prev = id
+		return nil
+	})
+}
+
+func (c *checker) pass(p *PassInfo, prev int64) error {
+	if p.ID <= prev {
+		return fmt.Errorf("id %d stored after pass %d", p.ID, prev)
+	}
+	if p.Parent < 0 || p.Parent >= p.ID {
+		return fmt.Errorf("parent %d is not an earlier pass", p.Parent)
+	}
+	union := roaring.New()
+	for _, s := range p.Sources {
+		hosts, err := c.source(p, s)
+		if err != nil {
+			return fmt.Errorf("source %s:%s: %w", s.Kind, s.Name, err)
+		}
+		union.Or(hosts)
+	}
+	all, err := c.bitmap(p.All)
+	if err != nil {
+		return fmt.Errorf("all: %w", err)
+	}
+	if !all.Equals(union) {
+		return fmt.Errorf("all (%d hosts) is not the union of its sources (%d hosts)", all.GetCardinality(), union.GetCardinality())
+	}
+	if int(all.GetCardinality()) != p.Hosts {
+		return fmt.Errorf("hosts says %d, all holds %d", p.Hosts, all.GetCardinality())
+	}
+	for _, name := range sortedKeys(p.Sets) {
+		if _, err := c.bitmap(p.Sets[name]); err != nil {
+			return fmt.Errorf("stored set %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (c *checker) source(p *PassInfo, s SourceInfo) (*roaring.Bitmap, error) {
+	if s.Name == "all" {
+		return nil, errors.New("a source may not be named all")
+	}
+	if s.ReadBy > p.ID || s.ReadBy <= 0 {
+		return nil, fmt.Errorf("read by pass %d", s.ReadBy)
+	}
+	m, err := getManifest(c.btx, s.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := c.bitmap(m.Hosts)
+	if err != nil {
+		return nil, fmt.Errorf("hosts: %w", err)
+	}
+	if int(hosts.GetCardinality()) != s.Hosts {
+		return nil, fmt.Errorf("hosts says %d, bitmap holds %d", s.Hosts, hosts.GetCardinality())
+	}
+	for _, a := range m.Attrs {
+		if err := c.attr(a, hosts); err != nil {
+			return nil, fmt.Errorf("attribute %s: %w", a.Name, err)
+		}
+	}
+	for _, name := range sortedKeys(m.Sets) {
+		bm, err := c.bitmap(m.Sets[name])
+		if err != nil {
+			return nil, fmt.Errorf("set %s: %w", name, err)
+		}
+		if !subset(bm, hosts) {
+			return nil, fmt.Errorf("set %s names hosts the source did not see", name)
+		}
+	}
+	return hosts, nil
+}
+
+func (c *checker) attr(ref attrRef, hosts *roaring.Bitmap) error {
+	data, err := getBlob(c.btx, ref.Blob)
+	if err != nil {
+		return err
+	}
+	a, err := decodeAttr(data)
+	if err != nil {
+		return err
+	}
+	if want := map[AttrType]byte{TypeBool: encBool, TypeNumber: encNumber, TypeTime: encTime}[ref.Type]; want != 0 && data[0] != want ||
+		ref.Type == TypeString && data[0] != encIndex && data[0] != encColumn {
+		return fmt.Errorf("type %s stored with encoding %q", ref.Type, data[0])
+	}
+	if err := checkAttrBody(a); err != nil {
+		return err
+	}
+	if !subset(a.Present(), hosts) {
+		return errors.New("has values for hosts the source did not see")
+	}
+	return c.ids(a.Present())
+}
+
+// checkAttrBody checks what decodeAttr leaves to first use: that value
+// bytes match the presence bitmap exactly.
+func checkAttrBody(a any) error {
+	switch a := a.(type) {
+	case *strColumn:
+		n, rest := uint64(0), a.data
+		for len(rest) > 0 {
+			l, k := binary.Uvarint(rest)
+			if k <= 0 || l > uint64(len(rest)-k) {
+				return errors.New("truncated string column")
+			}
+			rest, n = rest[k+int(l):], n+1
+		}
+		if n != a.present.GetCardinality() {
+			return fmt.Errorf("%d strings for %d present hosts", n, a.present.GetCardinality())
+		}
+	case *numColumn:
+		if uint64(len(a.vals)) != 8*a.present.GetCardinality() {
+			return errors.New("value count does not match presence")
+		}
+	case *boolAttr:
+		if a.t.Intersects(a.f) {
+			return errors.New("hosts both true and false")
+		}
+	case *indexAttr:
+		seen := roaring.New()
+		for _, g := range a.groups {
+			if g.Hosts.Intersects(seen) {
+				return fmt.Errorf("value %q shares hosts with another value", g.Value.Str)
+			}
+			seen.Or(g.Hosts)
+		}
+	}
+	return nil
+}
+
+// bitmap loads a bitmap blob and checks its ids are assigned.
+func (c *checker) bitmap(hash string) (*roaring.Bitmap, error) {
+	data, err := getBlob(c.btx, hash)
+	if err != nil {
+		return nil, err
+	}
+	bm := roaring.New()
+	if _, err := bm.FromBuffer(data); err != nil {
+		return nil, fmt.Errorf("bitmap: %w", err)
+	}
+	if err := bm.Validate(); err != nil {
+		return nil, fmt.Errorf("bitmap: %w", err)
+	}
+	return bm, c.ids(bm)
+}
+
+func (c *checker) ids(bm *roaring.Bitmap) error {
+	if !bm.IsEmpty() && bm.Maximum() >= c.n {
+		return fmt.Errorf("host id %d is beyond the dictionary (%d names)", bm.Maximum(), c.n)
+	}
+	return nil
+}
+
+func subset(a, b *roaring.Bitmap) bool { return a.AndCardinality(b) == a.GetCardinality() }

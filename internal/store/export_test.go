@@ -1,0 +1,59 @@
+package store
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"fleetq/internal/query"
+)
+
+// AttrEncoding names how a decoded attribute is stored, for tests that pin
+// the index/column switch.
+func AttrEncoding(a query.Attr) string {
+	switch a.(type) {
+	case *boolAttr:
+		return "bool"
+	case *indexAttr:
+		return "index"
+	case *strColumn:
+		return "column"
+	case *numColumn:
+		return "number"
+	}
+	return fmt.Sprintf("%T", a)
+}
+
+// BlobStats counts the blobs bucket: keys and value bytes.
+func BlobStats(db *DB) (n int, bytes int64, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
+			n++
+			bytes += int64(len(v))
+			return nil
+		})
+	})
+	return n, bytes, err
+}
+
+// PassBytes is the size of pass id's stored record.
+func PassBytes(db *DB, id int64) (n int, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		n = len(tx.Bucket(bucketPasses).Get(passKey(id)))
+		return nil
+	})
+	return n, err
+}
+
+// Corrupt runs fn in a raw bolt write transaction so tests can damage a
+// database and see DB.Check catch it.
+func Corrupt(db *DB, fn func(tx *bolt.Tx) error) error { return db.bolt.Update(fn) }
+
+// BlobKey is the bucket key of a blob reference.
+var BlobKey = func(hash string) []byte {
+	var b []byte
+	fmt.Sscanf(hash, "%x", &b)
+	return b
+}
+
+var BucketBlobs, BucketHosts, BucketMeta = bucketBlobs, bucketHosts, bucketMeta
