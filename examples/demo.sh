@@ -50,3 +50,20 @@ run why "$host" 'candidate_rekick'
 run log 2
 echo; echo "== a typo is an error with a suggestion, never an empty set"
 fails query 'all - hadoop_exlude & responsive'
+
+echo; echo "== acting safely: decisions through safety invariants and policy budgets (docs/actions.md)"
+export FLEETQ_POLICY=examples/policy.toml
+echo "# policy: examples/policy.toml (dense clusters 8%, others 3%, per_rack 2, one replica group at a time)"
+echo "# a dry run: the arithmetic by cause, the approved hosts, every refused host with its rule"
+run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "disk firmware" --seed 42
+echo; echo "# a cluster whose budget broken hosts already spent: do nothing (exit 0)"
+run reboot 'cluster = "atla-hadoop-02" & lifecycle = "active" | sample 5' --reason "kernel 6.8" --seed 42
+echo; echo "# a refused host and its rule: HDFS still serves it, so it may not be reinstalled"
+served=$("$FLEETQ" query 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | head 1')
+run rekick "\"$served\"" --reason "reimage" --seed 42
+echo; echo "# commit: leases granted in the transaction that re-checked the budget; the next request finds it spent"
+run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "disk firmware" --seed 42 --commit --as alice
+run leases
+run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "more disks" --seed 7 --as bob
+run audit
+run audit replay 4

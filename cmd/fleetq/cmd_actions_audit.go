@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"fleetq/internal/actions"
+	"fleetq/internal/policy"
+	"fleetq/internal/store"
+)
+
+type auditOptions struct {
+	ledgerOptions
+	since string
+}
+
+func newAuditCommand(a *app) *cobra.Command {
+	o := &auditOptions{}
+	cmd := &cobra.Command{
+		Use:   "audit [--since DURATION|TIME]",
+		Short: "List the append-only audit log of decisions, releases, freezes",
+		Long: `List the audit log: every decision (dry run or committed, forced or not),
+apply, release, freeze and incident change, with who, when, the pass,
+policy hash and seed it was made from, and how many hosts were approved
+and denied. --since limits it to entries newer than a duration ago (24h,
+7d) or an RFC 3339 time. 'fleetq audit show N' prints one entry whole;
+'fleetq audit replay N' recomputes a decision and says whether it
+matches. --format json lists entries with verb, approved hosts and denied
+hosts with their rules.
+
+Examples:
+  fleetq audit --since 24h
+  fleetq audit show 17
+  fleetq audit replay 17
+
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAudit(a, o)
+		},
+	}
+	o.AddFlags(cmd)
+	cmd.Flags().StringVar(&o.since, "since", "", "only entries newer than this: a duration ago (24h, 7d) or an RFC 3339 time")
+	cmd.AddCommand(newAuditShowCommand(a), newAuditReplayCommand(a))
+	return cmd
+}
+
+func runAudit(a *app, o *auditOptions) error {
+	now, err := o.clock()
+	if err != nil {
+		return err
+	}
+	since, err := parseSince(o.since, now)
+	if err != nil {
+		return err
+	}
+	var log []store.AuditEntry
+	if err := a.view(func(tx *store.Tx) error {
+		log, err = tx.AuditLog(since)
+		return err
+	}); err != nil {
+		return err
+	}
+	if a.format == "json" {
+		if log == nil {
+			log = []store.AuditEntry{}
+		}
+		return writeJSON(a.stdout, log)
+	}
+	rows := make([][]string, len(log))
+	for i, e := range log {
+		rows[i] = []string{strconv.FormatInt(e.ID, 10), stampShort(e.Time), e.Requester, auditKind(e), e.Verb,
+			strconv.Itoa(len(e.Approved)), strconv.Itoa(len(e.Denied)), auditSubject(e)}
+	}
+	w, flush := a.out()
+	writeTable(w, []string{"ID", "TIME", "BY", "KIND", "VERB", "APPROVED", "DENIED", "EXPR / REASON"}, rows)
+	return flush()
+}
+
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := policy.ParseDuration(s)
+	if err != nil {
+		return time.Time{}, &usageError{fmt.Sprintf("--since %q: expected a duration (24h, 7d) or an RFC 3339 time", s)}
+	}
+	return now.Add(-d), nil
+}
+
+func auditKind(e store.AuditEntry) string {
+	k := e.Kind
+	switch {
+	case e.Refused != "":
+		k += " REFUSED"
+	case e.Kind == "decision" && e.Committed:
+		k += " committed"
+	case e.Kind == "decision":
+		k += " dry-run"
+	}
+	if e.Forced {
+		k += " FORCED"
+	}
+	return k
+}
+
+func auditSubject(e store.AuditEntry) string {
+	s := e.Expr
+	if e.Reason != "" {
+		if s != "" {
+			s += " — "
+		}
+		s += e.Reason
+	}
+	return s
+}
+
+func auditID(arg string) (int64, error) {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id < 1 {
+		return 0, &usageError{fmt.Sprintf("%q: expected an audit entry id (fleetq audit lists them)", arg)}
+	}
+	return id, nil
+}
+
+func newAuditShowCommand(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "show N",
+		Short: "Print one audit entry whole",
+		Long: `Print audit entry N: the request, the per-cluster arithmetic, the approved
+hosts and every denied host with its rule.
+
+Examples:
+  fleetq audit show 17
+  fleetq audit show 17 --format json
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := auditID(args[0])
+			if err != nil {
+				return err
+			}
+			return runAuditShow(a, id)
+		},
+	}
+}
+
+func runAuditShow(a *app, id int64) error {
+	var e *store.AuditEntry
+	if err := a.view(func(tx *store.Tx) (err error) {
+		e, err = tx.Audit(id)
+		return err
+	}); err != nil {
+		return err
+	}
+	if a.format == "json" {
+		return writeJSON(a.stdout, e)
+	}
+	w, flush := a.out()
+	fmt.Fprintf(w, "audit %d: %s by %s at %s\n", e.ID, auditKind(*e), e.Requester, stampShort(e.Time))
+	if d, ok := decodeDecision(e); ok {
+		writeOutcome(w, &actions.Outcome{Decision: d, Audit: e.ID, Committed: e.Committed, Token: e.Token}, a.format == "folded")
+		return flush()
+	}
+	fmt.Fprintf(w, "  %s\n", auditSubject(*e))
+	for _, h := range e.Approved {
+		fmt.Fprintf(w, "  %s\n", h)
+	}
+	for _, x := range e.Denied {
+		fmt.Fprintf(w, "  %s  %s  %s\n", x.Host, x.Rule, x.Detail)
+	}
+	return flush()
+}
+
+func decodeDecision(e *store.AuditEntry) (*actions.Decision, bool) {
+	if len(e.Decision) == 0 {
+		return nil, false
+	}
+	var d actions.Decision
+	if err := json.Unmarshal(e.Decision, &d); err != nil {
+		return nil, false
+	}
+	return &d, true
+}
+
+func newAuditReplayCommand(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "replay N",
+		Short: "Recompute a logged decision and say whether it matches",
+		Long: `Recompute audit entry N from what it recorded: its pass (which must not
+have been removed by gc), the policy text kept under its hash, its seed,
+clock reading and the ledger state it read. Prints the recomputed
+arithmetic and whether the approved and denied hosts come out the same.
+Exits 1 when they differ.
+
+Examples:
+  fleetq audit replay 17
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := auditID(args[0])
+			if err != nil {
+				return err
+			}
+			return runAuditReplay(cmd.Context(), a, id)
+		},
+	}
+}
+
+func runAuditReplay(ctx context.Context, a *app, id int64) error {
+	var r *actions.Replay
+	if err := a.view(func(tx *store.Tx) (err error) {
+		r, err = actions.ReplayAudit(ctx, tx, id)
+		return err
+	}); err != nil {
+		return err
+	}
+	if a.format == "json" {
+		if err := writeJSON(a.stdout, map[string]any{"audit": id, "match": r.Match, "diffs": r.Diffs, "recomputed": r.Recomputed}); err != nil {
+			return err
+		}
+	} else {
+		w, flush := a.out()
+		fmt.Fprintf(w, "replay of audit %d (%s by %s at %s)\n", id, auditKind(*r.Entry), r.Entry.Requester, stampShort(r.Entry.Time))
+		for _, c := range r.Recomputed.Clusters {
+			fmt.Fprintf(w, "  %s\n", c)
+		}
+		fmt.Fprintf(w, "approved %d (logged %d), denied %d (logged %d)\n", len(r.Recomputed.Approved), len(r.Entry.Approved), len(r.Recomputed.Denied), len(r.Entry.Denied))
+		if r.Match {
+			fmt.Fprintln(w, "match: the decision comes out the same")
+		}
+		for _, d := range r.Diffs {
+			fmt.Fprintf(w, "DIFFERS: %s\n", d)
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	if !r.Match {
+		return &exitError{code: exitFailure, err: fmt.Errorf("replay of audit %d differs", id), silent: a.format == "json"}
+	}
+	return nil
+}

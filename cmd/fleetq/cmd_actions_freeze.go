@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"fleetq/internal/policy"
+	"fleetq/internal/store"
+)
+
+type freezeOptions struct {
+	ledgerOptions
+	reason string
+	until  string
+}
+
+func newFreezeCommand(a *app) *cobra.Command {
+	o := &freezeOptions{}
+	cmd := &cobra.Command{
+		Use:   "freeze CLUSTER|all --reason TEXT [--until TIME|DURATION]",
+		Short: "Start a change freeze: no automatic action on a cluster (or all)",
+		Long: `Freeze a cluster, or the whole fleet with 'all': while the freeze holds,
+every action verb denies its hosts (a permanent block, rule
+invariant:freeze) unless run with --force --reason, which still stays
+within the budgets, is recorded, and gets shorter leases. --until ends the
+freeze by itself (an RFC 3339 time, or a duration from now such as 8h or
+3d); without it the freeze lasts until 'fleetq unfreeze'. A cluster name
+must exist in the newest pass. 'fleetq leases' lists active freezes.
+
+Examples:
+  fleetq freeze smf1-dense-02 --reason "HDFS upgrade" --until 8h
+  fleetq freeze all --reason "holiday moratorium" --until 2026-12-27T00:00:00Z
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if strings.TrimSpace(o.reason) == "" {
+				return &usageError{"--reason is required"}
+			}
+			return runFreeze(cmd.Context(), a, o, args[0])
+		},
+	}
+	o.AddFlags(cmd)
+	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required; recorded)")
+	cmd.Flags().StringVar(&o.until, "until", "", "when the freeze ends by itself: RFC 3339 time or a duration from now")
+	return cmd
+}
+
+func parseUntil(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	d, err := policy.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return time.Time{}, &usageError{fmt.Sprintf("--until %q: expected an RFC 3339 time or a positive duration (8h, 3d)", s)}
+	}
+	return now.Add(d), nil
+}
+
+func runFreeze(ctx context.Context, a *app, o *freezeOptions, scope string) error {
+	pol, err := o.policyOrDefault(a)
+	if err != nil {
+		return err
+	}
+	now, err := o.clock()
+	if err != nil {
+		return err
+	}
+	until, err := parseUntil(o.until, now)
+	if err != nil {
+		return err
+	}
+	f := store.Freeze{Scope: scope, Reason: o.reason, Requester: o.requester(), Start: now, Until: until}
+	err = a.update(commandLine(), func(tx *store.Tx) error {
+		if err := checkScope(tx, pol, scope); err != nil {
+			return err
+		}
+		if err := tx.PutFreeze(f); err != nil {
+			return err
+		}
+		return ledgerAudit(tx, "freeze", scope, f.Reason, f.Requester, now)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "frozen: %s %s (%s)\n", scope, untilText(until), o.reason)
+	return nil
+}
+
+// checkScope fails closed on a cluster name the newest pass does not know.
+func checkScope(tx *store.Tx, pol *policy.Policy, scope string) error {
+	if scope == "all" {
+		return nil
+	}
+	snap, err := tx.Snapshot(0)
+	if err != nil {
+		return err
+	}
+	for _, c := range policy.Clusters(snap.Current(), pol.ClusterAttr) {
+		if c.Name == scope {
+			return nil
+		}
+	}
+	return fmt.Errorf("no cluster %q in pass %d (attribute %s); give a cluster name or all", scope, snap.Current().ID(), pol.ClusterAttr)
+}
+
+func ledgerAudit(tx *store.Tx, kind, scope, reason, who string, now time.Time) error {
+	_, err := tx.AppendAudit(&store.AuditEntry{Time: now, Requester: who, Kind: kind, Expr: scope, Reason: reason,
+		LedgerVersion: tx.LedgerVersion(), Committed: true, Approved: []string{}})
+	return err
+}
+
+func newUnfreezeCommand(a *app) *cobra.Command {
+	o := &freezeOptions{}
+	cmd := &cobra.Command{
+		Use:   "unfreeze CLUSTER|all",
+		Short: "End a change freeze",
+		Long: `End the freeze of a cluster, or the fleet-wide freeze 'all' (a cluster's own
+freeze and 'all' are separate). Recorded in the audit log.
+
+Examples:
+  fleetq unfreeze smf1-dense-02
+  fleetq unfreeze all --reason "moratorium over"
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runUnfreeze(a, o, args[0])
+		},
+	}
+	o.AddFlags(cmd)
+	cmd.Flags().StringVar(&o.reason, "reason", "", "why (recorded)")
+	return cmd
+}
+
+func runUnfreeze(a *app, o *freezeOptions, scope string) error {
+	now, err := o.clock()
+	if err != nil {
+		return err
+	}
+	var had bool
+	err = a.update(commandLine(), func(tx *store.Tx) error {
+		if had, err = tx.DeleteFreeze(scope); err != nil || !had {
+			return err
+		}
+		return ledgerAudit(tx, "unfreeze", scope, o.reason, o.requester(), now)
+	})
+	if err != nil {
+		return err
+	}
+	if !had {
+		return fmt.Errorf("%s is not frozen", scope)
+	}
+	fmt.Fprintf(a.stdout, "unfrozen: %s\n", scope)
+	return nil
+}
+
+func newIncidentCommand(a *app) *cobra.Command {
+	o := &freezeOptions{}
+	cmd := &cobra.Command{
+		Use:   "incident start|stop|status --reason TEXT",
+		Short: "Start or stop incident mode: no automatic action anywhere",
+		Long: `Incident mode stops every automatic action across the fleet: verbs deny
+every host (rule invariant:incident, a permanent block) unless run with
+--force --reason, which stays within the budgets and is recorded.
+'incident status' (or 'fleetq leases') shows whether it is on.
+
+Examples:
+  fleetq incident start --reason "INC-2211 packet loss in smf1"
+  fleetq incident status
+  fleetq incident stop --reason "resolved"
+
+` + exitCodesHelp,
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: []string{"start", "stop", "status"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runIncident(a, o, args[0])
+		},
+	}
+	o.AddFlags(cmd)
+	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required to start; recorded)")
+	return cmd
+}
+
+func runIncident(a *app, o *freezeOptions, action string) error {
+	now, err := o.clock()
+	if err != nil {
+		return err
+	}
+	switch action {
+	case "status":
+		return incidentStatus(a)
+	case "start":
+		if strings.TrimSpace(o.reason) == "" {
+			return &usageError{"incident start: --reason is required"}
+		}
+	case "stop":
+	default:
+		return &usageError{fmt.Sprintf("incident %q: expected start, stop or status", action)}
+	}
+	var inc *store.Incident
+	if action == "start" {
+		inc = &store.Incident{Reason: o.reason, Requester: o.requester(), Start: now}
+	}
+	err = a.update(commandLine(), func(tx *store.Tx) error {
+		if err := tx.SetIncident(inc); err != nil {
+			return err
+		}
+		return ledgerAudit(tx, "incident-"+action, "", o.reason, o.requester(), now)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "incident mode %s\n", map[string]string{"start": "on: no automatic action until 'fleetq incident stop'", "stop": "off"}[action])
+	return nil
+}
+
+func incidentStatus(a *app) error {
+	var inc *store.Incident
+	err := a.view(func(tx *store.Tx) error {
+		l, err := tx.Ledger(time.Now())
+		inc = l.Incident
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if a.format == "json" {
+		return writeJSON(a.stdout, map[string]any{"incident": inc != nil, "detail": inc})
+	}
+	if inc == nil {
+		fmt.Fprintln(a.stdout, "incident mode off")
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "INCIDENT MODE since %s by %s: %s\n", stampShort(inc.Start), inc.Requester, inc.Reason)
+	return nil
+}

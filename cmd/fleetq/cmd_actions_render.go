@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"strconv"
+
+	"fleetq/internal/actions"
+	"fleetq/internal/nodeset"
+)
+
+// deniedPerRule is how many denied hosts the text report lists per rule;
+// --format json lists them all.
+const deniedPerRule = 3
+
+func renderOutcome(a *app, out *actions.Outcome) error {
+	if a.format == "json" {
+		return writeJSON(a.stdout, out)
+	}
+	w, flush := a.out()
+	writeOutcome(w, out, a.format == "folded")
+	return flush()
+}
+
+func writeOutcome(w *bufio.Writer, out *actions.Outcome, folded bool) {
+	d := out.Decision
+	fmt.Fprintf(w, "%s %s: %s selected (pass %d, policy %.12s, seed %d)\n", d.Verb, quoteExpr(d.Expr), plural(d.Requested, "host"), d.Pass, d.PolicyHash, d.Seed)
+	for _, n := range d.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	if d.Refused != "" {
+		fmt.Fprintf(w, "REFUSED: %s (audit %d)\n", d.Refused, out.Audit)
+		return
+	}
+	for _, c := range d.Clusters {
+		fmt.Fprintf(w, "  %s\n", c)
+		extra := fmt.Sprintf("requested %d, approved %d", c.Requested, c.Approved)
+		if c.Frozen != "" {
+			extra += "; frozen: " + c.Frozen
+		}
+		fmt.Fprintf(w, "    %s\n", extra)
+	}
+	writeApproved(w, d.Approved, folded)
+	writeDenied(w, d)
+	writeVerdict(w, out)
+}
+
+func quoteExpr(e string) string { return "'" + e + "'" }
+
+func writeApproved(w *bufio.Writer, hosts []string, folded bool) {
+	fmt.Fprintf(w, "\napproved %d:\n", len(hosts))
+	if folded && len(hosts) > 0 {
+		fmt.Fprintf(w, "  %s\n", nodeset.Fold(hosts))
+		return
+	}
+	for _, h := range hosts {
+		fmt.Fprintf(w, "  %s\n", h)
+	}
+}
+
+func writeDenied(w *bufio.Writer, d *actions.Decision) {
+	if len(d.Denied) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\ndenied %d:\n", len(d.Denied))
+	rows := make([][]string, 0, len(d.Rules))
+	for _, r := range d.Rules {
+		rows = append(rows, []string{"  " + r.Rule, strconv.Itoa(r.Hosts), blockKind(r.Transient)})
+	}
+	writeTable(w, []string{"  RULE", "HOSTS", "BLOCK"}, rows)
+	fmt.Fprintln(w)
+	shown := map[string]int{}
+	rows = rows[:0]
+	for _, x := range d.Denied {
+		if shown[x.Rule]++; shown[x.Rule] <= deniedPerRule {
+			rows = append(rows, []string{"  " + x.Host, x.Rule, x.Detail})
+		}
+	}
+	writeTable(w, []string{"  HOST", "RULE", "DETAIL"}, rows)
+	if len(rows) < len(d.Denied) {
+		fmt.Fprintf(w, "  … %d more (at most %d shown per rule; --format json lists every host)\n", len(d.Denied)-len(rows), deniedPerRule)
+	}
+}
+
+func blockKind(transient bool) string {
+	if transient {
+		return "transient"
+	}
+	return "permanent"
+}
+
+func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
+	fmt.Fprintln(w)
+	d := out.Decision
+	switch d.Blocked() {
+	case "transient":
+		fmt.Fprintln(w, "nothing approved: do nothing now. The budget is spent (transient): retry after the oldest lease expires or unavailable hosts return.")
+	case "permanent":
+		fmt.Fprintln(w, "nothing approved: every host is blocked by an invariant, a freeze or the policy (permanent): retrying will not help until that changes.")
+	}
+	if d.Forced {
+		fmt.Fprintf(w, "FORCED past a freeze or incident: %q (recorded; forced leases expire sooner)\n", d.Reason)
+	}
+	switch {
+	case out.Committed && out.AppliedFrom != 0:
+		fmt.Fprintf(w, "applied plan audit %d: %d leases granted (audit %d)\n", out.AppliedFrom, len(d.Approved), out.Audit)
+	case out.Committed:
+		fmt.Fprintf(w, "committed: %d leases granted (audit %d)\n", len(d.Approved), out.Audit)
+	default:
+		fmt.Fprintf(w, "dry run: nothing changed but the audit log (audit %d)\n", out.Audit)
+		if len(d.Approved) > 0 {
+			fmt.Fprintf(w, "plan token %s\n  fleetq apply %s   # commits exactly this plan\n", out.Token, out.Token)
+		}
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"fleetq/internal/actions"
+	"fleetq/internal/policy"
+	"fleetq/internal/store"
+)
+
+type verbOptions struct {
+	ledgerOptions
+	reason string
+	commit bool
+	force  bool
+	seed   uint64
+}
+
+func (o *verbOptions) AddFlags(cmd *cobra.Command) {
+	o.ledgerOptions.AddFlags(cmd)
+	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required; recorded in the leases and the audit log)")
+	cmd.Flags().BoolVar(&o.commit, "commit", false, "grant the leases now (default: dry run, printing a plan token)")
+	cmd.Flags().BoolVar(&o.force, "force", false, "act on a frozen cluster or during an incident (within the budget; recorded; needs --reason)")
+	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for the shuffle and the expression's random stages (default: random, recorded)")
+}
+
+func (o *verbOptions) Validate() error {
+	if strings.TrimSpace(o.reason) == "" {
+		return &usageError{"--reason is required: say why, it is recorded with the decision"}
+	}
+	return nil
+}
+
+var verbSummaries = map[string]string{
+	"drain":    "take hosts out of service for maintenance",
+	"undrain":  "put drained hosts back in service",
+	"reboot":   "reboot hosts",
+	"rekick":   "reinstall hosts (only hosts HDFS and YARN no longer serve)",
+	"burnin":   "burn in hosts (only hosts HDFS and YARN no longer serve)",
+	"firmware": "update firmware on hosts",
+}
+
+func newVerbCommand(a *app, verb string) *cobra.Command {
+	o := &verbOptions{}
+	cmd := &cobra.Command{
+		Use:   verb + " EXPR --reason TEXT [--commit] [--force]",
+		Short: "Decide which hosts may " + verb + " now: " + verbSummaries[verb],
+		Long: fmt.Sprintf(`Route the hosts of EXPR through the safety invariants and the policy
+budgets and print the decision: the approved hosts, every denied host with
+the rule that denied it, and each cluster's arithmetic by cause:
+
+  smf1-dense-02 (dense): 6%% of 412 = 24 (floor 1, ceiling 200);
+    unavailable 17 = dead 9 + repair 8; headroom 7
+
+Without --commit this is a dry run: only the audit log changes, and a plan
+token is printed; 'fleetq apply TOKEN' commits exactly that plan. With
+--commit the approved hosts get leases in the same write transaction that
+re-checks every budget, so concurrent runs never together exceed one.
+
+An empty selection approves nothing; more hosts than the policy's
+max_request are refused before any rule runs. A decision that approves
+nothing (budget full: transient; freeze or invariant: permanent) is a
+successful run. Hosts are taken in a random order from --seed (recorded).
+The policy is --policy, else $FLEETQ_POLICY, else fleetq.policy.toml beside
+the database; see 'docs/actions.md'.
+
+Examples:
+  fleetq %[1]s 'cluster = "smf1-dense-02" & lifecycle = "active"' --reason "disk swap"
+  fleetq %[1]s 'dead-reboot' --reason "INC-123" --commit
+  fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --format json | jq .approved
+
+`, verb) + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return runVerb(cmd.Context(), a, o, verb, args[0])
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) error {
+	pol, err := o.loadPolicy(a)
+	if err != nil {
+		return err
+	}
+	now, err := o.clock()
+	if err != nil {
+		return err
+	}
+	seed := o.seed
+	if seed == 0 {
+		seed = randomSeed()
+	}
+	req := actions.Request{Verb: verb, Expr: expr, Reason: o.reason, Requester: o.requester(), Force: o.force, Seed: seed, Now: now}
+	var out *actions.Outcome
+	err = a.update(commandLine(), func(tx *store.Tx) error {
+		out, err = actions.Run(ctx, tx, pol, req, o.commit)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return finishOutcome(a, pol, out)
+}
+
+// finishOutcome prints an outcome, runs the executor for committed hosts
+// and turns a refusal into exit 1.
+func finishOutcome(a *app, pol *policy.Policy, out *actions.Outcome) error {
+	if err := renderOutcome(a, out); err != nil {
+		return err
+	}
+	if out.Refused != "" {
+		return fmt.Errorf("%w: %s", actions.ErrRefused, out.Refused)
+	}
+	if out.Committed && len(out.Approved) > 0 {
+		return runExecutor(a, pol.Rules(out.Verb).Executor, out)
+	}
+	return nil
+}
+
+// runExecutor runs the policy's executor with the approved hosts on
+// stdin, one per line. The leases stand whatever it does.
+func runExecutor(a *app, argv []string, out *actions.Outcome) error {
+	if len(argv) == 0 {
+		return nil
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin = strings.NewReader(strings.Join(out.Approved, "\n") + "\n")
+	cmd.Stdout, cmd.Stderr = a.stderr, a.stderr
+	cmd.Env = append(os.Environ(), "FLEETQ_VERB="+out.Verb, fmt.Sprintf("FLEETQ_AUDIT=%d", out.Audit), "FLEETQ_REASON="+out.Reason)
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("executor %s exited %d; the leases stand (fleetq release HOST… once the hosts are healthy)", argv[0], ee.ExitCode())
+		}
+		return fmt.Errorf("executor %s: %w; the leases stand", argv[0], err)
+	}
+	fmt.Fprintf(a.stderr, "# executor %s ran with %d hosts\n", argv[0], len(out.Approved))
+	return nil
+}
+
+type applyOptions struct{ ledgerOptions }
+
+func newApplyCommand(a *app) *cobra.Command {
+	o := &applyOptions{}
+	cmd := &cobra.Command{
+		Use:   "apply TOKEN",
+		Short: "Commit exactly the plan a dry run printed",
+		Long: `Commit the plan a dry-run verb printed as its token. The token names the
+audit entry of the dry run, the pass, ledger version, policy hash and seed
+it was computed from. apply refuses when a newer pass exists, the ledger
+changed (a lease was granted or released, a freeze or incident changed),
+the policy file changed, or deciding again would not approve the same
+hosts: what was reviewed is what runs.
+
+Examples:
+  fleetq drain 'cluster = "smf1-dense-02"' --reason "disk swap"
+  fleetq apply a17.p6.l3.3fa9c2e1b4d0.s42
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runApply(cmd.Context(), a, o, args[0])
+		},
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func runApply(ctx context.Context, a *app, o *applyOptions, token string) error {
+	pol, err := o.loadPolicy(a)
+	if err != nil {
+		return err
+	}
+	now, err := o.clock()
+	if err != nil {
+		return err
+	}
+	var out *actions.Outcome
+	err = a.update(commandLine(), func(tx *store.Tx) error {
+		out, err = actions.Apply(ctx, tx, pol, token, o.requester(), now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return finishOutcome(a, pol, out)
+}

@@ -1,0 +1,228 @@
+package actions
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"fleetq/internal/policy"
+)
+
+// Policy budgets: how many hosts may be out at once per cluster, rack and
+// replica group, how many a verb may start per window, and how long a
+// host rests between operations. Every approved host costs one, even one
+// already counted as unavailable: headroom ≤ 0 approves nothing, always.
+
+// clusterBudget is one cluster's running account within a decision.
+type clusterBudget struct {
+	report   *ClusterReport
+	class    policy.Class
+	hosts    *roaring.Bitmap
+	out      int // unavailable + leased + approved so far (hosts that cost)
+	approved int
+	inMaint  map[string]bool // replica groups with leased or approved hosts
+	started  int             // lease starts of this verb in the rate window
+	oldest   time.Time       // earliest expiry of an active lease here
+}
+
+// budgets is the running account of one decision.
+type budgets struct {
+	v        *view
+	verb     string
+	rules    policy.VerbRules
+	clusters map[string]*clusterBudget
+	racks    map[string]int // hosts out per rack
+	groups   map[string]int // hosts out per cluster/replica group
+}
+
+func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster) *budgets {
+	b := &budgets{v: v, verb: verb, rules: v.pol.Rules(verb), clusters: map[string]*clusterBudget{},
+		racks: map[string]int{}, groups: map[string]int{}}
+	for _, c := range hosts {
+		b.clusters[c.Name] = b.openCluster(c, classes[c.Name])
+	}
+	b.countOut()
+	b.countStarts()
+	return b
+}
+
+func (b *budgets) openCluster(c policy.Cluster, class policy.Class) *clusterBudget {
+	r := &ClusterReport{Cluster: c.Name, Archetype: class.Archetype, Exception: class.Exception,
+		Budgeted: class.HasBudget && b.rules.Budgeted}
+	cb := &clusterBudget{report: r, class: class, hosts: c.Hosts, inMaint: map[string]bool{}}
+	if class.HasBudget {
+		r.Arith = class.Budget.Cap(c.Size())
+	}
+	for _, x := range b.v.causes {
+		if n := int(x.hosts.AndCardinality(c.Hosts)); n > 0 {
+			r.Causes = append(r.Causes, Cause{x.name, n})
+			r.Unavailable += n
+		}
+	}
+	r.Leased = int(b.v.leasedOut().AndCardinality(c.Hosts)) + b.v.ghostLeased[c.Name]
+	if r.Leased > 0 {
+		r.Causes = append(r.Causes, Cause{"leased", r.Leased})
+		r.Unavailable += r.Leased
+	}
+	cb.out = r.Unavailable
+	r.Headroom = policy.Headroom(r.Arith.Cap, r.Unavailable-r.Leased, r.Leased)
+	if f := b.v.freezeOf(c.Name); f != nil {
+		r.Frozen = f.Reason
+	}
+	return cb
+}
+
+// countOut tallies the hosts already out per rack and per replica group,
+// and the groups in maintenance per cluster. A leased host counts as
+// leased even when it is also unavailable, as it did when it was
+// approved: every approval costs one.
+func (b *budgets) countOut() {
+	b.tally(b.v.out, false)
+	b.tally(b.v.leasedOut(), true)
+}
+
+func (b *budgets) tally(hosts *roaring.Bitmap, leased bool) {
+	it := hosts.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		b.racks[rackKey(b.v, id)]++ // racks may hold hosts of several clusters
+		cluster := str(b.v.cluster, id)
+		cb, ok := b.clusters[cluster]
+		if !ok {
+			continue
+		}
+		if g := str(b.v.group, id); g != "" {
+			b.groups[cluster+"\x00"+g]++
+			if leased {
+				cb.inMaint[g] = true
+			}
+		}
+		if l := b.v.leases[id]; leased && (cb.oldest.IsZero() || l.Expiry.Before(cb.oldest)) {
+			cb.oldest = l.Expiry
+		}
+	}
+}
+
+func rackKey(v *view, id uint32) string {
+	if r := str(v.rack, id); r != "" {
+		return r
+	}
+	return "<none>"
+}
+
+func (b *budgets) countStarts() {
+	if b.rules.Rate.IsZero() {
+		return
+	}
+	since := b.v.now.Add(-b.rules.Rate.Window)
+	for _, s := range b.v.starts {
+		if cb, ok := b.clusters[s.Cluster]; ok && s.Verb == b.verb && !s.At.Before(since) {
+			cb.started++
+		}
+	}
+}
+
+// inMaint lists a cluster's replica groups in maintenance, sorted.
+func (cb *clusterBudget) groupsInMaint() []string {
+	out := make([]string, 0, len(cb.inMaint))
+	for g := range cb.inMaint {
+		out = append(out, g)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// hostCost is what approving one host would take.
+type hostCost struct {
+	name    string
+	cluster string
+	rack    string
+	group   string
+}
+
+type budgetCheck struct {
+	rule  string
+	check func(b *budgets, cb *clusterBudget, h hostCost) (detail string, over bool)
+}
+
+// budgetChecks run in this order; the first that is full names the denial.
+var budgetChecks = []budgetCheck{
+	{RuleCooldown, cooldownFull},
+	{RuleRate, rateFull},
+	{RuleCluster, clusterFull},
+	{RuleRack, rackFull},
+	{RuleGroup, groupFull},
+}
+
+func (b *budgets) check(cb *clusterBudget, h hostCost) (rule, detail string) {
+	for _, c := range budgetChecks {
+		if d, over := c.check(b, cb, h); over {
+			return c.rule, d
+		}
+	}
+	return "", ""
+}
+
+func cooldownFull(b *budgets, _ *clusterBudget, h hostCost) (string, bool) {
+	last, ok := b.v.lastOp[h.name]
+	if b.rules.Cooldown <= 0 || !ok || !b.v.now.Before(last.Add(b.rules.Cooldown)) {
+		return "", false
+	}
+	return fmt.Sprintf("last operation ended %s; cooldown %s until %s", stamp(last), b.rules.Cooldown, stamp(last.Add(b.rules.Cooldown))), true
+}
+
+func rateFull(b *budgets, cb *clusterBudget, _ hostCost) (string, bool) {
+	r := b.rules.Rate
+	if r.IsZero() || cb.started+cb.approved < r.N {
+		return "", false
+	}
+	return fmt.Sprintf("%s rate %d per %s in %s: %d started in the window", b.verb, r.N, r.Window, cb.report.Cluster, cb.started+cb.approved), true
+}
+
+func clusterFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
+	if !cb.report.Budgeted || cb.out < cb.report.Arith.Cap {
+		return "", false
+	}
+	d := fmt.Sprintf("%s budget full: cap %d, %d out", cb.report.Cluster, cb.report.Arith.Cap, cb.out)
+	if !cb.oldest.IsZero() {
+		d += "; retry after the oldest lease expires at " + stamp(cb.oldest)
+	} else {
+		d += "; retry when unavailable hosts return"
+	}
+	return d, true
+}
+
+func rackFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
+	lim := b.v.pol.PerRack
+	if !cb.report.Budgeted || lim == 0 || b.racks[h.rack] < lim {
+		return "", false
+	}
+	return fmt.Sprintf("rack %s: %d out (per_rack %d)", h.rack, b.racks[h.rack], lim), true
+}
+
+func groupFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
+	lim, key := b.v.pol.PerGroup, h.cluster+"\x00"+h.group
+	if !cb.report.Budgeted || lim == 0 || h.group == "" || b.groups[key] < lim {
+		return "", false
+	}
+	return fmt.Sprintf("replica group %s of %s: %d out (per_group %d)", h.group, h.cluster, b.groups[key], lim), true
+}
+
+// take records an approved host against every budget covering it.
+func (b *budgets) take(cb *clusterBudget, h hostCost) {
+	cb.approved++
+	cb.report.Approved++
+	if h.group != "" {
+		cb.inMaint[h.group] = true
+	}
+	if !cb.report.Budgeted {
+		return
+	}
+	cb.out++
+	b.racks[h.rack]++
+	if h.group != "" {
+		b.groups[h.cluster+"\x00"+h.group]++
+	}
+}

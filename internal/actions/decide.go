@@ -1,0 +1,200 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"fleetq/internal/policy"
+	"fleetq/internal/query"
+	"fleetq/internal/store"
+)
+
+// Input is everything a decision is computed from besides the request.
+type Input struct {
+	Ctx    context.Context
+	Snap   query.Snapshot
+	Policy *policy.Policy
+	Ledger *store.Ledger
+}
+
+// shuffleSalt separates the shuffle's random stream from the one the
+// expression's own stages (sample, spread) draw from the same seed.
+const shuffleSalt = 0x5eed_f1ee_7a11_0c8e
+
+// Decide computes the decision for a request: the candidate expression is
+// evaluated, an empty set approves nothing, a set over max_request is
+// refused before any other rule, then hosts are taken in a seeded random
+// order and each is approved only if no invariant forbids it and every
+// budget covering it has headroom. It never writes anything.
+func Decide(in Input, req Request) (*Decision, error) {
+	if !policy.IsVerb(req.Verb) {
+		return nil, fmt.Errorf("%w %q (expected one of %v)", policy.ErrUnknownVerb, req.Verb, policy.Verbs)
+	}
+	if req.Force && req.Reason == "" {
+		return nil, ErrNeedReason
+	}
+	env := &query.Env{Ctx: in.Ctx, Snap: in.Snap, Seed: req.Seed}
+	cands, err := candidates(env, req.Expr)
+	if err != nil {
+		return nil, err
+	}
+	d := &Decision{Request: req, Pass: in.Snap.Current().ID(), PolicyHash: in.Policy.Hash,
+		LedgerVersion: in.Ledger.Version, Requested: int(cands.GetCardinality())}
+	switch {
+	case d.Requested == 0:
+		d.Notes = append(d.Notes, "empty selection: nothing to do (an empty host list never means everything)")
+		return d.finish(), nil
+	case d.Requested > in.Policy.MaxRequest:
+		d.Refused = fmt.Sprintf("%d hosts selected, more than max_request %d: refused before any other rule; narrow the expression", d.Requested, in.Policy.MaxRequest)
+		return d.finish(), nil
+	}
+	v, err := newView(env, in.Policy, in.Ledger, req.Now)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.run(in.Ctx, v, cands); err != nil {
+		return nil, err
+	}
+	return d.finish(), nil
+}
+
+// candidates evaluates the request's expression to a host set.
+func candidates(env *query.Env, expr string) (*roaring.Bitmap, error) {
+	pass := env.Snap.Current()
+	st, err := query.ParseIn(expr, func(n string) bool { _, ok := pass.Attr(n); return ok })
+	if err != nil {
+		return nil, err
+	}
+	if st.Bind != "" {
+		return nil, fmt.Errorf("%q: a verb takes an expression, not a binding", expr)
+	}
+	r, err := query.Run(env, st)
+	if err != nil {
+		return nil, err
+	}
+	if r.Kind != query.HostsResult {
+		return nil, fmt.Errorf("%q: %w, not a count, table or batches", expr, ErrNotHostSet)
+	}
+	return r.Hosts, nil
+}
+
+func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) error {
+	touched, noCluster := d.touchedClusters(v, cands)
+	hosts := v.clusterHosts(touched)
+	classes, err := v.pol.Classify(ctx, v.pass, hosts, d.Verb)
+	if err != nil {
+		return err
+	}
+	b := newBudgets(v, d.Verb, classes, hosts)
+	if v.group == nil && v.pol.GroupAttr != "" {
+		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
+	}
+	for _, id := range shuffled(cands, d.Seed) {
+		if noCluster.Contains(id) {
+			d.deny(v, id, "", RuleNoCluster, fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr))
+			continue
+		}
+		d.decideHost(b, id)
+	}
+	for _, name := range sortedKeys(b.clusters) {
+		d.Clusters = append(d.Clusters, *b.clusters[name].report)
+	}
+	return nil
+}
+
+// touchedClusters are the clusters of the candidates; hosts without a
+// cluster are returned apart.
+func (d *Decision) touchedClusters(v *view, cands *roaring.Bitmap) (map[string]bool, *roaring.Bitmap) {
+	touched, none := map[string]bool{}, roaring.New()
+	it := cands.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		if c := str(v.cluster, id); c != "" {
+			touched[c] = true
+		} else {
+			none.Add(id)
+		}
+	}
+	return touched, none
+}
+
+// shuffled returns the candidates in a random order drawn from seed.
+func shuffled(cands *roaring.Bitmap, seed uint64) []uint32 {
+	ids := cands.ToArray()
+	rng := rand.New(rand.NewPCG(seed, seed^shuffleSalt))
+	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	return ids
+}
+
+func (d *Decision) decideHost(b *budgets, id uint32) {
+	v := b.v
+	h := hostCost{name: v.names.Name(id), cluster: str(v.cluster, id), rack: rackKey(v, id), group: str(v.group, id)}
+	cb := b.clusters[h.cluster]
+	cb.report.Requested++
+	facts := &hostFacts{verb: d.Verb, lease: v.leases[id], incident: v.incident, freeze: v.freezeOf(h.cluster),
+		force: d.Force && d.Reason != "", planes: v.planes(id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups}
+	rule, detail, forced := checkInvariants(facts)
+	if rule == "" && b.rules.Budgeted && !cb.class.HasBudget {
+		rule, detail = RuleNoBudget, fmt.Sprintf("archetype %s gives %s no budget (and no `any`): refused", cb.class.Archetype, d.Verb)
+	}
+	if rule == "" {
+		rule, detail = b.check(cb, h)
+	}
+	if rule != "" {
+		d.deny(v, id, h.cluster, rule, detail)
+		return
+	}
+	d.Forced = d.Forced || forced
+	b.take(cb, h)
+	d.approve(v, h, forced)
+}
+
+func (d *Decision) deny(v *view, id uint32, cluster, rule, detail string) {
+	d.Denied = append(d.Denied, Denial{Host: v.names.Name(id), Cluster: cluster, Rule: rule, Detail: detail, Transient: Transient(rule)})
+}
+
+func (d *Decision) approve(v *view, h hostCost, forced bool) {
+	d.Approved = append(d.Approved, h.name)
+	ttl := v.pol.Rules(d.Verb).Lease
+	if forced {
+		ttl = min(ttl, v.pol.ForceLease)
+	}
+	d.leases = append(d.leases, store.Lease{Host: h.name, Verb: d.Verb, Cluster: h.cluster, Requester: d.Requester,
+		Reason: d.Reason, Start: d.Now, Expiry: d.Now.Add(ttl), Forced: forced})
+}
+
+// finish sorts everything into canonical order and counts denials by rule.
+func (d *Decision) finish() *Decision {
+	sort.Strings(d.Approved)
+	sort.Slice(d.Denied, func(i, j int) bool { return d.Denied[i].Host < d.Denied[j].Host })
+	sort.Slice(d.leases, func(i, j int) bool { return d.leases[i].Host < d.leases[j].Host })
+	counts := map[string]int{}
+	for _, x := range d.Denied {
+		counts[x.Rule]++
+	}
+	d.Rules = nil
+	for _, r := range sortedKeys(counts) {
+		d.Rules = append(d.Rules, RuleCount{Rule: r, Hosts: counts[r], Transient: Transient(r)})
+	}
+	d.Approved = nonNil(d.Approved)
+	if d.Denied == nil {
+		d.Denied = []Denial{}
+	}
+	if d.Clusters == nil {
+		d.Clusters = []ClusterReport{}
+	}
+	return d
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,165 @@
+package actions
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"fleetq/internal/policy"
+	"fleetq/internal/store"
+)
+
+// Request is what an operator asked for.
+type Request struct {
+	Verb      string    `json:"verb"`
+	Expr      string    `json:"expr"`
+	Reason    string    `json:"reason"`
+	Requester string    `json:"requester"`
+	Force     bool      `json:"force,omitempty"`
+	Seed      uint64    `json:"seed"`
+	Now       time.Time `json:"now"`
+}
+
+// Rule names. An invariant or a freeze is a permanent block (retrying
+// will not help until the fleet or the ledger changes by hand); a budget
+// is a transient block that clears as leases end.
+const (
+	RuleOneOperation  = "invariant:one-operation"
+	RuleUnserved      = "invariant:unserved"
+	RuleReplicaGroups = "invariant:replica-groups"
+	RuleFreeze        = "invariant:freeze"
+	RuleIncident      = "invariant:incident"
+	RuleNoCluster     = "policy:no-cluster"
+	RuleNoBudget      = "policy:no-budget"
+	RuleCluster       = "budget:cluster"
+	RuleRack          = "budget:rack"
+	RuleGroup         = "budget:replica-group"
+	RuleRate          = "budget:rate"
+	RuleCooldown      = "budget:cooldown"
+)
+
+// Transient reports whether a rule is a budget that clears by itself.
+func Transient(rule string) bool { return strings.HasPrefix(rule, "budget:") }
+
+// Denial is one refused host and the rule that refused it.
+type Denial struct {
+	Host      string `json:"host"`
+	Cluster   string `json:"cluster,omitempty"`
+	Rule      string `json:"rule"`
+	Detail    string `json:"detail"`
+	Transient bool   `json:"transient"`
+}
+
+// Cause is one reason hosts of a cluster are already out.
+type Cause struct {
+	Name  string `json:"name"`
+	Hosts int    `json:"hosts"`
+}
+
+// ClusterReport is the arithmetic of one cluster the request touched.
+type ClusterReport struct {
+	Cluster   string       `json:"cluster"`
+	Archetype string       `json:"archetype"`
+	Exception bool         `json:"exception,omitempty"`
+	Budgeted  bool         `json:"budgeted"`
+	Arith     policy.Arith `json:"arith"`
+	// Causes of unavailability, leased last; Unavailable is their sum.
+	Causes      []Cause `json:"causes"`
+	Unavailable int     `json:"unavailable"`
+	Leased      int     `json:"leased"`
+	Headroom    int     `json:"headroom"` // before this request
+	Requested   int     `json:"requested"`
+	Approved    int     `json:"approved"`
+	Frozen      string  `json:"frozen,omitempty"`
+}
+
+// String renders the arithmetic by cause: "smf1-dense-02 (dense): 6% of
+// 412 = 24 (floor 1, ceiling 200); unavailable 21 = dead 9 + repair 8 +
+// leased 4; headroom 3".
+func (c ClusterReport) String() string {
+	arch := c.Archetype
+	if c.Exception {
+		arch += ", exception"
+	}
+	if !c.Budgeted {
+		return fmt.Sprintf("%s (%s): no budget applies to this verb", c.Cluster, arch)
+	}
+	parts := make([]string, 0, len(c.Causes))
+	for _, x := range c.Causes {
+		parts = append(parts, fmt.Sprintf("%s %d", x.Name, x.Hosts))
+	}
+	causes := strings.Join(parts, " + ")
+	if causes == "" {
+		causes = "none"
+	}
+	return fmt.Sprintf("%s (%s): %s; unavailable %d = %s; headroom %d",
+		c.Cluster, arch, c.Arith, c.Unavailable, causes, c.Headroom)
+}
+
+// RuleCount is how many hosts one rule refused.
+type RuleCount struct {
+	Rule      string `json:"rule"`
+	Hosts     int    `json:"hosts"`
+	Transient bool   `json:"transient"`
+}
+
+// Decision is the outcome of a request: nothing in it is printed by this
+// package; the command renders it.
+type Decision struct {
+	Request
+	Pass          int64           `json:"pass"`
+	PolicyHash    string          `json:"policy_hash"`
+	LedgerVersion uint64          `json:"ledger_version"`
+	Requested     int             `json:"requested"`
+	Refused       string          `json:"refused,omitempty"`
+	Approved      []string        `json:"approved"`
+	Denied        []Denial        `json:"denied"`
+	Clusters      []ClusterReport `json:"clusters"`
+	Rules         []RuleCount     `json:"rules"`
+	Notes         []string        `json:"notes,omitempty"`
+	// Forced is set when --force lifted a freeze or an incident for at
+	// least one approved host.
+	Forced bool `json:"forced"`
+
+	leases []store.Lease
+}
+
+// Leases are the leases committing the decision grants.
+func (d *Decision) Leases() []store.Lease { return d.leases }
+
+// Blocked says how a decision that approved nothing is blocked:
+// "transient" (budgets: retry after leases end), "permanent" (freeze,
+// invariant, no budget) or "" when something was approved or nothing was
+// asked.
+func (d *Decision) Blocked() string {
+	if len(d.Approved) > 0 || len(d.Denied) == 0 {
+		return ""
+	}
+	for _, x := range d.Denied {
+		if x.Transient {
+			return "transient"
+		}
+	}
+	return "permanent"
+}
+
+// AuditEntry is the decision as the audit log records it.
+func (d *Decision) AuditEntry(committed bool) *store.AuditEntry {
+	denied := make([]store.Denied, len(d.Denied))
+	for i, x := range d.Denied {
+		denied[i] = store.Denied{Host: x.Host, Rule: x.Rule, Detail: x.Detail}
+	}
+	return &store.AuditEntry{
+		Time: d.Now, Requester: d.Requester, Kind: "decision", Verb: d.Verb, Expr: d.Expr,
+		Reason: d.Reason, Pass: d.Pass, PolicyHash: d.PolicyHash, Seed: d.Seed,
+		LedgerVersion: d.LedgerVersion, Committed: committed, Forced: d.Forced,
+		Approved: nonNil(d.Approved), Denied: denied, Refused: d.Refused,
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,130 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"fleetq/internal/policy"
+	"fleetq/internal/query"
+	"fleetq/internal/query/querytest"
+	"fleetq/internal/store"
+)
+
+// clusterSpec describes one cluster of a test fleet: n hosts in racks of
+// perRack, replica groups assigned per rack (as HDFS rack awareness
+// does), the first dead hosts dead and the next repair in repair (spread
+// by a stride so they do not share a rack).
+type clusterSpec struct {
+	name         string
+	n, perRack   int
+	groups       int
+	dead, repair int
+}
+
+type fleetAttrs struct {
+	cluster, rack, group, life map[string]string
+}
+
+func buildFleet(specs ...clusterSpec) *querytest.Fleet {
+	a := fleetAttrs{map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}}
+	for _, c := range specs {
+		addCluster(a, c)
+	}
+	f := querytest.NewFleet()
+	p := f.NewPass().SetString("cluster", a.cluster).SetString("rack", a.rack).SetString("lifecycle", a.life)
+	if len(a.group) > 0 {
+		p.SetString("replica_group", a.group)
+	}
+	return f
+}
+
+func addCluster(a fleetAttrs, c clusterSpec) {
+	perRack := max(c.perRack, 1)
+	for i := 0; i < c.n; i++ {
+		h := fmt.Sprintf("%s-h%04d", c.name, i)
+		a.cluster[h] = c.name
+		rack := i / perRack
+		a.rack[h] = fmt.Sprintf("%s-r%03d", c.name, rack)
+		if c.groups > 0 {
+			a.group[h] = fmt.Sprintf("rg%d", rack%c.groups+1)
+		}
+		a.life[h] = "active"
+	}
+	stride := max(c.n/max(c.dead+c.repair, 1), 1)
+	for k := 0; k < c.dead+c.repair && k*stride < c.n; k++ {
+		h := fmt.Sprintf("%s-h%04d", c.name, k*stride)
+		if k < c.dead {
+			a.life[h] = "dead"
+		} else {
+			a.life[h] = "repair"
+		}
+	}
+}
+
+const testPolicy = `
+unavailable = 'lifecycle in ("dead", "repair")'
+replica_group_attr = ""
+rekick_control_planes = ["hdfs", "yarn"]
+
+[[archetype]]
+name = "small"
+clusters = "size < 50"
+any = { pct = 5, floor = 1, ceiling = 5 }
+
+[[archetype]]
+name = "dense"
+clusters = 'cluster ~ "-dense-"'
+any = { pct = 6, floor = 1, ceiling = 200 }
+
+[[archetype]]
+name = "default"
+any = { pct = 3, floor = 1, ceiling = 100 }
+
+[cluster."smf1-critical-01"]
+any = { max = 1 }
+`
+
+func mustPolicy(t testing.TB, text string) *policy.Policy {
+	t.Helper()
+	p, err := policy.Parse([]byte(text))
+	require.NoError(t, err)
+	return p
+}
+
+func decide(t testing.TB, snap query.Snapshot, pol *policy.Policy, l *store.Ledger, req Request) *Decision {
+	t.Helper()
+	if l == nil {
+		l = &store.Ledger{}
+	}
+	if req.Now.IsZero() {
+		req.Now = t0
+	}
+	if req.Requester == "" {
+		req.Requester = "tester"
+	}
+	d, err := Decide(Input{Ctx: context.Background(), Snap: snap, Policy: pol, Ledger: l}, req)
+	require.NoError(t, err)
+	return d
+}
+
+// leaseAll turns a decision's approvals into the ledger's active leases.
+func leaseAll(l *store.Ledger, d *Decision) *store.Ledger {
+	out := &store.Ledger{Version: l.Version + 1, Leases: append([]store.Lease(nil), l.Leases...), Freezes: l.Freezes, Incident: l.Incident}
+	out.Leases = append(out.Leases, d.Leases()...)
+	for _, x := range d.Leases() {
+		out.Starts = append(out.Starts, store.Start{Host: x.Host, Verb: x.Verb, Cluster: x.Cluster, At: x.Start})
+	}
+	out.Starts = append(out.Starts, l.Starts...)
+	return out
+}
+
+// sscanHost reads the host index of a test host name (c-dense-01-h0042).
+func sscanHost(h string, i *int) (int, error) {
+	return fmt.Sscanf(h[len(h)-4:], "%d", i)
+}
+
+func fmtRack(i int) string  { return fmt.Sprintf("r%03d", i/20) }
+func fmtGroup(i int) string { return fmt.Sprintf("rg%d", (i/20)%3+1) }

@@ -1,0 +1,148 @@
+package actions
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"fleetq/internal/store"
+)
+
+// Safety invariants: rules whose violation could lose data or take a
+// cluster down. They are Go code, not policy, and no policy file can turn
+// them off; only freeze and incident yield to --force --reason, which is
+// recorded. Each is a pure function of a host's facts (invariants_test.go
+// tries every combination).
+
+// hostFacts is what the invariants know about one candidate host.
+type hostFacts struct {
+	verb     string
+	lease    *store.Lease    // the host's active lease, if any
+	incident *store.Incident // fleet-wide incident mode, if on
+	freeze   *store.Freeze   // an active freeze of the host's cluster (or all)
+	force    bool            // --force with a --reason
+	planes   []planeFact     // control planes that must have let the host go
+	group    string          // the host's replica group ("" when it has none)
+	inMaint  []string        // replica groups of its cluster in maintenance, sorted
+	maxGroup int             // K: at most K distinct groups in maintenance
+}
+
+// planeFact is what one control plane says about a host.
+type planeFact struct {
+	name     string // hdfs, yarn
+	observed bool   // the pass has this plane's source at all
+	seen     bool   // the host is in it
+	state    string // its hdfs.state / yarn.state ("" when unknown)
+}
+
+// unservingVerbs wipe or stress a host's disks: the control planes must
+// have let the host go first.
+var unservingVerbs = map[string]bool{"rekick": true, "burnin": true}
+
+// releasedStates are the control-plane states in which a host no longer
+// serves: HDFS only once decommissioned (a dead datanode may still hold
+// the last replica of a block being re-replicated), YARN once it runs no
+// containers.
+var releasedStates = map[string]map[string]bool{
+	"hdfs": {"decommissioned": true},
+	"yarn": {"decommissioned": true, "lost": true, "shutdown": true},
+}
+
+type invariant struct {
+	rule      string
+	forceable bool
+	check     func(f *hostFacts) (detail string, violated bool)
+}
+
+// invariants run in this order; the first violated one names the denial.
+var invariants = []invariant{
+	{RuleOneOperation, false, oneOperation},
+	{RuleIncident, true, incidentMode},
+	{RuleFreeze, true, frozen},
+	{RuleUnserved, false, unserved},
+	{RuleReplicaGroups, false, replicaGroups},
+}
+
+// checkInvariants returns the first violated invariant, and whether
+// --force lifted a freeze or incident on the way.
+func checkInvariants(f *hostFacts) (rule, detail string, forced bool) {
+	for _, inv := range invariants {
+		d, bad := inv.check(f)
+		if !bad {
+			continue
+		}
+		if inv.forceable && f.force {
+			forced = true
+			continue
+		}
+		return inv.rule, d, forced
+	}
+	return "", "", forced
+}
+
+// oneOperation: a host holds at most one lease, across all verbs.
+func oneOperation(f *hostFacts) (string, bool) {
+	if f.lease == nil {
+		return "", false
+	}
+	l := f.lease
+	return fmt.Sprintf("already held for %s by %s until %s (audit %d)", l.Verb, l.Requester, stamp(l.Expiry), l.Audit), true
+}
+
+// incidentMode: nothing automatic while an incident is on.
+func incidentMode(f *hostFacts) (string, bool) {
+	if f.incident == nil {
+		return "", false
+	}
+	return fmt.Sprintf("incident mode since %s (%s: %s); --force --reason to override", stamp(f.incident.Start), f.incident.Requester, f.incident.Reason), true
+}
+
+// frozen: nothing automatic on a cluster under a change freeze.
+func frozen(f *hostFacts) (string, bool) {
+	if f.freeze == nil {
+		return "", false
+	}
+	until := "until unfrozen"
+	if !f.freeze.Until.IsZero() {
+		until = "until " + stamp(f.freeze.Until)
+	}
+	return fmt.Sprintf("%s frozen by %s %s: %s; --force --reason to override", f.freeze.Scope, f.freeze.Requester, until, f.freeze.Reason), true
+}
+
+// unserved: rekick and burnin only hosts that HDFS and YARN no longer
+// serve. A plane the pass did not observe cannot vouch: fail closed.
+func unserved(f *hostFacts) (string, bool) {
+	if !unservingVerbs[f.verb] {
+		return "", false
+	}
+	for _, p := range f.planes {
+		switch {
+		case !p.observed:
+			return fmt.Sprintf("the pass has no %s source, so nothing shows %s no longer serves the host", p.name, strings.ToUpper(p.name)), true
+		case p.seen && !releasedStates[p.name][p.state]:
+			state := p.state
+			if state == "" {
+				state = "no state"
+			}
+			return fmt.Sprintf("%s still serves it (%s.state %s); decommission it first", strings.ToUpper(p.name), p.name, state), true
+		}
+	}
+	return "", false
+}
+
+// replicaGroups: never hosts of more than K distinct replica groups of a
+// cluster in maintenance at once (K=1 keeps maintenance inside one group,
+// which HDFS block placement makes data-safe).
+func replicaGroups(f *hostFacts) (string, bool) {
+	if f.group == "" {
+		return "", false
+	}
+	i := sort.SearchStrings(f.inMaint, f.group)
+	if i < len(f.inMaint) && f.inMaint[i] == f.group || len(f.inMaint) < f.maxGroup {
+		return "", false
+	}
+	return fmt.Sprintf("replica group %s: %s in maintenance already (leased or approved), max %d distinct", f.group, strings.Join(f.inMaint, ", "), f.maxGroup), true
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

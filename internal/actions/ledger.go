@@ -1,0 +1,184 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"fleetq/internal/policy"
+	"fleetq/internal/query"
+	"fleetq/internal/store"
+)
+
+// LeaseView is a lease as `fleetq leases` shows it.
+type LeaseView struct {
+	store.Lease
+	State string `json:"state"` // active, expired, ghost
+	Ghost string `json:"ghost,omitempty"`
+}
+
+// ViewLeases classifies leases at now: a lease whose host the newest pass
+// no longer lists, or lists as decommissioned, is a ghost (releasing it is
+// safe: the host is gone); else active or expired.
+func ViewLeases(ctx context.Context, snap query.Snapshot, pol *policy.Policy, leases []store.Lease, now time.Time) ([]LeaseView, error) {
+	decom, err := evalSet(ctx, snap, pol.Decommissioned, true)
+	if err != nil {
+		return nil, err
+	}
+	pass := snap.Current()
+	out := make([]LeaseView, len(leases))
+	for i, l := range leases {
+		v := LeaseView{Lease: l, State: "expired"}
+		if l.Active(now) {
+			v.State = "active"
+		}
+		ids, missing := snap.Hosts().Lookup([]string{l.Host})
+		switch {
+		case len(missing) > 0 || !pass.All().Contains(ids.Minimum()):
+			v.State, v.Ghost = "ghost", fmt.Sprintf("not in pass %d: the inventory no longer lists it", pass.ID())
+		case decom.Contains(ids.Minimum()):
+			v.State, v.Ghost = "ghost", fmt.Sprintf("decommissioned in pass %d (%s)", pass.ID(), pol.Decommissioned)
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
+// evalSet evaluates a policy expression to a host set. With lenient, an
+// expression naming an attribute the pass lacks is the empty set (a
+// fleet without lifecycle has no decommissioned hosts).
+func evalSet(ctx context.Context, snap query.Snapshot, expr string, lenient bool) (*roaring.Bitmap, error) {
+	if expr == "" {
+		return roaring.New(), nil
+	}
+	pass := snap.Current()
+	st, err := query.ParseIn(expr, func(n string) bool { _, ok := pass.Attr(n); return ok })
+	if err == nil {
+		var r *query.Result
+		if r, err = query.Run(&query.Env{Ctx: ctx, Snap: snap, Seed: 1}, st); err == nil && r.Kind == query.HostsResult {
+			return r.Hosts, nil
+		}
+	}
+	if lenient {
+		return roaring.New(), nil
+	}
+	return nil, fmt.Errorf("policy expression %q: %w", expr, err)
+}
+
+// ReleaseRequest says which leases to end and how.
+type ReleaseRequest struct {
+	Hosts     []string
+	Ghosts    bool // also every ghost lease
+	Force     bool // release unhealthy hosts too (needs Reason)
+	Reason    string
+	Requester string
+	Now       time.Time
+}
+
+// ReleaseResult is what happened to one host's lease.
+type ReleaseResult struct {
+	Host     string `json:"host"`
+	Verb     string `json:"verb,omitempty"`
+	Released bool   `json:"released"`
+	Detail   string `json:"detail"`
+}
+
+// Release ends leases in a write transaction, by default only for hosts
+// back in the policy's health set: a lock released before the host is
+// healthy again lets the next operation take a second host down. Ghost
+// leases (the host is gone) release safely; --force releases anything
+// and is recorded. The audit log gets one entry.
+func Release(ctx context.Context, tx *store.Tx, pol *policy.Policy, req ReleaseRequest) ([]ReleaseResult, error) {
+	if req.Force && req.Reason == "" {
+		return nil, ErrNeedReason
+	}
+	l, err := tx.Ledger(req.Now)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := tx.Snapshot(0)
+	if err != nil {
+		return nil, err
+	}
+	views, err := ViewLeases(ctx, snap, pol, l.Leases, req.Now)
+	if err != nil {
+		return nil, err
+	}
+	healthy, err := evalSet(ctx, snap, pol.Health, false)
+	if err != nil {
+		return nil, err
+	}
+	results := releaseDecisions(snap, pol, views, healthy, req)
+	return results, recordRelease(tx, snap.Current().ID(), pol, req, results)
+}
+
+func releaseDecisions(snap query.Snapshot, pol *policy.Policy, views []LeaseView, healthy *roaring.Bitmap, req ReleaseRequest) []ReleaseResult {
+	byHost := map[string]LeaseView{}
+	for _, v := range views {
+		byHost[v.Host] = v
+	}
+	hosts := append([]string(nil), req.Hosts...)
+	if req.Ghosts {
+		for _, v := range views {
+			if v.State == "ghost" {
+				hosts = append(hosts, v.Host)
+			}
+		}
+	}
+	var out []ReleaseResult
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		v, ok := byHost[h]
+		if !ok {
+			out = append(out, ReleaseResult{Host: h, Detail: "holds no lease"})
+			continue
+		}
+		out = append(out, releaseOne(snap, pol, v, healthy, req))
+	}
+	return out
+}
+
+func releaseOne(snap query.Snapshot, pol *policy.Policy, v LeaseView, healthy *roaring.Bitmap, req ReleaseRequest) ReleaseResult {
+	r := ReleaseResult{Host: v.Host, Verb: v.Verb, Released: true}
+	ids, _ := snap.Hosts().Lookup([]string{v.Host})
+	switch {
+	case v.State == "ghost":
+		r.Detail = "ghost (" + v.Ghost + "): safe to release"
+	case v.State == "expired":
+		r.Detail = "had expired at " + stamp(v.Expiry)
+	case !ids.IsEmpty() && healthy.Contains(ids.Minimum()) && pol.Health != "":
+		r.Detail = "back in the health set (" + pol.Health + ")"
+	case req.Force:
+		r.Detail = "FORCED while not healthy: " + req.Reason
+	case pol.Health == "":
+		r.Released, r.Detail = false, "the policy names no health set: release with --force --reason"
+	default:
+		r.Released, r.Detail = false, "not back in the health set yet ("+pol.Health+"); retry once it is, or --force --reason"
+	}
+	return r
+}
+
+func recordRelease(tx *store.Tx, pass int64, pol *policy.Policy, req ReleaseRequest, results []ReleaseResult) error {
+	var released []string
+	var kept []store.Denied
+	for _, r := range results {
+		if r.Released {
+			released = append(released, r.Host)
+		} else {
+			kept = append(kept, store.Denied{Host: r.Host, Rule: "release:health", Detail: r.Detail})
+		}
+	}
+	if _, err := tx.ReleaseLeases(released, req.Now); err != nil {
+		return err
+	}
+	_, err := tx.AppendAudit(&store.AuditEntry{Time: req.Now, Requester: req.Requester, Kind: "release", Reason: req.Reason,
+		Pass: pass, PolicyHash: pol.Hash, LedgerVersion: tx.LedgerVersion(), Committed: len(released) > 0, Forced: req.Force,
+		Approved: nonNil(released), Denied: kept})
+	return err
+}

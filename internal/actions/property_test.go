@@ -1,0 +1,135 @@
+package actions
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"fleetq/internal/store"
+)
+
+// TestBudgetsHoldOnRandomFleets decides random requests on random fleets
+// with random leases and policies, then checks from the fleet's own data
+// (not the decision's report) that no cluster went over its cap, no rack
+// over its limit, no cluster into more than K replica groups, no host got
+// two leases, and every candidate was either approved or denied.
+func TestBudgetsHoldOnRandomFleets(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	for round := 0; round < 150; round++ {
+		checkRandomRound(t, rng, fmt.Sprintf("seed %d round %d", seed, round))
+	}
+}
+
+func checkRandomRound(t *testing.T, rng *rand.Rand, msg string) {
+	a := fleetAttrs{map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}}
+	var specs []clusterSpec
+	for i := 0; i < 1+rng.IntN(4); i++ {
+		n := rng.IntN(125) // at most 500 hosts: max_request
+		specs = append(specs, clusterSpec{name: fmt.Sprintf("c%d-%s", i, []string{"dense", "web"}[rng.IntN(2)]),
+			n: n, perRack: 1 + rng.IntN(20), groups: rng.IntN(4), dead: rng.IntN(n/4 + 1), repair: rng.IntN(n/8 + 1)})
+		addCluster(a, specs[i])
+	}
+	if len(a.cluster) == 0 {
+		return
+	}
+	f := buildFleet(specs...)
+	perRack, k, pct := rng.IntN(4), 1+rng.IntN(2), rng.IntN(30)
+	pol := mustPolicy(t, fmt.Sprintf(`
+unavailable = 'lifecycle in (dead, repair)'
+max_replica_groups = %d
+[[archetype]]
+name = "small"
+clusters = "size < 20"
+any = { pct = %d, floor = %d, ceiling = %d }
+[[archetype]]
+name = "d"
+any = { pct = %d, floor = 1, ceiling = %d }
+[limits]
+per_rack = %d
+`, k, pct, rng.IntN(3), 3+rng.IntN(3), pct, 5+rng.IntN(20), perRack))
+	hosts := sortedKeys(a.cluster)
+	ledger := &store.Ledger{}
+	for _, h := range hosts {
+		if rng.IntN(20) == 0 {
+			ledger.Leases = append(ledger.Leases, store.Lease{Host: h, Verb: "drain", Cluster: a.cluster[h], Expiry: t0.Add(time.Hour)})
+		}
+	}
+	d := decide(t, f.Snapshot(), pol, ledger, Request{Verb: "drain", Expr: `lifecycle = "active"`, Seed: rng.Uint64()})
+	checkDecision(t, d, a, pol.PerRack, pol.MaxGroups, ledger, msg)
+	// Deciding again on top of the leases just granted keeps every limit
+	// too (the next committer sees this one's leases).
+	next := leaseAll(ledger, d)
+	d2 := decide(t, f.Snapshot(), pol, next, Request{Verb: "drain", Expr: "all", Seed: rng.Uint64()})
+	checkDecision(t, d2, a, pol.PerRack, pol.MaxGroups, next, msg+" (second)")
+}
+
+func checkDecision(t *testing.T, d *Decision, a fleetAttrs, perRack, k int, l *store.Ledger, msg string) {
+	require.Equal(t, d.Requested, len(d.Approved)+len(d.Denied), msg)
+	leased := map[string]bool{}
+	for _, x := range l.Leases {
+		leased[x.Host] = true
+	}
+	outC, outR := map[string]int{}, map[string]int{}
+	groups := map[string]map[string]bool{}
+	for h, life := range a.life {
+		if life != "active" {
+			outC[a.cluster[h]]++
+			outR[a.rack[h]]++
+		}
+		if leased[h] {
+			outC[a.cluster[h]]++
+			outR[a.rack[h]]++
+			addGroup(groups, a.cluster[h], a.group[h])
+		}
+	}
+	before := copyCounts(outR)
+	beforeC := copyCounts(outC)
+	beforeG := map[string]int{}
+	for c, gs := range groups {
+		beforeG[c] = len(gs)
+	}
+	for _, h := range d.Approved {
+		require.False(t, leased[h], "%s: %s approved while leased", msg, h)
+		outC[a.cluster[h]]++
+		outR[a.rack[h]]++
+		addGroup(groups, a.cluster[h], a.group[h])
+	}
+	for _, c := range d.Clusters {
+		if outC[c.Cluster] > beforeC[c.Cluster] {
+			require.LessOrEqual(t, outC[c.Cluster], c.Arith.Cap, "%s: cluster %s over its cap", msg, c.Cluster)
+		}
+	}
+	for r, n := range outR {
+		if perRack > 0 && n > before[r] {
+			require.LessOrEqual(t, n, perRack, "%s: rack %s over per_rack", msg, r)
+		}
+	}
+	for c, gs := range groups {
+		if len(gs) > beforeG[c] && len(gs) > k {
+			require.Fail(t, "replica groups", "%s: cluster %s has groups %v in maintenance, K=%d", msg, c, gs, k)
+		}
+	}
+}
+
+func addGroup(groups map[string]map[string]bool, cluster, g string) {
+	if g == "" {
+		return
+	}
+	if groups[cluster] == nil {
+		groups[cluster] = map[string]bool{}
+	}
+	groups[cluster][g] = true
+}
+
+func copyCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}

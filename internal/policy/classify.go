@@ -1,0 +1,100 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"fleetq/internal/query"
+)
+
+var errTimeTravel = errors.New("archetype conditions are evaluated in the current pass only (no @)")
+
+// Class is how one cluster is budgeted for one verb.
+type Class struct {
+	Cluster   string
+	Archetype string
+	// Exception is set when a [cluster."NAME"] entry gave the archetype
+	// or the budget.
+	Exception bool
+	Budget    Budget
+	// HasBudget is false when neither the cluster's exception nor its
+	// archetype gives the verb (or `any`) a budget: the verb is refused
+	// there, fail closed.
+	HasBudget bool
+}
+
+// Classify assigns every cluster an archetype (a [cluster."NAME"]
+// exception naming one, else the first archetype whose condition holds)
+// and the budget for verb (the exception's, else the archetype's verb
+// entry, else its `any` entry). Conditions are query expressions over
+// the clusters of pass.
+func (p *Policy) Classify(ctx context.Context, pass query.Pass, clusters []Cluster, verb string) (map[string]Class, error) {
+	if !IsVerb(verb) {
+		return nil, fmt.Errorf("%w %q", ErrUnknownVerb, verb)
+	}
+	cp := newClusterPass(pass, clusters)
+	matched := make([]string, len(clusters))
+	for _, a := range p.Archetypes {
+		hit, err := evalCondition(ctx, cp, a)
+		if err != nil {
+			return nil, err
+		}
+		for i := range clusters {
+			if matched[i] == "" && (hit == nil || hit.Contains(uint32(i))) {
+				matched[i] = a.Name
+			}
+		}
+	}
+	out := make(map[string]Class, len(clusters))
+	for i, c := range clusters {
+		out[c.Name] = p.class(c.Name, matched[i], verb)
+	}
+	return out, nil
+}
+
+// evalCondition returns the clusters matching an archetype's condition,
+// or nil for an archetype without one (it matches every cluster).
+func evalCondition(ctx context.Context, cp *clusterPass, a Archetype) (hit interface{ Contains(uint32) bool }, err error) {
+	if a.Clusters == "" {
+		return nil, nil
+	}
+	st, err := query.ParseIn(a.Clusters, func(name string) bool { _, ok := cp.Attr(name); return ok })
+	if err != nil {
+		return nil, fmt.Errorf("archetype %s: clusters = %q: %w", a.Name, a.Clusters, err)
+	}
+	r, err := query.Run(&query.Env{Ctx: ctx, Snap: cp, Seed: 1}, st)
+	if err != nil {
+		return nil, fmt.Errorf("archetype %s: clusters = %q: %w", a.Name, a.Clusters, err)
+	}
+	if r.Kind != query.HostsResult {
+		return nil, fmt.Errorf("archetype %s: clusters = %q: a condition must be a set of clusters, not a table or count", a.Name, a.Clusters)
+	}
+	return r.Hosts, nil
+}
+
+func (p *Policy) class(cluster, archetype, verb string) Class {
+	c := Class{Cluster: cluster, Archetype: archetype}
+	o, ok := p.Clusters[cluster]
+	if ok && o.Archetype != "" {
+		c.Archetype, c.Exception = o.Archetype, true
+	}
+	if ok {
+		if b, found := pick(o.Budgets, verb); found {
+			c.Budget, c.HasBudget, c.Exception = b, true, true
+			return c
+		}
+	}
+	if a := p.archetype(c.Archetype); a != nil {
+		c.Budget, c.HasBudget = pick(a.Budgets, verb)
+	}
+	return c
+}
+
+func pick(budgets map[string]Budget, verb string) (Budget, bool) {
+	if b, ok := budgets[verb]; ok {
+		return b, true
+	}
+	b, ok := budgets["any"]
+	return b, ok
+}

@@ -1,0 +1,266 @@
+package policy
+
+import (
+	"fmt"
+	"time"
+)
+
+// Policy is a validated policy file with its defaults filled in.
+type Policy struct {
+	// Unavailable is a query expression: hosts already out of service.
+	Unavailable string
+	// ControlPlaneOut counts hosts that HDFS or YARN report as
+	// decommissioning, decommissioned, dead, lost or in maintenance as
+	// unavailable too, when those attributes exist (default true).
+	ControlPlaneOut bool
+	ClusterAttr     string
+	RackAttr        string
+	// GroupAttr is the replica-group attribute; "" turns the replica-group
+	// invariant off. MaxGroups is K: at most K distinct groups of a
+	// cluster in maintenance at once.
+	GroupAttr string
+	MaxGroups int
+	// MaxRequest is the hard per-request maximum, checked before any
+	// other rule.
+	MaxRequest int
+	// Health is the expression a host must be in before its lease is
+	// released ("" means release needs --force).
+	Health string
+	// Decommissioned is the expression that makes a leased host a ghost.
+	Decommissioned string
+	// ControlPlanes must have let a host go before it may be rekicked or
+	// burnt in (hdfs, yarn); a plane absent from the pass fails closed.
+	ControlPlanes []string
+	Executor      []string
+	Lease         time.Duration
+	ForceLease    time.Duration
+	Archetypes    []Archetype
+	Clusters      map[string]Override
+	PerRack       int // 0: no rack limit
+	PerGroup      int // 0: no per-replica-group budget
+	Verbs         map[string]VerbRules
+	Rollout       Rollout
+
+	Text []byte
+	Hash string
+	Path string
+}
+
+// Archetype is a class of clusters and its budgets per verb.
+type Archetype struct {
+	Name string
+	// Clusters is a condition over clusters ("" matches every cluster).
+	Clusters string
+	Budgets  map[string]Budget // by verb; "any" is the fallback
+}
+
+// Override is a per-cluster exception: a forced archetype, budgets.
+type Override struct {
+	Archetype string
+	Budgets   map[string]Budget
+}
+
+// VerbRules are a verb's settings apart from budgets.
+type VerbRules struct {
+	Lease    time.Duration
+	Rate     Rate // zero: no rate limit
+	Cooldown time.Duration
+	// Budgeted is false for verbs that return capacity (undrain): the
+	// cluster, rack and group budgets do not apply to them.
+	Budgeted bool
+	Executor []string
+}
+
+// Rollout configures check wave.
+type Rollout struct {
+	Metrics       []string
+	Health        string
+	MinHosts      int
+	MaxRegression float64 // percent
+}
+
+// Short is the first 12 hex digits of the hash, as reports print it.
+func (p *Policy) Short() string {
+	if len(p.Hash) < 12 {
+		return p.Hash
+	}
+	return p.Hash[:12]
+}
+
+// Rules returns the settings of a verb.
+func (p *Policy) Rules(verb string) VerbRules { return p.Verbs[verb] }
+
+func (r *rawPolicy) build() (*Policy, error) {
+	p := &Policy{
+		Unavailable:     deref(r.Unavailable, ""),
+		ControlPlaneOut: deref(r.ControlPlaneOut, true),
+		ClusterAttr:     orDefault(r.ClusterAttr, "cluster"),
+		RackAttr:        orDefault(r.RackAttr, "rack"),
+		GroupAttr:       deref(r.GroupAttr, "replica_group"),
+		MaxGroups:       deref(r.MaxGroups, 1),
+		MaxRequest:      deref(r.MaxRequest, 500),
+		Health:          r.Health,
+		Decommissioned:  deref(r.Decommissioned, `lifecycle = "decommissioned"`),
+		ControlPlanes:   deref(r.ControlPlanes, []string{"hdfs", "yarn"}),
+		Executor:        r.Executor,
+		Lease:           time.Duration(deref(r.Lease, Duration(24*time.Hour))),
+		ForceLease:      time.Duration(deref(r.ForceLease, Duration(4*time.Hour))),
+		PerRack:         deref(r.Limits.PerRack, 0),
+		PerGroup:        deref(r.Limits.PerGroup, 0),
+		Clusters:        map[string]Override{},
+		Verbs:           map[string]VerbRules{},
+	}
+	if err := p.validateScalars(); err != nil {
+		return nil, err
+	}
+	if err := p.buildArchetypes(r.Archetypes); err != nil {
+		return nil, err
+	}
+	if err := p.buildOverrides(r.Clusters); err != nil {
+		return nil, err
+	}
+	if err := p.buildVerbs(r.Verb); err != nil {
+		return nil, err
+	}
+	return p, p.buildRollout(r.Rollout)
+}
+
+func (p *Policy) validateScalars() error {
+	switch {
+	case p.MaxGroups < 1:
+		return fmt.Errorf("max_replica_groups = %d: must be at least 1", p.MaxGroups)
+	case p.MaxRequest < 1:
+		return fmt.Errorf("max_request = %d: must be at least 1", p.MaxRequest)
+	case p.PerRack < 0 || p.PerGroup < 0:
+		return fmt.Errorf("limits: per_rack and per_group must not be negative")
+	case p.Lease <= 0 || p.ForceLease <= 0:
+		return fmt.Errorf("lease and force_lease must be positive durations")
+	}
+	for _, cp := range p.ControlPlanes {
+		if cp != "hdfs" && cp != "yarn" {
+			return fmt.Errorf("rekick_control_planes: %q: expected hdfs or yarn", cp)
+		}
+	}
+	return nil
+}
+
+func (p *Policy) buildArchetypes(raw []rawArchetype) error {
+	if len(raw) == 0 {
+		return fmt.Errorf("no [[archetype]]: at least one (without clusters, the fallback) is required")
+	}
+	seen := map[string]bool{}
+	for i, a := range raw {
+		if a.Name == "" {
+			return fmt.Errorf("archetype %d has no name", i+1)
+		}
+		if seen[a.Name] {
+			return fmt.Errorf("archetype %q defined twice", a.Name)
+		}
+		seen[a.Name] = true
+		b, err := a.rawBudgets.build("archetype " + a.Name)
+		if err != nil {
+			return err
+		}
+		p.Archetypes = append(p.Archetypes, Archetype{Name: a.Name, Clusters: a.Clusters, Budgets: b})
+	}
+	if p.Archetypes[len(p.Archetypes)-1].Clusters != "" {
+		return fmt.Errorf("the last [[archetype]] must have no clusters condition: it is the fallback every cluster falls into")
+	}
+	return nil
+}
+
+func (p *Policy) buildOverrides(raw map[string]rawOverride) error {
+	for name, o := range raw {
+		if o.Archetype != "" && p.archetype(o.Archetype) == nil {
+			return fmt.Errorf("cluster %q: no archetype %q", name, o.Archetype)
+		}
+		b, err := o.rawBudgets.build("cluster " + name)
+		if err != nil {
+			return err
+		}
+		p.Clusters[name] = Override{Archetype: o.Archetype, Budgets: b}
+	}
+	return nil
+}
+
+func (p *Policy) buildVerbs(raw map[string]rawVerbRules) error {
+	for name := range raw {
+		if !IsVerb(name) {
+			return fmt.Errorf("[verb.%s]: %w (expected one of %v)", name, ErrUnknownVerb, Verbs)
+		}
+	}
+	for _, v := range Verbs {
+		r := raw[v]
+		rules := VerbRules{
+			Lease:    time.Duration(deref(r.Lease, Duration(p.Lease))),
+			Cooldown: time.Duration(deref(r.Cooldown, 0)),
+			Budgeted: deref(r.Budget, v != "undrain"),
+			Executor: r.Executor,
+		}
+		if rules.Executor == nil {
+			rules.Executor = p.Executor
+		}
+		if r.Rate != "" {
+			rate, err := ParseRate(r.Rate)
+			if err != nil {
+				return fmt.Errorf("[verb.%s] rate: %v", v, err)
+			}
+			rules.Rate = rate
+		}
+		p.Verbs[v] = rules
+	}
+	return nil
+}
+
+func (p *Policy) buildRollout(r rawRollout) error {
+	p.Rollout = Rollout{
+		Metrics:       r.Metrics,
+		Health:        orDefault(r.Health, p.Health),
+		MinHosts:      deref(r.MinHosts, 3),
+		MaxRegression: deref(r.MaxRegression, 10),
+	}
+	if p.Rollout.MinHosts < 1 || p.Rollout.MaxRegression < 0 {
+		return fmt.Errorf("[rollout]: min_hosts must be at least 1 and max_regression_pct not negative")
+	}
+	return nil
+}
+
+func (p *Policy) archetype(name string) *Archetype {
+	for i := range p.Archetypes {
+		if p.Archetypes[i].Name == name {
+			return &p.Archetypes[i]
+		}
+	}
+	return nil
+}
+
+func (r rawBudgets) build(where string) (map[string]Budget, error) {
+	out := map[string]Budget{}
+	for verb, b := range map[string]*Budget{
+		"any": r.Any, "drain": r.Drain, "undrain": r.Undrain, "reboot": r.Reboot,
+		"rekick": r.Rekick, "burnin": r.Burnin, "firmware": r.Firmware,
+	} {
+		if b == nil {
+			continue
+		}
+		if err := b.validate(); err != nil {
+			return nil, fmt.Errorf("%s: %s: %v", where, verb, err)
+		}
+		out[verb] = *b
+	}
+	return out, nil
+}
+
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,321 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The action ledger: what fleetq has approved and who holds which host.
+// Its buckets are created by the first write that needs them (inside that
+// write's transaction), so a database that never ran an action has none
+// and read-only openers treat a missing bucket as empty.
+//
+//	ledger    version (bumped by every lease, release, freeze or incident
+//	          change: plan tokens refuse to apply across one), incident
+//	leases    host → Lease (one per host across all verbs)
+//	lastop    host → when its last lease ended (cooldowns)
+//	starts    start time (big-endian unix ns) + host → Start (rate limits)
+//	freezes   cluster name or "all" → Freeze
+//	audit     sequence → AuditEntry, append-only
+//	policies  policy hash → policy text, so a decision can be replayed
+var (
+	bucketLedger   = []byte("ledger")
+	bucketLeases   = []byte("leases")
+	bucketLastOp   = []byte("lastop")
+	bucketStarts   = []byte("starts")
+	bucketFreezes  = []byte("freezes")
+	bucketAudit    = []byte("audit")
+	bucketPolicies = []byte("policies")
+
+	keyLedgerVersion = []byte("version")
+	keyIncident      = []byte("incident")
+)
+
+// Lease is one host held by one operation.
+type Lease struct {
+	Host      string    `json:"host"`
+	Verb      string    `json:"verb"`
+	Cluster   string    `json:"cluster,omitempty"`
+	Requester string    `json:"requester"`
+	Reason    string    `json:"reason"`
+	Start     time.Time `json:"start"`
+	Expiry    time.Time `json:"expiry"`
+	Audit     int64     `json:"audit"` // the decision that granted it
+	Forced    bool      `json:"forced,omitempty"`
+}
+
+// Active reports whether the lease still holds at now.
+func (l Lease) Active(now time.Time) bool { return now.Before(l.Expiry) }
+
+// Freeze is a change moratorium on one cluster, or on all ("all").
+type Freeze struct {
+	Scope     string    `json:"scope"`
+	Reason    string    `json:"reason"`
+	Requester string    `json:"requester"`
+	Start     time.Time `json:"start"`
+	Until     time.Time `json:"until,omitzero"` // zero: until unfrozen
+}
+
+// Active reports whether the freeze holds at now.
+func (f Freeze) Active(now time.Time) bool { return f.Until.IsZero() || now.Before(f.Until) }
+
+// Incident is fleet-wide incident mode: nothing automatic happens.
+type Incident struct {
+	Reason    string    `json:"reason"`
+	Requester string    `json:"requester"`
+	Start     time.Time `json:"start"`
+}
+
+// Start records one lease start, for rate limits per cluster and verb.
+type Start struct {
+	Host    string    `json:"host"`
+	Verb    string    `json:"verb"`
+	Cluster string    `json:"cluster"`
+	At      time.Time `json:"at"`
+}
+
+// Ledger is the ledger as one decision reads it.
+type Ledger struct {
+	Version  uint64               `json:"version"`
+	Leases   []Lease              `json:"leases"`             // by host
+	Freezes  []Freeze             `json:"freezes,omitempty"`  // by scope
+	Incident *Incident            `json:"incident,omitempty"` // nil: none
+	Starts   []Start              `json:"starts,omitempty"`   // oldest first
+	LastOp   map[string]time.Time `json:"last_op,omitempty"`  // host → last lease end
+}
+
+// Ledger reads the ledger, with lease starts at or after startsSince.
+// Missing buckets read as empty.
+func (t *Tx) Ledger(startsSince time.Time) (*Ledger, error) {
+	l := &Ledger{Version: t.LedgerVersion(), LastOp: map[string]time.Time{}}
+	if err := eachJSON(t.btx, bucketLeases, func(_ []byte, v *Lease) { l.Leases = append(l.Leases, *v) }); err != nil {
+		return nil, err
+	}
+	if err := eachJSON(t.btx, bucketFreezes, func(_ []byte, v *Freeze) { l.Freezes = append(l.Freezes, *v) }); err != nil {
+		return nil, err
+	}
+	if err := eachJSON(t.btx, bucketLastOp, func(k []byte, v *time.Time) { l.LastOp[string(k)] = *v }); err != nil {
+		return nil, err
+	}
+	inc, err := t.incident()
+	if err != nil {
+		return nil, err
+	}
+	l.Incident = inc
+	l.Starts, err = t.starts(startsSince)
+	return l, err
+}
+
+// LedgerVersion is the ledger's change counter (0 before any change).
+func (t *Tx) LedgerVersion() uint64 {
+	if b := t.btx.Bucket(bucketLedger); b != nil {
+		if v := b.Get(keyLedgerVersion); len(v) == 8 {
+			return be64(v)
+		}
+	}
+	return 0
+}
+
+func (t *Tx) incident() (*Incident, error) {
+	b := t.btx.Bucket(bucketLedger)
+	if b == nil || b.Get(keyIncident) == nil {
+		return nil, nil
+	}
+	var inc Incident
+	if err := json.Unmarshal(b.Get(keyIncident), &inc); err != nil {
+		return nil, fmt.Errorf("%w: incident: %v", ErrCorrupt, err)
+	}
+	return &inc, nil
+}
+
+func (t *Tx) starts(since time.Time) ([]Start, error) {
+	b := t.btx.Bucket(bucketStarts)
+	if b == nil {
+		return nil, nil
+	}
+	var out []Start
+	c := b.Cursor()
+	for k, v := c.Seek(u64(uint64(since.UnixNano()))); k != nil; k, v = c.Next() {
+		var s Start
+		if err := json.Unmarshal(v, &s); err != nil {
+			return nil, fmt.Errorf("%w: starts: %v", ErrCorrupt, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// PutLeases grants leases in this write transaction: each replaces any
+// earlier (expired or released) lease on its host, whose end becomes the
+// host's last operation; each start is recorded for rate limits. The
+// ledger version is bumped once.
+func (t *Tx) PutLeases(ls []Lease) error {
+	leases, err := t.bucket(bucketLeases)
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		if err := t.endPrior(leases, l.Host, l.Start); err != nil {
+			return err
+		}
+		if err := putJSONKey(leases, []byte(l.Host), l); err != nil {
+			return err
+		}
+		if err := t.recordStart(Start{Host: l.Host, Verb: l.Verb, Cluster: l.Cluster, At: l.Start}); err != nil {
+			return err
+		}
+	}
+	return t.bumpLedger()
+}
+
+// endPrior records when a host's previous lease ended (its expiry, or now
+// if it is somehow still active) before a new one replaces it.
+func (t *Tx) endPrior(leases *bolt.Bucket, host string, now time.Time) error {
+	v := leases.Get([]byte(host))
+	if v == nil {
+		return nil
+	}
+	var old Lease
+	if err := json.Unmarshal(v, &old); err != nil {
+		return fmt.Errorf("%w: lease %s: %v", ErrCorrupt, host, err)
+	}
+	end := old.Expiry
+	if end.After(now) {
+		end = now
+	}
+	return t.setLastOp(host, end)
+}
+
+func (t *Tx) recordStart(s Start) error {
+	b, err := t.bucket(bucketStarts)
+	if err != nil {
+		return err
+	}
+	key := append(u64(uint64(s.At.UnixNano())), s.Host...)
+	return putJSONKey(b, key, s)
+}
+
+func (t *Tx) setLastOp(host string, at time.Time) error {
+	b, err := t.bucket(bucketLastOp)
+	if err != nil {
+		return err
+	}
+	return putJSONKey(b, []byte(host), at)
+}
+
+// ReleaseLeases ends the leases of hosts at now and returns the leases it
+// removed; hosts without a lease are ignored.
+func (t *Tx) ReleaseLeases(hosts []string, now time.Time) ([]Lease, error) {
+	leases, err := t.bucket(bucketLeases)
+	if err != nil {
+		return nil, err
+	}
+	var out []Lease
+	for _, h := range hosts {
+		v := leases.Get([]byte(h))
+		if v == nil {
+			continue
+		}
+		var l Lease
+		if err := json.Unmarshal(v, &l); err != nil {
+			return nil, fmt.Errorf("%w: lease %s: %v", ErrCorrupt, h, err)
+		}
+		if err := t.endPrior(leases, h, now); err != nil {
+			return nil, err
+		}
+		if err := leases.Delete([]byte(h)); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, t.bumpLedger()
+}
+
+// PutFreeze starts (or replaces) a freeze.
+func (t *Tx) PutFreeze(f Freeze) error {
+	b, err := t.bucket(bucketFreezes)
+	if err != nil {
+		return err
+	}
+	if err := putJSONKey(b, []byte(f.Scope), f); err != nil {
+		return err
+	}
+	return t.bumpLedger()
+}
+
+// DeleteFreeze ends a freeze; it reports whether there was one.
+func (t *Tx) DeleteFreeze(scope string) (bool, error) {
+	b, err := t.bucket(bucketFreezes)
+	if err != nil || b.Get([]byte(scope)) == nil {
+		return false, err
+	}
+	if err := b.Delete([]byte(scope)); err != nil {
+		return false, err
+	}
+	return true, t.bumpLedger()
+}
+
+// SetIncident starts incident mode, or ends it when inc is nil.
+func (t *Tx) SetIncident(inc *Incident) error {
+	b, err := t.bucket(bucketLedger)
+	if err != nil {
+		return err
+	}
+	if inc == nil {
+		err = b.Delete(keyIncident)
+	} else {
+		err = putJSONKey(b, keyIncident, inc)
+	}
+	if err != nil {
+		return err
+	}
+	return t.bumpLedger()
+}
+
+func (t *Tx) bumpLedger() error {
+	b, err := t.bucket(bucketLedger)
+	if err != nil {
+		return err
+	}
+	return b.Put(keyLedgerVersion, u64(t.LedgerVersion()+1))
+}
+
+// bucket returns one of the ledger's buckets, creating it: only in a
+// write transaction.
+func (t *Tx) bucket(name []byte) (*bolt.Bucket, error) {
+	if !t.btx.Writable() {
+		return nil, fmt.Errorf("ledger: %s: read-only transaction", name)
+	}
+	return t.btx.CreateBucketIfNotExists(name)
+}
+
+func putJSONKey(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+// eachJSON decodes every value of a bucket in key order; a missing bucket
+// has none.
+func eachJSON[T any](btx *bolt.Tx, name []byte, fn func(k []byte, v *T)) error {
+	b := btx.Bucket(name)
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(func(k, data []byte) error {
+		var v T
+		if err := json.Unmarshal(data, &v); err != nil {
+			return fmt.Errorf("%w: %s %q: %v", ErrCorrupt, name, k, err)
+		}
+		fn(k, &v)
+		return nil
+	})
+}
