@@ -13,9 +13,17 @@ import (
 	"fleetq/internal/store"
 )
 
-// progressDelay is how long work runs before a progress line appears:
-// quick ingests print nothing extra.
-const progressDelay = 500 * time.Millisecond
+// defaultProgressDelay is how long work runs before a progress line
+// appears: quick ingests print nothing extra. $FLEETQ_PROGRESS_DELAY (a
+// duration) overrides it, so tests need not depend on machine speed.
+const defaultProgressDelay = 500 * time.Millisecond
+
+func progressDelay() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("FLEETQ_PROGRESS_DELAY")); err == nil {
+		return d
+	}
+	return defaultProgressDelay
+}
 
 // ingestProgress draws one status line on a terminal's stderr while
 // ingest reads its sources: the source, a bar over the bytes of all
@@ -40,8 +48,9 @@ type ingestProgress struct {
 	shown   bool
 	spin    int
 
-	stop chan struct{}
-	wg   sync.WaitGroup
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	delay time.Duration
 }
 
 // newIngestProgress starts a progress line on w for these source
@@ -50,7 +59,7 @@ func newIngestProgress(w io.Writer, args []string) *ingestProgress {
 	if !isTerminal(w) || os.Getenv("TERM") == "dumb" {
 		return nil
 	}
-	p := &ingestProgress{w: w, start: time.Now(), n: len(args), stop: make(chan struct{})}
+	p := &ingestProgress{w: w, start: time.Now(), n: len(args), stop: make(chan struct{}), delay: progressDelay()}
 	for _, arg := range args {
 		spec, err := ingest.ParseSpec(arg)
 		fi, serr := os.Stat(spec.Path)
@@ -74,7 +83,7 @@ func (p *ingestProgress) loop() {
 		case <-p.stop:
 			return
 		case <-t.C:
-			if time.Since(p.start) >= progressDelay {
+			if time.Since(p.start) >= p.delay {
 				p.draw()
 			}
 		}

@@ -168,7 +168,8 @@ func TestREPLInTerminal(t *testing.T) {
 func TestIngestProgressOnlyOnATerminal(t *testing.T) {
 	bin := buildFleetq(t)
 	dir := t.TempDir()
-	// Big enough to take longer than progressDelay to parse.
+	// The progress line is forced on at once ($FLEETQ_PROGRESS_DELAY=0):
+	// whether an ingest outlasts the default delay depends on the machine.
 	var b strings.Builder
 	b.WriteString("host,role\n")
 	for i := 0; i < 250000; i++ {
@@ -177,7 +178,7 @@ func TestIngestProgressOnlyOnATerminal(t *testing.T) {
 	inv := filepath.Join(dir, "inventory.csv")
 	require.NoError(t, os.WriteFile(inv, []byte(b.String()), 0o644))
 
-	p := startPTY(t, []string{"FLEETQ_DB=" + filepath.Join(dir, "tty.db")}, bin, "ingest", inv)
+	p := startPTY(t, []string{"FLEETQ_DB=" + filepath.Join(dir, "tty.db"), "FLEETQ_PROGRESS_DELAY=0"}, bin, "ingest", inv)
 	p.expect("ingest [1/1]")
 	p.expect("read 1 sources: ")
 	p.expect("250000 hosts")

@@ -42,9 +42,12 @@ func (c *checker) node(n Node, pass Pass, travelled bool) error {
 	case *HostList:
 		return nil
 	case *At:
+		if travelled && n.Ref.Rel < 0 {
+			return c.fail(n.P, "nested time travel: @%s inside another @ counts back from the current pass, not from the outer one; name the pass (@ID or @TIME)", n.Src)
+		}
 		p, err := c.env.Snap.Resolve(n.Ref)
 		if err != nil {
-			return c.fail(n.P, "%v", err)
+			return c.fail(n.P, "%w", err)
 		}
 		return c.node(n.X, p, true)
 	case *Compare:
@@ -71,7 +74,7 @@ func (c *checker) setRef(n *SetRef, pass Pass, travelled bool) error {
 	if _, ok := pass.Attr(n.Name); ok {
 		return c.fail(n.P, "%s is an attribute, not a set (try %s exists, or compare it: %s = \"…\")", n.Name, n.Name, n.Name)
 	}
-	return c.fail(n.P, "%v: no set %q in pass %d%s", ErrUnknownName, n.Name, pass.ID(), c.suggestSet(n.Name, pass))
+	return c.fail(n.P, "%w: no set %q in pass %d%s", ErrUnknownName, n.Name, pass.ID(), c.suggestSet(n.Name, pass))
 }
 
 // suggestSet proposes the closest set name, or `a - b` for a hyphenated
@@ -117,7 +120,7 @@ func (c *checker) attr(o Operand, pass Pass) (Type, error) {
 		if s := closest(o.Attr, pass.AttrNames()); s != "" {
 			hint = " (did you mean " + s + "?)"
 		}
-		return 0, c.fail(o.P, "%v: no attribute %q in pass %d%s", ErrUnknownName, o.Attr, pass.ID(), hint)
+		return 0, c.fail(o.P, "%w: no attribute %q in pass %d%s", ErrUnknownName, o.Attr, pass.ID(), hint)
 	}
 	if !o.Age {
 		return a.Type(), nil
@@ -132,6 +135,9 @@ func (c *checker) compare(n *Compare, pass Pass) error {
 	t, err := c.attr(n.Left, pass)
 	if err != nil {
 		return err
+	}
+	if n.Right.Attr != "" && n.Left.Age {
+		return c.fail(n.Right.P, "age(%s) compares with a duration like 10m, not with an attribute", n.Left.Attr)
 	}
 	if n.Right.Attr != "" {
 		return c.attrVsAttr(n, t, pass)

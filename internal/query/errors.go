@@ -12,7 +12,11 @@ type Error struct {
 	Pos   Pos
 	Msg   string
 	Input string
+	Err   error // the sentinel or cause wrapped with %w, if any
 }
+
+// Unwrap returns the wrapped sentinel (ErrUnknownName, ErrTooDeep, …).
+func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("%d:%d: %s", e.Pos.Line, e.Pos.Col, e.Msg)
@@ -42,16 +46,24 @@ var (
 	ErrUnknownName = errors.New("unknown name")
 	// ErrTooDeep: an expression nested deeper than MaxDepth.
 	ErrTooDeep = errors.New("expression nested too deeply")
+	// ErrTooLong: an expression of more than MaxTokens tokens.
+	ErrTooLong = errors.New("expression too long")
 	// ErrCanceled: evaluation stopped because its context was canceled.
 	ErrCanceled = errors.New("query canceled")
 )
 
-// MaxDepth bounds nesting (parentheses, chains) so no input can exhaust
-// the stack.
+// MaxDepth bounds nesting (parentheses, runs of not) so no input can
+// exhaust the stack.
 const MaxDepth = 200
 
+// MaxTokens bounds the length of a statement: a chain of set operators is
+// a tree as deep as it is long, and parsing it is slow long before that
+// matters to the stack.
+const MaxTokens = 10_000
+
 func errAt(p Pos, input, format string, args ...any) *Error {
-	return &Error{Pos: p, Msg: fmt.Sprintf(format, args...), Input: input}
+	err := fmt.Errorf(format, args...)
+	return &Error{Pos: p, Msg: err.Error(), Input: input, Err: errors.Unwrap(err)}
 }
 
 // posAt computes line and column of a byte offset.

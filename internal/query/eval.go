@@ -177,7 +177,7 @@ func (ev *evaluator) setRef(n *SetRef, pass Pass) (*roaring.Bitmap, error) {
 	if bm, ok := pass.Set(n.Name); ok {
 		return bm, nil
 	}
-	return nil, ev.fail(n.P, "%v: no set %q in pass %d", ErrUnknownName, n.Name, pass.ID())
+	return nil, ev.fail(n.P, "%w: no set %q in pass %d", ErrUnknownName, n.Name, pass.ID())
 }
 
 func (ev *evaluator) binary(n *Binary, pass Pass) (*roaring.Bitmap, error) {
@@ -211,7 +211,7 @@ func (ev *evaluator) not(n *Not, pass Pass) (*roaring.Bitmap, error) {
 func (ev *evaluator) at(n *At) (*roaring.Bitmap, error) {
 	p, err := ev.env.Snap.Resolve(n.Ref)
 	if err != nil {
-		return nil, ev.fail(n.P, "%v", err)
+		return nil, ev.fail(n.P, "%w", err)
 	}
 	return ev.eval(n.X, p)
 }
@@ -223,6 +223,7 @@ func (ev *evaluator) hostList(n *HostList, pass Pass) (*roaring.Bitmap, error) {
 	hosts := ev.env.Snap.Hosts()
 	var names []string
 	for _, elem := range splitTop(n.Pattern) {
+		elem = strings.TrimSpace(elem) // as Expand trims range elements
 		if nodeset.IsGlob(elem) {
 			out.Or(setops.Intersection(hosts.Glob(strings.ToLower(elem)), pass.All()))
 			continue

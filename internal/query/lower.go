@@ -36,18 +36,46 @@ func Parse(input string) (*Statement, error) {
 // name role unless role is an attribute, in which case it is the
 // predicate an operator meant.
 func ParseIn(input string, isAttr func(string) bool) (*Statement, error) {
-	st, err := Parse(input)
-	if err != nil || st.Bind == "" || !isAttr(st.Bind) {
-		return st, err
+	if !startsWithAssign(input, isAttr) {
+		return Parse(input)
+	}
+	if err := precheck(input); err != nil {
+		return nil, err
 	}
 	g, err := pipeParser.ParseString("", input)
 	if err != nil {
 		return nil, parseError(input, err)
 	}
 	l := lowerer{input: input}
-	st = &Statement{Text: input, Pipeline: l.pipeline(g)}
-	return st, l.err
+	st := &Statement{Text: input, Pipeline: l.pipeline(g)}
+	if l.err != nil {
+		return nil, l.err
+	}
+	return st, nil
 }
+
+// startsWithAssign reports whether input starts `NAME =` with NAME an
+// attribute. It decides before parsing: parsed as a binding first,
+// `node_load1 = 5` would fail on the 5 and never reach the predicate.
+func startsWithAssign(input string, isAttr func(string) bool) bool {
+	lex, err := queryLexer.Lex("", strings.NewReader(input))
+	if err != nil {
+		return false
+	}
+	var toks []lexer.Token
+	for len(toks) < 2 {
+		tok, err := lex.Next()
+		if err != nil || tok.EOF() {
+			return false
+		}
+		if tok.Type != symbols["Whitespace"] && tok.Type != symbols["Comment"] {
+			toks = append(toks, tok)
+		}
+	}
+	return toks[0].Type == symbols["Ident"] && toks[1].Value == "=" && isAttr(toks[0].Value)
+}
+
+var symbols = queryLexer.Symbols()
 
 // ParseExpr parses a bare set expression with no stages and no binding.
 func ParseExpr(input string) (Node, error) {
@@ -55,20 +83,25 @@ func ParseExpr(input string) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if st.Bind != "" || len(st.Pipeline.Stages) > 0 {
-		return nil, errAt(st.BindPos, input, "expected a set expression, without a binding or pipeline stages")
+	switch {
+	case st.Bind != "":
+		return nil, errAt(st.BindPos, input, "expected a set expression, without a binding")
+	case len(st.Pipeline.Stages) > 0:
+		return nil, errAt(st.Pipeline.Stages[0].Position(), input, "expected a set expression, without pipeline stages")
 	}
 	return st.Pipeline.Expr, nil
 }
 
-// precheck rejects what the grammar would reject with a worse message:
-// nesting beyond MaxDepth and a pipeline stage inside parentheses.
+// precheck rejects what the grammar would reject with a worse message, or
+// only after a long time: nesting beyond MaxDepth (parentheses and runs of
+// `not`), more than MaxTokens tokens, and a pipeline stage inside
+// parentheses.
 func precheck(input string) error {
 	lex, err := queryLexer.Lex("", strings.NewReader(input))
 	if err != nil {
 		return parseError(input, err)
 	}
-	depth := 0
+	depth, nots, n := 0, 0, 0
 	for {
 		tok, err := lex.Next()
 		if err != nil {
@@ -77,17 +110,28 @@ func precheck(input string) error {
 		if tok.EOF() {
 			return nil
 		}
-		switch tok.Value {
-		case "(":
-			if depth++; depth > MaxDepth {
-				return errAt(posAt(input, tok.Pos.Offset), input, "%v (more than %d levels)", ErrTooDeep, MaxDepth)
-			}
-		case ")":
+		if tok.Type == symbols["Whitespace"] || tok.Type == symbols["Comment"] {
+			continue
+		}
+		at := Pos{Offset: tok.Pos.Offset, Line: tok.Pos.Line, Col: tok.Pos.Column}
+		if n++; n > MaxTokens {
+			return errAt(at, input, "%w (more than %d tokens)", ErrTooLong, MaxTokens)
+		}
+		if tok.Value == "not" && tok.Type == symbols["Ident"] {
+			nots++
+		} else {
+			nots = 0
+		}
+		switch {
+		case tok.Type == symbols["Op"] && tok.Value == "(":
+			depth++
+		case tok.Type == symbols["Op"] && tok.Value == ")":
 			depth--
-		case "|":
-			if depth > 0 && tok.Type == queryLexer.Symbols()["Op"] {
-				return errAt(posAt(input, tok.Pos.Offset), input, "a pipeline stage (|) is only allowed at the top level, not inside parentheses")
-			}
+		case tok.Type == symbols["Op"] && tok.Value == "|" && depth > 0:
+			return errAt(at, input, "a pipeline stage (|) is only allowed at the top level, not inside parentheses")
+		}
+		if depth+nots > MaxDepth {
+			return errAt(at, input, "%w (more than %d levels)", ErrTooDeep, MaxDepth)
 		}
 	}
 }
@@ -101,21 +145,43 @@ func parseError(input string, err error) error {
 	return errAt(Pos{Line: 1, Col: 1}, input, "%v", err)
 }
 
-// friendly rewrites participle's messages into the words an operator uses.
-func friendly(msg string) string {
-	msg = strings.ReplaceAll(msg, "<ident>", "a name")
-	msg = strings.ReplaceAll(msg, "<string>", "a quoted string")
-	msg = strings.ReplaceAll(msg, "<number>", "a number")
-	msg = strings.ReplaceAll(msg, `unexpected token "<EOF>"`, "unexpected end of input")
-	return msg
-}
+// friendly rewrites participle's messages into the words an operator uses:
+// token kinds, and grammar productions (which are not the operator's words).
+var friendly = strings.NewReplacer(
+	"<ident>", "a name",
+	"<string>", "a quoted string",
+	"<number>", "a number",
+	"<duration>", "a duration",
+	"<percent>", "a percentage",
+	"<timestamp>", "a time",
+	`unexpected token "<EOF>"`, "unexpected end of input",
+	"lexer: invalid input text", "unexpected text",
+	"GPipeline", "a set expression",
+	"GStatement", "a set expression",
+	"GOr", "a set expression",
+	"GAnd", "a set expression",
+	"GNot", "a set expression",
+	"GExpr", "a set expression",
+	"GTerm", `a set name, a quoted host list, a predicate or "("`,
+	"GPrimary", `a set name, a quoted host list, a predicate or "("`,
+	"GPred", "a predicate",
+	"GOperand", "an attribute name",
+	"GValue", "a value",
+	"GRef", "a pass (-1, 42 or a time)",
+	"GStage", "a pipeline stage (sample, head, spread, stratify, where, count, by, show or split)",
+).Replace
 
 type lowerer struct {
 	input string
 	err   error
 }
 
-func (l *lowerer) pos(p lexer.Position) Pos { return posAt(l.input, p.Offset) }
+// pos converts a token position. The lexer already counted lines and
+// columns (in runes, as posAt does); recounting from the start of the input
+// for every node made lowering quadratic in the input size.
+func (l *lowerer) pos(p lexer.Position) Pos {
+	return Pos{Offset: p.Offset, Line: p.Line, Col: p.Column}
+}
 
 func (l *lowerer) fail(p lexer.Position, format string, args ...any) {
 	if l.err == nil {
@@ -318,7 +384,11 @@ func (l *lowerer) stage(g *gStage) Stage {
 		if strings.HasSuffix(txt, "%") {
 			s.Percent, txt = true, strings.TrimSuffix(txt, "%")
 		}
-		s.N, _ = strconv.ParseFloat(txt, 64)
+		if s.Percent {
+			s.N, _ = strconv.ParseFloat(txt, 64)
+		} else {
+			s.N = float64(l.count(g.Pos, txt))
+		}
 		if s.Percent && s.N > 100 {
 			l.fail(g.Pos, "sample %s%%: a percentage is at most 100", txt)
 		}

@@ -70,7 +70,7 @@ func (n *In) String() string {
 func (n *Exists) String() string { return n.Left.String() + " exists" }
 
 func (s *Sample) String() string {
-	out := "sample " + strconv.FormatFloat(s.N, 'g', -1, 64)
+	out := "sample " + strconv.FormatFloat(s.N, 'f', -1, 64)
 	if s.Percent {
 		out += "%"
 	}
@@ -101,9 +101,32 @@ func (p *Pipeline) String() string {
 	return b.String()
 }
 
+// String renders the statement. A statement that would start `NAME =`
+// without being a binding (a predicate parsed by ParseIn) is wrapped in
+// parentheses, so Parse reads it back as the same tree.
 func (s *Statement) String() string {
 	if s.Bind != "" {
 		return s.Bind + " = " + s.Pipeline.String()
 	}
+	if c, ok := leftmost(s.Pipeline.Expr).(*Compare); ok && c.Op == "=" && !c.Left.Age {
+		p := *s.Pipeline
+		p.Expr = &group{p.Expr}
+		return p.String()
+	}
 	return s.Pipeline.String()
 }
+
+func leftmost(n Node) Node {
+	for {
+		b, ok := n.(*Binary)
+		if !ok {
+			return n
+		}
+		n = b.L
+	}
+}
+
+// group prints a node in parentheses; it exists only while printing.
+type group struct{ Node }
+
+func (g *group) String() string { return "(" + g.Node.String() + ")" }
