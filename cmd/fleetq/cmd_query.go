@@ -120,6 +120,9 @@ func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 		if err != nil {
 			return err
 		}
+		if err := noBinding(env, st); err != nil {
+			return err
+		}
 		r, err := query.Run(env, st)
 		if err != nil {
 			return err
@@ -198,4 +201,19 @@ func staleWarnings(tx *store.Tx, env *query.Env, st *query.Statement, limit time
 		}
 	}
 	return out
+}
+
+// noBinding refuses NAME = … in a one-shot query: the binding would
+// vanish with the process, so the operator almost surely meant a
+// comparison with a misspelt attribute.
+func noBinding(env *query.Env, st *query.Statement) error {
+	if st.Bind == "" {
+		return nil
+	}
+	hint := "; to compare an attribute write ATTR == VALUE"
+	if s := query.Closest(st.Bind, env.Snap.Current().AttrNames()); s != "" {
+		hint = fmt.Sprintf(" (no attribute %q; did you mean %s?)", st.Bind, s)
+	}
+	return &query.Error{Pos: st.BindPos, Input: st.Text,
+		Msg: fmt.Sprintf("%s = … binds a name, which lasts only for a REPL session or a query file%s", st.Bind, hint)}
 }

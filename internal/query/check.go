@@ -296,3 +296,7 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Closest returns the candidate nearest to name if it is a plausible typo
+// of it, else "".
+func Closest(name string, cands []string) string { return closest(name, cands) }

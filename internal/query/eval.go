@@ -319,8 +319,12 @@ func (ev *evaluator) predicate(op string, lit Literal) (func(Value) bool, error)
 		return func(v Value) bool { return re.MatchString(v.Str) }, nil
 	}
 	want := literalValue(lit)
-	return func(v Value) bool { return holds(op, CompareValues(v, want)) }, nil
+	return func(v Value) bool { return !isNaN(v) && holds(op, CompareValues(v, want)) }, nil
 }
+
+// isNaN reports a NaN number (a Prometheus sample can be NaN): it
+// satisfies no comparison, so only the negative operators match it.
+func isNaN(v Value) bool { return v.Type == Number && v.Num != v.Num }
 
 func literalValue(lit Literal) Value {
 	switch lit.Kind {

@@ -169,7 +169,9 @@ func (v *PassView) addSource(i int, s SourceInfo) error {
 		r.origin += "; " + origin
 		r.src = append(r.src, i)
 		v.sets[s.Name] = r
-	} else if !ok {
+	} else if !ok || r.attr != "" {
+		// A source's own host set (a host-list file) is an explicit set:
+		// it wins over the implicit set of a bool attribute of that name.
 		v.sets[s.Name] = setRef{blobs: []string{m.Hosts}, origin: origin, src: []int{i}}
 	}
 	for _, name := range sortedKeys(m.Sets) {
