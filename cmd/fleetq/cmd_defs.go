@@ -238,8 +238,7 @@ func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "re-evaluation of %s on pass %d (the pass is not changed)\n", d.from, passID)
-	writeTable(a.stdout, []string{"NAME", "NOW", "STORED", "SAME"}, rows)
-	return nil
+	return a.writeRows(a.stdout, []string{"NAME", "NOW", "STORED", "SAME"}, rows)
 }
 
 func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.Bitmap, names []string) [][]string {

@@ -52,7 +52,9 @@ func runPasses(a *app) error {
 		for i, p := range passes {
 			rows[i] = []string{strconv.FormatInt(p.ID, 10), p.Created.Format("2006-01-02T15:04:05Z"), p.Label, strconv.Itoa(p.Hosts), sourcesSummary(p)}
 		}
-		writeTable(w, []string{"PASS", "CREATED", "LABEL", "HOSTS", "SOURCES"}, rows)
+		if err := a.writeRows(w, []string{"PASS", "CREATED", "LABEL", "HOSTS", "SOURCES"}, rows); err != nil {
+			return err
+		}
 	}
 	return flush()
 }
@@ -125,7 +127,9 @@ func runSets(a *app, o *setsOptions) error {
 	for i, r := range rows {
 		table[i] = []string{r.Name, strconv.FormatUint(r.Hosts, 10), r.Origin}
 	}
-	writeTable(w, []string{"SET", "HOSTS", "FROM"}, table)
+	if err := a.writeRows(w, []string{"SET", "HOSTS", "FROM"}, table); err != nil {
+		return err
+	}
 	return flush()
 }
 
@@ -191,7 +195,9 @@ func runHost(a *app, o *hostOptions, name string) error {
 	for i, at := range hv.Attrs {
 		rows[i] = []string{at.Name, at.Value, at.Type, at.Source}
 	}
-	writeTable(w, []string{"ATTRIBUTE", "VALUE", "TYPE", "FROM"}, rows)
+	if err := a.writeRows(w, []string{"ATTRIBUTE", "VALUE", "TYPE", "FROM"}, rows); err != nil {
+		return err
+	}
 	fmt.Fprintf(w, "\nsets: %s\n", strings.Join(hv.Sets, " "))
 	return flush()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -60,24 +61,7 @@ func runWhy(cmd *cobra.Command, a *app, o *queryOptions, host, text string) erro
 		return writeJSON(a.stdout, rep)
 	}
 	w, flush := a.out()
-	rows := make([][]string, len(rep.Steps))
-	for i, s := range rep.Steps {
-		in := "no"
-		if s.In {
-			in = "yes"
-		}
-		text := treePrefix(rep.Steps, i) + s.Text
-		if s.Value != "" {
-			text += "   [" + s.Value + "]"
-		}
-		rows[i] = []string{text, in, s.Origin}
-	}
-	writeTable(w, []string{"EXPRESSION", "IN", "FROM"}, rows)
-	verdict := "NOT IN the result"
-	if rep.In {
-		verdict = "IN the result"
-	}
-	fmt.Fprintf(w, "\n%s is %s of pass %d: %s\n", rep.Host, verdict, rep.Pass, rep.Verdict)
+	writeWhy(w, rep)
 	return flush()
 }
 
@@ -110,4 +94,26 @@ func ancestorHasMore(steps []query.WhyStep, i, d int) bool {
 		}
 	}
 	return false
+}
+
+// writeWhy prints a why report: the tree with membership, then the verdict.
+func writeWhy(w io.Writer, rep *query.WhyReport) {
+	rows := make([][]string, len(rep.Steps))
+	for i, st := range rep.Steps {
+		in := "no"
+		if st.In {
+			in = "yes"
+		}
+		text := treePrefix(rep.Steps, i) + st.Text
+		if st.Value != "" {
+			text += "   [" + st.Value + "]"
+		}
+		rows[i] = []string{text, in, st.Origin}
+	}
+	writeTable(w, []string{"EXPRESSION", "IN", "FROM"}, rows)
+	verdict := "NOT IN the result"
+	if rep.In {
+		verdict = "IN the result"
+	}
+	fmt.Fprintf(w, "\n%s is %s of pass %d: %s\n", rep.Host, verdict, rep.Pass, rep.Verdict)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -219,28 +218,6 @@ func (s *session) why(ctx context.Context, host, text string) error {
 	}
 	writeWhy(s.a.stdout, rep)
 	return nil
-}
-
-// writeWhy prints a why report as `fleetq why` does.
-func writeWhy(w io.Writer, rep *query.WhyReport) {
-	rows := make([][]string, len(rep.Steps))
-	for i, st := range rep.Steps {
-		in := "no"
-		if st.In {
-			in = "yes"
-		}
-		text := treePrefix(rep.Steps, i) + st.Text
-		if st.Value != "" {
-			text += "   [" + st.Value + "]"
-		}
-		rows[i] = []string{text, in, st.Origin}
-	}
-	writeTable(w, []string{"EXPRESSION", "IN", "FROM"}, rows)
-	verdict := "NOT IN the result"
-	if rep.In {
-		verdict = "IN the result"
-	}
-	fmt.Fprintf(w, "\n%s is %s of pass %d: %s\n", rep.Host, verdict, rep.Pass, rep.Verdict)
 }
 
 func (s *session) setFormat(arg string) error {
