@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
@@ -145,7 +146,8 @@ func encodeChunk(names []string) []byte {
 // dictWriter assigns ids to new host keys inside a write transaction.
 type dictWriter struct {
 	*dict
-	added []string
+	added        []string
+	pendingIndex bool // byName lacks the names firstIDs added
 }
 
 func newDictWriter(tx *bolt.Tx) *dictWriter {
@@ -155,10 +157,19 @@ func newDictWriter(tx *bolt.Tx) *dictWriter {
 // IDs returns the id of every name, assigning new ids (in byte order of the
 // new names, so a first ingest is in canonical order) to names not seen yet.
 func (w *dictWriter) IDs(names []string) []uint32 {
+	if w.n == 0 && w.byName == nil {
+		return w.firstIDs(names)
+	}
 	if w.byName == nil {
 		w.byName = make(map[string]uint32, int(w.n)+len(names))
 	}
 	idx := w.index()
+	if w.pendingIndex {
+		for i, n := range w.added {
+			idx[n] = w.n + uint32(i)
+		}
+		w.pendingIndex = false
+	}
 	var fresh []string
 	for _, n := range names {
 		if _, ok := idx[n]; !ok {
@@ -175,6 +186,29 @@ func (w *dictWriter) IDs(names []string) []uint32 {
 	for i, n := range names {
 		ids[i] = idx[n]
 	}
+	return ids
+}
+
+// firstIDs assigns ids for the first names an empty dictionary sees:
+// their ranks in byte order, with no name map (which costs a second at
+// 1,000,000 hosts). Names are unique within a source. Later calls in the
+// same transaction build the map from what was added.
+func (w *dictWriter) firstIDs(names []string) []uint32 {
+	order := make([]int32, len(names))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	if !slices.IsSorted(names) {
+		slices.SortFunc(order, func(a, b int32) int { return strings.Compare(names[a], names[b]) })
+	}
+	ids := make([]uint32, len(names))
+	w.added = make([]string, len(names))
+	for rank, i := range order {
+		ids[i] = uint32(rank)
+		w.added[rank] = names[i]
+	}
+	w.byName = make(map[string]uint32, len(names))
+	w.pendingIndex = true
 	return ids
 }
 

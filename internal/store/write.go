@@ -195,13 +195,16 @@ func carriedSources(btx *bolt.Tx, parentID int64, np NewPass) ([]SourceInfo, err
 // mapSources runs host mapping for every new non-inventory source and
 // records the unmapped hosts in placeholder infos merged later.
 func mapSources(tx *Tx, carried []SourceInfo, np NewPass, p *PassInfo) error {
-	inv, err := buildInventory(tx, carried, np.Sources)
-	if err != nil {
-		return err
-	}
+	var inv *Inventory
 	for _, src := range np.Sources {
 		if IsInventoryKind(src.Kind) {
 			continue
+		}
+		if inv == nil { // only when a source needs mapping: 1M-key maps cost seconds
+			var err error
+			if inv, err = buildInventory(tx, carried, np.Sources); err != nil {
+				return err
+			}
 		}
 		unmapped := np.MapHosts(inv, src)
 		if err := uniqueHosts(src); err != nil {
