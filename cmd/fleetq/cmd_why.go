@@ -43,15 +43,7 @@ func runWhy(cmd *cobra.Command, a *app, o *queryOptions, host, text string) erro
 		if err != nil {
 			return err
 		}
-		ids, missing := tx.Hosts().Lookup([]string{host})
-		if len(missing) > 0 {
-			return fmt.Errorf("no host %q in the database", host)
-		}
-		st, err := parseStatement(env, text)
-		if err != nil {
-			return err
-		}
-		rep, err = query.Why(env, st, host, ids.Minimum())
+		rep, err = whyIn(tx, env, host, text)
 		return err
 	})
 	if err != nil {
@@ -116,4 +108,18 @@ func writeWhy(w io.Writer, rep *query.WhyReport) {
 		verdict = "IN the result"
 	}
 	fmt.Fprintf(w, "\n%s is %s of pass %d: %s\n", rep.Host, verdict, rep.Pass, rep.Verdict)
+}
+
+// whyIn explains HOST's membership in the result of text, in one read
+// transaction (fleetq why and the REPL's :why).
+func whyIn(tx *store.Tx, env *query.Env, host, text string) (*query.WhyReport, error) {
+	ids, missing := tx.Hosts().Lookup([]string{host})
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("no host %q in the database", host)
+	}
+	st, err := parseStatement(env, text)
+	if err != nil {
+		return nil, err
+	}
+	return query.Why(env, st, host, ids.Minimum())
 }

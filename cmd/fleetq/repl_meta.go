@@ -198,16 +198,8 @@ func (s *session) why(ctx context.Context, host, text string) error {
 	}
 	host = strings.ToLower(host)
 	var rep *query.WhyReport
-	err := s.view(ctx, func(tx *store.Tx, env *query.Env) error {
-		ids, missing := tx.Hosts().Lookup([]string{host})
-		if len(missing) > 0 {
-			return fmt.Errorf("no host %q in the database", host)
-		}
-		st, err := parseStatement(env, text)
-		if err != nil {
-			return err
-		}
-		rep, err = query.Why(env, st, host, ids.Minimum())
+	err := s.view(ctx, func(tx *store.Tx, env *query.Env) (err error) {
+		rep, err = whyIn(tx, env, host, text)
 		return err
 	})
 	if err != nil {
