@@ -12,11 +12,16 @@ import (
 
 // putBlob stores data under its sha256 and returns the hex hash. A blob
 // that already exists is not written again: that is how unchanged sets and
-// attributes are shared between passes.
+// attributes are shared between passes. A blob kept as a delta (an older
+// version, see compact.go) that is written again becomes whole again, so
+// the newest pass always reads whole blobs.
 func putBlob(tx *bolt.Tx, data []byte) (string, error) {
 	sum := sha256.Sum256(data)
 	b := tx.Bucket(bucketBlobs)
 	if b.Get(sum[:]) == nil {
+		if err := promoteDelta(tx, sum[:]); err != nil {
+			return "", err
+		}
 		if err := b.Put(sum[:], data); err != nil {
 			return "", fmt.Errorf("write blob: %w", err)
 		}
@@ -24,14 +29,21 @@ func putBlob(tx *bolt.Tx, data []byte) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// getBlob returns a blob's bytes, valid until the transaction ends.
+// getBlob returns a blob's bytes, valid until the transaction ends. A whole
+// blob is read in place; a delta is rebuilt from its chain.
 func getBlob(tx *bolt.Tx, hash string) ([]byte, error) {
 	key, err := hex.DecodeString(hash)
 	if err != nil || len(key) != sha256.Size {
 		return nil, fmt.Errorf("%w: bad blob reference %q", ErrCorrupt, hash)
 	}
-	v := tx.Bucket(bucketBlobs).Get(key)
-	if v == nil {
+	if v := tx.Bucket(bucketBlobs).Get(key); v != nil {
+		return v, nil
+	}
+	v, ok, err := rebuildDelta(tx, key)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("blob %s: %w", hash[:12], err)
+	case !ok:
 		return nil, fmt.Errorf("%w: missing blob %s", ErrCorrupt, hash[:12])
 	}
 	return v, nil

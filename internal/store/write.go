@@ -159,10 +159,14 @@ func buildPass(btx *bolt.Tx, np NewPass) (*PassInfo, error) {
 	if err := putPass(btx, p); err != nil {
 		return nil, err
 	}
-	if np.Seal == nil {
-		return p, nil
+	if np.Seal != nil {
+		if err := np.Seal(newTx(btx), p); err != nil {
+			return nil, err
+		}
 	}
-	if err := np.Seal(newTx(btx), p); err != nil {
+	// Keep the parent's replaced blobs as deltas against the new ones, so
+	// storage grows with change, not with time (compact.go).
+	if err := newTx(btx).Deltify(p.ID); err != nil {
 		return nil, err
 	}
 	return getPass(btx, p.ID)

@@ -1,0 +1,278 @@
+package store
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Storage that grows with change, not with time (SPEC §6).
+//
+// A blob is content-addressed, so an unchanged set or attribute is shared
+// by every pass that holds it. A changed one is a new blob; the version it
+// replaced is then kept as a reverse delta against the new version
+// (deltify): the newest pass always reads whole blobs in place, and an
+// older pass rebuilds a blob by applying the deltas from the nearest whole
+// newer version back to it.
+//
+// Buckets (created on first use, so older files need no migration):
+//
+//	deltas  blob sha256 → base sha256 (32 bytes) + delta (compact_delta.go)
+//	chains  whole blob sha256 → uvarint: an upper bound on the number of
+//	        deltas applied to rebuild any blob whose chain ends at it
+//
+// A delta is only ever made against a whole blob, and a whole blob never
+// points anywhere, so chains cannot form cycles. maxChain bounds how many
+// deltas any read applies: a version that would make a chain longer stays
+// whole (a keyframe).
+var (
+	bucketDeltas = []byte("deltas")
+	bucketChains = []byte("chains")
+)
+
+// maxChain is the most deltas a read applies to rebuild one blob.
+const maxChain = 128
+
+// minDeltaBlob is the smallest blob worth keeping as a delta.
+const minDeltaBlob = 1024
+
+// rebuildDelta rebuilds a blob kept as a delta. ok is false when no delta
+// of that key exists.
+func rebuildDelta(tx *bolt.Tx, key []byte) (out []byte, ok bool, err error) {
+	deltas := tx.Bucket(bucketDeltas)
+	if deltas == nil || deltas.Get(key) == nil {
+		return nil, false, nil
+	}
+	var chain [][]byte
+	var base []byte
+	for k := key; base == nil; {
+		d := deltas.Get(k)
+		if d == nil || len(d) < sha256.Size || len(chain) > 2*maxChain {
+			return nil, true, fmt.Errorf("%w: broken delta chain at %x", ErrCorrupt, k[:6])
+		}
+		chain = append(chain, d[sha256.Size:])
+		k = d[:sha256.Size]
+		base = tx.Bucket(bucketBlobs).Get(k)
+	}
+	out = base
+	for i := len(chain) - 1; i >= 0; i-- {
+		if out, err = applyDelta(out, chain[i]); err != nil {
+			return nil, true, err
+		}
+	}
+	if sum := sha256.Sum256(out); !bytes.Equal(sum[:], key) {
+		return nil, true, fmt.Errorf("%w: delta rebuilds the wrong bytes", ErrCorrupt)
+	}
+	return out, true, nil
+}
+
+// promoteDelta drops the delta of key, if any, before the blob is written
+// whole again (a value that came back). Deltas against key stay valid; the
+// chain bound of the old chain's end carries over as a safe upper bound.
+func promoteDelta(tx *bolt.Tx, key []byte) error {
+	deltas := tx.Bucket(bucketDeltas)
+	if deltas == nil || deltas.Get(key) == nil {
+		return nil
+	}
+	depth := chainDepth(tx, chainEnd(tx, key))
+	if err := deltas.Delete(key); err != nil {
+		return err
+	}
+	return setChainDepth(tx, key, depth)
+}
+
+// chainEnd follows key's deltas to the whole blob they end at.
+func chainEnd(tx *bolt.Tx, key []byte) []byte {
+	deltas := tx.Bucket(bucketDeltas)
+	for i := 0; i <= 2*maxChain; i++ {
+		d := deltas.Get(key)
+		if d == nil || len(d) < sha256.Size {
+			return key
+		}
+		key = d[:sha256.Size]
+	}
+	return key
+}
+
+func chainDepth(tx *bolt.Tx, key []byte) uint64 {
+	b := tx.Bucket(bucketChains)
+	if b == nil {
+		return 0
+	}
+	v, n := binary.Uvarint(b.Get(key))
+	if n <= 0 {
+		return 0
+	}
+	return v
+}
+
+func setChainDepth(tx *bolt.Tx, key []byte, depth uint64) error {
+	b, err := tx.CreateBucketIfNotExists(bucketChains)
+	if err != nil {
+		return err
+	}
+	if depth == 0 {
+		return b.Delete(key)
+	}
+	return b.Put(key, binary.AppendUvarint(nil, depth))
+}
+
+// deltify keeps the blob old as a delta against the whole blob cur (its
+// newer version), when that is smaller and keeps chains bounded. Anything
+// else leaves both as they are: deltify is an optimisation, never needed
+// for correctness.
+func deltify(tx *bolt.Tx, old, cur string) error {
+	if old == cur || old == "" || cur == "" {
+		return nil
+	}
+	ok, _ := hex.DecodeString(old)
+	ck, _ := hex.DecodeString(cur)
+	blobs := tx.Bucket(bucketBlobs)
+	ov, cv := blobs.Get(ok), blobs.Get(ck)
+	if len(ok) != sha256.Size || len(ov) < minDeltaBlob || cv == nil {
+		return nil
+	}
+	depth := chainDepth(tx, ok) + 1
+	if depth > maxChain {
+		return nil
+	}
+	d := makeDelta(cv, ov, len(ov)/2)
+	if d == nil {
+		return nil
+	}
+	deltas, err := tx.CreateBucketIfNotExists(bucketDeltas)
+	if err != nil {
+		return err
+	}
+	if err := deltas.Put(ok, append(append(make([]byte, 0, sha256.Size+len(d)), ck...), d...)); err != nil {
+		return err
+	}
+	if err := blobs.Delete(ok); err != nil {
+		return err
+	}
+	if err := setChainDepth(tx, ok, 0); err != nil {
+		return err
+	}
+	return setChainDepth(tx, ck, max(depth, chainDepth(tx, ck)))
+}
+
+// Deltify keeps the blobs of pass id's parent that pass id replaced as
+// deltas against pass id's versions. CreatePass calls it for every new pass;
+// gc calls it for each pair of remaining passes.
+func (t *Tx) Deltify(id int64) error {
+	p, err := getPass(t.btx, id)
+	if err != nil || p.Parent == 0 {
+		return err
+	}
+	parent, err := getPass(t.btx, p.Parent)
+	if err != nil {
+		return nil // the parent was collected: nothing to shrink
+	}
+	return deltifyPair(t.btx, parent, p)
+}
+
+// deltifyPair turns every blob of older that newer holds a newer version
+// of (same source, same attribute or set name) into a delta.
+func deltifyPair(tx *bolt.Tx, older, newer *PassInfo) error {
+	pairs := [][2]string{{older.All, newer.All}}
+	for name, h := range newer.Sets {
+		pairs = append(pairs, [2]string{older.Sets[name], h})
+	}
+	for _, s := range newer.Sources {
+		o, ok := sameSource(older, s)
+		if !ok || o.Manifest == s.Manifest {
+			continue
+		}
+		ps, err := manifestPairs(tx, o.Manifest, s.Manifest)
+		if err != nil {
+			return err
+		}
+		pairs = append(pairs, ps...)
+	}
+	for _, p := range pairs {
+		if err := deltify(tx, p[0], p[1]); err != nil {
+			return fmt.Errorf("deltify: %w", err)
+		}
+	}
+	return nil
+}
+
+func sameSource(p *PassInfo, s SourceInfo) (SourceInfo, bool) {
+	for _, o := range p.Sources {
+		if o.Kind == s.Kind && o.Name == s.Name {
+			return o, true
+		}
+	}
+	return SourceInfo{}, false
+}
+
+// manifestPairs pairs the blobs of two versions of one source by role.
+func manifestPairs(tx *bolt.Tx, older, newer string) ([][2]string, error) {
+	om, err := getManifest(tx, older)
+	if err != nil {
+		return nil, err
+	}
+	nm, err := getManifest(tx, newer)
+	if err != nil {
+		return nil, err
+	}
+	pairs := [][2]string{{om.Hosts, nm.Hosts}}
+	oa := map[string]string{}
+	for _, a := range om.Attrs {
+		oa[a.Name] = a.Blob
+	}
+	for _, a := range nm.Attrs {
+		pairs = append(pairs, [2]string{oa[a.Name], a.Blob})
+	}
+	for _, name := range sortedKeys(nm.Sets) {
+		pairs = append(pairs, [2]string{om.Sets[name], nm.Sets[name]})
+	}
+	return pairs, nil
+}
+
+// Usage is how the file's bytes are spent.
+type Usage struct {
+	FileBytes  int64 `json:"file_bytes"`  // size of the file on disk
+	UsedBytes  int64 `json:"used_bytes"`  // pages in use (file minus free pages)
+	WholeBlobs int   `json:"whole_blobs"` // blobs stored whole
+	WholeBytes int64 `json:"whole_bytes"`
+	Deltas     int   `json:"deltas"` // older blob versions stored as deltas
+	DeltaBytes int64 `json:"delta_bytes"`
+	HostBytes  int64 `json:"host_bytes"` // the host dictionary
+	PassBytes  int64 `json:"pass_bytes"` // pass records
+	Passes     int   `json:"passes"`
+}
+
+// Usage measures the file.
+func (db *DB) Usage() (Usage, error) {
+	var u Usage
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if st, err := os.Stat(db.path); err == nil {
+			u.FileBytes = st.Size()
+		}
+		u.UsedBytes = tx.Size() - int64(db.bolt.Stats().FreePageN)*int64(db.bolt.Info().PageSize)
+		u.WholeBlobs, u.WholeBytes = bucketBytes(tx.Bucket(bucketBlobs))
+		u.Deltas, u.DeltaBytes = bucketBytes(tx.Bucket(bucketDeltas))
+		_, u.HostBytes = bucketBytes(tx.Bucket(bucketHosts))
+		u.Passes, u.PassBytes = bucketBytes(tx.Bucket(bucketPasses))
+		return nil
+	})
+	return u, err
+}
+
+func bucketBytes(b *bolt.Bucket) (n int, size int64) {
+	if b == nil {
+		return 0, 0
+	}
+	_ = b.ForEach(func(k, v []byte) error {
+		n++
+		size += int64(len(k) + len(v))
+		return nil
+	})
+	return n, size
+}

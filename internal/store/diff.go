@@ -1,0 +1,283 @@
+package store
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"fleetq/internal/query"
+)
+
+// DiffOptions choose what Diff compares.
+type DiffOptions struct {
+	// Sets names the sets to compare; empty means every set of either pass.
+	Sets []string
+	// Attrs also lists per-host attribute changes.
+	Attrs bool
+}
+
+// PassDiff is how pass B differs from pass A.
+type PassDiff struct {
+	A, B  *PassInfo
+	Sets  []SetChange
+	Attrs []AttrChange
+}
+
+// SetChange is how one named set changed. A set missing from a pass counts
+// as empty there (InA/InB say which).
+type SetChange struct {
+	Name           string
+	InA, InB       bool
+	CountA, CountB uint64
+	Entered, Left  *roaring.Bitmap // host ids
+}
+
+// Changed reports whether any host entered or left.
+func (c SetChange) Changed() bool { return !c.Entered.IsEmpty() || !c.Left.IsEmpty() }
+
+// AttrChange is one attribute of one host that differs between the passes,
+// for hosts in both passes. A missing value has Had/Has false.
+type AttrChange struct {
+	Host     string
+	Attr     string
+	Old, New query.Value
+	Had, Has bool
+}
+
+// Diff compares pass a with pass b. Sets are compared by XOR of their
+// bitmaps, skipped when both passes share the same blobs; attributes are
+// compared only where their blobs differ, and only on hosts in both passes
+// (a host that entered or left shows in the set changes of all).
+func (t *Tx) Diff(a, b int64, o DiffOptions) (*PassDiff, error) {
+	va, err := t.Pass(a)
+	if err != nil {
+		return nil, err
+	}
+	vb, err := t.Pass(b)
+	if err != nil {
+		return nil, err
+	}
+	names, err := diffSetNames(va, vb, o.Sets)
+	if err != nil {
+		return nil, err
+	}
+	d := &PassDiff{A: va.info, B: vb.info}
+	for _, name := range names {
+		d.Sets = append(d.Sets, diffSet(va, vb, name))
+	}
+	if o.Attrs {
+		if d.Attrs, err = diffAttrs(t.dict, va, vb); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func diffSetNames(va, vb *PassView, asked []string) ([]string, error) {
+	if len(asked) == 0 {
+		seen := map[string]bool{}
+		for _, n := range append(va.SetNames(), vb.SetNames()...) {
+			seen[n] = true
+		}
+		return sortedKeys(seen), nil
+	}
+	for _, n := range asked {
+		_, inA := va.Set(n)
+		_, inB := vb.Set(n)
+		if !inA && !inB {
+			return nil, fmt.Errorf("no set %q in pass %d or pass %d", n, va.ID(), vb.ID())
+		}
+	}
+	return asked, nil
+}
+
+func diffSet(va, vb *PassView, name string) SetChange {
+	sa, inA := va.Set(name)
+	sb, inB := vb.Set(name)
+	c := SetChange{Name: name, InA: inA, InB: inB, Entered: roaring.New(), Left: roaring.New()}
+	if inA {
+		c.CountA = sa.GetCardinality()
+	}
+	if inB {
+		c.CountB = sb.GetCardinality()
+	}
+	switch {
+	case inA && inB && va.setKey(name) == vb.setKey(name):
+	case inA && inB:
+		x := roaring.Xor(sa, sb)
+		c.Entered, c.Left = roaring.And(x, sb), roaring.And(x, sa)
+	case inB:
+		c.Entered = sb.Clone()
+	case inA:
+		c.Left = sa.Clone()
+	}
+	return c
+}
+
+// setKey names the blobs a set is read from: equal keys, equal sets.
+func (v *PassView) setKey(name string) string {
+	if name == "all" {
+		return v.info.All
+	}
+	r := v.sets[name]
+	if r.attr != "" {
+		return "attr:" + v.attrs[r.attr].ref.Blob
+	}
+	return strings.Join(r.blobs, "+")
+}
+
+func diffAttrs(dict *dict, va, vb *PassView) ([]AttrChange, error) {
+	both := roaring.And(va.All(), vb.All())
+	seen := map[string]bool{}
+	for _, n := range append(va.AttrNames(), vb.AttrNames()...) {
+		seen[n] = true
+	}
+	var out []AttrChange
+	for _, name := range sortedKeys(seen) {
+		ra, okA := va.attrs[name]
+		rb, okB := vb.attrs[name]
+		if okA && okB && ra.ref.Blob == rb.ref.Blob {
+			continue // unchanged column: shared blob
+		}
+		aa, bb := attrOrNil(va, name), attrOrNil(vb, name)
+		if (okA && aa == nil) || (okB && bb == nil) {
+			return nil, fmt.Errorf("%w: attribute %s does not decode", ErrCorrupt, name)
+		}
+		changed := changedHosts(aa, bb)
+		changed.And(both)
+		it := changed.Iterator()
+		for it.HasNext() {
+			id := it.Next()
+			c := AttrChange{Host: dict.Name(id), Attr: name}
+			if aa != nil {
+				c.Old, c.Had = aa.Value(id)
+			}
+			if bb != nil {
+				c.New, c.Has = bb.Value(id)
+			}
+			out = append(out, c)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Host < out[j].Host })
+	return out, nil
+}
+
+func attrOrNil(v *PassView, name string) query.Attr {
+	a, ok := v.Attr(name)
+	if !ok {
+		return nil
+	}
+	return a
+}
+
+// changedHosts returns the hosts whose value differs between a and b
+// (either may be nil: no such attribute).
+func changedHosts(a, b query.Attr) *roaring.Bitmap {
+	switch {
+	case a == nil && b == nil:
+		return roaring.New()
+	case a == nil:
+		return b.Present().Clone()
+	case b == nil:
+		return a.Present().Clone()
+	}
+	x := roaring.Xor(a.Present(), b.Present())
+	if grouped(a) && grouped(b) {
+		x.Or(groupsXor(a.Groups(), b.Groups()))
+		return x
+	}
+	ia, va := idValues(a)
+	ib, vb := idValues(b)
+	for i, j := 0, 0; i < len(ia) && j < len(ib); {
+		switch {
+		case ia[i] < ib[j]:
+			i++
+		case ia[i] > ib[j]:
+			j++
+		default:
+			if !sameValue(va[i], vb[j]) {
+				x.Add(ia[i])
+			}
+			i++
+			j++
+		}
+	}
+	return x
+}
+
+func grouped(a query.Attr) bool {
+	switch a.(type) {
+	case *boolAttr, *indexAttr:
+		return true
+	}
+	return false
+}
+
+func sameValue(a, b query.Value) bool {
+	return a.Type == b.Type && query.CompareValues(a, b) == 0
+}
+
+// groupsXor is the union over values of the hosts that hold that value in
+// exactly one of the two group lists.
+func groupsXor(ga, gb []query.Group) *roaring.Bitmap {
+	key := func(v query.Value) string { return v.Type.String() + "\x00" + v.String() }
+	byA := map[string]*roaring.Bitmap{}
+	for _, g := range ga {
+		byA[key(g.Value)] = g.Hosts
+	}
+	var parts []*roaring.Bitmap
+	for _, g := range gb {
+		k := key(g.Value)
+		if h, ok := byA[k]; ok {
+			parts = append(parts, roaring.Xor(h, g.Hosts))
+			delete(byA, k)
+		} else {
+			parts = append(parts, g.Hosts)
+		}
+	}
+	for _, h := range byA {
+		parts = append(parts, h)
+	}
+	if len(parts) == 0 {
+		return roaring.New()
+	}
+	return roaring.FastOr(parts...)
+}
+
+// idValues lists an attribute's present hosts and values in id order.
+func idValues(a query.Attr) ([]uint32, []query.Value) {
+	var ids []uint32
+	var vals []query.Value
+	switch a := a.(type) {
+	case *strColumn:
+		a.each(func(id uint32, v string) {
+			ids = append(ids, id)
+			vals = append(vals, query.Value{Type: query.String, Str: v})
+		})
+	case *numColumn:
+		it := a.present.Iterator()
+		for i := 0; it.HasNext(); i++ {
+			ids = append(ids, it.Next())
+			vals = append(vals, a.at(i))
+		}
+	default:
+		type iv struct {
+			id uint32
+			v  query.Value
+		}
+		var all []iv
+		for _, g := range a.Groups() {
+			it := g.Hosts.Iterator()
+			for it.HasNext() {
+				all = append(all, iv{it.Next(), g.Value})
+			}
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].id < all[j].id })
+		for _, e := range all {
+			ids, vals = append(ids, e.id), append(vals, e.v)
+		}
+	}
+	return ids, vals
+}
