@@ -69,7 +69,7 @@ func (m *mapper) find(h string, alt []string) (string, bool) {
 	}
 	for _, c := range cands {
 		if net.ParseIP(c) != nil {
-			if k, ok := m.inv.ByIP[c]; ok {
+			if k, ok := m.inv.IP(c); ok {
 				return k, true
 			}
 		}

@@ -2,9 +2,11 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -31,22 +33,35 @@ type entry struct {
 	row int // source-local index
 }
 
+// idOrder returns the source-local host indexes ordered by global id,
+// computed once per source and shared by its columns. A first ingest's
+// ids are already in row order, and then nothing is sorted.
+func idOrder(ids []uint32) []int32 {
+	order := make([]int32, len(ids))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	if !slices.IsSorted(ids) {
+		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(ids[a], ids[b]) })
+	}
+	return order
+}
+
 // presentEntries returns the present hosts of c, ordered by global id.
-func presentEntries(c *Column, ids []uint32) []entry {
+func presentEntries(c *Column, ids []uint32, order []int32) []entry {
 	es := make([]entry, 0, len(ids))
-	for i, id := range ids {
-		if c.Present(i) {
-			es = append(es, entry{id, i})
+	for _, i := range order {
+		if c.Present(int(i)) {
+			es = append(es, entry{ids[i], int(i)})
 		}
 	}
-	sort.Slice(es, func(a, b int) bool { return es[a].id < es[b].id })
 	return es
 }
 
 // encodeColumn encodes c (aligned with the source's hosts) in global id
-// space, ids[i] being the id of host i.
-func encodeColumn(c *Column, ids []uint32) ([]byte, error) {
-	es := presentEntries(c, ids)
+// space, ids[i] being the id of host i and order the hosts by id.
+func encodeColumn(c *Column, ids []uint32, order []int32) ([]byte, error) {
+	es := presentEntries(c, ids, order)
 	switch c.Type {
 	case TypeBool:
 		return encodeBool(c, es), nil

@@ -38,6 +38,24 @@ func IsInventoryKind(kind string) bool { return kind == "inventory" || kind == "
 type Inventory struct {
 	Hosts map[string]bool
 	ByIP  map[string]string
+	// pendingIP fills ByIP on first use: most passes map no host by IP,
+	// and a million-entry map costs a second.
+	pendingIP []func(map[string]string)
+}
+
+// IP returns the inventory key whose ip (or primary_ip) attribute is ip.
+func (inv *Inventory) IP(ip string) (string, bool) {
+	if len(inv.pendingIP) > 0 {
+		if inv.ByIP == nil {
+			inv.ByIP = map[string]string{}
+		}
+		for _, fill := range inv.pendingIP {
+			fill(inv.ByIP)
+		}
+		inv.pendingIP = nil
+	}
+	k, ok := inv.ByIP[ip]
+	return k, ok
 }
 
 // CreatePass builds and seals a new pass in one write transaction. On any
@@ -270,11 +288,13 @@ func addInventory(inv *Inventory, src *SourceData) {
 	}
 	for _, c := range src.Attrs {
 		if c.Type == TypeString && (c.Name == "ip" || c.Name == "primary_ip") {
-			for i, h := range src.Hosts {
-				if c.Present(i) && c.Str[i] != "" {
-					inv.ByIP[strings.ToLower(c.Str[i])] = h
+			inv.pendingIP = append(inv.pendingIP, func(byIP map[string]string) {
+				for i, h := range src.Hosts {
+					if c.Present(i) && c.Str[i] != "" {
+						byIP[strings.ToLower(c.Str[i])] = h
+					}
 				}
-			}
+			})
 		}
 	}
 }
@@ -303,13 +323,15 @@ func addCarriedInventory(tx *Tx, inv *Inventory, s SourceInfo) error {
 		if err != nil {
 			return err
 		}
-		it := attr.Present().Iterator()
-		for it.HasNext() {
-			id := it.Next()
-			if v, ok := attr.Value(id); ok && v.Str != "" {
-				inv.ByIP[strings.ToLower(v.Str)] = tx.dict.Name(id)
+		inv.pendingIP = append(inv.pendingIP, func(byIP map[string]string) {
+			it := attr.Present().Iterator()
+			for it.HasNext() {
+				id := it.Next()
+				if v, ok := attr.Value(id); ok && v.Str != "" {
+					byIP[strings.ToLower(v.Str)] = tx.dict.Name(id)
+				}
 			}
-		}
+		})
 	}
 	return nil
 }
@@ -322,8 +344,9 @@ func writeSource(btx *bolt.Tx, dw *dictWriter, src *SourceData, passID int64) (S
 	if m.Hosts, err = putBitmap(btx, roaring.BitmapOf(ids...)); err != nil {
 		return SourceInfo{}, err
 	}
+	order := idOrder(ids)
 	for _, c := range src.Attrs {
-		data, err := encodeColumn(c, ids)
+		data, err := encodeColumn(c, ids, order)
 		if err != nil {
 			return SourceInfo{}, fmt.Errorf("%s: %w", src.Path, err)
 		}
