@@ -52,9 +52,11 @@ func newIngestCommand(a *app) *cobra.Command {
 written unless every source parses: a bad line is reported as FILE:LINE
 and the pass list stays as it was.
 
-A SOURCE is KIND:PATH, KIND:NAME=PATH (a host list stored as set NAME),
-KIND:- for standard input, or a bare PATH whose kind is detected from its
-content. Kinds: ` + strings.Join(ingest.KindNames(), ", ") + `.
+A SOURCE is KIND:PATH, KIND:NAME=PATH (the source, and the set of its
+hosts, called NAME: hosts:dead=/tmp/x.txt, or prom:node=up.json beside
+prom:up.json), KIND:- for standard input, or a bare PATH whose kind is
+detected from its content (an empty file has no detectable kind: in cron,
+name the kind, inventory:PATH, so an empty dump fails loudly). Kinds: ` + strings.Join(ingest.KindNames(), ", ") + `.
 
 Source kinds not given are carried forward from the previous pass (shared,
 not copied) unless --fresh. An inventory with no hosts is an error unless

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"regexp"
 	"errors"
 	"fmt"
 	"io"
@@ -99,16 +100,12 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// cobraUsage matches the argument errors cobra returns as plain errors,
+// at the start of the message only: text further in (a file's error that
+// happens to say "accepts") is not a usage error.
+var cobraUsage = regexp.MustCompile(`^(unknown command|unknown flag|unknown shorthand flag|flag needs an argument|invalid argument|accepts \d+ arg|accepts at most|accepts between|requires at least|requires at most|requires exactly)`)
+
 func isUsage(err error) bool {
 	var ue *usageError
-	if errors.As(err, &ue) {
-		return true
-	}
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "invalid argument", "flag needs an argument", "requires exactly"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
+	return errors.As(err, &ue) || cobraUsage.MatchString(err.Error())
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -154,6 +155,9 @@ func resolveKind(spec Spec, data []byte, file string) (Kind, error) {
 			return Kind{}, fmt.Errorf("%s: unknown kind %q (expected one of %s)", file, spec.Kind, strings.Join(KindNames(), ", "))
 		}
 		return k, nil
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return Kind{}, Errorf(file, 0, "empty file: its kind cannot be detected (an empty CMDB dump is an outage; for an empty host list say hosts:%s)", spec.Path)
 	}
 	if !isText(data) {
 		return Kind{}, Errorf(file, 1, "binary data (expected a text report, JSON, CSV or a host list)")

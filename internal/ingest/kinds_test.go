@@ -59,7 +59,6 @@ func TestDetectKind(t *testing.T) {
 		"testdata/inventory/cmdb.jsonl":                                "inventory",
 		"testdata/inventory/excel-bom.csv":                             "inventory",
 		"testdata/hosts/dead.txt":                                      "hosts",
-		"testdata/hosts/empty.txt":                                     "hosts",
 		fx + "hdfs/assembled-dfsadmin-report-hadoop3-mixed-states.txt": "hdfs",
 		fx + "yarn/assembled-node-list-all-mixed-stdout.txt":           "yarn",
 		fx + "k8s/assembled-kubectl-get-nodes-o-json-mixed.json":       "k8s",
@@ -91,6 +90,18 @@ func TestDetectKind(t *testing.T) {
 			assert.Equal(t, 1, le.Line)
 		}
 	}
+}
+
+// An empty file given as a bare path has no kind: a failed CMDB export
+// must not seal a pass with an empty "host list" called inventory.csv.
+// Named as a host list, it is an empty set.
+func TestEmptyFileNeedsAKind(t *testing.T) {
+	_, err := Read(Spec{Path: "testdata/hosts/empty.txt"}, Options{Now: igNow})
+	assert.EqualError(t, err, "testdata/hosts/empty.txt: empty file: its kind cannot be detected (an empty CMDB dump is an outage; for an empty host list say hosts:testdata/hosts/empty.txt)")
+	src, err := Read(Spec{Kind: "hosts", Path: "testdata/hosts/empty.txt"}, Options{Now: igNow})
+	require.NoError(t, err)
+	assert.Equal(t, "empty", src.Name)
+	assert.Empty(t, src.Hosts)
 }
 
 func TestLooksLike(t *testing.T) {

@@ -54,6 +54,9 @@ func (v Value) String() string {
 	case Time:
 		return time.Unix(int64(v.Num), 0).UTC().Format(time.RFC3339)
 	case Number:
+		if v.Num == math.Trunc(v.Num) && math.Abs(v.Num) < 1e18 {
+			return strconv.FormatFloat(v.Num, 'f', -1, 64) // 47999875072000, not 4.7999875072e+13
+		}
 		return strconv.FormatFloat(v.Num, 'g', -1, 64)
 	}
 	return ""

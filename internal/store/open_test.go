@@ -254,7 +254,7 @@ func TestFailedCreatePassChangesNothing(t *testing.T) {
 		{"empty host", store.NewPass{Sources: []*store.SourceData{newSource("hosts", "dead", "a", "")}},
 			"dead.src: empty host key"},
 		{"source twice", store.NewPass{Sources: []*store.SourceData{newSource("hosts", "dead", "a"), newSource("hosts", "dead", "b")}},
-			"source hosts:dead given twice"},
+			"source hosts:dead given twice (name one of them: hosts:NAME=PATH)"},
 		{"bad attribute type", store.NewPass{Sources: []*store.SourceData{newSource("hosts", "new", "brand-new-host"), badType}},
 			"inventory.src: attribute weird: unknown type AttrType(99)"},
 		{"column length", store.NewPass{Sources: []*store.SourceData{{Kind: "inventory", Name: "inventory", Path: "inv.csv",

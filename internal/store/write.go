@@ -81,7 +81,7 @@ func validateSources(srcs []*SourceData) error {
 	for _, s := range srcs {
 		key := s.Kind + ":" + s.Name
 		if seen[key] {
-			return fmt.Errorf("source %s given twice", key)
+			return fmt.Errorf("source %s given twice (name one of them: %s:NAME=PATH)", key, s.Kind)
 		}
 		seen[key] = true
 		if s.Name == "all" {
