@@ -5,12 +5,12 @@ package main
 
 import (
 	"context"
-	"regexp"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 
 	"fleetq/internal/query"
