@@ -98,8 +98,10 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 		Label: o.label, Created: now, Sources: srcs, Fresh: o.fresh,
 		Command: commandLine(), MapHosts: ingest.MapHosts, Seal: sealer(defs, o.noDefs),
 	})
-	if cerr := db.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = compactIfSparse(db)
+	} else {
+		db.Close()
 	}
 	if err != nil {
 		return err
@@ -145,6 +147,28 @@ func printIngest(w io.Writer, p *store.PassInfo) error {
 		for _, warn := range s.Warnings {
 			fmt.Fprintf(w, "            warning: %s\n", warn)
 		}
+	}
+	return nil
+}
+
+// Compaction thresholds for ingest: compact when the file is over twice
+// the data it holds, so it stays under ~2x (one pass plus its history's
+// deltas), and never for files under 8 MiB, where free pages cost nothing.
+const (
+	compactRatio    = 2.0
+	compactMinBytes = 8 << 20
+)
+
+// compactIfSparse closes db, compacting the file first when it is mostly
+// free pages. The pass is already committed: a failed compaction leaves
+// the file as it was and is reported.
+func compactIfSparse(db *store.DB) error {
+	compacted, err := db.CompactIfSparse(compactRatio, compactMinBytes)
+	if err != nil {
+		return fmt.Errorf("the pass is sealed, but compacting the file failed: %w", err)
+	}
+	if !compacted {
+		return db.Close()
 	}
 	return nil
 }

@@ -223,6 +223,25 @@ func sweep(b *bolt.Bucket, live map[string]bool) (int, error) {
 	return len(dead), nil
 }
 
+// CompactIfSparse compacts the file as gc does, and closes db, when the
+// file is larger than minBytes and more than ratio times the data it
+// holds. bbolt never shrinks a file and cannot reuse pages freed in the
+// transaction that frees them, so an ingest that replaces blobs leaves
+// free pages behind; compacting now and then keeps the file near its
+// data (SPEC §6: 100 passes at 1% churn under 3x one pass). It reports
+// whether it compacted; when it did not, db stays open.
+func (db *DB) CompactIfSparse(ratio float64, minBytes int64) (bool, error) {
+	u, err := db.Usage()
+	if err != nil {
+		return false, err
+	}
+	data := u.WholeBytes + u.DeltaBytes + u.HostBytes + u.PassBytes
+	if u.FileBytes < minBytes || float64(u.FileBytes) <= ratio*float64(data) {
+		return false, nil
+	}
+	return true, compactFile(db)
+}
+
 // compactFile rewrites db's file without free pages and closes db. The
 // compacted copy is written beside the file, synced, and renamed over it
 // while db still holds the write lock. The old file is then marked as

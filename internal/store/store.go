@@ -45,6 +45,21 @@ type Options struct {
 // Open opens the database at path. A missing file is an error unless
 // opts.Create is set, so a typo in --db never creates an empty database.
 func Open(path string, opts Options) (*DB, error) {
+	for try := 0; ; try++ {
+		db, err := open(path, opts)
+		if !errors.Is(err, errMoved) || try == 3 {
+			return db, err
+		}
+		// The file was compacted and replaced while this process waited
+		// for its lock: open the file now at path.
+	}
+}
+
+// errMoved is returned by open when the locked file is one that
+// compaction replaced (its schema version was set to 0).
+var errMoved = errors.New("file replaced by a compacted copy")
+
+func open(path string, opts Options) (*DB, error) {
 	if _, err := os.Stat(path); err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
@@ -139,6 +154,9 @@ func checkSchema(tx *bolt.Tx) error {
 		return fmt.Errorf("%w: missing meta bucket", ErrNotFleetq)
 	}
 	v := meta.Get(keyVersion)
+	if len(v) == 8 && binary.BigEndian.Uint64(v) == 0 {
+		return errMoved
+	}
 	if len(v) != 8 || binary.BigEndian.Uint64(v) != schemaVersion {
 		return fmt.Errorf("%w: unsupported schema version", ErrNotFleetq)
 	}
