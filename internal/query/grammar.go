@@ -1,6 +1,8 @@
 package query
 
 import (
+	"sync"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
@@ -21,18 +23,25 @@ var queryLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Op", Pattern: `==|!=|<=|>=|!~|[-+&^|()=<>~@,:]`},
 })
 
-var parser = participle.MustBuild[gStatement](
-	participle.Lexer(queryLexer),
-	participle.Elide("Whitespace", "Comment"),
-	participle.UseLookahead(64),
+// The parsers are built on first use, not at package init: building one
+// costs ~1 ms, and every fleetq process (even --help) would pay for both.
+var (
+	statementParser = sync.OnceValue(func() *participle.Parser[gStatement] {
+		return participle.MustBuild[gStatement](parserOptions()...)
+	})
+	// pipelineParser parses a statement that cannot be a binding.
+	pipelineParser = sync.OnceValue(func() *participle.Parser[gPipeline] {
+		return participle.MustBuild[gPipeline](parserOptions()...)
+	})
 )
 
-// pipeParser parses a statement that cannot be a binding.
-var pipeParser = participle.MustBuild[gPipeline](
-	participle.Lexer(queryLexer),
-	participle.Elide("Whitespace", "Comment"),
-	participle.UseLookahead(64),
-)
+func parserOptions() []participle.Option {
+	return []participle.Option{
+		participle.Lexer(queryLexer),
+		participle.Elide("Whitespace", "Comment"),
+		participle.UseLookahead(64),
+	}
+}
 
 // gStatement = [ Ident "=" ] gPipeline .
 type gStatement struct {

@@ -16,7 +16,7 @@ func Parse(input string) (*Statement, error) {
 	if err := precheck(input); err != nil {
 		return nil, err
 	}
-	g, err := parser.ParseString("", input)
+	g, err := statementParser().ParseString("", input)
 	if err != nil {
 		return nil, parseError(input, err)
 	}
@@ -42,7 +42,7 @@ func ParseIn(input string, isAttr func(string) bool) (*Statement, error) {
 	if err := precheck(input); err != nil {
 		return nil, err
 	}
-	g, err := pipeParser.ParseString("", input)
+	g, err := pipelineParser().ParseString("", input)
 	if err != nil {
 		return nil, parseError(input, err)
 	}
