@@ -160,7 +160,9 @@ func BenchmarkTimeTravel(b *testing.B) {
 	benchQuery(b, `(lifecycle = "dead") - (lifecycle = "dead")@-1 | count`)
 }
 
-func BenchmarkSpreadPerRack(b *testing.B) { benchQuery(b, "all - hadoop_exclude | spread rack 2 | count") }
+func BenchmarkSpreadPerRack(b *testing.B) {
+	benchQuery(b, "all - hadoop_exclude | spread rack 2 | count")
+}
 
 func BenchmarkByCluster(b *testing.B) { benchQuery(b, "responsive | by cluster") }
 
