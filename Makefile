@@ -3,7 +3,6 @@ GO      ?= go
 BIN     := bin/fleetq
 GEN     := bin/genfleet
 DEMO    := demo
-export GOFLAGS := -mod=mod
 
 .PHONY: all build demo test vet fuzz bench clean
 
