@@ -62,7 +62,7 @@ echo; echo "# a refused host and its rule: HDFS still serves it, so it may not b
 served=$("$FLEETQ" query 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | head 1')
 run rekick "\"$served\"" --reason "reimage" --seed 42
 echo; echo "# commit: leases granted in the transaction that re-checked the budget; the next request finds it spent"
-run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "disk firmware" --seed 42 --commit --as alice
+run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "disk firmware" --seed 42 --commit --yes --as alice
 run leases
 run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "more disks" --seed 7 --as bob
 run audit

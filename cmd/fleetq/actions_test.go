@@ -190,13 +190,13 @@ func TestDrainScenario412(t *testing.T) {
 	after, _ := os.ReadFile(f.db)
 	assert.NotEqual(t, before, after, "the audit log did change")
 
-	committed := f.decide("drain", dense, "--reason", "disk swap", "--seed", "42", "--commit")
+	committed := f.decide("drain", dense, "--reason", "disk swap", "--seed", "42", "--commit", "--yes")
 	assert.Equal(t, dry.Approved, committed.Approved, "same seed, same ledger: same hosts")
 	ls := f.leases()
 	require.Len(t, ls, 7)
 	assert.Equal(t, "drain", ls[0].Verb)
 
-	out := f.ok("drain", dense, "--reason", "more", "--commit", "--as", "cron")
+	out := f.ok("drain", dense, "--reason", "more", "--commit", "--yes", "--as", "cron")
 	assert.Contains(t, out, "smf1-dense-02 (dense): 6% of 412 = 24 (floor 1, ceiling 200); unavailable 24 = dead 9 + repair 8 + leased 7; headroom 0")
 	assert.Contains(t, out, "approved 0:")
 	assert.Contains(t, out, "nothing approved: do nothing now")
@@ -225,7 +225,7 @@ func TestConcurrentCommitsNeverExceedBudget(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			out, errOut, code := f.run("drain", dense+` & lifecycle = "active" | sample 3`, "--reason", "parallel",
-				"--commit", "--seed", fmt.Sprint(i+1), "--as", fmt.Sprintf("op%d", i), "--format", "json", "--timeout", "60s")
+				"--commit", "--yes", "--seed", fmt.Sprint(i+1), "--as", fmt.Sprintf("op%d", i), "--format", "json", "--timeout", "60s")
 			if code != 0 {
 				errs[i] = fmt.Sprintf("exit %d: %s", code, errOut)
 				return
@@ -256,14 +256,27 @@ func jsonErr(err error) string {
 	return ""
 }
 
+// --commit grants leases: off a terminal it needs --yes, and without it
+// nothing is decided, leased or audited (STYLE: exact y on a terminal,
+// --yes in scripts, never hang on a closed stdin).
+func TestCommitOffATerminalNeedsYes(t *testing.T) {
+	f := newActionFixture(t)
+	before := f.ok("audit")
+	_, stderr, code := f.run("drain", dense, "--reason", "x", "--commit")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "scripts add --yes")
+	assert.Empty(t, f.leases())
+	assert.Equal(t, before, f.ok("audit"), "nothing audited")
+}
+
 func TestEmptySelectionAndMaxRequest(t *testing.T) {
 	f := newActionFixture(t)
-	out := f.ok("drain", dense+` & lifecycle = "provisioning"`, "--reason", "x", "--commit")
+	out := f.ok("drain", dense+` & lifecycle = "provisioning"`, "--reason", "x", "--commit", "--yes")
 	assert.Contains(t, out, "empty selection: nothing to do")
 	assert.Contains(t, out, "approved 0:")
 
 	require.NoError(t, os.WriteFile(f.policy, []byte(strings.Replace(actionPolicy, "max_request = 500", "max_request = 100", 1)), 0o644))
-	stdout, stderr, code := f.run("drain", "all", "--reason", "oops", "--commit")
+	stdout, stderr, code := f.run("drain", "all", "--reason", "oops", "--commit", "--yes")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stdout, "REFUSED")
 	assert.Contains(t, stderr, "fleetq: refused: 452 hosts selected, more than max_request 100")
@@ -288,7 +301,7 @@ func TestApplyTokenCommitsExactlyThePlan(t *testing.T) {
 	assert.Contains(t, stderr, "plan is stale")
 
 	plan2 := f.decide("reboot", `cluster = "ams1-zk-01"`, "--reason", "k")
-	f.ok("reboot", `cluster = "smf1-critical-01"`, "--reason", "k", "--commit")
+	f.ok("reboot", `cluster = "smf1-critical-01"`, "--reason", "k", "--commit", "--yes")
 	_, stderr, code = f.run("apply", plan2.Token)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "the ledger changed since the plan")
@@ -305,7 +318,7 @@ func TestFreezeIncidentAndForce(t *testing.T) {
 	assert.Contains(t, out, "invariant:freeze")
 	assert.Contains(t, out, "permanent")
 	assert.Contains(t, out, "approved 0:")
-	forced := f.decide("drain", dense, "--reason", "urgent", "--force", "--commit")
+	forced := f.decide("drain", dense, "--reason", "urgent", "--force", "--commit", "--yes")
 	assert.Len(t, forced.Approved, 7, "forced, within the budget")
 	assert.Contains(t, f.ok("audit"), "FORCED")
 	_, stderr, code := f.run("freeze", "smf1-dnse-02", "--reason", "typo")
@@ -328,7 +341,7 @@ func TestReleaseNeedsHealthAndGhostsReleaseSafely(t *testing.T) {
 	assert.Empty(t, d.Approved, "no hdfs source: nothing shows HDFS let them go")
 	assert.Equal(t, "invariant:unserved", d.Denied[0].Rule)
 
-	c := f.decide("drain", `"dn0003.smf1,dn0005.smf1"`, "--reason", "dead one and a live one", "--commit")
+	c := f.decide("drain", `"dn0003.smf1,dn0005.smf1"`, "--reason", "dead one and a live one", "--commit", "--yes")
 	require.Len(t, c.Approved, 2)
 	_, stderr, code := f.run("release", "dn0003.smf1", "dn0005.smf1")
 	assert.Equal(t, 1, code, "dn0003 is dead: not healthy")
@@ -348,7 +361,7 @@ func TestReleaseNeedsHealthAndGhostsReleaseSafely(t *testing.T) {
 
 func TestLeasesExpire(t *testing.T) {
 	f := newActionFixture(t)
-	f.ok("drain", dense, "--reason", "x", "--commit", "--now", "2026-11-20T12:00:00Z")
+	f.ok("drain", dense, "--reason", "x", "--commit", "--yes", "--now", "2026-11-20T12:00:00Z")
 	assert.Len(t, f.leases("--now", "2026-11-20T13:00:00Z"), 7)
 	assert.Empty(t, f.leases("--now", "2026-11-21T13:00:00Z"), "24h leases expired")
 	assert.Len(t, f.leases("--now", "2026-11-21T13:00:00Z", "--all"), 7)
@@ -358,7 +371,7 @@ func TestLeasesExpire(t *testing.T) {
 
 func TestAuditReplayMatches(t *testing.T) {
 	f := newActionFixture(t)
-	f.ok("drain", dense, "--reason", "x", "--commit", "--seed", "5")
+	f.ok("drain", dense, "--reason", "x", "--commit", "--yes", "--seed", "5")
 	d := f.decide("drain", dense+` & lifecycle = "active" | sample 20`, "--reason", "y")
 	out := f.ok("audit", "replay", fmt.Sprint(d.Audit))
 	assert.Contains(t, out, "match: the decision comes out the same")

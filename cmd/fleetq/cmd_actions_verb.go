@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ type verbOptions struct {
 	ledgerOptions
 	reason string
 	commit bool
+	yes    bool
 	force  bool
 	seed   uint64
 }
@@ -27,6 +29,7 @@ func (o *verbOptions) AddFlags(cmd *cobra.Command) {
 	o.ledgerOptions.AddFlags(cmd)
 	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required; recorded in the leases and the audit log)")
 	cmd.Flags().BoolVar(&o.commit, "commit", false, "grant the leases now (default: dry run, printing a plan token)")
+	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "with --commit: do not ask (scripts and cron must say it; a terminal is asked for an exact y)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "act on a frozen cluster or during an incident (within the budget; recorded; needs --reason)")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for the shuffle and the expression's random stages (default: random, recorded)")
 }
@@ -50,7 +53,7 @@ var verbSummaries = map[string]string{
 func newVerbCommand(a *app, verb string) *cobra.Command {
 	o := &verbOptions{}
 	cmd := &cobra.Command{
-		Use:   verb + " EXPR --reason TEXT [--commit] [--force]",
+		Use:   verb + " EXPR --reason TEXT [--commit [--yes]] [--force]",
 		Short: "Decide which hosts may " + verb + " now: " + verbSummaries[verb],
 		Long: fmt.Sprintf(`Route the hosts of EXPR through the safety invariants and the policy
 budgets and print the decision: the approved hosts, every denied host with
@@ -73,7 +76,8 @@ the database; see 'docs/actions.md'.
 
 Examples:
   fleetq %[1]s 'cluster = "smf1-dense-02" & lifecycle = "active"' --reason "disk swap"
-  fleetq %[1]s 'dead-reboot' --reason "INC-123" --commit
+  fleetq %[1]s 'dead-reboot' --reason "INC-123" --commit   # on a terminal: asks for y
+  fleetq %[1]s 'dead-reboot' --reason "INC-123" --commit --yes  # in scripts and cron
   fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --format json | jq .approved
 
 `, verb) + exitCodesHelp,
@@ -103,15 +107,38 @@ func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) err
 		seed = randomSeed()
 	}
 	req := actions.Request{Verb: verb, Expr: expr, Reason: o.reason, Requester: o.requester(), Force: o.force, Seed: seed, Now: now}
+	confirm := o.commit && !o.yes
+	if confirm && !isTerminal(a.stdin) {
+		return &usageError{"--commit grants leases: scripts add --yes (on a terminal fleetq asks); without --commit this is a dry run"}
+	}
 	var out *actions.Outcome
 	err = a.update(commandLine(), func(tx *store.Tx) error {
-		out, err = actions.Run(ctx, tx, pol, req, o.commit)
+		out, err = actions.Run(ctx, tx, pol, req, o.commit && !confirm)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	if confirm {
+		return confirmAndApply(ctx, a, pol, o, out)
+	}
 	return finishOutcome(a, pol, out)
+}
+
+// confirmAndApply shows the plan a --commit on a terminal would grant and
+// applies exactly that plan (by its token, re-checked against the ledger)
+// when the operator types an exact y. Anything else commits nothing.
+func confirmAndApply(ctx context.Context, a *app, pol *policy.Policy, o *verbOptions, out *actions.Outcome) error {
+	if err := finishOutcome(a, pol, out); err != nil || len(out.Approved) == 0 {
+		return err
+	}
+	fmt.Fprintf(a.stderr, "grant %s leases to these %d hosts? type y to commit: ", out.Verb, len(out.Approved))
+	line, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "y" {
+		fmt.Fprintf(a.stderr, "not committed (the plan stays in the audit log: fleetq apply %s)\n", out.Token)
+		return nil
+	}
+	return runApply(ctx, a, &applyOptions{o.ledgerOptions}, out.Token)
 }
 
 // finishOutcome prints an outcome, runs the executor for committed hosts

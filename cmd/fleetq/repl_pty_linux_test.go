@@ -191,3 +191,22 @@ func TestIngestProgressOnlyOnATerminal(t *testing.T) {
 	require.NoError(t, cmd.Run())
 	require.Empty(t, stderr.String())
 }
+
+// On a terminal, --commit shows the plan and asks: anything but an exact
+// y commits nothing; y applies exactly that plan.
+func TestCommitAsksOnATerminal(t *testing.T) {
+	f := newActionFixture(t)
+	env := []string{"FLEETQ_DB=" + f.db, "FLEETQ_POLICY=" + f.policy}
+	p := startPTY(t, env, fleetqBin, "drain", dense, "--reason", "disks", "--seed", "42", "--commit")
+	p.expect("type y to commit: ")
+	p.send("yes\n")
+	p.expect("not committed")
+	require.NoError(t, p.wait())
+	require.Empty(t, f.leases(), "only an exact y commits")
+
+	p = startPTY(t, env, fleetqBin, "drain", dense, "--reason", "disks", "--seed", "42", "--commit")
+	p.expect("type y to commit: ")
+	p.send("y\n")
+	require.NoError(t, p.wait())
+	require.Len(t, f.leases(), 7, "the 412-host scenario's 7 approved hosts")
+}
