@@ -42,6 +42,13 @@ of comm steps: all - a & b means (all - a) & b. See 'fleetq help language'.
 
 The database is --db, else $FLEETQ_DB, else ./fleetq.db.
 
+Examples:
+  fleetq ingest inventory.csv responsive hadoop_exclude
+  fleetq query 'all - hadoop_exclude & responsive | sample 5'
+  fleetq explain 'all - hadoop_exclude & responsive & puppet_ok'
+  fleetq drain 'cluster = "smf1-hadoop-03" & responsive | sample 10' --reason "disk swap"
+  fleetq repl
+
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,

@@ -20,6 +20,9 @@ func newPlanCommand(a *app) *cobra.Command {
 		Short: "Plan a progressive rollout: canaries, then waves spread across racks",
 		Long: `Plans that are saved into the pass. See 'fleetq plan rollout --help'.
 
+Examples:
+  fleetq plan rollout 'role = "hadoop-worker"' --waves 1%,5%,25%,100% --canary-by sku,role
+
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 	}
@@ -140,6 +143,9 @@ func newCheckCommand(a *app) *cobra.Command {
 		Use:   "check wave N",
 		Short: "Checks on rollouts: 'fleetq check wave N'",
 		Long: `Checks on saved rollouts. See 'fleetq check wave --help'.
+
+Examples:
+  fleetq check wave 1
 
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,

@@ -12,7 +12,12 @@ func newHelpLanguageCommand(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "language",
 		Short: "Print the query language reference",
-		Long:  docs.Language,
+		Long: docs.Language + `
+Examples:
+  fleetq help language | less
+  fleetq language
+
+` + exitCodesHelp,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprint(a.stdout, docs.Language)
