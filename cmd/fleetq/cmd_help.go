@@ -18,7 +18,7 @@ Examples:
   fleetq language
 
 ` + exitCodesHelp,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := fmt.Fprint(a.stdout, docs.Language)
 			return err
