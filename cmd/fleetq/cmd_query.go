@@ -128,7 +128,7 @@ func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 			return err
 		}
 		out = render(a.format, tx, env, r)
-		out.warnings = staleWarnings(tx, env, st, a.stale)
+		out.warnings = append(env.Warnings, staleWarnings(tx, env, st, a.stale)...)
 		return nil
 	})
 	if err != nil {

@@ -74,7 +74,18 @@ func (c *checker) setRef(n *SetRef, pass Pass, travelled bool) error {
 	if _, ok := pass.Attr(n.Name); ok {
 		return c.fail(n.P, "%s is an attribute, not a set (try %s exists, or compare it: %s = \"…\")", n.Name, n.Name, n.Name)
 	}
-	return c.fail(n.P, "%w: no set %q in pass %d%s", ErrUnknownName, n.Name, pass.ID(), c.suggestSet(n.Name, pass))
+	return c.fail(n.P, "%w: no set %q in pass %d%s", ErrUnknownName, n.Name, pass.ID(), c.suggestSet(n.Name, pass)+c.hostHint(n.Name))
+}
+
+// hostHint says how to name a host when an unknown set name is a host.
+func (c *checker) hostHint(name string) string {
+	if !strings.Contains(name, ".") {
+		return ""
+	}
+	if _, missing := c.env.Snap.Hosts().Lookup([]string{strings.ToLower(name)}); len(missing) == 0 {
+		return fmt.Sprintf(" (%s is a host: quote host names, \"%s\")", name, name)
+	}
+	return ""
 }
 
 // suggestSet proposes the closest set name, or `a - b` for a hyphenated
@@ -151,7 +162,35 @@ func (c *checker) compare(n *Compare, pass Pass) error {
 	if t == Bool && n.Op != "=" && n.Op != "!=" {
 		return c.fail(n.P, "%s is a bool; only = and != apply", n.Left.Attr)
 	}
-	return c.literalType(n.Left, t, n.Right)
+	if err := c.literalType(n.Left, t, n.Right); err != nil {
+		return err
+	}
+	if (n.Op == "=" || n.Op == "!=") && t == String && !n.Left.Age {
+		c.unknownValue(n.Left.Attr, n.Right, pass)
+	}
+	return nil
+}
+
+// unknownValue warns when no host of the pass has a compared value but a
+// near one exists: role = "hadoop_worker" is then almost surely a typo of
+// "hadoop-worker". A value no host has is not an error (nobody may be
+// dead right now), so this is a warning, and only for attributes that
+// list their values cheaply (a value index).
+func (c *checker) unknownValue(attr string, lit Literal, pass Pass) {
+	a, _ := pass.Attr(attr)
+	lister, ok := a.(ValueLister)
+	if !ok {
+		return
+	}
+	values := lister.Values()
+	for _, v := range values {
+		if v == lit.Str {
+			return
+		}
+	}
+	if s := closest(lit.Str, values); s != "" {
+		c.env.Warnings = append(c.env.Warnings, fmt.Sprintf("%d:%d: no host of pass %d has %s = %q (did you mean %q?)", lit.P.Line, lit.P.Col, pass.ID(), attr, lit.Str, s))
+	}
 }
 
 func (c *checker) attrVsAttr(n *Compare, t Type, pass Pass) error {

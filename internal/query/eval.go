@@ -24,6 +24,9 @@ type Env struct {
 	Seed uint64
 	// Trace, when not nil, receives every node's result (explain, why).
 	Trace map[Node]*roaring.Bitmap
+	// Warnings collects notes for the operator that are not errors (a
+	// compared value no host has, when a near one exists).
+	Warnings []string
 }
 
 // ResultKind says what a statement produced.

@@ -65,6 +65,12 @@ type Attr interface {
 	FilterSampleTime(keep func(ms int64) bool) *roaring.Bitmap
 }
 
+// ValueLister is an Attr that can list its distinct values cheaply (a
+// value index); the checker uses it to warn about a misspelt value.
+type ValueLister interface {
+	Values() []string
+}
+
 // Pass is one sealed pass as the language sees it: named sets, attributes
 // and the host dictionary. Everything returned must stay valid until the
 // Snapshot it came from is closed.

@@ -310,3 +310,12 @@ func sortedGroups(by map[string]*roaring.Bitmap) []query.Group {
 	query.SortGroups(gs)
 	return gs
 }
+
+// Values lists the distinct values, sorted (query.ValueLister).
+func (a *indexAttr) Values() []string {
+	out := make([]string, len(a.groups))
+	for i, g := range a.groups {
+		out[i] = g.Value.Str
+	}
+	return out
+}
