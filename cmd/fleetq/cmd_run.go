@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -124,7 +125,16 @@ type runReport struct {
 	Sets    []runSet      `json:"sets"`
 	Asserts []assertState `json:"asserts"`
 	Saved   []string      `json:"saved"`
+	Skipped []runSkip     `json:"skipped"`
 	sets    map[string][]string
+}
+
+// runSkip is a line that needs history the database does not have yet
+// (name@-1 on the first pass), or a binding such a line would have made.
+type runSkip struct {
+	Line int    `json:"line"`
+	Text string `json:"text"`
+	Why  string `json:"why"`
 }
 
 type runSet struct {
@@ -202,8 +212,18 @@ func evalRunLines(ctx context.Context, tx *store.Tx, o *runOptions, path string,
 	cur := env.Snap.Current()
 	rep := &runReport{Pass: cur.ID(), Created: cur.Created().Format("2006-01-02T15:04:05Z"), Seed: env.Seed, sets: map[string][]string{}}
 	toSave := map[string]*roaring.Bitmap{}
+	skipped := map[string]bool{}
 	for _, l := range lines {
-		if err := evalRunLine(env, tx, l, rep, toSave); err != nil {
+		if why := skipReason(l, skipped); why != "" {
+			rep.skip(l, why, skipped)
+			continue
+		}
+		err := evalRunLine(env, tx, l, rep, toSave)
+		if errors.Is(err, store.ErrNoPass) {
+			rep.skip(l, "needs an earlier pass: "+firstLine(err.Error()), skipped)
+			continue
+		}
+		if err != nil {
 			return nil, &query.DefError{File: path, Line: l.no, Err: err}
 		}
 	}
@@ -332,6 +352,9 @@ func printRun(a *app, rep *runReport) error {
 		if rep.Asserts == nil {
 			rep.Asserts = []assertState{}
 		}
+		if rep.Skipped == nil {
+			rep.Skipped = []runSkip{}
+		}
 		return writeJSON(a.stdout, rep)
 	}
 	w, flush := a.out()
@@ -356,6 +379,9 @@ func printRun(a *app, rep *runReport) error {
 	if len(rep.Saved) > 0 {
 		fmt.Fprintf(w, "saved into pass %d: %s\n", rep.Pass, strings.Join(rep.Saved, " "))
 	}
+	for _, sk := range rep.Skipped {
+		fmt.Fprintf(w, "skip line %d: %s (%s)\n", sk.Line, sk.Text, sk.Why)
+	}
 	return flush()
 }
 
@@ -364,4 +390,34 @@ func unwrapErr(err error) error {
 		return u.Unwrap()
 	}
 	return err
+}
+
+// skip records a skipped line; a skipped binding skips the lines using it.
+func (rep *runReport) skip(l runLine, why string, skipped map[string]bool) {
+	rep.Skipped = append(rep.Skipped, runSkip{Line: l.no, Text: l.text, Why: why})
+	if l.stmt != nil && l.stmt.Bind != "" {
+		skipped[l.stmt.Bind] = true
+	}
+	if l.save != "" {
+		skipped[l.save] = true
+	}
+}
+
+// skipReason says why a line must be skipped: it uses a skipped binding.
+func skipReason(l runLine, skipped map[string]bool) string {
+	var names []string
+	switch {
+	case l.save != "":
+		names = []string{l.save}
+	case l.assert != nil:
+		names = query.Names(&query.Statement{Pipeline: &query.Pipeline{Expr: l.assert.expr}})
+	case l.stmt != nil:
+		names = query.Names(l.stmt)
+	}
+	for _, n := range names {
+		if skipped[n] {
+			return "uses " + n + ", which was skipped"
+		}
+	}
+	return ""
 }

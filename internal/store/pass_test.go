@@ -348,8 +348,8 @@ func TestResolve(t *testing.T) {
 			ref query.PassRef
 			msg string
 		}{
-			{3, query.PassRef{Rel: -3}, "3 passes before pass 3: no such pass"},
-			{1, query.PassRef{Rel: -1}, "1 passes before pass 1: no such pass"},
+			{3, query.PassRef{Rel: -3}, "@-3 from pass 3: no such pass"},
+			{1, query.PassRef{Rel: -1}, "@-1 from pass 1: no such pass"},
 			{3, query.PassRef{ID: 9}, "pass 9: no such pass"},
 			{3, query.PassRef{At: t0.Add(-time.Second)}, "no pass at or before 2024-05-01T11:59:59Z: no such pass"},
 			{7, query.PassRef{Rel: -1}, "pass 7: no such pass"},

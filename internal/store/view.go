@@ -78,7 +78,7 @@ func (t *Tx) passBack(cur int64, n int) (*PassView, error) {
 	}
 	for i := 0; i < n; i++ {
 		if k, _ = c.Prev(); k == nil {
-			return nil, fmt.Errorf("%d passes before pass %d: %w", n, cur, ErrNoPass)
+			return nil, fmt.Errorf("@-%d from pass %d: %w", n, cur, ErrNoPass)
 		}
 	}
 	return t.Pass(int64(be64(k)))

@@ -210,7 +210,7 @@ func (s *snapshot) Resolve(ref query.PassRef) (query.Pass, error) {
 		if i := int(s.cur.id-1) + ref.Rel; i >= 0 {
 			return f.passes[i], nil
 		}
-		return nil, fmt.Errorf("%d passes before pass %d: %w", -ref.Rel, s.cur.id, ErrNoPass)
+		return nil, fmt.Errorf("@-%d from pass %d: %w", -ref.Rel, s.cur.id, ErrNoPass)
 	}
 	return s.cur, nil
 }
