@@ -8,8 +8,17 @@ DIR=demo
 rm -rf "$DIR" && mkdir -p "$DIR"
 export FLEETQ_DB="$DIR/fleetq.db"
 
-run() { printf '\n$ fleetq %s\n' "$*"; "$FLEETQ" "$@"; }
-fails() { printf '\n$ fleetq %s   # fails on purpose\n' "$*"; "$FLEETQ" "$@" || printf '(exit %d)\n' $?; }
+# shown prints a command as it would be typed: arguments with spaces or
+# shell characters in single quotes, so it can be pasted into a shell.
+shown() {
+  local out="fleetq" a
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./:=@%,+-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
+  done
+  printf '\n$ %s\n' "$out"
+}
+run() { shown "$@"; "$FLEETQ" "$@"; }
+fails() { shown "$@"; printf '  # fails on purpose\n'; "$FLEETQ" "$@" || printf '(exit %d)\n' $?; }
 
 echo "== generating a 5,000-host demo fleet: 3 passes an hour apart, 1% churn each"
 ./bin/genfleet --out "$DIR/fleet" --hosts 5000 --passes 3 --seed 7 >/dev/null
@@ -40,13 +49,13 @@ run query 'yarn.state in (lost, unhealthy) | by cluster'
 run query --pass 2 'hdfs.state = "dead" | count'
 echo; echo "== predicates, tables, folded output"
 run query 'hadoop & lifecycle in (dead, repair) | by cluster'
-run query 'cluster = "smf1-dense-02" & responsive | spread rack 1 | count'
+run query --seed 42 'cluster = "smf1-dense-02" & responsive | spread rack 1 | count'
 run query --format folded 'dead-reboot'
 run query --seed 42 'lifecycle = "active" | stratify sku 1 | show sku,role,rack'
 echo; echo "== history: newly dead since the previous pass, and why a host is not a candidate"
 run query 'dead - dead@-1'
 host=$("$FLEETQ" query 'hadoop & dead | head 1')
-run why "$host" 'candidate_rekick'
+run why "$host" 'all - hadoop_exclude & responsive & puppet_ok & hadoop'
 run log 2
 echo; echo "== a typo is an error with a suggestion, never an empty set"
 fails query 'all - hadoop_exlude & responsive'
@@ -63,6 +72,7 @@ served=$("$FLEETQ" query 'cluster = "smf1-dense-02" & hdfs.state = "in_service" 
 run rekick "\"$served\"" --reason "reimage" --seed 42
 echo; echo "# commit: leases granted in the transaction that re-checked the budget; the next request finds it spent"
 run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "disk firmware" --seed 42 --commit --yes --as alice
+echo "# (the plan tokens printed by the dry runs above are now stale: fleetq apply refuses a plan whose ledger changed)"
 run leases
 run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "more disks" --seed 7 --as bob
 run audit

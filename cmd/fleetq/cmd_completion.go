@@ -19,6 +19,8 @@ Load it for the current shell, or install it once:
 
   bash:  source <(fleetq completion bash)
          fleetq completion bash > ~/.local/share/bash-completion/completions/fleetq
+         (the bash script uses the bash-completion package: apt-get install
+         bash-completion, or brew install bash-completion@2)
   zsh:   fleetq completion zsh > "${fpath[1]}/_fleetq"   (needs compinit)
   fish:  fleetq completion fish > ~/.config/fish/completions/fleetq.fish
 

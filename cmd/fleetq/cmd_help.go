@@ -9,7 +9,7 @@ import (
 )
 
 func newHelpLanguageCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "language",
 		Short: "Print the query language reference",
 		Long: docs.Language + `
@@ -24,4 +24,7 @@ Examples:
 			return err
 		},
 	}
+	// The reference is the help: no usage block after it.
+	cmd.SetHelpTemplate("{{.Long}}\n")
+	return cmd
 }
