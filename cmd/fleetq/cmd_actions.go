@@ -67,6 +67,17 @@ func (o *ledgerOptions) clock() (time.Time, error) {
 
 // loadPolicy finds and parses the policy: --policy, $FLEETQ_POLICY, or
 // fleetq.policy.toml beside the database.
+// policyAndClock is what every deciding command starts with: the policy
+// and the clock reading to decide at.
+func (o *ledgerOptions) policyAndClock(a *app) (*policy.Policy, time.Time, error) {
+	pol, err := o.loadPolicy(a)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	now, err := o.clock()
+	return pol, now, err
+}
+
 func (o *ledgerOptions) loadPolicy(a *app) (*policy.Policy, error) {
 	path, err := policy.Find(o.policy, os.Getenv("FLEETQ_POLICY"), a.dbPath())
 	if err != nil {

@@ -198,11 +198,7 @@ Examples:
 }
 
 func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) error {
-	pol, err := o.loadPolicy(a)
-	if err != nil {
-		return err
-	}
-	now, err := o.clock()
+	pol, now, err := o.policyAndClock(a)
 	if err != nil {
 		return err
 	}

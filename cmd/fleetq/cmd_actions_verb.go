@@ -94,11 +94,7 @@ Examples:
 }
 
 func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) error {
-	pol, err := o.loadPolicy(a)
-	if err != nil {
-		return err
-	}
-	now, err := o.clock()
+	pol, now, err := o.policyAndClock(a)
 	if err != nil {
 		return err
 	}
@@ -206,11 +202,7 @@ Examples:
 }
 
 func runApply(ctx context.Context, a *app, o *applyOptions, token string) error {
-	pol, err := o.loadPolicy(a)
-	if err != nil {
-		return err
-	}
-	now, err := o.clock()
+	pol, now, err := o.policyAndClock(a)
 	if err != nil {
 		return err
 	}
