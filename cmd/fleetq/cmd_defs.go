@@ -252,10 +252,9 @@ func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.B
 			continue
 		}
 		now := sets[def.Name]
-		stored, storedCount, same := "-", "", "not stored in this pass"
+		stored, same := "-", "not stored in this pass"
 		if bm, ok := p.Set(def.Name); ok && contains(p.StoredSetNames(), def.Name) {
-			storedCount = strconv.FormatUint(bm.GetCardinality(), 10)
-			stored, same = storedCount, strconv.FormatBool(bm.Equals(now))
+			stored, same = strconv.FormatUint(bm.GetCardinality(), 10), strconv.FormatBool(bm.Equals(now))
 		}
 		rows = append(rows, []string{def.Name, strconv.FormatUint(now.GetCardinality(), 10), stored, same})
 	}

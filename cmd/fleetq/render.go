@@ -128,10 +128,6 @@ func (r *rendered) writeText(w *bufio.Writer) {
 			r.writeHosts(w, b)
 		}
 	default:
-		if r.lines != nil {
-			w.Write(r.lines)
-			return
-		}
 		r.writeHosts(w, r.hosts)
 	}
 }

@@ -23,10 +23,11 @@ const chunkSize = 1 << chunkBits
 // dict reads the host dictionary inside one transaction, caching decoded
 // chunks. It implements query.Hosts.
 type dict struct {
-	b      *bolt.Bucket
-	n      uint32
-	chunks map[uint32][]string
-	byName map[string]uint32 // built on first Lookup/Glob
+	b       *bolt.Bucket
+	n       uint32
+	chunks  map[uint32][]string
+	byName  map[string]uint32 // built on first Lookup/Glob
+	indexed bool              // byName holds every name of the dictionary
 }
 
 func newDict(tx *bolt.Tx) *dict {
@@ -72,10 +73,7 @@ func (d *dict) Names(s *roaring.Bitmap) []string {
 }
 
 func (d *dict) index() map[string]uint32 {
-	if d.byName != nil && len(d.byName) > 0 || d.n == 0 {
-		if d.byName == nil {
-			d.byName = map[string]uint32{}
-		}
+	if d.indexed {
 		return d.byName
 	}
 	if d.byName == nil {
@@ -86,6 +84,7 @@ func (d *dict) index() map[string]uint32 {
 			d.byName[name] = c<<chunkBits | uint32(i)
 		}
 	}
+	d.indexed = true
 	return d.byName
 }
 
@@ -207,7 +206,7 @@ func (w *dictWriter) firstIDs(names []string) []uint32 {
 		ids[i] = uint32(rank)
 		w.added[rank] = names[i]
 	}
-	w.byName = make(map[string]uint32, len(names))
+	w.byName, w.indexed = make(map[string]uint32, len(names)), true
 	w.pendingIndex = true
 	return ids
 }

@@ -151,10 +151,9 @@ func buildPass(btx *bolt.Tx, np NewPass) (*PassInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	if np.MapHosts != nil {
-		if err := mapSources(tx, carried, np, p); err != nil {
-			return nil, err
-		}
+	unmapped, err := mapSources(tx, carried, np)
+	if err != nil {
+		return nil, err
 	}
 	dw := newDictWriter(btx)
 	for _, src := range np.Sources {
@@ -162,9 +161,9 @@ func buildPass(btx *bolt.Tx, np NewPass) (*PassInfo, error) {
 		if err != nil {
 			return nil, err
 		}
-		p.Sources = append(p.Sources, mergeMapping(info, p.Sources)...)
+		info.setUnmapped(unmapped[src])
+		p.Sources = append(p.Sources, info)
 	}
-	p.Sources = dropMappingPlaceholders(p.Sources)
 	p.Sources = append(p.Sources, carried...)
 	sortSources(p.Sources)
 	if err := dw.flush(btx); err != nil {
@@ -214,53 +213,34 @@ func carriedSources(btx *bolt.Tx, parentID int64, np NewPass) ([]SourceInfo, err
 	return out, nil
 }
 
-// mapSources runs host mapping for every new non-inventory source and
-// records the unmapped hosts in placeholder infos merged later.
-func mapSources(tx *Tx, carried []SourceInfo, np NewPass, p *PassInfo) error {
+// mapSources runs host mapping (when np has a mapper) for every new
+// non-inventory source and returns the names each could not map.
+func mapSources(tx *Tx, carried []SourceInfo, np NewPass) (map[*SourceData][]string, error) {
+	out := map[*SourceData][]string{}
 	var inv *Inventory
 	for _, src := range np.Sources {
-		if IsInventoryKind(src.Kind) {
+		if np.MapHosts == nil || IsInventoryKind(src.Kind) {
 			continue
 		}
 		if inv == nil { // only when a source needs mapping: 1M-key maps cost seconds
 			var err error
 			if inv, err = buildInventory(tx, carried, np.Sources); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		unmapped := np.MapHosts(inv, src)
+		out[src] = np.MapHosts(inv, src)
 		if err := uniqueHosts(src); err != nil {
-			return err
+			return nil, err
 		}
-		info := SourceInfo{Kind: src.Kind, Name: src.Name, NUnmap: len(unmapped)}
-		if len(unmapped) > 5 {
-			unmapped = unmapped[:5]
-		}
-		info.Unmapped = unmapped
-		p.Sources = append(p.Sources, info)
 	}
-	return nil
+	return out, nil
 }
 
-// mergeMapping folds a placeholder with the same kind and name (holding
-// mapping results) into the written source info.
-func mergeMapping(info SourceInfo, prior []SourceInfo) []SourceInfo {
-	for i := range prior {
-		if prior[i].Manifest == "" && prior[i].Kind == info.Kind && prior[i].Name == info.Name {
-			info.Unmapped, info.NUnmap = prior[i].Unmapped, prior[i].NUnmap
-		}
-	}
-	return []SourceInfo{info}
-}
-
-func dropMappingPlaceholders(ss []SourceInfo) []SourceInfo {
-	out := ss[:0]
-	for _, s := range ss {
-		if s.Manifest != "" {
-			out = append(out, s)
-		}
-	}
-	return out
+// setUnmapped records how many hosts mapping could not place, with a few
+// examples for the ingest summary.
+func (s *SourceInfo) setUnmapped(names []string) {
+	s.NUnmap = len(names)
+	s.Unmapped = names[:min(5, len(names))]
 }
 
 // buildInventory gathers the inventory keys and ip → key map of the new
