@@ -1,4 +1,4 @@
-module fleetq
+module github.com/fleetq/fleetq
 
 go 1.26.8
 

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/store/storetest"
+	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
 // The action tests drive the real binary against real temporary bbolt
@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	fleetqBin = filepath.Join(dir, "fleetq")
-	if out, err := exec.Command("go", "build", "-o", fleetqBin, "fleetq/cmd/fleetq").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", fleetqBin, "github.com/fleetq/fleetq/cmd/fleetq").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)

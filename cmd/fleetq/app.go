@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // app holds what every command shares: the global flags and the streams.

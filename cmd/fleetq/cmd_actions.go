@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/policy"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // actionCommands are the action verbs and the ledger commands (issue 5):

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/policy"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type freezeOptions struct {

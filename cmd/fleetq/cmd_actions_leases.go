@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/actions"
-	"fleetq/internal/policy"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/actions"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type leasesOptions struct {

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
-	"fleetq/internal/actions"
-	"fleetq/internal/nodeset"
+	"github.com/fleetq/fleetq/internal/actions"
+	"github.com/fleetq/fleetq/internal/nodeset"
 )
 
 // deniedPerRule is how many denied hosts the text report lists per rule;

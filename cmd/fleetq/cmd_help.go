@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/docs"
+	"github.com/fleetq/fleetq/docs"
 )
 
 func newHelpLanguageCommand(a *app) *cobra.Command {

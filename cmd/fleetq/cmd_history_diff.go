@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/nodeset"
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/nodeset"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type diffOptions struct {

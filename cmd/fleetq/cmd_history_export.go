@@ -14,7 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // manifestName is the file export writes last, listing every set file.

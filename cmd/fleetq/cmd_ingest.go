@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/ingest"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/ingest"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type ingestOptions struct {

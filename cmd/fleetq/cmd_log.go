@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type logOptions struct{ pass int64 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 func newPassesCommand(a *app) *cobra.Command {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type queryOptions struct {

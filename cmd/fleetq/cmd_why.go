@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 func newWhyCommand(a *app) *cobra.Command {

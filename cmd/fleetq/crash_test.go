@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/store/storetest"
+	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
 // Crash safety (SPEC §5) with real processes: the binary is the one

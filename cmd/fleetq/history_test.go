@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/store/storetest"
+	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
 // histFleet is a small random fleet that changes a little every pass:

@@ -13,8 +13,8 @@ import (
 	"regexp"
 	"strings"
 
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Exit codes, documented in `fleetq --help`.

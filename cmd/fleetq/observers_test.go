@@ -56,7 +56,7 @@ func TestThreeObservers(t *testing.T) {
 // generateFleet builds and runs the demo generator: 2,000 hosts, 2 passes.
 func generateFleet(t *testing.T, dir string) string {
 	gen := filepath.Join(dir, "genfleet")
-	out, err := exec.Command("go", "build", "-o", gen, "fleetq/examples/genfleet").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", gen, "github.com/fleetq/fleetq/examples/genfleet").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	fleet := filepath.Join(dir, "fleet")
 	out, err = exec.Command(gen, "--out", fleet, "--hosts", "2000", "--passes", "2", "--seed", "3").CombinedOutput()

@@ -9,8 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"fleetq/internal/ingest"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/ingest"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // defaultProgressDelay is how long work runs before a progress line

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"fleetq/internal/nodeset"
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/nodeset"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // rendered is a result turned into plain data inside the read

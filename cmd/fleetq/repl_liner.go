@@ -12,7 +12,7 @@ import (
 
 	"github.com/peterh/liner"
 
-	"fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query"
 )
 
 // interactive is the REPL on a terminal: liner line editing, history and

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // replHelp is what :help prints.

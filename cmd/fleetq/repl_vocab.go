@@ -3,8 +3,8 @@ package main
 import (
 	"strconv"
 
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // maxValues bounds the values offered for one attribute.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/policy"
 )
 
 // Policy budgets: how many hosts may be out at once per cluster, rack and

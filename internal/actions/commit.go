@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"fleetq/internal/policy"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Outcome is a decision as run against the store: its audit entry id and,

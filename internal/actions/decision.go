@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"fleetq/internal/policy"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Request is what an operator asked for.

@@ -7,10 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/policy"
-	"fleetq/internal/query"
-	"fleetq/internal/query/querytest"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query/querytest"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // clusterSpec describes one cluster of a test fleet: n hosts in racks of

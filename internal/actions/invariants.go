@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Safety invariants: rules whose violation could lose data or take a

@@ -7,9 +7,9 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/policy"
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // LeaseView is a lease as `fleetq leases` shows it.

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"slices"
 
-	"fleetq/internal/policy"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Replay is a logged decision recomputed from its recorded inputs.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/query"
-	"fleetq/internal/setops"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/setops"
 )
 
 // Progressive rollout: one, few, many. A canary wave of one host per

@@ -6,9 +6,9 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/policy"
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // view is the fleet and the ledger as one decision sees them.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/policy"
-	"fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/query"
 )
 
 // WaveCheck compares one wave's health with the rest and gives a verdict.

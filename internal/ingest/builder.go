@@ -4,7 +4,7 @@ import (
 	"sort"
 	"strings"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Builder accumulates one source's hosts, attributes and sets while a parser

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // ParseHosts reads a host list: one host per line, blank lines and #

@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 var validName = regexp.MustCompile(`^[A-Za-z_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?$`)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // The fast CSV path: a file with no quote character cannot contain quoted

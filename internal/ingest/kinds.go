@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Kind is one source kind: how to parse it and how to recognise it.

@@ -53,7 +53,7 @@ func TestKindsAreComplete(t *testing.T) {
 // TestDetectKind reads real samples as bare paths: each is recognised as
 // its own kind, not as an inventory or a host list.
 func TestDetectKind(t *testing.T) {
-	const fx = "../../../shared/fixtures/"
+	const fx = "testdata/fixtures/"
 	for path, want := range map[string]string{
 		"testdata/inventory/cmdb.csv":                                  "inventory",
 		"testdata/inventory/cmdb.jsonl":                                "inventory",

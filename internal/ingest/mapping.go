@@ -4,7 +4,7 @@ import (
 	"net"
 	"strings"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // MapHosts puts a control-plane or metrics source's host names onto

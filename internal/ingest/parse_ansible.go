@@ -10,7 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 const ansExpected = "an Ansible INI or YAML inventory, or `ansible-inventory --list` JSON"

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"unicode"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // ParseHDFS parses `hdfs dfsadmin -report` output. The host key is the

@@ -15,17 +15,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
-// cpFixtureDir is the shared fixture tree, checked out beside the repo.
-const cpFixtureDir = "../../../shared/fixtures"
+// cpFixtureDir holds real outputs of real tools (provenance in its SOURCES.md).
+const cpFixtureDir = "testdata/fixtures"
 
 // cpFixture reads a fixture file by its path under cpFixtureDir.
 func cpFixture(t testing.TB, rel string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(cpFixtureDir, rel))
-	require.NoError(t, err, "fixture %s (the shared/ tree must sit beside the repo)", rel)
+	require.NoError(t, err, "fixture %s (under internal/ingest/testdata/fixtures)", rel)
 	return data
 }
 

@@ -38,7 +38,7 @@ import (
 	"strings"
 	"time"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // ParseK8s parses Kubernetes node JSON (List, NodeList or a single Node) or

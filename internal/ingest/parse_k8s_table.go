@@ -12,7 +12,7 @@ import (
 	"strings"
 	"unicode"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // k8sTableHead is how every kubectl get nodes table starts.

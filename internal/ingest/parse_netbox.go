@@ -11,7 +11,7 @@ import (
 	"strconv"
 	"strings"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 const nbExpected = "a NetBox device CSV export or /api/dcim/devices/ JSON"

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 const promExpected = "a Prometheus /api/v1/query or /api/v1/query_range JSON response, or the text exposition format"

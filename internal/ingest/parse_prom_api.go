@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // promEnvelope is the body of every /api/v1 response.

@@ -12,13 +12,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Test helpers shared by the prom, ansible and netbox parser tests.
 
-// srcFixtureDir is the shared fixture tree (same layout in CI).
-const srcFixtureDir = "../../../shared/fixtures"
+// srcFixtureDir holds real outputs of real tools (provenance in its SOURCES.md).
+const srcFixtureDir = "testdata/fixtures"
 
 func srcFixture(t testing.TB, dir, name string) []byte {
 	t.Helper()

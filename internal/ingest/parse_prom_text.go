@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 const promTextExpected = "a text exposition sample `name{label=\"value\"} value [timestamp_ms]`"

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"unicode"
 
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // ParseYARN parses `yarn node -list -all` output (log4j lines before or

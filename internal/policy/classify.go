@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query"
 )
 
 var errTimeTravel = errors.New("archetype conditions are evaluated in the current pass only (no @)")

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/query/querytest"
+	"github.com/fleetq/fleetq/internal/query/querytest"
 )
 
 // fleetOf builds a pass with clusters of the given sizes; every host of a

@@ -7,7 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query"
 )
 
 // Cluster is one cluster of a pass: the hosts whose cluster attribute has

@@ -9,8 +9,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/nodeset"
-	"fleetq/internal/setops"
+	"github.com/fleetq/fleetq/internal/nodeset"
+	"github.com/fleetq/fleetq/internal/setops"
 )
 
 // Env is what a statement is evaluated in.

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/query"
-	"fleetq/internal/query/querytest"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query/querytest"
 )
 
 func run(t *testing.T, env *query.Env, text string) *query.Result {

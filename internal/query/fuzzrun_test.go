@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"fleetq/internal/query"
-	"fleetq/internal/query/querytest"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query/querytest"
 )
 
 // smallFleet is two passes with sets, every attribute type and a metric.

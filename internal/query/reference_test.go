@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/query"
-	"fleetq/internal/query/querytest"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query/querytest"
 )
 
 var refSeed = flag.Uint64("query.seed", 0, "seed for TestReference (0: from the clock, printed)")

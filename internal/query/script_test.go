@@ -14,8 +14,8 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/query"
-	"fleetq/internal/query/querytest"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query/querytest"
 )
 
 // Script tests: testdata/*.txt, one harness (promql's promqltest style).

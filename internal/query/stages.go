@@ -7,7 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/setops"
+	"github.com/fleetq/fleetq/internal/setops"
 )
 
 func (ev *evaluator) stage(s Stage, r *Result, pass Pass) error {

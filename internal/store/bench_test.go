@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"fleetq/internal/query"
-	"fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Benchmarks at fleet scale against a real bbolt file: BENCH_HOSTS hosts

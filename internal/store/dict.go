@@ -10,7 +10,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
 
-	"fleetq/internal/nodeset"
+	"github.com/fleetq/fleetq/internal/nodeset"
 )
 
 // chunkBits sets how many names share one key of the hosts bucket (1024):

@@ -7,7 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query"
 )
 
 // DiffOptions choose what Diff compares.

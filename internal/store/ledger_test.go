@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/store"
-	"fleetq/internal/store/storetest"
+	"github.com/fleetq/fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
 func TestLedgerBucketsAreOptionalAndRoundTrip(t *testing.T) {

@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
-	"fleetq/internal/query"
-	"fleetq/internal/store"
-	"fleetq/internal/store/storetest"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
 func TestOpenMissingCreatesNothing(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
 
-	"fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query"
 )
 
 // Tx is a transaction on the store. Everything read through it is valid

@@ -6,9 +6,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"fleetq/internal/query"
-	"fleetq/internal/store"
-	"fleetq/internal/store/storetest"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
 // A compared value no host has warns when a near value exists (a typo),

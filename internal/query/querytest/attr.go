@@ -5,7 +5,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/query"
 )
 
 // Attr is an in-memory attribute of one pass. It implements query.Attr.

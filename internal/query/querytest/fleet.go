@@ -23,8 +23,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"fleetq/internal/nodeset"
-	"fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/nodeset"
+	"github.com/fleetq/fleetq/internal/query"
 )
 
 // ErrNoPass is returned by Resolve when a reference matches no pass.
