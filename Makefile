@@ -4,13 +4,40 @@ BIN     := bin/fleetq
 GEN     := bin/genfleet
 DEMO    := demo
 
-.PHONY: all build demo test vet fuzz bench clean
+# The version is what git says of the work tree (a tag, else the commit,
+# "-dirty" when changed); the build info adds the revision and Go version.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+BUILT   := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -X main.version=$(VERSION) -X main.buildTime=$(BUILT)
+# -buildvcs=auto stamps the git revision even where GOFLAGS turns it off.
+BUILDFLAGS := -buildvcs=auto -ldflags '$(LDFLAGS)'
+
+# make install puts the binary in $(GOBIN) (else $(go env GOPATH)/bin), or
+# with PREFIX=/usr/local in $(PREFIX)/bin and the man pages in
+# $(PREFIX)/share/man/man1. DESTDIR is honoured for packaging.
+PREFIX  ?=
+GOBIN   ?= $(shell $(GO) env GOBIN)
+BINDIR  := $(if $(PREFIX),$(PREFIX)/bin,$(or $(GOBIN),$(shell $(GO) env GOPATH)/bin))
+MANDIR  := $(if $(PREFIX),$(PREFIX)/share/man/man1,)
+MANSRC  ?= man
+
+.PHONY: all build demo test vet fuzz bench clean install man
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/fleetq
+	$(GO) build $(BUILDFLAGS) -o $(BIN) ./cmd/fleetq
 	$(GO) build -o $(GEN) ./examples/genfleet
+
+# One man page per command, generated from the command tree (fleetq generate).
+man: build
+	$(BIN) generate --man $(MANSRC)
+
+install: build man
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/fleetq
+	$(if $(MANDIR),install -d $(DESTDIR)$(MANDIR) && install -m 0644 $(MANSRC)/*.1 $(DESTDIR)$(MANDIR)/)
+	@echo "installed $(DESTDIR)$(BINDIR)/fleetq$(if $(MANDIR), and man pages in $(DESTDIR)$(MANDIR))"
 
 # A demo fleet of several passes in demo/fleetq.db, then representative
 # queries, a diff and a dry-run action.
@@ -34,4 +61,4 @@ bench: build
 	./examples/bench.sh
 
 clean:
-	rm -rf bin $(DEMO) .bench
+	rm -rf bin man $(DEMO) .bench

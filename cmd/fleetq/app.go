@@ -74,7 +74,12 @@ Examples:
 		newRunCommand(a),
 		newWhyCommand(a),
 		newLogCommand(a),
+		newVersionCommand(a),
+		newGenerateCommand(a),
 	)
+	bi := readBuildInfo()
+	root.Version = bi.Version
+	root.SetVersionTemplate(bi.text())
 	root.AddCommand(historyCommands(a)...)
 	root.AddCommand(actionCommands(a)...)
 	root.AddCommand(replCommands(a)...)
@@ -136,22 +141,4 @@ func currentUser() string {
 
 func commandLine() string {
 	return "fleetq " + strings.Join(os.Args[1:], " ")
-}
-
-// shortForm turns `fleetq EXPR` into `fleetq query EXPR` when the first
-// argument is not a command or a flag.
-func shortForm(cmds []*cobra.Command, args []string) []string {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return args
-	}
-	for _, c := range cmds {
-		if c.Name() == args[0] || c.HasAlias(args[0]) {
-			return args
-		}
-	}
-	switch args[0] {
-	case "help", "completion", "__complete", "__completeNoDesc":
-		return args
-	}
-	return append([]string{"query"}, args...)
 }

@@ -47,7 +47,7 @@ Examples:
   fleetq query 'dead - dead@-1'
 
 ` + exitCodesHelp,
-		Args:              cobra.ExactArgs(1),
+		Args:              exprArgs(1),
 		ValidArgsFunction: a.completeExprArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runQuery(cmd.Context(), a, o, args[0])
@@ -71,7 +71,7 @@ Examples:
   fleetq explain 'all - hadoop_exclude & responsive & puppet_ok | sample 5'
 
 ` + exitCodesHelp,
-		Args:              cobra.ExactArgs(1),
+		Args:              exprArgs(1),
 		ValidArgsFunction: a.completeExprArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runExplain(cmd.Context(), a, o, args[0])

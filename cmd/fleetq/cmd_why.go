@@ -26,7 +26,7 @@ Examples:
   fleetq why --pass 2 dn00412.smf1 candidate_rekick
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(2),
+		Args: exprArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runWhy(cmd, a, o, args[0], args[1])
 		},

@@ -46,15 +46,18 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCommand(app)
-	root.SetArgs(shortForm(root.Commands(), args))
+	sh, err := shortForm(root, args)
+	if err != nil {
+		return report(stderr, err)
+	}
+	root.SetArgs(sh.args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
+	if err := root.ExecuteContext(ctx); err != nil {
+		return report(stderr, misspeltCommand(root, sh, err))
 	}
-	return report(stderr, err)
+	return exitOK
 }
 
 // report prints an error as one line, then detail, and returns its code.

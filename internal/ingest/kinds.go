@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -67,7 +68,17 @@ type Spec struct {
 	Path string // "-" for standard input
 }
 
-// ParseSpec parses a source argument.
+// kindWord is what a mistyped kind looks like (`hfds:` in hfds:report.txt):
+// a path's directory part has a slash or a dot, a kind has neither.
+var kindWord = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// ParseSpec parses a source argument. A KIND: prefix that is not a kind is
+// an error, unless the whole argument names an existing file.
 func ParseSpec(arg string) (Spec, error) {
 	if i := strings.IndexByte(arg, ':'); i > 0 {
 		if _, ok := kindByName(arg[:i]); ok {
@@ -79,6 +90,9 @@ func ParseSpec(arg string) (Spec, error) {
 				return s, fmt.Errorf("%s: no path after the kind (expected KIND:PATH)", arg)
 			}
 			return s, nil
+		}
+		if kindWord.MatchString(arg[:i]) && !exists(arg) {
+			return Spec{}, fmt.Errorf("%s: unknown source kind %q (expected KIND:PATH with a kind of %s)", arg, arg[:i], strings.Join(KindNames(), ", "))
 		}
 	}
 	if arg == "-" {

@@ -22,7 +22,6 @@ func TestParseSpec(t *testing.T) {
 		{"hdfs:report.txt", Spec{Kind: "hdfs", Path: "report.txt"}},
 		{"cmdb.csv", Spec{Path: "cmdb.csv"}},
 		{"/data/x:y.csv", Spec{Path: "/data/x:y.csv"}},
-		{"nosuchkind:x", Spec{Path: "nosuchkind:x"}},
 		{":x", Spec{Path: ":x"}},
 	} {
 		got, err := ParseSpec(tc.arg)
@@ -33,10 +32,17 @@ func TestParseSpec(t *testing.T) {
 		"-":           "-: standard input needs a kind (expected KIND:-, e.g. inventory:-)",
 		"inventory:":  "inventory:: no path after the kind (expected KIND:PATH)",
 		"hosts:dead=": "hosts:dead=: no path after the kind (expected KIND:PATH)",
+		"hfds:x":      `hfds:x: unknown source kind "hfds" (expected KIND:PATH with a kind of hdfs, yarn, k8s, prom, netbox, ansible, inventory, hosts)`,
 	} {
 		_, err := ParseSpec(arg)
 		assert.EqualError(t, err, msg)
 	}
+	// A file whose name merely looks like KIND:PATH is read as that file.
+	t.Chdir(t.TempDir())
+	require.NoError(t, os.WriteFile("hfds:x", []byte("a1\n"), 0o644))
+	got, err := ParseSpec("hfds:x")
+	require.NoError(t, err)
+	assert.Equal(t, Spec{Path: "hfds:x"}, got)
 }
 
 func TestKindsAreComplete(t *testing.T) {
