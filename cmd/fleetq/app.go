@@ -68,6 +68,7 @@ Examples:
 		newExplainCommand(a),
 		newPassesCommand(a),
 		newSetsCommand(a),
+		newSchemaCommand(a),
 		newHostCommand(a),
 		newHelpLanguageCommand(a),
 		newDefsCommand(a),

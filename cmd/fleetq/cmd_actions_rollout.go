@@ -138,22 +138,6 @@ func runPlanRollout(ctx context.Context, a *app, o *rolloutOptions, expr string)
 	return flush()
 }
 
-func newCheckCommand(a *app) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "check wave N",
-		Short: "Checks on rollouts: 'fleetq check wave N'",
-		Long: `Checks on saved rollouts. See 'fleetq check wave --help'.
-
-Examples:
-  fleetq check wave 1
-
-` + exitCodesHelp,
-		Args: cobra.NoArgs,
-	}
-	cmd.AddCommand(newCheckWaveCommand(a))
-	return cmd
-}
-
 func newCheckWaveCommand(a *app) *cobra.Command {
 	o := &rolloutOptions{}
 	cmd := &cobra.Command{

@@ -23,6 +23,7 @@ Commands:
   :pass latest          follow the newest pass (the default)
   :passes               list passes
   :sets                 list the sets of the current pass and the session bindings
+  :schema               list the attributes of the current pass (fleetq schema)
   :explain EXPR         the expression tree with the size of every set
   :why HOST EXPR        which term brought HOST in and which removed it
   :format text|json|csv|folded
@@ -36,7 +37,7 @@ Tab completes names, values after = and in (, stages after |, passes after @.
 Ctrl-C cancels a running statement.`
 
 // metaCommands lists the :commands for completion, in help order.
-var metaCommands = []string{":pass", ":passes", ":sets", ":explain", ":why", ":format", ":seed", ":help", ":quit"}
+var metaCommands = []string{":pass", ":passes", ":sets", ":schema", ":explain", ":why", ":format", ":seed", ":help", ":quit"}
 
 // meta runs a :command.
 func (s *session) meta(ctx context.Context, line string) error {
@@ -54,6 +55,8 @@ func (s *session) meta(ctx context.Context, line string) error {
 		return runPasses(s.a)
 	case ":sets":
 		return s.sets()
+	case ":schema":
+		return runSchema(ctx, s.a, &schemaOptions{pass: s.pass}, s.a.stdout)
 	case ":explain":
 		return s.explain(ctx, arg)
 	case ":why":

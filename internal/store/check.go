@@ -1,40 +1,99 @@
 package store
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
 )
 
-// Check verifies the whole file: bbolt's own page consistency check, then
-// fleetq's invariants. Every pass's blobs (all, manifests, attributes, set
-// bitmaps) exist and decode; every bitmap names only assigned host ids; a
-// pass's all is the union of its sources' hosts; pass ids increase and a
-// parent is an earlier pass (or 0; gc may have removed it since); host
-// dictionary names are unique, non-empty, trimmed and lower-case. It is
-// what tests run on cleanup and what a `fleetq check` would print.
-func (db *DB) Check() error {
-	return db.bolt.View(func(btx *bolt.Tx) error {
-		var errs []error
-		for err := range btx.Check() {
-			errs = append(errs, err)
+// CheckReport is what Verify found: what the file holds and the first
+// problem, if any.
+type CheckReport struct {
+	Passes int    // passes stored
+	Hosts  uint32 // names in the host dictionary
+	Blobs  int    // whole blobs whose bytes match their hash
+	// Err is nil for a clean file. Otherwise it wraps ErrCorrupt (or
+	// ErrNotFleetq) and says where: bbolt's page errors, or the first
+	// fleetq invariant that does not hold.
+	Err error
+}
+
+// Check verifies the whole file and returns its first problem (Verify's
+// Err). It is what tests run on cleanup.
+func (db *DB) Check() error { return db.Verify().Err }
+
+// Verify checks the whole file: bbolt's own page consistency check, then
+// fleetq's invariants. Every whole blob's bytes hash to its key (content
+// addressing, so a flipped bit in a value is found); every pass's blobs
+// (all, manifests, attributes, set bitmaps) exist and decode; every bitmap
+// names only assigned host ids; a pass's all is the union of its sources'
+// hosts; pass ids increase and a parent is an earlier pass (or 0; gc may
+// have removed it since); host dictionary names are unique, non-empty,
+// trimmed and lower-case. A panic while reading a damaged file is
+// reported as ErrCorrupt, never raised. It only reads.
+func (db *DB) Verify() (r *CheckReport) {
+	r = &CheckReport{}
+	defer func() {
+		if p := recover(); p != nil {
+			r.Err = fmt.Errorf("%w: reading the file failed: %v", ErrCorrupt, p)
 		}
-		if len(errs) > 0 {
-			return fmt.Errorf("%w: bbolt check: %w", ErrCorrupt, errors.Join(errs...))
+	}()
+	r.Err = db.bolt.View(func(btx *bolt.Tx) error { return verify(btx, r) })
+	return r
+}
+
+// CheckFile opens path read-only and verifies it. A file that is missing
+// (ErrNoDatabase) or locked (ErrLocked) is an error; a file that cannot
+// be opened because it is damaged or not fleetq's is a report whose Err
+// says so.
+func CheckFile(path string, timeout time.Duration) (r *CheckReport, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = &CheckReport{Err: fmt.Errorf("%w: opening the file failed: %v", ErrCorrupt, p)}, nil
 		}
-		if err := checkSchema(btx); err != nil {
-			return err
-		}
-		c := &checker{btx: btx}
-		if err := c.dict(); err != nil {
-			return fmt.Errorf("%w: host dictionary: %w", ErrCorrupt, err)
-		}
-		return c.passes()
-	})
+	}()
+	db, err := Open(path, Options{ReadOnly: true, Timeout: timeout})
+	switch {
+	case errors.Is(err, ErrNoDatabase) || errors.Is(err, ErrLocked):
+		return nil, err
+	case err != nil:
+		return &CheckReport{Err: err}, nil
+	}
+	defer db.Close()
+	return db.Verify(), nil
+}
+
+func verify(btx *bolt.Tx, r *CheckReport) error {
+	var errs []error
+	for err := range btx.Check() {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: bbolt check: %w", ErrCorrupt, errors.Join(errs...))
+	}
+	if err := checkSchema(btx); err != nil {
+		return err
+	}
+	c := &checker{btx: btx}
+	if err := c.dict(); err != nil {
+		return fmt.Errorf("%w: host dictionary: %w", ErrCorrupt, err)
+	}
+	r.Hosts = c.n
+	var err error
+	if r.Passes, err = c.passes(); err != nil {
+		return err
+	}
+	// Last, so a blob that decodes but breaks an invariant is reported
+	// by what it breaks.
+	r.Blobs, err = c.blobs()
+	return err
 }
 
 type checker struct {
@@ -92,9 +151,24 @@ func checkHostKey(name string) error {
 	return nil
 }
 
-func (c *checker) passes() error {
+// blobs checks that every whole blob's bytes hash to its key and returns
+// how many there are.
+func (c *checker) blobs() (int, error) {
+	n := 0
+	err := c.btx.Bucket(bucketBlobs).ForEach(func(k, v []byte) error {
+		if sum := sha256.Sum256(v); !bytes.Equal(sum[:], k) {
+			return fmt.Errorf("%w: blob %x: its %d bytes do not match its hash (damaged on disk)", ErrCorrupt, k[:6], len(v))
+		}
+		n++
+		return nil
+	})
+	return n, err
+}
+
+func (c *checker) passes() (int, error) {
 	var prev int64
-	return c.btx.Bucket(bucketPasses).ForEach(func(k, _ []byte) error {
+	n := 0
+	err := c.btx.Bucket(bucketPasses).ForEach(func(k, _ []byte) error {
 		id := int64(be64(k))
 		p, err := getPass(c.btx, id)
 		if err != nil {
@@ -103,9 +177,10 @@ func (c *checker) passes() error {
 		if err := c.pass(p, prev); err != nil {
 			return fmt.Errorf("%w: pass %d: %w", ErrCorrupt, id, err)
 		}
-		prev = id
+		prev, n = id, n+1
 		return nil
 	})
+	return n, err
 }
 
 func (c *checker) pass(p *PassInfo, prev int64) error {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -303,6 +304,10 @@ func TestCheckFindsDamage(t *testing.T) {
 		{"duplicate host", func(tx *bolt.Tx, p *store.PassInfo) error {
 			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x01a\x01c"))
 		}, `"a" has ids 0 and 1`},
+		{"blob bytes not its hash", func(tx *bolt.Tx, p *store.PassInfo) error {
+			sum := sha256.Sum256([]byte("what was written"))
+			return tx.Bucket(store.BucketBlobs).Put(sum[:], []byte("what is read back"))
+		}, "blob 96f699e082ac: its 17 bytes do not match its hash (damaged on disk)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "d.db")

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
+)
+
+// Finding levels. ok and warn are not problems; stale and fail are, and
+// make check exit 1.
+const (
+	levelOK    = "ok"
+	levelWarn  = "warn"
+	levelStale = "stale"
+	levelFail  = "fail"
+)
+
+// finding is one line of fleetq check.
+type finding struct {
+	Level   string `json:"level"`
+	Check   string `json:"check"`           // store, policy, defs, pass, source
+	Where   string `json:"where,omitempty"` // FILE:LINE, a source KIND:NAME, a pass
+	Message string `json:"message"`
+}
+
+func (f finding) problem() bool { return f.Level == levelStale || f.Level == levelFail }
+
+type checkOptions struct {
+	policy string
+	defs   string
+	now    string
+}
+
+func (o *checkOptions) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
+	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file to check (default: the ones kept in the database, else those the newest pass was sealed with)")
+	cmd.Flags().StringVar(&o.now, "now", "", "the clock reading to judge ages at, RFC 3339 (for tests and replays)")
+	_ = cmd.Flags().MarkHidden("now")
+}
+
+// Validate refuses the formats findings have no rendering for.
+func (o *checkOptions) Validate(format string) error {
+	switch format {
+	case "text", "json", "csv":
+		return nil
+	}
+	return &usageError{fmt.Sprintf("check: --format %s is not supported (use text, json or csv)", format)}
+}
+
+func newCheckCommand(a *app) *cobra.Command {
+	o := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check [--policy FILE] [--defs FILE]",
+		Short: "Check the database, the policy, the definitions and the freshness of the newest pass",
+		Long: `Check everything a decision depends on, read-only, for cron and for an
+operator's first minute. One line per finding:
+
+  store    bbolt's page check and fleetq's invariants (every blob matches
+           its hash and decodes, every pass's sets and attributes are
+           whole, the host dictionary is sound)
+  policy   the policy (--policy, $FLEETQ_POLICY, else fleetq.policy.toml
+           beside the database) parses, and every expression in it
+           (unavailable, health, decommissioned, each archetype's
+           clusters, rollout.health) compiles and evaluates against the
+           newest pass; the attributes it names exist
+  defs     the definitions (--defs FILE, else those kept in the database,
+           else those the newest pass was sealed with) parse and evaluate
+           against the newest pass
+  pass     the newest pass is younger than --stale-after
+  source   every source of the newest pass was read within --stale-after
+
+Levels: ok; warn (worth a look, not a problem: a compared value no host
+has while a near one exists, an attribute the policy names that the pass
+lacks, no policy configured); stale and fail are problems. Stale counts:
+a decision made on stale evidence is a dangerous one. Nothing is written;
+the file is left byte-identical. After a store failure the other checks
+are skipped (they would read the damaged data).
+
+Examples:
+  fleetq check
+  fleetq check --policy examples/policy.toml --stale-after 6h
+  fleetq check --format json | jq '.[] | select(.level != "ok")'
+  fleetq check wave 1        # a rollout wave: see 'fleetq check wave --help'
+
+Exit status of fleetq check: 0 when no finding is stale or fail (warnings
+allowed), 1 otherwise (the problems are counted on stderr), 3 when the
+database is locked; a missing database is an error (1).
+
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCheck(cmd.Context(), a, o, a.stdout)
+		},
+	}
+	o.AddFlags(cmd)
+	cmd.AddCommand(newCheckWaveCommand(a))
+	return cmd
+}
+
+func runCheck(ctx context.Context, a *app, o *checkOptions, out io.Writer) error {
+	if err := o.Validate(a.format); err != nil {
+		return err
+	}
+	now, err := (&ledgerOptions{now: o.now}).clock()
+	if err != nil {
+		return err
+	}
+	fs, err := collectFindings(ctx, a, o, now)
+	if err != nil {
+		return err
+	}
+	if err := writeFindings(a, out, fs); err != nil {
+		return err
+	}
+	if n := countProblems(fs); n > 0 {
+		return &exitError{code: exitFailure, err: fmt.Errorf("check: %s found", plural(n, "problem"))}
+	}
+	return nil
+}
+
+// collectFindings runs every check. Only an unusable database (missing,
+// locked) is an error; everything else is a finding.
+func collectFindings(ctx context.Context, a *app, o *checkOptions, now time.Time) ([]finding, error) {
+	rep, err := store.CheckFile(a.dbPath(), a.timeout)
+	if err != nil {
+		return nil, err
+	}
+	fs := []finding{storeFinding(rep)}
+	if rep.Err != nil {
+		return append(fs, finding{levelWarn, "skipped", "", "policy, definitions and freshness are not checked on a damaged file"}), nil
+	}
+	pol, polFinding := loadCheckPolicy(a, o)
+	defs, defsErr := loadDefinitions(o.defs)
+	err = a.view(func(tx *store.Tx) error {
+		p, err := tx.Pass(0)
+		if errors.Is(err, store.ErrNoPasses) {
+			fs = append(fs, finding{levelFail, "pass", "", err.Error()})
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		snap, err := tx.Snapshot(p.ID())
+		if err != nil {
+			return err
+		}
+		fs = append(fs, policyFindings(ctx, snap, pol, polFinding)...)
+		fs = append(fs, defsFindings(ctx, tx, snap, defs, defsErr)...)
+		fs = append(fs, freshnessFindings(p.Info(), now, a.stale)...)
+		return nil
+	})
+	return fs, err
+}
+
+func storeFinding(r *store.CheckReport) finding {
+	if r.Err != nil {
+		return finding{levelFail, "store", "", r.Err.Error()}
+	}
+	return finding{levelOK, "store", "", fmt.Sprintf("%s, %d hosts, %d blobs; bbolt check and fleetq invariants clean",
+		passCount(r.Passes), r.Hosts, r.Blobs)}
+}
+
+// loadCheckPolicy resolves the policy as the action verbs do. No policy
+// configured at all is a warning (the verbs will refuse); one that was
+// named but is missing or invalid is a failure.
+func loadCheckPolicy(a *app, o *checkOptions) (*policy.Policy, *finding) {
+	path, err := policy.Find(o.policy, os.Getenv("FLEETQ_POLICY"), a.dbPath())
+	if err != nil {
+		return nil, &finding{levelWarn, "policy", "", err.Error()}
+	}
+	pol, err := policy.Load(path)
+	if err != nil {
+		return nil, &finding{levelFail, "policy", path, strings.TrimPrefix(err.Error(), path+": ")}
+	}
+	return pol, nil
+}
+
+func policyFindings(ctx context.Context, snap query.Snapshot, pol *policy.Policy, loaded *finding) []finding {
+	if pol == nil {
+		return []finding{*loaded}
+	}
+	var fs []finding
+	checks := pol.CheckExpressions(ctx, snap)
+	bad := 0
+	for _, c := range checks {
+		where := fileLine(pol.Path, c.Line)
+		switch {
+		case c.Err != nil && c.Lenient:
+			fs = append(fs, finding{levelWarn, "policy", where, exprLabel(c.Expr) + ": " + c.Err.Error() + " (the verbs read it as no host)"})
+		case c.Err != nil:
+			bad++
+			fs = append(fs, finding{levelFail, "policy", where, exprLabel(c.Expr) + ": " + c.Err.Error()})
+		}
+		for _, w := range c.Warnings {
+			fs = append(fs, finding{levelWarn, "policy", where, exprLabel(c.Expr) + ": " + w})
+		}
+	}
+	pass := snap.Current()
+	for _, r := range pol.AttrRefs() {
+		if _, ok := pass.Attr(r.Name); !ok {
+			fs = append(fs, finding{levelWarn, "policy", fileLine(pol.Path, r.Line),
+				fmt.Sprintf("%s = %q: no attribute %s in pass %d", r.Key, r.Name, r.Name, pass.ID())})
+		}
+	}
+	if bad == 0 {
+		fs = append([]finding{{levelOK, "policy", pol.Path, fmt.Sprintf("%s compile and evaluate against pass %d",
+			plural(len(checks), "expression"), pass.ID())}}, fs...)
+	}
+	return fs
+}
+
+func exprLabel(e policy.Expr) string {
+	label := fmt.Sprintf("%s = '%s'", e.Key, e.Text)
+	if e.Of != "" {
+		label = fmt.Sprintf("archetype %s: clusters = '%s'", e.Of, e.Text)
+	}
+	if e.Line == 0 {
+		label += " (default or inline)"
+	}
+	return label
+}
+
+func fileLine(path string, line int) string {
+	if line == 0 {
+		return path
+	}
+	return fmt.Sprintf("%s:%d", path, line)
+}
+
+// checkDefs resolves the definitions to check: --defs FILE, else those
+// kept in the database, else those the newest pass was sealed with.
+func checkDefs(tx *store.Tx, p *store.PassView, given *definitions) (*definitions, error) {
+	if given != nil {
+		return given, nil
+	}
+	if text, from := tx.Definitions(); text != "" {
+		defs, err := query.ParseDefinitions(from, text)
+		return &definitions{from: from + " (kept in the database)", text: text, defs: defs}, err
+	}
+	if log := p.Info().Log; log != nil && len(log.Definitions) > 0 {
+		from := fmt.Sprintf("pass %d", p.ID())
+		text := strings.Join(log.Definitions, "\n")
+		defs, err := query.ParseDefinitions(from, text)
+		return &definitions{from: from, text: text, defs: defs}, err
+	}
+	return nil, nil
+}
+
+func defsFindings(ctx context.Context, tx *store.Tx, snap query.Snapshot, given *definitions, loadErr error) []finding {
+	if loadErr != nil {
+		return []finding{{levelFail, "defs", "", loadErr.Error()}}
+	}
+	pass := snap.Current()
+	d, err := checkDefs(tx, pass.(*store.PassView), given)
+	switch {
+	case err != nil:
+		return []finding{{levelFail, "defs", "", err.Error()}}
+	case d == nil:
+		return []finding{{levelOK, "defs", "", "no definitions kept or applied"}}
+	}
+	var fs []finding
+	env := &query.Env{Ctx: ctx, Snap: snap, Seed: uint64(pass.ID())}
+	bad := 0
+	for _, def := range d.defs {
+		where := fileLine(strings.TrimSuffix(d.from, " (kept in the database)"), def.Line)
+		env.Warnings = nil
+		if err := checkDefinition(env, def); err != nil {
+			bad++
+			fs = append(fs, finding{levelFail, "defs", where, def.Name + ": " + err.Error()})
+		}
+		for _, w := range env.Warnings {
+			fs = append(fs, finding{levelWarn, "defs", where, def.Name + ": " + w})
+		}
+	}
+	if bad == 0 {
+		fs = append([]finding{{levelOK, "defs", d.from, fmt.Sprintf("%s evaluate against pass %d", plural(len(d.defs), "definition"), pass.ID())}}, fs...)
+	}
+	return fs
+}
+
+// checkDefinition evaluates one definition as sealing a pass would; its
+// result is bound for the definitions after it.
+func checkDefinition(env *query.Env, def query.Definition) error {
+	if _, ok := env.Snap.Current().Attr(def.Name); ok {
+		return fmt.Errorf("%s is an attribute of pass %d; a definition needs another name", def.Name, env.Snap.Current().ID())
+	}
+	_, err := query.Run(env, def.Stmt)
+	return err
+}
+
+// freshnessFindings judges the newest pass and each of its sources by
+// age at now against limit.
+func freshnessFindings(p *store.PassInfo, now time.Time, limit time.Duration) []finding {
+	fs := []finding{ageFinding("pass", fmt.Sprintf("%d", p.ID), "made", now.Sub(p.Created), limit)}
+	for _, s := range p.Sources {
+		how := "read"
+		if s.Carried(p.ID) {
+			how = fmt.Sprintf("carried from pass %d, read", s.ReadBy)
+		}
+		fs = append(fs, ageFinding("source", s.Kind+":"+s.Name, how, now.Sub(s.ReadAt), limit))
+	}
+	return fs
+}
+
+func ageFinding(check, where, how string, age, limit time.Duration) finding {
+	msg := fmt.Sprintf("%s %s ago (stale after %s)", how, store.AgeString(age), store.AgeString(limit))
+	if age > limit {
+		return finding{levelStale, check, where, msg}
+	}
+	return finding{levelOK, check, where, msg}
+}
+
+func countProblems(fs []finding) int {
+	n := 0
+	for _, f := range fs {
+		if f.problem() {
+			n++
+		}
+	}
+	return n
+}
+
+func writeFindings(a *app, out io.Writer, fs []finding) error {
+	if a.format == "json" {
+		return writeJSON(out, fs)
+	}
+	if a.format == "csv" {
+		rows := make([][]string, len(fs))
+		for i, f := range fs {
+			rows[i] = []string{f.Level, f.Check, f.Where, f.Message}
+		}
+		return a.writeRows(out, []string{"LEVEL", "CHECK", "WHERE", "MESSAGE"}, rows)
+	}
+	w := bufio.NewWriter(out)
+	for _, f := range fs {
+		fmt.Fprintln(w, f.line())
+	}
+	return w.Flush()
+}
+
+// line renders `LEVEL CHECK WHERE: MESSAGE`, problems in capitals so they
+// stand out in a cron mail.
+func (f finding) line() string {
+	level := f.Level
+	if level != levelOK {
+		level = strings.ToUpper(level)
+	}
+	subject := f.Check
+	if f.Where != "" {
+		subject += " " + f.Where
+	}
+	return fmt.Sprintf("%-5s %s: %s", level, subject, firstLine(f.Message))
+}
+
+func passCount(n int) string {
+	if n == 1 {
+		return "1 pass"
+	}
+	return fmt.Sprintf("%d passes", n)
+}

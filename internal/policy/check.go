@@ -1,0 +1,155 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/fleetq/fleetq/internal/query"
+)
+
+// Expr is one query expression of a policy and where it is written.
+type Expr struct {
+	Key  string // as the file spells it: health, rollout.health, archetype.clusters
+	Text string
+	Line int // 1-based line of the key in the file; 0 when not found
+	// Of names the archetype whose condition this is ("" otherwise).
+	Of string
+	// Clusters is set for archetype conditions: they are evaluated over
+	// the clusters of a pass, not its hosts.
+	Clusters bool
+	// Lenient is set for decommissioned: the verbs read an expression
+	// that does not evaluate (a fleet without lifecycle) as the empty
+	// set, so its failure is a warning, not an error.
+	Lenient bool
+}
+
+// Expressions lists every query expression of the policy, in file order
+// of keys: unavailable, health, decommissioned, each archetype's clusters
+// condition, rollout.health. Empty ones are left out.
+func (p *Policy) Expressions() []Expr {
+	text := string(p.Text)
+	var out []Expr
+	add := func(e Expr) {
+		if strings.TrimSpace(e.Text) != "" {
+			out = append(out, e)
+		}
+	}
+	add(Expr{Key: "unavailable", Text: p.Unavailable, Line: keyLine(text, "", 0, "unavailable")})
+	add(Expr{Key: "health", Text: p.Health, Line: keyLine(text, "", 0, "health")})
+	add(Expr{Key: "decommissioned", Text: p.Decommissioned, Lenient: true, Line: keyLine(text, "", 0, "decommissioned")})
+	for i, a := range p.Archetypes {
+		add(Expr{Key: "archetype.clusters", Text: a.Clusters, Of: a.Name, Clusters: true, Line: keyLine(text, "archetype", i, "clusters")})
+	}
+	// rollout.health defaults to health: checked once, where it is written.
+	if line := keyLine(text, "rollout", 0, "health"); line != 0 || p.Rollout.Health != p.Health {
+		add(Expr{Key: "rollout.health", Text: p.Rollout.Health, Line: line})
+	}
+	return out
+}
+
+// AttrRef is an attribute the policy names by itself (not in an
+// expression): cluster_attr, rack_attr, replica_group_attr, rollout.metrics.
+type AttrRef struct {
+	Key  string
+	Name string
+	Line int
+}
+
+// AttrRefs lists the attributes the policy names, empty ones left out.
+func (p *Policy) AttrRefs() []AttrRef {
+	text := string(p.Text)
+	var out []AttrRef
+	for _, r := range []AttrRef{
+		{"cluster_attr", p.ClusterAttr, keyLine(text, "", 0, "cluster_attr")},
+		{"rack_attr", p.RackAttr, keyLine(text, "", 0, "rack_attr")},
+		{"replica_group_attr", p.GroupAttr, keyLine(text, "", 0, "replica_group_attr")},
+	} {
+		if r.Name != "" {
+			out = append(out, r)
+		}
+	}
+	for _, m := range p.Rollout.Metrics {
+		out = append(out, AttrRef{"rollout.metrics", strings.TrimPrefix(m, "-"), keyLine(text, "rollout", 0, "metrics")})
+	}
+	return out
+}
+
+// ExprCheck is what compiling and evaluating one expression found.
+type ExprCheck struct {
+	Expr
+	Err      error
+	Warnings []string // query warnings: a compared value no host has
+	Size     uint64   // hosts (or clusters) in the result
+}
+
+// CheckExpressions compiles and evaluates every expression against the
+// current pass of snap, as the action verbs would: host expressions over
+// its hosts, archetype conditions over its clusters. It reports each one;
+// nothing is decided.
+func (p *Policy) CheckExpressions(ctx context.Context, snap query.Snapshot) []ExprCheck {
+	pass := snap.Current()
+	cp := newClusterPass(pass, Clusters(pass, p.ClusterAttr))
+	exprs := p.Expressions()
+	out := make([]ExprCheck, len(exprs))
+	for i, e := range exprs {
+		s := snap
+		if e.Clusters {
+			s = cp
+		}
+		out[i] = checkExpr(ctx, s, e)
+	}
+	return out
+}
+
+func checkExpr(ctx context.Context, snap query.Snapshot, e Expr) ExprCheck {
+	c := ExprCheck{Expr: e}
+	pass := snap.Current()
+	st, err := query.ParseIn(e.Text, func(n string) bool { _, ok := pass.Attr(n); return ok })
+	if err != nil {
+		c.Err = err
+		return c
+	}
+	if st.Bind != "" {
+		c.Err = fmt.Errorf("%q: an expression, not a binding", e.Text)
+		return c
+	}
+	env := &query.Env{Ctx: ctx, Snap: snap, Seed: 1}
+	r, err := query.Run(env, st)
+	c.Warnings = env.Warnings
+	switch {
+	case err != nil:
+		c.Err = err
+	case r.Kind != query.HostsResult:
+		c.Err = fmt.Errorf("%q: must be a set, not a count, table or batches", e.Text)
+	default:
+		c.Size = r.Hosts.GetCardinality()
+	}
+	return c
+}
+
+var (
+	tableHeader = regexp.MustCompile(`^\s*(\[\[?)\s*([^\]]*?)\s*\]\]?`)
+	keyStart    = regexp.MustCompile(`^\s*([A-Za-z0-9_-]+)\s*=`)
+)
+
+// keyLine finds the line of key in table (the nth [[table]] for arrays;
+// "" is the top level) of a TOML text, or 0. Keys inside inline tables
+// are not found.
+func keyLine(text, table string, nth int, key string) int {
+	cur, seen := "", map[string]int{}
+	idx := 0
+	for i, line := range strings.Split(text, "\n") {
+		if m := tableHeader.FindStringSubmatch(line); m != nil {
+			cur = m[2]
+			idx = seen[cur]
+			seen[cur]++
+			continue
+		}
+		if m := keyStart.FindStringSubmatch(line); m != nil && m[1] == key && cur == table && idx == nth {
+			return i + 1
+		}
+	}
+	return 0
+}
