@@ -15,7 +15,7 @@ import (
 )
 
 // The check tests run the real binary (TestMain builds it) on real
-// temporary bbolt files; ages are judged at an injected --now.
+// temporary bbolt files; ages are judged at an explicit --at.
 
 const checkDefsText = "dead = lifecycle = \"dead\"\nfree = responsive - dead\n"
 
@@ -26,7 +26,7 @@ func TestCheckHealthy(t *testing.T) {
 	var out, errOut string
 	var code int
 	storetest.RequireNoChange(t, f.db, func() {
-		out, errOut, code = f.run("check", "--defs", defs, "--now", "2026-11-20T11:00:00Z")
+		out, errOut, code = f.run("check", "--defs", defs, "--at", "2026-11-20T11:00:00Z")
 	})
 	require.Equal(t, 0, code, "stdout: %s\nstderr: %s", out, errOut)
 	assert.Empty(t, errOut)
@@ -40,7 +40,7 @@ func TestCheckHealthy(t *testing.T) {
 	}, "\n")+"\n", out)
 
 	var fs []finding
-	out, _, code = f.run("check", "--now", "2026-11-20T11:00:00Z", "--format", "json")
+	out, _, code = f.run("check", "--at", "2026-11-20T11:00:00Z", "--format", "json")
 	require.Equal(t, 0, code)
 	require.NoError(t, json.Unmarshal([]byte(out), &fs))
 	require.Len(t, fs, 6)
@@ -86,10 +86,10 @@ func TestCheckFindsDamage(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			db, at := markedDB(t)
-			_, _, code := fqBin(t, db, "check", "--now", "2026-11-20T10:30:00Z")
+			_, _, code := fqBin(t, db, "check", "--at", "2026-11-20T10:30:00Z")
 			require.Equal(t, 0, code, "clean before the damage")
 			damage(t, db, func(data []byte) { tc.damage(data, at) })
-			out, errOut, code := fqBin(t, db, "check", "--now", "2026-11-20T10:30:00Z")
+			out, errOut, code := fqBin(t, db, "check", "--at", "2026-11-20T10:30:00Z")
 			assert.Equal(t, exitFailure, code)
 			assert.True(t, strings.HasPrefix(out, tc.line), "stdout: %s", out)
 			assert.Contains(t, out, "WARN  skipped: policy, definitions and freshness are not checked on a damaged file\n")
@@ -103,7 +103,7 @@ func TestCheckFindsBadPolicyExpression(t *testing.T) {
 	f := newActionFixture(t)
 	bad := strings.Replace(actionPolicy, "health = 'responsive'", "health = 'responsiv'", 1)
 	require.NoError(t, os.WriteFile(f.policy, []byte(bad), 0o644))
-	out, errOut, code := f.run("check", "--now", "2026-11-20T11:00:00Z")
+	out, errOut, code := f.run("check", "--at", "2026-11-20T11:00:00Z")
 	require.Equal(t, exitFailure, code)
 	assert.Contains(t, out, "FAIL  policy "+f.policy+":5: health = 'responsiv': 1:1: unknown name: no set \"responsiv\" in pass 1 (did you mean responsive?)\n")
 	assert.NotContains(t, out, "ok    policy")
@@ -111,7 +111,7 @@ func TestCheckFindsBadPolicyExpression(t *testing.T) {
 
 	warn := strings.Replace(actionPolicy, "health = 'responsive'", `health = 'responsive & lifecycle = "actve"'`, 1)
 	require.NoError(t, os.WriteFile(f.policy, []byte(warn), 0o644))
-	out, _, code = f.run("check", "--now", "2026-11-20T11:00:00Z")
+	out, _, code = f.run("check", "--at", "2026-11-20T11:00:00Z")
 	require.Equal(t, 0, code, "a value warning is not a problem")
 	assert.Contains(t, out, "WARN  policy "+f.policy+`:5: health = 'responsive & lifecycle = "actve"': 1:26: no host of pass 1 has lifecycle = "actve" (did you mean "active"?)`+"\n")
 }
@@ -120,7 +120,7 @@ func TestCheckFindsBadDefinition(t *testing.T) {
 	f := newActionFixture(t)
 	defs := filepath.Join(f.dir, "fleet.defs")
 	require.NoError(t, os.WriteFile(defs, []byte("dead = lifecycle = \"dead\"\n\nfree = responsiv - dead\n"), 0o644))
-	out, _, code := f.run("check", "--defs", defs, "--now", "2026-11-20T11:00:00Z")
+	out, _, code := f.run("check", "--defs", defs, "--at", "2026-11-20T11:00:00Z")
 	require.Equal(t, exitFailure, code)
 	assert.Contains(t, out, "FAIL  defs "+defs+":3: free: 1:8: unknown name: no set \"responsiv\" in pass 1 (did you mean responsive?)\n")
 }
@@ -129,14 +129,14 @@ func TestCheckFindsStaleSource(t *testing.T) {
 	f := newActionFixture(t) // pass 1: inventory and responsive at 10:00
 	resp := filepath.Join(f.dir, "responsive")
 	f.ok("ingest", "--at", "2026-11-20T13:00:00Z", "hosts:"+resp) // pass 2 carries the inventory
-	out, errOut, code := f.run("check", "--now", "2026-11-20T13:30:00Z")
+	out, errOut, code := f.run("check", "--at", "2026-11-20T13:30:00Z")
 	require.Equal(t, exitFailure, code)
 	assert.Contains(t, out, "ok    pass 2: made 30m ago (stale after 2h00m)\n")
 	assert.Contains(t, out, "STALE source inventory:inventory: carried from pass 1, read 3h30m ago (stale after 2h00m)\n")
 	assert.Contains(t, out, "ok    source hosts:responsive: read 30m ago (stale after 2h00m)\n")
 	assert.Equal(t, "fleetq: check: 1 problem found\n", errOut)
 
-	_, _, code = f.run("check", "--now", "2026-11-20T13:30:00Z", "--stale-after", "4h")
+	_, _, code = f.run("check", "--at", "2026-11-20T13:30:00Z", "--stale-after", "4h")
 	assert.Equal(t, 0, code, "fresh enough under a longer --stale-after")
 }
 

@@ -45,8 +45,7 @@ type checkOptions struct {
 func (o *checkOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
 	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file to check (default: the ones kept in the database, else those the newest pass was sealed with)")
-	cmd.Flags().StringVar(&o.now, "now", "", "the clock reading to judge ages at, RFC 3339 (for tests and replays)")
-	_ = cmd.Flags().MarkHidden("now")
+	cmd.Flags().StringVar(&o.now, "at", "", "judge ages as if the clock read `TIME` (RFC 3339; default now): check only reads, so another clock changes nothing")
 }
 
 // Validate refuses the formats findings have no rendering for.
