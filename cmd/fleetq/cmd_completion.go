@@ -45,8 +45,8 @@ Load it for the current shell, or install it once:
   zsh:   source <(fleetq completion zsh)        (in ~/.zshrc, after compinit)
          fleetq completion zsh > "${fpath[1]}/_fleetq"
   fish:  fleetq completion fish > ~/.config/fish/completions/fleetq.fish
-         (fish and powershell use cobra's scripts: commands, flags and
-         names, but not the expression-aware completion described above)
+         (fish and powershell get cobra's generated scripts, which are
+         not tested here; bash and zsh are tested in real shells)
 
 Examples:
   source <(fleetq completion bash)
