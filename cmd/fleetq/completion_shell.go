@@ -112,13 +112,14 @@ func cobraComplete(ctx context.Context, a *app, args []string) ([]string, cobra.
 // line being completed: a first word still being typed is an expression
 // only once it is more than a name (a command name is a name).
 func completionShortForm(cmds []*cobra.Command, args []string) []string {
-	if len(args) == 1 && lastName1(args[0]) {
+	if len(args) == 1 && isPlainName(args[0]) {
 		return args
 	}
 	return shortForm(cmds, args)
 }
 
-func lastName1(s string) bool {
+// isPlainName reports whether s is only name characters.
+func isPlainName(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if !isNameByte(s[i]) {
 			return false
