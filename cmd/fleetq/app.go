@@ -84,6 +84,8 @@ Examples:
 	root.AddCommand(historyCommands(a)...)
 	root.AddCommand(actionCommands(a)...)
 	root.AddCommand(replCommands(a)...)
+	root.AddCommand(newShellCompleteCommand(a))
+	registerCompletions(root, a)
 	return root
 }
 

@@ -183,6 +183,7 @@ Examples:
   fleetq release dn00802.smf1 --force --reason "host replaced, RMA 4411"
 
 ` + exitCodesHelp,
+		ValidArgsFunction: a.completeHostArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && !o.ghosts {
 				return &usageError{"release: name the hosts, or give --ghosts"}

@@ -59,7 +59,8 @@ Examples:
   fleetq check wave 1
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeExprArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPlanRollout(cmd.Context(), a, o, args[0])
 		},

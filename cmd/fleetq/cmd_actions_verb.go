@@ -81,7 +81,8 @@ Examples:
   fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --format json | jq .approved
 
 `, verb) + exitCodesHelp,
-		Args: exprArgs(1),
+		Args:              exprArgs(1),
+		ValidArgsFunction: a.completeExprArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Validate(); err != nil {
 				return err

@@ -1,10 +1,21 @@
 package main
 
 import (
+	_ "embed"
 	"fmt"
-	"strings"
+	"io"
 
 	"github.com/spf13/cobra"
+)
+
+// The bash and zsh scripts are fleetq's own: cobra's need the
+// bash-completion package (bash) and split a quoted argument at its
+// spaces (zsh). Both call the hidden __shellcomplete command.
+var (
+	//go:embed completion.bash
+	bashCompletion string
+	//go:embed completion.zsh
+	zshCompletion string
 )
 
 func newCompletionCommand(a *app) *cobra.Command {
@@ -12,17 +23,30 @@ func newCompletionCommand(a *app) *cobra.Command {
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print a shell completion script",
 		Long: `Print a script that makes the shell complete fleetq's commands and flags,
-and the set and attribute names of the database (--db, $FLEETQ_DB or
-./fleetq.db, read-only) in 'fleetq query' and 'fleetq explain' arguments.
+and what the database holds (--db on the line, else $FLEETQ_DB, else
+./fleetq.db, opened read-only; with no database there are just no such
+candidates):
+
+  - inside a quoted expression (query, explain, why, the action verbs,
+    plan rollout, and the short form 'fleetq EXPR'): set and attribute
+    names, attribute values after = == != and in (, pipeline stages after
+    |, pass ids after @, e.g.
+      fleetq query 'all - hadoop_ex<TAB>    ->  hadoop_exclude
+      fleetq query 'role = "hadoop-w<TAB>   ->  "hadoop-worker"
+      fleetq query 'dead | sa<TAB>          ->  sample
+  - flag values: --format (text json csv folded), --pass (pass ids)
+  - host names: host NAME, why HOST, release HOST…
 
 Load it for the current shell, or install it once:
 
-  bash:  source <(fleetq completion bash)
+  bash:  source <(fleetq completion bash)       (in ~/.bashrc)
          fleetq completion bash > ~/.local/share/bash-completion/completions/fleetq
-         (the bash script uses the bash-completion package: apt-get install
-         bash-completion, or brew install bash-completion@2)
-  zsh:   fleetq completion zsh > "${fpath[1]}/_fleetq"   (needs compinit)
+         (works with or without the bash-completion package)
+  zsh:   source <(fleetq completion zsh)        (in ~/.zshrc, after compinit)
+         fleetq completion zsh > "${fpath[1]}/_fleetq"
   fish:  fleetq completion fish > ~/.config/fish/completions/fleetq.fish
+         (fish and powershell get cobra's generated scripts, which are
+         not tested here; bash and zsh are tested in real shells)
 
 Examples:
   source <(fleetq completion bash)
@@ -32,44 +56,23 @@ Examples:
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCompletion(cmd.Root(), args[0], a)
+			return runCompletion(cmd.Root(), args[0], a.stdout)
 		},
 	}
 }
 
-func runCompletion(root *cobra.Command, shell string, a *app) error {
+func runCompletion(root *cobra.Command, shell string, w io.Writer) error {
 	switch shell {
 	case "bash":
-		return root.GenBashCompletionV2(a.stdout, true)
+		_, err := io.WriteString(w, bashCompletion)
+		return err
 	case "zsh":
-		return root.GenZshCompletion(a.stdout)
+		_, err := io.WriteString(w, zshCompletion)
+		return err
 	case "fish":
-		return root.GenFishCompletion(a.stdout, true)
+		return root.GenFishCompletion(w, true)
 	case "powershell":
-		return root.GenPowerShellCompletionWithDesc(a.stdout)
+		return root.GenPowerShellCompletionWithDesc(w)
 	}
 	return &usageError{fmt.Sprintf("completion %q: expected bash, zsh, fish or powershell", shell)}
-}
-
-// completeExprArg completes the EXPR argument of query and explain: the
-// set, attribute and value names of the newest pass (or --pass). It reads
-// the database read-only and offers nothing when there is none.
-func (a *app) completeExprArg(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-	if len(args) > 0 {
-		return nil, cobra.ShellCompDirectiveNoFileComp
-	}
-	var pass int64
-	if f := cmd.Flags().Lookup("pass"); f != nil {
-		fmt.Sscan(f.Value.String(), &pass)
-	}
-	start, cands := loadVocab(a, pass).expr(toComplete, false)
-	out := make([]string, len(cands))
-	for i, c := range cands {
-		out[i] = toComplete[:start] + c
-	}
-	dir := cobra.ShellCompDirectiveNoFileComp
-	if strings.ContainsAny(toComplete, " ") || len(out) == 1 && out[0] != toComplete {
-		dir |= cobra.ShellCompDirectiveNoSpace
-	}
-	return out, dir
 }

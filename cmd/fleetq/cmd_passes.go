@@ -148,8 +148,9 @@ Examples:
   fleetq host --format json dn00042.smf1
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return runHost(a, o, args[0]) },
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: a.completeHostArg,
+		RunE:              func(cmd *cobra.Command, args []string) error { return runHost(a, o, args[0]) },
 	}
 	cmd.Flags().Int64Var(&o.pass, "pass", 0, "look in pass N (default: the newest)")
 	return cmd

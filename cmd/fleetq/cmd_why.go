@@ -26,7 +26,8 @@ Examples:
   fleetq why --pass 2 dn00412.smf1 candidate_rekick
 
 ` + exitCodesHelp,
-		Args: exprArgs(2),
+		Args:              exprArgs(2),
+		ValidArgsFunction: a.completeWhyArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runWhy(cmd, a, o, args[0], args[1])
 		},

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -34,9 +35,14 @@ type ptyProc struct {
 	master *os.File
 	mu     sync.Mutex
 	out    bytes.Buffer
-	mark   int // expect looks after this offset
+	mark   int           // expect looks after this offset
+	more   chan struct{} // a signal after each read
 	done   chan error
 }
+
+// ptyDeadline is how long expect waits for output: generous, as a loaded
+// machine may be slow, and only a failing test waits that long.
+const ptyDeadline = 20 * time.Second
 
 func openPTY(t *testing.T) (master, slave *os.File) {
 	t.Helper()
@@ -62,7 +68,7 @@ func startPTY(t *testing.T, env []string, bin string, args ...string) *ptyProc {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	require.NoError(t, cmd.Start())
 	slave.Close()
-	p := &ptyProc{t: t, cmd: cmd, master: master, done: make(chan error, 1)}
+	p := &ptyProc{t: t, cmd: cmd, master: master, more: make(chan struct{}, 1), done: make(chan error, 1)}
 	go func() {
 		buf := make([]byte, 4096)
 		for {
@@ -70,6 +76,10 @@ func startPTY(t *testing.T, env []string, bin string, args ...string) *ptyProc {
 			p.mu.Lock()
 			p.out.Write(buf[:n])
 			p.mu.Unlock()
+			select {
+			case p.more <- struct{}{}:
+			default:
+			}
 			if err != nil {
 				return
 			}
@@ -91,30 +101,75 @@ func (p *ptyProc) send(s string) {
 // expect waits until want appears in the output since the last match.
 func (p *ptyProc) expect(want string) {
 	p.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		p.mu.Lock()
-		s := p.out.String()
-		i := strings.Index(s[p.mark:], want)
-		if i >= 0 {
-			p.mark += i + len(want)
+	p.expectAll(want)
+}
+
+// expectAll waits until every one of want has appeared, in any order, in
+// the output since the last match, woken by each read of the terminal.
+func (p *ptyProc) expectAll(want ...string) {
+	p.t.Helper()
+	deadline := time.NewTimer(ptyDeadline)
+	defer deadline.Stop()
+	for !p.found(want) {
+		select {
+		case <-p.more:
+		case <-deadline.C:
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.t.Fatalf("timed out waiting for %q; output since the last match:\n%q", want, p.out.String()[p.mark:])
 		}
-		p.mu.Unlock()
-		if i >= 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// expectMatch waits until re matches the output since the last match.
+func (p *ptyProc) expectMatch(re *regexp.Regexp) {
+	p.t.Helper()
+	deadline := time.NewTimer(ptyDeadline)
+	defer deadline.Stop()
+	for !p.matched(re) {
+		select {
+		case <-p.more:
+		case <-deadline.C:
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.t.Fatalf("timed out waiting for %v; output since the last match:\n%q", re, p.out.String()[p.mark:])
+		}
+	}
+}
+
+func (p *ptyProc) matched(re *regexp.Regexp) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.t.Fatalf("timed out waiting for %q; output since the last match:\n%q", want, p.out.String()[p.mark:])
+	loc := re.FindStringIndex(p.out.String()[p.mark:])
+	if loc == nil {
+		return false
+	}
+	p.mark += loc[1]
+	return true
+}
+
+// found reports whether all of want are in the output after the mark,
+// and then moves the mark past the last of them.
+func (p *ptyProc) found(want []string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s, end := p.out.String()[p.mark:], 0
+	for _, w := range want {
+		i := strings.Index(s, w)
+		if i < 0 {
+			return false
+		}
+		end = max(end, i+len(w))
+	}
+	p.mark += end
+	return true
 }
 
 func (p *ptyProc) wait() error {
 	select {
 	case err := <-p.done:
 		return err
-	case <-time.After(10 * time.Second):
+	case <-time.After(ptyDeadline):
 		p.t.Fatal("the REPL did not exit")
 		return nil
 	}

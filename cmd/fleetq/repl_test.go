@@ -104,7 +104,7 @@ func TestCompletionBashIsAScript(t *testing.T) {
 	require.NoError(t, os.WriteFile(f, []byte(script), 0o644))
 	out, err := exec.Command(bash, "-n", f).CombinedOutput()
 	require.NoError(t, err, string(out))
-	require.Contains(t, script, "__start_fleetq")
+	require.Contains(t, script, "__shellcomplete bash")
 	for _, sh := range []string{"zsh", "fish", "powershell"} {
 		require.NotEmpty(t, replRun(t, "x.db", "", "completion", sh), sh)
 	}
