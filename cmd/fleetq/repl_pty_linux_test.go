@@ -10,7 +10,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -27,15 +26,19 @@ func buildFleetq(t *testing.T) string {
 }
 
 // ptyProc is a process on the slave side of a pseudo-terminal, with
-// everything it writes collected from the master side.
+// everything it writes collected from the master side. Waits are on
+// events (new output, end of output, exit), never on the clock: a test
+// that hangs is stopped by go test's -timeout.
 type ptyProc struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	master *os.File
-	mu     sync.Mutex
-	out    bytes.Buffer
-	mark   int // expect looks after this offset
-	done   chan error
+	t       *testing.T
+	cmd     *exec.Cmd
+	master  *os.File
+	mu      sync.Mutex
+	out     bytes.Buffer
+	mark    int           // expect looks after this offset
+	changed chan struct{} // a send (or the close) after each read
+	closed  chan struct{} // closed when the output ends (every writer exited)
+	done    chan error
 }
 
 func openPTY(t *testing.T) (master, slave *os.File) {
@@ -62,19 +65,9 @@ func startPTY(t *testing.T, env []string, bin string, args ...string) *ptyProc {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	require.NoError(t, cmd.Start())
 	slave.Close()
-	p := &ptyProc{t: t, cmd: cmd, master: master, done: make(chan error, 1)}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			p.mu.Lock()
-			p.out.Write(buf[:n])
-			p.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
+	p := &ptyProc{t: t, cmd: cmd, master: master, changed: make(chan struct{}, 1),
+		closed: make(chan struct{}), done: make(chan error, 1)}
+	go p.collect()
 	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -83,41 +76,75 @@ func startPTY(t *testing.T, env []string, bin string, args ...string) *ptyProc {
 	return p
 }
 
+// collect copies the output into p.out until the slave side is closed
+// (read fails with EIO once every process holding it has exited).
+func (p *ptyProc) collect() {
+	defer close(p.closed)
+	buf := make([]byte, 4096)
+	for {
+		n, err := p.master.Read(buf)
+		p.mu.Lock()
+		p.out.Write(buf[:n])
+		p.mu.Unlock()
+		select {
+		case p.changed <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 func (p *ptyProc) send(s string) {
 	_, err := p.master.Write([]byte(s))
 	require.NoError(p.t, err)
 }
 
-// expect waits until want appears in the output since the last match.
+// expect waits until want appears in the output since the last match,
+// re-checking after every read; it fails at once when the output ends
+// without it.
 func (p *ptyProc) expect(want string) {
 	p.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		p.mu.Lock()
-		s := p.out.String()
-		i := strings.Index(s[p.mark:], want)
-		if i >= 0 {
-			p.mark += i + len(want)
-		}
-		p.mu.Unlock()
-		if i >= 0 {
+	for {
+		if p.match(want) {
 			return
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-p.changed:
+		case <-p.closed:
+			if p.match(want) {
+				return
+			}
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			p.t.Fatalf("the output ended without %q; output since the last match:\n%q", want, p.out.String()[p.mark:])
+		}
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.t.Fatalf("timed out waiting for %q; output since the last match:\n%q", want, p.out.String()[p.mark:])
 }
 
-func (p *ptyProc) wait() error {
-	select {
-	case err := <-p.done:
-		return err
-	case <-time.After(10 * time.Second):
-		p.t.Fatal("the REPL did not exit")
-		return nil
+func (p *ptyProc) match(want string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := strings.Index(p.out.String()[p.mark:], want)
+	if i >= 0 {
+		p.mark += i + len(want)
 	}
+	return i >= 0
+}
+
+// output is everything written so far.
+func (p *ptyProc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// wait waits for the process to exit and its output to end.
+func (p *ptyProc) wait() error {
+	err := <-p.done
+	<-p.closed
+	return err
 }
 
 func TestREPLInTerminal(t *testing.T) {
@@ -165,31 +192,55 @@ func TestREPLInTerminal(t *testing.T) {
 	require.NoError(t, p.wait())
 }
 
+// TestIngestProgressOnlyOnATerminal: with --progress=auto (the default)
+// the status line is drawn on a terminal and nothing is printed into a
+// pipe. $FLEETQ_PROGRESS_DELAY=0 shows the line at the first event (the
+// source begun), so nothing depends on how fast the machine is; the line
+// is redrawn on every event, so each phase appears.
 func TestIngestProgressOnlyOnATerminal(t *testing.T) {
 	bin := buildFleetq(t)
 	dir := t.TempDir()
-	// The progress line is forced on at once ($FLEETQ_PROGRESS_DELAY=0):
-	// whether an ingest outlasts the default delay depends on the machine.
-	var b strings.Builder
-	b.WriteString("host,role\n")
-	for i := 0; i < 250000; i++ {
-		fmt.Fprintf(&b, "host%07d.x,r%d\n", i, i%7)
-	}
 	inv := filepath.Join(dir, "inventory.csv")
-	require.NoError(t, os.WriteFile(inv, []byte(b.String()), 0o644))
+	writeBigInventory(t, inv, 30000, 0) // over 1 MiB: two reads
 
-	p := startPTY(t, []string{"FLEETQ_DB=" + filepath.Join(dir, "tty.db"), "FLEETQ_PROGRESS_DELAY=0"}, bin, "ingest", inv)
-	p.expect("ingest [1/1]")
-	p.expect("read 1 sources: ")
-	p.expect("250000 hosts")
+	db := filepath.Join(dir, "tty.db")
+	p := startPTY(t, []string{"FLEETQ_DB=" + db, "FLEETQ_PROGRESS_DELAY=0"}, bin, "ingest", inv)
+	p.expect("ingest [1/1] " + shorten(inv, 32) + " reading")
+	p.expect(" ETA ") // after the first MiB of a known total
+	p.expect(" parsing ")
+	p.expect("ingest: writing pass… 1 sources, 30000 records")
+	p.expect("\r\x1b[K") // the line is cleared before the summary
+	p.expect("fleetq: created database " + db)
 	p.expect("pass 1 sealed")
 	require.NoError(t, p.wait())
 
+	p = startPTY(t, []string{"FLEETQ_DB=" + db, "FLEETQ_PROGRESS_DELAY=0"}, bin, "ingest", "--progress=none", inv)
+	p.expect("pass 2 sealed")
+	require.NoError(t, p.wait())
+	require.NotContains(t, p.output(), "ingest", "--progress=none draws nothing")
+	require.NotContains(t, p.output(), "created database", "only a new file is announced")
+
 	cmd := exec.Command(bin, "--db", filepath.Join(dir, "pipe.db"), "ingest", inv)
+	cmd.Env = append(os.Environ(), "FLEETQ_PROGRESS_DELAY=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Run())
-	require.Empty(t, stderr.String())
+	require.Equal(t, "fleetq: created database "+filepath.Join(dir, "pipe.db")+"\n", stderr.String(), "no progress into a pipe")
+}
+
+// From standard input the size is unknown: bytes, no bar and no ETA.
+func TestIngestProgressFromStdinHasNoETA(t *testing.T) {
+	bin := buildFleetq(t)
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.csv")
+	writeBigInventory(t, inv, 2000, 0)
+	sh := fmt.Sprintf("exec %q --db %q ingest inventory:- < %q", bin, filepath.Join(dir, "f.db"), inv)
+	p := startPTY(t, []string{"FLEETQ_PROGRESS_DELAY=0"}, "/bin/sh", "-c", sh)
+	p.expect("ingest [1/1] <stdin> reading")
+	p.expect("pass 1 sealed")
+	require.NoError(t, p.wait())
+	require.NotContains(t, p.output(), " ETA ")
+	require.NotContains(t, p.output(), "[#")
 }
 
 // On a terminal, --commit shows the plan and asks: anything but an exact
