@@ -25,7 +25,7 @@ echo "== generating a 5,000-host demo fleet: 3 passes an hour apart, 1% churn ea
 F="$DIR/fleet"
 
 echo "== pass 1: inventory CSV, HDFS dfsadmin -report, yarn node -list, Prometheus 'up', a host list"
-"$FLEETQ" defs set examples/fleet.defs
+"$FLEETQ" --create defs set examples/fleet.defs   # before the first ingest: --create starts the file
 run ingest --at 2026-11-20T00:05:00Z --label demo-1 "$F/pass-001/inventory.csv" \
   "$F/pass-001/hdfs-report.txt" "$F/pass-001/yarn-nodes.txt" "$F/pass-001/prom-up.json" "$F/pass-001/dead-reboot"
 echo; echo "== pass 2 re-reads only the inventory and metrics: HDFS and YARN are carried forward"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,7 @@ type app struct {
 	timeout time.Duration
 	noColor bool
 	stale   time.Duration
+	create  bool
 }
 
 func newRootCommand(a *app) *cobra.Command {
@@ -62,6 +64,7 @@ Examples:
 	f.DurationVar(&a.timeout, "timeout", 10*time.Second, "how long to wait for the database lock")
 	f.BoolVar(&a.noColor, "no-color", false, "never colour output (also $NO_COLOR)")
 	f.DurationVar(&a.stale, "stale-after", 2*time.Hour, "warn when a query uses a carried source older than this")
+	f.BoolVar(&a.create, "create", false, "let a writing command create a missing database file (ingest always may)")
 	root.AddCommand(
 		newIngestCommand(a),
 		newQueryCommand(a),
@@ -111,12 +114,32 @@ func (a *app) dbPath() string {
 
 // openRead opens the database read-only; a missing file is an error.
 func (a *app) openRead() (*store.DB, error) {
-	return store.Open(a.dbPath(), store.Options{ReadOnly: true, Timeout: a.timeout})
+	db, err := store.Open(a.dbPath(), store.Options{ReadOnly: true, Timeout: a.timeout})
+	return db, missingDBHint(err, "the first fleetq ingest creates it")
 }
 
-// openWrite opens the database for writing, creating it when create.
-func (a *app) openWrite(create bool, owner string) (*store.DB, error) {
-	return store.Open(a.dbPath(), store.Options{Create: create, Timeout: a.timeout, Owner: owner})
+// openWrite opens the database for writing. A missing file is created
+// only by ingest (ingesting) or with --create, and the caller then says
+// so with noteCreated; otherwise it is an error, so a mistyped --db never
+// leaves an empty database behind.
+func (a *app) openWrite(ingesting bool, owner string) (*store.DB, error) {
+	db, err := store.Open(a.dbPath(), store.Options{Create: ingesting || a.create, Timeout: a.timeout, Owner: owner})
+	return db, missingDBHint(err, "the first fleetq ingest creates it, or give --create to start an empty one")
+}
+
+// missingDBHint adds what to do to a missing-database error.
+func missingDBHint(err error, hint string) error {
+	if errors.Is(err, store.ErrNoDatabase) {
+		return fmt.Errorf("%w (check --db or $FLEETQ_DB; %s)", err, hint)
+	}
+	return err
+}
+
+// noteCreated says on stderr that db was created by this command.
+func (a *app) noteCreated(db *store.DB) {
+	if db != nil && db.Created() {
+		fmt.Fprintf(a.stderr, "fleetq: created database %s\n", a.dbPath())
+	}
 }
 
 // view runs fn in one read transaction of a briefly opened database.

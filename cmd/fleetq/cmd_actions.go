@@ -93,5 +93,6 @@ func (a *app) update(owner string, fn func(*store.Tx) error) error {
 		return err
 	}
 	defer db.Close()
+	a.noteCreated(db)
 	return db.Update(fn)
 }

@@ -162,11 +162,12 @@ Examples:
 			if err != nil {
 				return err
 			}
-			db, err := a.openWrite(true, commandLine())
+			db, err := a.openWrite(false, commandLine())
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			a.noteCreated(db)
 			if err := db.Update(func(tx *store.Tx) error { return tx.SetDefinitions(d.text, d.from) }); err != nil {
 				return err
 			}

@@ -74,7 +74,7 @@ func runGC(a *app, o *gcOptions, now time.Time) error {
 	opts := store.Options{Timeout: a.timeout, Owner: commandLine()}
 	plan, err := store.GC(a.dbPath(), opts, gco)
 	if err != nil {
-		return err
+		return missingDBHint(err, "the first fleetq ingest creates it")
 	}
 	if o.dryRun {
 		return printGC(a, plan)

@@ -20,6 +20,7 @@ type ingestOptions struct {
 	at         string
 	defs       string
 	noDefs     bool
+	progress   string
 }
 
 // now is the pass time: --at, or the clock.
@@ -41,12 +42,17 @@ func (o *ingestOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file to evaluate and store in the new pass (default: those kept with fleetq defs set)")
 	cmd.Flags().BoolVar(&o.noDefs, "no-defs", false, "store no definitions in this pass")
 	cmd.Flags().StringVar(&o.at, "at", "", "record the pass and its sources as made at this RFC 3339 time (importing history, replays)")
+	cmd.Flags().StringVar(&o.progress, "progress", progressAuto, "progress on stderr: auto (a status line on a terminal), plain (a line per source), none")
+}
+
+func (o *ingestOptions) Validate() error {
+	return validProgressMode(o.progress)
 }
 
 func newIngestCommand(a *app) *cobra.Command {
 	o := &ingestOptions{}
 	cmd := &cobra.Command{
-		Use:   "ingest [--label L] [--fresh] SOURCE...",
+		Use:   "ingest [--label L] [--fresh] [--progress auto|plain|none] SOURCE...",
 		Short: "Read sources into a new sealed pass",
 		Long: `Read every SOURCE, then write one new pass in one transaction. Nothing is
 written unless every source parses: a bad line is reported as FILE:LINE
@@ -60,12 +66,28 @@ name the kind, inventory:PATH, so an empty dump fails loudly). Kinds: ` + string
 
 Source kinds not given are carried forward from the previous pass (shared,
 not copied) unless --fresh. An inventory with no hosts is an error unless
---allow-empty: an empty CMDB dump is an outage, not a fleet.
+--allow-empty: an empty CMDB dump is an outage, not a fleet. A CSV column
+whose values are all true/false is bool; one that is mostly true/false
+with another word ("yes") is an error at that line.
+
+The first ingest creates the database file and says so on stderr
+("fleetq: created database PATH"); other writing commands need it to
+exist (or --create).
+
+Progress goes to stderr (--progress): auto, the default, draws a status
+line on a terminal once the ingest has run for half a second
+($FLEETQ_PROGRESS_DELAY, e.g. 0 or 2s, changes that) -- the source and its
+phase (reading, parsing, writing pass…), bytes read with a bar and an ETA
+when the sizes are known (not for standard input), and records parsed --
+and prints nothing off a terminal; plain prints one line per source read,
+for cron logs ("ingest: inventory inventory.csv 5000 records 1.2 MiB
+0.4s"); none prints nothing.
 
 Examples:
   fleetq ingest inventory.csv responsive hadoop_exclude
   fleetq ingest --label nightly inventory:cmdb.jsonl hosts:dead=/tmp/dead.txt
   curl -s $CMDB | fleetq ingest inventory:-
+  fleetq ingest --progress=plain inventory:cmdb.csv hdfs:report.txt >>/var/log/fleetq.log 2>&1
 
 ` + exitCodesHelp,
 		Args: cobra.MinimumNArgs(1),
@@ -78,6 +100,9 @@ Examples:
 }
 
 func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
 	now, err := o.now()
 	if err != nil {
 		return err
@@ -86,41 +111,50 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 	if err != nil {
 		return err
 	}
-	srcs, err := readSources(a, o, args, now)
+	prog := newProgress(o.progress, a.stderr, args, time.Now)
+	defer prog.finish()
+	srcs, err := readSources(a, o, prog, args, now)
 	if err != nil {
 		return err
 	}
-	db, err := a.openWrite(true, commandLine())
+	prog.writing()
+	p, db, err := writePass(a, o, defs, srcs, now)
+	prog.finish()
 	if err != nil {
 		return err
+	}
+	a.noteCreated(db)
+	return printIngest(a.stdout, p)
+}
+
+// writePass opens (or, the first time, creates) the database and seals
+// one pass of srcs; the database is closed when it returns.
+func writePass(a *app, o *ingestOptions, defs *definitions, srcs []*store.SourceData, now time.Time) (*store.PassInfo, *store.DB, error) {
+	db, err := a.openWrite(true, commandLine())
+	if err != nil {
+		return nil, nil, err
 	}
 	p, err := db.CreatePass(store.NewPass{
 		Label: o.label, Created: now, Sources: srcs, Fresh: o.fresh,
 		Command: commandLine(), MapHosts: ingest.MapHosts, Seal: sealer(defs, o.noDefs),
 	})
-	if err == nil {
-		err = compactIfSparse(db)
-	} else {
-		db.Close()
-	}
 	if err != nil {
-		return err
+		db.Close()
+		return nil, nil, err
 	}
-	return printIngest(a.stdout, p)
+	return p, db, compactIfSparse(db)
 }
 
 // readSources parses every source before the database is opened.
-func readSources(a *app, o *ingestOptions, args []string, now time.Time) ([]*store.SourceData, error) {
+func readSources(a *app, o *ingestOptions, prog progress, args []string, now time.Time) ([]*store.SourceData, error) {
 	var srcs []*store.SourceData
-	prog := newIngestProgress(a.stderr, args) // nil unless stderr is a terminal
-	defer prog.finish()
 	for i, arg := range args {
 		spec, err := ingest.ParseSpec(arg)
 		if err != nil {
 			return nil, err
 		}
 		prog.begin(i, spec)
-		src, err := ingest.Read(spec, ingest.Options{Stdin: prog.reader(a.stdin), AllowEmpty: o.allowEmpty, Now: func() time.Time { return now }})
+		src, err := ingest.Read(spec, ingest.Options{Stdin: a.stdin, Wrap: prog.wrap, AllowEmpty: o.allowEmpty, Now: func() time.Time { return now }})
 		if err != nil {
 			return nil, err
 		}

@@ -201,6 +201,7 @@ func evalRunFile(ctx context.Context, a *app, o *runOptions, path string, lines 
 		return nil, err
 	}
 	defer db.Close()
+	a.noteCreated(db)
 	return rep, db.Update(fn)
 }
 

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -77,10 +79,16 @@ func exportAll(t *testing.T, db, dir string, passes int) map[string]string {
 	return files
 }
 
-// TestKillIngest SIGKILLs `fleetq ingest` of a large source at random
-// moments, 30+ times, and checks after each kill that the database opens
-// read-only and checks clean, that `fleetq passes` lists exactly the passes
-// that committed, and that every earlier pass exports byte-identically.
+// TestKillIngest SIGKILLs `fleetq ingest` of a large source 30+ times and
+// checks after each kill that the database opens read-only and checks
+// clean, that `fleetq passes` lists exactly the passes that committed,
+// and that every earlier pass exports byte-identically. When to kill is
+// decided by events, not by how fast the machine is: on even rounds the
+// source comes on standard input and the kill lands after a random
+// prefix of it was consumed (so the ingest cannot have finished); on odd
+// rounds it lands a random 0–300ms after the source was parsed (its
+// --progress=plain line), inside the open, the write transaction or its
+// commit, or after it finished (counted as committed).
 func TestKillIngest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills 30+ real processes")
@@ -100,24 +108,18 @@ func TestKillIngest(t *testing.T) {
 	kills, committed := 0, 0
 	for i := 0; kills < 30 && i < 80; i++ {
 		_ = os.Remove(db + ".writer") // a killed writer leaves its note behind
-		cmd := exec.Command(fleetqBin, "--db", db, "ingest", "--at", fmt.Sprintf("2026-11-20T%02d:%02d:00Z", 1+i/60, i%60), big[i%2])
-		var errOut bytes.Buffer
-		cmd.Stderr = &errOut
-		require.NoError(t, cmd.Start())
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		delay := killDelay(r, i, db, done)
-		select {
-		case err := <-done:
-			require.NoError(t, err, "ingest finished before the kill: %s", errOut.String())
+		at := fmt.Sprintf("2026-11-20T%02d:%02d:00Z", 1+i/60, i%60)
+		var how string
+		var err error
+		if i%2 == 0 {
+			how, err = killWhileReading(t, r, db, at, big[i%2])
+		} else {
+			how, err = killAfterParsing(t, r, db, at, big[i%2])
+		}
+		if err == nil {
 			committed++
-		case <-time.After(delay):
-			require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-			if err := <-done; err == nil {
-				committed++ // it finished just before the signal
-			} else {
-				kills++
-			}
+		} else {
+			kills++
 		}
 		storetest.MustCheck(t, db)
 		out := fqBinOK(t, db, "passes", "--format", "json")
@@ -130,30 +132,59 @@ func TestKillIngest(t *testing.T) {
 		got := exportAll(t, db, filepath.Join(dir, "got"), passes)
 		require.Equal(t, len(want), len(got), "after kill %d", i)
 		for k, v := range want {
-			require.True(t, got[k] == v, "after kill %d (delay %s): %s differs", i, delay, k)
+			require.True(t, got[k] == v, "after kill %d (%s): %s differs", i, how, k)
 		}
 	}
-	t.Logf("%d ingests killed at random moments, %d committed; %d passes intact", kills, committed, passes)
+	t.Logf("%d ingests killed, %d committed; %d passes intact", kills, committed, passes)
 	assert.GreaterOrEqual(t, kills, 30)
 }
 
-// killDelay picks when to kill ingest i: on even rounds 0–500ms after the
-// start (mostly while parsing), on odd rounds 0–300ms after the writer
-// opened the database (its lock-owner note appears), so kills land inside
-// the write transaction and its commit too. It returns the time to wait
-// from now.
-func killDelay(r *rand.Rand, i int, db string, done chan error) time.Duration {
-	if i%2 == 0 {
-		return time.Duration(r.IntN(500)) * time.Millisecond
+// killWhileReading feeds src to `ingest inventory:-` through a pipe held
+// open, and kills it once a random prefix has been written: the ingest is
+// still reading, so it is always killed (the returned error is the kill).
+func killWhileReading(t *testing.T, r *rand.Rand, db, at, src string) (string, error) {
+	data, err := os.ReadFile(src)
+	require.NoError(t, err)
+	cmd := exec.Command(fleetqBin, "--db", db, "ingest", "--at", at, "inventory:-")
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	n := r.IntN(len(data))
+	_, err = in.Write(data[:n]) // returns once the ingest has taken all but a pipe buffer
+	require.NoError(t, err)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+	err = cmd.Wait()
+	require.Error(t, err, "an ingest with its input still open cannot finish")
+	in.Close()
+	return fmt.Sprintf("killed after %d of %d bytes on stdin", n, len(data)), err
+}
+
+// killAfterParsing runs `ingest --progress=plain src` and kills it a
+// random 0–300ms after its line saying the source was parsed. It returns
+// nil when the ingest finished first.
+func killAfterParsing(t *testing.T, r *rand.Rand, db, at, src string) (string, error) {
+	cmd := exec.Command(fleetqBin, "--db", db, "ingest", "--progress=plain", "--at", at, src)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var errOut bytes.Buffer
+	line, err := bufio.NewReader(io.TeeReader(stderr, &errOut)).ReadString('\n')
+	require.NoError(t, err, "no progress line: %s", errOut.String())
+	require.True(t, strings.HasPrefix(line, "ingest: inventory "), line)
+	delay := time.Duration(r.IntN(300)) * time.Millisecond
+	done := make(chan error, 1)
+	go func() {
+		_, _ = io.Copy(&errOut, stderr)
+		done <- cmd.Wait()
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "ingest failed: %s", errOut.String())
+		return "finished within " + delay.String(), nil
+	case <-time.After(delay): // a random moment of the write, not a wait for it
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		return fmt.Sprintf("killed %s after parsing", delay), <-done
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) && len(done) == 0 {
-		if _, err := os.Stat(db + ".writer"); err == nil {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
-	return time.Duration(r.IntN(300)) * time.Millisecond
 }
 
 // mergeExports adds the files of pass p from got to want.

@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,170 +12,123 @@ import (
 	"github.com/fleetq/fleetq/internal/store"
 )
 
-// defaultProgressDelay is how long work runs before a progress line
+// How ingest reports its progress on stderr (--progress):
+//
+//	auto   a status line on a terminal, nothing otherwise (the default)
+//	plain  one line per source read, terminal or not (cron logs)
+//	none   nothing
+const (
+	progressAuto  = "auto"
+	progressPlain = "plain"
+	progressNone  = "none"
+)
+
+// defaultProgressDelay is how long ingest runs before the status line
 // appears: quick ingests print nothing extra. $FLEETQ_PROGRESS_DELAY (a
-// duration) overrides it, so tests need not depend on machine speed.
+// duration; 0 shows it at once) overrides it.
 const defaultProgressDelay = 500 * time.Millisecond
 
 func progressDelay() time.Duration {
-	if d, err := time.ParseDuration(os.Getenv("FLEETQ_PROGRESS_DELAY")); err == nil {
+	if d, err := time.ParseDuration(os.Getenv("FLEETQ_PROGRESS_DELAY")); err == nil && d >= 0 {
 		return d
 	}
 	return defaultProgressDelay
 }
 
-// ingestProgress draws one status line on a terminal's stderr while
-// ingest reads its sources: the source, a bar over the bytes of all
-// sources, the hosts parsed so far, the rate and the elapsed time. Bytes
-// from standard input count as they are read; a file's bytes count when
-// it has been parsed. A nil *ingestProgress (stderr is not a terminal)
-// does nothing.
-type ingestProgress struct {
-	w     io.Writer
-	start time.Time
-	n     int   // sources
-	total int64 // bytes of all sources; -1 when one is standard input
-	stdin atomic.Int64
-
-	mu      sync.Mutex
-	i       int // the source being read, from 0
-	name    string
-	isStdin bool
-	done    int64 // bytes of the sources read
-	ended   int   // sources read
-	hosts   int
-	shown   bool
-	spin    int
-
-	stop  chan struct{}
-	wg    sync.WaitGroup
-	delay time.Duration
+// progress receives ingest's events, in this order: for every source
+// begin, the bytes read (through wrap), end; then writing once the
+// sources are parsed; then finish.
+type progress interface {
+	begin(i int, spec ingest.Spec)
+	wrap(r io.Reader) io.Reader
+	end(src *store.SourceData)
+	writing()
+	finish()
 }
 
-// newIngestProgress starts a progress line on w for these source
-// arguments, or returns nil when w is not a terminal.
-func newIngestProgress(w io.Writer, args []string) *ingestProgress {
-	if !isTerminal(w) || os.Getenv("TERM") == "dumb" {
+// newProgress picks the reporter for mode; clock is the time source
+// (time.Now outside tests).
+func newProgress(mode string, w io.Writer, args []string, clock func() time.Time) progress {
+	switch {
+	case mode == progressPlain:
+		return &plainProgress{w: w, now: clock}
+	case mode == progressAuto && isTerminal(w) && os.Getenv("TERM") != "dumb":
+		return startBar(newBarProgress(w, args, clock, progressDelay()), 100*time.Millisecond)
+	}
+	return noProgress{}
+}
+
+func validProgressMode(mode string) error {
+	switch mode {
+	case progressAuto, progressPlain, progressNone:
 		return nil
 	}
-	p := &ingestProgress{w: w, start: time.Now(), n: len(args), stop: make(chan struct{}), delay: progressDelay()}
-	for _, arg := range args {
-		spec, err := ingest.ParseSpec(arg)
-		fi, serr := os.Stat(spec.Path)
-		if err != nil || spec.Path == "-" || serr != nil {
-			p.total = -1
-			break
-		}
-		p.total += fi.Size()
-	}
-	p.wg.Add(1)
-	go p.loop()
-	return p
+	return &usageError{fmt.Sprintf("--progress %q: expected auto, plain or none", mode)}
 }
 
-func (p *ingestProgress) loop() {
-	defer p.wg.Done()
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			if time.Since(p.start) >= p.delay {
-				p.draw()
-			}
-		}
-	}
+// noProgress reports nothing.
+type noProgress struct{}
+
+func (noProgress) begin(int, ingest.Spec)     {}
+func (noProgress) wrap(r io.Reader) io.Reader { return r }
+func (noProgress) end(*store.SourceData)      {}
+func (noProgress) writing()                   {}
+func (noProgress) finish()                    {}
+
+// plainProgress prints one line per source when it has been read:
+//
+//	ingest: inventory inventory.csv 5000 records 1.2 MiB 0.4s
+type plainProgress struct {
+	w     io.Writer
+	now   func() time.Time
+	name  string
+	start time.Time
+	bytes atomic.Int64
 }
 
-// begin notes that source i, spec, is being read.
-func (p *ingestProgress) begin(i int, spec ingest.Spec) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.i, p.name, p.isStdin = i, spec.Path, spec.Path == "-"
-	if p.isStdin {
-		p.name = "<stdin>"
-	}
-	p.stdin.Store(0)
+func (p *plainProgress) begin(_ int, spec ingest.Spec) {
+	p.name, p.start = sourceName(spec), p.now()
+	p.bytes.Store(0)
 }
 
-// reader counts the bytes read from r (standard input).
-func (p *ingestProgress) reader(r io.Reader) io.Reader {
-	if p == nil || r == nil {
-		return r
-	}
-	return &countingReader{r: r, n: &p.stdin}
+func (p *plainProgress) wrap(r io.Reader) io.Reader {
+	return &countingReader{r: r, add: func(n int) { p.bytes.Add(int64(n)) }}
 }
 
-// end notes that the current source was read and parsed.
-func (p *ingestProgress) end(src *store.SourceData) {
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.isStdin {
-		p.done += p.stdin.Load()
-	} else if fi, err := os.Stat(p.name); err == nil {
-		p.done += fi.Size()
-	}
-	p.stdin.Store(0)
-	p.ended++
-	p.hosts += len(src.Hosts)
+func (p *plainProgress) end(src *store.SourceData) {
+	fmt.Fprintf(p.w, "ingest: %s %s %d records %s %s\n", src.Kind, p.name, src.Records,
+		byteSize(p.bytes.Load()), seconds(p.now().Sub(p.start)))
 }
 
-// finish stops drawing. When a line was shown it is replaced by a summary
-// if every source was read, and cleared otherwise (the error follows).
-func (p *ingestProgress) finish() {
-	if p == nil {
-		return
+func (p *plainProgress) writing() {}
+func (p *plainProgress) finish()  {}
+
+func sourceName(spec ingest.Spec) string {
+	if spec.Path == "-" {
+		return "<stdin>"
 	}
-	close(p.stop)
-	p.wg.Wait()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.shown {
-		return
-	}
-	fmt.Fprint(p.w, "\r\x1b[K")
-	if p.ended == p.n {
-		el := time.Since(p.start)
-		fmt.Fprintf(p.w, "read %d sources: %s, %d hosts in %s (%s); writing the pass…\n",
-			p.n, byteSize(p.done), p.hosts, el.Round(100*time.Millisecond), rate(p.done, el))
-	}
+	return spec.Path
 }
 
-func (p *ingestProgress) draw() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.shown = true
-	p.spin++
-	el := time.Since(p.start)
-	done := p.done + p.stdin.Load()
-	var b strings.Builder
-	fmt.Fprintf(&b, "\r\x1b[Kingest [%d/%d] %s %c ", p.i+1, p.n, shorten(p.name, 32), `|/-\`[p.spin%4])
-	if p.total > 0 {
-		frac := min(float64(done)/float64(p.total), 1)
-		fmt.Fprintf(&b, "%s %3.0f%% %s/%s", bar(frac, 20), 100*frac, byteSize(done), byteSize(p.total))
-	} else {
-		b.WriteString(byteSize(done))
-	}
-	fmt.Fprintf(&b, "  %d hosts  %s  %s", p.hosts, rate(done, el), el.Round(time.Second))
-	io.WriteString(p.w, b.String())
-}
-
+// countingReader passes each read's byte count to add. Reads are at most
+// 1 MiB, so progress advances inside a large file.
 type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
+	r   io.Reader
+	add func(n int)
+	eof func()
 }
+
+const maxProgressRead = 1 << 20
 
 func (c *countingReader) Read(b []byte) (int, error) {
+	if len(b) > maxProgressRead {
+		b = b[:maxProgressRead]
+	}
 	n, err := c.r.Read(b)
-	c.n.Add(int64(n))
+	c.add(n)
+	if err == io.EOF && c.eof != nil {
+		c.eof()
+	}
 	return n, err
 }
 
@@ -202,6 +154,11 @@ func rate(n int64, el time.Duration) string {
 		return "-"
 	}
 	return byteSize(int64(float64(n)/el.Seconds())) + "/s"
+}
+
+// seconds prints a duration as 0.4s, 12.0s, 95.3s.
+func seconds(d time.Duration) string {
+	return fmt.Sprintf("%.1fs", d.Seconds())
 }
 
 // shorten keeps the end of a long path.

@@ -28,21 +28,20 @@ func buildFleetq(t *testing.T) string {
 }
 
 // ptyProc is a process on the slave side of a pseudo-terminal, with
-// everything it writes collected from the master side.
+// everything it writes collected from the master side. Waits are on
+// events (new output, end of output, exit), never on the clock: a test
+// that hangs is stopped by go test's -timeout.
 type ptyProc struct {
-	t      *testing.T
-	cmd    *exec.Cmd
-	master *os.File
-	mu     sync.Mutex
-	out    bytes.Buffer
-	mark   int           // expect looks after this offset
-	more   chan struct{} // a signal after each read
-	done   chan error
+	t       *testing.T
+	cmd     *exec.Cmd
+	master  *os.File
+	mu      sync.Mutex
+	out     bytes.Buffer
+	mark    int           // expect looks after this offset
+	changed chan struct{} // a send (or the close) after each read
+	closed  chan struct{} // closed when the output ends (every writer exited)
+	done    chan error
 }
-
-// ptyDeadline is how long expect waits for output: generous, as a loaded
-// machine may be slow, and only a failing test waits that long.
-const ptyDeadline = 20 * time.Second
 
 func openPTY(t *testing.T) (master, slave *os.File) {
 	t.Helper()
@@ -68,23 +67,9 @@ func startPTY(t *testing.T, env []string, bin string, args ...string) *ptyProc {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	require.NoError(t, cmd.Start())
 	slave.Close()
-	p := &ptyProc{t: t, cmd: cmd, master: master, more: make(chan struct{}, 1), done: make(chan error, 1)}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := master.Read(buf)
-			p.mu.Lock()
-			p.out.Write(buf[:n])
-			p.mu.Unlock()
-			select {
-			case p.more <- struct{}{}:
-			default:
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
+	p := &ptyProc{t: t, cmd: cmd, master: master, changed: make(chan struct{}, 1),
+		closed: make(chan struct{}), done: make(chan error, 1)}
+	go p.collect()
 	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -93,47 +78,101 @@ func startPTY(t *testing.T, env []string, bin string, args ...string) *ptyProc {
 	return p
 }
 
+// collect copies the output into p.out until the slave side is closed
+// (read fails with EIO once every process holding it has exited).
+func (p *ptyProc) collect() {
+	defer close(p.closed)
+	buf := make([]byte, 4096)
+	for {
+		n, err := p.master.Read(buf)
+		p.mu.Lock()
+		p.out.Write(buf[:n])
+		p.mu.Unlock()
+		select {
+		case p.changed <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
 func (p *ptyProc) send(s string) {
 	_, err := p.master.Write([]byte(s))
 	require.NoError(p.t, err)
 }
 
-// expect waits until want appears in the output since the last match.
+// expect waits until want appears in the output since the last match,
+// re-checking after every read; it fails at once when the output ends
+// without it.
 func (p *ptyProc) expect(want string) {
 	p.t.Helper()
-	p.expectAll(want)
-}
-
-// expectAll waits until every one of want has appeared, in any order, in
-// the output since the last match, woken by each read of the terminal.
-func (p *ptyProc) expectAll(want ...string) {
-	p.t.Helper()
-	deadline := time.NewTimer(ptyDeadline)
-	defer deadline.Stop()
-	for !p.found(want) {
+	for {
+		if p.match(want) {
+			return
+		}
 		select {
-		case <-p.more:
-		case <-deadline.C:
+		case <-p.changed:
+		case <-p.closed:
+			if p.match(want) {
+				return
+			}
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			p.t.Fatalf("timed out waiting for %q; output since the last match:\n%q", want, p.out.String()[p.mark:])
+			p.t.Fatalf("the output ended without %q; output since the last match:\n%q", want, p.out.String()[p.mark:])
 		}
 	}
+}
+
+func (p *ptyProc) match(want string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	i := strings.Index(p.out.String()[p.mark:], want)
+	if i >= 0 {
+		p.mark += i + len(want)
+	}
+	return i >= 0
+}
+
+// hangGuard bounds expectAll and expectMatch, whose shells never exit on
+// their own: a failure-only limit, far above any wait a passing test has,
+// so a broken completion fails with its output instead of stalling the
+// package until go test's -timeout.
+const hangGuard = 2 * time.Minute
+
+// expectAll waits until every one of want has appeared, in any order, in
+// the output since the last match, re-checking after every read.
+func (p *ptyProc) expectAll(want ...string) {
+	p.t.Helper()
+	p.waitFor(fmt.Sprintf("%q", want), func() bool { return p.found(want) })
 }
 
 // expectMatch waits until re matches the output since the last match.
 func (p *ptyProc) expectMatch(re *regexp.Regexp) {
 	p.t.Helper()
-	deadline := time.NewTimer(ptyDeadline)
-	defer deadline.Stop()
-	for !p.matched(re) {
+	p.waitFor(re.String(), func() bool { return p.matched(re) })
+}
+
+// waitFor re-checks ok after every read until it holds, the output ends
+// or the hang guard fires.
+func (p *ptyProc) waitFor(what string, ok func() bool) {
+	p.t.Helper()
+	guard := time.NewTimer(hangGuard)
+	defer guard.Stop()
+	for !ok() {
 		select {
-		case <-p.more:
-		case <-deadline.C:
-			p.mu.Lock()
-			defer p.mu.Unlock()
-			p.t.Fatalf("timed out waiting for %v; output since the last match:\n%q", re, p.out.String()[p.mark:])
+		case <-p.changed:
+			continue
+		case <-p.closed:
+			if ok() {
+				return
+			}
+		case <-guard.C:
 		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.t.Fatalf("no %s in the output since the last match:\n%q", what, p.out.String()[p.mark:])
 	}
 }
 
@@ -165,14 +204,18 @@ func (p *ptyProc) found(want []string) bool {
 	return true
 }
 
+// output is everything written so far.
+func (p *ptyProc) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// wait waits for the process to exit and its output to end.
 func (p *ptyProc) wait() error {
-	select {
-	case err := <-p.done:
-		return err
-	case <-time.After(ptyDeadline):
-		p.t.Fatal("the REPL did not exit")
-		return nil
-	}
+	err := <-p.done
+	<-p.closed
+	return err
 }
 
 func TestREPLInTerminal(t *testing.T) {
@@ -220,31 +263,55 @@ func TestREPLInTerminal(t *testing.T) {
 	require.NoError(t, p.wait())
 }
 
+// TestIngestProgressOnlyOnATerminal: with --progress=auto (the default)
+// the status line is drawn on a terminal and nothing is printed into a
+// pipe. $FLEETQ_PROGRESS_DELAY=0 shows the line at the first event (the
+// source begun), so nothing depends on how fast the machine is; the line
+// is redrawn on every event, so each phase appears.
 func TestIngestProgressOnlyOnATerminal(t *testing.T) {
 	bin := buildFleetq(t)
 	dir := t.TempDir()
-	// The progress line is forced on at once ($FLEETQ_PROGRESS_DELAY=0):
-	// whether an ingest outlasts the default delay depends on the machine.
-	var b strings.Builder
-	b.WriteString("host,role\n")
-	for i := 0; i < 250000; i++ {
-		fmt.Fprintf(&b, "host%07d.x,r%d\n", i, i%7)
-	}
 	inv := filepath.Join(dir, "inventory.csv")
-	require.NoError(t, os.WriteFile(inv, []byte(b.String()), 0o644))
+	writeBigInventory(t, inv, 30000, 0) // over 1 MiB: two reads
 
-	p := startPTY(t, []string{"FLEETQ_DB=" + filepath.Join(dir, "tty.db"), "FLEETQ_PROGRESS_DELAY=0"}, bin, "ingest", inv)
-	p.expect("ingest [1/1]")
-	p.expect("read 1 sources: ")
-	p.expect("250000 hosts")
+	db := filepath.Join(dir, "tty.db")
+	p := startPTY(t, []string{"FLEETQ_DB=" + db, "FLEETQ_PROGRESS_DELAY=0"}, bin, "ingest", inv)
+	p.expect("ingest [1/1] " + shorten(inv, 32) + " reading")
+	p.expect(" ETA ") // after the first MiB of a known total
+	p.expect(" parsing ")
+	p.expect("ingest: writing pass… 1 sources, 30000 records")
+	p.expect("\r\x1b[K") // the line is cleared before the summary
+	p.expect("fleetq: created database " + db)
 	p.expect("pass 1 sealed")
 	require.NoError(t, p.wait())
 
+	p = startPTY(t, []string{"FLEETQ_DB=" + db, "FLEETQ_PROGRESS_DELAY=0"}, bin, "ingest", "--progress=none", inv)
+	p.expect("pass 2 sealed")
+	require.NoError(t, p.wait())
+	require.NotContains(t, p.output(), "ingest", "--progress=none draws nothing")
+	require.NotContains(t, p.output(), "created database", "only a new file is announced")
+
 	cmd := exec.Command(bin, "--db", filepath.Join(dir, "pipe.db"), "ingest", inv)
+	cmd.Env = append(os.Environ(), "FLEETQ_PROGRESS_DELAY=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Run())
-	require.Empty(t, stderr.String())
+	require.Equal(t, "fleetq: created database "+filepath.Join(dir, "pipe.db")+"\n", stderr.String(), "no progress into a pipe")
+}
+
+// From standard input the size is unknown: bytes, no bar and no ETA.
+func TestIngestProgressFromStdinHasNoETA(t *testing.T) {
+	bin := buildFleetq(t)
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "inventory.csv")
+	writeBigInventory(t, inv, 2000, 0)
+	sh := fmt.Sprintf("exec %q --db %q ingest inventory:- < %q", bin, filepath.Join(dir, "f.db"), inv)
+	p := startPTY(t, []string{"FLEETQ_PROGRESS_DELAY=0"}, "/bin/sh", "-c", sh)
+	p.expect("ingest [1/1] <stdin> reading")
+	p.expect("pass 1 sealed")
+	require.NoError(t, p.wait())
+	require.NotContains(t, p.output(), " ETA ")
+	require.NotContains(t, p.output(), "[#")
 }
 
 // On a terminal, --commit shows the plan and asks: anything but an exact

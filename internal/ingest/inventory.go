@@ -138,7 +138,10 @@ func parseCSVQuoted(file string, data []byte) (*store.SourceData, error) {
 	if t.header == nil { // no rows at all: empty, not malformed
 		return finishInventory(file, b)
 	}
-	types := inferTypes(t)
+	types, err := inferTypes(file, t)
+	if err != nil {
+		return nil, err
+	}
 	idx := make([]int, len(t.rows))
 	for r, rec := range t.rows {
 		key := NormalizeHost(rec[t.hostCol])
@@ -159,37 +162,27 @@ func parseCSVQuoted(file string, data []byte) (*store.SourceData, error) {
 	return finishInventory(file, b)
 }
 
-// inferTypes decides each column's type from all its non-empty cells.
-func inferTypes(t *csvTable) []store.AttrType {
+// inferTypes decides each column's type from all its non-empty cells
+// (inventory_types.go).
+func inferTypes(file string, t *csvTable) ([]store.AttrType, error) {
 	types := make([]store.AttrType, len(t.header))
-	for c := range t.header {
-		isBool, isNum, any := true, true, false
-		for _, rec := range t.rows {
-			v := strings.TrimSpace(rec[c])
-			if v == "" {
-				continue
-			}
-			any = true
-			if _, ok := parseBool(v); !ok {
-				isBool = false
-			}
-			if _, err := strconv.ParseFloat(v, 64); err != nil {
-				isNum = false
-			}
-			if !isBool && !isNum {
-				break
+	for c, name := range t.header {
+		var s columnStats
+		for r, rec := range t.rows {
+			if v := strings.TrimSpace(rec[c]); v != "" && c != t.hostCol {
+				s.add(v, t.lines[r])
 			}
 		}
-		switch {
-		case any && isBool:
-			types[c] = store.TypeBool
-		case any && isNum:
-			types[c] = store.TypeNumber
-		default:
-			types[c] = store.TypeString
+		typ, err := s.typ(file, name)
+		if err != nil {
+			return nil, err
 		}
+		if typ == 0 { // no value: fillColumn sets nothing
+			typ = store.TypeString
+		}
+		types[c] = typ
 	}
-	return types
+	return types, nil
 }
 
 func parseBool(v string) (bool, bool) {
@@ -291,6 +284,9 @@ func jsonField(b *Builder, types map[string]store.AttrType, i int, k string, v a
 		return fmt.Errorf("field %q: nested values are not attributes (expected a string, number or bool)", k)
 	}
 	if prev, ok := types[k]; ok && prev != t {
+		if s, isStr := v.(string); isStr && prev == store.TypeBool {
+			return fmt.Errorf("field %q: %q is not true or false (expected a JSON bool, as on an earlier line)", k, s)
+		}
 		return fmt.Errorf("field %q is a %s here but a %s on an earlier line", k, t, prev)
 	}
 	types[k] = t

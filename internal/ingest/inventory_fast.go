@@ -84,18 +84,17 @@ func splitComma(l []byte, out [][]byte) [][]byte {
 }
 
 // scan reads the header, checks every record's field count and infers
-// the column types.
+// the column types (inventory_types.go).
 func (p *csvFast) scan() error {
-	var isBool, isNum, any []bool
-	return p.eachRecord(func(line int, f [][]byte) error {
+	var stats []columnStats
+	err := p.eachRecord(func(line int, f [][]byte) error {
 		if p.header.header == nil {
 			rec := make([]string, len(f))
 			for i, x := range f {
 				rec[i] = string(x)
 			}
 			p.nf, p.headerN = len(f), line
-			isBool, isNum, any = trues(p.nf), trues(p.nf), make([]bool, p.nf)
-			p.types = make([]store.AttrType, p.nf)
+			stats = make([]columnStats, p.nf)
 			return p.header.setHeader(p.file, line, rec)
 		}
 		if len(f) != p.nf {
@@ -103,40 +102,28 @@ func (p *csvFast) scan() error {
 		}
 		p.rows++
 		for c, x := range f {
-			v := strings.TrimSpace(unsafeString(x))
-			if v == "" || c == p.header.hostCol {
-				continue
+			if v := strings.TrimSpace(unsafeString(x)); v != "" && c != p.header.hostCol {
+				stats[c].add(v, line)
 			}
-			any[c] = true
-			if isBool[c] {
-				_, isBool[c] = parseBool(v)
-			}
-			if isNum[c] {
-				_, err := strconv.ParseFloat(v, 64)
-				isNum[c] = err == nil
-			}
-			p.types[c] = columnType(any[c], isBool[c], isNum[c])
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return p.inferTypes(stats)
 }
 
-func columnType(any, isBool, isNum bool) store.AttrType {
-	switch {
-	case any && isBool:
-		return store.TypeBool
-	case any && isNum:
-		return store.TypeNumber
+func (p *csvFast) inferTypes(stats []columnStats) error {
+	p.types = make([]store.AttrType, p.nf)
+	for c := range stats {
+		t, err := stats[c].typ(p.file, p.header.header[c])
+		if err != nil {
+			return err
+		}
+		p.types[c] = t
 	}
-	return store.TypeString
-}
-
-func trues(n int) []bool {
-	out := make([]bool, n)
-	for i := range out {
-		out[i] = true
-	}
-	return out
+	return nil
 }
 
 // addHosts adds every record's host and returns each record's host index.

@@ -106,6 +106,9 @@ type Options struct {
 	Stdin      io.Reader
 	AllowEmpty bool
 	Now        func() time.Time
+	// Wrap, when set, wraps the reader of the file or standard input, so
+	// a caller can count the bytes as they are read (a progress line).
+	Wrap func(io.Reader) io.Reader
 }
 
 // Read reads and parses one source. Nothing is written anywhere.
@@ -119,7 +122,7 @@ func Read(spec Spec, opts Options) (*store.SourceData, error) {
 			return nil, err
 		}
 	}
-	data, err := readInput(spec.Path, opts.Stdin)
+	data, err := readInput(spec.Path, opts.Stdin, opts.Wrap)
 	if err != nil {
 		return nil, err
 	}
@@ -140,18 +143,38 @@ func Read(spec Spec, opts Options) (*store.SourceData, error) {
 	return src, nil
 }
 
-func readInput(path string, stdin io.Reader) ([]byte, error) {
+func readInput(path string, stdin io.Reader, wrap func(io.Reader) io.Reader) ([]byte, error) {
+	if wrap == nil {
+		wrap = func(r io.Reader) io.Reader { return r }
+	}
 	if path == "-" {
 		if stdin == nil {
 			return nil, errors.New("<stdin>: no standard input")
 		}
-		return io.ReadAll(stdin)
+		return io.ReadAll(wrap(stdin))
 	}
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, wrap)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapPathError(err))
 	}
 	return data, nil
+}
+
+// readFile is os.ReadFile through wrap: one buffer of the file's size.
+func readFile(path string, wrap func(io.Reader) io.Reader) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var buf bytes.Buffer
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		buf.Grow(int(fi.Size()) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(wrap(f)); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func unwrapPathError(err error) error {

@@ -28,7 +28,11 @@ type DB struct {
 	bolt     *bolt.DB
 	path     string
 	readOnly bool
+	created  bool
 }
+
+// Created reports whether Open created the file.
+func (db *DB) Created() bool { return db.created }
 
 // Options control Open.
 type Options struct {
@@ -60,8 +64,10 @@ func Open(path string, opts Options) (*DB, error) {
 var errMoved = errors.New("file replaced by a compacted copy")
 
 func open(path string, opts Options) (*DB, error) {
-	if _, err := os.Stat(path); err != nil {
-		if !errors.Is(err, os.ErrNotExist) {
+	_, err := os.Stat(path)
+	missing := errors.Is(err, os.ErrNotExist)
+	if err != nil {
+		if !missing {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 		if !opts.Create || opts.ReadOnly {
@@ -80,7 +86,7 @@ func open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, openError(path, err)
 	}
-	db := &DB{bolt: b, path: path, readOnly: opts.ReadOnly}
+	db := &DB{bolt: b, path: path, readOnly: opts.ReadOnly, created: missing}
 	if err := db.init(); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
