@@ -15,7 +15,8 @@ import (
 
 type leasesOptions struct {
 	ledgerOptions
-	all bool
+	all    bool
+	whatIf string
 }
 
 func newLeasesCommand(a *app) *cobra.Command {
@@ -26,8 +27,11 @@ func newLeasesCommand(a *app) *cobra.Command {
 		Long: `List the leases: one per host across all verbs, with who holds it, why,
 and until when. A lease on a host the newest pass no longer lists, or
 lists as decommissioned (the policy's decommissioned expression), is a
-ghost: 'fleetq release --ghosts' ends those safely. Expired leases are
-shown with --all. Freezes and incident mode are listed above the leases.
+ghost: 'fleetq release --ghosts' ends those safely. A lease that expired
+while its host is not back in the policy's health set on a pass sealed
+after the lease is stuck: it is listed, and still counts as out in every
+budget, until the host recovers or 'fleetq release --force --reason'.
+Expired leases whose hosts recovered are shown with --all. Freezes and incident mode are listed above the leases.
 
 Examples:
   fleetq leases
@@ -40,7 +44,8 @@ Examples:
 		},
 	}
 	o.AddFlags(cmd)
-	cmd.Flags().BoolVar(&o.all, "all", false, "also list expired leases")
+	cmd.Flags().BoolVar(&o.all, "all", false, "also list expired leases whose hosts recovered")
+	cmd.Flags().StringVar(&o.whatIf, "what-if", "", "show the leases as they would stand at `TIME` (RFC 3339, or a duration from now: 25h); read-only")
 	return cmd
 }
 
@@ -67,6 +72,9 @@ func runLeases(ctx context.Context, a *app, o *leasesOptions) error {
 		return err
 	}
 	now, err := o.clock()
+	if o.whatIf != "" {
+		now, err = whatIfClock(o.whatIf)
+	}
 	if err != nil {
 		return err
 	}

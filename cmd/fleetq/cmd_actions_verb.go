@@ -23,6 +23,7 @@ type verbOptions struct {
 	yes    bool
 	force  bool
 	seed   uint64
+	whatIf string
 }
 
 func (o *verbOptions) AddFlags(cmd *cobra.Command) {
@@ -32,11 +33,15 @@ func (o *verbOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "with --commit: do not ask (scripts and cron must say it; a terminal is asked for an exact y)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "act on a frozen cluster or during an incident (within the budget; recorded; needs --reason)")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for the shuffle and the expression's random stages (default: random, recorded)")
+	cmd.Flags().StringVar(&o.whatIf, "what-if", "", "decide as if the clock read `TIME` (RFC 3339, or a duration from now: 25h): a dry run that records nothing and prints no token")
 }
 
 func (o *verbOptions) Validate() error {
 	if strings.TrimSpace(o.reason) == "" {
 		return &usageError{"--reason is required: say why, it is recorded with the decision"}
+	}
+	if o.whatIf != "" && o.commit {
+		return &usageError{"--what-if is for dry runs: a decision that grants leases is made at the machine's clock"}
 	}
 	return nil
 }
@@ -103,6 +108,9 @@ func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) err
 		seed = randomSeed()
 	}
 	req := actions.Request{Verb: verb, Expr: expr, Reason: o.reason, Requester: o.requester(), Force: o.force, Seed: seed, Now: now}
+	if o.whatIf != "" {
+		return runWhatIf(ctx, a, o, req)
+	}
 	confirm := o.commit && !o.yes
 	if confirm && !isTerminal(a.stdin) {
 		return &usageError{"--commit grants leases: scripts add --yes (on a terminal fleetq asks); without --commit this is a dry run"}
@@ -117,6 +125,31 @@ func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) err
 	}
 	if confirm {
 		return confirmAndApply(ctx, a, pol, o, out)
+	}
+	return finishOutcome(a, pol, out)
+}
+
+// runWhatIf decides at another clock reading in a read-only transaction:
+// nothing goes to the ledger or the audit log, and there is no token, so
+// the decision can be read and never applied.
+func runWhatIf(ctx context.Context, a *app, o *verbOptions, req actions.Request) error {
+	at, err := whatIfClock(o.whatIf)
+	if err != nil {
+		return err
+	}
+	req.Now = at
+	pol, err := o.loadPolicy(a)
+	if err != nil {
+		return err
+	}
+	var out *actions.Outcome
+	err = a.view(func(tx *store.Tx) error {
+		d, err := actions.WhatIf(ctx, tx, pol, req)
+		out = &actions.Outcome{Decision: d, WhatIf: true}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return finishOutcome(a, pol, out)
 }

@@ -20,6 +20,9 @@ type Outcome struct {
 	Token     string `json:"token,omitempty"`
 	// AppliedFrom is the audit id of the plan an apply committed.
 	AppliedFrom int64 `json:"applied_from,omitempty"`
+	// WhatIf marks a decision made at a clock reading other than now: it
+	// was not recorded and has no token.
+	WhatIf bool `json:"what_if,omitempty"`
 }
 
 // inputs are the ledger facts a decision read, recorded for replay.
@@ -39,6 +42,13 @@ func Run(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request, com
 		return nil, err
 	}
 	return record(tx, pol, d, l, commit, 0)
+}
+
+// WhatIf decides req as Run would, but writes nothing: tx may be
+// read-only. Its decision has no audit entry and no token.
+func WhatIf(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request) (*Decision, error) {
+	d, _, err := decideIn(ctx, tx, pol, req, 0)
+	return d, err
 }
 
 func decideIn(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request, pass int64) (*Decision, *store.Ledger, error) {
@@ -98,11 +108,12 @@ func maxWindow(pol *policy.Policy) time.Duration {
 	return w
 }
 
-// trimLedger keeps what a decision at now can depend on: active leases and
-// freezes, and last operations still inside a cooldown.
+// trimLedger keeps what a decision at now can depend on: every lease (an
+// expired one may be stuck), active freezes, and last operations still
+// inside a cooldown.
 func trimLedger(l *store.Ledger, pol *policy.Policy, now time.Time) *store.Ledger {
 	out := *l
-	out.Leases = slices.DeleteFunc(slices.Clone(l.Leases), func(x store.Lease) bool { return !x.Active(now) })
+	out.Leases = slices.Clone(l.Leases) // expired ones too: a stuck host still counts
 	out.Freezes = slices.DeleteFunc(slices.Clone(l.Freezes), func(x store.Freeze) bool { return !x.Active(now) })
 	var cool time.Duration
 	for _, v := range policy.Verbs {

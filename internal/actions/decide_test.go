@@ -192,8 +192,9 @@ func TestRateAndCooldown(t *testing.T) {
 	assert.Len(t, d.Approved, 5, "rate 5/1h binds before the 12-host budget")
 	assert.Equal(t, 395, countRule(d, RuleRate))
 	l := leaseAll(&store.Ledger{}, d)
-	req.Now = t0.Add(30 * time.Minute) // the leases expired, the window has not
+	req.Now = t0.Add(30 * time.Minute) // the leases expired (the hosts are stuck), the window has not
 	assert.Empty(t, decide(t, f.Snapshot(), pol, l, req).Approved)
+	l.Leases = nil // released once healthy: the cooldown starts at the lease's end
 	l.LastOp = map[string]time.Time{d.Approved[0]: t0.Add(10 * time.Minute)}
 	req.Now, req.Expr = t0.Add(90*time.Minute), `"`+d.Approved[0]+`"`
 	c := decide(t, f.Snapshot(), pol, l, req)

@@ -24,6 +24,7 @@ type Request struct {
 // will not help until the fleet or the ledger changes by hand); a budget
 // is a transient block that clears as leases end.
 const (
+	RuleStaleEvidence = "invariant:stale-evidence"
 	RuleOneOperation  = "invariant:one-operation"
 	RuleUnserved      = "invariant:unserved"
 	RuleReplicaGroups = "invariant:replica-groups"
@@ -67,6 +68,7 @@ type ClusterReport struct {
 	Causes      []Cause `json:"causes"`
 	Unavailable int     `json:"unavailable"`
 	Leased      int     `json:"leased"`
+	Stuck       int     `json:"stuck"`
 	Headroom    int     `json:"headroom"` // before this request
 	Requested   int     `json:"requested"`
 	Approved    int     `json:"approved"`
@@ -117,9 +119,14 @@ type Decision struct {
 	Clusters      []ClusterReport `json:"clusters"`
 	Rules         []RuleCount     `json:"rules"`
 	Notes         []string        `json:"notes,omitempty"`
-	// Forced is set when --force lifted a freeze or an incident for at
-	// least one approved host.
-	Forced bool `json:"forced"`
+	// Forced is set when --force lifted a freeze, an incident or stale
+	// evidence for at least one approved host; ForcedStale says which
+	// evidence was too old when --force went past it.
+	Forced      bool   `json:"forced"`
+	ForcedStale string `json:"forced_stale,omitempty"`
+	// Evidence is the pass and every source the decision read, with its
+	// age against the decision's clock.
+	Evidence []Evidence `json:"evidence"`
 
 	leases []store.Lease
 }

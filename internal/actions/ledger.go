@@ -15,31 +15,41 @@ import (
 // LeaseView is a lease as `fleetq leases` shows it.
 type LeaseView struct {
 	store.Lease
-	State string `json:"state"` // active, expired, ghost
+	// State is active; stuck (expired, the host not back in the health
+	// set on a pass sealed since the lease: it still counts as out);
+	// expired (and recovered: it no longer counts); or ghost.
+	State string `json:"state"`
 	Ghost string `json:"ghost,omitempty"`
 }
 
 // ViewLeases classifies leases at now: a lease whose host the newest pass
 // no longer lists, or lists as decommissioned, is a ghost (releasing it is
-// safe: the host is gone); else active or expired.
+// safe: the host is gone); else active, stuck or expired.
 func ViewLeases(ctx context.Context, snap query.Snapshot, pol *policy.Policy, leases []store.Lease, now time.Time) ([]LeaseView, error) {
 	decom, err := evalSet(ctx, snap, pol.Decommissioned, true)
+	if err != nil {
+		return nil, err
+	}
+	healthy, err := evalSet(ctx, snap, pol.Health, false)
 	if err != nil {
 		return nil, err
 	}
 	pass := snap.Current()
 	out := make([]LeaseView, len(leases))
 	for i, l := range leases {
-		v := LeaseView{Lease: l, State: "expired"}
-		if l.Active(now) {
-			v.State = "active"
-		}
+		v := LeaseView{Lease: l}
 		ids, missing := snap.Hosts().Lookup([]string{l.Host})
 		switch {
 		case len(missing) > 0 || !pass.All().Contains(ids.Minimum()):
 			v.State, v.Ghost = "ghost", fmt.Sprintf("not in pass %d: the inventory no longer lists it", pass.ID())
 		case decom.Contains(ids.Minimum()):
 			v.State, v.Ghost = "ghost", fmt.Sprintf("decommissioned in pass %d (%s)", pass.ID(), pol.Decommissioned)
+		case l.Active(now):
+			v.State = "active"
+		case Recovered(pass, healthy, ids.Minimum(), l):
+			v.State = "expired"
+		default:
+			v.State = "stuck"
 		}
 		out[i] = v
 	}
@@ -83,6 +93,10 @@ type ReleaseResult struct {
 	Verb     string `json:"verb,omitempty"`
 	Released bool   `json:"released"`
 	Detail   string `json:"detail"`
+	// Transient is set when retrying later can succeed without an
+	// operator: no pass has been read since the lease was granted.
+	Transient bool  `json:"transient,omitempty"`
+	Pass      int64 `json:"pass"` // the pass health was judged on
 }
 
 // Release ends leases in a write transaction, by default only for hosts
@@ -111,6 +125,9 @@ func Release(ctx context.Context, tx *store.Tx, pol *policy.Policy, req ReleaseR
 		return nil, err
 	}
 	results := releaseDecisions(snap, pol, views, healthy, req)
+	for i := range results {
+		results[i].Pass = snap.Current().ID()
+	}
 	return results, recordRelease(tx, snap.Current().ID(), pol, req, results)
 }
 
@@ -144,22 +161,30 @@ func releaseDecisions(snap query.Snapshot, pol *policy.Policy, views []LeaseView
 	return out
 }
 
+// releaseOne decides one lease's release. Health counts only on a pass
+// sealed after the lease was granted: a snapshot from before the
+// operation says nothing about what it did to the host.
 func releaseOne(snap query.Snapshot, pol *policy.Policy, v LeaseView, healthy *roaring.Bitmap, req ReleaseRequest) ReleaseResult {
 	r := ReleaseResult{Host: v.Host, Verb: v.Verb, Released: true}
+	pass := snap.Current()
 	ids, _ := snap.Hosts().Lookup([]string{v.Host})
 	switch {
 	case v.State == "ghost":
 		r.Detail = "ghost (" + v.Ghost + "): safe to release"
-	case v.State == "expired":
-		r.Detail = "had expired at " + stamp(v.Expiry)
-	case !ids.IsEmpty() && healthy.Contains(ids.Minimum()) && pol.Health != "":
-		r.Detail = "back in the health set (" + pol.Health + ")"
+	case pol.Health != "" && !ids.IsEmpty() && Recovered(pass, healthy, ids.Minimum(), v.Lease):
+		r.Detail = fmt.Sprintf("back in the health set (%s) on pass %d, sealed %s after the lease", pol.Health, pass.ID(), store.AgeString(pass.Created().Sub(v.Start)))
 	case req.Force:
-		r.Detail = "FORCED while not healthy: " + req.Reason
+		r.Detail = "FORCED while not shown healthy: " + req.Reason
 	case pol.Health == "":
 		r.Released, r.Detail = false, "the policy names no health set: release with --force --reason"
+	case !pass.Created().After(v.Start):
+		r.Released, r.Transient = false, true
+		r.Detail = fmt.Sprintf("not yet: no evidence since the lease was granted at %s (newest pass %d was sealed %s); ingest, then retry", stamp(v.Start), pass.ID(), stamp(pass.Created()))
 	default:
-		r.Released, r.Detail = false, "not back in the health set yet ("+pol.Health+"); retry once it is, or --force --reason"
+		r.Released, r.Detail = false, fmt.Sprintf("not back in the health set (%s) on pass %d; retry once it is, or --force --reason", pol.Health, pass.ID())
+	}
+	if !r.Released && v.State == "stuck" {
+		r.Detail += fmt.Sprintf(" (the lease expired at %s: stuck, still counted as out)", stamp(v.Expiry))
 	}
 	return r
 }

@@ -112,6 +112,8 @@ type rawPolicy struct {
 	Limits          rawLimits               `toml:"limits"`
 	Verb            map[string]rawVerbRules `toml:"verb"`
 	Rollout         rawRollout              `toml:"rollout"`
+	MaxEvidenceAge  *Duration               `toml:"max_evidence_age"`
+	EvidenceAge     map[string]Duration     `toml:"evidence_age"`
 }
 
 type rawBudgets struct {

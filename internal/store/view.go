@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -352,4 +353,18 @@ func AgeString(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// DefinitionOf returns the expression of a definition stored as a set of
+// this pass, as its transcript recorded it ("responsive = up == 1 & …").
+func (v *PassView) DefinitionOf(name string) (string, bool) {
+	if v.info.Log == nil {
+		return "", false
+	}
+	for _, d := range v.info.Log.Definitions {
+		if n, expr, ok := strings.Cut(d, " = "); ok && n == name {
+			return expr, true
+		}
+	}
+	return "", false
 }
