@@ -76,6 +76,11 @@ An empty selection approves nothing; more hosts than the policy's
 max_request are refused before any rule runs. A decision that approves
 nothing (budget full: transient; freeze or invariant: permanent) is a
 successful run. Hosts are taken in a random order from --seed (recorded).
+A pass, or a source the invariants, budgets, unavailable expression or
+health set read, older than the policy's max_evidence_age (default 2h)
+refuses every host (invariant:stale-evidence) until fresh sources are
+ingested or --force --reason. The decision is made at the machine's clock;
+--what-if TIME shows the answer at another time without recording it.
 The policy is --policy, else $FLEETQ_POLICY, else fleetq.policy.toml beside
 the database; see 'docs/actions.md'.
 
@@ -84,6 +89,7 @@ Examples:
   fleetq %[1]s 'dead-reboot' --reason "INC-123" --commit   # on a terminal: asks for y
   fleetq %[1]s 'dead-reboot' --reason "INC-123" --commit --yes  # in scripts and cron
   fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --format json | jq .approved
+  fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --what-if 25h   # after today's leases expire
 
 `, verb) + exitCodesHelp,
 		Args: exprArgs(1),
