@@ -31,6 +31,7 @@ type view struct {
 	incident    *store.Incident
 	lastOp      map[string]time.Time
 	starts      []store.Start
+	holds       map[uint32]*rolloutHold // hosts of halted rollouts' later waves
 }
 
 func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, now time.Time) (*view, error) {
@@ -51,6 +52,7 @@ func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, now time.Time)
 		v.out.Or(c.hosts)
 	}
 	v.addLeases(l.Leases)
+	v.holds = rolloutHolds(v.names, l.Halted)
 	for i := range l.Freezes {
 		if f := &l.Freezes[i]; f.Active(now) {
 			v.freezes[f.Scope] = f
