@@ -29,6 +29,7 @@ func actionCommands(a *app) []*cobra.Command {
 		newAuditCommand(a),
 		newPlanCommand(a),
 		newCheckCommand(a),
+		newRolloutCommand(a), // cmd_rollout.go
 	)
 }
 

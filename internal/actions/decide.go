@@ -137,7 +137,8 @@ func (d *Decision) decideHost(b *budgets, id uint32) {
 	cb := b.clusters[h.cluster]
 	cb.report.Requested++
 	facts := &hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[id], incident: v.incident, freeze: v.freezeOf(h.cluster),
-		force: d.Force && d.Reason != "", planes: v.planes(id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups}
+		force: d.Force && d.Reason != "", planes: v.planes(id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
+		hold: v.holds[id]}
 	rule, detail, forced := checkInvariants(facts)
 	if rule == "" && b.rules.Budgeted && !cb.class.HasBudget {
 		rule, detail = RuleNoBudget, fmt.Sprintf("archetype %s gives %s no budget (and no `any`): refused", cb.class.Archetype, d.Verb)

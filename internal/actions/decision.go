@@ -30,6 +30,7 @@ const (
 	RuleReplicaGroups = "invariant:replica-groups"
 	RuleFreeze        = "invariant:freeze"
 	RuleIncident      = "invariant:incident"
+	RuleRolloutHalted = "invariant:rollout-halted"
 	RuleNoCluster     = "policy:no-cluster"
 	RuleNoBudget      = "policy:no-budget"
 	RuleCluster       = "budget:cluster"

@@ -28,6 +28,7 @@ type hostFacts struct {
 	group    string          // the host's replica group ("" when it has none)
 	inMaint  []string        // replica groups of its cluster in maintenance, sorted
 	maxGroup int             // K: at most K distinct groups in maintenance
+	hold     *rolloutHold    // a halted rollout holding the host (view_rollout.go)
 }
 
 // planeFact is what one control plane says about a host.
@@ -63,6 +64,7 @@ var invariants = []invariant{
 	{RuleOneOperation, false, oneOperation},
 	{RuleIncident, true, incidentMode},
 	{RuleFreeze, true, frozen},
+	{RuleRolloutHalted, false, rolloutHalted},
 	{RuleUnserved, false, unserved},
 	{RuleReplicaGroups, false, replicaGroups},
 }

@@ -38,6 +38,7 @@ type view struct {
 	incident    *store.Incident
 	lastOp      map[string]time.Time
 	starts      []store.Start
+	holds       map[uint32]*rolloutHold // hosts of halted rollouts' later waves
 }
 
 func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, verb string, now time.Time) (*view, error) {
@@ -62,6 +63,7 @@ func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, verb string, n
 	if err := v.addLeases(env, l.Leases); err != nil {
 		return nil, err
 	}
+	v.holds = rolloutHolds(v.names, l.Halted)
 	for i := range l.Freezes {
 		if f := &l.Freezes[i]; f.Active(now) {
 			v.freezes[f.Scope] = f

@@ -155,4 +155,5 @@ type rawRollout struct {
 	Health        string   `toml:"health"`
 	MinHosts      *int     `toml:"min_hosts"`
 	MaxRegression *float64 `toml:"max_regression_pct"`
+	MinHealthy    *float64 `toml:"min_healthy_pct"`
 }

@@ -83,6 +83,10 @@ type Rollout struct {
 	Health        string
 	MinHosts      int
 	MaxRegression float64 // percent
+	// MinHealthy is the absolute floor: a wave (and each canary stratum
+	// of it) with fewer healthy hosts, in percent, halts whatever the
+	// rest looks like.
+	MinHealthy float64
 }
 
 // Short is the first 12 hex digits of the hash, as reports print it.
@@ -224,9 +228,13 @@ func (p *Policy) buildRollout(r rawRollout) error {
 		Health:        orDefault(r.Health, p.Health),
 		MinHosts:      deref(r.MinHosts, 3),
 		MaxRegression: deref(r.MaxRegression, 10),
+		MinHealthy:    deref(r.MinHealthy, 90),
 	}
 	if p.Rollout.MinHosts < 1 || p.Rollout.MaxRegression < 0 {
 		return fmt.Errorf("[rollout]: min_hosts must be at least 1 and max_regression_pct not negative")
+	}
+	if p.Rollout.MinHealthy < 0 || p.Rollout.MinHealthy > 100 {
+		return fmt.Errorf("[rollout]: min_healthy_pct must be between 0 and 100")
 	}
 	return nil
 }

@@ -269,6 +269,9 @@ func (l *lowerer) primary(g *gPrimary) Node {
 		return &HostList{P: l.pos(g.Pos), Pattern: unquote(*g.Literal)}
 	case g.Pred != nil:
 		return l.pred(g.Pred)
+	case g.Rollout != nil:
+		// rollout:r3/w2 names a set the snapshot resolves from the ledger.
+		return &SetRef{P: l.pos(g.Pos), Name: *g.Rollout}
 	}
 	return &SetRef{P: l.pos(g.Pos), Name: *g.Name}
 }

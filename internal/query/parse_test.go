@@ -39,6 +39,12 @@ var parseTests = []struct {
 	{in: "dead-reboot - b"},
 	{in: "hdfs.state_x-1.y"},
 	{in: "a.b.c - d_e"},
+	// Rollout waves, resolved from the ledger by the snapshot.
+	{in: "rollout:r3/w2"},
+	{in: "rollout:r3"},
+	{in: "rollout:kernel68/w0 - dead"},
+	{in: "rollout:r1/w1@-1"},
+	{in: "rollout:r1/w1&dead", want: "rollout:r1/w1 & dead"},
 	// Host literals, always quoted.
 	{in: `"dn[0001-0100].smf1"`},
 	{in: `"web[1-3,7]-[a-b]"`},

@@ -21,6 +21,7 @@ import (
 //	freezes   cluster name or "all" → Freeze
 //	audit     sequence → AuditEntry, append-only
 //	policies  policy hash → policy text, so a decision can be replayed
+//	rollouts  id → Rollout (ledger_rollout.go)
 var (
 	bucketLedger   = []byte("ledger")
 	bucketLeases   = []byte("leases")
@@ -85,6 +86,8 @@ type Ledger struct {
 	Incident *Incident            `json:"incident,omitempty"` // nil: none
 	Starts   []Start              `json:"starts,omitempty"`   // oldest first
 	LastOp   map[string]time.Time `json:"last_op,omitempty"`  // host → last lease end
+	// Halted are the halted rollouts: their later waves are refused.
+	Halted []Rollout `json:"halted,omitempty"`
 }
 
 // Ledger reads the ledger, with lease starts at or after startsSince.
@@ -105,6 +108,9 @@ func (t *Tx) Ledger(startsSince time.Time) (*Ledger, error) {
 		return nil, err
 	}
 	l.Incident = inc
+	if l.Halted, err = t.haltedRollouts(); err != nil {
+		return nil, err
+	}
 	l.Starts, err = t.starts(startsSince)
 	return l, err
 }

@@ -245,6 +245,9 @@ func (v *PassView) Set(name string) (*roaring.Bitmap, bool) {
 	if bm, ok := v.cache[name]; ok {
 		return bm, true
 	}
+	if strings.HasPrefix(name, RolloutSetPrefix) {
+		return v.rolloutSet(name)
+	}
 	r, ok := v.sets[name]
 	if !ok {
 		return nil, false
@@ -327,7 +330,22 @@ func (v *PassView) Origin(name string) string {
 	if a, ok := v.attrs[name]; ok {
 		return a.origin
 	}
+	if _, origin, ok := rolloutSet(v.tx.btx, name); ok {
+		return origin
+	}
 	return ""
+}
+
+// rolloutSet is a rollout's hosts (or one wave's) that are in the pass.
+func (v *PassView) rolloutSet(name string) (*roaring.Bitmap, bool) {
+	hosts, _, ok := rolloutSet(v.tx.btx, name)
+	if !ok {
+		return nil, false
+	}
+	ids, _ := v.tx.dict.Lookup(hosts)
+	bm := roaring.And(ids, v.All())
+	v.cache[name] = bm
+	return bm, true
 }
 
 func sortedKeys[V any](m map[string]V) []string {
