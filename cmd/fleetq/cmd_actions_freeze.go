@@ -85,7 +85,7 @@ func runFreeze(ctx context.Context, a *app, o *freezeOptions, scope string) erro
 		if err := tx.PutFreeze(f); err != nil {
 			return err
 		}
-		return ledgerAudit(tx, "freeze", scope, f.Reason, f.Requester, now)
+		return ledgerAudit(tx, store.KindFreeze, scope, f.Reason, f.Requester, now)
 	})
 	if err != nil {
 		return err
@@ -111,7 +111,12 @@ func checkScope(tx *store.Tx, pol *policy.Policy, scope string) error {
 	return fmt.Errorf("no cluster %q in pass %d (attribute %s); give a cluster name or all", scope, snap.Current().ID(), pol.ClusterAttr)
 }
 
+// ledgerAudit records a freeze or incident change, after the lease
+// expiries this write transaction is the first to see.
 func ledgerAudit(tx *store.Tx, kind, scope, reason, who string, now time.Time) error {
+	if err := tx.RecordExpiries(now, who); err != nil {
+		return err
+	}
 	_, err := tx.AppendAudit(&store.AuditEntry{Time: now, Requester: who, Kind: kind, Expr: scope, Reason: reason,
 		LedgerVersion: tx.LedgerVersion(), Committed: true, Approved: []string{}})
 	return err
@@ -150,7 +155,7 @@ func runUnfreeze(a *app, o *freezeOptions, scope string) error {
 		if had, err = tx.DeleteFreeze(scope); err != nil || !had {
 			return err
 		}
-		return ledgerAudit(tx, "unfreeze", scope, o.reason, o.requester(), now)
+		return ledgerAudit(tx, store.KindUnfreeze, scope, o.reason, o.requester(), now)
 	})
 	if err != nil {
 		return err

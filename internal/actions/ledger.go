@@ -82,7 +82,29 @@ type ReleaseResult struct {
 	Host     string `json:"host"`
 	Verb     string `json:"verb,omitempty"`
 	Released bool   `json:"released"`
+	Forced   bool   `json:"forced,omitempty"`
+	Rule     string `json:"rule,omitempty"` // why it was kept: release:health, release:no-health-set, release:no-lease
 	Detail   string `json:"detail"`
+}
+
+// Rules a release keeps a lease by.
+const (
+	RuleReleaseHealth   = "release:health"
+	RuleReleaseNoHealth = "release:no-health-set"
+	RuleReleaseNoLease  = "release:no-lease"
+)
+
+// result is how the audit log names what happened to the host.
+func (r ReleaseResult) result() string {
+	switch {
+	case r.Forced:
+		return "forced"
+	case r.Released:
+		return "released"
+	case r.Rule == RuleReleaseNoLease:
+		return "no-lease"
+	}
+	return "kept"
 }
 
 // Release ends leases in a write transaction, by default only for hosts
@@ -93,6 +115,9 @@ type ReleaseResult struct {
 func Release(ctx context.Context, tx *store.Tx, pol *policy.Policy, req ReleaseRequest) ([]ReleaseResult, error) {
 	if req.Force && req.Reason == "" {
 		return nil, ErrNeedReason
+	}
+	if err := tx.RecordExpiries(req.Now, req.Requester); err != nil {
+		return nil, err
 	}
 	l, err := tx.Ledger(req.Now)
 	if err != nil {
@@ -136,7 +161,7 @@ func releaseDecisions(snap query.Snapshot, pol *policy.Policy, views []LeaseView
 		seen[h] = true
 		v, ok := byHost[h]
 		if !ok {
-			out = append(out, ReleaseResult{Host: h, Detail: "holds no lease"})
+			out = append(out, ReleaseResult{Host: h, Rule: RuleReleaseNoLease, Detail: "holds no lease"})
 			continue
 		}
 		out = append(out, releaseOne(snap, pol, v, healthy, req))
@@ -155,30 +180,36 @@ func releaseOne(snap query.Snapshot, pol *policy.Policy, v LeaseView, healthy *r
 	case !ids.IsEmpty() && healthy.Contains(ids.Minimum()) && pol.Health != "":
 		r.Detail = "back in the health set (" + pol.Health + ")"
 	case req.Force:
-		r.Detail = "FORCED while not healthy: " + req.Reason
+		r.Forced, r.Detail = true, "FORCED while not healthy: "+req.Reason
 	case pol.Health == "":
-		r.Released, r.Detail = false, "the policy names no health set: release with --force --reason"
+		r.Released, r.Rule, r.Detail = false, RuleReleaseNoHealth, "the policy names no health set: release with --force --reason"
 	default:
-		r.Released, r.Detail = false, "not back in the health set yet ("+pol.Health+"); retry once it is, or --force --reason"
+		r.Released, r.Rule, r.Detail = false, RuleReleaseHealth, "not back in the health set yet ("+pol.Health+"); retry once it is, or --force --reason"
 	}
 	return r
 }
 
+// recordRelease ends the released leases and appends one release entry
+// saying, per host, whether it was released, forced or kept and why.
 func recordRelease(tx *store.Tx, pass int64, pol *policy.Policy, req ReleaseRequest, results []ReleaseResult) error {
 	var released []string
 	var kept []store.Denied
-	for _, r := range results {
+	hosts := make([]store.AuditHost, len(results))
+	forced := false
+	for i, r := range results {
+		hosts[i] = store.AuditHost{Host: r.Host, Verb: r.Verb, Result: r.result(), Detail: r.Detail}
+		forced = forced || r.Forced
 		if r.Released {
 			released = append(released, r.Host)
 		} else {
-			kept = append(kept, store.Denied{Host: r.Host, Rule: "release:health", Detail: r.Detail})
+			kept = append(kept, store.Denied{Host: r.Host, Rule: r.Rule, Detail: r.Detail})
 		}
 	}
 	if _, err := tx.ReleaseLeases(released, req.Now); err != nil {
 		return err
 	}
-	_, err := tx.AppendAudit(&store.AuditEntry{Time: req.Now, Requester: req.Requester, Kind: "release", Reason: req.Reason,
-		Pass: pass, PolicyHash: pol.Hash, LedgerVersion: tx.LedgerVersion(), Committed: len(released) > 0, Forced: req.Force,
-		Approved: nonNil(released), Denied: kept})
+	_, err := tx.AppendAudit(&store.AuditEntry{Time: req.Now, Requester: req.Requester, Kind: store.KindRelease, Reason: req.Reason,
+		Pass: pass, PolicyHash: pol.Hash, LedgerVersion: tx.LedgerVersion(), Committed: len(released) > 0, Forced: forced,
+		Approved: nonNil(released), Denied: kept, Hosts: hosts})
 	return err
 }
