@@ -30,6 +30,7 @@ within the budgets, is recorded, and gets shorter leases. --until ends the
 freeze by itself (an RFC 3339 time, or a duration from now such as 8h or
 3d); without it the freeze lasts until 'fleetq unfreeze'. A cluster name
 must exist in the newest pass. 'fleetq leases' lists active freezes.
+Recorded in the audit log (kind freeze).
 
 Examples:
   fleetq freeze smf1-dense-02 --reason "HDFS upgrade" --until 8h
@@ -128,7 +129,7 @@ func newUnfreezeCommand(a *app) *cobra.Command {
 		Use:   "unfreeze CLUSTER|all",
 		Short: "End a change freeze",
 		Long: `End the freeze of a cluster, or the fleet-wide freeze 'all' (a cluster's own
-freeze and 'all' are separate). Recorded in the audit log.
+freeze and 'all' are separate). Recorded in the audit log (kind unfreeze).
 
 Examples:
   fleetq unfreeze smf1-dense-02
@@ -175,7 +176,9 @@ func newIncidentCommand(a *app) *cobra.Command {
 		Long: `Incident mode stops every automatic action across the fleet: verbs deny
 every host (rule invariant:incident, a permanent block) unless run with
 --force --reason, which stays within the budgets and is recorded.
-'incident status' (or 'fleetq leases') shows whether it is on.
+'incident status' (or 'fleetq leases') shows whether it is on. Start and
+stop are recorded in the audit log (kinds incident-start, incident-stop;
+'fleetq audit --kind incident').
 
 Examples:
   fleetq incident start --reason "INC-2211 packet loss in smf1"

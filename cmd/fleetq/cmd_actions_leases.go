@@ -28,6 +28,8 @@ and until when. A lease on a host the newest pass no longer lists, or
 lists as decommissioned (the policy's decommissioned expression), is a
 ghost: 'fleetq release --ghosts' ends those safely. Expired leases are
 shown with --all. Freezes and incident mode are listed above the leases.
+This command only reads: an expiry it shows is recorded in the audit log
+(kind lease-expired) by the next command that writes the ledger.
 
 Examples:
   fleetq leases
@@ -174,8 +176,9 @@ policy's health set (a lock released before the host is healthy again lets
 the next operation take a second host down). Ghost leases (the host is
 decommissioned or gone from the inventory) and expired leases release
 without the check. --force --reason releases an unhealthy host and is
-recorded. Every release goes to the audit log. Exits 1 when a lease was
-kept.
+recorded. Every release goes to the audit log as one entry (kind
+release) saying per host released, forced or kept and why. Exits 1 when
+a lease was kept.
 
 Examples:
   fleetq release dn00802.smf1 dn00803.smf1
@@ -215,7 +218,10 @@ func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) 
 	rows := make([][]string, len(res))
 	for i, r := range res {
 		verdict := "released"
-		if !r.Released {
+		switch {
+		case r.Forced:
+			verdict = "released (forced)"
+		case !r.Released:
 			verdict, kept = "kept", kept+1
 		}
 		rows[i] = []string{r.Host, r.Verb, verdict, r.Detail}
