@@ -298,7 +298,7 @@ func TestApplyTokenCommitsExactlyThePlan(t *testing.T) {
 
 	_, stderr, code := f.run("apply", plan.Token)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, "already applied (audit 2")
+	assert.Contains(t, stderr, "already applied (audit 2)")
 
 	plan2 := f.decide("reboot", `cluster = "ams1-zk-01"`, "--reason", "k")
 	f.ok("reboot", `cluster = "smf1-critical-01"`, "--reason", "k", "--commit", "--yes")

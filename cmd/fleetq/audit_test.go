@@ -71,6 +71,7 @@ func TestAuditRecordsDecisionsCommitsAndApplies(t *testing.T) {
 	require.Len(t, app, 1)
 	assert.Equal(t, applied.Audit, app[0].ID)
 	assert.Equal(t, plan.Audit, app[0].Plan, "names the plan it applied")
+	assert.Equal(t, plan.Token, app[0].Token)
 	assert.Equal(t, "bob", app[0].Requester)
 	assert.True(t, app[0].Committed)
 	assert.Equal(t, plan.Approved, app[0].Approved)
@@ -88,7 +89,7 @@ func TestReapplyIsRefusedAsAlreadyApplied(t *testing.T) {
 	plan := f.decide("reboot", zk, "--reason", "kernel")
 	applied := f.decide("apply", plan.Token)
 	stderr := f.fail(1, "apply", plan.Token, "--as", "dan")
-	assert.Contains(t, stderr, fmt.Sprintf("already applied (audit %d", applied.Audit))
+	assert.Contains(t, stderr, fmt.Sprintf("already applied (audit %d) by ", applied.Audit))
 	assert.NotContains(t, stderr, "stale")
 
 	app := f.auditEntries("--kind", "apply")

@@ -75,7 +75,9 @@ func renderAuditCheck(a *app, r *store.AuditCheck) error {
 // writeAuditDetail prints an entry that records no decision: its subject,
 // a refusal, a lease that expired, and what happened to each host.
 func writeAuditDetail(w *bufio.Writer, e *store.AuditEntry) {
-	fmt.Fprintf(w, "  %s\n", auditSubject(*e))
+	if s := auditSubject(*e); s != "" {
+		fmt.Fprintf(w, "  %s\n", s)
+	}
 	if e.Refused != "" {
 		fmt.Fprintf(w, "  REFUSED: %s\n", e.Refused)
 	}

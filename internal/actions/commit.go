@@ -41,7 +41,7 @@ func Run(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request, com
 	if err != nil {
 		return nil, err
 	}
-	return record(tx, pol, d, l, commit, 0)
+	return record(tx, pol, d, l, commit, nil)
 }
 
 func decideIn(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request, pass int64) (*Decision, *store.Ledger, error) {
@@ -60,13 +60,14 @@ func decideIn(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request
 // record appends the audit entry and, when committing, grants the leases.
 // A dry run's token names its own entry, so it is computed from the id
 // the entry is about to get: the entry is complete when appended.
-func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, commit bool, from int64) (*Outcome, error) {
+// An apply names the plan it commits (from) and its token.
+func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, commit bool, from *store.AuditEntry) (*Outcome, error) {
 	if err := tx.PutPolicyText(pol.Hash, pol.Text); err != nil {
 		return nil, err
 	}
 	e := d.AuditEntry(commit)
-	if from != 0 {
-		e.Kind, e.Plan = store.KindApply, from
+	if from != nil {
+		e.Kind, e.Plan, e.Token = store.KindApply, from.ID, from.Token
 	}
 	if !commit {
 		e.ID = tx.NextAuditID()
@@ -83,9 +84,13 @@ func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, comm
 	if err != nil {
 		return nil, err
 	}
-	out := &Outcome{Decision: d, Audit: id, Committed: commit, AppliedFrom: from, Token: e.Token}
+	out := &Outcome{Decision: d, Audit: id, Committed: commit}
 	if !commit {
+		out.Token = e.Token
 		return out, nil
+	}
+	if from != nil {
+		out.AppliedFrom = from.ID
 	}
 	for i := range d.leases {
 		d.leases[i].Audit = id
@@ -155,7 +160,7 @@ func Apply(ctx context.Context, tx *store.Tx, pol *policy.Policy, token, request
 	if !slices.Equal(d.Approved, plan.Approved) {
 		return nil, refuse(tx, ref, fmt.Errorf("%w: deciding again approves %d hosts, the plan approved %d (a lease expired or a cooldown ended since); plan again", ErrStalePlan, len(d.Approved), len(plan.Approved)))
 	}
-	return record(tx, pol, d, l, true, plan.ID)
+	return record(tx, pol, d, l, true, plan)
 }
 
 // planOf finds the dry run that recorded token.
@@ -189,7 +194,7 @@ func applicable(tx *store.Tx, pol *policy.Policy, plan, ref *store.AuditEntry) e
 	}
 	if by != nil {
 		ref.AppliedBy = by.ID
-		return fmt.Errorf("%w (audit %d, by %s at %s): nothing to do", ErrAlreadyApplied, by.ID, by.Requester, by.Time.UTC().Format(time.RFC3339))
+		return fmt.Errorf("%w (audit %d) by %s at %s: nothing to do", ErrAlreadyApplied, by.ID, by.Requester, by.Time.UTC().Format(time.RFC3339))
 	}
 	return stale(tx, pol, plan)
 }
