@@ -103,6 +103,17 @@ func TestReapplyIsRefusedAsAlreadyApplied(t *testing.T) {
 	assert.Contains(t, stderr, fmt.Sprintf("refusal recorded as audit %d", ref.ID))
 	assert.Contains(t, f.ok("audit", "--kind", "apply"), "REFUSED already applied")
 	assert.Len(t, f.leases(), 1, "nothing granted twice")
+
+	out, _, code := f.run("apply", plan.Token, "--format", "json")
+	assert.Equal(t, 1, code)
+	var r struct {
+		Refused        string `json:"refused"`
+		Audit          int64  `json:"audit"`
+		AlreadyApplied bool   `json:"already_applied"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	assert.True(t, r.AlreadyApplied)
+	assert.Equal(t, ref.ID+1, r.Audit)
 }
 
 func TestStaleApplySaysWhatChanged(t *testing.T) {

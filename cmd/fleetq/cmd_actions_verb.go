@@ -226,7 +226,20 @@ func runApply(ctx context.Context, a *app, o *applyOptions, token string) error 
 	case err != nil:
 		return err
 	case refused != nil:
-		return refused
+		return renderRefusedApply(a, refused)
 	}
 	return finishOutcome(a, pol, out)
+}
+
+// renderRefusedApply prints a refusal as data for --format json (the
+// error line still goes to stderr) and exits 1.
+func renderRefusedApply(a *app, r *actions.RefusedApply) error {
+	if a.format != "json" {
+		return r
+	}
+	if err := writeJSON(a.stdout, map[string]any{"refused": r.Err.Error(), "audit": r.Audit,
+		"already_applied": errors.Is(r, actions.ErrAlreadyApplied), "stale": errors.Is(r, actions.ErrStalePlan)}); err != nil {
+		return err
+	}
+	return r
 }
