@@ -305,7 +305,7 @@ func TestApplyTokenCommitsExactlyThePlan(t *testing.T) {
 
 	_, stderr, code := f.run("apply", plan.Token)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, "plan is stale")
+	assert.Contains(t, stderr, "already applied (audit 2)")
 
 	plan2 := f.decide("reboot", `cluster = "ams1-zk-01"`, "--reason", "k")
 	f.ok("reboot", `cluster = "smf1-critical-01"`, "--reason", "k", "--commit", "--yes")
@@ -507,7 +507,7 @@ func TestAuditReplayMatches(t *testing.T) {
 func TestActionCommandsHaveHelp(t *testing.T) {
 	f := newActionFixture(t)
 	for _, c := range [][]string{{"drain"}, {"undrain"}, {"reboot"}, {"rekick"}, {"burnin"}, {"firmware"}, {"apply"},
-		{"leases"}, {"release"}, {"freeze"}, {"unfreeze"}, {"incident"}, {"audit"}, {"audit", "replay"}, {"audit", "show"},
+		{"leases"}, {"release"}, {"freeze"}, {"unfreeze"}, {"incident"}, {"audit"}, {"audit", "replay"}, {"audit", "show"}, {"audit", "verify"},
 		{"plan", "rollout"}, {"check", "wave"}} {
 		out := f.ok(append(c, "--help")...)
 		assert.Contains(t, out, "Examples:", c)

@@ -224,11 +224,18 @@ audit entry of the dry run, the pass, ledger version, policy hash and seed
 it was computed from. apply refuses when a newer pass exists, the ledger
 changed (a lease was granted or released, a freeze or incident changed),
 the policy file changed, or deciding again would not approve the same
-hosts: what was reviewed is what runs.
+hosts: what was reviewed is what runs. A refusal says everything that
+changed (the pass, the ledger version and the audit entries that changed
+it, the policy hash); a token applied before is refused as "already
+applied (audit N)", naming the apply that committed it. Every apply,
+granted or refused, is recorded in the audit log (kind apply).
 
 Examples:
   fleetq drain 'cluster = "smf1-dense-02"' --reason "disk swap"
   fleetq apply a17.p6.l3.3fa9c2e1b4d0.s42
+  fleetq audit --kind apply           # every apply, granted or refused
+
+Exit status 1: the token was refused (stale, already applied, unknown).
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
@@ -246,12 +253,32 @@ func runApply(ctx context.Context, a *app, o *applyOptions, token string) error 
 		return err
 	}
 	var out *actions.Outcome
+	var refused *actions.RefusedApply
 	err = a.update(commandLine(), func(tx *store.Tx) error {
 		out, err = actions.Apply(ctx, tx, pol, token, o.requester(), now)
+		if errors.As(err, &refused) {
+			return nil // commit the transaction: the refusal is in its audit log
+		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
+	case refused != nil:
+		return renderRefusedApply(a, refused)
 	}
 	return finishOutcome(a, pol, out)
+}
+
+// renderRefusedApply prints a refusal as data for --format json (the
+// error line still goes to stderr) and exits 1.
+func renderRefusedApply(a *app, r *actions.RefusedApply) error {
+	if a.format != "json" {
+		return r
+	}
+	if err := writeJSON(a.stdout, map[string]any{"refused": r.Err.Error(), "audit": r.Audit,
+		"already_applied": errors.Is(r, actions.ErrAlreadyApplied), "stale": errors.Is(r, actions.ErrStalePlan)}); err != nil {
+		return err
+	}
+	return r
 }

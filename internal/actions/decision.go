@@ -157,8 +157,12 @@ func (d *Decision) AuditEntry(committed bool) *store.AuditEntry {
 	for i, x := range d.Denied {
 		denied[i] = store.Denied{Host: x.Host, Rule: x.Rule, Detail: x.Detail}
 	}
+	kind := store.KindDecision
+	if committed {
+		kind = store.KindCommit
+	}
 	return &store.AuditEntry{
-		Time: d.Now, Requester: d.Requester, Kind: "decision", Verb: d.Verb, Expr: d.Expr,
+		Time: d.Now, Requester: d.Requester, Kind: kind, Verb: d.Verb, Expr: d.Expr,
 		Reason: d.Reason, Pass: d.Pass, PolicyHash: d.PolicyHash, Seed: d.Seed,
 		LedgerVersion: d.LedgerVersion, Committed: committed, Forced: d.Forced,
 		Approved: nonNil(d.Approved), Denied: denied, Refused: d.Refused,

@@ -92,11 +92,35 @@ type ReleaseResult struct {
 	Host     string `json:"host"`
 	Verb     string `json:"verb,omitempty"`
 	Released bool   `json:"released"`
+	Forced   bool   `json:"forced,omitempty"`
+	Rule     string `json:"rule,omitempty"` // why it was kept: release:health, release:no-health-set, release:no-lease
 	Detail   string `json:"detail"`
 	// Transient is set when retrying later can succeed without an
 	// operator: no pass has been read since the lease was granted.
 	Transient bool  `json:"transient,omitempty"`
 	Pass      int64 `json:"pass"` // the pass health was judged on
+}
+
+// Rules a release keeps a lease by.
+const (
+	RuleReleaseHealth   = "release:health"
+	RuleReleaseNoHealth = "release:no-health-set"
+	RuleReleaseNoLease  = "release:no-lease"
+	// RuleReleaseNoEvidence: no pass sealed since the lease (transient).
+	RuleReleaseNoEvidence = "release:no-evidence"
+)
+
+// result is how the audit log names what happened to the host.
+func (r ReleaseResult) result() string {
+	switch {
+	case r.Forced:
+		return "forced"
+	case r.Released:
+		return "released"
+	case r.Rule == RuleReleaseNoLease:
+		return "no-lease"
+	}
+	return "kept"
 }
 
 // Release ends leases in a write transaction, by default only for hosts
@@ -107,6 +131,9 @@ type ReleaseResult struct {
 func Release(ctx context.Context, tx *store.Tx, pol *policy.Policy, req ReleaseRequest) ([]ReleaseResult, error) {
 	if req.Force && req.Reason == "" {
 		return nil, ErrNeedReason
+	}
+	if err := tx.RecordExpiries(req.Now, req.Requester); err != nil {
+		return nil, err
 	}
 	l, err := tx.Ledger(req.Now)
 	if err != nil {
@@ -153,7 +180,7 @@ func releaseDecisions(snap query.Snapshot, pol *policy.Policy, views []LeaseView
 		seen[h] = true
 		v, ok := byHost[h]
 		if !ok {
-			out = append(out, ReleaseResult{Host: h, Detail: "holds no lease"})
+			out = append(out, ReleaseResult{Host: h, Rule: RuleReleaseNoLease, Detail: "holds no lease"})
 			continue
 		}
 		out = append(out, releaseOne(snap, pol, v, healthy, req))
@@ -174,14 +201,14 @@ func releaseOne(snap query.Snapshot, pol *policy.Policy, v LeaseView, healthy *r
 	case pol.Health != "" && !ids.IsEmpty() && Recovered(pass, healthy, ids.Minimum(), v.Lease):
 		r.Detail = fmt.Sprintf("back in the health set (%s) on pass %d, sealed %s after the lease", pol.Health, pass.ID(), store.AgeString(pass.Created().Sub(v.Start)))
 	case req.Force:
-		r.Detail = "FORCED while not shown healthy: " + req.Reason
+		r.Forced, r.Detail = true, "FORCED while not shown healthy: "+req.Reason
 	case pol.Health == "":
-		r.Released, r.Detail = false, "the policy names no health set: release with --force --reason"
+		r.Released, r.Rule, r.Detail = false, RuleReleaseNoHealth, "the policy names no health set: release with --force --reason"
 	case !pass.Created().After(v.Start):
-		r.Released, r.Transient = false, true
+		r.Released, r.Rule, r.Transient = false, RuleReleaseNoEvidence, true
 		r.Detail = fmt.Sprintf("not yet: no evidence since the lease was granted at %s (newest pass %d was sealed %s); ingest, then retry", stamp(v.Start), pass.ID(), stamp(pass.Created()))
 	default:
-		r.Released, r.Detail = false, fmt.Sprintf("not back in the health set (%s) on pass %d; retry once it is, or --force --reason", pol.Health, pass.ID())
+		r.Released, r.Rule, r.Detail = false, RuleReleaseHealth, fmt.Sprintf("not back in the health set (%s) on pass %d; retry once it is, or --force --reason", pol.Health, pass.ID())
 	}
 	if !r.Released && v.State == "stuck" {
 		r.Detail += fmt.Sprintf(" (the lease expired at %s: stuck, still counted as out)", stamp(v.Expiry))
@@ -189,21 +216,27 @@ func releaseOne(snap query.Snapshot, pol *policy.Policy, v LeaseView, healthy *r
 	return r
 }
 
+// recordRelease ends the released leases and appends one release entry
+// saying, per host, whether it was released, forced or kept and why.
 func recordRelease(tx *store.Tx, pass int64, pol *policy.Policy, req ReleaseRequest, results []ReleaseResult) error {
 	var released []string
 	var kept []store.Denied
-	for _, r := range results {
+	hosts := make([]store.AuditHost, len(results))
+	forced := false
+	for i, r := range results {
+		hosts[i] = store.AuditHost{Host: r.Host, Verb: r.Verb, Result: r.result(), Detail: r.Detail}
+		forced = forced || r.Forced
 		if r.Released {
 			released = append(released, r.Host)
 		} else {
-			kept = append(kept, store.Denied{Host: r.Host, Rule: "release:health", Detail: r.Detail})
+			kept = append(kept, store.Denied{Host: r.Host, Rule: r.Rule, Detail: r.Detail})
 		}
 	}
 	if _, err := tx.ReleaseLeases(released, req.Now); err != nil {
 		return err
 	}
-	_, err := tx.AppendAudit(&store.AuditEntry{Time: req.Now, Requester: req.Requester, Kind: "release", Reason: req.Reason,
-		Pass: pass, PolicyHash: pol.Hash, LedgerVersion: tx.LedgerVersion(), Committed: len(released) > 0, Forced: req.Force,
-		Approved: nonNil(released), Denied: kept})
+	_, err := tx.AppendAudit(&store.AuditEntry{Time: req.Now, Requester: req.Requester, Kind: store.KindRelease, Reason: req.Reason,
+		Pass: pass, PolicyHash: pol.Hash, LedgerVersion: tx.LedgerVersion(), Committed: len(released) > 0, Forced: forced,
+		Approved: nonNil(released), Denied: kept, Hosts: hosts})
 	return err
 }
