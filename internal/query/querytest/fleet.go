@@ -23,7 +23,6 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"github.com/fleetq/fleetq/internal/nodeset"
 	"github.com/fleetq/fleetq/internal/query"
 )
 
@@ -169,17 +168,6 @@ func (f *Fleet) Lookup(names []string) (*roaring.Bitmap, []string) {
 		}
 	}
 	return out, missing
-}
-
-// Glob implements query.Hosts.
-func (f *Fleet) Glob(pattern string) *roaring.Bitmap {
-	out := roaring.New()
-	for id, n := range f.names {
-		if nodeset.Match(pattern, n) {
-			out.Add(uint32(id))
-		}
-	}
-	return out
 }
 
 type snapshot struct {
