@@ -7,6 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/nodeset"
 	"github.com/fleetq/fleetq/internal/setops"
 )
@@ -73,7 +74,7 @@ func expandLiteral(elems []nodeset.Element) (names, globs []litItem) {
 	seen := map[string]bool{}
 	for _, el := range elems {
 		for _, s := range el.Names() {
-			if s = strings.ToLower(s); seen[s] {
+			if s = hostkey.Normalize(s); seen[s] {
 				continue
 			}
 			seen[s] = true

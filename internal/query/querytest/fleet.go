@@ -18,11 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/query"
 )
 
@@ -146,7 +146,7 @@ func (f *Fleet) Bitmap(names ...string) *roaring.Bitmap {
 }
 
 // HostKey is how the store keys a host: trimmed, lower-cased.
-func HostKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+func HostKey(name string) string { return hostkey.Normalize(name) }
 
 // Name implements query.Hosts.
 func (f *Fleet) Name(id uint32) string {
