@@ -266,7 +266,7 @@ func (l *lowerer) primary(g *gPrimary) Node {
 	case g.Group != nil:
 		return l.or(g.Group)
 	case g.Literal != nil:
-		return &HostList{P: l.pos(g.Pos), Pattern: unquote(*g.Literal)}
+		return l.hostLiteral(g)
 	case g.Pred != nil:
 		return l.pred(g.Pred)
 	case g.Rollout != nil:
