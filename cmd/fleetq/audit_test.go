@@ -33,7 +33,6 @@ func newRecentFixture(t *testing.T) *actionFixture {
 	return f
 }
 
-
 // auditEntries lists the audit log as JSON, with optional flags.
 func (f *actionFixture) auditEntries(args ...string) []store.AuditEntry {
 	f.t.Helper()
