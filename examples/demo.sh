@@ -20,17 +20,22 @@ shown() {
 run() { shown "$@"; "$FLEETQ" "$@"; }
 fails() { shown "$@"; printf '  # fails on purpose\n'; "$FLEETQ" "$@" || printf '(exit %d)\n' $?; }
 
+# The passes are dated from the clock: pass 3 is five minutes old, so the
+# decisions below run on fresh evidence (a verb refuses a pass older than
+# the policy's max_evidence_age, 2h by default).
+stamp() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+start=$(( ($(date -u +%s) - 7800) / 60 * 60 ))   # pass 1 sampled 2h10m ago, read 5m later
 echo "== generating a 5,000-host demo fleet: 3 passes an hour apart, 1% churn each"
-./bin/genfleet --out "$DIR/fleet" --hosts 5000 --passes 3 --seed 7 >/dev/null
+./bin/genfleet --out "$DIR/fleet" --hosts 5000 --passes 3 --seed 7 --start "$(stamp $start)" >/dev/null
 F="$DIR/fleet"
 
 echo "== pass 1: inventory CSV, HDFS dfsadmin -report, yarn node -list, Prometheus 'up', a host list"
 "$FLEETQ" --create defs set examples/fleet.defs   # before the first ingest: --create starts the file
-run ingest --at 2026-11-20T00:05:00Z --label demo-1 "$F/pass-001/inventory.csv" \
+run ingest --at "$(stamp $((start + 300)))" --label demo-1 "$F/pass-001/inventory.csv" \
   "$F/pass-001/hdfs-report.txt" "$F/pass-001/yarn-nodes.txt" "$F/pass-001/prom-up.json" "$F/pass-001/dead-reboot"
 echo; echo "== pass 2 re-reads only the inventory and metrics: HDFS and YARN are carried forward"
-run ingest --at 2026-11-20T01:05:00Z --label demo-2 "$F/pass-002/inventory.csv" "$F/pass-002/prom-up.json"
-run ingest --at 2026-11-20T02:05:00Z --label demo-3 "$F/pass-003/inventory.csv" \
+run ingest --at "$(stamp $((start + 3900)))" --label demo-2 "$F/pass-002/inventory.csv" "$F/pass-002/prom-up.json"
+run ingest --at "$(stamp $((start + 7500)))" --label demo-3 "$F/pass-003/inventory.csv" \
   "$F/pass-003/hdfs-report.txt" "$F/pass-003/yarn-nodes.txt" "$F/pass-003/prom-up.json" "$F/pass-003/dead-reboot"
 
 run passes

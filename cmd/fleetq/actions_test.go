@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,11 +42,10 @@ func TestMain(m *testing.M) {
 
 // actionPolicy is the SPEC §4 scenario policy: 6% for dense clusters, 5%
 // with a floor of 1 for small ones, one host at a time for critical.
-// Rack and replica-group limits are off so the cluster arithmetic alone
-// decides.
+// There is no rack limit, and the fixture's inventory has no replica
+// groups, so the cluster arithmetic alone decides.
 const actionPolicy = `
 unavailable = 'lifecycle in ("dead", "repair")'
-replica_group_attr = ""
 max_request = 500
 health = 'responsive'
 
@@ -72,30 +72,37 @@ type actionFixture struct {
 	dir    string
 	db     string
 	policy string
+	base   time.Time // when the first pass was made: fresh evidence
 }
 
 // newActionFixture ingests a fleet: smf1-dense-02 with 412 hosts (9 dead,
 // 8 in repair), ams1-zk-01 with 10, smf1-critical-01 with 30; every
 // active host is in the host list `responsive`.
 func newActionFixture(t *testing.T) *actionFixture {
-	f := &actionFixture{t: t, dir: t.TempDir()}
+	return newActionFixtureAt(t, time.Now().UTC().Add(-30*time.Minute).Truncate(time.Second))
+}
+
+// newActionFixtureAt is newActionFixture with its first pass made at base.
+func newActionFixtureAt(t *testing.T, base time.Time) *actionFixture {
+	f := &actionFixture{t: t, dir: t.TempDir(), base: base}
 	f.db = filepath.Join(f.dir, "fleetq.db")
 	f.policy = filepath.Join(f.dir, "policy.toml")
 	require.NoError(t, os.WriteFile(f.policy, []byte(actionPolicy), 0o644))
-	f.ingest("2026-11-20T10:00:00Z", nil)
+	f.ingest(f.base, nil)
 	t.Cleanup(func() { storetest.MustCheck(t, f.db) })
 	return f
 }
 
-// ingest writes the fixture inventory (with lifecycle overrides) as a pass.
-func (f *actionFixture) ingest(at string, override map[string]string) {
+// ingest writes the fixture inventory (with lifecycle overrides) as a pass
+// made at at; the zero time is the clock.
+func (f *actionFixture) ingest(at time.Time, override map[string]string) {
 	var inv, resp strings.Builder
-	inv.WriteString("host,cluster,rack,replica_group,lifecycle\n")
+	inv.WriteString("host,cluster,rack,lifecycle\n")
 	add := func(cluster, host string, i, perRack int, life string) {
 		if o, ok := override[host]; ok {
 			life = o
 		}
-		fmt.Fprintf(&inv, "%s,%s,%s-r%02d,rg%d,%s\n", host, cluster, cluster, i/perRack, (i/perRack)%3+1, life)
+		fmt.Fprintf(&inv, "%s,%s,%s-r%02d,%s\n", host, cluster, cluster, i/perRack, life)
 		if life == "active" {
 			resp.WriteString(host + "\n")
 		}
@@ -119,8 +126,15 @@ func (f *actionFixture) ingest(at string, override map[string]string) {
 	invPath, respPath := filepath.Join(f.dir, "inventory.csv"), filepath.Join(f.dir, "responsive")
 	require.NoError(f.t, os.WriteFile(invPath, []byte(inv.String()), 0o644))
 	require.NoError(f.t, os.WriteFile(respPath, []byte(resp.String()), 0o644))
-	f.ok("ingest", "--at", at, invPath, "hosts:"+respPath)
+	args := []string{"ingest", invPath, "hosts:" + respPath}
+	if !at.IsZero() {
+		args = append(args, "--at", at.Format(time.RFC3339))
+	}
+	f.ok(args...)
 }
+
+// at is the time d after the fixture's first pass, as RFC 3339.
+func (f *actionFixture) at(d time.Duration) string { return f.base.Add(d).Format(time.RFC3339) }
 
 // run runs the binary and returns stdout, stderr and the exit code.
 func (f *actionFixture) run(args ...string) (string, string, int) {
@@ -298,7 +312,7 @@ func TestApplyTokenCommitsExactlyThePlan(t *testing.T) {
 
 	_, stderr, code := f.run("apply", plan.Token)
 	assert.Equal(t, 1, code)
-	assert.Contains(t, stderr, "plan is stale")
+	assert.Contains(t, stderr, "already applied (audit 2)")
 
 	plan2 := f.decide("reboot", `cluster = "ams1-zk-01"`, "--reason", "k")
 	f.ok("reboot", `cluster = "smf1-critical-01"`, "--reason", "k", "--commit", "--yes")
@@ -343,14 +357,21 @@ func TestReleaseNeedsHealthAndGhostsReleaseSafely(t *testing.T) {
 
 	c := f.decide("drain", `"dn0003.smf1,dn0005.smf1"`, "--reason", "dead one and a live one", "--commit", "--yes")
 	require.Len(t, c.Approved, 2)
-	_, stderr, code := f.run("release", "dn0003.smf1", "dn0005.smf1")
+	out, stderr, code := f.run("release", "dn0003.smf1", "dn0005.smf1")
+	assert.Equal(t, 1, code, "no pass since the drain: health is not known yet")
+	assert.Contains(t, stderr, "2 of 2 leases kept")
+	assert.Contains(t, out, "not yet: no evidence since the lease was granted")
+	require.Len(t, f.leases(), 2)
+
+	f.ingest(time.Time{}, nil) // a pass sealed after the leases
+	_, stderr, code = f.run("release", "dn0003.smf1", "dn0005.smf1")
 	assert.Equal(t, 1, code, "dn0003 is dead: not healthy")
 	assert.Contains(t, stderr, "1 of 2 leases kept")
 	ls := f.leases()
 	require.Len(t, ls, 1)
 	assert.Equal(t, "dn0003.smf1", ls[0].Host)
 
-	f.ingest("2026-11-20T11:00:00Z", map[string]string{"dn0003.smf1": "decommissioned"})
+	f.ingest(time.Time{}, map[string]string{"dn0003.smf1": "decommissioned"})
 	ls = f.leases()
 	require.Len(t, ls, 1)
 	assert.Equal(t, "ghost", ls[0].State)
@@ -359,15 +380,121 @@ func TestReleaseNeedsHealthAndGhostsReleaseSafely(t *testing.T) {
 	assert.Empty(t, f.leases())
 }
 
-func TestLeasesExpire(t *testing.T) {
+// TestStuckLeasesKeepTheirBudget: a lease that expired while its host is
+// not back in the health set on a newer pass still counts as out, so the
+// budget is not freed by the clock alone (issue 11, item 4).
+func TestStuckLeasesKeepTheirBudget(t *testing.T) {
 	f := newActionFixture(t)
-	f.ok("drain", dense, "--reason", "x", "--commit", "--yes", "--now", "2026-11-20T12:00:00Z")
-	assert.Len(t, f.leases("--now", "2026-11-20T13:00:00Z"), 7)
-	assert.Empty(t, f.leases("--now", "2026-11-21T13:00:00Z"), "24h leases expired")
-	assert.Len(t, f.leases("--now", "2026-11-21T13:00:00Z", "--all"), 7)
-	d := f.decide("drain", dense, "--reason", "x", "--now", "2026-11-21T13:00:00Z")
-	assert.Len(t, d.Approved, 7, "expired leases hold nothing")
+	require.NoError(t, os.WriteFile(f.policy, []byte(actionPolicy+"\n[verb.reboot]\nlease = \"1h\"\n"), 0o644))
+	first := f.decide("reboot", `cluster = "smf1-critical-01"`, "--reason", "kernel", "--commit", "--yes")
+	require.Len(t, first.Approved, 1, "max = 1")
+
+	// 90 minutes on, the lease has expired but no pass shows the host back.
+	ls := f.leases("--what-if", "90m")
+	require.Len(t, ls, 1)
+	assert.Equal(t, "stuck", ls[0].State)
+	out := f.ok("reboot", `cluster = "smf1-critical-01"`, "--reason", "kernel", "--what-if", "90m")
+	assert.Contains(t, out, "unavailable 1 = stuck 1; headroom 0")
+	assert.Contains(t, out, "approved 0:")
+	assert.Contains(t, out, "WHAT-IF at")
+	assert.NotContains(t, out, "plan token")
+
+	// A what-if writes nothing and cannot commit.
+	_, stderr, code := f.run("reboot", `cluster = "smf1-critical-01"`, "--reason", "k", "--what-if", "90m", "--commit", "--yes")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--what-if is for dry runs")
+
+	// A pass sealed after the lease with the host healthy frees it.
+	f.ingest(time.Time{}, nil)
+	assert.Empty(t, f.leases("--what-if", "90m"), "recovered: no longer listed")
+	assert.Equal(t, "expired", f.leases("--what-if", "90m", "--all")[0].State)
+	d := f.decide("reboot", `cluster = "smf1-critical-01"`, "--reason", "kernel", "--what-if", "90m")
+	assert.Len(t, d.Approved, 1, "the recovered host's budget is back")
+
+	// The same host dead on the newer pass: stuck again, until forced.
+	f.ingest(time.Time{}, map[string]string{first.Approved[0]: "repair"})
+	assert.Equal(t, "stuck", f.leases("--what-if", "90m")[0].State)
+	out, _, code = f.run("release", first.Approved[0])
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "not back in the health set")
+	assert.Contains(t, f.ok("release", first.Approved[0], "--force", "--reason", "RMA 4411"), "FORCED")
+	assert.Empty(t, f.leases("--what-if", "90m", "--all"))
 }
+
+// TestNoHiddenClock: no flag moves the clock of a decision that writes;
+// --what-if only reads (issue 11, item 8).
+func TestNoHiddenClock(t *testing.T) {
+	f := newActionFixture(t)
+	_, stderr, code := f.run("drain", dense, "--reason", "x", "--now", "2099-01-01T00:00:00Z", "--commit", "--yes")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "unknown flag: --now")
+	before, err := os.ReadFile(f.db)
+	require.NoError(t, err)
+	f.ok("drain", dense, "--reason", "x", "--what-if", "2h")
+	after, err := os.ReadFile(f.db)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "a what-if decision leaves the database byte-identical")
+	_, stderr, code = f.run("ingest", "--at", "2099-01-01T00:00:00Z", filepath.Join(f.dir, "inventory.csv"))
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "after the clock")
+}
+
+// TestStaleEvidenceRefuses: a pass older than max_evidence_age, or a
+// carried source the unavailable expression reads, refuses every host
+// until fresh sources are read or --force --reason (issue 11, item 2).
+func TestStaleEvidenceRefuses(t *testing.T) {
+	f := newActionFixture(t)
+	f.ingest(time.Now().UTC().Add(-3*time.Hour), nil) // the newest pass is 3h old
+	d := f.decide("drain", dense, "--reason", "x")
+	assert.Empty(t, d.Approved)
+	require.NotEmpty(t, d.Denied)
+	assert.Equal(t, "invariant:stale-evidence", d.Denied[0].Rule)
+	assert.Contains(t, d.Denied[0].Detail, "pass 2 is 3h00m old, max 2h00m")
+	forced := f.ok("drain", dense, "--reason", "INC-9 drain now", "--force")
+	assert.Contains(t, forced, "FORCED past stale evidence: pass 2 is 3h00m old")
+	assert.Contains(t, forced, "FORCED (INC-9 drain now)")
+
+	// HDFS read 11 days ago and carried: the unavailable count reads
+	// hdfs.state, so a drain refuses naming the source.
+	g := newActionFixture(t)
+	hdfs := filepath.Join(g.dir, "report.txt")
+	require.NoError(t, os.WriteFile(hdfs, []byte(smallHDFSReport), 0o644))
+	g.ok("ingest", "--at", time.Now().UTC().Add(-11*24*time.Hour).Format(time.RFC3339), "hdfs:"+hdfs)
+	g.ingest(time.Time{}, nil) // fresh inventory; hdfs carried
+	d = g.decide("drain", dense, "--reason", "x")
+	assert.Empty(t, d.Approved)
+	assert.Equal(t, "invariant:stale-evidence", d.Denied[0].Rule)
+	assert.Contains(t, d.Denied[0].Detail, "hdfs:hdfs (read by unavailable) is 11d0h old, max 2h00m")
+}
+
+// smallHDFSReport is the shape of `hdfs dfsadmin -report` (see
+// internal/ingest/testdata/fixtures/hdfs) for two datanodes of the fixture.
+const smallHDFSReport = `Configured Capacity: 1000 (1000 B)
+Present Capacity: 1000 (1000 B)
+DFS Remaining: 500 (500 B)
+DFS Used: 500 (500 B)
+DFS Used%: 50.00%
+
+-------------------------------------------------
+Live datanodes (2):
+
+Name: 10.0.0.1:9866 (dn0001.smf1)
+Hostname: dn0001.smf1
+Decommission Status : Normal
+Configured Capacity: 500 (500 B)
+DFS Used: 250 (250 B)
+DFS Used%: 50.00%
+Last contact: Thu Aug 20 08:59:55 UTC 2026
+
+Name: 10.0.0.2:9866 (dn0002.smf1)
+Hostname: dn0002.smf1
+Decommission Status : Normal
+Configured Capacity: 500 (500 B)
+DFS Used: 250 (250 B)
+DFS Used%: 50.00%
+Last contact: Thu Aug 20 08:59:55 UTC 2026
+
+`
 
 func TestAuditReplayMatches(t *testing.T) {
 	f := newActionFixture(t)
@@ -387,7 +514,7 @@ func TestAuditReplayMatches(t *testing.T) {
 func TestActionCommandsHaveHelp(t *testing.T) {
 	f := newActionFixture(t)
 	for _, c := range [][]string{{"drain"}, {"undrain"}, {"reboot"}, {"rekick"}, {"burnin"}, {"firmware"}, {"apply"},
-		{"leases"}, {"release"}, {"freeze"}, {"unfreeze"}, {"incident"}, {"audit"}, {"audit", "replay"}, {"audit", "show"},
+		{"leases"}, {"release"}, {"freeze"}, {"unfreeze"}, {"incident"}, {"audit"}, {"audit", "replay"}, {"audit", "show"}, {"audit", "verify"},
 		{"plan", "rollout"}, {"check", "wave"}} {
 		out := f.ok(append(c, "--help")...)
 		assert.Contains(t, out, "Examples:", c)

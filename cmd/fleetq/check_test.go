@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,19 +21,20 @@ import (
 const checkDefsText = "dead = lifecycle = \"dead\"\nfree = responsive - dead\n"
 
 func TestCheckHealthy(t *testing.T) {
-	f := newActionFixture(t) // pass 1 read at 10:00
+	f := newActionFixture(t)
 	defs := filepath.Join(f.dir, "fleet.defs")
 	require.NoError(t, os.WriteFile(defs, []byte(checkDefsText), 0o644))
 	var out, errOut string
 	var code int
 	storetest.RequireNoChange(t, f.db, func() {
-		out, errOut, code = f.run("check", "--defs", defs, "--at", "2026-11-20T11:00:00Z")
+		out, errOut, code = f.run("check", "--defs", defs, "--at", f.at(time.Hour))
 	})
 	require.Equal(t, 0, code, "stdout: %s\nstderr: %s", out, errOut)
 	assert.Empty(t, errOut)
 	assert.Equal(t, strings.Join([]string{
-		"ok    store: 1 pass, 452 hosts, 8 blobs; bbolt check and fleetq invariants clean",
+		"ok    store: 1 pass, 452 hosts, 7 blobs; bbolt check and fleetq invariants clean",
 		"ok    policy " + f.policy + ": 5 expressions compile and evaluate against pass 1",
+		"WARN  policy " + f.policy + `: replica_group_attr = "replica_group": no attribute replica_group in pass 1`,
 		"ok    defs " + defs + ": 2 definitions evaluate against pass 1",
 		"ok    pass 1: made 1h00m ago (stale after 2h00m)",
 		"ok    source inventory:inventory: read 1h00m ago (stale after 2h00m)",
@@ -40,11 +42,11 @@ func TestCheckHealthy(t *testing.T) {
 	}, "\n")+"\n", out)
 
 	var fs []finding
-	out, _, code = f.run("check", "--at", "2026-11-20T11:00:00Z", "--format", "json")
+	out, _, code = f.run("check", "--at", f.at(time.Hour), "--format", "json")
 	require.Equal(t, 0, code)
 	require.NoError(t, json.Unmarshal([]byte(out), &fs))
-	require.Len(t, fs, 6)
-	assert.Equal(t, finding{"ok", "defs", "", "no definitions kept or applied"}, fs[2])
+	require.Len(t, fs, 7)
+	assert.Equal(t, finding{"ok", "defs", "", "no definitions kept or applied"}, fs[3])
 }
 
 // markedDB ingests a tiny fleet whose one serial value is a marker found
@@ -103,40 +105,40 @@ func TestCheckFindsBadPolicyExpression(t *testing.T) {
 	f := newActionFixture(t)
 	bad := strings.Replace(actionPolicy, "health = 'responsive'", "health = 'responsiv'", 1)
 	require.NoError(t, os.WriteFile(f.policy, []byte(bad), 0o644))
-	out, errOut, code := f.run("check", "--at", "2026-11-20T11:00:00Z")
+	out, errOut, code := f.run("check", "--at", f.at(time.Hour))
 	require.Equal(t, exitFailure, code)
-	assert.Contains(t, out, "FAIL  policy "+f.policy+":5: health = 'responsiv': 1:1: unknown name: no set \"responsiv\" in pass 1 (did you mean responsive?)\n")
+	assert.Contains(t, out, "FAIL  policy "+f.policy+":4: health = 'responsiv': 1:1: unknown name: no set \"responsiv\" in pass 1 (did you mean responsive?)\n")
 	assert.NotContains(t, out, "ok    policy")
 	assert.Equal(t, "fleetq: check: 1 problem found\n", errOut)
 
 	warn := strings.Replace(actionPolicy, "health = 'responsive'", `health = 'responsive & lifecycle = "actve"'`, 1)
 	require.NoError(t, os.WriteFile(f.policy, []byte(warn), 0o644))
-	out, _, code = f.run("check", "--at", "2026-11-20T11:00:00Z")
+	out, _, code = f.run("check", "--at", f.at(time.Hour))
 	require.Equal(t, 0, code, "a value warning is not a problem")
-	assert.Contains(t, out, "WARN  policy "+f.policy+`:5: health = 'responsive & lifecycle = "actve"': 1:26: no host of pass 1 has lifecycle = "actve" (did you mean "active"?)`+"\n")
+	assert.Contains(t, out, "WARN  policy "+f.policy+`:4: health = 'responsive & lifecycle = "actve"': 1:26: no host of pass 1 has lifecycle = "actve" (did you mean "active"?)`+"\n")
 }
 
 func TestCheckFindsBadDefinition(t *testing.T) {
 	f := newActionFixture(t)
 	defs := filepath.Join(f.dir, "fleet.defs")
 	require.NoError(t, os.WriteFile(defs, []byte("dead = lifecycle = \"dead\"\n\nfree = responsiv - dead\n"), 0o644))
-	out, _, code := f.run("check", "--defs", defs, "--at", "2026-11-20T11:00:00Z")
+	out, _, code := f.run("check", "--defs", defs, "--at", f.at(time.Hour))
 	require.Equal(t, exitFailure, code)
 	assert.Contains(t, out, "FAIL  defs "+defs+":3: free: 1:8: unknown name: no set \"responsiv\" in pass 1 (did you mean responsive?)\n")
 }
 
 func TestCheckFindsStaleSource(t *testing.T) {
-	f := newActionFixture(t) // pass 1: inventory and responsive at 10:00
+	f := newActionFixtureAt(t, time.Now().UTC().Add(-4*time.Hour).Truncate(time.Second)) // pass 1: inventory and responsive
 	resp := filepath.Join(f.dir, "responsive")
-	f.ok("ingest", "--at", "2026-11-20T13:00:00Z", "hosts:"+resp) // pass 2 carries the inventory
-	out, errOut, code := f.run("check", "--at", "2026-11-20T13:30:00Z")
+	f.ok("ingest", "--at", f.at(3*time.Hour), "hosts:"+resp) // pass 2 carries the inventory
+	out, errOut, code := f.run("check", "--at", f.at(3*time.Hour+30*time.Minute))
 	require.Equal(t, exitFailure, code)
 	assert.Contains(t, out, "ok    pass 2: made 30m ago (stale after 2h00m)\n")
 	assert.Contains(t, out, "STALE source inventory:inventory: carried from pass 1, read 3h30m ago (stale after 2h00m)\n")
 	assert.Contains(t, out, "ok    source hosts:responsive: read 30m ago (stale after 2h00m)\n")
 	assert.Equal(t, "fleetq: check: 1 problem found\n", errOut)
 
-	_, _, code = f.run("check", "--at", "2026-11-20T13:30:00Z", "--stale-after", "4h")
+	_, _, code = f.run("check", "--at", f.at(3*time.Hour+30*time.Minute), "--stale-after", "4h")
 	assert.Equal(t, 0, code, "fresh enough under a longer --stale-after")
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,7 @@ func actionCommands(a *app) []*cobra.Command {
 		newAuditCommand(a),
 		newPlanCommand(a),
 		newCheckCommand(a),
+		newRolloutCommand(a), // cmd_rollout.go
 	)
 }
 
@@ -35,14 +37,11 @@ func actionCommands(a *app) []*cobra.Command {
 type ledgerOptions struct {
 	policy string
 	as     string
-	now    string
 }
 
 func (o *ledgerOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
 	cmd.Flags().StringVar(&o.as, "as", "", "requester recorded in leases and the audit log (default: the OS user)")
-	cmd.Flags().StringVar(&o.now, "now", "", "the clock reading to decide at, RFC 3339 (for tests and replays)")
-	_ = cmd.Flags().MarkHidden("now")
 }
 
 // requester is --as, else the OS user.
@@ -53,16 +52,24 @@ func (o *ledgerOptions) requester() string {
 	return currentUser()
 }
 
-// clock is --now, else the wall clock: the one place it is read.
+// clock is the machine's clock: the one place a ledger command reads it.
+// No flag moves it: a decision that writes the ledger is made now.
 func (o *ledgerOptions) clock() (time.Time, error) {
-	if o.now == "" {
-		return time.Now().UTC().Truncate(time.Second), nil
+	return time.Now().UTC(), nil
+}
+
+// whatIfClock parses the reading of a what-if flag (--what-if, check's
+// --at): a clock for commands that write nothing (RFC 3339, or a duration
+// from now such as 25h).
+func whatIfClock(flag, s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
 	}
-	t, err := time.Parse(time.RFC3339, o.now)
+	d, err := policy.ParseDuration(strings.TrimPrefix(s, "+"))
 	if err != nil {
-		return time.Time{}, &usageError{fmt.Sprintf("--now %q: expected RFC 3339 (2026-11-20T10:00:00Z)", o.now)}
+		return time.Time{}, &usageError{fmt.Sprintf("%s %q: expected an RFC 3339 time (2026-11-20T10:00:00Z) or a duration from now (25h, 2d)", flag, s)}
 	}
-	return t.UTC(), nil
+	return time.Now().UTC().Add(d), nil
 }
 
 // loadPolicy finds and parses the policy: --policy, $FLEETQ_POLICY, or

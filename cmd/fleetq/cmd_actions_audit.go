@@ -4,39 +4,53 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
 type auditOptions struct {
 	ledgerOptions
 	since string
+	kinds string
 }
 
 func newAuditCommand(a *app) *cobra.Command {
 	o := &auditOptions{}
 	cmd := &cobra.Command{
-		Use:   "audit [--since DURATION|TIME]",
-		Short: "List the append-only audit log of decisions, releases, freezes",
+		Use:   "audit [--since DURATION|TIME] [--kind KIND,…]",
+		Short: "List the append-only, hash-chained audit log of every ledger change",
 		Long: `List the audit log: every decision (dry run or committed, forced or not),
-apply, release, freeze and incident change, with who, when, the pass,
-policy hash and seed it was made from, and how many hosts were approved
-and denied. --since limits it to entries newer than a duration ago (24h,
-7d) or an RFC 3339 time. 'fleetq audit show N' prints one entry whole;
-'fleetq audit replay N' recomputes a decision and says whether it
-matches. --format json lists entries with verb, approved hosts and denied
-hosts with their rules.
+apply (granted or refused), release (released, forced or kept), lease
+expiry, freeze and incident change, with who, when, the pass, policy hash
+and seed it was made from, and how many hosts were approved and denied.
+--since limits it to entries newer than a duration ago (24h, 7d) or an
+RFC 3339 time; --kind to some kinds:
+
+  ` + strings.Join(store.AuditKinds, ", ") + `
+  (incident means incident-start and incident-stop)
+
+A lease expiry is recorded by the first writing command that sees it
+(a read-only command such as 'fleetq leases' cannot write).
+'fleetq audit show N' prints one entry whole; 'fleetq audit replay N'
+recomputes a decision and says whether it matches; 'fleetq audit verify'
+checks the hash chain. --format json lists entries with verb, approved
+hosts and denied hosts with their rules.
 
 Examples:
   fleetq audit --since 24h
+  fleetq audit --kind apply,release
   fleetq audit show 17
   fleetq audit replay 17
+  fleetq audit verify
 
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
@@ -46,7 +60,8 @@ Examples:
 	}
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&o.since, "since", "", "only entries newer than this: a duration ago (24h, 7d) or an RFC 3339 time")
-	cmd.AddCommand(newAuditShowCommand(a), newAuditReplayCommand(a))
+	cmd.Flags().StringVar(&o.kinds, "kind", "", "only entries of these kinds, comma-separated ("+strings.Join(store.AuditKinds, ", ")+", incident)")
+	cmd.AddCommand(newAuditShowCommand(a), newAuditReplayCommand(a), newAuditVerifyCommand(a))
 	return cmd
 }
 
@@ -59,6 +74,10 @@ func runAudit(a *app, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
+	kinds, err := parseKinds(o.kinds)
+	if err != nil {
+		return err
+	}
 	var log []store.AuditEntry
 	if err := a.view(func(tx *store.Tx) error {
 		log, err = tx.AuditLog(since)
@@ -66,6 +85,7 @@ func runAudit(a *app, o *auditOptions) error {
 	}); err != nil {
 		return err
 	}
+	log = filterKinds(log, kinds)
 	if a.format == "json" {
 		if log == nil {
 			log = []store.AuditEntry{}
@@ -96,15 +116,61 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	return now.Add(-d), nil
 }
 
+// parseKinds reads --kind: known kinds only, incident meaning both of its
+// kinds; nil means every kind.
+func parseKinds(s string) (map[string]bool, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]bool{}
+	for _, k := range strings.Split(s, ",") {
+		k = strings.TrimSpace(k)
+		switch {
+		case k == "incident":
+			out[store.KindIncidentStart], out[store.KindIncidentStop] = true, true
+		case slices.Contains(store.AuditKinds, k):
+			out[k] = true
+		default:
+			return nil, &usageError{unknownKind(k)}
+		}
+	}
+	return out, nil
+}
+
+func unknownKind(k string) string {
+	msg := fmt.Sprintf("--kind %q: unknown audit kind", k)
+	if near := query.Closest(k, append(slices.Clone(store.AuditKinds), "incident")); near != "" {
+		msg += fmt.Sprintf(" (did you mean %s?)", near)
+	}
+	return msg + "; kinds: " + strings.Join(store.AuditKinds, ", ") + ", incident"
+}
+
+func filterKinds(log []store.AuditEntry, kinds map[string]bool) []store.AuditEntry {
+	if kinds == nil {
+		return log
+	}
+	out := log[:0]
+	for _, e := range log {
+		if kinds[e.KindOf()] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func auditKind(e store.AuditEntry) string {
-	k := e.Kind
+	k := e.KindOf()
 	switch {
+	case e.Kind == store.KindApply && e.AppliedBy != 0:
+		k += " REFUSED already applied"
+	case e.Kind == store.KindApply && e.Refused != "":
+		k += " REFUSED stale"
 	case e.Refused != "":
 		k += " REFUSED"
-	case e.Kind == "decision" && e.Committed:
-		k += " committed"
-	case e.Kind == "decision":
+	case e.Kind == store.KindDecision:
 		k += " dry-run"
+	case e.Kind == store.KindRelease && len(e.Denied) > 0:
+		k += fmt.Sprintf(" %d kept", len(e.Denied))
 	}
 	if e.Forced {
 		k += " FORCED"
@@ -114,6 +180,11 @@ func auditKind(e store.AuditEntry) string {
 
 func auditSubject(e store.AuditEntry) string {
 	s := e.Expr
+	if e.Kind == store.KindApply && e.Plan != 0 {
+		s = fmt.Sprintf("%s (plan audit %d)", e.Token, e.Plan)
+	} else if e.Kind == store.KindApply {
+		s = e.Token
+	}
 	if e.Reason != "" {
 		if s != "" {
 			s += " — "
@@ -171,13 +242,7 @@ func runAuditShow(a *app, id int64) error {
 		writeOutcome(w, &actions.Outcome{Decision: d, Audit: e.ID, Committed: e.Committed, Token: e.Token}, a.format == "folded")
 		return flush()
 	}
-	fmt.Fprintf(w, "  %s\n", auditSubject(*e))
-	for _, h := range e.Approved {
-		fmt.Fprintf(w, "  %s\n", h)
-	}
-	for _, x := range e.Denied {
-		fmt.Fprintf(w, "  %s  %s  %s\n", x.Host, x.Rule, x.Detail)
-	}
+	writeAuditDetail(w, e)
 	return flush()
 }
 

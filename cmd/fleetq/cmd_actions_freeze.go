@@ -30,6 +30,7 @@ within the budgets, is recorded, and gets shorter leases. --until ends the
 freeze by itself (an RFC 3339 time, or a duration from now such as 8h or
 3d); without it the freeze lasts until 'fleetq unfreeze'. A cluster name
 must exist in the newest pass. 'fleetq leases' lists active freezes.
+Recorded in the audit log (kind freeze).
 
 Examples:
   fleetq freeze smf1-dense-02 --reason "HDFS upgrade" --until 8h
@@ -85,7 +86,7 @@ func runFreeze(ctx context.Context, a *app, o *freezeOptions, scope string) erro
 		if err := tx.PutFreeze(f); err != nil {
 			return err
 		}
-		return ledgerAudit(tx, "freeze", scope, f.Reason, f.Requester, now)
+		return ledgerAudit(tx, store.KindFreeze, scope, f.Reason, f.Requester, now)
 	})
 	if err != nil {
 		return err
@@ -111,7 +112,12 @@ func checkScope(tx *store.Tx, pol *policy.Policy, scope string) error {
 	return fmt.Errorf("no cluster %q in pass %d (attribute %s); give a cluster name or all", scope, snap.Current().ID(), pol.ClusterAttr)
 }
 
+// ledgerAudit records a freeze or incident change, after the lease
+// expiries this write transaction is the first to see.
 func ledgerAudit(tx *store.Tx, kind, scope, reason, who string, now time.Time) error {
+	if err := tx.RecordExpiries(now, who); err != nil {
+		return err
+	}
 	_, err := tx.AppendAudit(&store.AuditEntry{Time: now, Requester: who, Kind: kind, Expr: scope, Reason: reason,
 		LedgerVersion: tx.LedgerVersion(), Committed: true, Approved: []string{}})
 	return err
@@ -123,7 +129,7 @@ func newUnfreezeCommand(a *app) *cobra.Command {
 		Use:   "unfreeze CLUSTER|all",
 		Short: "End a change freeze",
 		Long: `End the freeze of a cluster, or the fleet-wide freeze 'all' (a cluster's own
-freeze and 'all' are separate). Recorded in the audit log.
+freeze and 'all' are separate). Recorded in the audit log (kind unfreeze).
 
 Examples:
   fleetq unfreeze smf1-dense-02
@@ -150,7 +156,7 @@ func runUnfreeze(a *app, o *freezeOptions, scope string) error {
 		if had, err = tx.DeleteFreeze(scope); err != nil || !had {
 			return err
 		}
-		return ledgerAudit(tx, "unfreeze", scope, o.reason, o.requester(), now)
+		return ledgerAudit(tx, store.KindUnfreeze, scope, o.reason, o.requester(), now)
 	})
 	if err != nil {
 		return err
@@ -170,7 +176,9 @@ func newIncidentCommand(a *app) *cobra.Command {
 		Long: `Incident mode stops every automatic action across the fleet: verbs deny
 every host (rule invariant:incident, a permanent block) unless run with
 --force --reason, which stays within the budgets and is recorded.
-'incident status' (or 'fleetq leases') shows whether it is on.
+'incident status' (or 'fleetq leases') shows whether it is on. Start and
+stop are recorded in the audit log (kinds incident-start, incident-stop;
+'fleetq audit --kind incident').
 
 Examples:
   fleetq incident start --reason "INC-2211 packet loss in smf1"

@@ -15,7 +15,8 @@ import (
 
 type leasesOptions struct {
 	ledgerOptions
-	all bool
+	all    bool
+	whatIf string
 }
 
 func newLeasesCommand(a *app) *cobra.Command {
@@ -26,8 +27,14 @@ func newLeasesCommand(a *app) *cobra.Command {
 		Long: `List the leases: one per host across all verbs, with who holds it, why,
 and until when. A lease on a host the newest pass no longer lists, or
 lists as decommissioned (the policy's decommissioned expression), is a
-ghost: 'fleetq release --ghosts' ends those safely. Expired leases are
-shown with --all. Freezes and incident mode are listed above the leases.
+ghost: 'fleetq release --ghosts' ends those safely. A lease that expired
+while its host is not back in the policy's health set on a pass sealed
+after the lease is stuck: it is listed, and still counts as out in every
+budget, until the host recovers or 'fleetq release --force --reason'.
+Expired leases whose hosts recovered are shown with --all. Freezes and
+incident mode are listed above the leases. This command only reads: an
+expiry it shows is recorded in the audit log (kind lease-expired) by the
+next command that writes the ledger.
 
 Examples:
   fleetq leases
@@ -40,7 +47,8 @@ Examples:
 		},
 	}
 	o.AddFlags(cmd)
-	cmd.Flags().BoolVar(&o.all, "all", false, "also list expired leases")
+	cmd.Flags().BoolVar(&o.all, "all", false, "also list expired leases whose hosts recovered")
+	cmd.Flags().StringVar(&o.whatIf, "what-if", "", "show the leases as they would stand at `TIME` (RFC 3339, or a duration from now: 25h); read-only")
 	return cmd
 }
 
@@ -67,6 +75,9 @@ func runLeases(ctx context.Context, a *app, o *leasesOptions) error {
 		return err
 	}
 	now, err := o.clock()
+	if o.whatIf != "" {
+		now, err = whatIfClock("--what-if", o.whatIf)
+	}
 	if err != nil {
 		return err
 	}
@@ -174,8 +185,9 @@ policy's health set (a lock released before the host is healthy again lets
 the next operation take a second host down). Ghost leases (the host is
 decommissioned or gone from the inventory) and expired leases release
 without the check. --force --reason releases an unhealthy host and is
-recorded. Every release goes to the audit log. Exits 1 when a lease was
-kept.
+recorded. Every release goes to the audit log as one entry (kind
+release) saying per host released, forced or kept and why. Exits 1 when
+a lease was kept.
 
 Examples:
   fleetq release dn00802.smf1 dn00803.smf1
@@ -216,7 +228,10 @@ func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) 
 	rows := make([][]string, len(res))
 	for i, r := range res {
 		verdict := "released"
-		if !r.Released {
+		switch {
+		case r.Forced:
+			verdict = "released (forced)"
+		case !r.Released:
 			verdict, kept = "kept", kept+1
 		}
 		rows[i] = []string{r.Host, r.Verb, verdict, r.Detail}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/nodeset"
@@ -25,6 +26,10 @@ func renderOutcome(a *app, out *actions.Outcome) error {
 func writeOutcome(w *bufio.Writer, out *actions.Outcome, folded bool) {
 	d := out.Decision
 	fmt.Fprintf(w, "%s %s: %s selected (pass %d, policy %.12s, seed %d)\n", d.Verb, quoteExpr(d.Expr), plural(d.Requested, "host"), d.Pass, d.PolicyHash, d.Seed)
+	if out.WhatIf {
+		fmt.Fprintf(w, "WHAT-IF at %s: not recorded in the audit log, no token; a real decision is made at the machine's clock\n", stampShort(d.Now))
+	}
+	writeEvidence(w, d.Evidence)
 	for _, n := range d.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
@@ -40,20 +45,47 @@ func writeOutcome(w *bufio.Writer, out *actions.Outcome, folded bool) {
 		}
 		fmt.Fprintf(w, "    %s\n", extra)
 	}
-	writeApproved(w, d.Approved, folded)
+	writeApproved(w, d, folded)
 	writeDenied(w, d)
 	writeVerdict(w, out)
 }
 
 func quoteExpr(e string) string { return "'" + e + "'" }
 
-func writeApproved(w *bufio.Writer, hosts []string, folded bool) {
+// writeEvidence is one line: the age of the pass and of every source the
+// decision read, the stale ones marked.
+func writeEvidence(w *bufio.Writer, ev []actions.Evidence) {
+	if len(ev) == 0 {
+		return
+	}
+	parts := make([]string, len(ev))
+	for i, e := range ev {
+		parts[i] = e.Source + " " + e.Age
+		if e.Stale {
+			parts[i] += " STALE (max " + e.MaxAge + ")"
+		}
+	}
+	fmt.Fprintf(w, "evidence: %s\n", strings.Join(parts, ", "))
+}
+
+// writeApproved lists the approved hosts; one approved past a freeze, an
+// incident or stale evidence by --force says so on its own line.
+func writeApproved(w *bufio.Writer, d *actions.Decision, folded bool) {
+	hosts := d.Approved
 	fmt.Fprintf(w, "\napproved %d:\n", len(hosts))
 	if folded && len(hosts) > 0 {
 		fmt.Fprintf(w, "  %s\n", nodeset.Fold(hosts))
 		return
 	}
+	forced := map[string]bool{}
+	for _, l := range d.Leases() {
+		forced[l.Host] = l.Forced
+	}
 	for _, h := range hosts {
+		if forced[h] {
+			fmt.Fprintf(w, "  %s  FORCED (%s)\n", h, d.Reason)
+			continue
+		}
 		fmt.Fprintf(w, "  %s\n", h)
 	}
 }
@@ -99,9 +131,14 @@ func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
 		fmt.Fprintln(w, "nothing approved: every host is blocked by an invariant, a freeze or the policy (permanent): retrying will not help until that changes.")
 	}
 	if d.Forced {
-		fmt.Fprintf(w, "FORCED past a freeze or incident: %q (recorded; forced leases expire sooner)\n", d.Reason)
+		fmt.Fprintf(w, "FORCED past a freeze, an incident or stale evidence: %q (recorded; forced leases expire sooner)\n", d.Reason)
+	}
+	if d.ForcedStale != "" {
+		fmt.Fprintf(w, "FORCED past stale evidence: %s\n", d.ForcedStale)
 	}
 	switch {
+	case out.WhatIf:
+		fmt.Fprintln(w, "what-if: nothing recorded")
 	case out.Committed && out.AppliedFrom != 0:
 		fmt.Fprintf(w, "applied plan audit %d: %d leases granted (audit %d)\n", out.AppliedFrom, len(d.Approved), out.Audit)
 	case out.Committed:

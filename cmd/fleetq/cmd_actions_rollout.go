@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/fleetq/fleetq/internal/actions"
@@ -18,7 +18,7 @@ func newPlanCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan rollout EXPR --waves 1%,5%,25%,100% --canary-by ATTR,…",
 		Short: "Plan a progressive rollout: canaries, then waves spread across racks",
-		Long: `Plans that are saved into the pass. See 'fleetq plan rollout --help'.
+		Long: `Plans recorded in the ledger. See 'fleetq plan rollout --help'.
 
 Examples:
   fleetq plan rollout 'role = "hadoop-worker"' --waves 1%,5%,25%,100% --canary-by sku,role
@@ -43,20 +43,26 @@ func newPlanRolloutCommand(a *app) *cobra.Command {
 	o := &rolloutOptions{}
 	cmd := &cobra.Command{
 		Use:   "rollout EXPR --waves 1%,5%,25%,100% [--canary-by ATTR,…] [--name NAME]",
-		Short: "Split EXPR into a canary wave and waves of cumulative sizes, saved as sets",
-		Long: `Split the hosts of EXPR into waves and save them as sets of the newest pass:
-NAME-w0 is the canary wave, one host per combination of the --canary-by
-attributes (one host when none are given); NAME-w1, NAME-w2, … bring the
-rollout to the cumulative sizes of --waves (percent of EXPR's hosts,
-rounded up, the last 100%), each drawn rack by rack so it spans as many
-racks as it can. The seed is printed and recorded. Use the sets as the
-targets of the action verbs ('fleetq reboot rollout-w1 --reason …') and
-judge each wave with 'fleetq check wave N' before the next.
+		Short: "Split EXPR into a canary wave and waves of cumulative sizes, recorded in the ledger",
+		Long: `Split the hosts of EXPR (in the newest pass) into waves and record them as
+a rollout in the ledger, by host name, so that it outlives every later
+pass: rollout r3's wave 0 is the canary wave, one host per combination of
+the --canary-by attributes (one host when none are given); waves 1, 2, …
+bring the rollout to the cumulative sizes of --waves (percent of EXPR's
+hosts, rounded up, the last 100%), each drawn rack by rack so it spans as
+many racks as it can. Every combination of the --canary-by values (a
+stratum) is recorded with its hosts: 'fleetq check wave' judges each on
+its own. The plan is audited (kind rollout); the seed is printed.
+
+The language names the waves: rollout:r3/w0, rollout:r3/w1, … (and
+rollout:r3 for every wave; a --name works in place of r3). Use them as
+the targets of the verbs and judge each wave before the next.
 
 Examples:
-  fleetq plan rollout 'role = "hadoop-worker"' --waves 1%,5%,25%,100% --canary-by sku,role
-  fleetq query rollout-w0 | head
-  fleetq check wave 1
+  fleetq plan rollout 'role = "hadoop-worker"' --waves 1%,5%,25%,100% --canary-by sku,role --name kernel68
+  fleetq reboot rollout:r1/w0 --reason "kernel 6.8 canaries" --commit --yes
+  fleetq check wave r1 0
+  fleetq rollout status r1
 
 ` + exitCodesHelp,
 		Args:              cobra.ExactArgs(1),
@@ -68,7 +74,7 @@ Examples:
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&o.waves, "waves", "1%,5%,25%,100%", "cumulative wave sizes in percent, the last 100%")
 	cmd.Flags().StringVar(&o.canaryBy, "canary-by", "", "attributes whose every combination gets one canary host (sku,role)")
-	cmd.Flags().StringVar(&o.name, "name", "rollout", "prefix of the saved wave sets (NAME-w0, NAME-w1, …)")
+	cmd.Flags().StringVar(&o.name, "name", "", "a name for the rollout (usable in place of its id: rollout:NAME/w1)")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for the canaries and the waves (default: random, printed)")
 	return cmd
 }
@@ -83,10 +89,22 @@ func splitList(s string) []string {
 	return out
 }
 
+var rolloutNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
+
+func (o *rolloutOptions) Validate() error {
+	if o.name != "" && (!rolloutNamePattern.MatchString(o.name) || regexp.MustCompile(`^r?[0-9]+$`).MatchString(o.name)) {
+		return &usageError{fmt.Sprintf("--name %q: expected a word of letters, digits, _ . - that is not a rollout id (r3)", o.name)}
+	}
+	return nil
+}
+
 func runPlanRollout(ctx context.Context, a *app, o *rolloutOptions, expr string) error {
 	waves, err := actions.ParseWaves(o.waves)
 	if err != nil {
 		return &usageError{err.Error()}
+	}
+	if err := o.Validate(); err != nil {
+		return err
 	}
 	pol, err := o.policyOrDefault(a)
 	if err != nil {
@@ -110,23 +128,32 @@ func runPlanRollout(ctx context.Context, a *app, o *rolloutOptions, expr string)
 		if plan, err = actions.PlanRollout(env, o.name, expr, waves, splitList(o.canaryBy), pol.RackAttr); err != nil {
 			return err
 		}
-		if err := tx.SaveSets(plan.Pass, plan.Sets()); err != nil {
-			return err
-		}
-		_, err = tx.AppendAudit(&store.AuditEntry{Time: now, Requester: o.requester(), Kind: "rollout", Expr: expr,
-			Reason: fmt.Sprintf("waves %s canary-by %s saved as %s-w*", o.waves, o.canaryBy, o.name),
-			Pass:   plan.Pass, Seed: seed, LedgerVersion: tx.LedgerVersion(), Committed: true, Approved: []string{}})
+		r := plan.Record(snap.Hosts(), now, o.requester())
+		err = tx.CreateRollout(r, func(r *store.Rollout) *store.AuditEntry {
+			return &store.AuditEntry{Time: now, Requester: r.Requester, Kind: "rollout", Expr: expr,
+				Reason: fmt.Sprintf("planned %s: %d waves (%s) canary-by %s", r.Label(), len(r.Waves), o.waves, o.canaryBy),
+				Pass:   plan.Pass, Seed: seed, LedgerVersion: tx.LedgerVersion(), Committed: true, Approved: []string{}}
+		})
+		plan.Recorded(r)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stderr, "# seed %d\n", seed)
+	return writeRolloutPlan(a, plan)
+}
+
+func writeRolloutPlan(a *app, plan *actions.RolloutPlan) error {
 	if a.format == "json" {
 		return writeJSON(a.stdout, plan)
 	}
 	w, flush := a.out()
-	fmt.Fprintf(w, "rollout %s of %d hosts saved in pass %d\n", plan.Name, plan.Total, plan.Pass)
+	label := plan.ID
+	if plan.Name != "" {
+		label += " (" + plan.Name + ")"
+	}
+	fmt.Fprintf(w, "rollout %s of %d hosts planned on pass %d, %d canary strata (audit %d)\n", label, plan.Total, plan.Pass, plan.Strata, plan.Audit)
 	rows := make([][]string, len(plan.Waves))
 	for i, wv := range plan.Waves {
 		kind := "wave"
@@ -142,121 +169,111 @@ func runPlanRollout(ctx context.Context, a *app, o *rolloutOptions, expr string)
 func newCheckWaveCommand(a *app) *cobra.Command {
 	o := &rolloutOptions{}
 	cmd := &cobra.Command{
-		Use:   "wave N [--name NAME] [--pass P]",
-		Short: "Compare a rollout wave's health with the rest: go, pause or halt",
-		Long: `Compare wave N of a rollout (the set NAME-wN saved by 'fleetq plan
-rollout') with the rest, in the newest pass (or --pass P): the share of
-hosts in the policy's [rollout] health set, and the mean of each
-[rollout] metrics attribute (higher is worse; a leading "-" means lower
-is worse). The rest is the rollout's hosts not yet in a wave, or the rest
-of the fleet when too few remain. The verdict, with the numbers:
+		Use:   "wave [ROLLOUT] WAVE [--pass P]",
+		Short: "Judge a rollout wave: go, pause or halt, per canary stratum, with the evidence",
+		Long: `Judge wave WAVE of rollout ROLLOUT (an id like r3, or a --name; the
+newest rollout when left out). The wave starts with the first lease
+granted to one of its hosts after the rollout was planned, and only a
+pass sealed after that is evidence: the newest pass (or --pass P). The
+policy's [rollout] health set and metrics are compared:
 
-  go     no regression beyond max_regression_pct
-  pause  inconclusive: the wave is smaller than min_hosts, or a metric
-         covers under half of it
-  halt   regressed: the wave's healthy share is more than
-         max_regression_pct points below the rest's, or a metric is more
-         than max_regression_pct percent worse
+  - the wave's healthy share against the floor min_healthy_pct (default
+    90) and against the rest (the rollout's hosts not yet in a wave, or
+    the rest of the fleet when too few remain); a wave host missing from
+    the pass counts as unhealthy;
+  - every canary stratum (each combination of the --canary-by values) in
+    the wave on its own against the floor, and its metrics against the
+    same hosts before the wave;
+  - each metric's mean (higher is worse; a leading "-" means lower is
+    worse) against the rest and against the same hosts in the newest pass
+    sealed before the wave started.
 
-halt exits 4 (as a failed assert does), so a script can stop the rollout.
+The verdict:
+
+  go     every check within its limit
+  pause  inconclusive: the wave is empty, has not started, has no pass
+         sealed since it started (transient: ingest one), is smaller than
+         min_hosts, or a metric covers under half of it
+  halt   a floor or a limit failed: the failed hosts and metrics are
+         listed, the rollout is halted in the ledger (audited), and the
+         verbs refuse the hosts of its later waves
+         (invariant:rollout-halted) until 'fleetq rollout resume'
+
+A go on the last wave marks the rollout done. halt exits 4 (as a failed
+assert does), so a script can stop the rollout.
 
 Examples:
-  fleetq check wave 0
-  fleetq check wave 2 --name kernel-6.8 --format json | jq .verdict
+  fleetq check wave r1 0
+  fleetq check wave kernel68 2 --format json | jq .verdict
+  fleetq check wave 1            # wave 1 of the newest rollout
 
 ` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := strconv.Atoi(args[0])
-			if err != nil || n < 0 {
-				return &usageError{fmt.Sprintf("%q: expected a wave number (0 is the canary wave)", args[0])}
+			ref, wave := "", args[len(args)-1]
+			if len(args) == 2 {
+				ref = args[0]
 			}
-			return runCheckWave(cmd.Context(), a, o, n)
+			n, err := strconv.Atoi(strings.TrimPrefix(wave, "w"))
+			if err != nil || n < 0 {
+				return &usageError{fmt.Sprintf("%q: expected a wave number (0 is the canary wave)", wave)}
+			}
+			return runCheckWave(cmd.Context(), a, o, ref, n)
 		},
 	}
 	o.AddFlags(cmd)
-	cmd.Flags().StringVar(&o.name, "name", "rollout", "the rollout's set prefix")
-	cmd.Flags().Int64Var(&o.pass, "pass", 0, "judge health in pass P (default: the newest)")
+	cmd.Flags().Int64Var(&o.pass, "pass", 0, "judge on pass P (default: the newest; it must be sealed after the wave started)")
 	return cmd
 }
 
-func runCheckWave(ctx context.Context, a *app, o *rolloutOptions, n int) error {
+func runCheckWave(ctx context.Context, a *app, o *rolloutOptions, ref string, n int) error {
 	pol, err := o.policyOrDefault(a)
 	if err != nil {
 		return err
 	}
+	now, err := o.clock()
+	if err != nil {
+		return err
+	}
+	check := func(tx *store.Tx) (*store.Rollout, *actions.WaveCheck, error) {
+		r, err := tx.FindRollout(ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		c, err := actions.CheckWave(ctx, tx, pol, r, n, o.pass)
+		return r, c, err
+	}
 	var c *actions.WaveCheck
+	var changes bool
 	err = a.view(func(tx *store.Tx) error {
-		waves, setPass, err := findWaves(tx, o.name)
-		if err != nil {
-			return err
-		}
-		snap, err := tx.Snapshot(o.pass)
-		if err != nil {
-			return err
-		}
-		c, err = actions.CheckWave(ctx, &query.Env{Ctx: ctx, Snap: snap, Seed: 1}, pol, o.name, n, waves)
-		if c != nil {
-			c.SetPass = setPass
-		}
+		r, cc, err := check(tx)
+		c, changes = cc, err == nil && verdictChanges(r, cc)
 		return err
 	})
+	if err == nil && changes {
+		err = a.update(commandLine(), func(tx *store.Tx) error {
+			r, cc, err := check(tx)
+			if err == nil {
+				c = cc
+				_, err = actions.RecordVerdict(tx, r, c, o.requester(), now)
+			}
+			return err
+		})
+	}
 	if err != nil {
 		return err
 	}
 	if err := writeWaveCheck(a, c); err != nil {
 		return err
 	}
-	if c.Verdict == "halt" {
-		return &exitError{code: exitAssert, err: fmt.Errorf("wave %d: halt", n), silent: true}
+	if c.Verdict == actions.VerdictHalt {
+		return &exitError{code: exitAssert, err: fmt.Errorf("rollout %s wave %d: halt", c.Rollout, n), silent: true}
 	}
 	return nil
 }
 
-// findWaves reads the wave sets of a rollout from the newest pass that
-// holds them (bitmaps copied out of the transaction's pages).
-func findWaves(tx *store.Tx, name string) (map[int]*roaring.Bitmap, int64, error) {
-	ps, err := tx.Passes()
-	if err != nil {
-		return nil, 0, err
-	}
-	for i := len(ps) - 1; i >= 0; i-- {
-		if _, ok := ps[i].Sets[actions.WaveSet(name, 0)]; !ok {
-			continue
-		}
-		p, err := tx.Pass(ps[i].ID)
-		if err != nil {
-			return nil, 0, err
-		}
-		waves := map[int]*roaring.Bitmap{}
-		for k := 0; ; k++ {
-			bm, ok := p.Set(actions.WaveSet(name, k))
-			if !ok {
-				break
-			}
-			waves[k] = bm.Clone()
-		}
-		return waves, ps[i].ID, nil
-	}
-	return nil, 0, fmt.Errorf("no rollout %q in any pass (fleetq plan rollout --name %s saves one)", name, name)
-}
-
-func writeWaveCheck(a *app, c *actions.WaveCheck) error {
-	if a.format == "json" {
-		return writeJSON(a.stdout, c)
-	}
-	w, flush := a.out()
-	fmt.Fprintf(w, "wave %d (set %s, saved in pass %d), judged in pass %d\n", c.Wave, c.Set, c.SetPass, c.Pass)
-	fmt.Fprintf(w, "  %d hosts in the wave; %d in the rest (%s)\n", c.Hosts, c.Rest, c.RestFrom)
-	if h := c.Health; h != nil {
-		fmt.Fprintf(w, "  healthy (%s): wave %d/%d = %.1f%%, rest %d/%d = %.1f%%\n", h.Expr, h.WaveHealthy, c.Hosts, h.WavePct, h.RestHealthy, c.Rest, h.RestPct)
-	}
-	for _, m := range c.Metrics {
-		fmt.Fprintf(w, "  %s: wave mean %.2f, rest mean %.2f, %+.1f%% (worse is +), covers %.0f%% of the wave\n", m.Name, m.WaveMean, m.RestMean, m.ChangePct, m.Coverage)
-	}
-	fmt.Fprintf(w, "verdict: %s\n", c.Verdict)
-	for _, r := range c.Reasons {
-		fmt.Fprintf(w, "  %s\n", r)
-	}
-	return flush()
+// verdictChanges says whether a verdict changes the rollout's state, so
+// that a check that changes nothing stays a read-only transaction.
+func verdictChanges(r *store.Rollout, c *actions.WaveCheck) bool {
+	return r.State == store.RolloutActive && (c.Verdict == actions.VerdictHalt || c.Verdict == actions.VerdictGo && c.Wave == len(r.Waves)-1)
 }

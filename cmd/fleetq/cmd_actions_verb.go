@@ -23,6 +23,7 @@ type verbOptions struct {
 	yes    bool
 	force  bool
 	seed   uint64
+	whatIf string
 }
 
 func (o *verbOptions) AddFlags(cmd *cobra.Command) {
@@ -32,11 +33,15 @@ func (o *verbOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "with --commit: do not ask (scripts and cron must say it; a terminal is asked for an exact y)")
 	cmd.Flags().BoolVar(&o.force, "force", false, "act on a frozen cluster or during an incident (within the budget; recorded; needs --reason)")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for the shuffle and the expression's random stages (default: random, recorded)")
+	cmd.Flags().StringVar(&o.whatIf, "what-if", "", "decide as if the clock read `TIME` (RFC 3339, or a duration from now: 25h): a dry run that records nothing and prints no token")
 }
 
 func (o *verbOptions) Validate() error {
 	if strings.TrimSpace(o.reason) == "" {
 		return &usageError{"--reason is required: say why, it is recorded with the decision"}
+	}
+	if o.whatIf != "" && o.commit {
+		return &usageError{"--what-if is for dry runs: a decision that grants leases is made at the machine's clock"}
 	}
 	return nil
 }
@@ -71,6 +76,11 @@ An empty selection approves nothing; more hosts than the policy's
 max_request are refused before any rule runs. A decision that approves
 nothing (budget full: transient; freeze or invariant: permanent) is a
 successful run. Hosts are taken in a random order from --seed (recorded).
+A pass, or a source the invariants, budgets, unavailable expression or
+health set read, older than the policy's max_evidence_age (default 2h)
+refuses every host (invariant:stale-evidence) until fresh sources are
+ingested or --force --reason. The decision is made at the machine's clock;
+--what-if TIME shows the answer at another time without recording it.
 The policy is --policy, else $FLEETQ_POLICY, else fleetq.policy.toml beside
 the database; see 'docs/actions.md'.
 
@@ -79,6 +89,7 @@ Examples:
   fleetq %[1]s 'dead-reboot' --reason "INC-123" --commit   # on a terminal: asks for y
   fleetq %[1]s 'dead-reboot' --reason "INC-123" --commit --yes  # in scripts and cron
   fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --format json | jq .approved
+  fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --what-if 25h   # after today's leases expire
 
 `, verb) + exitCodesHelp,
 		Args:              exprArgs(1),
@@ -104,6 +115,9 @@ func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) err
 		seed = randomSeed()
 	}
 	req := actions.Request{Verb: verb, Expr: expr, Reason: o.reason, Requester: o.requester(), Force: o.force, Seed: seed, Now: now}
+	if o.whatIf != "" {
+		return runWhatIf(ctx, a, o, req)
+	}
 	confirm := o.commit && !o.yes
 	if confirm && !isTerminal(a.stdin) {
 		return &usageError{"--commit grants leases: scripts add --yes (on a terminal fleetq asks); without --commit this is a dry run"}
@@ -118,6 +132,31 @@ func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) err
 	}
 	if confirm {
 		return confirmAndApply(ctx, a, pol, o, out)
+	}
+	return finishOutcome(a, pol, out)
+}
+
+// runWhatIf decides at another clock reading in a read-only transaction:
+// nothing goes to the ledger or the audit log, and there is no token, so
+// the decision can be read and never applied.
+func runWhatIf(ctx context.Context, a *app, o *verbOptions, req actions.Request) error {
+	at, err := whatIfClock("--what-if", o.whatIf)
+	if err != nil {
+		return err
+	}
+	req.Now = at
+	pol, err := o.loadPolicy(a)
+	if err != nil {
+		return err
+	}
+	var out *actions.Outcome
+	err = a.view(func(tx *store.Tx) error {
+		d, err := actions.WhatIf(ctx, tx, pol, req)
+		out = &actions.Outcome{Decision: d, WhatIf: true}
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return finishOutcome(a, pol, out)
 }
@@ -186,11 +225,18 @@ audit entry of the dry run, the pass, ledger version, policy hash and seed
 it was computed from. apply refuses when a newer pass exists, the ledger
 changed (a lease was granted or released, a freeze or incident changed),
 the policy file changed, or deciding again would not approve the same
-hosts: what was reviewed is what runs.
+hosts: what was reviewed is what runs. A refusal says everything that
+changed (the pass, the ledger version and the audit entries that changed
+it, the policy hash); a token applied before is refused as "already
+applied (audit N)", naming the apply that committed it. Every apply,
+granted or refused, is recorded in the audit log (kind apply).
 
 Examples:
   fleetq drain 'cluster = "smf1-dense-02"' --reason "disk swap"
   fleetq apply a17.p6.l3.3fa9c2e1b4d0.s42
+  fleetq audit --kind apply           # every apply, granted or refused
+
+Exit status 1: the token was refused (stale, already applied, unknown).
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
@@ -208,12 +254,32 @@ func runApply(ctx context.Context, a *app, o *applyOptions, token string) error 
 		return err
 	}
 	var out *actions.Outcome
+	var refused *actions.RefusedApply
 	err = a.update(commandLine(), func(tx *store.Tx) error {
 		out, err = actions.Apply(ctx, tx, pol, token, o.requester(), now)
+		if errors.As(err, &refused) {
+			return nil // commit the transaction: the refusal is in its audit log
+		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
+	case refused != nil:
+		return renderRefusedApply(a, refused)
 	}
 	return finishOutcome(a, pol, out)
+}
+
+// renderRefusedApply prints a refusal as data for --format json (the
+// error line still goes to stderr) and exits 1.
+func renderRefusedApply(a *app, r *actions.RefusedApply) error {
+	if a.format != "json" {
+		return r
+	}
+	if err := writeJSON(a.stdout, map[string]any{"refused": r.Err.Error(), "audit": r.Audit,
+		"already_applied": errors.Is(r, actions.ErrAlreadyApplied), "stale": errors.Is(r, actions.ErrStalePlan)}); err != nil {
+		return err
+	}
+	return r
 }

@@ -111,9 +111,12 @@ func runCheck(ctx context.Context, a *app, o *checkOptions, out io.Writer) error
 	if err := o.Validate(a.format); err != nil {
 		return err
 	}
-	now, err := (&ledgerOptions{now: o.now}).clock()
-	if err != nil {
-		return err
+	now := time.Now().UTC()
+	if o.now != "" {
+		var err error
+		if now, err = whatIfClock("--at", o.now); err != nil {
+			return err
+		}
 	}
 	fs, err := collectFindings(ctx, a, o, now)
 	if err != nil {

@@ -32,6 +32,9 @@ func (o *ingestOptions) now() (time.Time, error) {
 	if err != nil {
 		return t, &usageError{fmt.Sprintf("--at %q: expected an RFC 3339 time like 2026-11-20T10:00:00Z", o.at)}
 	}
+	if now := time.Now(); t.After(now) {
+		return t, &usageError{fmt.Sprintf("--at %s is after the clock (%s): a pass from the future would look fresh to every decision", o.at, now.UTC().Format(time.RFC3339))}
+	}
 	return t.UTC(), nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -177,7 +178,7 @@ func runHost(a *app, o *hostOptions, name string) error {
 		if err != nil {
 			return err
 		}
-		v, err := lookupHost(tx, p, strings.ToLower(strings.TrimSpace(name)))
+		v, err := lookupHost(tx, p, hostkey.Normalize(name))
 		hv = v
 		return err
 	})

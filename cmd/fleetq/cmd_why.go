@@ -3,10 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -37,7 +37,7 @@ Examples:
 }
 
 func runWhy(cmd *cobra.Command, a *app, o *queryOptions, host, text string) error {
-	host = strings.ToLower(strings.TrimSpace(host))
+	host = hostkey.Normalize(host)
 	var rep *query.WhyReport
 	err := a.view(func(tx *store.Tx) error {
 		env, err := newEnv(cmd.Context(), tx, o)

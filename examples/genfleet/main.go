@@ -23,8 +23,9 @@ import (
 	"time"
 )
 
-// firstPass is the time of pass 1; each next pass is one hour later.
-var firstPass = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+// defaultStart is the time of pass 1 unless --start says otherwise; each
+// next pass is one hour later. Fixed, so the same flags give the same bytes.
+var defaultStart = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 
 // generatorVersion changes whenever the same flags would give other bytes.
 const generatorVersion = "genfleet/1"
@@ -40,6 +41,7 @@ type options struct {
 	out           string
 	lists         bool
 	controlPlanes bool
+	start         time.Time
 }
 
 func (o *options) addFlags(fs *flag.FlagSet) {
@@ -49,6 +51,11 @@ func (o *options) addFlags(fs *flag.FlagSet) {
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed")
 	fs.StringVar(&o.out, "out", "", "output directory (required)")
 	fs.BoolVar(&o.lists, "lists", false, "also write pass-NNN/lists/{all,hadoop_exclude,responsive,puppet_ok}")
+	fs.Func("start", "time of pass 1, RFC 3339 (default 2026-11-20T00:00:00Z); the demo starts it two hours ago so its evidence is fresh", func(v string) error {
+		t, err := time.Parse(time.RFC3339, v)
+		o.start = t.UTC()
+		return err
+	})
 	fs.BoolVar(&o.controlPlanes, "control-planes", false,
 		"also write hdfs-report.txt, yarn-nodes.txt, prom-up.json (default true for --hosts <= 200000)")
 }
@@ -80,7 +87,7 @@ func main() {
 // run parses args, generates the fleet into --out and prints one summary
 // line per pass to stdout.
 func run(args []string, stdout io.Writer) error {
-	var o options
+	o := options{start: defaultStart}
 	fs := flag.NewFlagSet("genfleet", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	o.addFlags(fs)
@@ -143,7 +150,7 @@ func (f *fleet) writePass(o options, p int) error {
 	if !o.controlPlanes {
 		return nil
 	}
-	t := passTime(p)
+	t := o.passTime(p)
 	if err := f.writeHDFS(filepath.Join(dir, "hdfs-report.txt"), t, p); err != nil {
 		return err
 	}
@@ -153,7 +160,7 @@ func (f *fleet) writePass(o options, p int) error {
 	return f.writeProm(filepath.Join(dir, "prom-up.json"), t)
 }
 
-func passTime(p int) time.Time { return firstPass.Add(time.Duration(p-1) * time.Hour) }
+func (o options) passTime(p int) time.Time { return o.start.Add(time.Duration(p-1) * time.Hour) }
 
 func (st passStats) String() string {
 	s := fmt.Sprintf("hosts=%d", st.hosts)
@@ -166,8 +173,12 @@ func (st passStats) String() string {
 
 // flagsLine is the canonical form of the options that decide the output.
 func (o options) flagsLine() string {
-	return fmt.Sprintf("--hosts %d --passes %d --churn %s --seed %d --lists=%t --control-planes=%t",
+	line := fmt.Sprintf("--hosts %d --passes %d --churn %s --seed %d --lists=%t --control-planes=%t",
 		o.hosts, o.passes, strconv.FormatFloat(o.churn, 'g', -1, 64), o.seed, o.lists, o.controlPlanes)
+	if !o.start.Equal(defaultStart) {
+		line += " --start " + o.start.Format(time.RFC3339)
+	}
+	return line
 }
 
 // writeManifest records what was generated. It is written last, so a
@@ -179,7 +190,7 @@ func writeManifest(path string, o options, stats []passStats) error {
 	s += fmt.Sprintf("hosts: %d\npasses: %d\nchurn: %s\nseed: %d\n",
 		o.hosts, o.passes, strconv.FormatFloat(o.churn, 'g', -1, 64), o.seed)
 	s += fmt.Sprintf("lists: %t\ncontrol_planes: %t\n", o.lists, o.controlPlanes)
-	s += "first_pass_time: " + firstPass.Format(time.RFC3339) + "\npass_interval: 1h\n"
+	s += "first_pass_time: " + o.start.Format(time.RFC3339) + "\npass_interval: 1h\n"
 	s += "files: " + filesLine(o) + "\n"
 	for i, st := range stats {
 		s += passDir(i+1) + ": " + st.String() + "\n"

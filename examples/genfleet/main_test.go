@@ -303,7 +303,7 @@ func TestControlPlanes(t *testing.T) {
 	assert.Equal(t, "success", prom.Status)
 	var up []string
 	for _, r := range prom.Data.Result {
-		assert.Equal(t, float64(passTime(1).Unix()), r.Value[0])
+		assert.Equal(t, float64(options{start: defaultStart}.passTime(1).Unix()), r.Value[0])
 		if r.Value[1] == "1" {
 			up = append(up, strings.TrimSuffix(r.Metric["instance"], ":9100"))
 		}

@@ -61,13 +61,17 @@ func (b *budgets) openCluster(c policy.Cluster, class policy.Class) *clusterBudg
 			r.Unavailable += n
 		}
 	}
-	r.Leased = int(b.v.leasedOut().AndCardinality(c.Hosts)) + b.v.ghostLeased[c.Name]
+	r.Stuck = int(b.v.stuck.AndCardinality(c.Hosts))
+	r.Leased = int(b.v.leasedOut().AndCardinality(c.Hosts)) - r.Stuck + b.v.ghostLeased[c.Name]
 	if r.Leased > 0 {
 		r.Causes = append(r.Causes, Cause{"leased", r.Leased})
-		r.Unavailable += r.Leased
 	}
+	if r.Stuck > 0 {
+		r.Causes = append(r.Causes, Cause{"stuck", r.Stuck})
+	}
+	r.Unavailable += r.Leased + r.Stuck
 	cb.out = r.Unavailable
-	r.Headroom = policy.Headroom(r.Arith.Cap, r.Unavailable-r.Leased, r.Leased)
+	r.Headroom = policy.Headroom(r.Arith.Cap, r.Unavailable-r.Leased-r.Stuck, r.Leased+r.Stuck)
 	if f := b.v.freezeOf(c.Name); f != nil {
 		r.Frozen = f.Reason
 	}
@@ -99,7 +103,7 @@ func (b *budgets) tally(hosts *roaring.Bitmap, leased bool) {
 				cb.inMaint[g] = true
 			}
 		}
-		if l := b.v.leases[id]; leased && (cb.oldest.IsZero() || l.Expiry.Before(cb.oldest)) {
+		if l := b.v.leases[id]; leased && !b.v.stuck.Contains(id) && (cb.oldest.IsZero() || l.Expiry.Before(cb.oldest)) {
 			cb.oldest = l.Expiry
 		}
 	}

@@ -20,6 +20,9 @@ type Outcome struct {
 	Token     string `json:"token,omitempty"`
 	// AppliedFrom is the audit id of the plan an apply committed.
 	AppliedFrom int64 `json:"applied_from,omitempty"`
+	// WhatIf marks a decision made at a clock reading other than now: it
+	// was not recorded and has no token.
+	WhatIf bool `json:"what_if,omitempty"`
 }
 
 // inputs are the ledger facts a decision read, recorded for replay.
@@ -34,11 +37,21 @@ type inputs struct {
 // one read the ledger it writes. Without commit only the audit log
 // changes, and the outcome carries a plan token.
 func Run(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request, commit bool) (*Outcome, error) {
+	if err := tx.RecordExpiries(req.Now, req.Requester); err != nil {
+		return nil, err
+	}
 	d, l, err := decideIn(ctx, tx, pol, req, 0)
 	if err != nil {
 		return nil, err
 	}
-	return record(tx, pol, d, l, commit, 0)
+	return record(tx, pol, d, l, commit, nil)
+}
+
+// WhatIf decides req as Run would, but writes nothing: tx may be
+// read-only. Its decision has no audit entry and no token.
+func WhatIf(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request) (*Decision, error) {
+	d, _, err := decideIn(ctx, tx, pol, req, 0)
+	return d, err
 }
 
 func decideIn(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request, pass int64) (*Decision, *store.Ledger, error) {
@@ -55,13 +68,20 @@ func decideIn(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request
 }
 
 // record appends the audit entry and, when committing, grants the leases.
-func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, commit bool, from int64) (*Outcome, error) {
+// A dry run's token names its own entry, so it is computed from the id
+// the entry is about to get: the entry is complete when appended.
+// An apply names the plan it commits (from) and its token.
+func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, commit bool, from *store.AuditEntry) (*Outcome, error) {
 	if err := tx.PutPolicyText(pol.Hash, pol.Text); err != nil {
 		return nil, err
 	}
 	e := d.AuditEntry(commit)
-	if from != 0 {
-		e.Kind = "apply"
+	if from != nil {
+		e.Kind, e.Plan, e.Token = store.KindApply, from.ID, from.Token
+	}
+	if !commit {
+		e.ID = tx.NextAuditID()
+		e.Token = tokenOf(d, e.ID).String()
 	}
 	var err error
 	if e.Decision, err = json.Marshal(d); err != nil {
@@ -74,11 +94,13 @@ func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, comm
 	if err != nil {
 		return nil, err
 	}
-	out := &Outcome{Decision: d, Audit: id, Committed: commit, AppliedFrom: from}
+	out := &Outcome{Decision: d, Audit: id, Committed: commit}
 	if !commit {
-		out.Token = tokenOf(d, id).String()
-		e.Token = out.Token
-		return out, tx.UpdateAudit(e)
+		out.Token = e.Token
+		return out, nil
+	}
+	if from != nil {
+		out.AppliedFrom = from.ID
 	}
 	for i := range d.leases {
 		d.leases[i].Audit = id
@@ -98,11 +120,12 @@ func maxWindow(pol *policy.Policy) time.Duration {
 	return w
 }
 
-// trimLedger keeps what a decision at now can depend on: active leases and
-// freezes, and last operations still inside a cooldown.
+// trimLedger keeps what a decision at now can depend on: every lease (an
+// expired one may be stuck), active freezes, and last operations still
+// inside a cooldown.
 func trimLedger(l *store.Ledger, pol *policy.Policy, now time.Time) *store.Ledger {
 	out := *l
-	out.Leases = slices.DeleteFunc(slices.Clone(l.Leases), func(x store.Lease) bool { return !x.Active(now) })
+	out.Leases = slices.Clone(l.Leases) // expired ones too: a stuck host still counts
 	out.Freezes = slices.DeleteFunc(slices.Clone(l.Freezes), func(x store.Freeze) bool { return !x.Active(now) })
 	var cool time.Duration
 	for _, v := range policy.Verbs {
@@ -118,19 +141,23 @@ func trimLedger(l *store.Ledger, pol *policy.Policy, now time.Time) *store.Ledge
 }
 
 // Apply commits the plan a token names, exactly: it refuses when the
-// newest pass, the ledger version or the policy differ from the plan's,
-// or when deciding again no longer approves the same hosts.
+// plan was applied already, when the newest pass, the ledger version or
+// the policy differ from the plan's, or when deciding again no longer
+// approves the same hosts. A refusal is appended to the audit log of tx
+// and returned as a *RefusedApply: the caller commits tx to keep it.
 func Apply(ctx context.Context, tx *store.Tx, pol *policy.Policy, token, requester string, now time.Time) (*Outcome, error) {
-	t, err := ParseToken(token)
+	if err := tx.RecordExpiries(now, requester); err != nil {
+		return nil, err
+	}
+	ref := &store.AuditEntry{Time: now, Requester: requester, Kind: store.KindApply, Token: token,
+		PolicyHash: pol.Hash, Pass: tx.LatestID(), LedgerVersion: tx.LedgerVersion(), Approved: []string{}}
+	plan, err := planOf(tx, token)
+	if err == nil {
+		ref.Plan, ref.Verb, ref.Expr, ref.Reason, ref.Seed = plan.ID, plan.Verb, plan.Expr, plan.Reason, plan.Seed
+		err = applicable(tx, pol, plan, ref)
+	}
 	if err != nil {
-		return nil, err
-	}
-	plan, err := tx.Audit(t.Audit)
-	if err != nil || plan.Token != t.String() {
-		return nil, fmt.Errorf("%w %s: no dry run recorded this token", ErrBadToken, token)
-	}
-	if err := stale(tx, pol, plan); err != nil {
-		return nil, err
+		return nil, refuse(tx, ref, err)
 	}
 	req := Request{Verb: plan.Verb, Expr: plan.Expr, Reason: plan.Reason, Requester: requester, Force: plan.Forced, Seed: plan.Seed, Now: now}
 	var pd Decision
@@ -142,21 +169,57 @@ func Apply(ctx context.Context, tx *store.Tx, pol *policy.Policy, token, request
 		return nil, err
 	}
 	if !slices.Equal(d.Approved, plan.Approved) {
-		return nil, fmt.Errorf("%w: deciding again approves %d hosts, the plan approved %d (a lease expired or a cooldown ended since); plan again", ErrStalePlan, len(d.Approved), len(plan.Approved))
+		return nil, refuse(tx, ref, fmt.Errorf("%w: deciding again approves %d hosts, the plan approved %d (a lease expired or a cooldown ended since); plan again", ErrStalePlan, len(d.Approved), len(plan.Approved)))
 	}
-	return record(tx, pol, d, l, true, plan.ID)
+	return record(tx, pol, d, l, true, plan)
 }
 
-func stale(tx *store.Tx, pol *policy.Policy, plan *store.AuditEntry) error {
-	switch {
-	case plan.Committed:
-		return fmt.Errorf("%w: audit %d was already committed", ErrStalePlan, plan.ID)
-	case tx.LatestID() != plan.Pass:
-		return fmt.Errorf("%w: planned on pass %d, the newest pass is now %d; plan again", ErrStalePlan, plan.Pass, tx.LatestID())
-	case tx.LedgerVersion() != plan.LedgerVersion:
-		return fmt.Errorf("%w: the ledger changed since the plan (version %d, now %d: leases, releases, freezes); plan again", ErrStalePlan, plan.LedgerVersion, tx.LedgerVersion())
-	case pol.Hash != plan.PolicyHash:
-		return fmt.Errorf("%w: the policy changed since the plan (%.12s, now %.12s); plan again", ErrStalePlan, plan.PolicyHash, pol.Hash)
+// planOf finds the dry run that recorded token.
+func planOf(tx *store.Tx, token string) (*store.AuditEntry, error) {
+	t, err := ParseToken(token)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	plan, err := tx.Audit(t.Audit)
+	if err != nil || plan.Token != t.String() {
+		return nil, fmt.Errorf("%w %s: no dry run recorded this token", ErrBadToken, token)
+	}
+	return plan, nil
+}
+
+// refuse records a refused apply and returns the refusal.
+func refuse(tx *store.Tx, e *store.AuditEntry, err error) error {
+	e.Refused = err.Error()
+	id, aerr := tx.AppendAudit(e)
+	if aerr != nil {
+		return aerr
+	}
+	return &RefusedApply{Audit: id, Err: err}
+}
+
+// applicable refuses a plan that was applied already or is stale.
+func applicable(tx *store.Tx, pol *policy.Policy, plan, ref *store.AuditEntry) error {
+	by, err := appliedBy(tx, plan.ID)
+	if err != nil {
+		return err
+	}
+	if by != nil {
+		ref.AppliedBy = by.ID
+		return fmt.Errorf("%w (audit %d) by %s at %s: nothing to do", ErrAlreadyApplied, by.ID, by.Requester, by.Time.UTC().Format(time.RFC3339))
+	}
+	return stale(tx, pol, plan)
+}
+
+// appliedBy is the apply entry that committed plan, if any.
+func appliedBy(tx *store.Tx, plan int64) (*store.AuditEntry, error) {
+	later, err := tx.AuditSince(plan)
+	if err != nil {
+		return nil, err
+	}
+	for i := range later {
+		if e := &later[i]; e.Kind == store.KindApply && e.Plan == plan && e.Committed && e.Refused == "" {
+			return e, nil
+		}
+	}
+	return nil, nil
 }

@@ -52,10 +52,11 @@ func Decide(in Input, req Request) (*Decision, error) {
 		d.Refused = fmt.Sprintf("%d hosts selected, more than max_request %d: refused before any other rule; narrow the expression", d.Requested, in.Policy.MaxRequest)
 		return d.finish(), nil
 	}
-	v, err := newView(env, in.Policy, in.Ledger, req.Now)
+	v, err := newView(env, in.Policy, in.Ledger, req.Verb, req.Now)
 	if err != nil {
 		return nil, err
 	}
+	d.Evidence = v.evidence
 	if err := d.run(in.Ctx, v, cands); err != nil {
 		return nil, err
 	}
@@ -135,8 +136,9 @@ func (d *Decision) decideHost(b *budgets, id uint32) {
 	h := hostCost{name: v.names.Name(id), cluster: str(v.cluster, id), rack: rackKey(v, id), group: str(v.group, id)}
 	cb := b.clusters[h.cluster]
 	cb.report.Requested++
-	facts := &hostFacts{verb: d.Verb, lease: v.leases[id], incident: v.incident, freeze: v.freezeOf(h.cluster),
-		force: d.Force && d.Reason != "", planes: v.planes(id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups}
+	facts := &hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[id], incident: v.incident, freeze: v.freezeOf(h.cluster),
+		force: d.Force && d.Reason != "", planes: v.planes(id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
+		hold: v.holds[id]}
 	rule, detail, forced := checkInvariants(facts)
 	if rule == "" && b.rules.Budgeted && !cb.class.HasBudget {
 		rule, detail = RuleNoBudget, fmt.Sprintf("archetype %s gives %s no budget (and no `any`): refused", cb.class.Archetype, d.Verb)
@@ -149,6 +151,9 @@ func (d *Decision) decideHost(b *budgets, id uint32) {
 		return
 	}
 	d.Forced = d.Forced || forced
+	if forced && v.stale != "" {
+		d.ForcedStale = v.stale
+	}
 	b.take(cb, h)
 	d.approve(v, h, forced)
 }

@@ -192,11 +192,38 @@ func TestRateAndCooldown(t *testing.T) {
 	assert.Len(t, d.Approved, 5, "rate 5/1h binds before the 12-host budget")
 	assert.Equal(t, 395, countRule(d, RuleRate))
 	l := leaseAll(&store.Ledger{}, d)
-	req.Now = t0.Add(30 * time.Minute) // the leases expired, the window has not
+	req.Now = t0.Add(30 * time.Minute) // the leases expired (the hosts are stuck), the window has not
 	assert.Empty(t, decide(t, f.Snapshot(), pol, l, req).Approved)
+	l.Leases = nil // released once healthy: the cooldown starts at the lease's end
 	l.LastOp = map[string]time.Time{d.Approved[0]: t0.Add(10 * time.Minute)}
 	req.Now, req.Expr = t0.Add(90*time.Minute), `"`+d.Approved[0]+`"`
 	c := decide(t, f.Snapshot(), pol, l, req)
 	assert.Equal(t, RuleCooldown, c.Denied[0].Rule)
 	assert.Contains(t, c.Denied[0].Detail, "cooldown 2h0m0s until 2026-11-20T14:10:00Z")
+}
+
+// TestStaleEvidenceInvariant: a pass older than max_evidence_age refuses
+// every host; --force with a reason goes past it, recorded.
+func TestStaleEvidenceInvariant(t *testing.T) {
+	f := buildFleet(clusterSpec{name: "c-01", n: 100})
+	pol := mustPolicy(t, testPolicy)
+	req := Request{Verb: "drain", Expr: "all", Seed: 1, Now: fleetCreated.Add(3 * time.Hour)}
+	d := decide(t, f.Snapshot(), pol, nil, req)
+	assert.Empty(t, d.Approved)
+	assert.Equal(t, 100, countRule(d, RuleStaleEvidence))
+	assert.Contains(t, d.Denied[0].Detail, "pass 1 is 3h00m old, max 2h00m")
+	require.NotEmpty(t, d.Evidence)
+	assert.True(t, d.Evidence[0].Stale)
+	assert.Equal(t, int64(3*3600), d.Evidence[0].AgeSec)
+
+	req.Force, req.Reason = true, "INC-7"
+	forced := decide(t, f.Snapshot(), pol, nil, req)
+	assert.Len(t, forced.Approved, 3, "forced, still within the budget (3% of 100)")
+	assert.Contains(t, forced.ForcedStale, "pass 1 is 3h00m old")
+	for _, l := range forced.Leases() {
+		assert.True(t, l.Forced)
+	}
+
+	req.Force, req.Now = false, fleetCreated.Add(2*time.Hour)
+	assert.Len(t, decide(t, f.Snapshot(), pol, nil, req).Approved, 3, "exactly max_evidence_age old is still evidence")
 }

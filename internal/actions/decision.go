@@ -24,11 +24,13 @@ type Request struct {
 // will not help until the fleet or the ledger changes by hand); a budget
 // is a transient block that clears as leases end.
 const (
+	RuleStaleEvidence = "invariant:stale-evidence"
 	RuleOneOperation  = "invariant:one-operation"
 	RuleUnserved      = "invariant:unserved"
 	RuleReplicaGroups = "invariant:replica-groups"
 	RuleFreeze        = "invariant:freeze"
 	RuleIncident      = "invariant:incident"
+	RuleRolloutHalted = "invariant:rollout-halted"
 	RuleNoCluster     = "policy:no-cluster"
 	RuleNoBudget      = "policy:no-budget"
 	RuleCluster       = "budget:cluster"
@@ -67,6 +69,7 @@ type ClusterReport struct {
 	Causes      []Cause `json:"causes"`
 	Unavailable int     `json:"unavailable"`
 	Leased      int     `json:"leased"`
+	Stuck       int     `json:"stuck"`
 	Headroom    int     `json:"headroom"` // before this request
 	Requested   int     `json:"requested"`
 	Approved    int     `json:"approved"`
@@ -117,9 +120,14 @@ type Decision struct {
 	Clusters      []ClusterReport `json:"clusters"`
 	Rules         []RuleCount     `json:"rules"`
 	Notes         []string        `json:"notes,omitempty"`
-	// Forced is set when --force lifted a freeze or an incident for at
-	// least one approved host.
-	Forced bool `json:"forced"`
+	// Forced is set when --force lifted a freeze, an incident or stale
+	// evidence for at least one approved host; ForcedStale says which
+	// evidence was too old when --force went past it.
+	Forced      bool   `json:"forced"`
+	ForcedStale string `json:"forced_stale,omitempty"`
+	// Evidence is the pass and every source the decision read, with its
+	// age against the decision's clock.
+	Evidence []Evidence `json:"evidence"`
 
 	leases []store.Lease
 }
@@ -149,8 +157,12 @@ func (d *Decision) AuditEntry(committed bool) *store.AuditEntry {
 	for i, x := range d.Denied {
 		denied[i] = store.Denied{Host: x.Host, Rule: x.Rule, Detail: x.Detail}
 	}
+	kind := store.KindDecision
+	if committed {
+		kind = store.KindCommit
+	}
 	return &store.AuditEntry{
-		Time: d.Now, Requester: d.Requester, Kind: "decision", Verb: d.Verb, Expr: d.Expr,
+		Time: d.Now, Requester: d.Requester, Kind: kind, Verb: d.Verb, Expr: d.Expr,
 		Reason: d.Reason, Pass: d.Pass, PolicyHash: d.PolicyHash, Seed: d.Seed,
 		LedgerVersion: d.LedgerVersion, Committed: committed, Forced: d.Forced,
 		Approved: nonNil(d.Approved), Denied: denied, Refused: d.Refused,

@@ -1,6 +1,9 @@
 package actions
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	// ErrRefused is returned (wrapped) when a request is refused as a
@@ -18,3 +21,21 @@ var (
 	// ErrNeedReason is returned when --force is given without --reason.
 	ErrNeedReason = errors.New("--force needs --reason")
 )
+
+// ErrAlreadyApplied is returned (wrapped in a RefusedApply) when a plan
+// token was applied before: a plan commits once.
+var ErrAlreadyApplied = errors.New("already applied")
+
+// RefusedApply is a refused apply: Err says why (ErrStalePlan,
+// ErrAlreadyApplied, ErrBadToken), and the refusal is already appended to
+// the audit log as entry Audit, in the transaction Apply ran in.
+type RefusedApply struct {
+	Audit int64
+	Err   error
+}
+
+func (r *RefusedApply) Error() string {
+	return fmt.Sprintf("%v (refusal recorded as audit %d)", r.Err, r.Audit)
+}
+
+func (r *RefusedApply) Unwrap() error { return r.Err }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -34,12 +35,16 @@ func buildFleet(specs ...clusterSpec) *querytest.Fleet {
 		addCluster(a, c)
 	}
 	f := querytest.NewFleet()
-	p := f.NewPass().SetString("cluster", a.cluster).SetString("rack", a.rack).SetString("lifecycle", a.life)
+	p := f.NewPassAt(fleetCreated).SetString("cluster", a.cluster).SetString("rack", a.rack).SetString("lifecycle", a.life)
 	if len(a.group) > 0 {
 		p.SetString("replica_group", a.group)
 	}
 	return f
 }
+
+// fleetCreated is when buildFleet's pass was sealed: ten minutes before
+// the tests' clock t0, fresh evidence.
+var fleetCreated = t0.Add(-10 * time.Minute)
 
 func addCluster(a fleetAttrs, c clusterSpec) {
 	perRack := max(c.perRack, 1)
@@ -66,7 +71,6 @@ func addCluster(a fleetAttrs, c clusterSpec) {
 
 const testPolicy = `
 unavailable = 'lifecycle in ("dead", "repair")'
-replica_group_attr = ""
 rekick_control_planes = ["hdfs", "yarn"]
 
 [[archetype]]

@@ -18,7 +18,9 @@ import (
 // hostFacts is what the invariants know about one candidate host.
 type hostFacts struct {
 	verb     string
-	lease    *store.Lease    // the host's active lease, if any
+	now      time.Time
+	stale    string          // why the decision's evidence is too old ("" when fresh)
+	lease    *store.Lease    // the lease holding the host (active or stuck), if any
 	incident *store.Incident // fleet-wide incident mode, if on
 	freeze   *store.Freeze   // an active freeze of the host's cluster (or all)
 	force    bool            // --force with a --reason
@@ -26,6 +28,7 @@ type hostFacts struct {
 	group    string          // the host's replica group ("" when it has none)
 	inMaint  []string        // replica groups of its cluster in maintenance, sorted
 	maxGroup int             // K: at most K distinct groups in maintenance
+	hold     *rolloutHold    // a halted rollout holding the host (view_rollout.go)
 }
 
 // planeFact is what one control plane says about a host.
@@ -57,9 +60,11 @@ type invariant struct {
 
 // invariants run in this order; the first violated one names the denial.
 var invariants = []invariant{
+	{RuleStaleEvidence, true, staleEvidence},
 	{RuleOneOperation, false, oneOperation},
 	{RuleIncident, true, incidentMode},
 	{RuleFreeze, true, frozen},
+	{RuleRolloutHalted, false, rolloutHalted},
 	{RuleUnserved, false, unserved},
 	{RuleReplicaGroups, false, replicaGroups},
 }
@@ -81,12 +86,23 @@ func checkInvariants(f *hostFacts) (rule, detail string, forced bool) {
 	return "", "", forced
 }
 
-// oneOperation: a host holds at most one lease, across all verbs.
+// staleEvidence: no decision on a pass, or on sources its invariants,
+// budgets, unavailable expression or health set read, older than the
+// policy's max_evidence_age (evidence.go).
+func staleEvidence(f *hostFacts) (string, bool) {
+	return f.stale, f.stale != ""
+}
+
+// oneOperation: a host holds at most one lease, across all verbs; an
+// expired lease on a host that has not recovered still holds it (stuck).
 func oneOperation(f *hostFacts) (string, bool) {
 	if f.lease == nil {
 		return "", false
 	}
 	l := f.lease
+	if !l.Active(f.now) {
+		return fmt.Sprintf("stuck: the %s lease by %s expired at %s and the host is not back in the health set on a pass sealed since (audit %d); release --force --reason once it is repaired", l.Verb, l.Requester, stamp(l.Expiry), l.Audit), true
+	}
 	return fmt.Sprintf("already held for %s by %s until %s (audit %d)", l.Verb, l.Requester, stamp(l.Expiry), l.Audit), true
 }
 

@@ -144,3 +144,25 @@ func TestInvariantOrderAndForce(t *testing.T) {
 		assert.False(t, Transient(rule), "invariants are permanent blocks")
 	}
 }
+
+// TestRolloutHalted: only hosts of waves after the halted one are held,
+// and --force does not lift the hold.
+func TestRolloutHalted(t *testing.T) {
+	f := buildFleet(clusterSpec{name: "c-01", n: 10})
+	r := store.Rollout{ID: 3, Name: "k", State: store.RolloutHalted,
+		Waves: []store.RolloutWave{{N: 0, Hosts: []string{"c-01-h0000"}}, {N: 1, Hosts: []string{"c-01-h0001"}}, {N: 2, Hosts: []string{"c-01-h0002"}}},
+		Halt:  &store.RolloutHalt{Wave: 1, At: t0, Requester: "ana", Audit: 9}}
+	holds := rolloutHolds(f.Snapshot().Hosts(), []store.Rollout{r})
+	var ids []uint32
+	for _, h := range []string{"c-01-h0000", "c-01-h0001", "c-01-h0002"} {
+		ids = append(ids, f.Bitmap(h).Minimum()) // one by one: ids need not follow name order
+	}
+	assert.Nil(t, holds[ids[0]])
+	assert.Nil(t, holds[ids[1]], "the halted wave itself is not held")
+	require.NotNil(t, holds[ids[2]])
+	rule, d, _ := checkInvariants(&hostFacts{verb: "reboot", force: true, hold: holds[ids[2]], maxGroup: 1})
+	assert.Equal(t, RuleRolloutHalted, rule, "--force does not lift a halt")
+	assert.Equal(t, "wave 2 of rollout r3 (k), halted at wave 1 by ana at 2026-11-20T12:00:00Z (audit 9); fleetq rollout resume r3 --reason …", d)
+	_, bad := rolloutHalted(&hostFacts{})
+	assert.False(t, bad)
+}

@@ -38,8 +38,9 @@ func checkRandomRound(t *testing.T, rng *rand.Rand, msg string) {
 		return
 	}
 	f := buildFleet(specs...)
-	perRack, k, pct := rng.IntN(4), 1+rng.IntN(2), rng.IntN(30)
-	pol := mustPolicy(t, fmt.Sprintf(`
+	perRack, k, pct := rng.IntN(4), 1, rng.IntN(30)
+	health := []string{"", `health = 'lifecycle = "active"'`}[rng.IntN(2)]
+	pol := mustPolicy(t, fmt.Sprintf(health+`
 unavailable = 'lifecycle in (dead, repair)'
 max_replica_groups = %d
 [[archetype]]
@@ -53,27 +54,44 @@ any = { pct = %d, floor = 1, ceiling = %d }
 per_rack = %d
 `, k, pct, rng.IntN(3), 3+rng.IntN(3), pct, 5+rng.IntN(20), perRack))
 	hosts := sortedKeys(a.cluster)
+	pass := fleetCreated
 	ledger := &store.Ledger{}
 	for _, h := range hosts {
-		if rng.IntN(20) == 0 {
-			ledger.Leases = append(ledger.Leases, store.Lease{Host: h, Verb: "drain", Cluster: a.cluster[h], Expiry: t0.Add(time.Hour)})
+		switch rng.IntN(40) {
+		case 0, 1: // active
+			ledger.Leases = append(ledger.Leases, store.Lease{Host: h, Verb: "drain", Cluster: a.cluster[h], Start: t0.Add(-time.Hour), Expiry: t0.Add(time.Hour)})
+		case 2: // expired, granted before the pass: free once healthy there, else stuck
+			ledger.Leases = append(ledger.Leases, store.Lease{Host: h, Verb: "drain", Cluster: a.cluster[h], Start: pass.Add(-2 * time.Hour), Expiry: pass.Add(-time.Hour)})
+		case 3: // expired, granted after the pass was sealed: no evidence since, stuck
+			ledger.Leases = append(ledger.Leases, store.Lease{Host: h, Verb: "drain", Cluster: a.cluster[h], Start: pass.Add(time.Minute), Expiry: t0.Add(-time.Minute)})
 		}
 	}
 	d := decide(t, f.Snapshot(), pol, ledger, Request{Verb: "drain", Expr: `lifecycle = "active"`, Seed: rng.Uint64()})
-	checkDecision(t, d, a, pol.PerRack, pol.MaxGroups, ledger, msg)
+	held := heldHosts(ledger, a, pol.Health != "", pass)
+	checkDecision(t, d, a, pol.PerRack, pol.MaxGroups, held, msg)
 	// Deciding again on top of the leases just granted keeps every limit
 	// too (the next committer sees this one's leases).
 	next := leaseAll(ledger, d)
 	d2 := decide(t, f.Snapshot(), pol, next, Request{Verb: "drain", Expr: "all", Seed: rng.Uint64()})
-	checkDecision(t, d2, a, pol.PerRack, pol.MaxGroups, next, msg+" (second)")
+	checkDecision(t, d2, a, pol.PerRack, pol.MaxGroups, heldHosts(next, a, pol.Health != "", pass), msg+" (second)")
 }
 
-func checkDecision(t *testing.T, d *Decision, a fleetAttrs, perRack, k int, l *store.Ledger, msg string) {
-	require.Equal(t, d.Requested, len(d.Approved)+len(d.Denied), msg)
-	leased := map[string]bool{}
+// heldHosts is the reference for which leases still hold their host: an
+// active lease, or an expired one whose host is not back in the health
+// set (lifecycle active) on a pass sealed after the lease (stuck).
+func heldHosts(l *store.Ledger, a fleetAttrs, health bool, pass time.Time) map[string]bool {
+	held := map[string]bool{}
 	for _, x := range l.Leases {
-		leased[x.Host] = true
+		recovered := health && pass.After(x.Start) && a.life[x.Host] == "active"
+		if x.Expiry.After(t0) || !recovered {
+			held[x.Host] = true
+		}
 	}
+	return held
+}
+
+func checkDecision(t *testing.T, d *Decision, a fleetAttrs, perRack, k int, leased map[string]bool, msg string) {
+	require.Equal(t, d.Requested, len(d.Approved)+len(d.Denied), msg)
 	outC, outR := map[string]int{}, map[string]int{}
 	groups := map[string]map[string]bool{}
 	for h, life := range a.life {

@@ -26,8 +26,8 @@ func ReplayAudit(ctx context.Context, tx *store.Tx, id int64) (*Replay, error) {
 	if err != nil {
 		return nil, err
 	}
-	if e.Kind != "decision" && e.Kind != "apply" {
-		return nil, fmt.Errorf("audit %d is a %s, not a decision: nothing to replay", id, e.Kind)
+	if len(e.Decision) == 0 {
+		return nil, fmt.Errorf("audit %d is a %s, not a decision: nothing to replay", id, e.KindOf())
 	}
 	text, ok := tx.PolicyText(e.PolicyHash)
 	if !ok {

@@ -3,13 +3,16 @@ package actions
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/setops"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Progressive rollout: one, few, many. A canary wave of one host per
@@ -19,7 +22,7 @@ import (
 // Wave is one wave of a rollout plan.
 type Wave struct {
 	N      int    `json:"n"`      // 0 is the canary wave
-	Set    string `json:"set"`    // the set saved in the pass
+	Set    string `json:"set"`    // how the language names it: rollout:r3/w2
 	Target int    `json:"target"` // cumulative hosts after this wave
 	Size   int    `json:"size"`
 	Racks  int    `json:"racks"` // distinct racks in the wave
@@ -29,28 +32,61 @@ type Wave struct {
 // Hosts are the wave's hosts (valid while the plan's snapshot is).
 func (w Wave) Hosts() *roaring.Bitmap { return w.hosts }
 
-// RolloutPlan is a rollout's waves.
+// RolloutPlan is a rollout's waves and canary strata.
 type RolloutPlan struct {
-	Name     string   `json:"name"`
+	ID       string   `json:"id"` // r3, once recorded
+	Name     string   `json:"name,omitempty"`
 	Expr     string   `json:"expr"`
 	Pass     int64    `json:"pass"`
 	Seed     uint64   `json:"seed"`
 	Total    int      `json:"total"`
 	CanaryBy []string `json:"canary_by"`
+	Strata   int      `json:"strata"` // combinations of the canary attributes
+	Audit    int64    `json:"audit"`
 	Waves    []Wave   `json:"waves"`
+	strata   []stratum
 }
 
-// Sets are the wave sets to save in the pass, by name.
-func (p *RolloutPlan) Sets() map[string]*roaring.Bitmap {
-	out := map[string]*roaring.Bitmap{}
+type stratum struct {
+	values []string
+	hosts  *roaring.Bitmap
+}
+
+// WaveSet is how the query language names wave n of rollout ref.
+func WaveSet(ref string, n int) string {
+	return fmt.Sprintf("%s%s/w%d", store.RolloutSetPrefix, ref, n)
+}
+
+// Record turns the plan into the ledger's rollout, by host name.
+func (p *RolloutPlan) Record(names query.Hosts, created time.Time, requester string) *store.Rollout {
+	r := &store.Rollout{Name: p.Name, Expr: p.Expr, Created: created, Requester: requester, Pass: p.Pass,
+		Seed: p.Seed, CanaryBy: nonNil(p.CanaryBy), State: store.RolloutActive}
 	for _, w := range p.Waves {
-		out[w.Set] = w.hosts
+		r.Waves = append(r.Waves, store.RolloutWave{N: w.N, Hosts: hostNames(names, w.hosts)})
 	}
+	for _, s := range p.strata {
+		r.Strata = append(r.Strata, store.Stratum{Values: s.values, Hosts: hostNames(names, s.hosts)})
+	}
+	return r
+}
+
+// Recorded names the plan's waves after the rollout the ledger recorded.
+func (p *RolloutPlan) Recorded(r *store.Rollout) {
+	p.ID, p.Audit = r.Ref(), r.Audit
+	for i := range p.Waves {
+		p.Waves[i].Set = WaveSet(p.ID, p.Waves[i].N)
+	}
+}
+
+func hostNames(names query.Hosts, hosts *roaring.Bitmap) []string {
+	out := make([]string, 0, hosts.GetCardinality())
+	it := hosts.Iterator()
+	for it.HasNext() {
+		out = append(out, names.Name(it.Next()))
+	}
+	sort.Strings(out)
 	return out
 }
-
-// WaveSet is the set name of wave n of a rollout.
-func WaveSet(name string, n int) string { return fmt.Sprintf("%s-w%d", name, n) }
 
 // ParseWaves parses "1%,5%,25%,100%": increasing cumulative percentages
 // ending at 100.
@@ -88,6 +124,8 @@ func PlanRollout(env *query.Env, name, expr string, waves []float64, canaryBy []
 	rng := rand.New(rand.NewPCG(env.Seed, env.Seed^shuffleSalt))
 	canary := setops.Stratify(hosts, 1, comboKey(pass, canaryBy), rng)
 	rack, _ := pass.Attr(rackAttr)
+	p.strata = strata(hosts, comboKey(pass, canaryBy), len(canaryBy))
+	p.Strata = len(p.strata)
 	p.add(canary, 0, rack)
 	order := rackInterleaved(roaring.AndNot(hosts, canary), rack, rng)
 	done := int(canary.GetCardinality())
@@ -106,7 +144,7 @@ func (p *RolloutPlan) add(hosts *roaring.Bitmap, n int, rack query.Attr) {
 		prev = p.Waves[len(p.Waves)-1].Target
 	}
 	size := int(hosts.GetCardinality())
-	p.Waves = append(p.Waves, Wave{N: n, Set: WaveSet(p.Name, n), Target: prev + size, Size: size, Racks: distinct(rack, hosts), hosts: hosts})
+	p.Waves = append(p.Waves, Wave{N: n, Target: prev + size, Size: size, Racks: distinct(rack, hosts), hosts: hosts})
 }
 
 func distinct(a query.Attr, hosts *roaring.Bitmap) int {
@@ -138,6 +176,29 @@ func comboKey(pass query.Pass, attrs []string) func(uint32) string {
 		}
 		return strings.Join(parts, "\x00")
 	}
+}
+
+// strata groups hosts by their canary key, in key order.
+func strata(hosts *roaring.Bitmap, key func(uint32) string, attrs int) []stratum {
+	by := map[string]*roaring.Bitmap{}
+	it := hosts.Iterator()
+	for it.HasNext() {
+		id := it.Next()
+		k := key(id)
+		if by[k] == nil {
+			by[k] = roaring.New()
+		}
+		by[k].Add(id)
+	}
+	out := make([]stratum, 0, len(by))
+	for _, k := range sortedKeys(by) {
+		s := stratum{values: []string{}, hosts: by[k]}
+		if attrs > 0 {
+			s.values = strings.Split(k, "\x00")
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 // rackInterleaved orders hosts so that any prefix is spread across racks:

@@ -37,34 +37,7 @@ func TestPlanRolloutWavesAreCumulativeAndSpread(t *testing.T) {
 		union.Or(w.Hosts())
 	}
 	assert.Equal(t, uint64(400), union.GetCardinality())
-	assert.Equal(t, "k-w2", p.Waves[2].Set)
-}
-
-func TestCheckWaveVerdicts(t *testing.T) {
-	f := buildFleet(clusterSpec{name: "c-01", n: 100})
-	pass := f.Newest()
-	healthy := map[string]bool{}
-	for _, h := range []string{"c-01-h0000", "c-01-h0001", "c-01-h0002", "c-01-h0003"} {
-		healthy[h] = false
-	}
-	pass.SetBool("bad", healthy)
-	pol := mustPolicy(t, "health = '(not bad)'\n"+testPolicy)
-	env := &query.Env{Ctx: context.Background(), Snap: f.Snapshot(), Seed: 1}
-	ids := func(names ...string) *roaring.Bitmap { return f.Bitmap(names...) }
-	waves := map[int]*roaring.Bitmap{0: ids("c-01-h0010", "c-01-h0011", "c-01-h0012"), 1: ids("c-01-h0020", "c-01-h0021"), 2: ids("c-01-h0030", "c-01-h0031", "c-01-h0032", "c-01-h0033", "c-01-h0034")}
-	c, err := CheckWave(context.Background(), env, pol, "r", 0, waves)
-	require.NoError(t, err)
-	assert.Equal(t, "go", c.Verdict)
-	c, _ = CheckWave(context.Background(), env, pol, "r", 1, waves)
-	assert.Equal(t, "pause", c.Verdict, "2 hosts < min_hosts 3")
-
-	pass.SetBool("bad", map[string]bool{"c-01-h0030": true, "c-01-h0031": true})
-	c, _ = CheckWave(context.Background(), env, pol, "r", 2, waves)
-	assert.Equal(t, "halt", c.Verdict)
-	assert.Equal(t, 60.0, c.Health.WavePct)
-	assert.Contains(t, c.Reasons[0], "healthy 60.0% of the wave")
-	_, err = CheckWave(context.Background(), env, pol, "r", 7, waves)
-	assert.Error(t, err)
+	assert.Equal(t, 3, p.Strata, "one stratum per replica group")
 }
 
 func TestTokenRoundTrip(t *testing.T) {

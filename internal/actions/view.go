@@ -23,7 +23,14 @@ type view struct {
 	causes  []cause
 	out     *roaring.Bitmap // unavailable (any cause), before leases
 	leases  map[uint32]*store.Lease
-	leased  *roaring.Bitmap // the hosts of leases
+	leased  *roaring.Bitmap // the hosts of leases, stuck ones included
+	// stuck are hosts whose lease expired while they were not back in
+	// the health set on a pass sealed after the lease: still out.
+	stuck *roaring.Bitmap
+	// evidence is the pass and the sources the decision reads, with ages;
+	// stale says why they are too old ("" when they are not).
+	evidence []Evidence
+	stale    string
 	// ghostLeased counts active leases on hosts not in the pass, by the
 	// cluster the lease recorded: they still count against its budget.
 	ghostLeased map[string]int
@@ -31,9 +38,10 @@ type view struct {
 	incident    *store.Incident
 	lastOp      map[string]time.Time
 	starts      []store.Start
+	holds       map[uint32]*rolloutHold // hosts of halted rollouts' later waves
 }
 
-func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, now time.Time) (*view, error) {
+func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, verb string, now time.Time) (*view, error) {
 	v := &view{pass: env.Snap.Current(), names: env.Snap.Hosts(), pol: pol, now: now,
 		leases: map[uint32]*store.Lease{}, ghostLeased: map[string]int{}, freezes: map[string]*store.Freeze{},
 		incident: l.Incident, lastOp: l.LastOp, starts: l.Starts}
@@ -50,7 +58,12 @@ func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, now time.Time)
 	for _, c := range causes {
 		v.out.Or(c.hosts)
 	}
-	v.addLeases(l.Leases)
+	v.evidence = gatherEvidence(v.pass, pol, verb, now)
+	v.stale = staleDetail(v.evidence)
+	if err := v.addLeases(env, l.Leases); err != nil {
+		return nil, err
+	}
+	v.holds = rolloutHolds(v.names, l.Halted)
 	for i := range l.Freezes {
 		if f := &l.Freezes[i]; f.Active(now) {
 			v.freezes[f.Scope] = f
@@ -59,34 +72,68 @@ func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, now time.Time)
 	return v, nil
 }
 
-func (v *view) addLeases(ls []store.Lease) {
-	active := map[string]*store.Lease{}
+// addLeases indexes the leases that still hold a host: active ones, and
+// expired ones whose host has not recovered (stuck). A lease on a host
+// the pass no longer lists still counts against its recorded cluster
+// while active.
+func (v *view) addLeases(env *query.Env, ls []store.Lease) error {
+	healthy, err := v.healthyIfNeeded(env, ls)
+	if err != nil {
+		return err
+	}
+	held := map[string]*store.Lease{}
 	var names []string
 	for i := range ls {
-		if ls[i].Active(v.now) {
-			active[ls[i].Host] = &ls[i]
-			names = append(names, ls[i].Host)
-		}
+		held[ls[i].Host] = &ls[i]
+		names = append(names, ls[i].Host)
 	}
 	ids, _ := v.names.Lookup(names)
 	all := v.pass.All()
-	v.leased = roaring.New()
-	found := map[string]bool{}
+	v.leased, v.stuck = roaring.New(), roaring.New()
+	inPass := map[string]bool{}
 	it := ids.Iterator()
 	for it.HasNext() {
 		id := it.Next()
 		name := v.names.Name(id)
-		if all.Contains(id) {
-			v.leases[id] = active[name]
-			v.leased.Add(id)
-			found[name] = true
+		if !all.Contains(id) {
+			continue
 		}
+		inPass[name] = true
+		l := held[name]
+		switch {
+		case l.Active(v.now):
+		case Recovered(v.pass, healthy, id, *l):
+			continue
+		default:
+			v.stuck.Add(id)
+		}
+		v.leases[id] = l
+		v.leased.Add(id)
 	}
 	for _, n := range names {
-		if !found[n] {
-			v.ghostLeased[active[n].Cluster]++
+		if !inPass[n] && held[n].Active(v.now) {
+			v.ghostLeased[held[n].Cluster]++
 		}
 	}
+	return nil
+}
+
+// healthyIfNeeded evaluates the health set only when some lease has
+// expired: only then does a decision need to know who recovered.
+func (v *view) healthyIfNeeded(env *query.Env, ls []store.Lease) (*roaring.Bitmap, error) {
+	for _, l := range ls {
+		if !l.Active(v.now) {
+			return evalSet(env.Ctx, env.Snap, v.pol.Health, false)
+		}
+	}
+	return roaring.New(), nil
+}
+
+// Recovered reports whether a leased host is back: in the health set of a
+// pass sealed after the lease was granted. Health judged on a snapshot
+// from before the lease says nothing about what the operation did.
+func Recovered(pass query.Pass, healthy *roaring.Bitmap, id uint32, l store.Lease) bool {
+	return pass.Created().After(l.Start) && healthy.Contains(id)
 }
 
 // str returns a host's string value of an attribute ("" when absent).
@@ -100,7 +147,7 @@ func str(a query.Attr, id uint32) string {
 	return ""
 }
 
-// leasedOut is every host in the pass with an active lease.
+// leasedOut is every host in the pass held by a lease (stuck included).
 func (v *view) leasedOut() *roaring.Bitmap { return v.leased }
 
 // freezeOf returns the active freeze covering a cluster, if any.

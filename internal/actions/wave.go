@@ -5,100 +5,185 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
-// WaveCheck compares one wave's health with the rest and gives a verdict.
+// Verdicts of check wave.
+const (
+	VerdictGo    = "go"
+	VerdictPause = "pause"
+	VerdictHalt  = "halt"
+)
+
+// WaveCheck is the verdict on one wave of a recorded rollout, with the
+// evidence it was judged on.
 type WaveCheck struct {
-	Wave     int         `json:"wave"`
-	Set      string      `json:"set"`
-	SetPass  int64       `json:"set_pass"` // the pass the wave was saved in
-	Pass     int64       `json:"pass"`     // the pass health was read from
-	Hosts    int         `json:"hosts"`
-	Rest     int         `json:"rest"`
-	RestFrom string      `json:"rest_from"`
-	Health   *HealthCmp  `json:"health,omitempty"`
-	Metrics  []MetricCmp `json:"metrics"`
-	Verdict  string      `json:"verdict"` // go, pause, halt
-	Reasons  []string    `json:"reasons"`
+	Rollout string `json:"rollout"` // r3
+	Name    string `json:"name,omitempty"`
+	Wave    int    `json:"wave"`
+	Set     string `json:"set"`  // rollout:r3/w2
+	Size    int    `json:"size"` // hosts the plan gave the wave
+	// Started is when the wave started: the first lease granted to one of
+	// its hosts after the rollout was planned. Zero: not started.
+	Started time.Time `json:"started,omitzero"`
+	// Pass is the pass judged: the newest, and sealed after Started.
+	Pass       int64     `json:"pass,omitempty"`
+	PassSealed time.Time `json:"pass_sealed,omitzero"`
+	// Before is the newest pass sealed at or before Started: the same
+	// hosts before the wave, for the before/after of the metrics.
+	Before    int64          `json:"before_pass,omitempty"`
+	Hosts     int            `json:"hosts"` // of the wave in the judged pass
+	Rest      int            `json:"rest"`
+	RestFrom  string         `json:"rest_from,omitempty"`
+	Health    *HealthCmp     `json:"health,omitempty"`
+	Metrics   []MetricCmp    `json:"metrics"`
+	Strata    []StratumCheck `json:"strata"`
+	Failed    []FailedHost   `json:"failed"`
+	Verdict   string         `json:"verdict"` // go, pause, halt
+	Transient bool           `json:"transient"`
+	Reasons   []string       `json:"reasons"`
 }
 
-// HealthCmp is the share of hosts in the health set, wave vs rest.
+// HealthCmp is the share of hosts in the health set, wave vs rest; a
+// wave host missing from the pass counts as unhealthy.
 type HealthCmp struct {
 	Expr        string  `json:"expr"`
 	WaveHealthy int     `json:"wave_healthy"`
 	WavePct     float64 `json:"wave_pct"`
 	RestHealthy int     `json:"rest_healthy"`
 	RestPct     float64 `json:"rest_pct"`
+	MinPct      float64 `json:"min_pct"` // the absolute floor
 }
 
-// MetricCmp is a metric's mean, wave vs rest. Higher is worse unless the
-// policy names the metric with a leading "-".
+// MetricCmp is a metric's mean in the wave against the rest, and against
+// the same hosts before the wave. Higher is worse unless the policy names
+// the metric with a leading "-"; the changes are positive when worse.
 type MetricCmp struct {
-	Name      string  `json:"name"`
-	WaveMean  float64 `json:"wave_mean"`
-	RestMean  float64 `json:"rest_mean"`
-	ChangePct float64 `json:"change_pct"` // worse is positive
-	Coverage  float64 `json:"coverage"`   // share of wave hosts with a value, percent
+	Name       string   `json:"name"`
+	WaveMean   float64  `json:"wave_mean"`
+	RestMean   float64  `json:"rest_mean"`
+	ChangePct  float64  `json:"change_pct"`
+	BeforeMean *float64 `json:"before_mean,omitempty"`
+	BeforePct  float64  `json:"before_change_pct"`
+	Coverage   float64  `json:"coverage"` // share of wave hosts with a value, percent
 }
 
-// CheckWave judges wave (hosts of the rollout's wave set) in the current
-// pass of env: halt when its health share is more than max_regression
-// points below the rest's or a metric is more than max_regression percent
-// worse; pause when the wave is too small or a metric covers under half of
-// it; else go. The rest is the rollout's hosts not yet in a wave up to
-// this one, or the rest of the fleet when fewer than min_hosts remain.
-func CheckWave(ctx context.Context, env *query.Env, pol *policy.Policy, name string, n int, waves map[int]*roaring.Bitmap) (*WaveCheck, error) {
-	wave, ok := waves[n]
-	if !ok {
-		return nil, fmt.Errorf("no wave %d of rollout %s (fleetq plan rollout saves %s-w0, -w1, …)", n, name, name)
+// StratumCheck is one combination of the canary attributes in the wave:
+// each must pass on its own.
+type StratumCheck struct {
+	Stratum string      `json:"stratum"` // sku=dell-r650 role=db
+	Hosts   int         `json:"hosts"`
+	Healthy int         `json:"healthy"`
+	Pct     float64     `json:"healthy_pct"`
+	Metrics []MetricCmp `json:"metrics"`
+	Verdict string      `json:"verdict"`
+	Reasons []string    `json:"reasons"`
+}
+
+// FailedHost is a host of a halted wave and what it failed.
+type FailedHost struct {
+	Host    string   `json:"host"`
+	Stratum string   `json:"stratum,omitempty"`
+	Failed  []string `json:"failed"`
+}
+
+// HostNames lists the failed hosts.
+func (c *WaveCheck) HostNames() []string {
+	out := make([]string, len(c.Failed))
+	for i, f := range c.Failed {
+		out[i] = f.Host
 	}
-	done, rollout := roaring.New(), roaring.New()
-	for i, w := range waves {
-		rollout.Or(w)
-		if i <= n {
-			done.Or(w)
-		}
+	return out
+}
+
+// CheckWave judges wave n of rollout r from the evidence in tx: only a
+// pass sealed after the wave started counts (the wave starts with the
+// first lease granted to one of its hosts after the rollout was planned);
+// without one the verdict is a transient pause. An empty wave is a pause,
+// never a halt. Otherwise the wave, and each canary stratum in it on its
+// own, must keep at least min_healthy_pct of its hosts healthy and stay
+// within max_regression_pct of the rest and of the same hosts before.
+func CheckWave(ctx context.Context, tx *store.Tx, pol *policy.Policy, r *store.Rollout, n int, pass int64) (*WaveCheck, error) {
+	if n < 0 || n >= len(r.Waves) {
+		return nil, fmt.Errorf("rollout %s has waves 0 to %d, not %d", r.Label(), len(r.Waves)-1, n)
 	}
-	pass := env.Snap.Current()
-	wave = roaring.And(wave, pass.All())
-	rest, from := roaring.AndNot(rollout, done), "the rollout's hosts not yet in a wave"
-	rest.And(pass.All())
-	r := pol.Rollout
-	if int(rest.GetCardinality()) < r.MinHosts {
-		rest, from = roaring.AndNot(pass.All(), done), "the rest of the fleet"
+	w := r.Waves[n]
+	c := &WaveCheck{Rollout: r.Ref(), Name: r.Name, Wave: n, Set: WaveSet(r.Ref(), n), Size: len(w.Hosts),
+		Metrics: []MetricCmp{}, Strata: []StratumCheck{}, Failed: []FailedHost{}}
+	if len(w.Hosts) == 0 {
+		return c.pause(false, fmt.Sprintf("wave %d is empty: the plan gave it no host, so there is nothing to judge (go on to wave %d)", n, n+1)), nil
 	}
-	c := &WaveCheck{Wave: n, Set: WaveSet(name, n), Pass: pass.ID(), Hosts: int(wave.GetCardinality()), Rest: int(rest.GetCardinality()), RestFrom: from}
-	if err := c.health(ctx, env, r.Health, wave, rest); err != nil {
+	ev, err := findEvidence(tx, r, w, pass)
+	if err != nil || ev.reason != "" {
+		return c.pause(true, ev.reason), err
+	}
+	c.Started, c.Pass, c.PassSealed, c.Before = ev.started, ev.after.ID, ev.after.Created, ev.before
+	j, err := newJudge(ctx, tx, pol, r, n, ev)
+	if err != nil {
 		return nil, err
 	}
-	for _, m := range r.Metrics {
-		mc, err := metric(pass, m, wave, rest)
-		if err != nil {
-			return nil, err
-		}
-		c.Metrics = append(c.Metrics, mc)
-	}
-	c.judge(r)
-	return c, nil
+	return c, j.judge(c)
 }
 
-func (c *WaveCheck) health(ctx context.Context, env *query.Env, expr string, wave, rest *roaring.Bitmap) error {
-	if expr == "" {
-		return nil
-	}
-	h, err := evalSet(ctx, env.Snap, expr, false)
+func (c *WaveCheck) pause(transient bool, reason string) *WaveCheck {
+	c.Verdict, c.Transient, c.Reasons = VerdictPause, transient, []string{reason}
+	return c
+}
+
+// evidence is which passes a wave is judged on.
+type evidence struct {
+	started time.Time
+	after   store.PassInfo // judged
+	before  int64          // 0: none
+	reason  string         // why there is no evidence yet
+}
+
+func findEvidence(tx *store.Tx, r *store.Rollout, w store.RolloutWave, pass int64) (evidence, error) {
+	var ev evidence
+	l, err := tx.Ledger(r.Created)
 	if err != nil {
-		return err
+		return ev, err
 	}
-	c.Health = &HealthCmp{Expr: expr, WaveHealthy: int(h.AndCardinality(wave)), RestHealthy: int(h.AndCardinality(rest))}
-	c.Health.WavePct = pct(c.Health.WaveHealthy, c.Hosts)
-	c.Health.RestPct = pct(c.Health.RestHealthy, c.Rest)
-	return nil
+	if ev.started = waveStart(l.Starts, w.Hosts); ev.started.IsZero() {
+		ev.reason = fmt.Sprintf("wave %d has not started: no lease granted to its hosts since the rollout was planned at %s", w.N, stamp(r.Created))
+		return ev, nil
+	}
+	ps, err := tx.Passes()
+	if err != nil {
+		return ev, err
+	}
+	for _, p := range ps {
+		if !p.Created.After(ev.started) {
+			ev.before = p.ID
+		}
+		if pass == 0 || p.ID == pass {
+			ev.after = p
+		}
+	}
+	if ev.after.ID == 0 || !ev.after.Created.After(ev.started) {
+		ev.reason = fmt.Sprintf("no evidence since %s, when the wave started: pass %d was sealed at %s, before it; ingest a newer pass", stamp(ev.started), ev.after.ID, stamp(ev.after.Created))
+	}
+	return ev, nil
+}
+
+// waveStart is the first lease start on any of the hosts.
+func waveStart(starts []store.Start, hosts []string) time.Time {
+	in := map[string]bool{}
+	for _, h := range hosts {
+		in[h] = true
+	}
+	for _, s := range starts { // oldest first
+		if in[s.Host] {
+			return s.At
+		}
+	}
+	return time.Time{}
 }
 
 func pct(n, of int) float64 {
@@ -108,25 +193,31 @@ func pct(n, of int) float64 {
 	return math.Round(1000*float64(n)/float64(of)) / 10
 }
 
-func metric(pass query.Pass, spec string, wave, rest *roaring.Bitmap) (MetricCmp, error) {
-	name, lowerWorse := strings.TrimPrefix(spec, "-"), strings.HasPrefix(spec, "-")
-	a, ok := pass.Attr(name)
-	if !ok || a.Type() != query.Number {
-		return MetricCmp{}, fmt.Errorf("[rollout] metrics: %q is not a number attribute of pass %d", name, pass.ID())
+func round2(x float64) float64 { return math.Round(100*x) / 100 }
+
+// worsePct is how much worse now is than base, in percent (positive is
+// worse); from a base of 0 any worsening counts as 100%.
+func worsePct(now, base float64, lowerWorse bool) float64 {
+	d := now - base
+	if lowerWorse {
+		d = -d
 	}
-	wm, wn := mean(a, wave)
-	rm, _ := mean(a, rest)
-	m := MetricCmp{Name: spec, WaveMean: round2(wm), RestMean: round2(rm), Coverage: pct(wn, int(wave.GetCardinality()))}
-	if rm != 0 {
-		m.ChangePct = round2(100 * (wm - rm) / math.Abs(rm))
-		if lowerWorse {
-			m.ChangePct = -m.ChangePct
-		}
+	switch {
+	case base != 0:
+	case d > 0:
+		return 100
+	case d < 0:
+		return -100
+	default:
+		return 0
 	}
-	return m, nil
+	return round2(100 * d / math.Abs(base))
 }
 
 func mean(a query.Attr, hosts *roaring.Bitmap) (float64, int) {
+	if a == nil {
+		return 0, 0
+	}
 	sum, n := 0.0, 0
 	it := hosts.Iterator()
 	for it.HasNext() {
@@ -140,32 +231,13 @@ func mean(a query.Attr, hosts *roaring.Bitmap) (float64, int) {
 	return sum / float64(n), n
 }
 
-func round2(x float64) float64 { return math.Round(100*x) / 100 }
-
-func (c *WaveCheck) judge(r policy.Rollout) {
-	halt, pause := []string{}, []string{}
-	if c.Hosts < r.MinHosts {
-		pause = append(pause, fmt.Sprintf("the wave has %d hosts in this pass, fewer than min_hosts %d: too few to judge", c.Hosts, r.MinHosts))
+func stratumLabel(attrs, values []string) string {
+	if len(attrs) == 0 {
+		return "all"
 	}
-	if h := c.Health; h != nil && h.WavePct < h.RestPct-r.MaxRegression {
-		halt = append(halt, fmt.Sprintf("healthy %.1f%% of the wave vs %.1f%% of the rest: %.1f points worse (max %.0f)", h.WavePct, h.RestPct, h.RestPct-h.WavePct, r.MaxRegression))
+	parts := make([]string, len(attrs))
+	for i, a := range attrs {
+		parts[i] = a + "=" + values[i]
 	}
-	for _, m := range c.Metrics {
-		switch {
-		case m.Coverage < 50:
-			pause = append(pause, fmt.Sprintf("%s covers only %.0f%% of the wave", m.Name, m.Coverage))
-		case m.ChangePct > r.MaxRegression:
-			halt = append(halt, fmt.Sprintf("%s %.2f in the wave vs %.2f in the rest: %.1f%% worse (max %.0f%%)", m.Name, m.WaveMean, m.RestMean, m.ChangePct, r.MaxRegression))
-		}
-	}
-	switch {
-	case len(halt) > 0:
-		c.Verdict, c.Reasons = "halt", halt
-	case len(pause) > 0:
-		c.Verdict, c.Reasons = "pause", pause
-	case c.Health == nil && len(c.Metrics) == 0:
-		c.Verdict, c.Reasons = "pause", []string{"the policy names no [rollout] health set or metrics: nothing to compare"}
-	default:
-		c.Verdict, c.Reasons = "go", []string{"no regression beyond the limits"}
-	}
+	return strings.Join(parts, " ")
 }

@@ -1,21 +1,27 @@
 package ingest
 
 import (
+	"bytes"
 	"sort"
 	"strings"
 
+	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Builder accumulates one source's hosts, attributes and sets while a parser
-// reads its input. Host keys are normalised (trimmed, lower-cased) and
-// de-duplicated: adding a host twice returns the same index, and a later
-// value for the same attribute replaces the earlier one.
+// reads its input. It is where every ingester's host names become keys, by
+// the one rule of package hostkey: normalised (trimmed, lower-cased),
+// checked (letters, digits, - _ . :, at most 253 bytes) and de-duplicated.
+// Adding a host twice returns the same index, and a later value for the
+// same attribute replaces the earlier one. A name that is no host key
+// makes Finish fail, so no pass is made from the source.
 type Builder struct {
 	src   *store.SourceData
 	index map[string]int
 	cols  map[string]*store.Column
 	sets  map[string]map[uint32]struct{}
+	bad   *HostError // the first name that is no host key
 }
 
 // NewBuilder starts a source of the given kind whose host set is called name.
@@ -32,13 +38,24 @@ func NewBuilderSized(kind, name string, n int) *Builder {
 	}
 }
 
-// NormalizeHost is the host-key rule of SPEC §1: trimmed and lower-cased.
-func NormalizeHost(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormalizeHost is the host-key normalisation of SPEC §1: trimmed and
+// lower-cased (hostkey.Normalize).
+func NormalizeHost(s string) string { return hostkey.Normalize(s) }
+
+// checkHostKey is the host-key rule (hostkey.Check), for parsers that
+// check a row's key before the Builder does, so that the error has the
+// row's line.
+func checkHostKey(key string) error { return hostkey.Check(key) }
 
 // Host adds (or finds) a host by key and returns its index. alt lists other
-// identities (IP address, reverse DNS) for host mapping.
-func (b *Builder) Host(key string, alt ...string) int {
-	key = NormalizeHost(key)
+// identities (IP address, reverse DNS) for host mapping. A name that is no
+// host key is still given an index, so the parser can go on, and Finish
+// reports it.
+func (b *Builder) Host(name string, alt ...string) int {
+	key, err := hostkey.Parse(name)
+	if err != nil && b.bad == nil {
+		b.bad = &HostError{Name: name, Err: err}
+	}
 	i, ok := b.index[key]
 	if !ok {
 		i = len(b.src.Hosts)
@@ -163,8 +180,13 @@ func (b *Builder) DeclareSet(set string) {
 	}
 }
 
-// Finish returns the source. Columns whose every host has a value drop Has.
-func (b *Builder) Finish() *store.SourceData {
+// Finish returns the source read from file, or, when a name given to Host
+// was no host key, a *LineError at the line of data that holds the name
+// (wrapping a *HostError). Columns whose every host has a value drop Has.
+func (b *Builder) Finish(file string, data []byte) (*store.SourceData, error) {
+	if b.bad != nil {
+		return nil, &LineError{File: file, Line: lineOf(data, b.bad.Name), Msg: b.bad.Error(), Err: b.bad}
+	}
 	for _, c := range b.src.Attrs {
 		if allTrue(c.Has) {
 			c.Has = nil
@@ -181,7 +203,7 @@ func (b *Builder) Finish() *store.SourceData {
 			b.src.Sets[name] = ids
 		}
 	}
-	return b.src
+	return b.src, nil
 }
 
 func allTrue(xs []bool) bool {
@@ -191,4 +213,23 @@ func allTrue(xs []bool) bool {
 		}
 	}
 	return true
+}
+
+// lineOf is the line of data that first holds name as written, else in any
+// case, else 0 (the whole file: a name built by range expansion or JSON
+// escapes appears nowhere as such).
+func lineOf(data []byte, name string) int {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return 0
+	}
+	at := bytes.Index(data, []byte(name))
+	if at < 0 {
+		data = bytes.ToLower(data)
+		at = bytes.Index(data, bytes.ToLower([]byte(name)))
+	}
+	if at < 0 {
+		return 0
+	}
+	return bytes.Count(data[:at], []byte("\n")) + 1
 }

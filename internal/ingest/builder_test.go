@@ -4,7 +4,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -29,7 +31,7 @@ func TestBuilder(t *testing.T) {
 	assert.Equal(t, 3, b.Len())
 	assert.Equal(t, store.TypeNumber, b.ColumnType("up"))
 	assert.Equal(t, store.AttrType(0), b.ColumnType("nope"))
-	src := b.Finish()
+	src := mustFinish(t, b)
 	igInvariants(t, src)
 	assert.Equal(t, "hosts web1 db1 late\nup number: web1=1\nrole string: db1=\"db\"\nok bool: web1=true\n"+
 		"born time: db1=1700000000\nload number: db1=0.5\nset canary: web1 db1\nset none: \n", igDump(src))
@@ -40,5 +42,30 @@ func TestBuilder(t *testing.T) {
 
 	full := NewBuilder("inventory", "inventory")
 	full.SetString(full.Host("a"), "role", "x")
-	assert.Nil(t, full.Finish().Attrs[0].Has, "a column every host has drops Has")
+	assert.Nil(t, mustFinish(t, full).Attrs[0].Has, "a column every host has drops Has")
+}
+
+// mustFinish is b.Finish for a builder given only good host names.
+func mustFinish(t *testing.T, b *Builder) *store.SourceData {
+	t.Helper()
+	src, err := b.Finish("test", nil)
+	require.NoError(t, err)
+	return src
+}
+
+// TestBuilderRefusesBadHostKeys: the Builder is where every ingester's
+// names become keys, so a name that is no host key fails Finish, naming
+// the first such name as the source wrote it.
+func TestBuilderRefusesBadHostKeys(t *testing.T) {
+	b := NewBuilder("hosts", "x")
+	b.SetString(b.Host("ok1"), "role", "web")
+	b.SetString(b.Host("Web 01"), "role", "web") // the parser can go on
+	b.Host("c,d")
+	src, err := b.Finish("test", nil)
+	assert.Nil(t, src)
+	var he *HostError
+	require.ErrorAs(t, err, &he)
+	assert.Equal(t, "Web 01", he.Name)
+	assert.ErrorIs(t, err, hostkey.ErrChar)
+	assert.EqualError(t, err, `test: host "web 01": contains a blank (`+hostkey.Allowed+")")
 }

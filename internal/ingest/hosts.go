@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -22,13 +23,13 @@ func ParseHosts(file, name string, data []byte) (*store.SourceData, error) {
 		if s == "" || s[0] == '#' {
 			continue
 		}
-		if strings.ContainsAny(s, " \t,") {
-			return nil, Errorf(file, n+1, "%q is not one host name (expected one host per line)", s)
+		if _, err := hostkey.Parse(s); err != nil {
+			return nil, Errorf(file, n+1, "%v", err)
 		}
 		b.Host(s)
 		b.Records(1)
 	}
-	return b.Finish(), nil
+	return b.Finish(file, data)
 }
 
 // SetNameFor is the set name of a host-list file: its base name without a

@@ -215,7 +215,10 @@ func fillColumn(b *Builder, name string, t store.AttrType, tab *csvTable, c int,
 }
 
 func finishInventory(file string, b *Builder) (*store.SourceData, error) {
-	src := b.Finish()
+	src, err := b.Finish(file, nil) // keys were checked row by row, with their lines
+	if err != nil {
+		return nil, err
+	}
 	if len(src.Hosts) == 0 {
 		return src, fmt.Errorf("%s: %w (an empty CMDB dump is an outage, not a fleet; --allow-empty accepts it)", file, ErrEmpty)
 	}
@@ -322,12 +325,4 @@ func isText(data []byte) bool {
 		head = head[:8192]
 	}
 	return bytes.IndexByte(head, 0) < 0
-}
-
-// checkHostKey refuses a key with whitespace inside: it cannot be one host.
-func checkHostKey(key string) error {
-	if strings.ContainsAny(key, " \t\r\n\v\f") {
-		return fmt.Errorf("host %q contains whitespace", key)
-	}
-	return nil
 }

@@ -77,7 +77,7 @@ func TestMapHostsInStore(t *testing.T) {
 	hdfs.Host("10.0.0.2:9866")
 	hdfs.Host("web1", "10.0.0.1")
 	hdfs.Host("stray9")
-	p, err := db.CreatePass(store.NewPass{Sources: []*store.SourceData{inv, hdfs.Finish()}, MapHosts: MapHosts})
+	p, err := db.CreatePass(store.NewPass{Sources: []*store.SourceData{inv, mustFinish(t, hdfs)}, MapHosts: MapHosts})
 	if !assert.NoError(t, err) {
 		return
 	}
@@ -90,7 +90,7 @@ func TestMapHostsInStore(t *testing.T) {
 	prom := NewBuilder("prom", "metrics")
 	prom.Host("10.0.0.2")
 	prom.Host("web1.example.com")
-	p2, err := db.CreatePass(store.NewPass{Sources: []*store.SourceData{prom.Finish()}, MapHosts: MapHosts})
+	p2, err := db.CreatePass(store.NewPass{Sources: []*store.SourceData{mustFinish(t, prom)}, MapHosts: MapHosts})
 	assert.NoError(t, err)
 	assert.NoError(t, db.View(func(tx *store.Tx) error {
 		v, err := tx.Pass(p2.ID)

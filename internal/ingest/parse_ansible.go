@@ -69,7 +69,7 @@ func ParseAnsible(file string, data []byte) (*store.SourceData, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := inv.build(file)
+	src, err := inv.build(file, data)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (inv *ansInventory) setVar(m map[string]any, name string, v any) {
 }
 
 // build resolves membership and variable precedence into a SourceData.
-func (inv *ansInventory) build(file string) (*store.SourceData, error) {
+func (inv *ansInventory) build(file string, data []byte) (*store.SourceData, error) {
 	depth, err := inv.depths(file)
 	if err != nil {
 		return nil, err
@@ -251,7 +251,7 @@ func (inv *ansInventory) build(file string) (*store.SourceData, error) {
 	}
 	vals.emit(b)
 	inv.warn(b)
-	return b.Finish(), nil
+	return b.Finish(file, data)
 }
 
 // depths gives each group Ansible's depth: all is 0, a group is one deeper

@@ -48,7 +48,10 @@ func ParseHDFS(file string, data []byte) (*store.SourceData, error) {
 	if err := r.checkCounts(); err != nil {
 		return nil, err
 	}
-	src := b.Finish()
+	src, err := b.Finish(file, data)
+	if err != nil {
+		return nil, err
+	}
 	if len(src.Hosts) == 0 {
 		return src, fmt.Errorf("%s: %w (expected at least one datanode block in a 'Live datanodes (N):' or 'Dead datanodes (N):' section)", file, ErrEmpty)
 	}

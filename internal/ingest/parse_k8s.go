@@ -175,7 +175,7 @@ func k8sParseJSON(file string, data []byte) (*store.SourceData, error) {
 	default:
 		return nil, Errorf(file, 1, "JSON has no \"kind\" or \"items\", expected NodeList, List or Node from kubectl get nodes -o json")
 	}
-	return b.Finish(), nil
+	return b.Finish(file, data)
 }
 
 // k8sJSONError turns a decoding error into a *LineError. base is the

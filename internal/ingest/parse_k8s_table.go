@@ -58,7 +58,7 @@ func k8sParseTable(file string, data []byte) (*store.SourceData, error) {
 		}
 	}
 	b.Warn("k8s: read the kubectl get nodes table, which has no taints, conditions or zone (unless --show-labels); use -o json for full attributes")
-	return b.Finish(), nil
+	return b.Finish(file, data)
 }
 
 // k8sHeaderColumns finds the header cells and where each starts.

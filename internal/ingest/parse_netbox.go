@@ -56,7 +56,10 @@ func ParseNetBox(file string, data []byte) (*store.SourceData, error) {
 	if err != nil {
 		return nil, err
 	}
-	src := nb.finish()
+	src, err := nb.finish(file, data)
+	if err != nil {
+		return nil, err
+	}
 	if len(src.Hosts) == 0 {
 		return src, fmt.Errorf("%s: %w (expected %s with at least one named device)", file, ErrEmpty, nbExpected)
 	}
@@ -124,7 +127,7 @@ func (nb *nbReader) device(name, ip string, attrs map[string]any) {
 	}
 }
 
-func (nb *nbReader) finish() *store.SourceData {
+func (nb *nbReader) finish(file string, data []byte) (*store.SourceData, error) {
 	nb.vals.emit(nb.b)
 	if nb.unnamed > 0 {
 		nb.b.Warn(fmt.Sprintf("skipped %s without a name (unnamed devices have no host key)", srcPlural(nb.unnamed, "device")))
@@ -135,7 +138,7 @@ func (nb *nbReader) finish() *store.SourceData {
 	if nb.complex > 0 {
 		nb.b.Warn(fmt.Sprintf("skipped %s (lists or objects)", srcPlural(nb.complex, "complex custom field value")))
 	}
-	return nb.b.Finish()
+	return nb.b.Finish(file, data)
 }
 
 // nbStripPrefix turns "10.0.0.1/24" into "10.0.0.1".

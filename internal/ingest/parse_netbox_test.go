@@ -11,6 +11,7 @@ import (
 type nbCase struct {
 	file string
 	want srcWant
+	err  string // the exact error, when the fixture is refused
 }
 
 var (
@@ -36,14 +37,10 @@ var nbCases = []nbCase{
 		sets:   map[string][]string{},
 		warns:  []string{"skipped 1 device without a name"},
 	}},
-	{file: "netbox-test-device-import.csv", want: srcWant{
-		// NetBox's own test data: names with spaces are host keys as is.
-		hosts: []string{"device 4", "device 5", "device 6"}, records: 3,
-		str: map[string]string{"device 4|role": "Device Role 1", "device 6|site": "Site 1", "device 5|rack": "Rack 1",
-			"device 5|status": "active", "device 4|manufacturer": "Manufacturer 1", "device 4|device_type": "Device Type 1"},
-		num:    map[string]float64{"device 6|position": 30},
-		absent: []string{"device 4|serial"},
-	}},
+	// NetBox's own test data names devices "Device 4": such a name cannot be
+	// a host key (it could never be named in a query), so the file is
+	// refused and no pass is made.
+	{file: "netbox-test-device-import.csv", err: `netbox-test-device-import.csv:2: host "device 4": contains a blank (a host key is 1 to 253 letters, digits, '-', '_', '.' or ':')`},
 	{file: "assembled-netbox4-devices-list.json", want: srcWant{
 		hosts: nbDN, records: 5,
 		str: map[string]string{
@@ -84,6 +81,11 @@ func TestParseNetBoxFixtures(t *testing.T) {
 	for _, c := range nbCases {
 		t.Run(c.file, func(t *testing.T) {
 			src, err := ParseNetBox(c.file, srcFixture(t, "netbox", c.file))
+			if c.err != "" {
+				require.EqualError(t, err, c.err)
+				require.Nil(t, src)
+				return
+			}
 			require.NoError(t, err)
 			srcCheck(t, src, c.want)
 			assert.Equal(t, "netbox", src.Kind)

@@ -81,7 +81,7 @@ func promParseAPI(file string, data []byte) (*store.SourceData, error) {
 		}
 	}
 	agg.finish()
-	return b.Finish(), nil
+	return b.Finish(file, data)
 }
 
 // promResult checks data's resultType and returns the series of a vector

@@ -36,7 +36,7 @@ func promParseText(file string, data []byte) (*store.SourceData, error) {
 	b := NewBuilder("prom", "metrics")
 	b.Records(len(samples))
 	if len(samples) == 0 {
-		return b.Finish(), nil
+		return b.Finish(file, data)
 	}
 	key, alt, err := promScrapeHost(file, b, samples)
 	if err != nil {
@@ -48,7 +48,7 @@ func promParseText(file string, data []byte) (*store.SourceData, error) {
 		agg.add(h, s.labels, s.v, s.ts, s.hasTS)
 	}
 	agg.finish()
-	return b.Finish(), nil
+	return b.Finish(file, data)
 }
 
 // promScrapeHost names the host a scrape came from: node_uname_info's

@@ -53,7 +53,10 @@ func ParseYARN(file string, data []byte) (*store.SourceData, error) {
 	b := NewBuilder("yarn", "yarn")
 	b.Records(len(rows))
 	yarnFill(yarnPick(rows, b), b)
-	src := b.Finish()
+	src, err := b.Finish(file, data)
+	if err != nil {
+		return nil, err
+	}
 	if len(src.Hosts) == 0 {
 		return src, fmt.Errorf("%s: %w (expected at least one NodeManager row after 'Total Nodes:')", file, ErrEmpty)
 	}

@@ -20,6 +20,13 @@ var (
 	// ErrTooLarge is returned when a pattern expands to more than MaxNames
 	// names.
 	ErrTooLarge = fmt.Errorf("expands to more than %d names", MaxNames)
+	// ErrTooManyGlobs is returned when a pattern expands to more than
+	// MaxGlobs globs ("*[1-2000]").
+	ErrTooManyGlobs = fmt.Errorf("expands to more than %d globs", MaxGlobs)
+	// ErrPadding is returned for a range whose bounds are padded to
+	// different widths, as in [001-10] or [1-010]: the width of the names
+	// it would give is a guess.
+	ErrPadding = errors.New("bounds padded to different widths")
 	// ErrSyntax is returned for a malformed range item ("[]", "[1-]",
 	// "[a-5]", "[1/0]"), a number that does not fit 64 bits, or whitespace
 	// inside a name.
@@ -38,6 +45,14 @@ func (e *Error) Error() string {
 		return fmt.Sprintf("offset %d: %v", e.Offset, e.Err)
 	}
 	return fmt.Sprintf("offset %d: %v: %s", e.Offset, e.Err, e.Detail)
+}
+
+// Reason is the error without its offset: "reversed range: 9-3".
+func (e *Error) Reason() string {
+	if e.Detail == "" {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + ": " + e.Detail
 }
 
 func (e *Error) Unwrap() error { return e.Err }

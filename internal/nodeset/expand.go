@@ -12,30 +12,72 @@ const MaxNames = 1_000_000
 // span is a byte range [start, end) of the pattern.
 type span struct{ start, end int }
 
-// Expand expands a node-set pattern: a comma-separated list at top level
-// (commas inside [] belong to the range), each element with zero or more
-// bracket ranges. It returns names in the order written (the leftmost range
-// varying slowest), de-duplicated. Errors are *Error values wrapping one of
-// the sentinel errors, with the byte offset of the fault.
-func Expand(pattern string) ([]string, error) {
-	elems, err := splitElements(pattern)
+// MaxGlobs is the most globs a pattern may expand to: each glob is matched
+// against every host of a pass, so "*[1-1000000]" must not become a million
+// scans of a million names.
+const MaxGlobs = 1024
+
+// Element is one comma-separated element of a parsed pattern.
+type Element struct {
+	Offset int  // byte offset of the element in the pattern
+	Glob   bool // its text has '*' or '?': each name it expands to is a glob
+	parts  element
+}
+
+// Count is the number of names the element expands to.
+func (e Element) Count() int { return e.parts.count() }
+
+// Names expands the element, the leftmost range varying slowest.
+func (e Element) Names() []string { return e.parts.names() }
+
+// Parse checks a node-set pattern and returns its elements without
+// expanding them: brackets balance, every range is well formed, the whole
+// pattern expands to at most MaxNames names and at most MaxGlobs globs.
+// Errors are *Error values wrapping one of the sentinel errors, with the
+// byte offset of the fault.
+func Parse(pattern string) ([]Element, error) {
+	spans, err := splitElements(pattern)
 	if err != nil {
 		return nil, err
 	}
-	parsed := make([]element, len(elems))
-	total := 0
-	for i, sp := range elems {
-		if parsed[i], err = parseElement(pattern, sp); err != nil {
+	elems := make([]Element, len(spans))
+	names, globs := 0, 0
+	for i, sp := range spans {
+		parts, err := parseElement(pattern, sp)
+		if err != nil {
 			return nil, err
 		}
-		if total += parsed[i].count(); total > MaxNames {
+		elems[i] = Element{Offset: sp.start, Glob: IsGlob(pattern[sp.start:sp.end]), parts: parts}
+		if names += parts.count(); names > MaxNames {
 			return nil, errAt(sp.start, ErrTooLarge, "")
 		}
+		if elems[i].Glob {
+			if globs += parts.count(); globs > MaxGlobs {
+				return nil, errAt(sp.start, ErrTooManyGlobs, "")
+			}
+		}
+	}
+	return elems, nil
+}
+
+// Expand expands a node-set pattern: a comma-separated list at top level
+// (commas inside [] belong to the range), each element with zero or more
+// bracket ranges. It returns names in the order written (the leftmost range
+// varying slowest), de-duplicated; names of glob elements are globs
+// ("n[1-2]*" gives n1* and n2*). Errors are those of Parse.
+func Expand(pattern string) ([]string, error) {
+	elems, err := Parse(pattern)
+	if err != nil {
+		return nil, err
+	}
+	total := 0
+	for _, el := range elems {
+		total += el.Count()
 	}
 	seen := make(map[string]struct{}, total)
 	out := make([]string, 0, total)
-	for _, el := range parsed {
-		for _, name := range el.names() {
+	for _, el := range elems {
+		for _, name := range el.Names() {
 			if _, dup := seen[name]; !dup {
 				seen[name] = struct{}{}
 				out = append(out, name)
@@ -214,6 +256,8 @@ func numberRange(loText, hiText, stepText string, offset int) ([]string, error) 
 		return nil, errAt(offset, ErrSyntax, "step 0")
 	case hi < lo:
 		return nil, errAt(offset, ErrReversedRange, loText+"-"+hiText)
+	case isPadded(loText, hiText) && len(loText) != len(hiText):
+		return nil, errAt(offset, ErrPadding, fmt.Sprintf("%s-%s (pad both bounds to one width, as %s)", loText, hiText, padHint(loText, hiText)))
 	case (hi-lo)/step >= MaxNames:
 		return nil, errAt(offset, ErrTooLarge, "")
 	}
@@ -243,6 +287,17 @@ func letterRange(lo, hi byte, offset int) ([]string, error) {
 		values = append(values, string(rune(c)))
 	}
 	return values, nil
+}
+
+// isPadded reports whether either bound of a range is zero padded.
+func isPadded(lo, hi string) bool {
+	return len(lo) > 1 && lo[0] == '0' || len(hi) > 1 && hi[0] == '0'
+}
+
+// padHint rewrites lo-hi with both bounds at the wider width.
+func padHint(lo, hi string) string {
+	w := max(len(lo), len(hi))
+	return strings.Repeat("0", w-len(lo)) + lo + "-" + strings.Repeat("0", w-len(hi)) + hi
 }
 
 // pad formats v in decimal, zero-padded to width.

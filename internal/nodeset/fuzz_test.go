@@ -11,7 +11,8 @@ func FuzzExpand(f *testing.F) {
 	for _, tt := range expandTests {
 		f.Add(tt.pattern)
 	}
-	for _, s := range []string{"n[1-3", "a,,b", "n[9-3]", "n[1-5/0]", "x[0-2]y[a-b]z[08-11]"} {
+	for _, s := range []string{"n[1-3", "a,,b", "n[9-3]", "n[1-5/0]", "x[0-2]y[a-b]z[08-11]",
+		"dn[0001-0100]*", "n[9-3]*", "n[001-10]", "*[1-2000]", "a?[1-3],b*"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, pattern string) {

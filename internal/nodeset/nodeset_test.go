@@ -87,6 +87,14 @@ func TestExpandErrors(t *testing.T) {
 		{"n[1-99999999999999999999999]", ErrSyntax, 2, "offset 2: invalid syntax: number out of range"},
 		{"x[ 1 - 2 ]", ErrSyntax, 3, `offset 3: invalid syntax: range item "1 - 2"`},
 		{"web 1", ErrSyntax, 3, "offset 3: invalid syntax: whitespace inside a name"},
+		{"n[001-10]", ErrPadding, 2, "offset 2: bounds padded to different widths: 001-10 (pad both bounds to one width, as 001-010)"},
+		{"n[1-010]", ErrPadding, 2, "offset 2: bounds padded to different widths: 1-010 (pad both bounds to one width, as 001-010)"},
+		{"n[00-5]", ErrPadding, 2, "offset 2: bounds padded to different widths: 00-5 (pad both bounds to one width, as 00-05)"},
+		{"n[9-3]*", ErrReversedRange, 2, "offset 2: reversed range: 9-3"},
+		{"dn[0001-0100*", ErrUnbalanced, 2, "offset 2: unbalanced bracket: '[' is never closed"},
+		{"*[1-1024]", nil, 0, ""},
+		{"*[1-1025]", ErrTooManyGlobs, 0, "offset 0: expands to more than 1024 globs"},
+		{"a*[1-1000],b[1-2000],c?[1-25]", ErrTooManyGlobs, 21, "offset 21: expands to more than 1024 globs"},
 		{"n[1-1000000]", nil, 0, ""},
 		{"n[0-1000000]", ErrTooLarge, 2, "offset 2: expands to more than 1000000 names"},
 		{"n[1-1000][1-1001]", ErrTooLarge, 9, "offset 9: expands to more than 1000000 names"},
@@ -105,6 +113,43 @@ func TestExpandErrors(t *testing.T) {
 			require.Equal(t, tt.offset, perr.Offset)
 			require.Equal(t, tt.text, err.Error())
 		})
+	}
+}
+
+func TestParseElements(t *testing.T) {
+	elems, err := Parse("web-01, dn[0001-0003]*,x?")
+	require.NoError(t, err)
+	require.Len(t, elems, 3)
+	require.Equal(t, []int{0, 8, 23}, []int{elems[0].Offset, elems[1].Offset, elems[2].Offset})
+	require.Equal(t, []bool{false, true, true}, []bool{elems[0].Glob, elems[1].Glob, elems[2].Glob})
+	require.Equal(t, []string{"dn0001*", "dn0002*", "dn0003*"}, elems[1].Names())
+	require.Equal(t, 3, elems[1].Count())
+}
+
+func TestGlobSet(t *testing.T) {
+	globs := []string{"dn0001*", "dn0002*", "*.atla", "web?", "exact", "dn*"}
+	gs := NewGlobSet(globs)
+	tests := []struct {
+		name string
+		want []int
+	}{
+		{"dn0001.smf1", []int{0, 5}},
+		{"dn0002.atla", []int{1, 2, 5}},
+		{"dn0003.smf1", []int{5}},
+		{"web1", []int{3}},
+		{"web12", nil},
+		{"exact", []int{4}},
+		{"exactly", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		var got []int
+		gs.Matches(tt.name, func(i int) { got = append(got, i) })
+		slices.Sort(got)
+		require.Equal(t, tt.want, got, tt.name)
+		for i, g := range globs { // the index agrees with Match
+			require.Equal(t, Match(g, tt.name), slices.Contains(got, i), "%s vs %s", tt.name, g)
+		}
 	}
 }
 
@@ -202,6 +247,23 @@ func BenchmarkFold(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = Fold(names)
+	}
+}
+
+func BenchmarkGlobSet(b *testing.B) {
+	globs, err := Expand("dn[0001-0100]*")
+	require.NoError(b, err)
+	gs := NewGlobSet(globs)
+	names := make([]string, 0, 100_000)
+	for i := range 100_000 {
+		names = append(names, fmt.Sprintf("dn%05d.smf1", i))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		n := 0
+		for _, name := range names {
+			gs.Matches(name, func(int) { n++ })
+		}
 	}
 }
 

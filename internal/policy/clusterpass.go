@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"path"
 	"sort"
 	"time"
 
@@ -149,16 +148,6 @@ func (cp *clusterPass) Lookup(names []string) (*roaring.Bitmap, []string) {
 		}
 	}
 	return out, missing
-}
-
-func (cp *clusterPass) Glob(pattern string) *roaring.Bitmap {
-	out := roaring.New()
-	for i, c := range cp.clusters {
-		if ok, _ := path.Match(pattern, c.Name); ok {
-			out.Add(uint32(i))
-		}
-	}
-	return out
 }
 
 // memAttr is a small in-memory attribute over cluster ids.

@@ -112,6 +112,8 @@ type rawPolicy struct {
 	Limits          rawLimits               `toml:"limits"`
 	Verb            map[string]rawVerbRules `toml:"verb"`
 	Rollout         rawRollout              `toml:"rollout"`
+	MaxEvidenceAge  *Duration               `toml:"max_evidence_age"`
+	EvidenceAge     map[string]Duration     `toml:"evidence_age"`
 }
 
 type rawBudgets struct {
@@ -153,4 +155,5 @@ type rawRollout struct {
 	Health        string   `toml:"health"`
 	MinHosts      *int     `toml:"min_hosts"`
 	MaxRegression *float64 `toml:"max_regression_pct"`
+	MinHealthy    *float64 `toml:"min_healthy_pct"`
 }

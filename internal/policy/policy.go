@@ -15,9 +15,9 @@ type Policy struct {
 	ControlPlaneOut bool
 	ClusterAttr     string
 	RackAttr        string
-	// GroupAttr is the replica-group attribute; "" turns the replica-group
-	// invariant off. MaxGroups is K: at most K distinct groups of a
-	// cluster in maintenance at once.
+	// GroupAttr is the replica-group attribute (never ""). MaxGroups is
+	// K: at most K distinct groups of a cluster in maintenance at once
+	// (never more than the invariant's MaxReplicaGroups).
 	GroupAttr string
 	MaxGroups int
 	// MaxRequest is the hard per-request maximum, checked before any
@@ -29,7 +29,8 @@ type Policy struct {
 	// Decommissioned is the expression that makes a leased host a ghost.
 	Decommissioned string
 	// ControlPlanes must have let a host go before it may be rekicked or
-	// burnt in (hdfs, yarn); a plane absent from the pass fails closed.
+	// burnt in: always every one of RequiredControlPlanes; a plane absent
+	// from the pass fails closed.
 	ControlPlanes []string
 	Executor      []string
 	Lease         time.Duration
@@ -40,6 +41,11 @@ type Policy struct {
 	PerGroup      int // 0: no per-replica-group budget
 	Verbs         map[string]VerbRules
 	Rollout       Rollout
+	// MaxEvidenceAge is how old the pass, and every source a decision's
+	// invariants, unavailable expression or health set read, may be
+	// against the clock; EvidenceAge overrides it per source kind.
+	MaxEvidenceAge time.Duration
+	EvidenceAge    map[string]time.Duration
 
 	Text []byte
 	Hash string
@@ -77,6 +83,10 @@ type Rollout struct {
 	Health        string
 	MinHosts      int
 	MaxRegression float64 // percent
+	// MinHealthy is the absolute floor: a wave (and each canary stratum
+	// of it) with fewer healthy hosts, in percent, halts whatever the
+	// rest looks like.
+	MinHealthy float64
 }
 
 // Short is the first 12 hex digits of the hash, as reports print it.
@@ -109,8 +119,15 @@ func (r *rawPolicy) build() (*Policy, error) {
 		PerGroup:        deref(r.Limits.PerGroup, 0),
 		Clusters:        map[string]Override{},
 		Verbs:           map[string]VerbRules{},
+		MaxEvidenceAge:  time.Duration(deref(r.MaxEvidenceAge, Duration(DefaultEvidenceAge))),
+	}
+	if err := p.validateInvariants(); err != nil {
+		return nil, err
 	}
 	if err := p.validateScalars(); err != nil {
+		return nil, err
+	}
+	if err := p.buildEvidence(r.EvidenceAge); err != nil {
 		return nil, err
 	}
 	if err := p.buildArchetypes(r.Archetypes); err != nil {
@@ -127,19 +144,12 @@ func (r *rawPolicy) build() (*Policy, error) {
 
 func (p *Policy) validateScalars() error {
 	switch {
-	case p.MaxGroups < 1:
-		return fmt.Errorf("max_replica_groups = %d: must be at least 1", p.MaxGroups)
 	case p.MaxRequest < 1:
 		return fmt.Errorf("max_request = %d: must be at least 1", p.MaxRequest)
 	case p.PerRack < 0 || p.PerGroup < 0:
 		return fmt.Errorf("limits: per_rack and per_group must not be negative")
 	case p.Lease <= 0 || p.ForceLease <= 0:
 		return fmt.Errorf("lease and force_lease must be positive durations")
-	}
-	for _, cp := range p.ControlPlanes {
-		if cp != "hdfs" && cp != "yarn" {
-			return fmt.Errorf("rekick_control_planes: %q: expected hdfs or yarn", cp)
-		}
 	}
 	return nil
 }
@@ -218,9 +228,13 @@ func (p *Policy) buildRollout(r rawRollout) error {
 		Health:        orDefault(r.Health, p.Health),
 		MinHosts:      deref(r.MinHosts, 3),
 		MaxRegression: deref(r.MaxRegression, 10),
+		MinHealthy:    deref(r.MinHealthy, 90),
 	}
 	if p.Rollout.MinHosts < 1 || p.Rollout.MaxRegression < 0 {
 		return fmt.Errorf("[rollout]: min_hosts must be at least 1 and max_regression_pct not negative")
+	}
+	if p.Rollout.MinHealthy < 0 || p.Rollout.MinHealthy > 100 {
+		return fmt.Errorf("[rollout]: min_healthy_pct must be between 0 and 100")
 	}
 	return nil
 }

@@ -61,6 +61,10 @@ func (c *checker) node(n Node, pass Pass, travelled bool) error {
 	return c.fail(n.Position(), "internal: unknown node %T", n)
 }
 
+// rolloutPrefix starts a reference to a rollout's hosts (rollout:r3/w2),
+// resolved by the snapshot like any named set.
+const rolloutPrefix = "rollout:"
+
 func (c *checker) setRef(n *SetRef, pass Pass, travelled bool) error {
 	if _, ok := c.env.Bindings[n.Name]; ok {
 		if travelled {
@@ -70,6 +74,9 @@ func (c *checker) setRef(n *SetRef, pass Pass, travelled bool) error {
 	}
 	if _, ok := pass.Set(n.Name); ok {
 		return nil
+	}
+	if strings.HasPrefix(n.Name, rolloutPrefix) {
+		return c.fail(n.P, "%w: no rollout wave %q (write rollout:r3/w2 or rollout:r3; fleetq rollout status lists the rollouts and their waves)", ErrUnknownName, n.Name)
 	}
 	if _, ok := pass.Attr(n.Name); ok {
 		return c.fail(n.P, "%s is an attribute, not a set (try %s exists, or compare it: %s = \"…\")", n.Name, n.Name, n.Name)

@@ -44,6 +44,14 @@ var (
 	// ErrUnknownName: a set or attribute name that does not exist in the
 	// pass (fail closed: never an empty set).
 	ErrUnknownName = errors.New("unknown name")
+	// ErrBadHostLiteral: a quoted host literal that is not node-set
+	// notation (a reversed or empty range, an unbalanced bracket, bounds
+	// padded to different widths, too many names or globs).
+	ErrBadHostLiteral = errors.New("bad host literal")
+	// ErrUnknownHost: a host literal naming a host that is not in the
+	// pass, or with a glob that matches no host of it (fail closed: a
+	// literal that partly matches is a silently smaller set).
+	ErrUnknownHost = errors.New("unknown host")
 	// ErrTooDeep: an expression nested deeper than MaxDepth.
 	ErrTooDeep = errors.New("expression nested too deeply")
 	// ErrTooLong: an expression of more than MaxTokens tokens.

@@ -2,14 +2,11 @@ package query
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"regexp"
-	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"github.com/fleetq/fleetq/internal/nodeset"
 	"github.com/fleetq/fleetq/internal/setops"
 )
 
@@ -217,68 +214,6 @@ func (ev *evaluator) at(n *At) (*roaring.Bitmap, error) {
 		return nil, ev.fail(n.P, "%w", err)
 	}
 	return ev.eval(n.X, p)
-}
-
-// hostList expands a quoted literal. Names must be hosts of the pass
-// (fail closed); globs match the pass's hosts.
-func (ev *evaluator) hostList(n *HostList, pass Pass) (*roaring.Bitmap, error) {
-	out := roaring.New()
-	hosts := ev.env.Snap.Hosts()
-	var names []string
-	for _, elem := range splitTop(n.Pattern) {
-		elem = strings.TrimSpace(elem) // as Expand trims range elements
-		if nodeset.IsGlob(elem) {
-			out.Or(setops.Intersection(hosts.Glob(strings.ToLower(elem)), pass.All()))
-			continue
-		}
-		expanded, err := nodeset.Expand(elem)
-		if err != nil {
-			return nil, ev.fail(n.P, "host list %q: %v", n.Pattern, err)
-		}
-		for _, e := range expanded {
-			names = append(names, strings.ToLower(e))
-		}
-	}
-	ids, missing := hosts.Lookup(names)
-	inPass := setops.Intersection(ids, pass.All())
-	if len(missing) > 0 || inPass.GetCardinality() != ids.GetCardinality() {
-		return nil, ev.fail(n.P, "host list %q names hosts that are not in pass %d: %s", n.Pattern, pass.ID(), notIn(missing, ids, inPass, hosts))
-	}
-	out.Or(inPass)
-	return out, nil
-}
-
-func notIn(missing []string, ids, inPass *roaring.Bitmap, hosts Hosts) string {
-	names := append([]string(nil), missing...)
-	it := setops.Difference(ids, inPass).Iterator()
-	for it.HasNext() {
-		names = append(names, hosts.Name(it.Next()))
-	}
-	if len(names) > 5 {
-		return strings.Join(names[:5], ", ") + fmt.Sprintf(" and %d more", len(names)-5)
-	}
-	return strings.Join(names, ", ")
-}
-
-// splitTop splits a literal on commas outside brackets, so glob elements
-// can be told from range elements.
-func splitTop(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	for i, r := range s {
-		switch r {
-		case '[':
-			depth++
-		case ']':
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	return append(out, s[start:])
 }
 
 func (ev *evaluator) attrOf(o Operand, pass Pass) Attr {

@@ -40,6 +40,11 @@ func FuzzRun(f *testing.F) {
 		`kernel != observed_kernel | by role`,
 		`x = all | sample 50% stable`,
 		`(not role in (web, db)) | where boot < 2026-11-21 | count`,
+		`all - "dn[0001-0100]*"`,
+		`all - "dn000[1-2]*" | where "h?"`,
+		`"h[1-4],nope*"`,
+		`"H[1-3]" & "h*" - "dn0001.smf1"@-1`,
+		`"*[1-1024]"`,
 	} {
 		f.Add(in, uint64(7))
 	}

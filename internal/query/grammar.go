@@ -19,6 +19,7 @@ var queryLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Percent", Pattern: `\d+(\.\d+)?%`},
 	{Name: "Number", Pattern: `\d+(\.\d+)?([eE][-+]?\d+)?`},
 	{Name: "String", Pattern: `"(\\.|[^"\\])*"|'[^']*'`},
+	{Name: "Rollout", Pattern: `rollout:[A-Za-z0-9_.\-/]*`},
 	{Name: "Ident", Pattern: `[A-Za-z_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?`},
 	{Name: "Op", Pattern: `==|!=|<=|>=|!~|[-+&^|()=<>~@,:]`},
 })
@@ -105,11 +106,12 @@ type gRef struct {
 	Time  *string `parser:") | @Timestamp"`
 }
 
-// gPrimary = "(" gOr ")" | String | gPred | Ident .
+// gPrimary = "(" gOr ")" | String | Rollout | gPred | Ident .
 type gPrimary struct {
 	Pos     lexer.Position
 	Group   *gOr    `parser:"  '(' @@ ')'"`
 	Literal *string `parser:"| @String"`
+	Rollout *string `parser:"| @Rollout"`
 	Pred    *gPred  `parser:"| @@"`
 	Name    *string `parser:"| @Ident"`
 }

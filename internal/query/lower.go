@@ -266,9 +266,12 @@ func (l *lowerer) primary(g *gPrimary) Node {
 	case g.Group != nil:
 		return l.or(g.Group)
 	case g.Literal != nil:
-		return &HostList{P: l.pos(g.Pos), Pattern: unquote(*g.Literal)}
+		return l.hostLiteral(g)
 	case g.Pred != nil:
 		return l.pred(g.Pred)
+	case g.Rollout != nil:
+		// rollout:r3/w2 names a set the snapshot resolves from the ledger.
+		return &SetRef{P: l.pos(g.Pos), Name: *g.Rollout}
 	}
 	return &SetRef{P: l.pos(g.Pos), Name: *g.Name}
 }

@@ -39,12 +39,21 @@ var parseTests = []struct {
 	{in: "dead-reboot - b"},
 	{in: "hdfs.state_x-1.y"},
 	{in: "a.b.c - d_e"},
+	// Rollout waves, resolved from the ledger by the snapshot.
+	{in: "rollout:r3/w2"},
+	{in: "rollout:r3"},
+	{in: "rollout:kernel68/w0 - dead"},
+	{in: "rollout:r1/w1@-1"},
+	{in: "rollout:r1/w1&dead", want: "rollout:r1/w1 & dead"},
 	// Host literals, always quoted.
 	{in: `"dn[0001-0100].smf1"`},
 	{in: `"web[1-3,7]-[a-b]"`},
 	{in: `"web-01.smf1,web-02.smf1"`},
 	{in: `"dn*.smf1"`},
 	{in: `'dn*.smf1'`, want: `"dn*.smf1"`},
+	{in: `all - "dn[0001-0100]*"`},
+	{in: `"web[1-2]?[a-b],db*"`},
+	{in: `"n[001-010]"`},
 	{in: `"a" + 'b' - c`, want: `"a" + "b" - c`},
 	// Predicates.
 	{in: `role = "hadoop-worker" + b`},
@@ -143,6 +152,23 @@ var parseTests = []struct {
 	{in: "foo(x) exists", err: `1:1: unknown function "foo" (expected age(METRIC))`},
 	{in: "role = 5", err: `1:8: unexpected token "5" (expected a set expression)`},
 	{in: "a\n+ (b\n| count)", err: `3:1: a pipeline stage (|) is only allowed at the top level, not inside parentheses`},
+	// Malformed host literals: a syntax error at the offending byte.
+	{in: `all - "n[9-3]*"`, err: `1:10: bad host literal "n[9-3]*": reversed range: 9-3`},
+	{in: `'n[z-a]'`, err: `1:4: bad host literal "n[z-a]": reversed range: z-a`},
+	{in: `"dn[0001-0100*"`, err: `1:4: bad host literal "dn[0001-0100*": unbalanced bracket: '[' is never closed`},
+	{in: `"dn0001-0100]*"`, err: `1:13: bad host literal "dn0001-0100]*": unbalanced bracket: ']' without '['`},
+	{in: `"n[1[2]]"`, err: `1:5: bad host literal "n[1[2]]": unbalanced bracket: '[' inside brackets`},
+	{in: `"n[]"`, err: `1:4: bad host literal "n[]": invalid syntax: empty range item`},
+	{in: `"n[1-]"`, err: `1:4: bad host literal "n[1-]": invalid syntax: range item "1-"`},
+	{in: `"n[001-10]"`, err: `1:4: bad host literal "n[001-10]": bounds padded to different widths: 001-10 (pad both bounds to one width, as 001-010)`},
+	{in: `"n[1-5/0]"`, err: `1:4: bad host literal "n[1-5/0]": invalid syntax: step 0`},
+	{in: `"web 1"`, err: `1:5: bad host literal "web 1": invalid syntax: whitespace inside a name`},
+	{in: `""`, err: `1:2: bad host literal "": empty element`},
+	{in: `"a,"`, err: `1:4: bad host literal "a,": empty element`},
+	{in: `"n[0-1000000]"`, err: `1:4: bad host literal "n[0-1000000]": expands to more than 1000000 names`},
+	{in: `"*[1-1025]"`, err: `1:2: bad host literal "*[1-1025]": expands to more than 1024 globs`},
+	{in: `a + "\x5b"`, err: `1:5: bad host literal "[": unbalanced bracket: '[' is never closed`}, // an escape: no byte position inside
+	{in: "a +\n  \"n[9-3]\"", err: `2:6: bad host literal "n[9-3]": reversed range: 9-3`},
 	{in: "x in ()", err: `1:7: unexpected token ")" (expected (a number | a duration))`},
 }
 
@@ -283,6 +309,16 @@ func TestPositions(t *testing.T) {
 	var qe *Error
 	require.True(t, errors.As(err, &qe))
 	assert.Equal(t, "  \"é\" + +\n        ^", qe.Detail())
+}
+
+// TestHostLiteralCaret: the caret of a bad literal is under the fault.
+func TestHostLiteralCaret(t *testing.T) {
+	_, err := Parse(`all - "dn[0001-0100].smf1,n[9-3]*"`)
+	require.Error(t, err)
+	var qe *Error
+	require.True(t, errors.As(err, &qe))
+	assert.ErrorIs(t, err, ErrBadHostLiteral)
+	assert.Equal(t, "  all - \"dn[0001-0100].smf1,n[9-3]*\"\n                              ^", qe.Detail())
 }
 
 func TestNestingDepth(t *testing.T) {

@@ -95,8 +95,6 @@ type Hosts interface {
 	Name(id uint32) string
 	// Lookup maps host keys to ids; unknown keys are returned in missing.
 	Lookup(names []string) (ids *roaring.Bitmap, missing []string)
-	// Glob returns the ids of known hosts matching a glob pattern.
-	Glob(pattern string) *roaring.Bitmap
 }
 
 // PassRef selects a pass relative to the current one: the current pass

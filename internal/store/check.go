@@ -6,11 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/fleetq/fleetq/internal/hostkey"
 )
 
 // CheckReport is what Verify found: what the file holds and the first
@@ -139,16 +140,13 @@ func (c *checker) dict() error {
 	return err
 }
 
+// checkHostKey is the one host-key rule every ingester applies, plus that
+// a stored key is already normalised.
 func checkHostKey(name string) error {
-	switch {
-	case name == "":
-		return errors.New("empty host key")
-	case strings.TrimSpace(name) != name:
-		return fmt.Errorf("host key %q is not trimmed", name)
-	case strings.ToLower(name) != name:
-		return fmt.Errorf("host key %q is not lower-case", name)
+	if hostkey.Normalize(name) != name {
+		return fmt.Errorf("host key %q is not trimmed and lower-cased", name)
 	}
-	return nil
+	return hostkey.Check(name)
 }
 
 // blobs checks that every whole blob's bytes hash to its key and returns

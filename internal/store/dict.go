@@ -9,8 +9,6 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/fleetq/fleetq/internal/nodeset"
 )
 
 // chunkBits sets how many names share one key of the hosts bucket (1024):
@@ -26,7 +24,7 @@ type dict struct {
 	b       *bolt.Bucket
 	n       uint32
 	chunks  map[uint32][]string
-	byName  map[string]uint32 // built on first Lookup/Glob
+	byName  map[string]uint32 // built on first Lookup
 	indexed bool              // byName holds every name of the dictionary
 }
 
@@ -101,19 +99,6 @@ func (d *dict) Lookup(names []string) (*roaring.Bitmap, []string) {
 		}
 	}
 	return out, missing
-}
-
-// Glob returns the ids of all known hosts matching pattern.
-func (d *dict) Glob(pattern string) *roaring.Bitmap {
-	out := roaring.New()
-	for c := uint32(0); c<<chunkBits < d.n; c++ {
-		for i, name := range d.chunk(c) {
-			if nodeset.Match(pattern, name) {
-				out.Add(c<<chunkBits | uint32(i))
-			}
-		}
-	}
-	return out
 }
 
 func decodeChunk(b []byte) []string {

@@ -21,6 +21,7 @@ import (
 //	freezes   cluster name or "all" → Freeze
 //	audit     sequence → AuditEntry, append-only
 //	policies  policy hash → policy text, so a decision can be replayed
+//	rollouts  id → Rollout (ledger_rollout.go)
 var (
 	bucketLedger   = []byte("ledger")
 	bucketLeases   = []byte("leases")
@@ -45,6 +46,9 @@ type Lease struct {
 	Expiry    time.Time `json:"expiry"`
 	Audit     int64     `json:"audit"` // the decision that granted it
 	Forced    bool      `json:"forced,omitempty"`
+	// Expired is the lease-expired audit entry that recorded its expiry
+	// (0 until a writing command has seen it expired).
+	Expired int64 `json:"expired,omitempty"`
 }
 
 // Active reports whether the lease still holds at now.
@@ -85,6 +89,8 @@ type Ledger struct {
 	Incident *Incident            `json:"incident,omitempty"` // nil: none
 	Starts   []Start              `json:"starts,omitempty"`   // oldest first
 	LastOp   map[string]time.Time `json:"last_op,omitempty"`  // host → last lease end
+	// Halted are the halted rollouts: their later waves are refused.
+	Halted []Rollout `json:"halted,omitempty"`
 }
 
 // Ledger reads the ledger, with lease starts at or after startsSince.
@@ -105,6 +111,9 @@ func (t *Tx) Ledger(startsSince time.Time) (*Ledger, error) {
 		return nil, err
 	}
 	l.Incident = inc
+	if l.Halted, err = t.haltedRollouts(); err != nil {
+		return nil, err
+	}
 	l.Starts, err = t.starts(startsSince)
 	return l, err
 }
@@ -204,6 +213,46 @@ func (t *Tx) setLastOp(host string, at time.Time) error {
 		return err
 	}
 	return putJSONKey(b, []byte(host), at)
+}
+
+// RecordExpiries appends a lease-expired audit entry for every lease that
+// has expired at now and has none yet, and marks the lease with it. A
+// read-only command cannot write, so an expiry is recorded by the first
+// write transaction that sees it (every verb, apply, release, freeze,
+// unfreeze and incident change call this first); the entry's time is
+// when it was seen, its lease says when it expired. The ledger version
+// does not change: an expiry is time passing, not a change of the ledger.
+func (t *Tx) RecordExpiries(now time.Time, observer string) error {
+	var expired []Lease
+	if err := eachJSON(t.btx, bucketLeases, func(_ []byte, l *Lease) {
+		if !l.Active(now) && l.Expired == 0 {
+			expired = append(expired, *l)
+		}
+	}); err != nil || len(expired) == 0 {
+		return err
+	}
+	leases, err := t.bucket(bucketLeases)
+	if err != nil {
+		return err
+	}
+	for i := range expired {
+		if err := t.recordExpiry(leases, &expired[i], now, observer); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Tx) recordExpiry(leases *bolt.Bucket, l *Lease, now time.Time, observer string) error {
+	e := &AuditEntry{Time: now, Requester: observer, Kind: KindLeaseExpired, Verb: l.Verb, Expr: l.Host,
+		Reason:        fmt.Sprintf("lease of %s (audit %d) expired at %s", l.Requester, l.Audit, l.Expiry.UTC().Format(time.RFC3339)),
+		LedgerVersion: t.LedgerVersion(), Approved: []string{}, Lease: l}
+	id, err := t.AppendAudit(e)
+	if err != nil {
+		return err
+	}
+	l.Expired = id
+	return putJSONKey(leases, []byte(l.Host), l)
 }
 
 // ReleaseLeases ends the leases of hosts at now and returns the leases it

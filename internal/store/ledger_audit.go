@@ -7,12 +7,16 @@ import (
 )
 
 // AuditEntry is one record of the append-only audit log: every decision,
-// committed or not, forced or not, and every freeze, incident and release.
+// committed or not, forced or not, every apply (granted or refused),
+// release, lease expiry, freeze and incident change. Entries are never
+// rewritten: each holds the hash of the one before it (Prev), which
+// VerifyAudit checks.
 type AuditEntry struct {
 	ID            int64     `json:"id"`
+	Prev          string    `json:"prev,omitempty"` // sha256 of the previous entry's stored bytes (see VerifyAudit)
 	Time          time.Time `json:"time"`
 	Requester     string    `json:"requester"`
-	Kind          string    `json:"kind"` // decision, apply, release, freeze, unfreeze, incident
+	Kind          string    `json:"kind"` // one of AuditKinds
 	Verb          string    `json:"verb,omitempty"`
 	Expr          string    `json:"expr,omitempty"`
 	Reason        string    `json:"reason,omitempty"`
@@ -25,8 +29,17 @@ type AuditEntry struct {
 	Token         string    `json:"token,omitempty"`
 	Approved      []string  `json:"approved"`
 	Denied        []Denied  `json:"denied"`
-	// Refused is why a request was refused as a whole (over max_request).
+	// Refused is why a request was refused as a whole (over max_request),
+	// or why an apply refused its token.
 	Refused string `json:"refused,omitempty"`
+	// Plan is the dry run an apply named; AppliedBy, on an apply refused
+	// as already applied, is the apply entry that committed that plan.
+	Plan      int64 `json:"plan,omitempty"`
+	AppliedBy int64 `json:"applied_by,omitempty"`
+	// Hosts is what a release did to each host it was asked about.
+	Hosts []AuditHost `json:"hosts,omitempty"`
+	// Lease is the lease a lease-expired entry records.
+	Lease *Lease `json:"lease,omitempty"`
 	// Decision is the full decision (per-cluster arithmetic) and Inputs
 	// the ledger state it read, so `fleetq audit replay` can recompute it.
 	Decision json.RawMessage `json:"decision,omitempty"`
@@ -40,30 +53,49 @@ type Denied struct {
 	Detail string `json:"detail,omitempty"`
 }
 
-// AppendAudit appends e with the next sequence number as its id.
+// AuditHost is one host of a release entry: released, kept or forced.
+type AuditHost struct {
+	Host   string `json:"host"`
+	Verb   string `json:"verb,omitempty"`
+	Result string `json:"result"` // released, forced, kept, no-lease
+	Detail string `json:"detail,omitempty"`
+}
+
+// NextAuditID is the id the next AppendAudit of this transaction will
+// give, so an entry can carry what is derived from its own id (a plan
+// token) before it is appended: entries are never rewritten.
+func (t *Tx) NextAuditID() int64 {
+	if b := t.btx.Bucket(bucketAudit); b != nil {
+		return int64(b.Sequence()) + 1
+	}
+	return 1
+}
+
+// AppendAudit appends e with the next sequence number as its id and the
+// hash of the previous entry as its Prev, and moves the log's head hash
+// to it. An e.ID set beforehand (from NextAuditID) must be that number.
 func (t *Tx) AppendAudit(e *AuditEntry) (int64, error) {
 	b, err := t.bucket(bucketAudit)
 	if err != nil {
 		return 0, err
 	}
+	if e.ID != 0 && e.ID != t.NextAuditID() {
+		return 0, fmt.Errorf("audit entry %d: expected id %d (appended out of order)", e.ID, t.NextAuditID())
+	}
+	e.Prev = chainHash(lastValue(b))
 	seq, err := b.NextSequence()
 	if err != nil {
 		return 0, err
 	}
 	e.ID = int64(seq)
-	return e.ID, putJSONKey(b, u64(seq), e)
-}
-
-// UpdateAudit rewrites entry e.ID (to add the token a plan was given).
-func (t *Tx) UpdateAudit(e *AuditEntry) error {
-	b, err := t.bucket(bucketAudit)
+	data, err := json.Marshal(e)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if b.Get(u64(uint64(e.ID))) == nil {
-		return fmt.Errorf("audit entry %d: %w", e.ID, ErrNoAudit)
+	if err := b.Put(u64(seq), data); err != nil {
+		return 0, err
 	}
-	return putJSONKey(b, u64(uint64(e.ID)), e)
+	return e.ID, t.setAuditHead(data)
 }
 
 // Audit returns entry id.
@@ -77,6 +109,24 @@ func (t *Tx) Audit(id int64) (*AuditEntry, error) {
 		return nil, fmt.Errorf("%w: audit %d: %v", ErrCorrupt, id, err)
 	}
 	return &e, nil
+}
+
+// AuditSince lists the entries with an id greater than after, oldest first.
+func (t *Tx) AuditSince(after int64) ([]AuditEntry, error) {
+	b := t.btx.Bucket(bucketAudit)
+	if b == nil {
+		return nil, nil
+	}
+	var out []AuditEntry
+	c := b.Cursor()
+	for k, v := c.Seek(u64(uint64(after + 1))); k != nil; k, v = c.Next() {
+		var e AuditEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return nil, fmt.Errorf("%w: audit %d: %v", ErrCorrupt, be64(k), err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
 }
 
 // AuditLog lists the entries at or after since, oldest first.
@@ -110,4 +160,31 @@ func (t *Tx) PolicyText(hash string) ([]byte, bool) {
 		return nil, false
 	}
 	return append([]byte(nil), v...), true
+}
+
+// Audit entry kinds.
+const (
+	KindDecision      = "decision"       // a verb's dry run (or a request refused as a whole)
+	KindCommit        = "commit"         // a verb run with --commit
+	KindApply         = "apply"          // fleetq apply TOKEN: granted, or Refused (stale, already applied, bad token)
+	KindRelease       = "release"        // fleetq release: Hosts says released, forced or kept
+	KindLeaseExpired  = "lease-expired"  // a lease seen expired by a writing command
+	KindFreeze        = "freeze"         // fleetq freeze
+	KindUnfreeze      = "unfreeze"       // fleetq unfreeze
+	KindIncidentStart = "incident-start" // fleetq incident start
+	KindIncidentStop  = "incident-stop"  // fleetq incident stop
+	KindRollout       = "rollout"        // fleetq plan rollout
+)
+
+// AuditKinds lists every kind, in the order the docs give them.
+var AuditKinds = []string{KindDecision, KindCommit, KindApply, KindRelease, KindLeaseExpired,
+	KindFreeze, KindUnfreeze, KindIncidentStart, KindIncidentStop, KindRollout}
+
+// KindOf is an entry's kind; a committed decision written by an older
+// fleetq (kind decision, committed) reads as a commit.
+func (e *AuditEntry) KindOf() string {
+	if e.Kind == KindDecision && e.Committed {
+		return KindCommit
+	}
+	return e.Kind
 }

@@ -4,3 +4,7 @@ import "errors"
 
 // ErrNoAudit is returned when an audit entry id matches no entry.
 var ErrNoAudit = errors.New("no such audit entry")
+
+// ErrNoRollout is returned when a rollout reference or name matches no
+// recorded rollout.
+var ErrNoRollout = errors.New("no such rollout")

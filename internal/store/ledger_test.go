@@ -61,3 +61,61 @@ func TestLedgerBucketsAreOptionalAndRoundTrip(t *testing.T) {
 		return nil
 	}))
 }
+
+func TestAuditChainLinksEveryEntryToThePreviousOne(t *testing.T) {
+	db := storetest.Open(t)
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		assert.Equal(t, int64(1), tx.NextAuditID(), "an empty log")
+		for i := range 3 {
+			e := &store.AuditEntry{ID: tx.NextAuditID(), Time: now, Kind: store.KindDecision, Token: "t"}
+			id, err := tx.AppendAudit(e)
+			require.NoError(t, err)
+			assert.Equal(t, int64(i+1), id, "NextAuditID is the id AppendAudit gives")
+			assert.Len(t, e.Prev, 64)
+		}
+		_, err := tx.AppendAudit(&store.AuditEntry{ID: 9, Time: now, Kind: store.KindDecision})
+		assert.ErrorContains(t, err, "expected id 4", "an entry cannot claim another id")
+		return nil
+	}))
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		log, err := tx.AuditLog(time.Time{})
+		require.NoError(t, err)
+		require.Len(t, log, 3)
+		assert.NotEqual(t, log[0].Prev, log[1].Prev)
+		r, err := tx.VerifyAudit()
+		require.NoError(t, err)
+		assert.True(t, r.OK(), "%v", r.Problems)
+		assert.Equal(t, 3, r.Chained)
+		later, err := tx.AuditSince(1)
+		require.NoError(t, err)
+		assert.Len(t, later, 2)
+		return nil
+	}))
+}
+
+func TestRecordExpiriesRecordsEachExpiredLeaseOnce(t *testing.T) {
+	db := storetest.Open(t)
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		return tx.PutLeases([]store.Lease{
+			{Host: "a", Verb: "drain", Start: now.Add(-2 * time.Hour), Expiry: now.Add(-time.Hour), Audit: 3},
+			{Host: "b", Verb: "drain", Start: now, Expiry: now.Add(time.Hour)},
+		})
+	}))
+	for range 2 {
+		require.NoError(t, db.Update(func(tx *store.Tx) error { return tx.RecordExpiries(now, "op") }))
+	}
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		log, err := tx.AuditLog(time.Time{})
+		require.NoError(t, err)
+		require.Len(t, log, 1, "a once, b not expired")
+		assert.Equal(t, store.KindLeaseExpired, log[0].Kind)
+		assert.Equal(t, "a", log[0].Lease.Host)
+		l, err := tx.Ledger(now)
+		require.NoError(t, err)
+		assert.Equal(t, uint64(1), l.Version, "an expiry does not bump the ledger")
+		assert.Equal(t, log[0].ID, l.Leases[0].Expired)
+		return nil
+	}))
+}

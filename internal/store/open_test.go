@@ -300,7 +300,10 @@ func TestCheckFindsDamage(t *testing.T) {
 		}, "host id 7 is beyond the dictionary (3 names)"},
 		{"upper-case host", func(tx *bolt.Tx, p *store.PassInfo) error {
 			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x01B\x01c"))
-		}, `host key "B" is not lower-case`},
+		}, `host key "B" is not trimmed and lower-cased`},
+		{"host with a blank", func(tx *bolt.Tx, p *store.PassInfo) error {
+			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x03b c\x01d"))
+		}, `id 1: host "b c": contains a blank`},
 		{"duplicate host", func(tx *bolt.Tx, p *store.PassInfo) error {
 			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x01a\x01c"))
 		}, `"a" has ids 0 and 1`},

@@ -388,9 +388,6 @@ func TestHostDictionaryAcrossPasses(t *testing.T) {
 		ids, missing := h.Lookup([]string{"e", "nope", "b"})
 		assert.Equal(t, []uint32{0, 4}, ids.ToArray())
 		assert.Equal(t, []string{"nope"}, missing)
-		assert.Empty(t, h.Glob("[ae]").ToArray(), "no character classes")
-		assert.Equal(t, []uint32{0, 1, 2, 3, 4}, h.Glob("?").ToArray())
-		assert.Empty(t, h.Glob("b*x").ToArray())
 		return nil
 	}))
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -244,6 +245,9 @@ func (v *PassView) Set(name string) (*roaring.Bitmap, bool) {
 	if bm, ok := v.cache[name]; ok {
 		return bm, true
 	}
+	if strings.HasPrefix(name, RolloutSetPrefix) {
+		return v.rolloutSet(name)
+	}
 	r, ok := v.sets[name]
 	if !ok {
 		return nil, false
@@ -326,7 +330,22 @@ func (v *PassView) Origin(name string) string {
 	if a, ok := v.attrs[name]; ok {
 		return a.origin
 	}
+	if _, origin, ok := rolloutSet(v.tx.btx, name); ok {
+		return origin
+	}
 	return ""
+}
+
+// rolloutSet is a rollout's hosts (or one wave's) that are in the pass.
+func (v *PassView) rolloutSet(name string) (*roaring.Bitmap, bool) {
+	hosts, _, ok := rolloutSet(v.tx.btx, name)
+	if !ok {
+		return nil, false
+	}
+	ids, _ := v.tx.dict.Lookup(hosts)
+	bm := roaring.And(ids, v.All())
+	v.cache[name] = bm
+	return bm, true
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -352,4 +371,18 @@ func AgeString(d time.Duration) string {
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+// DefinitionOf returns the expression of a definition stored as a set of
+// this pass, as its transcript recorded it ("responsive = up == 1 & …").
+func (v *PassView) DefinitionOf(name string) (string, bool) {
+	if v.info.Log == nil {
+		return "", false
+	}
+	for _, d := range v.info.Log.Definitions {
+		if n, expr, ok := strings.Cut(d, " = "); ok && n == name {
+			return expr, true
+		}
+	}
+	return "", false
 }

@@ -18,12 +18,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"github.com/fleetq/fleetq/internal/nodeset"
+	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/query"
 )
 
@@ -147,7 +146,7 @@ func (f *Fleet) Bitmap(names ...string) *roaring.Bitmap {
 }
 
 // HostKey is how the store keys a host: trimmed, lower-cased.
-func HostKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+func HostKey(name string) string { return hostkey.Normalize(name) }
 
 // Name implements query.Hosts.
 func (f *Fleet) Name(id uint32) string {
@@ -169,17 +168,6 @@ func (f *Fleet) Lookup(names []string) (*roaring.Bitmap, []string) {
 		}
 	}
 	return out, missing
-}
-
-// Glob implements query.Hosts.
-func (f *Fleet) Glob(pattern string) *roaring.Bitmap {
-	out := roaring.New()
-	for id, n := range f.names {
-		if nodeset.Match(pattern, n) {
-			out.Add(uint32(id))
-		}
-	}
-	return out
 }
 
 type snapshot struct {
