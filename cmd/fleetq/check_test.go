@@ -37,7 +37,7 @@ func TestCheckHealthy(t *testing.T) {
 		"WARN  policy " + f.policy + `: replica_group_attr = "replica_group": no attribute replica_group in pass 1`,
 		"ok    defs " + defs + ": 2 definitions evaluate against pass 1",
 		"ok    pass 1: made 1h00m ago (stale after 2h00m)",
-		"ok    source inventory:inventory: read 1h00m ago (stale after 2h00m)",
+		"ok    source inventory:inventory: read 1h00m ago (stale after 26h00m)",
 		"ok    source hosts:responsive: read 1h00m ago (stale after 2h00m)",
 	}, "\n")+"\n", out)
 
@@ -131,15 +131,29 @@ func TestCheckFindsStaleSource(t *testing.T) {
 	f := newActionFixtureAt(t, time.Now().UTC().Add(-4*time.Hour).Truncate(time.Second)) // pass 1: inventory and responsive
 	resp := filepath.Join(f.dir, "responsive")
 	f.ok("ingest", "--at", f.at(3*time.Hour), "hosts:"+resp) // pass 2 carries the inventory
-	out, errOut, code := f.run("check", "--at", f.at(3*time.Hour+30*time.Minute))
-	require.Equal(t, exitFailure, code)
+	at := f.at(3*time.Hour + 30*time.Minute)
+
+	// The policy's evidence ages, as the verbs judge: an inventory may be
+	// a day old.
+	out, errOut, code := f.run("check", "--at", at)
+	require.Equal(t, 0, code, "stdout: %s\nstderr: %s", out, errOut)
 	assert.Contains(t, out, "ok    pass 2: made 30m ago (stale after 2h00m)\n")
+	assert.Contains(t, out, "ok    source inventory:inventory: carried from pass 1, read 3h30m ago (stale after 26h00m)\n")
+
+	// --stale-after judges every source by itself.
+	out, errOut, code = f.run("check", "--at", at, "--stale-after", "2h")
+	require.Equal(t, exitFailure, code)
 	assert.Contains(t, out, "STALE source inventory:inventory: carried from pass 1, read 3h30m ago (stale after 2h00m)\n")
 	assert.Contains(t, out, "ok    source hosts:responsive: read 30m ago (stale after 2h00m)\n")
 	assert.Equal(t, "fleetq: check: 1 problem found\n", errOut)
-
-	_, _, code = f.run("check", "--at", f.at(3*time.Hour+30*time.Minute), "--stale-after", "4h")
+	_, _, code = f.run("check", "--at", at, "--stale-after", "4h")
 	assert.Equal(t, 0, code, "fresh enough under a longer --stale-after")
+
+	// A tighter policy is what check applies too.
+	require.NoError(t, os.WriteFile(f.policy, []byte("max_evidence_age = \"20m\"\n"+actionPolicy), 0o644))
+	out, _, code = f.run("check", "--at", at)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, out, "STALE pass 2: made 30m ago (stale after 20m)\n")
 }
 
 func TestCheckMissingDatabase(t *testing.T) {

@@ -40,6 +40,9 @@ type checkOptions struct {
 	policy string
 	defs   string
 	now    string
+	// staleGiven is set when --stale-after was given: it then judges
+	// every source, instead of the policy's evidence ages.
+	staleGiven bool
 }
 
 func (o *checkOptions) AddFlags(cmd *cobra.Command) {
@@ -76,8 +79,11 @@ operator's first minute. One line per finding:
   defs     the definitions (--defs FILE, else those kept in the database,
            else those the newest pass was sealed with) parse and evaluate
            against the newest pass
-  pass     the newest pass is younger than --stale-after
-  source   every source of the newest pass was read within --stale-after
+  pass     the newest pass is younger than the policy's max_evidence_age
+           (what the verbs refuse past), else --stale-after
+  source   every source of the newest pass was read within the policy's
+           evidence age for its kind, else --stale-after; an explicit
+           --stale-after judges every source by itself
 
 Levels: ok; warn (worth a look, not a problem: a compared value no host
 has while a near one exists, an attribute the policy names that the pass
@@ -99,6 +105,7 @@ database is locked; a missing database is an error (1).
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.staleGiven = cmd.Flags().Changed("stale-after")
 			return runCheck(cmd.Context(), a, o, a.stdout)
 		},
 	}
@@ -159,7 +166,7 @@ func collectFindings(ctx context.Context, a *app, o *checkOptions, now time.Time
 		}
 		fs = append(fs, policyFindings(ctx, snap, pol, polFinding)...)
 		fs = append(fs, defsFindings(ctx, tx, snap, defs, defsErr)...)
-		fs = append(fs, freshnessFindings(p.Info(), now, a.stale)...)
+		fs = append(fs, freshnessFindings(p.Info(), now, freshnessLimits(pol, a.stale, o.staleGiven))...)
 		return nil
 	})
 	return fs, err
@@ -301,16 +308,32 @@ func checkDefinition(env *query.Env, def query.Definition) error {
 	return err
 }
 
+// freshnessLimits is the age limit of the pass ("" kind) and of a source
+// of each kind: the policy's evidence ages, so check says stale exactly
+// where the verbs refuse (invariant:stale-evidence); --stale-after when
+// given or when there is no policy.
+func freshnessLimits(pol *policy.Policy, stale time.Duration, given bool) func(kind string) time.Duration {
+	if pol == nil || given {
+		return func(string) time.Duration { return stale }
+	}
+	return func(kind string) time.Duration {
+		if kind == "" {
+			return pol.MaxEvidenceAge
+		}
+		return pol.EvidenceAgeOf(kind)
+	}
+}
+
 // freshnessFindings judges the newest pass and each of its sources by
-// age at now against limit.
-func freshnessFindings(p *store.PassInfo, now time.Time, limit time.Duration) []finding {
-	fs := []finding{ageFinding("pass", fmt.Sprintf("%d", p.ID), "made", now.Sub(p.Created), limit)}
+// age at now against its limit.
+func freshnessFindings(p *store.PassInfo, now time.Time, limit func(kind string) time.Duration) []finding {
+	fs := []finding{ageFinding("pass", fmt.Sprintf("%d", p.ID), "made", now.Sub(p.Created), limit(""))}
 	for _, s := range p.Sources {
 		how := "read"
 		if s.Carried(p.ID) {
 			how = fmt.Sprintf("carried from pass %d, read", s.ReadBy)
 		}
-		fs = append(fs, ageFinding("source", s.Kind+":"+s.Name, how, now.Sub(s.ReadAt), limit))
+		fs = append(fs, ageFinding("source", s.Kind+":"+s.Name, how, now.Sub(s.ReadAt), limit(s.Kind)))
 	}
 	return fs
 }
