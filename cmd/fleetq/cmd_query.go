@@ -65,7 +65,9 @@ func newExplainCommand(a *app) *cobra.Command {
 		Long: `Evaluate EXPR and print its tree: every operator and name with the number
 of hosts at that point and where each named set or attribute comes from,
 then each pipeline stage with its output size. Use it to see where a
-candidate pool shrank.
+candidate pool shrank. A chain of more than eight terms is listed flat:
+each operator as "… OP TERM" with the hosts so far, TERM below it (see
+"fleetq help language").
 
 Examples:
   fleetq explain 'all - hadoop_exclude & responsive & puppet_ok | sample 5'

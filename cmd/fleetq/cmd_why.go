@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -19,7 +20,8 @@ func newWhyCommand(a *app) *cobra.Command {
 		Long: `Evaluate EXPR and, for HOST, show every node of the expression tree with
 whether the host is in it, the host's value of each attribute tested, and
 the pass and source behind each set; then one line saying which term
-decided: the question every incident review asks.
+decided: the question every incident review asks. A chain of more than
+eight terms is listed flat, as explain lists it.
 
 Examples:
   fleetq why dn00412.smf1 'all - hadoop_exclude & responsive & puppet_ok'
@@ -58,46 +60,43 @@ func runWhy(cmd *cobra.Command, a *app, o *queryOptions, host, text string) erro
 	return flush()
 }
 
-// treePrefix draws the branch in front of step i of a depth-first list.
-func treePrefix(steps []query.WhyStep, i int) string {
-	s := steps[i]
-	if s.Depth == 0 {
-		return ""
-	}
-	prefix := ""
-	for d := 1; d < s.Depth; d++ {
-		if ancestorHasMore(steps, i, d) {
-			prefix += "│  "
-		} else {
-			prefix += "   "
-		}
-	}
-	if s.Last {
-		return prefix + "└─ "
-	}
-	return prefix + "├─ "
+// treeBranches draws the branches in front of the lines of a depth-first
+// list, one line after the other, in time linear in the output.
+type treeBranches struct {
+	open []bool // per depth: the last line there has a sibling below
 }
 
-// ancestorHasMore reports whether the ancestor of step i at depth d is
-// followed by a sibling.
-func ancestorHasMore(steps []query.WhyStep, i, d int) bool {
-	for j := i - 1; j >= 0; j-- {
-		if steps[j].Depth == d {
-			return !steps[j].Last
+func (t *treeBranches) next(depth int, last bool) string {
+	var b strings.Builder
+	for d := 1; d < depth; d++ {
+		if d < len(t.open) && t.open[d] {
+			b.WriteString("│  ")
+		} else {
+			b.WriteString("   ")
 		}
 	}
-	return false
+	if depth > 0 && last {
+		b.WriteString("└─ ")
+	} else if depth > 0 {
+		b.WriteString("├─ ")
+	}
+	for len(t.open) <= depth {
+		t.open = append(t.open, false)
+	}
+	t.open[depth] = !last
+	return b.String()
 }
 
 // writeWhy prints a why report: the tree with membership, then the verdict.
 func writeWhy(w io.Writer, rep *query.WhyReport) {
 	rows := make([][]string, len(rep.Steps))
+	var tree treeBranches
 	for i, st := range rep.Steps {
 		in := "no"
 		if st.In {
 			in = "yes"
 		}
-		text := treePrefix(rep.Steps, i) + st.Text
+		text := tree.next(st.Depth, st.Last) + st.Text
 		if st.Value != "" {
 			text += "   [" + st.Value + "]"
 		}

@@ -19,8 +19,11 @@ type Env struct {
 	// Seed seeds sample, spread, stratify and split. The caller picks it
 	// (random unless --seed) and reports it so a decision can be replayed.
 	Seed uint64
-	// Trace, when not nil, receives every node's result (explain, why).
-	Trace map[Node]*roaring.Bitmap
+	// Trace, when not nil, is called with every node's result as soon as
+	// it is computed (explain, why). It must not modify or keep bm: a
+	// caller that keeps only what it needs (a size, one host's
+	// membership) lets each intermediate set go.
+	Trace func(n Node, bm *roaring.Bitmap)
 	// Warnings collects notes for the operator that are not errors (a
 	// compared value no host has, when a near one exists).
 	Warnings []string
@@ -165,7 +168,7 @@ func (ev *evaluator) eval(n Node, pass Pass) (*roaring.Bitmap, error) {
 		err = ev.fail(n.Position(), "internal: unknown node %T", n)
 	}
 	if err == nil && ev.env.Trace != nil {
-		ev.env.Trace[n] = bm
+		ev.env.Trace(n, bm)
 	}
 	return bm, err
 }

@@ -7,7 +7,9 @@ import (
 )
 
 // Step is one line of an explanation: a node of the expression tree (or a
-// pipeline stage) with the size of its result.
+// pipeline stage) with the size of its result. In a long chain drawn flat
+// (see walkTree), a step `… OP TERM` is the result of the chain up to and
+// including TERM, and TERM's own line follows one level deeper.
 type Step struct {
 	Depth  int
 	Text   string
@@ -19,54 +21,45 @@ type Step struct {
 
 // Explain evaluates a statement and returns its expression tree with the
 // size of every intermediate set, so an operator can see where a
-// candidate pool shrank.
+// candidate pool shrank. Each node is evaluated once and only its size is
+// kept: the work and the output are linear in the number of terms.
 func Explain(env *Env, st *Statement) ([]Step, *Result, error) {
-	env.Trace = map[Node]*roaring.Bitmap{}
+	sizes := map[Node]uint64{}
+	env.Trace = func(n Node, bm *roaring.Bitmap) { sizes[n] = bm.GetCardinality() }
 	defer func() { env.Trace = nil }()
 	r, err := Run(env, st)
 	if err != nil {
 		return nil, nil, err
 	}
 	var steps []Step
-	walkSteps(env, st.Pipeline.Expr, env.Snap.Current(), 0, true, &steps)
+	walkTree(env, st.Pipeline.Expr, env.Snap.Current(), func(l treeLine) {
+		steps = append(steps, Step{Depth: l.Depth, Text: l.Text, Size: sizes[l.Node], Last: l.Last, Origin: origin(env, l)})
+	})
 	for i, s := range st.Pipeline.Stages {
 		steps = append(steps, Step{Text: "| " + s.String(), Size: r.StageSizes[i], Stage: true})
 	}
 	return steps, r, nil
 }
 
-func walkSteps(env *Env, n Node, pass Pass, depth int, last bool, out *[]Step) {
-	st := Step{Depth: depth, Text: n.String(), Last: last}
-	if bm := env.Trace[n]; bm != nil {
-		st.Size = bm.GetCardinality()
-	}
-	var kids []Node
-	switch n := n.(type) {
+// origin tells where the set of a line comes from: a binding, a source of
+// the pass, another pass.
+func origin(env *Env, l treeLine) string {
+	switch n := l.Node.(type) {
 	case *SetRef:
 		if _, ok := env.Bindings[n.Name]; ok {
-			st.Origin = "session binding"
-		} else {
-			st.Origin = pass.Origin(n.Name)
+			return "session binding"
 		}
-	case *Binary:
-		kids = []Node{n.L, n.R}
-	case *Not:
-		kids = []Node{n.X}
+		return l.Pass.Origin(n.Name)
 	case *At:
 		if p, err := env.Snap.Resolve(n.Ref); err == nil {
-			pass = p
-			st.Origin = "pass " + strconv.FormatInt(p.ID(), 10)
+			return "pass " + strconv.FormatInt(p.ID(), 10)
 		}
-		kids = []Node{n.X}
 	case *Compare:
-		st.Origin = pass.Origin(n.Left.Attr)
+		return l.Pass.Origin(n.Left.Attr)
 	case *In:
-		st.Origin = pass.Origin(n.Left.Attr)
+		return l.Pass.Origin(n.Left.Attr)
 	case *Exists:
-		st.Origin = pass.Origin(n.Left.Attr)
+		return l.Pass.Origin(n.Left.Attr)
 	}
-	*out = append(*out, st)
-	for i, k := range kids {
-		walkSteps(env, k, pass, depth+1, i == len(kids)-1, out)
-	}
+	return ""
 }

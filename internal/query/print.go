@@ -12,12 +12,28 @@ import (
 func (n *SetRef) String() string   { return n.Name }
 func (n *HostList) String() string { return strconv.Quote(n.Pattern) }
 
+// String prints a chain of set operators (a tree as deep as it is long)
+// from its left spine, in time linear in its length.
 func (n *Binary) String() string {
-	r := n.R.String()
-	if _, ok := n.R.(*Binary); ok {
-		r = "(" + r + ")"
+	var b strings.Builder
+	spine := leftSpine(n)
+	b.WriteString(spine[len(spine)-1].L.String())
+	for i := len(spine) - 1; i >= 0; i-- {
+		b.WriteByte(' ')
+		b.WriteByte(spine[i].Op)
+		b.WriteByte(' ')
+		b.WriteString(rightOperand(spine[i].R))
 	}
-	return n.L.String() + " " + string(n.Op) + " " + r
+	return b.String()
+}
+
+// rightOperand prints the right operand of a set operator, parenthesised
+// when it is itself one.
+func rightOperand(n Node) string {
+	if _, ok := n.(*Binary); ok {
+		return "(" + n.String() + ")"
+	}
+	return n.String()
 }
 
 func (n *Not) String() string {
@@ -123,6 +139,19 @@ func leftmost(n Node) Node {
 			return n
 		}
 		n = b.L
+	}
+}
+
+// leftSpine is the chain of set operators down the left of n, n first: for
+// `a + b - c`, the `-` then the `+`.
+func leftSpine(n *Binary) []*Binary {
+	spine := []*Binary{n}
+	for {
+		l, ok := spine[len(spine)-1].L.(*Binary)
+		if !ok {
+			return spine
+		}
+		spine = append(spine, l)
 	}
 }
 

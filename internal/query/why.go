@@ -2,12 +2,14 @@ package query
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
 // WhyStep is one node of the expression tree with whether the host is in
-// its result.
+// its result. In a long chain drawn flat (see walkTree), a step `… OP
+// TERM` is the chain up to and including TERM.
 type WhyStep struct {
 	Depth  int
 	Text   string
@@ -27,73 +29,59 @@ type WhyReport struct {
 	Steps   []WhyStep
 }
 
-// Why evaluates st with tracing and explains host id's membership.
+// maxKept is how many terms that kept the host a verdict names; it counts
+// the others.
+const maxKept = 5
+
+// Why evaluates st with tracing and explains host id's membership. Each
+// node is evaluated once and only the host's membership is kept: the work
+// and the report are linear in the number of terms.
 func Why(env *Env, st *Statement, host string, id uint32) (*WhyReport, error) {
-	env.Trace = map[Node]*roaring.Bitmap{}
+	in := map[Node]bool{}
+	env.Trace = func(n Node, bm *roaring.Bitmap) { in[n] = bm.Contains(id) }
 	defer func() { env.Trace = nil }()
 	r, err := Run(env, st)
 	if err != nil {
 		return nil, err
 	}
 	pass := env.Snap.Current()
-	w := &why{env: env, id: id}
+	w := &why{env: env, id: id, in: in}
 	rep := &WhyReport{Host: host, Pass: pass.ID(), In: r.Hosts.Contains(id)}
-	w.walk(st.Pipeline.Expr, pass, 0, true, &rep.Steps)
-	exprIn := env.Trace[st.Pipeline.Expr].Contains(id)
-	rep.Verdict = w.verdict(st.Pipeline.Expr, pass)
-	if exprIn && !rep.In {
+	walkTree(env, st.Pipeline.Expr, pass, func(l treeLine) { rep.Steps = append(rep.Steps, w.step(l)) })
+	rep.Verdict = w.verdict(st.Pipeline.Expr)
+	if in[st.Pipeline.Expr] && !rep.In {
 		rep.Verdict = fmt.Sprintf("%s was selected by the expression but not kept by the pipeline stages (%s)", host, stagesText(st))
 	}
 	return rep, nil
 }
 
 func stagesText(st *Statement) string {
-	out := ""
+	out := make([]string, len(st.Pipeline.Stages))
 	for i, s := range st.Pipeline.Stages {
-		if i > 0 {
-			out += " | "
-		}
-		out += s.String()
+		out[i] = s.String()
 	}
-	return out
+	return strings.Join(out, " | ")
 }
 
 type why struct {
 	env *Env
 	id  uint32
+	in  map[Node]bool // whether the host is in each node's result
 }
 
-func (w *why) in(n Node) bool {
-	bm := w.env.Trace[n]
-	return bm != nil && bm.Contains(w.id)
-}
-
-func (w *why) walk(n Node, pass Pass, depth int, last bool, out *[]WhyStep) {
-	s := WhyStep{Depth: depth, Text: n.String(), In: w.in(n), Last: last}
-	var kids []Node
-	switch n := n.(type) {
+func (w *why) step(l treeLine) WhyStep {
+	s := WhyStep{Depth: l.Depth, Text: l.Text, In: w.in[l.Node], Last: l.Last}
+	switch n := l.Node.(type) {
 	case *SetRef:
-		s.Origin = w.origin(n.Name, pass)
-	case *Binary:
-		kids = []Node{n.L, n.R}
-	case *Not:
-		kids = []Node{n.X}
-	case *At:
-		if p, err := w.env.Snap.Resolve(n.Ref); err == nil {
-			pass = p
-		}
-		kids = []Node{n.X}
+		s.Origin = w.origin(n.Name, l.Pass)
 	case *Compare:
-		s.Origin, s.Value = pass.Origin(n.Left.Attr), w.value(n.Left.Attr, pass)
+		s.Origin, s.Value = l.Pass.Origin(n.Left.Attr), w.value(n.Left.Attr, l.Pass)
 	case *In:
-		s.Origin, s.Value = pass.Origin(n.Left.Attr), w.value(n.Left.Attr, pass)
+		s.Origin, s.Value = l.Pass.Origin(n.Left.Attr), w.value(n.Left.Attr, l.Pass)
 	case *Exists:
-		s.Origin, s.Value = pass.Origin(n.Left.Attr), w.value(n.Left.Attr, pass)
+		s.Origin, s.Value = l.Pass.Origin(n.Left.Attr), w.value(n.Left.Attr, l.Pass)
 	}
-	*out = append(*out, s)
-	for i, k := range kids {
-		w.walk(k, pass, depth+1, i == len(kids)-1, out)
-	}
+	return s
 }
 
 func (w *why) origin(name string, pass Pass) string {
@@ -114,44 +102,84 @@ func (w *why) value(attr string, pass Pass) string {
 	return "(no value)"
 }
 
-// verdict walks down the tree to the term that decided membership.
-func (w *why) verdict(n Node, pass Pass) string {
-	b, ok := n.(*Binary)
-	if !ok {
-		if w.in(n) {
-			return fmt.Sprintf("in: brought in by %s", n.String())
+// verdict walks down the left of the chain to the term that decided
+// membership, collecting the later terms that kept the host.
+func (w *why) verdict(n Node) string {
+	var kept []string // top down: the last term first
+	for {
+		b, ok := n.(*Binary)
+		if !ok {
+			return w.leaf(n) + keptText(kept)
 		}
-		return fmt.Sprintf("not in %s", n.String())
+		decided, clause := w.decide(b)
+		if decided != "" {
+			return decided + keptText(kept)
+		}
+		if clause != "" {
+			kept = append(kept, clause)
+		}
+		n = b.L
 	}
-	l, r := w.in(b.L), w.in(b.R)
+}
+
+func (w *why) leaf(n Node) string {
+	if w.in[n] {
+		return "in: brought in by " + clip(n.String())
+	}
+	return "not in " + clip(n.String())
+}
+
+// decide tells what operator b did to the host: decided is the verdict if
+// b decided it; otherwise the verdict is b.L's, and clause says how b kept
+// the host, if it did.
+func (w *why) decide(b *Binary) (decided, clause string) {
+	l, r := w.in[b.L], w.in[b.R]
+	term := clip(rightOperand(b.R))
 	switch b.Op {
 	case '-':
 		if l && r {
-			return fmt.Sprintf("removed by - %s (the host is in it)", b.R.String())
+			return "removed by - " + term + " (the host is in it)", ""
 		}
-		if !l {
-			return w.verdict(b.L, pass)
-		}
-		return w.verdict(b.L, pass) + fmt.Sprintf("; kept: not in %s", b.R.String())
-	case '&':
-		if !l {
-			return w.verdict(b.L, pass)
-		}
-		if !r {
-			return fmt.Sprintf("removed by & %s (the host is not in it)", b.R.String())
-		}
-		return w.verdict(b.L, pass) + fmt.Sprintf("; kept: also in %s", b.R.String())
-	case '+':
 		if l {
-			return w.verdict(b.L, pass)
+			return "", "kept: not in " + term
 		}
-		if r {
-			return fmt.Sprintf("in: brought in by + %s", b.R.String())
+		return "", ""
+	case '&':
+		if l && !r {
+			return "removed by & " + term + " (the host is not in it)", ""
 		}
-		return fmt.Sprintf("in neither %s nor %s", b.L.String(), b.R.String())
+		if l {
+			return "", "kept: also in " + term
+		}
+		return "", ""
+	case '+':
+		return w.union(b, l, r, term), ""
 	}
 	if l == r {
-		return fmt.Sprintf("removed by ^ %s (in both sides or neither)", b.R.String())
+		return "removed by ^ " + term + " (in both sides or neither)", ""
 	}
-	return fmt.Sprintf("in exactly one side of ^ %s", b.R.String())
+	return "in exactly one side of ^ " + term, ""
+}
+
+func (w *why) union(b *Binary, l, r bool, term string) string {
+	switch {
+	case l:
+		return ""
+	case r:
+		return "in: brought in by + " + term
+	}
+	return "in neither " + clip(b.L.String()) + " nor " + clip(b.R.String())
+}
+
+// keptText renders the clauses of the terms that kept the host, in the
+// order of the expression, naming at most maxKept.
+func keptText(kept []string) string {
+	var b strings.Builder
+	for i := len(kept) - 1; i >= 0 && i >= len(kept)-maxKept; i-- {
+		b.WriteString("; " + kept[i])
+	}
+	if len(kept) > maxKept {
+		fmt.Fprintf(&b, "; kept by %d more terms", len(kept)-maxKept)
+	}
+	return b.String()
 }
