@@ -219,3 +219,19 @@ func TestCSVOutputIsNotAFormula(t *testing.T) {
 	groups := f.ok("query", "--format", "csv", "all | by note")
 	assert.Contains(t, groups, "'=cmd|' /C calc'!A0,1")
 }
+
+// TestOptionLikeHostsNeverReachTheExecutor: a host list naming -rf or
+// --help is refused at ingest, at its line, and no pass is made; so the
+// executor, which reads approved hosts as lines, never sees one.
+func TestOptionLikeHostsNeverReachTheExecutor(t *testing.T) {
+	f := newHostileFixture(t)
+	before := f.ok("passes")
+	for _, name := range []string{"-rf", "--help", "..", ".ssh"} {
+		list := filepath.Join(f.dir, "targets")
+		require.NoError(t, os.WriteFile(list, []byte("web01\n"+name+"\n"), 0o644))
+		_, errOut, code := f.run("ingest", "hosts:"+list)
+		assert.Equal(t, 1, code, name)
+		assert.Contains(t, errOut, "targets:2: host \""+name+"\": starts with '"+name[:1]+"'", name)
+	}
+	assert.Equal(t, before, f.ok("passes"), "no pass made")
+}
