@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -253,7 +252,7 @@ func orNone(s *string) string {
 // writeCSV prints one row per change: kind (entered, left, attribute),
 // set or attribute name, host, old and new value.
 func (r *diffReport) writeCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	cw.Write([]string{"change", "name", "host", "old", "new"})
 	for _, s := range r.Sets {
 		for _, h := range s.Entered {

@@ -42,8 +42,17 @@ func main() {
 }
 
 // run builds the root command, runs it and maps its error to an exit code
-// in one place.
+// in one place. Its stdout and stderr escape what is not printable
+// (safetext.go): no output of any command writes input raw to a terminal.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	so, se := newSafeWriter(stdout), newSafeWriter(stderr)
+	code := execute(ctx, args, stdin, so, se)
+	so.Flush()
+	se.Flush()
+	return code
+}
+
+func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCommand(app)
 	sh, err := shortForm(root, args)

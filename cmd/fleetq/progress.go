@@ -53,7 +53,8 @@ func newProgress(mode string, w io.Writer, args []string, clock func() time.Time
 	case mode == progressPlain:
 		return &plainProgress{w: w, now: clock}
 	case mode == progressAuto && isTerminal(w) && os.Getenv("TERM") != "dumb":
-		return startBar(newBarProgress(w, args, clock, progressDelay()), 100*time.Millisecond)
+		// The bar's own \r\x1b[K goes raw; the names in it are escaped.
+		return startBar(newBarProgress(rawWriter(w), args, clock, progressDelay()), 100*time.Millisecond)
 	}
 	return noProgress{}
 }

@@ -163,7 +163,7 @@ func (p *barProgress) line(el time.Duration) string {
 	if p.phase == phaseWriting {
 		fmt.Fprintf(&b, "ingest: %s %d sources, %d records, %s", phaseWriting, p.n, p.records, byteSize(p.bytes))
 	} else {
-		fmt.Fprintf(&b, "ingest [%d/%d] %s %s %c ", p.i+1, p.n, shorten(p.name, 32), p.phase, `|/-\`[p.spin%4])
+		fmt.Fprintf(&b, "ingest [%d/%d] %s %s %c ", p.i+1, p.n, shorten(safeText(p.name), 32), p.phase, `|/-\`[p.spin%4])
 		b.WriteString(p.amount(el))
 		fmt.Fprintf(&b, "  %d records  %s", p.records, rate(p.bytes, el))
 	}

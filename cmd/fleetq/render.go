@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -184,7 +183,7 @@ func nonNil(s []string) []string {
 }
 
 func (r *rendered) writeCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
+	cw := newCSVWriter(w)
 	switch r.kind {
 	case query.CountResult:
 		cw.Write([]string{"count"})
@@ -222,8 +221,10 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// writeTable prints aligned columns: numbers right-aligned.
+// writeTable prints aligned columns: numbers right-aligned, every cell
+// escaped by safeText (a value cannot move the cursor or forge a row).
 func writeTable(w io.Writer, header []string, rows [][]string) {
+	header, rows = safeCells(header), safeRows(rows)
 	width := make([]int, len(header))
 	for i, h := range header {
 		width[i] = utf8.RuneCountInString(h)
@@ -253,6 +254,28 @@ func writeTable(w io.Writer, header []string, rows [][]string) {
 	for _, r := range rows {
 		line(r)
 	}
+}
+
+func safeRows(rows [][]string) [][]string {
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = safeCells(r)
+	}
+	return out
+}
+
+// safeCells is cells escaped by safeText, cells itself when none needs it.
+func safeCells(cells []string) []string {
+	for i, c := range cells {
+		if !isPlain(c, false) {
+			out := append([]string(nil), cells...)
+			for j := i; j < len(out); j++ {
+				out[j] = safeText(out[j])
+			}
+			return out
+		}
+	}
+	return cells
 }
 
 func isNumber(s string) bool {

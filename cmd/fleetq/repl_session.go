@@ -67,7 +67,7 @@ func (s *session) report(prefix string, err error) {
 		return
 	}
 	w := s.a.stderr
-	fmt.Fprintln(w, s.a.paint(w, ansiRed, "fleetq: "+prefix+firstLine(err.Error())))
+	fmt.Fprintln(rawWriter(w), s.a.paint(w, ansiRed, "fleetq: "+prefix+firstLine(err.Error())))
 	var qe *query.Error
 	if errors.As(err, &qe) && qe.Input != "" {
 		fmt.Fprintln(w, qe.Detail())

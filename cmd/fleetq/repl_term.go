@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"io"
 	"os"
 	"strings"
@@ -16,6 +15,9 @@ const (
 
 // isTerminal reports whether v is an *os.File open on a terminal.
 func isTerminal(v any) bool {
+	if w, ok := v.(*safeWriter); ok {
+		v = w.Unwrap()
+	}
 	f, ok := v.(*os.File)
 	return ok && isTerminalFile(f)
 }
@@ -26,8 +28,10 @@ func (a *app) colorOn(w io.Writer) bool {
 	return !a.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(w)
 }
 
-// paint wraps s in an ANSI style when output to w may be coloured.
+// paint is s escaped (safeText), wrapped in an ANSI style when output to
+// w may be coloured: write it to rawWriter(w).
 func (a *app) paint(w io.Writer, style, s string) string {
+	s = safeText(s)
 	if !a.colorOn(w) {
 		return s
 	}
@@ -41,7 +45,7 @@ func (a *app) paint(w io.Writer, style, s string) string {
 // it; see the report of issue 6).
 func (a *app) writeRows(w io.Writer, header []string, rows [][]string) error {
 	if a.format == "csv" {
-		cw := csv.NewWriter(w)
+		cw := newCSVWriter(w)
 		lower := make([]string, len(header))
 		for i, h := range header {
 			lower[i] = strings.ToLower(h)
@@ -57,6 +61,7 @@ func (a *app) writeRows(w io.Writer, header []string, rows [][]string) error {
 		if i := strings.IndexByte(text, '\n'); i >= 0 {
 			text = ansiBold + text[:i] + ansiReset + text[i:]
 		}
+		w = rawWriter(w) // the cells are escaped by writeTable
 	}
 	_, err := io.WriteString(w, text)
 	return err

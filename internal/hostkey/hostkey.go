@@ -4,11 +4,19 @@
 // use it without an import cycle.
 //
 // A host key is trimmed and lower-cased (Normalize), then must be 1 to
-// MaxLen bytes of ASCII letters, digits, '-', '_', '.' and ':' (Check):
-// DNS names and their labels, short names, IPv4 and IPv6 addresses, and
-// the underscores some CMDBs use. Everything else is refused, above all
-// blanks and the characters of the host-literal notation (',' '[' ']' '*'
-// '?'), because a host whose key holds them cannot be named afterwards.
+// MaxLen bytes of ASCII letters, digits, '-', '_', '.' and ':', not
+// starting with '-' or '.' (Check): DNS names and their labels, short
+// names, IPv4 and IPv6 addresses, and the underscores some CMDBs use.
+// Everything else is refused, above all blanks and the characters of the
+// host-literal notation (',' '[' ']' '*' '?'), because a host whose key
+// holds them cannot be named afterwards. Being ASCII only, a key holds no
+// control, invisible or bidirectional character and is valid UTF-8.
+//
+// A leading '-' is refused because hosts reach other programs as words
+// and lines (the executor reads approved hosts on stdin, shell loops pass
+// them on): "-rf" or "--help" would be read as an option. A leading '.'
+// is refused because sets and hosts become file names ("export"): ".",
+// "..", and hidden files. No DNS name starts with either.
 package hostkey
 
 import (
@@ -22,7 +30,7 @@ import (
 const MaxLen = 253
 
 // Allowed says which keys are allowed, for error messages.
-const Allowed = "a host key is 1 to 253 letters, digits, '-', '_', '.' or ':'"
+const Allowed = "a host key is 1 to 253 letters, digits, '-', '_', '.' or ':', not starting with '-' or '.'"
 
 // Sentinel errors, returned wrapped in an *Error.
 var (
@@ -32,6 +40,8 @@ var (
 	ErrTooLong = fmt.Errorf("longer than %d bytes", MaxLen)
 	// ErrChar is returned for a key with a character outside the rule.
 	ErrChar = errors.New("character not allowed")
+	// ErrLeading is returned for a key that starts with '-' or '.'.
+	ErrLeading = errors.New("starts with '-' or '.'")
 )
 
 // Error is a refused host key.
@@ -62,6 +72,8 @@ func Check(key string) error {
 		return &Error{Key: key, Err: ErrEmpty}
 	case len(key) > MaxLen:
 		return &Error{Key: key, Err: ErrTooLong, Detail: fmt.Sprintf("%d bytes, longer than %d", len(key), MaxLen)}
+	case key[0] == '-' || key[0] == '.':
+		return &Error{Key: key, Err: ErrLeading, Detail: fmt.Sprintf("starts with %q", key[0])}
 	}
 	for i := 0; i < len(key); i++ {
 		if !allowed(key[i]) {

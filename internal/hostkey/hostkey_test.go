@@ -19,6 +19,9 @@ func TestParse(t *testing.T) {
 		{in: "10.0.0.1", key: "10.0.0.1"},
 		{in: "fe80::1", key: "fe80::1"},
 		{in: "nm08.dc1.example.net", key: "nm08.dc1.example.net"},
+		{in: "a-b.", key: "a-b."},
+		{in: "a..b", key: "a..b"},
+		{in: "::1", key: "::1"},
 		{in: strings.Repeat("a", 253), key: strings.Repeat("a", 253)},
 		{in: "", err: ErrEmpty, text: `host "": empty host name (` + Allowed + ")"},
 		{in: "  ", err: ErrEmpty, text: `host "": empty host name (` + Allowed + ")"},
@@ -31,6 +34,17 @@ func TestParse(t *testing.T) {
 		{in: "h/1", err: ErrChar, text: `host "h/1": contains '/' (` + Allowed + ")"},
 		{in: "hé", err: ErrChar, text: `host "hé": contains 'é' (` + Allowed + ")"},
 		{in: "h\xff", err: ErrChar, text: "host \"h\uFFFD\": contains a byte that is not UTF-8 (" + Allowed + ")"},
+		{in: "-rf", err: ErrLeading, text: `host "-rf": starts with '-' (` + Allowed + ")"},
+		{in: "--help", err: ErrLeading, text: `host "--help": starts with '-' (` + Allowed + ")"},
+		{in: " -x", err: ErrLeading, text: `host "-x": starts with '-' (` + Allowed + ")"},
+		{in: ".", err: ErrLeading, text: `host ".": starts with '.' (` + Allowed + ")"},
+		{in: "..", err: ErrLeading, text: `host "..": starts with '.' (` + Allowed + ")"},
+		{in: ".hidden", err: ErrLeading, text: `host ".hidden": starts with '.' (` + Allowed + ")"},
+		{in: "../../etc/passwd", err: ErrLeading, text: `host "../../etc/passwd": starts with '.' (` + Allowed + ")"},
+		{in: "etc/../passwd", err: ErrChar, text: `host "etc/../passwd": contains '/' (` + Allowed + ")"},
+		{in: "a\x1b]0;pwned\x07", err: ErrChar, text: `host "a\x1b]0;pwned\a": contains the control character U+001B (` + Allowed + ")"},
+		{in: "a\u202eb", err: ErrChar, text: `host "a\u202eb": contains '\u202e' (` + Allowed + ")"},
+		{in: "a\u200bb", err: ErrChar, text: `host "a\u200bb": contains '\u200b' (` + Allowed + ")"},
 		{in: strings.Repeat("a", 254), err: ErrTooLong, text: `host "` + strings.Repeat("a", 254) + `": 254 bytes, longer than 253 (` + Allowed + ")"},
 	}
 	for _, tt := range tests {
@@ -64,6 +78,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if strings.ContainsAny(key, " \t,[]*?") {
 			t.Fatalf("%q: key %q cannot be named in a literal", s, key)
+		}
+		if key[0] == '-' || key[0] == '.' {
+			t.Fatalf("%q: key %q would read as an option or a hidden file", s, key)
 		}
 	})
 }

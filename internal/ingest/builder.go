@@ -12,7 +12,8 @@ import (
 // Builder accumulates one source's hosts, attributes and sets while a parser
 // reads its input. It is where every ingester's host names become keys, by
 // the one rule of package hostkey: normalised (trimmed, lower-cased),
-// checked (letters, digits, - _ . :, at most 253 bytes) and de-duplicated.
+// checked (letters, digits, - _ . :, not starting with - or ., at most
+// 253 bytes) and de-duplicated.
 // Adding a host twice returns the same index, and a later value for the
 // same attribute replaces the earlier one. A name that is no host key
 // makes Finish fail, so no pass is made from the source.

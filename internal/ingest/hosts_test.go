@@ -38,9 +38,9 @@ func TestParseHosts(t *testing.T) {
 
 func TestParseHostsErrors(t *testing.T) {
 	for _, tc := range []struct{ in, err string }{
-		{"a\n\n# c\nweb1 web2\n", `dead.txt:4: host "web1 web2": contains a blank (a host key is 1 to 253 letters, digits, '-', '_', '.' or ':')`},
-		{"a\tb\n", `dead.txt:1: host "a\tb": contains a blank (a host key is 1 to 253 letters, digits, '-', '_', '.' or ':')`},
-		{"a\nb,c\n", `dead.txt:2: host "b,c": contains ',' (a host key is 1 to 253 letters, digits, '-', '_', '.' or ':')`},
+		{"a\n\n# c\nweb1 web2\n", `dead.txt:4: host "web1 web2": contains a blank (a host key is 1 to 253 letters, digits, '-', '_', '.' or ':', not starting with '-' or '.')`},
+		{"a\tb\n", `dead.txt:1: host "a\tb": contains a blank (a host key is 1 to 253 letters, digits, '-', '_', '.' or ':', not starting with '-' or '.')`},
+		{"a\nb,c\n", `dead.txt:2: host "b,c": contains ',' (a host key is 1 to 253 letters, digits, '-', '_', '.' or ':', not starting with '-' or '.')`},
 		{"a\x00b\n", "dead.txt:1: binary data (expected one host name per line)"},
 	} {
 		src, err := ParseHosts("dead.txt", "dead", []byte(tc.in))

@@ -40,7 +40,7 @@ var nbCases = []nbCase{
 	// NetBox's own test data names devices "Device 4": such a name cannot be
 	// a host key (it could never be named in a query), so the file is
 	// refused and no pass is made.
-	{file: "netbox-test-device-import.csv", err: `netbox-test-device-import.csv:2: host "device 4": contains a blank (a host key is 1 to 253 letters, digits, '-', '_', '.' or ':')`},
+	{file: "netbox-test-device-import.csv", err: `netbox-test-device-import.csv:2: host "device 4": contains a blank (a host key is 1 to 253 letters, digits, '-', '_', '.' or ':', not starting with '-' or '.')`},
 	{file: "assembled-netbox4-devices-list.json", want: srcWant{
 		hosts: nbDN, records: 5,
 		str: map[string]string{

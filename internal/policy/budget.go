@@ -12,7 +12,7 @@ import (
 type Budget struct {
 	Pct     *float64 `toml:"pct"`
 	Floor   *int     `toml:"floor"`   // default 1, so small clusters still get maintained
-	Ceiling *int     `toml:"ceiling"` // default none
+	Ceiling *int     `toml:"ceiling"` // default none: only a missing key means none
 	Max     *int     `toml:"max"`
 }
 
@@ -40,6 +40,9 @@ func (b Budget) validate() error {
 	}
 	if x := pct * pctScale; math.Abs(x-math.Round(x)) > 1e-6 {
 		return fmt.Errorf("pct = %v: at most 4 decimals", pct)
+	}
+	if b.Ceiling != nil && *b.Ceiling < 0 {
+		return fmt.Errorf("ceiling = %d: must not be negative (leave ceiling out for no ceiling)", *b.Ceiling)
 	}
 	floor, ceiling := b.floor(), b.ceiling()
 	if floor < 0 {

@@ -10,11 +10,16 @@ import (
 // Duration is a time.Duration written as "30m", "24h" or "7d" in the file.
 type Duration time.Duration
 
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler. A policy duration
+// (lease, force_lease, cooldown, max_evidence_age, evidence_age) is never
+// negative: "-30m" is a typo, not "no cooldown".
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := ParseDuration(string(b))
 	if err != nil {
 		return err
+	}
+	if v < 0 || strings.Contains(string(b), "-") {
+		return fmt.Errorf("duration %q: must not be negative", strings.TrimSpace(string(b)))
 	}
 	*d = Duration(v)
 	return nil

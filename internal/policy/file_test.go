@@ -117,3 +117,55 @@ func TestExamplePolicyParses(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, p.Archetypes)
 }
+
+// TestParseRefusesTyposThatRemoveALimit: a negative ceiling, a negative
+// duration and an executor with no program are load errors naming the
+// key (issue 12): each would otherwise quietly remove a cap, a wait or
+// the executor, and the last fails only after the leases are granted.
+func TestParseRefusesTyposThatRemoveALimit(t *testing.T) {
+	arch := func(budget string) string {
+		return "[[archetype]]\nname = \"d\"\ndrain = " + budget + "\n"
+	}
+	cases := []struct{ name, text, want string }{
+		{"negative ceiling", arch("{ pct = 3, ceiling = -1 }"), "archetype d: drain: ceiling = -1: must not be negative (leave ceiling out for no ceiling)"},
+		{"negative ceiling, no floor", arch("{ pct = 3, floor = 0, ceiling = -5 }"), "ceiling = -5: must not be negative"},
+		{"negative ceiling in an exception", fallback + "[cluster.x]\ndrain = { pct = 3, ceiling = -1 }\n", "cluster x: drain: ceiling = -1: must not be negative"},
+		{"negative floor", arch("{ pct = 3, floor = -1 }"), "floor = -1: must not be negative"},
+		{"negative max", arch("{ max = -1 }"), "max = -1: must not be negative"},
+		{"negative cooldown", fallback + "[verb.reboot]\ncooldown = \"-30m\"\n", `last key "verb.reboot.cooldown"): duration "-30m": must not be negative`},
+		{"negative verb lease", fallback + "[verb.drain]\nlease = \"-2h\"\n", `last key "verb.drain.lease"): duration "-2h": must not be negative`},
+		{"zero verb lease", fallback + "[verb.drain]\nlease = \"0s\"\n", "[verb.drain] lease: must be a positive duration"},
+		{"negative lease", "lease = \"-1h\"\n" + fallback, `last key "lease"): duration "-1h": must not be negative`},
+		{"negative force_lease", "force_lease = \"-4h\"\n" + fallback, `last key "force_lease"): duration "-4h": must not be negative`},
+		{"negative days", "lease = \"-1d\"\n" + fallback, `duration "-1d": must not be negative`},
+		{"negative part", "lease = \"1d-1h\"\n" + fallback, `duration "1d-1h": must not be negative`},
+		{"negative max_evidence_age", "max_evidence_age = \"-30m\"\n" + fallback, `last key "max_evidence_age"): duration "-30m": must not be negative`},
+		{"negative evidence_age", "[evidence_age]\nhdfs = \"-1h\"\n" + fallback, `last key "evidence_age.hdfs"): duration "-1h": must not be negative`},
+		{"negative rate window", fallback + "[verb.drain]\nrate = \"5/-1h\"\n", `[verb.drain] rate: "5/-1h": "-1h" is not a positive duration`},
+		{"negative rate count", fallback + "[verb.drain]\nrate = \"-5/1h\"\n", `[verb.drain] rate: "-5/1h": "-5" is not a count`},
+		{"empty executor", "executor = [\"\"]\n" + fallback, `executor = [""]: the program (its first word) is empty`},
+		{"blank executor", "executor = [\"  \", \"--hosts\"]\n" + fallback, `executor = ["  " "--hosts"]: the program (its first word) is empty`},
+		{"empty verb executor", fallback + "[verb.reboot]\nexecutor = [\"\", \"x\"]\n", `[verb.reboot] executor = ["" "x"]: the program (its first word) is empty`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse([]byte(c.text))
+			require.ErrorIs(t, err, ErrInvalid)
+			assert.ErrorContains(t, err, c.want)
+		})
+	}
+}
+
+// TestParseNoCeilingAndNoExecutor: only a missing key means "no
+// ceiling", and executor = [] gives a verb no executor.
+func TestParseNoCeilingAndNoExecutor(t *testing.T) {
+	p, err := Parse([]byte("executor = [\"/bin/true\"]\n[[archetype]]\nname = \"d\"\ndrain = { pct = 50, floor = 0 }\nreboot = { pct = 50, ceiling = 0, floor = 0 }\n[verb.reboot]\nexecutor = []\ncooldown = \"0s\"\n"))
+	require.NoError(t, err)
+	drain := p.Archetypes[0].Budgets["drain"].Cap(1000)
+	assert.Equal(t, 500, drain.Cap)
+	assert.Equal(t, "50% of 1000 = 500 (floor 0, ceiling none)", drain.String())
+	assert.Equal(t, 0, p.Archetypes[0].Budgets["reboot"].Cap(1000).Cap, "ceiling = 0 is a cap of 0")
+	assert.Equal(t, []string{"/bin/true"}, p.Rules("drain").Executor)
+	assert.Empty(t, p.Rules("reboot").Executor)
+	assert.Zero(t, p.Rules("reboot").Cooldown)
+}

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -151,6 +152,16 @@ func (p *Policy) validateScalars() error {
 	case p.Lease <= 0 || p.ForceLease <= 0:
 		return fmt.Errorf("lease and force_lease must be positive durations")
 	}
+	return validateExecutor("executor", p.Executor)
+}
+
+// validateExecutor refuses an executor whose program is empty or blank
+// (executor = [""]): it would fail only after the leases are granted.
+// An empty list is no executor.
+func validateExecutor(key string, argv []string) error {
+	if len(argv) > 0 && strings.TrimSpace(argv[0]) == "" {
+		return fmt.Errorf("%s = %q: the program (its first word) is empty", key, argv)
+	}
 	return nil
 }
 
@@ -206,6 +217,12 @@ func (p *Policy) buildVerbs(raw map[string]rawVerbRules) error {
 			Cooldown: time.Duration(deref(r.Cooldown, 0)),
 			Budgeted: deref(r.Budget, v != "undrain"),
 			Executor: r.Executor,
+		}
+		if err := validateExecutor(fmt.Sprintf("[verb.%s] executor", v), rules.Executor); err != nil {
+			return err
+		}
+		if rules.Lease <= 0 {
+			return fmt.Errorf("[verb.%s] lease: must be a positive duration", v)
 		}
 		if rules.Executor == nil {
 			rules.Executor = p.Executor
