@@ -71,7 +71,7 @@ Examples:
 
 func runGC(a *app, o *gcOptions, now time.Time) error {
 	gco := store.GCOptions{KeepLast: o.keepLast, KeepSince: o.keepSince, Now: now, DryRun: true}
-	opts := store.Options{Timeout: a.timeout, Owner: commandLine()}
+	opts := store.Options{Timeout: a.timeout, Owner: a.command}
 	plan, err := store.GC(a.dbPath(), opts, gco)
 	if err != nil {
 		return missingDBHint(err, "the first fleetq ingest creates it")

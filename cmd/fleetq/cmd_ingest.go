@@ -133,7 +133,7 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 // writePass opens (or, the first time, creates) the database and seals
 // one pass of srcs; the database is closed when it returns.
 func writePass(a *app, o *ingestOptions, defs *definitions, srcs []*store.SourceData, now time.Time) (*store.PassInfo, *store.DB, error) {
-	db, err := a.openWrite(true, commandLine())
+	db, err := a.openWrite(true)
 	if err != nil {
 		return nil, nil, err
 	}
