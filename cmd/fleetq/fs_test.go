@@ -1,7 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -33,4 +37,68 @@ func TestWriterRefusesALinkedLockNote(t *testing.T) {
 	assert.Equal(t, "fleetq: "+db+".writer: lock note is not a regular file (a symbolic link); remove it\n", errOut)
 	assert.Equal(t, "precious\n", mustRead(t, victim))
 	assert.Contains(t, fqBinOK(t, db, "passes"), "1 ", "the read still works and no pass was added")
+}
+
+// TestExportRemovesOnlyWhatItWrote: a later export removes a set file an
+// earlier export wrote and left unchanged, and nothing else: not a file
+// someone changed since, not a user's file, not one a label forged into
+// MANIFEST.
+func TestExportRemovesOnlyWhatItWrote(t *testing.T) {
+	dir, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	both, one := filepath.Join(dir, "both.db"), filepath.Join(dir, "one.db")
+	dead, extra := writeHosts(t, dir, "dead", "a.dc\nb.dc\n"), writeHosts(t, dir, "extra", "c.dc\n")
+	changed := writeHosts(t, dir, "changed", "d.dc\n")
+	forged := "x\n# name\thosts\tsha256\torigin\nvictim\t1\t" + sha256hex("precious\n") + "\tforged\n"
+	fqBinOK(t, both, "ingest", "--label", forged, dead, extra, changed)
+	fqBinOK(t, one, "ingest", dead)
+
+	fqBinOK(t, both, "export", out)
+	manifest := mustRead(t, filepath.Join(out, "MANIFEST"))
+	assert.Contains(t, manifest, "label\t\"x\\n# name\\thosts\\tsha256\\torigin\\nvictim\\t1\\t", "the label stays on its line, quoted")
+	assert.NotRegexp(t, `(?m)^victim\t`, manifest)
+	writeHosts(t, out, "victim", "precious\n")
+	writeHosts(t, out, "changed", "edited by hand\n")
+
+	fqBinOK(t, one, "export", out)
+	assert.NoFileExists(t, filepath.Join(out, "extra"), "an unchanged file of the earlier export is removed")
+	assert.Equal(t, "edited by hand\n", mustRead(t, filepath.Join(out, "changed")), "a file changed since is kept")
+	assert.Equal(t, "precious\n", mustRead(t, filepath.Join(out, "victim")), "a file export never wrote is kept")
+	assert.Equal(t, "a.dc\nb.dc\n", mustRead(t, filepath.Join(out, "dead")))
+}
+
+func sha256hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// TestHostListNamedManifestRefused: a host list named MANIFEST would be a
+// set export cannot write; ingest refuses it and says how to name it.
+func TestHostListNamedManifestRefused(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleetq.db")
+	list := writeHosts(t, dir, "MANIFEST", "a.dc\n")
+	_, errOut, code := fqBin(t, db, "ingest", list)
+	assert.Equal(t, 1, code)
+	assert.Equal(t, fmt.Sprintf("fleetq: %s: \"MANIFEST\" cannot be a set name (rename the file, or give hosts:NAME=%s)\n", list, list), errOut)
+	assert.NoFileExists(t, db)
+	fqBinOK(t, db, "ingest", "hosts:listed="+list)
+	assert.Contains(t, fqBinOK(t, db, "export", filepath.Join(dir, "out")), "listed")
+}
+
+// TestExportRespectsUmask: export's files are 0666 less the umask.
+func TestExportRespectsUmask(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleetq.db")
+	fqBinOK(t, db, "ingest", writeHosts(t, dir, "dead", "a.dc\n"))
+	for umask, want := range map[string]os.FileMode{"022": 0o644, "027": 0o640, "002": 0o664} {
+		out := filepath.Join(dir, "out"+umask)
+		cmd := exec.Command("sh", "-c", `umask "$1"; exec "$2" --db "$3" export "$4"`, "sh", umask, fleetqBin, db, out)
+		msg, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(msg))
+		for _, name := range []string{"all", "dead", "MANIFEST", ".fleetq-export.json"} {
+			fi, err := os.Stat(filepath.Join(out, name))
+			require.NoError(t, err)
+			assert.Equal(t, want, fi.Mode().Perm(), "umask %s: %s", umask, name)
+		}
+	}
 }

@@ -230,7 +230,7 @@ func hostSetName(spec Spec, file string) (string, error) {
 	if name == "" {
 		name = SetNameFor(spec.Path)
 	}
-	if !ValidName(name) || name == "all" {
+	if !ValidSetName(name) {
 		return "", Errorf(file, 0, "%q cannot be a set name (rename the file, or give hosts:NAME=%s)", name, spec.Path)
 	}
 	return name, nil
