@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -86,10 +87,22 @@ func runGC(a *app, o *gcOptions, now time.Time) error {
 	}
 	gco.DryRun = false
 	rep, err := store.GC(a.dbPath(), opts, gco)
+	if errors.Is(err, store.ErrCompact) && rep != nil {
+		return compactFailed(a, rep, err)
+	}
 	if err != nil {
 		return err
 	}
 	return printGC(a, rep)
+}
+
+// compactFailed reports what gc did before its compaction failed: the
+// removal is committed and stays, and a retry only compacts.
+func compactFailed(a *app, rep *store.GCReport, err error) error {
+	if perr := printGC(a, rep); perr != nil {
+		return perr
+	}
+	return fmt.Errorf("removed passes %s (committed); %w; the file is intact, retry fleetq gc to compact", idRanges(rep.Removed), err)
 }
 
 // confirmGC asks for an exact "y" on a terminal and refuses elsewhere.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
 // File-system hygiene (issue 12): the lock note, export's own files, gc
@@ -101,4 +103,59 @@ func TestExportRespectsUmask(t *testing.T) {
 			assert.Equal(t, want, fi.Mode().Perm(), "umask %s: %s", umask, name)
 		}
 	}
+}
+
+// blockCompaction makes compaction fail as it does in a read-only
+// directory, in a way that works as root too (root ignores a 0555
+// directory): a non-empty directory where compaction writes its copy.
+func blockCompaction(t *testing.T, db string) func() {
+	require.NoError(t, os.MkdirAll(filepath.Join(db+".compact", "x"), 0o755))
+	return func() { require.NoError(t, os.RemoveAll(db+".compact")) }
+}
+
+// TestGCReportsWhatItDidWhenCompactionFails: the removal is committed and
+// said so; the file is intact, and a retry only compacts.
+func TestGCReportsWhatItDidWhenCompactionFails(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleetq.db")
+	for i := range 4 {
+		fqBinOK(t, db, "ingest", writeHosts(t, dir, "dead", fmt.Sprintf("h%d.dc\n", i)))
+	}
+	unblock := blockCompaction(t, db)
+	out, errOut, code := fqBin(t, db, "gc", "--keep-last", "1", "--yes")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "removed 3 passes (1-3); kept 1 (4)\n")
+	assert.Regexp(t, `^fleetq: removed passes 1-3 \(committed\); compaction failed: open .*fleetq\.db\.compact: is a directory; the file is intact, retry fleetq gc to compact\n$`, errOut)
+	assert.Equal(t, "h3.dc\n", fqBinOK(t, db, "query", "dead"))
+	storetest.MustCheck(t, db)
+
+	unblock()
+	out = fqBinOK(t, db, "gc", "--keep-last", "1", "--yes")
+	assert.Contains(t, out, "removed 0 passes (none); kept 1 (4)")
+	storetest.MustCheck(t, db)
+}
+
+// TestIngestSealedDespiteFailedCompaction: an ingest whose compaction
+// fails has sealed its pass, so it exits 0 with a warning (a cron retry
+// would otherwise seal a second pass). The sparse file that makes ingest
+// compact is the one a gc leaves when its own compaction failed.
+func TestIngestSealedDespiteFailedCompaction(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleetq.db")
+	inv := filepath.Join(dir, "inventory.csv")
+	for v := range 3 {
+		writeBigInventory(t, inv, 60000, v)
+		fqBinOK(t, db, "ingest", inv)
+	}
+	unblock := blockCompaction(t, db)
+	_, _, code := fqBin(t, db, "gc", "--keep-last", "1", "--yes")
+	require.Equal(t, 1, code)
+	writeBigInventory(t, inv, 60000, 7)
+	out, errOut, code := fqBin(t, db, "ingest", inv)
+	assert.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "pass 4 sealed: 60000 hosts")
+	assert.Regexp(t, `^fleetq: warning: pass 4 is sealed, but compaction failed: open .*\.compact: is a directory; the file is intact, the next ingest or fleetq gc compacts it\n$`, errOut)
+	unblock()
+	assert.Contains(t, fqBinOK(t, db, "passes"), "\n4 ")
+	storetest.MustCheck(t, db)
 }
