@@ -48,6 +48,8 @@ source carried forward into a kept pass stays), older versions are kept as
 deltas of newer ones, and the file is compacted: copied into a temporary
 file that atomically replaces it, under the write lock, so a crash leaves
 either the old file or the new one. Prints the file size before and after.
+When compaction fails after the removal was committed, gc prints what it
+removed and exits 1; the file is intact, and running gc again compacts it.
 
 Removing passes loses history: 'dead@-1', 'fleetq diff' and audit replays
 of decisions made from a removed pass no longer work. On a terminal gc asks
