@@ -26,6 +26,7 @@ type app struct {
 	noColor bool
 	stale   time.Duration
 	create  bool
+	command string // the running command's name ("fleetq drain"), for the lock note
 }
 
 func newRootCommand(a *app) *cobra.Command {
@@ -55,6 +56,7 @@ Examples:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			a.command = cmd.CommandPath()
 			return a.validate()
 		},
 	}
@@ -122,8 +124,8 @@ func (a *app) openRead() (*store.DB, error) {
 // only by ingest (ingesting) or with --create, and the caller then says
 // so with noteCreated; otherwise it is an error, so a mistyped --db never
 // leaves an empty database behind.
-func (a *app) openWrite(ingesting bool, owner string) (*store.DB, error) {
-	db, err := store.Open(a.dbPath(), store.Options{Create: ingesting || a.create, Timeout: a.timeout, Owner: owner})
+func (a *app) openWrite(ingesting bool) (*store.DB, error) {
+	db, err := store.Open(a.dbPath(), store.Options{Create: ingesting || a.create, Timeout: a.timeout, Owner: a.command})
 	return db, missingDBHint(err, "the first fleetq ingest creates it, or give --create to start an empty one")
 }
 

@@ -94,8 +94,8 @@ func (o *ledgerOptions) loadPolicy(a *app) (*policy.Policy, error) {
 }
 
 // update runs fn in one write transaction of a briefly opened database.
-func (a *app) update(owner string, fn func(*store.Tx) error) error {
-	db, err := a.openWrite(false, owner)
+func (a *app) update(fn func(*store.Tx) error) error {
+	db, err := a.openWrite(false)
 	if err != nil {
 		return err
 	}

@@ -79,7 +79,7 @@ func runFreeze(ctx context.Context, a *app, o *freezeOptions, scope string) erro
 		return err
 	}
 	f := store.Freeze{Scope: scope, Reason: o.reason, Requester: o.requester(), Start: now, Until: until}
-	err = a.update(commandLine(), func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		if err := checkScope(tx, pol, scope); err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func runUnfreeze(a *app, o *freezeOptions, scope string) error {
 		return err
 	}
 	var had bool
-	err = a.update(commandLine(), func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		if had, err = tx.DeleteFreeze(scope); err != nil || !had {
 			return err
 		}
@@ -217,7 +217,7 @@ func runIncident(a *app, o *freezeOptions, action string) error {
 	if action == "start" {
 		inc = &store.Incident{Reason: o.reason, Requester: o.requester(), Start: now}
 	}
-	err = a.update(commandLine(), func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		if err := tx.SetIncident(inc); err != nil {
 			return err
 		}

@@ -217,7 +217,7 @@ func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) 
 	}
 	req := actions.ReleaseRequest{Hosts: hosts, Ghosts: o.ghosts, Force: o.force, Reason: o.reason, Requester: o.requester(), Now: now}
 	var res []actions.ReleaseResult
-	err = a.update(commandLine(), func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		res, err = actions.Release(ctx, tx, pol, req)
 		return err
 	})

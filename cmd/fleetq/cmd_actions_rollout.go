@@ -119,7 +119,7 @@ func runPlanRollout(ctx context.Context, a *app, o *rolloutOptions, expr string)
 		seed = randomSeed()
 	}
 	var plan *actions.RolloutPlan
-	err = a.update(commandLine(), func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		snap, err := tx.Snapshot(0)
 		if err != nil {
 			return err
@@ -251,7 +251,7 @@ func runCheckWave(ctx context.Context, a *app, o *rolloutOptions, ref string, n 
 		return err
 	})
 	if err == nil && changes {
-		err = a.update(commandLine(), func(tx *store.Tx) error {
+		err = a.update(func(tx *store.Tx) error {
 			r, cc, err := check(tx)
 			if err == nil {
 				c = cc

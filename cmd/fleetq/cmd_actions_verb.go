@@ -123,7 +123,7 @@ func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) err
 		return &usageError{"--commit grants leases: scripts add --yes (on a terminal fleetq asks); without --commit this is a dry run"}
 	}
 	var out *actions.Outcome
-	err = a.update(commandLine(), func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		out, err = actions.Run(ctx, tx, pol, req, o.commit && !confirm)
 		return err
 	})
@@ -255,7 +255,7 @@ func runApply(ctx context.Context, a *app, o *applyOptions, token string) error 
 	}
 	var out *actions.Outcome
 	var refused *actions.RefusedApply
-	err = a.update(commandLine(), func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		out, err = actions.Apply(ctx, tx, pol, token, o.requester(), now)
 		if errors.As(err, &refused) {
 			return nil // commit the transaction: the refusal is in its audit log

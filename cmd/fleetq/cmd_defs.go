@@ -162,7 +162,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			db, err := a.openWrite(false, commandLine())
+			db, err := a.openWrite(false)
 			if err != nil {
 				return err
 			}

@@ -61,7 +61,7 @@ func passTitle(p *store.PassInfo) string {
 }
 
 func safeSetFile(name string) error {
-	if name == "" || strings.ContainsAny(name, "/\\\x00") || strings.HasPrefix(name, ".") || name == manifestName {
+	if name == "" || strings.ContainsAny(name, "/\\\x00") || strings.HasPrefix(name, ".") || strings.EqualFold(name, manifestName) {
 		return fmt.Errorf("set %q cannot be exported as a file name", name)
 	}
 	return nil

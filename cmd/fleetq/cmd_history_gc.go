@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -47,6 +48,8 @@ source carried forward into a kept pass stays), older versions are kept as
 deltas of newer ones, and the file is compacted: copied into a temporary
 file that atomically replaces it, under the write lock, so a crash leaves
 either the old file or the new one. Prints the file size before and after.
+When compaction fails after the removal was committed, gc prints what it
+removed and exits 1; the file is intact, and running gc again compacts it.
 
 Removing passes loses history: 'dead@-1', 'fleetq diff' and audit replays
 of decisions made from a removed pass no longer work. On a terminal gc asks
@@ -71,7 +74,7 @@ Examples:
 
 func runGC(a *app, o *gcOptions, now time.Time) error {
 	gco := store.GCOptions{KeepLast: o.keepLast, KeepSince: o.keepSince, Now: now, DryRun: true}
-	opts := store.Options{Timeout: a.timeout, Owner: commandLine()}
+	opts := store.Options{Timeout: a.timeout, Owner: a.command}
 	plan, err := store.GC(a.dbPath(), opts, gco)
 	if err != nil {
 		return missingDBHint(err, "the first fleetq ingest creates it")
@@ -86,10 +89,22 @@ func runGC(a *app, o *gcOptions, now time.Time) error {
 	}
 	gco.DryRun = false
 	rep, err := store.GC(a.dbPath(), opts, gco)
+	if errors.Is(err, store.ErrCompact) && rep != nil {
+		return compactFailed(a, rep, err)
+	}
 	if err != nil {
 		return err
 	}
 	return printGC(a, rep)
+}
+
+// compactFailed reports what gc did before its compaction failed: the
+// removal is committed and stays, and a retry only compacts.
+func compactFailed(a *app, rep *store.GCReport, err error) error {
+	if perr := printGC(a, rep); perr != nil {
+		return perr
+	}
+	return fmt.Errorf("removed passes %s (committed); %w; the file is intact, retry fleetq gc to compact", idRanges(rep.Removed), err)
 }
 
 // confirmGC asks for an exact "y" on a terminal and refuses elsewhere.

@@ -133,7 +133,7 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 // writePass opens (or, the first time, creates) the database and seals
 // one pass of srcs; the database is closed when it returns.
 func writePass(a *app, o *ingestOptions, defs *definitions, srcs []*store.SourceData, now time.Time) (*store.PassInfo, *store.DB, error) {
-	db, err := a.openWrite(true, commandLine())
+	db, err := a.openWrite(true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -145,7 +145,12 @@ func writePass(a *app, o *ingestOptions, defs *definitions, srcs []*store.Source
 		db.Close()
 		return nil, nil, err
 	}
-	return p, db, compactIfSparse(db)
+	if err := compactIfSparse(db); err != nil {
+		// The pass is committed: failing now would make a cron retry
+		// seal a second one.
+		fmt.Fprintf(a.stderr, "fleetq: warning: pass %d is sealed, but %v; the file is intact, the next ingest or fleetq gc compacts it\n", p.ID, err)
+	}
+	return p, db, nil
 }
 
 // readSources parses every source before the database is opened.
@@ -198,14 +203,13 @@ const (
 
 // compactIfSparse closes db, compacting the file first when it is mostly
 // free pages. The pass is already committed: a failed compaction leaves
-// the file as it was and is reported.
+// the file as it was and is returned for a warning.
 func compactIfSparse(db *store.DB) error {
 	compacted, err := db.CompactIfSparse(compactRatio, compactMinBytes)
-	if err != nil {
-		return fmt.Errorf("the pass is sealed, but compacting the file failed: %w", err)
-	}
 	if !compacted {
-		return db.Close()
+		if cerr := db.Close(); err == nil {
+			err = cerr
+		}
 	}
-	return nil
+	return err
 }

@@ -182,7 +182,7 @@ func runRolloutResume(a *app, o *resumeOptions, ref string) error {
 		return err
 	}
 	var r *store.Rollout
-	err = a.update(commandLine(), func(tx *store.Tx) error {
+	err = a.update(func(tx *store.Tx) error {
 		r, err = actions.ResumeRollout(tx, ref, o.reason, o.requester(), now)
 		return err
 	})

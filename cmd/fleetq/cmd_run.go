@@ -196,7 +196,7 @@ func evalRunFile(ctx context.Context, a *app, o *runOptions, path string, lines 
 	if !hasSave(lines) {
 		return rep, a.view(fn)
 	}
-	db, err := a.openWrite(false, commandLine())
+	db, err := a.openWrite(false)
 	if err != nil {
 		return nil, err
 	}

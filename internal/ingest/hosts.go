@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,7 +17,7 @@ func ParseHosts(file, name string, data []byte) (*store.SourceData, error) {
 		return nil, Errorf(file, 1, "binary data (expected one host name per line)")
 	}
 	b := NewBuilder("hosts", name)
-	for n, line := range bytes.Split(data, []byte("\n")) {
+	for n, line := range splitLines(data) {
 		s := strings.TrimSpace(string(line))
 		if s == "" || s[0] == '#' {
 			continue

@@ -77,6 +77,12 @@ func TestReadHosts(t *testing.T) {
 		{Spec{Kind: "hosts", Path: "testdata/hosts/nosuch.txt"}, "testdata/hosts/nosuch.txt: no such file or directory"},
 		{Spec{Kind: "hosts", Name: "all", Path: "testdata/hosts/dead.txt"},
 			`testdata/hosts/dead.txt: "all" cannot be a set name (rename the file, or give hosts:NAME=testdata/hosts/dead.txt)`},
+		{Spec{Kind: "hosts", Path: "lists/MANIFEST"}, // export's own file beside the set files
+			`lists/MANIFEST: "MANIFEST" cannot be a set name (rename the file, or give hosts:NAME=lists/MANIFEST)`},
+		{Spec{Kind: "hosts", Path: "lists/manifest.txt"},
+			`lists/manifest.txt: "manifest" cannot be a set name (rename the file, or give hosts:NAME=lists/manifest.txt)`},
+		{Spec{Kind: "hosts", Path: "lists/.dead"},
+			`lists/.dead: ".dead" cannot be a set name (rename the file, or give hosts:NAME=lists/.dead)`},
 		{Spec{Kind: "hosts", Path: "testdata/hosts/2024-dead.txt"},
 			`testdata/hosts/2024-dead.txt: "2024-dead" cannot be a set name (rename the file, or give hosts:NAME=testdata/hosts/2024-dead.txt)`},
 	} {

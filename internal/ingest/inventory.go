@@ -20,6 +20,13 @@ var validName = regexp.MustCompile(`^[A-Za-z_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?$`)
 // in the query language.
 func ValidName(s string) bool { return validName.MatchString(s) }
 
+// ValidSetName reports whether s can name a set a source gives (a host
+// list's file name): a valid name, not "all", and not MANIFEST in any case,
+// the name of the file export writes beside the set files.
+func ValidSetName(s string) bool {
+	return ValidName(s) && s != "all" && !strings.EqualFold(s, "MANIFEST")
+}
+
 // ParseInventory reads an inventory: CSV with a `host` column, or JSON
 // lines with a `host` field. Every other column is a typed attribute
 // (true/false → bool, numbers → number, else string); an empty cell is no

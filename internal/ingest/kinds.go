@@ -193,7 +193,7 @@ func resolveKind(spec Spec, data []byte, file string) (Kind, error) {
 		}
 		return k, nil
 	}
-	if len(bytes.TrimSpace(data)) == 0 {
+	if !hasDataLine(data) {
 		return Kind{}, Errorf(file, 0, "empty file: its kind cannot be detected (an empty CMDB dump is an outage; for an empty host list say hosts:%s)", spec.Path)
 	}
 	if !isText(data) {
@@ -206,6 +206,35 @@ func resolveKind(spec Spec, data []byte, file string) (Kind, error) {
 		}
 	}
 	return Kind{}, Errorf(file, 1, "cannot tell what kind of source this is (name it: KIND:PATH, KIND one of %s)", strings.Join(KindNames(), ", "))
+}
+
+// splitLines splits data at LF, CRLF or a lone CR (old Mac and some
+// exporters' line ends), so a CR-only file is not one long line.
+func splitLines(data []byte) [][]byte {
+	if bytes.IndexByte(data, '\r') < 0 {
+		return bytes.Split(data, []byte("\n"))
+	}
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	return bytes.Split(bytes.ReplaceAll(data, []byte("\r"), []byte("\n")), []byte("\n"))
+}
+
+// hasDataLine reports whether data has a line that is neither blank nor a
+// # comment, whatever its line endings (LF, CRLF or a lone CR): a file of
+// comments and blank lines is empty, not a host list of no hosts.
+// It stops at the first data line, so a real file costs nothing.
+func hasDataLine(data []byte) bool {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	for len(data) > 0 {
+		i := bytes.IndexAny(data, "\r\n")
+		if i < 0 {
+			i = len(data) - 1
+		}
+		if line := bytes.TrimSpace(data[:i+1]); len(line) > 0 && line[0] != '#' {
+			return true
+		}
+		data = data[i+1:]
+	}
+	return false
 }
 
 func parseAs(k Kind, spec Spec, file string, data []byte) (*store.SourceData, error) {
@@ -230,7 +259,7 @@ func hostSetName(spec Spec, file string) (string, error) {
 	if name == "" {
 		name = SetNameFor(spec.Path)
 	}
-	if !ValidName(name) || name == "all" {
+	if !ValidSetName(name) {
 		return "", Errorf(file, 0, "%q cannot be a set name (rename the file, or give hosts:NAME=%s)", name, spec.Path)
 	}
 	return name, nil

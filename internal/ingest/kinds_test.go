@@ -110,6 +110,29 @@ func TestEmptyFileNeedsAKind(t *testing.T) {
 	assert.Empty(t, src.Hosts)
 }
 
+// A file of comments and blank lines is empty too, whatever its line
+// endings: a lone CR, CRLF, LF, or a byte-order mark first.
+func TestNoDataLinesIsEmpty(t *testing.T) {
+	for name, body := range map[string]string{
+		"cr-only":       "\r\r\r",
+		"comments":      "# dump of nothing\n# at all\n",
+		"cr-comments":   "# dump\r# of nothing\r",
+		"crlf-comments": "\ufeff# dump\r\n\r\n  # indented\r\n",
+	} {
+		path := filepath.Join(t.TempDir(), name)
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+		_, err := Read(Spec{Path: path}, Options{Now: igNow})
+		assert.EqualError(t, err, path+": empty file: its kind cannot be detected (an empty CMDB dump is an outage; for an empty host list say hosts:"+path+")", name)
+	}
+	for name, body := range map[string]string{"cr": "# list\ra.dc\r", "lf": "# list\na.dc\n"} {
+		path := filepath.Join(t.TempDir(), name)
+		require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
+		src, err := Read(Spec{Path: path}, Options{Now: igNow})
+		require.NoError(t, err, name)
+		assert.Equal(t, []string{"a.dc"}, src.Hosts, name)
+	}
+}
+
 func TestLooksLike(t *testing.T) {
 	for in, want := range map[string]bool{
 		"host,role\n": true, " Host , role\n": true, "\"host\",\"role\"\n": true, "\ufeffhost\n": true,

@@ -72,31 +72,38 @@ func rebuildDelta(tx *bolt.Tx, key []byte) (out []byte, ok bool, err error) {
 }
 
 // promoteDelta drops the delta of key, if any, before the blob is written
-// whole again (a value that came back). Deltas against key stay valid; the
-// chain bound of the old chain's end carries over as a safe upper bound.
+// whole again (a value that came back). Deltas against key stay valid. A
+// chain through key was at most the old end's bound long and key is hops
+// deltas from that end, so chains now ending at key are at most bound-hops
+// long. (Carrying the whole bound over made a value that came back after a
+// long history refuse every delta: each version after it stayed whole.)
 func promoteDelta(tx *bolt.Tx, key []byte) error {
 	deltas := tx.Bucket(bucketDeltas)
 	if deltas == nil || deltas.Get(key) == nil {
 		return nil
 	}
-	depth := chainDepth(tx, chainEnd(tx, key))
+	end, hops := chainEnd(tx, key)
+	depth := chainDepth(tx, end)
+	depth -= min(depth, hops)
 	if err := deltas.Delete(key); err != nil {
 		return err
 	}
 	return setChainDepth(tx, key, depth)
 }
 
-// chainEnd follows key's deltas to the whole blob they end at.
-func chainEnd(tx *bolt.Tx, key []byte) []byte {
+// chainEnd follows key's deltas to the whole blob they end at, and says
+// how many deltas it followed.
+func chainEnd(tx *bolt.Tx, key []byte) ([]byte, uint64) {
 	deltas := tx.Bucket(bucketDeltas)
-	for i := 0; i <= 2*maxChain; i++ {
+	var hops uint64
+	for ; hops <= 2*maxChain; hops++ {
 		d := deltas.Get(key)
 		if d == nil || len(d) < sha256.Size {
-			return key
+			return key, hops
 		}
 		key = d[:sha256.Size]
 	}
-	return key
+	return key, hops
 }
 
 func chainDepth(tx *bolt.Tx, key []byte) uint64 {

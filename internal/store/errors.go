@@ -15,6 +15,10 @@ var (
 	ErrNoPass = errors.New("no such pass")
 	// ErrNoPasses is returned when the database holds no pass yet.
 	ErrNoPasses = errors.New("the database has no passes yet (run fleetq ingest)")
+	// ErrCompact is returned when compacting the file failed after the
+	// changes before it (gc's removal, ingest's pass) were committed: the
+	// file is intact, only not compacted.
+	ErrCompact = errors.New("compaction failed")
 	// ErrCorrupt is returned when stored data fails to decode.
 	ErrCorrupt = errors.New("corrupt data")
 )

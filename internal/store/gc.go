@@ -38,7 +38,8 @@ type GCReport struct {
 // needs it), keeps replaced versions as deltas, and compacts the file:
 // bbolt's Compact into a temporary file that atomically replaces path, all
 // under the write lock. A crash at any moment leaves either the old file or
-// the compacted one.
+// the compacted one. When the removal is committed but compaction fails,
+// GC returns the report of what it did and an error wrapping ErrCompact.
 func GC(path string, opts Options, o GCOptions) (*GCReport, error) {
 	if o.KeepLast <= 0 && o.KeepSince <= 0 {
 		return nil, errors.New("gc: give --keep-last N or --keep-since DURATION")
@@ -65,16 +66,17 @@ func GC(path string, opts Options, o GCOptions) (*GCReport, error) {
 	if err := db.bolt.Update(func(tx *bolt.Tx) error { return collect(tx, o, r) }); err != nil {
 		return nil, err
 	}
-	if err := compactFile(db); err != nil {
-		return nil, err
-	}
+	cerr := compactFile(db)
 	db = nil
 	after, err := Open(path, Options{ReadOnly: true, Timeout: opts.Timeout})
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(cerr, err)
 	}
 	defer after.Close()
 	r.After, err = after.Usage()
+	if cerr != nil {
+		return r, cerr
+	}
 	return r, err
 }
 
@@ -256,7 +258,8 @@ func compactFile(db *DB) error {
 	}
 	dst, err := bolt.Open(tmp, mode, &bolt.Options{NoSync: true, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
 	if err != nil {
-		return fmt.Errorf("compact: %w", err)
+		db.Close()
+		return fmt.Errorf("%w: %w", ErrCompact, err)
 	}
 	err = bolt.Compact(dst, db.bolt, 64<<20)
 	if err == nil {
@@ -271,7 +274,7 @@ func compactFile(db *DB) error {
 	if err != nil {
 		_ = os.Remove(tmp)
 		db.Close()
-		return fmt.Errorf("compact %s: %w (the file is unchanged apart from the removed passes)", db.path, err)
+		return fmt.Errorf("%w: %w", ErrCompact, err)
 	}
 	syncDir(filepath.Dir(db.path))
 	_ = db.bolt.Update(func(tx *bolt.Tx) error {

@@ -97,7 +97,8 @@ func TestOpenCreatesAndReopens(t *testing.T) {
 	assert.Equal(t, path, db.Path())
 	note, err := os.ReadFile(path + ".writer")
 	require.NoError(t, err)
-	assert.Contains(t, string(note), fmt.Sprintf("pid %d (test) since ", os.Getpid()))
+	assert.Contains(t, string(note), fmt.Sprintf(`{"pid":%d,"start":"`, os.Getpid()))
+	assert.Contains(t, string(note), `"command":"test","since":"`)
 	size, err := db.Size()
 	require.NoError(t, err)
 	assert.Positive(t, size)
@@ -155,7 +156,7 @@ func TestSecondWriterLocked(t *testing.T) {
 	for _, ro := range []bool{false, true} {
 		_, err = store.Open(path, store.Options{ReadOnly: ro, Timeout: 200 * time.Millisecond})
 		require.ErrorIs(t, err, store.ErrLocked, "read-only=%v", ro)
-		assert.Contains(t, err.Error(), path+": database is locked: held by pid "+fmt.Sprint(cmd.Process.Pid)+" (lock holder) since ")
+		assert.Contains(t, err.Error(), path+": database is locked: held by pid "+fmt.Sprint(cmd.Process.Pid)+" (lock holder, user ")
 	}
 
 	// Within one process a second handle is refused the same way (flock
@@ -166,7 +167,7 @@ func TestSecondWriterLocked(t *testing.T) {
 	require.NoError(t, err)
 	_, err = store.Open(path, store.Options{Timeout: 100 * time.Millisecond})
 	assert.ErrorIs(t, err, store.ErrLocked)
-	assert.Contains(t, err.Error(), fmt.Sprintf("held by pid %d (first)", os.Getpid()))
+	assert.Contains(t, err.Error(), fmt.Sprintf("held by pid %d (first, user ", os.Getpid()))
 	require.NoError(t, first.Close())
 
 	// Readers share the lock with each other.
@@ -176,7 +177,7 @@ func TestSecondWriterLocked(t *testing.T) {
 	require.NoError(t, err)
 	_, err = store.Open(path, store.Options{Timeout: 100 * time.Millisecond})
 	assert.ErrorIs(t, err, store.ErrLocked)
-	assert.Contains(t, err.Error(), "held by a reader or by a writer that left no note")
+	assert.Contains(t, err.Error(), "held by a reader or a writer that left no note")
 	r1.Close()
 	r2.Close()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -29,6 +28,7 @@ type DB struct {
 	path     string
 	readOnly bool
 	created  bool
+	note     []byte // the lock note this process wrote (owner.go)
 }
 
 // Created reports whether Open created the file.
@@ -41,8 +41,8 @@ type Options struct {
 	Create bool
 	// Timeout is how long to wait for the file lock; 0 means 10s.
 	Timeout time.Duration
-	// Owner describes this process in the lock-owner note that a blocked
-	// writer prints ("fleetq ingest inventory.csv").
+	// Owner names this process's command in the lock note that a blocked
+	// writer prints ("fleetq ingest"): a command name, never its arguments.
 	Owner string
 }
 
@@ -92,7 +92,10 @@ func open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if !opts.ReadOnly {
-		writeOwner(path, opts.Owner)
+		if db.note, err = writeOwner(path, opts.Owner); err != nil {
+			b.Close()
+			return nil, err
+		}
 	}
 	return db, nil
 }
@@ -105,23 +108,6 @@ func openError(path string, err error) error {
 		return fmt.Errorf("%s: %w (%v)", path, ErrNotFleetq, err)
 	}
 	return fmt.Errorf("open %s: %w", path, err)
-}
-
-// ownerPath is the note a writer leaves beside the file while it holds the
-// lock, so a blocked writer can say which process holds it.
-func ownerPath(path string) string { return path + ".writer" }
-
-func writeOwner(path, owner string) {
-	note := fmt.Sprintf("pid %d (%s) since %s", os.Getpid(), owner, time.Now().UTC().Format(time.RFC3339))
-	_ = os.WriteFile(ownerPath(path), []byte(note), 0o644)
-}
-
-func lockHolder(path string) string {
-	b, err := os.ReadFile(ownerPath(path))
-	if err != nil {
-		return "held by a reader or by a writer that left no note"
-	}
-	return "held by " + strings.TrimSpace(string(b))
 }
 
 func (db *DB) init() error {
@@ -180,7 +166,7 @@ func (db *DB) Path() string { return db.path }
 // Close releases the file.
 func (db *DB) Close() error {
 	if !db.readOnly {
-		_ = os.Remove(ownerPath(db.path))
+		removeOwner(db.path, db.note)
 	}
 	return db.bolt.Close()
 }
