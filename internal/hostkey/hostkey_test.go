@@ -31,7 +31,7 @@ func TestParse(t *testing.T) {
 		{in: "h/1", err: ErrChar, text: `host "h/1": contains '/' (` + Allowed + ")"},
 		{in: "hé", err: ErrChar, text: `host "hé": contains 'é' (` + Allowed + ")"},
 		{in: "h\xff", err: ErrChar, text: "host \"h\uFFFD\": contains a byte that is not UTF-8 (" + Allowed + ")"},
-		{in: strings.Repeat("a", 254), err: ErrTooLong, text: `host "` + strings.Repeat("a", 254) + `": 254 bytes, longer than 253 (` + Allowed + ")"},
+		{in: strings.Repeat("a", 254), err: ErrTooLong, text: `host "` + strings.Repeat("a", 80) + `"… (254 bytes): 254 bytes, longer than 253 (` + Allowed + ")"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/fleetq/fleetq/internal/excerpt"
 )
 
 // ansMaxRange caps how many hosts one host pattern may expand to, so a
@@ -88,7 +90,7 @@ func (p *ansINI) section(n int, name, kind string) error {
 }
 
 func (p *ansINI) errf(n int, format string, args ...any) error {
-	return srcErrorf(p.file, n, "%s (expected %s)", fmt.Sprintf(format, args...), ansExpected)
+	return srcLineError(p.file, n, fmt.Sprintf(format, excerpt.Args(args)...)+" (expected "+ansExpected+")")
 }
 
 // hostLine reads `pattern [key=value ...]`.
@@ -134,13 +136,13 @@ func ansHostPattern(pattern string) (hosts []string, port string, err error) {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r >= 0x80 ||
 			strings.ContainsRune("._-:[]%@~", r)
 		if !ok {
-			return nil, "", fmt.Errorf("host name %q has a character host names cannot have (%q)", pattern, r)
+			return nil, "", fmt.Errorf("host name %q has a character host names cannot have (%q)", excerpt.Text(pattern), r)
 		}
 	}
 	host, port := ansSplitPort(pattern)
 	hosts, err = ansExpandRange(host)
 	if err != nil {
-		return nil, "", fmt.Errorf("host pattern %q: %v", pattern, err)
+		return nil, "", fmt.Errorf("host pattern %q: %v", excerpt.Text(pattern), err)
 	}
 	return hosts, port, nil
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fleetq/fleetq/internal/excerpt"
 )
 
 // ansYAMLBudget is how many group and host visits one YAML node may cost
@@ -55,7 +57,7 @@ func ansParseYAML(file string, data []byte) (*ansInventory, error) {
 }
 
 func (p *ansYAML) errf(n *yaml.Node, format string, args ...any) error {
-	return srcErrorf(p.file, n.Line, "%s (expected %s)", fmt.Sprintf(format, args...), ansExpected)
+	return srcLineError(p.file, n.Line, fmt.Sprintf(format, excerpt.Args(args)...)+" (expected "+ansExpected+")")
 }
 
 // group reads one group entry (a mapping with hosts, children and vars, or
