@@ -21,6 +21,8 @@ type ingestOptions struct {
 	defs       string
 	noDefs     bool
 	progress   string
+	limitText  limitFlags
+	limits     ingest.Limits
 }
 
 // now is the pass time: --at, or the clock.
@@ -46,9 +48,14 @@ func (o *ingestOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.noDefs, "no-defs", false, "store no definitions in this pass")
 	cmd.Flags().StringVar(&o.at, "at", "", "record the pass and its sources as made at this RFC 3339 time (importing history, replays)")
 	cmd.Flags().StringVar(&o.progress, "progress", progressAuto, "progress on stderr: auto (a status line on a terminal), plain (a line per source), none")
+	o.limitText = limitFlags{}
+	o.limitText.add(cmd)
 }
 
-func (o *ingestOptions) Validate() error {
+func (o *ingestOptions) Validate() (err error) {
+	if o.limits, err = o.limitText.limits(); err != nil {
+		return err
+	}
 	return validProgressMode(o.progress)
 }
 
@@ -157,7 +164,7 @@ func readSources(a *app, o *ingestOptions, prog progress, args []string, now tim
 			return nil, err
 		}
 		prog.begin(i, spec)
-		src, err := ingest.Read(spec, ingest.Options{Stdin: a.stdin, Wrap: prog.wrap, AllowEmpty: o.allowEmpty, Now: func() time.Time { return now }})
+		src, err := ingest.Read(spec, ingest.Options{Stdin: a.stdin, Wrap: prog.wrap, AllowEmpty: o.allowEmpty, Limits: o.limits, Now: func() time.Time { return now }})
 		if err != nil {
 			return nil, err
 		}

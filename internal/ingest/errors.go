@@ -66,3 +66,24 @@ func (e *HostError) Unwrap() error { return e.Err }
 // ErrEmpty is returned (wrapped in a *LineError) when a source that must
 // name hosts names none; --allow-empty accepts it.
 var ErrEmpty = errors.New("no hosts")
+
+// The bounds of Limits, each returned wrapped in a *LineError that names
+// the file (and the line where there is one), the bound and its flag.
+var (
+	// ErrSourceTooLarge is returned when a source has more bytes than
+	// Limits.SourceBytes; reading stops there.
+	ErrSourceTooLarge = errors.New("source too large")
+	// ErrLineTooLong is returned when a line of a line-oriented source is
+	// longer than Limits.LineBytes; reading stops there.
+	ErrLineTooLong = errors.New("line too long")
+	// ErrFieldTooLong is returned when a string attribute value is longer
+	// than Limits.FieldBytes.
+	ErrFieldTooLong = errors.New("value too long")
+	// ErrTooManyHosts is returned when a source names more distinct hosts
+	// than Limits.Hosts.
+	ErrTooManyHosts = errors.New("too many hosts")
+	// ErrTooManyExpansions is returned when the host ranges of one file
+	// expand to more names than Limits.Expansions, or one pattern to more
+	// than 100,000.
+	ErrTooManyExpansions = errors.New("too many expanded host names")
+)

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
@@ -32,8 +33,8 @@ type ansINI struct {
 // does: [group], [group:vars] and [group:children] sections, host lines
 // with inline key=value vars (shell-like quoting, # comments), and host
 // lines before any section in the implicit ungrouped group.
-func ansParseINI(file string, data []byte) (*ansInventory, error) {
-	p := &ansINI{file: file, inv: newAnsInventory(), kind: "hosts"}
+func ansParseINI(file string, data []byte, maxExpand int) (*ansInventory, error) {
+	p := &ansINI{file: file, inv: newAnsInventory(maxExpand), kind: "hosts"}
 	p.group = p.inv.group("ungrouped")
 	p.group.defined = true
 	p.inv.group("all").defined = true
@@ -102,7 +103,10 @@ func (p *ansINI) hostLine(n int, line string) error {
 	if len(toks) == 0 {
 		return nil
 	}
-	hosts, port, err := ansHostPattern(toks[0].text)
+	hosts, port, err := p.inv.expand(p.file, n, toks[0].text)
+	if errors.Is(err, ErrTooManyExpansions) {
+		return err
+	}
 	if err != nil {
 		return p.errf(n, "%v", err)
 	}
