@@ -247,3 +247,29 @@ func TestHostCountAndBadBounds(t *testing.T) {
 	out := fqBinOK(t, db, "ingest", "--max-hosts", "4", "--max-source-bytes", "8", list)
 	assert.Contains(t, out, "pass 2 sealed", "a source at its bounds is accepted")
 }
+
+// docs/limits.md lists every ingest bound with its flag, variable and
+// default, as the code has them.
+func TestLimitsDocListsEveryBound(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "limits.md"))
+	require.NoError(t, err)
+	for _, o := range limitOptions() {
+		def := formatLimit(o.def, o.bytes)
+		if o.bytes {
+			def = def[:len(def)-3] + " " + def[len(def)-3:] // 4GiB as 4 GiB
+		} else {
+			def = humanCount(o.def)
+		}
+		row := fmt.Sprintf("| %s | `--%s`, `%s` |", def, o.flag, o.env)
+		assert.Contains(t, string(doc), row, "docs/limits.md row of --%s", o.flag)
+	}
+}
+
+// humanCount prints 1000000 as 1,000,000.
+func humanCount(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

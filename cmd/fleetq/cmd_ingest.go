@@ -80,6 +80,13 @@ not copied) unless --fresh. An inventory with no hosts is an error unless
 whose values are all true/false is bool; one that is mostly true/false
 with another word ("yes") is an error at that line.
 
+Every source is bounded while it is read (docs/limits.md): at most
+--max-source-bytes (4GiB), lines of --max-line-bytes (1MiB; JSON documents
+are exempt), values of --max-field-bytes (64KiB), --max-hosts (10000000)
+distinct hosts, and --max-expansions (1000000) names from the host ranges
+of one file; a source over a bound is an error naming the flag.
+$FLEETQ_MAX_SOURCE_BYTES and the like set the defaults for cron.
+
 The first ingest creates the database file and says so on stderr
 ("fleetq: created database PATH"); other writing commands need it to
 exist (or --create).
