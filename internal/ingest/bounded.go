@@ -23,9 +23,13 @@ type boundedReader struct {
 	lineKind bool // a kind that is lines whatever it starts with
 }
 
+// lineKinds are the kinds made of lines whatever their first byte: the
+// inventory's JSON is JSON lines, one object a line.
+var lineKinds = map[string]bool{"hosts": true, "hdfs": true, "yarn": true, "inventory": true}
+
 func newBoundedReader(r io.Reader, file string, lim Limits, kind string) *boundedReader {
 	return &boundedReader{r: r, file: file, max: lim.SourceBytes, maxLine: lim.LineBytes, line: 1,
-		lineKind: kind == "hosts" || kind == "hdfs" || kind == "yarn"}
+		lineKind: lineKinds[kind]}
 }
 
 func (b *boundedReader) Read(p []byte) (int, error) {

@@ -36,24 +36,27 @@ func (e *endless) Read(p []byte) (int, error) {
 func TestBoundsStopReading(t *testing.T) {
 	for _, tc := range []struct {
 		name string
+		kind string
 		b    byte
 		lim  Limits
 		err  error
 		msg  string
 		most int64 // bytes read at most
 	}{
-		{"zeros past the source bound", 0, Limits{SourceBytes: 1000}, ErrSourceTooLarge,
+		{"zeros past the source bound", "inventory", 0, Limits{SourceBytes: 1000}, ErrSourceTooLarge,
 			"<stdin>: source too large: more than 1000 bytes, the bound is 1000 bytes (change it with --max-source-bytes)", 1001},
-		{"zeros at the line bound", 0, Limits{}, ErrLineTooLong,
+		{"zeros at the line bound", "hosts", 0, Limits{}, ErrLineTooLong,
 			"<stdin>:1: line too long: more than 1048576 bytes without a newline, the bound is 1 MiB (change it with --max-line-bytes)", 2 << 20},
-		{"one endless line", 'a', Limits{LineBytes: 4096}, ErrLineTooLong,
+		{"one endless line", "inventory", 'a', Limits{LineBytes: 4096}, ErrLineTooLong,
 			"<stdin>:1: line too long: more than 4096 bytes without a newline, the bound is 4 KiB (change it with --max-line-bytes)", 64 << 10},
-		{"endless JSON is bounded by size", '[', Limits{SourceBytes: 1 << 20}, ErrSourceTooLarge,
-			"<stdin>: source too large: more than 1048576 bytes, the bound is 1 MiB (change it with --max-source-bytes)", 1<<20 + 1},
+		{"an endless JSON document is bounded by size", "prom", '[', Limits{SourceBytes: 4 << 20}, ErrSourceTooLarge,
+			"<stdin>: source too large: more than 4194304 bytes, the bound is 4 MiB (change it with --max-source-bytes)", 4<<20 + 1},
+		{"inventory JSON is JSON lines", "inventory", '{', Limits{}, ErrLineTooLong,
+			"<stdin>:1: line too long: more than 1048576 bytes without a newline, the bound is 1 MiB (change it with --max-line-bytes)", 2 << 20},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := &endless{b: tc.b}
-			_, err := Read(Spec{Kind: "inventory", Path: "-"}, Options{Stdin: src, Limits: tc.lim})
+			_, err := Read(Spec{Kind: tc.kind, Name: "x", Path: "-"}, Options{Stdin: src, Limits: tc.lim})
 			require.ErrorIs(t, err, tc.err)
 			assert.EqualError(t, err, tc.msg)
 			assert.LessOrEqual(t, src.read, tc.most, "reading stops at the bound")
