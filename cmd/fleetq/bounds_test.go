@@ -273,3 +273,25 @@ func humanCount(n int64) string {
 	}
 	return s
 }
+
+// The files a person writes are read whole, so they are bounded too:
+// definitions and scripts at 16 MiB, a policy at 1 MiB.
+func TestTextFilesAreBounded(t *testing.T) {
+	db := boundsDB(t)
+	storetest.RequireNoChange(t, db, func() {
+		for _, tc := range []struct {
+			args []string
+			msg  string
+		}{
+			{[]string{"defs", "set", "/dev/zero"}, "fleetq: /dev/zero: file too large: more than 16777216 bytes"},
+			{[]string{"ingest", "--defs", "/dev/zero", "hosts:/dev/null"}, "fleetq: /dev/zero: file too large: more than 16777216 bytes"},
+			{[]string{"run", "/dev/zero"}, "fleetq: /dev/zero: file too large: more than 16777216 bytes"},
+			{[]string{"drain", "--policy", "/dev/zero", "--reason", "x", "all"}, "fleetq: /dev/zero: policy file too large: more than 1048576 bytes"},
+		} {
+			errOut, code, rss := runBin(t, db, nil, tc.args...)
+			assert.Equal(t, 1, code, "%v", tc.args)
+			assert.True(t, strings.HasPrefix(errOut, tc.msg), "%v: %s", tc.args, errOut)
+			assert.Less(t, rss, int64(256<<10), "%v", tc.args)
+		}
+	})
+}
