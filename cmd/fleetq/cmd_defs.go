@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -26,7 +25,7 @@ func loadDefinitions(path string) (*definitions, error) {
 	if path == "" {
 		return nil, nil
 	}
-	data, err := os.ReadFile(path)
+	data, err := readTextFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapErr(err))
 	}

@@ -21,6 +21,8 @@ type ingestOptions struct {
 	defs       string
 	noDefs     bool
 	progress   string
+	limitText  limitFlags
+	limits     ingest.Limits
 }
 
 // now is the pass time: --at, or the clock.
@@ -46,9 +48,14 @@ func (o *ingestOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&o.noDefs, "no-defs", false, "store no definitions in this pass")
 	cmd.Flags().StringVar(&o.at, "at", "", "record the pass and its sources as made at this RFC 3339 time (importing history, replays)")
 	cmd.Flags().StringVar(&o.progress, "progress", progressAuto, "progress on stderr: auto (a status line on a terminal), plain (a line per source), none")
+	o.limitText = limitFlags{}
+	o.limitText.add(cmd)
 }
 
-func (o *ingestOptions) Validate() error {
+func (o *ingestOptions) Validate() (err error) {
+	if o.limits, err = o.limitText.limits(); err != nil {
+		return err
+	}
 	return validProgressMode(o.progress)
 }
 
@@ -72,6 +79,13 @@ not copied) unless --fresh. An inventory with no hosts is an error unless
 --allow-empty: an empty CMDB dump is an outage, not a fleet. A CSV column
 whose values are all true/false is bool; one that is mostly true/false
 with another word ("yes") is an error at that line.
+
+Every source is bounded while it is read (docs/limits.md): at most
+--max-source-bytes (4GiB), lines of --max-line-bytes (1MiB; JSON documents
+are exempt), values of --max-field-bytes (64KiB), --max-hosts (10000000)
+distinct hosts, and --max-expansions (1000000) names from the host ranges
+of one file; a source over a bound is an error naming the flag.
+$FLEETQ_MAX_SOURCE_BYTES and the like set the defaults for cron.
 
 The first ingest creates the database file and says so on stderr
 ("fleetq: created database PATH"); other writing commands need it to
@@ -162,7 +176,7 @@ func readSources(a *app, o *ingestOptions, prog progress, args []string, now tim
 			return nil, err
 		}
 		prog.begin(i, spec)
-		src, err := ingest.Read(spec, ingest.Options{Stdin: a.stdin, Wrap: prog.wrap, AllowEmpty: o.allowEmpty, Now: func() time.Time { return now }})
+		src, err := ingest.Read(spec, ingest.Options{Stdin: a.stdin, Wrap: prog.wrap, AllowEmpty: o.allowEmpty, Limits: o.limits, Now: func() time.Time { return now }})
 		if err != nil {
 			return nil, err
 		}

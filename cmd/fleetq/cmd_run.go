@@ -75,7 +75,7 @@ var assertRE = regexp.MustCompile(`^assert\s+count\((.*)\)\s*(<=|>=|==|!=|<|>|=)
 var saveRE = regexp.MustCompile(`^save\s+([A-Za-z_][A-Za-z0-9_.\-]*)\s*$`)
 
 func parseRunFile(path string) ([]runLine, error) {
-	data, err := os.ReadFile(path)
+	data, err := readTextFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapErr(err))
 	}

@@ -24,6 +24,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/fleetq/fleetq/internal/excerpt"
 )
 
 // MaxLen is the longest host key in bytes, the length of a DNS name.
@@ -51,12 +53,13 @@ type Error struct {
 	Detail string // the offending character, may be empty
 }
 
+// Error quotes at most a prefix of a long key (package excerpt).
 func (e *Error) Error() string {
 	what := e.Err.Error()
 	if e.Detail != "" {
 		what = e.Detail
 	}
-	return fmt.Sprintf("host %q: %s (%s)", e.Key, what, Allowed)
+	return fmt.Sprintf("host %q: %s (%s)", excerpt.Text(e.Key), what, Allowed)
 }
 
 func (e *Error) Unwrap() error { return e.Err }

@@ -45,7 +45,7 @@ func TestParse(t *testing.T) {
 		{in: "a\x1b]0;pwned\x07", err: ErrChar, text: `host "a\x1b]0;pwned\a": contains the control character U+001B (` + Allowed + ")"},
 		{in: "a\u202eb", err: ErrChar, text: `host "a\u202eb": contains '\u202e' (` + Allowed + ")"},
 		{in: "a\u200bb", err: ErrChar, text: `host "a\u200bb": contains '\u200b' (` + Allowed + ")"},
-		{in: strings.Repeat("a", 254), err: ErrTooLong, text: `host "` + strings.Repeat("a", 254) + `": 254 bytes, longer than 253 (` + Allowed + ")"},
+		{in: strings.Repeat("a", 254), err: ErrTooLong, text: `host "` + strings.Repeat("a", 80) + `"… (254 bytes): 254 bytes, longer than 253 (` + Allowed + ")"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -109,6 +109,8 @@ type Options struct {
 	// Wrap, when set, wraps the reader of the file or standard input, so
 	// a caller can count the bytes as they are read (a progress line).
 	Wrap func(io.Reader) io.Reader
+	// Limits bound the source; zero fields take their defaults.
+	Limits Limits
 }
 
 // Read reads and parses one source. Nothing is written anywhere.
@@ -122,7 +124,8 @@ func Read(spec Spec, opts Options) (*store.SourceData, error) {
 			return nil, err
 		}
 	}
-	data, err := readInput(spec.Path, opts.Stdin, opts.Wrap)
+	lim := opts.Limits.withDefaults()
+	data, err := readInput(spec, file, opts.Stdin, bounded(opts.Wrap, file, lim, spec.Kind))
 	if err != nil {
 		return nil, err
 	}
@@ -130,8 +133,11 @@ func Read(spec Spec, opts Options) (*store.SourceData, error) {
 	if err != nil {
 		return nil, err
 	}
-	src, err := parseAs(kind, spec, file, data)
+	src, err := parseAs(kind, spec, file, data, lim)
 	if err != nil && !(errors.Is(err, ErrEmpty) && opts.AllowEmpty && src != nil) {
+		return nil, err
+	}
+	if err := checkBounds(file, data, src, lim); err != nil {
 		return nil, err
 	}
 	sum := sha256.Sum256(data)
@@ -143,38 +149,70 @@ func Read(spec Spec, opts Options) (*store.SourceData, error) {
 	return src, nil
 }
 
-func readInput(path string, stdin io.Reader, wrap func(io.Reader) io.Reader) ([]byte, error) {
-	if wrap == nil {
-		wrap = func(r io.Reader) io.Reader { return r }
+// bounded wraps the reader of a source in wrap (when set), then in a
+// boundedReader: the caller counts the bytes the bounds let through.
+func bounded(wrap func(io.Reader) io.Reader, file string, lim Limits, kind string) func(io.Reader) io.Reader {
+	return func(r io.Reader) io.Reader {
+		if wrap != nil {
+			r = wrap(r)
+		}
+		return newBoundedReader(r, file, lim, kind)
 	}
-	if path == "-" {
+}
+
+func readInput(spec Spec, file string, stdin io.Reader, wrap func(io.Reader) io.Reader) ([]byte, error) {
+	if spec.Path == "-" {
 		if stdin == nil {
 			return nil, errors.New("<stdin>: no standard input")
 		}
-		return io.ReadAll(wrap(stdin))
+		return readAll(wrap(stdin))
 	}
-	data, err := readFile(path, wrap)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, unwrapPathError(err))
+	data, err := readFile(spec.Path, wrap)
+	var le *LineError
+	if err != nil && !errors.As(err, &le) {
+		return nil, fmt.Errorf("%s: %w", spec.Path, unwrapPathError(err))
 	}
-	return data, nil
+	return data, err
+}
+
+// readAll is io.ReadAll into a bytes.Buffer, which grows by doubling.
+func readAll(r io.Reader) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // readFile is os.ReadFile through wrap: one buffer of the file's size.
+// A regular file larger than the source bound is refused before reading.
 func readFile(path string, wrap func(io.Reader) io.Reader) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	r := wrap(f)
 	var buf bytes.Buffer
 	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if err := checkSize(r, fi.Size()); err != nil {
+			return nil, err
+		}
 		buf.Grow(int(fi.Size()) + bytes.MinRead)
 	}
-	if _, err := buf.ReadFrom(wrap(f)); err != nil {
+	if _, err := buf.ReadFrom(r); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// checkSize refuses a file whose size is over the bound of r, when r is
+// a boundedReader, without reading it.
+func checkSize(r io.Reader, size int64) error {
+	if b, ok := r.(*boundedReader); ok && size > b.max {
+		return boundError(b.file, 0, ErrSourceTooLarge, fmt.Sprintf("%d bytes", size), b.max, "--max-source-bytes")
+	}
+	return nil
 }
 
 func unwrapPathError(err error) error {
@@ -237,7 +275,7 @@ func hasDataLine(data []byte) bool {
 	return false
 }
 
-func parseAs(k Kind, spec Spec, file string, data []byte) (*store.SourceData, error) {
+func parseAs(k Kind, spec Spec, file string, data []byte, lim Limits) (*store.SourceData, error) {
 	if k.Name == "hosts" {
 		name, err := hostSetName(spec, file)
 		if err != nil {
@@ -245,7 +283,13 @@ func parseAs(k Kind, spec Spec, file string, data []byte) (*store.SourceData, er
 		}
 		return ParseHosts(file, name, data)
 	}
-	src, err := k.Parse(file, data)
+	parse := k.Parse
+	if k.Name == "ansible" { // the one kind whose input expands
+		parse = func(file string, data []byte) (*store.SourceData, error) {
+			return parseAnsible(file, data, lim.Expansions)
+		}
+	}
+	src, err := parse(file, data)
 	if src != nil && spec.Name != "" {
 		src.Name = spec.Name
 	}

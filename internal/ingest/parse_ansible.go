@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -10,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/fleetq/fleetq/internal/excerpt"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -49,7 +51,14 @@ const ansExpected = "an Ansible INI or YAML inventory, or `ansible-inventory --l
 //
 // Malformed input is a *LineError. An inventory without hosts returns the
 // SourceData together with an error wrapping ErrEmpty (--allow-empty).
+//
+// Host ranges expand to at most DefaultExpansions names per file
+// (parseAnsible takes another bound: ingest --max-expansions).
 func ParseAnsible(file string, data []byte) (*store.SourceData, error) {
+	return parseAnsible(file, data, DefaultExpansions)
+}
+
+func parseAnsible(file string, data []byte, maxExpansions int) (*store.SourceData, error) {
 	if err := srcCheckText(file, data, ansExpected); err != nil {
 		return nil, err
 	}
@@ -62,9 +71,9 @@ func ParseAnsible(file string, data []byte) (*store.SourceData, error) {
 	case bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")):
 		inv, err = ansParseJSON(file, data)
 	case ansIsYAML(data):
-		inv, err = ansParseYAML(file, data)
+		inv, err = ansParseYAML(file, data, maxExpansions)
 	default:
-		inv, err = ansParseINI(file, data)
+		inv, err = ansParseINI(file, data, maxExpansions)
 	}
 	if err != nil {
 		return nil, err
@@ -102,9 +111,14 @@ func LooksLikeAnsible(data []byte) bool {
 	if !ansSectionRe.Match(data) {
 		return false
 	}
-	_, err := ansParseINI("", data)
-	return err == nil
+	_, err := ansParseINI("", data, ansSniffExpansions)
+	return err == nil || errors.Is(err, ErrTooManyExpansions)
 }
+
+// ansSniffExpansions bounds the expansions of a sniff: a file of range
+// patterns is taken for an inventory as soon as they are many, and the
+// parse then applies the real bound.
+const ansSniffExpansions = 10_000
 
 var (
 	ansYAMLKeyRe = regexp.MustCompile(`^[^\s\[#;{][^=]*:(\s|$)`)
@@ -156,6 +170,8 @@ type ansInventory struct {
 	hosts     map[string]*ansHost
 	hostList  []string
 	records   int
+	expanded  int            // names the host ranges of the file expanded to
+	maxExpand int            // the bound on expanded (Limits.Expansions)
 	complex   map[string]int // skipped complex values per var name
 	ignored   []string       // Warn lines from the format parsers
 }
@@ -172,8 +188,24 @@ type ansHost struct {
 	vars map[string]any
 }
 
-func newAnsInventory() *ansInventory {
-	return &ansInventory{groups: map[string]*ansGroup{}, hosts: map[string]*ansHost{}, complex: map[string]int{}}
+func newAnsInventory(maxExpand int) *ansInventory {
+	return &ansInventory{groups: map[string]*ansGroup{}, hosts: map[string]*ansHost{}, complex: map[string]int{}, maxExpand: maxExpand}
+}
+
+// expand expands a host pattern (ansHostPattern), charging the names of a
+// range pattern against the file's bound: each pattern is bounded by
+// ansMaxRange, but thirty of them in a 414-byte file made three million
+// hosts. The bound is an ErrTooManyExpansions *LineError at line.
+func (inv *ansInventory) expand(file string, line int, pattern string) ([]string, string, error) {
+	hosts, port, err := ansHostPattern(pattern)
+	if err != nil || !strings.Contains(pattern, "[") {
+		return hosts, port, err
+	}
+	if inv.expanded += len(hosts); inv.expanded > inv.maxExpand {
+		what := fmt.Sprintf("the host ranges of the file expand to more than %d names (at %s)", inv.maxExpand, excerpt.Quote(pattern))
+		return nil, "", boundError(file, line, ErrTooManyExpansions, what, int64(inv.maxExpand), "--max-expansions")
+	}
+	return hosts, port, nil
 }
 
 func (inv *ansInventory) group(name string) *ansGroup {
@@ -194,7 +226,7 @@ func (inv *ansInventory) host(name string) string {
 	}
 	inv.records++
 	if inv.hosts[key] == nil {
-		inv.hosts[key] = &ansHost{vars: map[string]any{}}
+		inv.hosts[key] = &ansHost{} // vars made by setHostVars: most hosts have none
 		inv.hostList = append(inv.hostList, key)
 	}
 	return key
@@ -207,8 +239,17 @@ func (inv *ansInventory) addHost(g *ansGroup, name string, vars map[string]any) 
 		return
 	}
 	g.hosts = append(g.hosts, key)
+	inv.setHostVars(key, vars)
+}
+
+// setHostVars sets vars of the host key, making its map on first use.
+func (inv *ansInventory) setHostVars(key string, vars map[string]any) {
+	h := inv.hosts[key]
+	if h.vars == nil && len(vars) > 0 {
+		h.vars = make(map[string]any, len(vars))
+	}
 	for k, v := range vars {
-		inv.setVar(inv.hosts[key].vars, k, v)
+		inv.setVar(h.vars, k, v)
 	}
 }
 

@@ -1,11 +1,14 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/fleetq/fleetq/internal/excerpt"
 )
 
 // ansMaxRange caps how many hosts one host pattern may expand to, so a
@@ -30,8 +33,8 @@ type ansINI struct {
 // does: [group], [group:vars] and [group:children] sections, host lines
 // with inline key=value vars (shell-like quoting, # comments), and host
 // lines before any section in the implicit ungrouped group.
-func ansParseINI(file string, data []byte) (*ansInventory, error) {
-	p := &ansINI{file: file, inv: newAnsInventory(), kind: "hosts"}
+func ansParseINI(file string, data []byte, maxExpand int) (*ansInventory, error) {
+	p := &ansINI{file: file, inv: newAnsInventory(maxExpand), kind: "hosts"}
 	p.group = p.inv.group("ungrouped")
 	p.group.defined = true
 	p.inv.group("all").defined = true
@@ -88,7 +91,7 @@ func (p *ansINI) section(n int, name, kind string) error {
 }
 
 func (p *ansINI) errf(n int, format string, args ...any) error {
-	return srcErrorf(p.file, n, "%s (expected %s)", fmt.Sprintf(format, args...), ansExpected)
+	return srcLineError(p.file, n, fmt.Sprintf(format, excerpt.Args(args)...)+" (expected "+ansExpected+")")
 }
 
 // hostLine reads `pattern [key=value ...]`.
@@ -100,7 +103,10 @@ func (p *ansINI) hostLine(n int, line string) error {
 	if len(toks) == 0 {
 		return nil
 	}
-	hosts, port, err := ansHostPattern(toks[0].text)
+	hosts, port, err := p.inv.expand(p.file, n, toks[0].text)
+	if errors.Is(err, ErrTooManyExpansions) {
+		return err
+	}
 	if err != nil {
 		return p.errf(n, "%v", err)
 	}
@@ -134,13 +140,13 @@ func ansHostPattern(pattern string) (hosts []string, port string, err error) {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r >= 0x80 ||
 			strings.ContainsRune("._-:[]%@~", r)
 		if !ok {
-			return nil, "", fmt.Errorf("host name %q has a character host names cannot have (%q)", pattern, r)
+			return nil, "", fmt.Errorf("host name %q has a character host names cannot have (%q)", excerpt.Text(pattern), r)
 		}
 	}
 	host, port := ansSplitPort(pattern)
 	hosts, err = ansExpandRange(host)
 	if err != nil {
-		return nil, "", fmt.Errorf("host pattern %q: %v", pattern, err)
+		return nil, "", fmt.Errorf("host pattern %q: %v", excerpt.Text(pattern), err)
 	}
 	return hosts, port, nil
 }

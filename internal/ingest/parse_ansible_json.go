@@ -26,7 +26,7 @@ func ansParseJSON(file string, data []byte) (*ansInventory, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv := newAnsInventory()
+	inv := newAnsInventory(0)
 	inv.group("all")
 	for _, m := range members {
 		if m.Key == "_meta" {
@@ -99,9 +99,7 @@ func ansJSONMeta(j *srcJSON, inv *ansInventory, m srcJSONItem) error {
 			if key == "" {
 				continue
 			}
-			for k, v := range vars {
-				inv.setVar(inv.hosts[key].vars, k, v)
-			}
+			inv.setHostVars(key, vars)
 		}
 	}
 	return nil

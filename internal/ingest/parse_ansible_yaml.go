@@ -1,11 +1,14 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fleetq/fleetq/internal/excerpt"
 )
 
 // ansYAMLBudget is how many group and host visits one YAML node may cost
@@ -25,7 +28,7 @@ type ansYAML struct {
 // ansParseYAML reads a YAML inventory (the ansible-core yaml plugin
 // layout): a mapping of group names to {hosts, children, vars}, where hosts
 // maps host patterns to their vars and children maps group names to groups.
-func ansParseYAML(file string, data []byte) (*ansInventory, error) {
+func ansParseYAML(file string, data []byte, maxExpand int) (*ansInventory, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		line := 0
@@ -34,7 +37,7 @@ func ansParseYAML(file string, data []byte) (*ansInventory, error) {
 		}
 		return nil, srcErrorf(file, line, "invalid YAML: %v (expected %s)", err, ansExpected)
 	}
-	p := &ansYAML{file: file, inv: newAnsInventory(), budget: 1024 + ansYAMLBudget*ansCountNodes(&doc)}
+	p := &ansYAML{file: file, inv: newAnsInventory(maxExpand), budget: 1024 + ansYAMLBudget*ansCountNodes(&doc)}
 	p.inv.group("all").defined = true
 	if len(doc.Content) == 0 {
 		return p.inv, nil
@@ -55,7 +58,7 @@ func ansParseYAML(file string, data []byte) (*ansInventory, error) {
 }
 
 func (p *ansYAML) errf(n *yaml.Node, format string, args ...any) error {
-	return srcErrorf(p.file, n.Line, "%s (expected %s)", fmt.Sprintf(format, args...), ansExpected)
+	return srcLineError(p.file, n.Line, fmt.Sprintf(format, excerpt.Args(args)...)+" (expected "+ansExpected+")")
 }
 
 // group reads one group entry (a mapping with hosts, children and vars, or
@@ -104,7 +107,10 @@ func (p *ansYAML) hosts(g *ansGroup, n *yaml.Node) error {
 		if p.budget--; p.budget < 0 {
 			return p.errf(n, "too many hosts")
 		}
-		names, port, err := ansHostPattern(n.Content[i].Value)
+		names, port, err := p.inv.expand(p.file, n.Content[i].Line, n.Content[i].Value)
+		if errors.Is(err, ErrTooManyExpansions) {
+			return err
+		}
 		if err != nil {
 			return p.errf(n.Content[i], "%v", err)
 		}

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/fleetq/fleetq/internal/excerpt"
 )
 
 var srcBOM = []byte{0xEF, 0xBB, 0xBF}
@@ -44,7 +46,12 @@ func srcCheckText(file string, data []byte, expected string) error {
 // characters quoted from the input (a label name with a newline, a
 // Prometheus error text) are escaped.
 func srcErrorf(file string, line int, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
+	return srcLineError(file, line, fmt.Sprintf(format, excerpt.Args(args)...))
+}
+
+// srcLineError is srcErrorf of a message already built (with its quoted
+// operands shortened by excerpt.Args).
+func srcLineError(file string, line int, msg string) error {
 	var sb strings.Builder
 	for _, r := range msg {
 		switch {
@@ -58,7 +65,7 @@ func srcErrorf(file string, line int, format string, args ...any) error {
 			sb.WriteRune(r)
 		}
 	}
-	return Errorf(file, line, "%s", sb.String())
+	return &LineError{File: file, Line: line, Msg: sb.String()}
 }
 
 // srcLineAt is the 1-based line of byte offset off in data.
@@ -109,8 +116,8 @@ type srcJSONItem struct {
 }
 
 func (j *srcJSON) errAt(off int, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	return srcErrorf(j.file, srcLineAt(j.data, off), "%s (expected %s)", msg, j.expected)
+	msg := fmt.Sprintf(format, excerpt.Args(args)...)
+	return srcLineError(j.file, srcLineAt(j.data, off), msg+" (expected "+j.expected+")")
 }
 
 // decodeErr renders an encoding/json error; base is the offset of the

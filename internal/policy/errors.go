@@ -11,4 +11,11 @@ var (
 	ErrInvalid = errors.New("invalid policy")
 	// ErrUnknownVerb is returned for a verb fleetq does not know.
 	ErrUnknownVerb = errors.New("unknown verb")
+	// ErrTooLarge is returned by Load for a file longer than MaxFileBytes
+	// (--policy /dev/zero): reading stops there.
+	ErrTooLarge = errors.New("policy file too large")
 )
+
+// MaxFileBytes bounds a policy file: a person writes it, and the largest
+// real one is a few KiB.
+const MaxFileBytes = 1 << 20

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -47,7 +48,7 @@ func Find(flag, env, dbPath string) (string, error) {
 
 // Load reads and parses a policy file.
 func Load(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s does not exist", ErrNoPolicy, path)
@@ -156,4 +157,18 @@ type rawRollout struct {
 	MinHosts      *int     `toml:"min_hosts"`
 	MaxRegression *float64 `toml:"max_regression_pct"`
 	MinHealthy    *float64 `toml:"min_healthy_pct"`
+}
+
+// readFile is os.ReadFile that stops after MaxFileBytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err == nil && len(data) > MaxFileBytes {
+		err = fmt.Errorf("%s: %w: more than %d bytes (a policy is a file a person writes; see docs/limits.md)", path, ErrTooLarge, MaxFileBytes)
+	}
+	return data, err
 }
