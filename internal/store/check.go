@@ -41,12 +41,9 @@ func (db *DB) Check() error { return db.Verify().Err }
 // reported as ErrCorrupt, never raised. It only reads.
 func (db *DB) Verify() (r *CheckReport) {
 	r = &CheckReport{}
-	defer func() {
-		if p := recover(); p != nil {
-			r.Err = fmt.Errorf("%w: reading the file failed: %v", ErrCorrupt, p)
-		}
-	}()
-	r.Err = db.bolt.View(func(btx *bolt.Tx) error { return verify(btx, r) })
+	r.Err = db.guard("checking", func() error {
+		return db.bolt.View(func(btx *bolt.Tx) error { return verify(btx, r) })
+	})
 	return r
 }
 
@@ -72,6 +69,11 @@ func CheckFile(path string, timeout time.Duration) (r *CheckReport, err error) {
 }
 
 func verify(btx *bolt.Tx, r *CheckReport) error {
+	// A walk in this goroutine first: bbolt's check runs in a goroutine
+	// where a fault on a damaged page could not be recovered from.
+	if err := walkTx(btx); err != nil {
+		return err
+	}
 	var errs []error
 	for err := range btx.Check() {
 		errs = append(errs, err)

@@ -57,3 +57,7 @@ var BlobKey = func(hash string) []byte {
 }
 
 var BucketBlobs, BucketHosts, BucketMeta = bucketBlobs, bucketHosts, bucketMeta
+
+// SetVerifyBlobs turns read-time blob verification on or off, for the
+// benchmark that measures its cost; it returns the previous setting.
+func SetVerifyBlobs(on bool) bool { old := verifyBlobs; verifyBlobs = on; return old }
