@@ -117,8 +117,12 @@ func (c *checker) dict() error {
 		if len(k) != 4 || binary.BigEndian.Uint32(k) != id>>chunkBits {
 			return fmt.Errorf("chunk key %x out of order (expected chunk %d)", k, id>>chunkBits)
 		}
-		names := decodeChunk(v)
-		if len(encodeChunk(names)) != len(v) {
+		data, err := openChunk(v)
+		if err != nil {
+			return fmt.Errorf("chunk %d: %w", id>>chunkBits, err)
+		}
+		names := decodeChunk(data)
+		if len(encodeChunk(names)) != len(data)+4 {
 			return fmt.Errorf("chunk %d does not decode", id>>chunkBits)
 		}
 		if len(names) != chunkSize && id+uint32(len(names)) != c.n {

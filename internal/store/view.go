@@ -27,7 +27,12 @@ type Tx struct {
 // set. DB.View and DB.Update return it in place of fn's result, so a
 // damaged file is always an error, never an answer; code that prints
 // inside a transaction checks it first.
-func (t *Tx) Err() error { return t.err }
+func (t *Tx) Err() error {
+	if t.err == nil && t.dict.err != nil {
+		return t.dict.err
+	}
+	return t.err
+}
 
 func (t *Tx) fail(err error) {
 	if t.err == nil {
@@ -39,8 +44,8 @@ func (t *Tx) fail(err error) {
 // by a pass view wins over fn's own result, which may be a "not found"
 // the damage caused.
 func (t *Tx) result(err error) error {
-	if t.err != nil {
-		return t.err
+	if e := t.Err(); e != nil {
+		return e
 	}
 	return err
 }
