@@ -235,3 +235,31 @@ func at(ls []string, i int) string {
 	}
 	return "<end>"
 }
+
+// TestTruncatedFileIsAnError: a file shorter than its meta page says is
+// refused before bbolt maps it, never a SIGBUS.
+func TestTruncatedFileIsAnError(t *testing.T) {
+	f := newActionFixture(t)
+	data, err := os.ReadFile(f.db)
+	require.NoError(t, err)
+	db := filepath.Join(t.TempDir(), "fleetq.db")
+	require.NoError(t, os.WriteFile(db, data[:8192], 0o644))
+	_, errOut, code := fqBin(t, db, "passes")
+	assert.Equal(t, exitFailure, code)
+	assert.Regexp(t, `^fleetq: .*fleetq.db: truncated \(8192 bytes, the database needs \d+\): corrupt data\n$`, errOut)
+}
+
+// TestEmptyFileIsNeverInitialised: ingest refuses a zero-byte file and
+// leaves it as it was; only a missing path is created.
+func TestEmptyFileIsNeverInitialised(t *testing.T) {
+	dir := t.TempDir()
+	db, hosts := filepath.Join(dir, "fleetq.db"), filepath.Join(dir, "dead")
+	require.NoError(t, os.WriteFile(db, nil, 0o644))
+	require.NoError(t, os.WriteFile(hosts, []byte("a1.x\n"), 0o644))
+	_, errOut, code := fqBin(t, db, "ingest", "hosts:"+hosts)
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "not a fleetq database (an empty file")
+	st, err := os.Stat(db)
+	require.NoError(t, err)
+	assert.Zero(t, st.Size())
+}
