@@ -89,6 +89,9 @@ func verify(btx *bolt.Tx, r *CheckReport) error {
 		return fmt.Errorf("%w: host dictionary: %w", ErrCorrupt, err)
 	}
 	r.Hosts = c.n
+	if err := c.records(); err != nil {
+		return err
+	}
 	var err error
 	if r.Passes, err = c.passes(); err != nil {
 		return err

@@ -81,7 +81,11 @@ const (
 )
 
 // neededSize is page size × high water mark of the newer valid meta page:
-// the bytes bbolt will read. Neither meta valid is not a bbolt file.
+// the bytes bbolt will read. Neither meta valid is not a bbolt file; only
+// one valid is damage, because bbolt would silently read the older
+// transaction and a reader would answer from it as if it were the newest
+// (bbolt writes its two meta pages whole, and a killed writer leaves both
+// valid).
 func neededSize(path string) (int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -97,10 +101,20 @@ func neededSize(path string) (int64, error) {
 	switch {
 	case !ok0 && !ok1:
 		return 0, fmt.Errorf("%s: %w (no valid bbolt meta page)", path, ErrNotFleetq)
+	case !ok0 || !ok1:
+		return 0, fmt.Errorf("%s: %w: bbolt meta page %d is damaged (the other holds an older transaction)", path, ErrCorrupt, damagedMeta(ok0))
 	case !ok0 || ok1 && metaU64(m1, metaTxid) > metaU64(m0, metaTxid):
 		m0 = m1
 	}
 	return int64(binary.LittleEndian.Uint32(m0[metaPageSize:])) * int64(metaU64(m0, metaPgid)), nil
+}
+
+// damagedMeta is the invalid one of the two meta pages.
+func damagedMeta(ok0 bool) int {
+	if ok0 {
+		return 1
+	}
+	return 0
 }
 
 func readMeta(f *os.File, page int64) ([]byte, bool) {
