@@ -308,6 +308,14 @@ func TestCheckFindsDamage(t *testing.T) {
 		{"duplicate host", func(tx *bolt.Tx, p *store.PassInfo) error {
 			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x01a\x01c"))
 		}, `"a" has ids 0 and 1`},
+		{"pass record flipped", func(tx *bolt.Tx, p *store.PassInfo) error {
+			return flipLast(tx.Bucket(store.BucketPasses), []byte{0, 0, 0, 0, 0, 0, 0, 1})
+		}, "pass 1: record: corrupt data: checksum mismatch"},
+		{"pass key flipped", func(tx *bolt.Tx, p *store.PassInfo) error {
+			b := tx.Bucket(store.BucketPasses)
+			v := append([]byte(nil), b.Get([]byte{0, 0, 0, 0, 0, 0, 0, 1})...)
+			return b.Put([]byte{0, 0, 0, 0, 0, 0, 0, 3}, v)
+		}, "pass 3: corrupt data: its record says pass 1"},
 		{"blob bytes not its hash", func(tx *bolt.Tx, p *store.PassInfo) error {
 			sum := sha256.Sum256([]byte("what was written"))
 			return tx.Bucket(store.BucketBlobs).Put(sum[:], []byte("what is read back"))
@@ -328,6 +336,13 @@ func TestCheckFindsDamage(t *testing.T) {
 			assert.ErrorContains(t, err, tc.msg)
 		})
 	}
+}
+
+// flipLast flips a bit of the last byte of b's value at key.
+func flipLast(b *bolt.Bucket, key []byte) error {
+	v := append([]byte(nil), b.Get(key)...)
+	v[len(v)-1] ^= 1
+	return b.Put(key, v)
 }
 
 func bitmapBytes(ids ...uint32) []byte {

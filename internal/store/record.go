@@ -59,8 +59,9 @@ func decodeRecord(v []byte, into any) error {
 	return nil
 }
 
-// recordBuckets hold only sealed JSON records, one per key.
-var recordBuckets = [][]byte{bucketPasses, bucketLeases, bucketLastOp, bucketStarts, bucketFreezes, bucketRollouts}
+// recordBuckets hold only sealed JSON records, one per key (pass records
+// are checked with their pass).
+var recordBuckets = [][]byte{bucketLeases, bucketLastOp, bucketStarts, bucketFreezes, bucketRollouts}
 
 // records checks every record's checksum and JSON: those of the record
 // buckets, the stored definitions and the incident.
