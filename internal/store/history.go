@@ -83,7 +83,7 @@ func (t *Tx) Definitions() (text, from string, err error) {
 		return "", "", nil
 	}
 	var d storedDefs
-	if err := decodeRecord(v, &d); err != nil {
+	if err := decodeRecord(keyDefinitions, v, &d); err != nil {
 		return "", "", fmt.Errorf("stored definitions: %w", err)
 	}
 	return d.Text, d.From, nil
@@ -92,7 +92,7 @@ func (t *Tx) Definitions() (text, from string, err error) {
 // SetDefinitions keeps a definitions file in the database; every later
 // pass is sealed with it unless ingest is given --defs.
 func (t *Tx) SetDefinitions(text, from string) error {
-	v, err := encodeRecord(storedDefs{Text: text, From: from})
+	v, err := encodeRecord(keyDefinitions, storedDefs{Text: text, From: from})
 	if err != nil {
 		return err
 	}

@@ -155,7 +155,7 @@ func (t *Tx) incident() (*Incident, error) {
 		return nil, nil
 	}
 	var inc Incident
-	if err := decodeRecord(b.Get(keyIncident), &inc); err != nil {
+	if err := decodeRecord(keyIncident, b.Get(keyIncident), &inc); err != nil {
 		return nil, fmt.Errorf("incident: %w", err)
 	}
 	return &inc, nil
@@ -170,7 +170,7 @@ func (t *Tx) starts(since time.Time) ([]Start, error) {
 	c := b.Cursor()
 	for k, v := c.Seek(u64(uint64(since.UnixNano()))); k != nil; k, v = c.Next() {
 		var s Start
-		if err := decodeRecord(v, &s); err != nil {
+		if err := decodeRecord(k, v, &s); err != nil {
 			return nil, fmt.Errorf("starts: %w", err)
 		}
 		out = append(out, s)
@@ -209,7 +209,7 @@ func (t *Tx) endPrior(leases *bolt.Bucket, host string, now time.Time) error {
 		return nil
 	}
 	var old Lease
-	if err := decodeRecord(v, &old); err != nil {
+	if err := decodeRecord([]byte(host), v, &old); err != nil {
 		return fmt.Errorf("lease %s: %w", host, err)
 	}
 	end := old.Expiry
@@ -290,7 +290,7 @@ func (t *Tx) ReleaseLeases(hosts []string, now time.Time) ([]Lease, error) {
 			continue
 		}
 		var l Lease
-		if err := decodeRecord(v, &l); err != nil {
+		if err := decodeRecord([]byte(h), v, &l); err != nil {
 			return nil, fmt.Errorf("lease %s: %w", h, err)
 		}
 		if err := t.endPrior(leases, h, now); err != nil {
@@ -366,7 +366,7 @@ func (t *Tx) bucket(name []byte) (*bolt.Bucket, error) {
 }
 
 func putJSONKey(b *bolt.Bucket, key []byte, v any) error {
-	data, err := encodeRecord(v)
+	data, err := encodeRecord(key, v)
 	if err != nil {
 		return err
 	}
@@ -382,7 +382,7 @@ func eachJSON[T any](btx *bolt.Tx, name []byte, fn func(k []byte, v *T)) error {
 	}
 	return b.ForEach(func(k, data []byte) error {
 		var v T
-		if err := decodeRecord(data, &v); err != nil {
+		if err := decodeRecord(k, data, &v); err != nil {
 			return fmt.Errorf("%s %q: %w", name, k, err)
 		}
 		fn(k, &v)

@@ -160,7 +160,7 @@ func (t *Tx) rollout(id int64, ref string) (*Rollout, error) {
 		return nil, fmt.Errorf("%w: no rollout %s (fleetq rollout status lists them)", ErrNoRollout, ref)
 	}
 	var r Rollout
-	if err := decodeRecord(v, &r); err != nil {
+	if err := decodeRecord(u64(uint64(id)), v, &r); err != nil {
 		return nil, fmt.Errorf("rollout %s: %w", ref, err)
 	}
 	return &r, nil

@@ -315,7 +315,7 @@ func TestCheckFindsDamage(t *testing.T) {
 			b := tx.Bucket(store.BucketPasses)
 			v := append([]byte(nil), b.Get([]byte{0, 0, 0, 0, 0, 0, 0, 1})...)
 			return b.Put([]byte{0, 0, 0, 0, 0, 0, 0, 3}, v)
-		}, "pass 3: corrupt data: its record says pass 1"},
+		}, "pass 3: record: corrupt data: checksum mismatch"}, // the checksum covers the key
 		{"blob bytes not its hash", func(tx *bolt.Tx, p *store.PassInfo) error {
 			sum := sha256.Sum256([]byte("what was written"))
 			return tx.Bucket(store.BucketBlobs).Put(sum[:], []byte("what is read back"))

@@ -79,7 +79,7 @@ func getPass(tx *bolt.Tx, id int64) (*PassInfo, error) {
 // is not its key's (a damaged key) is ErrCorrupt.
 func decodePass(k, v []byte) (*PassInfo, error) {
 	var p PassInfo
-	if err := decodeRecord(v, &p); err != nil {
+	if err := decodeRecord(k, v, &p); err != nil {
 		return nil, fmt.Errorf("pass %d: record: %w", be64(k), err)
 	}
 	if uint64(p.ID) != be64(k) {
@@ -89,7 +89,7 @@ func decodePass(k, v []byte) (*PassInfo, error) {
 }
 
 func putPass(tx *bolt.Tx, p *PassInfo) error {
-	v, err := encodeRecord(p)
+	v, err := encodeRecord(passKey(p.ID), p)
 	if err != nil {
 		return err
 	}

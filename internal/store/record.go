@@ -10,7 +10,7 @@ import (
 
 // Records (pass records, stored definitions, ledger values) are JSON with
 // an 8-byte trailer: a NUL and "c32", which no JSON text contains, then a
-// crc32c of the JSON. A flipped bit anywhere in a record fails the
+// crc32c of the record's key and JSON, so a flipped key is caught too. A flipped bit anywhere in a record fails the
 // checksum, and a flipped trailer leaves bytes no JSON decoder accepts. A
 // record without the trailer was written before it existed and is read as
 // it is.
@@ -18,38 +18,42 @@ var recordMark = []byte("\x00c32")
 
 const recordTrailer = 8
 
-// sealRecord appends the checksum trailer to a record's JSON.
-func sealRecord(data []byte) []byte {
+// sealRecord appends the checksum trailer to the JSON stored under key.
+func sealRecord(key, data []byte) []byte {
 	out := append(append(make([]byte, 0, len(data)+recordTrailer), data...), recordMark...)
-	return binary.BigEndian.AppendUint32(out, crc32.Checksum(data, castagnoli))
+	return binary.BigEndian.AppendUint32(out, recordSum(key, data))
+}
+
+func recordSum(key, data []byte) uint32 {
+	return crc32.Update(crc32.Checksum(key, castagnoli), castagnoli, data)
 }
 
 // openRecord returns a stored record's JSON, or ErrCorrupt when its
 // checksum does not match. The bytes are valid until the transaction ends.
-func openRecord(v []byte) ([]byte, error) {
+func openRecord(key, v []byte) ([]byte, error) {
 	n := len(v) - recordTrailer
 	if n < 0 || !bytes.Equal(v[n:n+len(recordMark)], recordMark) {
 		return v, nil
 	}
-	if crc32.Checksum(v[:n], castagnoli) != binary.BigEndian.Uint32(v[n+len(recordMark):]) {
+	if recordSum(key, v[:n]) != binary.BigEndian.Uint32(v[n+len(recordMark):]) {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
 	return v[:n], nil
 }
 
 // encodeRecord is the stored form of v: its JSON, sealed.
-func encodeRecord(v any) ([]byte, error) {
+func encodeRecord(key []byte, v any) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	return sealRecord(data), nil
+	return sealRecord(key, data), nil
 }
 
 // decodeRecord verifies a stored record and decodes it into v. The error
 // wraps ErrCorrupt and names neither the record nor its key: callers do.
-func decodeRecord(v []byte, into any) error {
-	data, err := openRecord(v)
+func decodeRecord(key, v []byte, into any) error {
+	data, err := openRecord(key, v)
 	if err != nil {
 		return err
 	}
@@ -71,7 +75,7 @@ func (c *checker) records() error {
 		if b == nil {
 			continue
 		}
-		err := b.ForEach(func(k, v []byte) error { return checkRecord(v, "%s %x", name, k) })
+		err := b.ForEach(func(k, v []byte) error { return checkRecord(k, v, "%s %x", name, k) })
 		if err != nil {
 			return err
 		}
@@ -83,7 +87,7 @@ func (c *checker) records() error {
 	}
 	for _, r := range []struct{ bucket, key []byte }{{bucketMeta, keyDefinitions}, {bucketLedger, keyIncident}} {
 		if b := c.btx.Bucket(r.bucket); b != nil && b.Get(r.key) != nil {
-			if err := checkRecord(b.Get(r.key), "%s %s", r.bucket, r.key); err != nil {
+			if err := checkRecord(r.key, b.Get(r.key), "%s %s", r.bucket, r.key); err != nil {
 				return err
 			}
 		}
@@ -91,9 +95,9 @@ func (c *checker) records() error {
 	return nil
 }
 
-func checkRecord(v []byte, format string, args ...any) error {
+func checkRecord(k, v []byte, format string, args ...any) error {
 	var raw json.RawMessage
-	if err := decodeRecord(v, &raw); err != nil {
+	if err := decodeRecord(k, v, &raw); err != nil {
 		return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 	}
 	return nil

@@ -14,21 +14,22 @@ import (
 // TestRecordChecksum: every single-byte flip of a sealed record is
 // ErrCorrupt, and a record written before the trailer still reads.
 func TestRecordChecksum(t *testing.T) {
-	v, err := encodeRecord(storedDefs{Text: "ok = up == 1", From: "fleet.defs"})
+	v, err := encodeRecord(keyDefinitions, storedDefs{Text: "ok = up == 1", From: "fleet.defs"})
 	require.NoError(t, err)
 	var d storedDefs
-	require.NoError(t, decodeRecord(v, &d))
+	require.NoError(t, decodeRecord(keyDefinitions, v, &d))
 	assert.Equal(t, storedDefs{Text: "ok = up == 1", From: "fleet.defs"}, d)
 	for i := range v {
 		for _, x := range []byte{0x01, 0x80, 0xff} {
 			bad := append([]byte(nil), v...)
 			bad[i] ^= x
-			assert.ErrorIs(t, decodeRecord(bad, &d), ErrCorrupt, "byte %d ^ %#x", i, x)
+			assert.ErrorIs(t, decodeRecord(keyDefinitions, bad, &d), ErrCorrupt, "byte %d ^ %#x", i, x)
 		}
 	}
+	assert.ErrorIs(t, decodeRecord([]byte("definitionz"), v, &d), ErrCorrupt, "a flipped key")
 	old, err := json.Marshal(storedDefs{Text: "a = b", From: "old.defs"})
 	require.NoError(t, err)
-	require.NoError(t, decodeRecord(old, &d))
+	require.NoError(t, decodeRecord(keyDefinitions, old, &d))
 	assert.Equal(t, "old.defs", d.From)
 }
 
