@@ -78,7 +78,7 @@ func TestCheckFindsDamage(t *testing.T) {
 		line   string
 	}{
 		{"a flipped byte in a value", func(data []byte, at int) { data[at+2] ^= 0x20 }, // SNmARKERQ7
-			"FAIL  store: corrupt data: blob "},
+			"FAIL  store: corrupt data: pass 1: source inventory:inventory: attribute serial: blob "},
 		{"a smashed page header", func(data []byte, at int) {
 			page := at / 4096 * 4096
 			for i := page; i < page+16; i++ {

@@ -253,13 +253,17 @@ func checkDefs(tx *store.Tx, p *store.PassView, given *definitions) (*definition
 	if given != nil {
 		return given, nil
 	}
-	if text, from := tx.Definitions(); text != "" {
+	text, from, err := tx.Definitions()
+	if err != nil {
+		return nil, err
+	}
+	if text != "" {
 		defs, err := query.ParseDefinitions(from, text)
 		return &definitions{from: from + " (kept in the database)", text: text, defs: defs}, err
 	}
 	if log := p.Info().Log; log != nil && len(log.Definitions) > 0 {
-		from := fmt.Sprintf("pass %d", p.ID())
-		text := strings.Join(log.Definitions, "\n")
+		from = fmt.Sprintf("pass %d", p.ID())
+		text = strings.Join(log.Definitions, "\n")
 		defs, err := query.ParseDefinitions(from, text)
 		return &definitions{from: from, text: text, defs: defs}, err
 	}

@@ -42,7 +42,10 @@ func loadDefinitions(path string) (*definitions, error) {
 func sealer(d *definitions, noDefs bool) func(*store.Tx, *store.PassInfo) error {
 	return func(tx *store.Tx, p *store.PassInfo) error {
 		if d == nil && !noDefs {
-			text, from := tx.Definitions()
+			text, from, err := tx.Definitions()
+			if err != nil {
+				return err
+			}
 			if text != "" {
 				defs, err := query.ParseDefinitions(from, text)
 				if err != nil {
@@ -129,7 +132,7 @@ Examples:
 
 func runDefsShow(a *app) error {
 	var text, from string
-	if err := a.view(func(tx *store.Tx) error { text, from = tx.Definitions(); return nil }); err != nil {
+	if err := a.view(func(tx *store.Tx) (err error) { text, from, err = tx.Definitions(); return err }); err != nil {
 		return err
 	}
 	if text == "" {
@@ -212,7 +215,10 @@ func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
 	var passID int64
 	err = a.view(func(tx *store.Tx) error {
 		if d == nil {
-			text, from := tx.Definitions()
+			text, from, err := tx.Definitions()
+			if err != nil {
+				return err
+			}
 			if text == "" {
 				return errors.New("no definitions: give --defs FILE or keep some with fleetq defs set")
 			}

@@ -41,12 +41,9 @@ func (db *DB) Check() error { return db.Verify().Err }
 // reported as ErrCorrupt, never raised. It only reads.
 func (db *DB) Verify() (r *CheckReport) {
 	r = &CheckReport{}
-	defer func() {
-		if p := recover(); p != nil {
-			r.Err = fmt.Errorf("%w: reading the file failed: %v", ErrCorrupt, p)
-		}
-	}()
-	r.Err = db.bolt.View(func(btx *bolt.Tx) error { return verify(btx, r) })
+	r.Err = db.guard("checking", func() error {
+		return db.bolt.View(func(btx *bolt.Tx) error { return verify(btx, r) })
+	})
 	return r
 }
 
@@ -72,6 +69,11 @@ func CheckFile(path string, timeout time.Duration) (r *CheckReport, err error) {
 }
 
 func verify(btx *bolt.Tx, r *CheckReport) error {
+	// A walk in this goroutine first: bbolt's check runs in a goroutine
+	// where a fault on a damaged page could not be recovered from.
+	if err := walkTx(btx); err != nil {
+		return err
+	}
 	var errs []error
 	for err := range btx.Check() {
 		errs = append(errs, err)
@@ -87,6 +89,9 @@ func verify(btx *bolt.Tx, r *CheckReport) error {
 		return fmt.Errorf("%w: host dictionary: %w", ErrCorrupt, err)
 	}
 	r.Hosts = c.n
+	if err := c.records(); err != nil {
+		return err
+	}
 	var err error
 	if r.Passes, err = c.passes(); err != nil {
 		return err
@@ -115,8 +120,12 @@ func (c *checker) dict() error {
 		if len(k) != 4 || binary.BigEndian.Uint32(k) != id>>chunkBits {
 			return fmt.Errorf("chunk key %x out of order (expected chunk %d)", k, id>>chunkBits)
 		}
-		names := decodeChunk(v)
-		if len(encodeChunk(names)) != len(v) {
+		data, err := openChunk(v)
+		if err != nil {
+			return fmt.Errorf("chunk %d: %w", id>>chunkBits, err)
+		}
+		names := decodeChunk(data)
+		if len(encodeChunk(names)) != len(data)+4 {
 			return fmt.Errorf("chunk %d does not decode", id>>chunkBits)
 		}
 		if len(names) != chunkSize && id+uint32(len(names)) != c.n {

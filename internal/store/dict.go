@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"slices"
 	"sort"
 	"strings"
@@ -26,6 +27,13 @@ type dict struct {
 	chunks  map[uint32][]string
 	byName  map[string]uint32 // built on first Lookup
 	indexed bool              // byName holds every name of the dictionary
+	err     error             // the first damaged chunk read (see Tx.Err)
+}
+
+func (d *dict) fail(err error) {
+	if d.err == nil {
+		d.err = err
+	}
 }
 
 func newDict(tx *bolt.Tx) *dict {
@@ -43,7 +51,11 @@ func (d *dict) chunk(c uint32) []string {
 	if names, ok := d.chunks[c]; ok {
 		return names
 	}
-	names := decodeChunk(d.b.Get(u32(c)))
+	data, err := openChunk(d.b.Get(u32(c)))
+	if err != nil {
+		d.fail(fmt.Errorf("host dictionary chunk %d: %w", c, err))
+	}
+	names := decodeChunk(data)
 	d.chunks[c] = names
 	return names
 }
@@ -119,12 +131,39 @@ func encodeChunk(names []string) []byte {
 	for _, n := range names {
 		size += len(n) + 2
 	}
-	b := make([]byte, 0, size)
+	b := make([]byte, 0, size+4)
 	for _, n := range names {
 		b = binary.AppendUvarint(b, uint64(len(n)))
 		b = append(b, n...)
 	}
-	return b
+	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// openChunk verifies a stored chunk's crc32c trailer and returns its
+// names' bytes. A chunk written before the trailer existed is accepted
+// when it decodes exactly; anything else is ErrCorrupt, so a flipped bit
+// in a host name is an error, never another host's name.
+func openChunk(v []byte) ([]byte, error) {
+	if n := len(v) - 4; n >= 0 && crc32.Checksum(v[:n], castagnoli) == binary.BigEndian.Uint32(v[n:]) {
+		return v[:n], nil
+	}
+	if legacyChunk(v) {
+		return v, nil
+	}
+	return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+}
+
+func legacyChunk(v []byte) bool {
+	for len(v) > 0 {
+		l, k := binary.Uvarint(v)
+		if k <= 0 || l > uint64(len(v)-k) {
+			return false
+		}
+		v = v[k+int(l):]
+	}
+	return true
 }
 
 // dictWriter assigns ids to new host keys inside a write transaction.

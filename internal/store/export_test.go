@@ -56,4 +56,8 @@ var BlobKey = func(hash string) []byte {
 	return b
 }
 
-var BucketBlobs, BucketHosts, BucketMeta = bucketBlobs, bucketHosts, bucketMeta
+var BucketBlobs, BucketHosts, BucketMeta, BucketPasses = bucketBlobs, bucketHosts, bucketMeta, bucketPasses
+
+// SetVerifyBlobs turns read-time blob verification on or off, for the
+// benchmark that measures its cost; it returns the previous setting.
+func SetVerifyBlobs(on bool) bool { old := verifyBlobs; verifyBlobs = on; return old }

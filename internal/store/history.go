@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -77,23 +76,23 @@ func (v *PassView) StoredSetNames() []string {
 var keyDefinitions = []byte("definitions")
 
 // Definitions returns the definitions file kept in the database ("" when
-// none) and the name it was stored from.
-func (t *Tx) Definitions() (text, from string) {
+// none) and the name it was stored from; a damaged record is ErrCorrupt.
+func (t *Tx) Definitions() (text, from string, err error) {
 	v := t.btx.Bucket(bucketMeta).Get(keyDefinitions)
 	if v == nil {
-		return "", ""
+		return "", "", nil
 	}
 	var d storedDefs
-	if json.Unmarshal(v, &d) != nil {
-		return "", ""
+	if err := decodeRecord(keyDefinitions, v, &d); err != nil {
+		return "", "", fmt.Errorf("stored definitions: %w", err)
 	}
-	return d.Text, d.From
+	return d.Text, d.From, nil
 }
 
 // SetDefinitions keeps a definitions file in the database; every later
 // pass is sealed with it unless ingest is given --defs.
 func (t *Tx) SetDefinitions(text, from string) error {
-	v, err := json.Marshal(storedDefs{Text: text, From: from})
+	v, err := encodeRecord(keyDefinitions, storedDefs{Text: text, From: from})
 	if err != nil {
 		return err
 	}

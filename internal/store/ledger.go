@@ -1,7 +1,7 @@
 package store
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"time"
 
@@ -119,13 +119,34 @@ func (t *Tx) Ledger(startsSince time.Time) (*Ledger, error) {
 }
 
 // LedgerVersion is the ledger's change counter (0 before any change).
+// A damaged counter, or one missing from an existing ledger (whose first
+// change wrote it), is a read error of the transaction (Tx.Err).
 func (t *Tx) LedgerVersion() uint64 {
-	if b := t.btx.Bucket(bucketLedger); b != nil {
-		if v := b.Get(keyLedgerVersion); len(v) == 8 {
-			return be64(v)
+	b := t.btx.Bucket(bucketLedger)
+	if b == nil {
+		return 0
+	}
+	v, err := ledgerVersion(b)
+	if err != nil {
+		t.fail(fmt.Errorf("ledger version: %w", err))
+	}
+	return v
+}
+
+// ledgerVersion reads the counter of the ledger bucket b. Missing is 0
+// (the bucket may hold only the audit head), unless the bucket holds a
+// key it never has: then a flipped bit renamed the counter.
+func ledgerVersion(b *bolt.Bucket) (uint64, error) {
+	if v := b.Get(keyLedgerVersion); v != nil {
+		return openCounter(v)
+	}
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if !bytes.Equal(k, keyIncident) && !bytes.Equal(k, keyAuditHead) {
+			return 0, fmt.Errorf("%w: unknown key %q in the ledger", ErrCorrupt, k)
 		}
 	}
-	return 0
+	return 0, nil
 }
 
 func (t *Tx) incident() (*Incident, error) {
@@ -134,8 +155,8 @@ func (t *Tx) incident() (*Incident, error) {
 		return nil, nil
 	}
 	var inc Incident
-	if err := json.Unmarshal(b.Get(keyIncident), &inc); err != nil {
-		return nil, fmt.Errorf("%w: incident: %v", ErrCorrupt, err)
+	if err := decodeRecord(keyIncident, b.Get(keyIncident), &inc); err != nil {
+		return nil, fmt.Errorf("incident: %w", err)
 	}
 	return &inc, nil
 }
@@ -149,8 +170,8 @@ func (t *Tx) starts(since time.Time) ([]Start, error) {
 	c := b.Cursor()
 	for k, v := c.Seek(u64(uint64(since.UnixNano()))); k != nil; k, v = c.Next() {
 		var s Start
-		if err := json.Unmarshal(v, &s); err != nil {
-			return nil, fmt.Errorf("%w: starts: %v", ErrCorrupt, err)
+		if err := decodeRecord(k, v, &s); err != nil {
+			return nil, fmt.Errorf("starts: %w", err)
 		}
 		out = append(out, s)
 	}
@@ -188,8 +209,8 @@ func (t *Tx) endPrior(leases *bolt.Bucket, host string, now time.Time) error {
 		return nil
 	}
 	var old Lease
-	if err := json.Unmarshal(v, &old); err != nil {
-		return fmt.Errorf("%w: lease %s: %v", ErrCorrupt, host, err)
+	if err := decodeRecord([]byte(host), v, &old); err != nil {
+		return fmt.Errorf("lease %s: %w", host, err)
 	}
 	end := old.Expiry
 	if end.After(now) {
@@ -269,8 +290,8 @@ func (t *Tx) ReleaseLeases(hosts []string, now time.Time) ([]Lease, error) {
 			continue
 		}
 		var l Lease
-		if err := json.Unmarshal(v, &l); err != nil {
-			return nil, fmt.Errorf("%w: lease %s: %v", ErrCorrupt, h, err)
+		if err := decodeRecord([]byte(h), v, &l); err != nil {
+			return nil, fmt.Errorf("lease %s: %w", h, err)
 		}
 		if err := t.endPrior(leases, h, now); err != nil {
 			return nil, err
@@ -332,7 +353,7 @@ func (t *Tx) bumpLedger() error {
 	if err != nil {
 		return err
 	}
-	return b.Put(keyLedgerVersion, u64(t.LedgerVersion()+1))
+	return b.Put(keyLedgerVersion, sealCounter(t.LedgerVersion()+1))
 }
 
 // bucket returns one of the ledger's buckets, creating it: only in a
@@ -345,7 +366,7 @@ func (t *Tx) bucket(name []byte) (*bolt.Bucket, error) {
 }
 
 func putJSONKey(b *bolt.Bucket, key []byte, v any) error {
-	data, err := json.Marshal(v)
+	data, err := encodeRecord(key, v)
 	if err != nil {
 		return err
 	}
@@ -361,8 +382,8 @@ func eachJSON[T any](btx *bolt.Tx, name []byte, fn func(k []byte, v *T)) error {
 	}
 	return b.ForEach(func(k, data []byte) error {
 		var v T
-		if err := json.Unmarshal(data, &v); err != nil {
-			return fmt.Errorf("%w: %s %q: %v", ErrCorrupt, name, k, err)
+		if err := decodeRecord(k, data, &v); err != nil {
+			return fmt.Errorf("%s %q: %w", name, k, err)
 		}
 		fn(k, &v)
 		return nil

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -161,8 +160,8 @@ func (t *Tx) rollout(id int64, ref string) (*Rollout, error) {
 		return nil, fmt.Errorf("%w: no rollout %s (fleetq rollout status lists them)", ErrNoRollout, ref)
 	}
 	var r Rollout
-	if err := json.Unmarshal(v, &r); err != nil {
-		return nil, fmt.Errorf("%w: rollout %s: %v", ErrCorrupt, ref, err)
+	if err := decodeRecord(u64(uint64(id)), v, &r); err != nil {
+		return nil, fmt.Errorf("rollout %s: %w", ref, err)
 	}
 	return &r, nil
 }

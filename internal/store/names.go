@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -22,7 +23,7 @@ func (d *dict) AppendNames(buf []byte, s *roaring.Bitmap) []byte {
 	for it.HasNext() {
 		id := it.Next()
 		if c := id >> chunkBits; c != cur {
-			cur, data = c, d.b.Get(u32(c))
+			cur, data = c, d.chunkBytes(c)
 			offs = chunkOffsets(data, offs[:0])
 		}
 		i := int(id & (chunkSize - 1))
@@ -66,4 +67,14 @@ func appendSorted(buf []byte, names []string) []byte {
 		buf = append(append(buf, n...), '\n')
 	}
 	return buf
+}
+
+// chunkBytes is chunk c's verified bytes, nil (and the error recorded) if
+// it is damaged.
+func (d *dict) chunkBytes(c uint32) []byte {
+	data, err := openChunk(d.b.Get(u32(c)))
+	if err != nil {
+		d.fail(fmt.Errorf("host dictionary chunk %d: %w", c, err))
+	}
+	return data
 }

@@ -295,10 +295,11 @@ func TestCheckFindsDamage(t *testing.T) {
 		}, "missing blob"},
 		{"all not the union", func(tx *bolt.Tx, p *store.PassInfo) error {
 			return tx.Bucket(store.BucketBlobs).Put(store.BlobKey(p.All), bitmapBytes(0, 1))
-		}, "all (2 hosts) is not the union of its sources (3 hosts)"},
+		}, "pass 1: all: blob "}, // read-time verification finds it first
+
 		{"id beyond dictionary", func(tx *bolt.Tx, p *store.PassInfo) error {
 			return tx.Bucket(store.BucketBlobs).Put(store.BlobKey(p.All), bitmapBytes(0, 1, 2, 7))
-		}, "host id 7 is beyond the dictionary (3 names)"},
+		}, "checksum mismatch"},
 		{"upper-case host", func(tx *bolt.Tx, p *store.PassInfo) error {
 			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x01B\x01c"))
 		}, `host key "B" is not trimmed and lower-cased`},
@@ -308,6 +309,14 @@ func TestCheckFindsDamage(t *testing.T) {
 		{"duplicate host", func(tx *bolt.Tx, p *store.PassInfo) error {
 			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x01a\x01c"))
 		}, `"a" has ids 0 and 1`},
+		{"pass record flipped", func(tx *bolt.Tx, p *store.PassInfo) error {
+			return flipLast(tx.Bucket(store.BucketPasses), []byte{0, 0, 0, 0, 0, 0, 0, 1})
+		}, "pass 1: record: corrupt data: checksum mismatch"},
+		{"pass key flipped", func(tx *bolt.Tx, p *store.PassInfo) error {
+			b := tx.Bucket(store.BucketPasses)
+			v := append([]byte(nil), b.Get([]byte{0, 0, 0, 0, 0, 0, 0, 1})...)
+			return b.Put([]byte{0, 0, 0, 0, 0, 0, 0, 3}, v)
+		}, "pass 3: record: corrupt data: checksum mismatch"}, // the checksum covers the key
 		{"blob bytes not its hash", func(tx *bolt.Tx, p *store.PassInfo) error {
 			sum := sha256.Sum256([]byte("what was written"))
 			return tx.Bucket(store.BucketBlobs).Put(sum[:], []byte("what is read back"))
@@ -328,6 +337,13 @@ func TestCheckFindsDamage(t *testing.T) {
 			assert.ErrorContains(t, err, tc.msg)
 		})
 	}
+}
+
+// flipLast flips a bit of the last byte of b's value at key.
+func flipLast(b *bolt.Bucket, key []byte) error {
+	v := append([]byte(nil), b.Get(key)...)
+	v[len(v)-1] ^= 1
+	return b.Put(key, v)
 }
 
 func bitmapBytes(ids ...uint32) []byte {

@@ -72,15 +72,24 @@ func getPass(tx *bolt.Tx, id int64) (*PassInfo, error) {
 	if v == nil {
 		return nil, fmt.Errorf("pass %d: %w", id, ErrNoPass)
 	}
+	return decodePass(passKey(id), v)
+}
+
+// decodePass decodes the pass record stored under key k: a record whose id
+// is not its key's (a damaged key) is ErrCorrupt.
+func decodePass(k, v []byte) (*PassInfo, error) {
 	var p PassInfo
-	if err := json.Unmarshal(v, &p); err != nil {
-		return nil, fmt.Errorf("%w: pass %d: %v", ErrCorrupt, id, err)
+	if err := decodeRecord(k, v, &p); err != nil {
+		return nil, fmt.Errorf("pass %d: record: %w", be64(k), err)
+	}
+	if uint64(p.ID) != be64(k) {
+		return nil, fmt.Errorf("pass %d: %w: its record says pass %d", be64(k), ErrCorrupt, p.ID)
 	}
 	return &p, nil
 }
 
 func putPass(tx *bolt.Tx, p *PassInfo) error {
-	v, err := json.Marshal(p)
+	v, err := encodeRecord(passKey(p.ID), p)
 	if err != nil {
 		return err
 	}
@@ -98,11 +107,11 @@ func latestID(tx *bolt.Tx) int64 {
 func allPasses(tx *bolt.Tx) ([]PassInfo, error) {
 	var out []PassInfo
 	err := tx.Bucket(bucketPasses).ForEach(func(k, v []byte) error {
-		var p PassInfo
-		if err := json.Unmarshal(v, &p); err != nil {
-			return fmt.Errorf("%w: pass %d: %v", ErrCorrupt, be64(k), err)
+		p, err := decodePass(k, v)
+		if err != nil {
+			return err
 		}
-		out = append(out, p)
+		out = append(out, *p)
 		return nil
 	})
 	return out, err

@@ -77,12 +77,12 @@ func open(path string, opts Options) (*DB, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	b, err := bolt.Open(path, 0o644, &bolt.Options{
-		ReadOnly:       opts.ReadOnly,
-		Timeout:        opts.Timeout,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-	})
+	if !missing {
+		if err := checkFile(path, opts); err != nil {
+			return nil, err
+		}
+	}
+	b, err := openBolt(path, opts)
 	if err != nil {
 		return nil, openError(path, err)
 	}
@@ -171,14 +171,25 @@ func (db *DB) Close() error {
 	return db.bolt.Close()
 }
 
-// View runs fn in a read transaction: one consistent snapshot.
+// View runs fn in a read transaction: one consistent snapshot. A read
+// error a pass view recorded (Tx.Err) is returned in place of fn's result,
+// and a fault or panic reading a damaged file is ErrCorrupt.
 func (db *DB) View(fn func(*Tx) error) error {
-	return db.bolt.View(func(btx *bolt.Tx) error { return fn(newTx(btx)) })
+	return db.guard("reading", func() error {
+		return db.bolt.View(func(btx *bolt.Tx) error { t := newTx(btx); return t.result(fn(t)) })
+	})
 }
 
-// Update runs fn in a write transaction.
+// Update runs fn in a write transaction; as View, and nothing is written
+// when a read failed.
 func (db *DB) Update(fn func(*Tx) error) error {
-	return db.bolt.Update(func(btx *bolt.Tx) error { return fn(newTx(btx)) })
+	return db.guard("updating", func() error {
+		return db.bolt.Update(func(btx *bolt.Tx) error { t := newTx(btx); return t.result(fn(t)) })
+	})
+}
+
+func (db *DB) guard(doing string, fn func() error) error {
+	return guard(fmt.Sprintf("%s %s", doing, db.path), fn)
 }
 
 // Size is the database file size in bytes.

@@ -18,6 +18,36 @@ type Tx struct {
 	btx    *bolt.Tx
 	dict   *dict
 	passes map[int64]*PassView
+	err    error // the first read error of a PassView (see Err)
+}
+
+// Err is the first error met reading a set, an attribute or all of a pass
+// view through the query.Pass methods, which cannot return one: a damaged
+// blob is recorded here and the method answers "not found" or an empty
+// set. DB.View and DB.Update return it in place of fn's result, so a
+// damaged file is always an error, never an answer; code that prints
+// inside a transaction checks it first.
+func (t *Tx) Err() error {
+	if t.err == nil && t.dict.err != nil {
+		return t.dict.err
+	}
+	return t.err
+}
+
+func (t *Tx) fail(err error) {
+	if t.err == nil {
+		t.err = err
+	}
+}
+
+// result is what a transaction running fn returns: a read error recorded
+// by a pass view wins over fn's own result, which may be a "not found"
+// the damage caused.
+func (t *Tx) result(err error) error {
+	if e := t.Err(); e != nil {
+		return e
+	}
+	return err
 }
 
 func newTx(btx *bolt.Tx) *Tx {
@@ -52,7 +82,7 @@ func (t *Tx) Pass(id int64) (*PassView, error) {
 	}
 	v, err := newPassView(t, info)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pass %d: %w", id, err)
 	}
 	t.passes[id] = v
 	return v, nil
@@ -230,7 +260,8 @@ func (v *PassView) All() *roaring.Bitmap {
 	if v.all == nil {
 		bm, err := getBitmap(v.tx.btx, v.info.All)
 		if err != nil {
-			bm = roaring.New()
+			v.fail("all", err)
+			return roaring.New()
 		}
 		v.all = bm
 	}
@@ -254,6 +285,7 @@ func (v *PassView) Set(name string) (*roaring.Bitmap, bool) {
 	}
 	bm, err := v.loadSet(r)
 	if err != nil {
+		v.fail("set "+name, err)
 		return nil, false
 	}
 	v.cache[name] = bm
@@ -291,16 +323,27 @@ func (v *PassView) Attr(name string) (query.Attr, bool) {
 	if !ok {
 		return nil, false
 	}
-	data, err := getBlob(v.tx.btx, s.ref.Blob)
+	a, err := loadAttr(v.tx.btx, s.ref.Blob)
 	if err != nil {
-		return nil, false
-	}
-	a, err := decodeAttr(data)
-	if err != nil {
+		v.fail("attribute "+name, err)
 		return nil, false
 	}
 	v.acache[name] = a
 	return a, true
+}
+
+func loadAttr(tx *bolt.Tx, blob string) (query.Attr, error) {
+	data, err := getBlob(tx, blob)
+	if err != nil {
+		return nil, err
+	}
+	return decodeAttr(data)
+}
+
+// fail records a read error of what (a set, an attribute, all) in the
+// transaction, naming the pass: "pass 3: attribute serial: …".
+func (v *PassView) fail(what string, err error) {
+	v.tx.fail(fmt.Errorf("pass %d: %s: %w", v.info.ID, what, err))
 }
 
 // SetNames lists the named sets, sorted, including all.

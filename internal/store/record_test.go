@@ -1,0 +1,70 @@
+package store
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRecordChecksum: every single-byte flip of a sealed record is
+// ErrCorrupt, and a record written before the trailer still reads.
+func TestRecordChecksum(t *testing.T) {
+	v, err := encodeRecord(keyDefinitions, storedDefs{Text: "ok = up == 1", From: "fleet.defs"})
+	require.NoError(t, err)
+	var d storedDefs
+	require.NoError(t, decodeRecord(keyDefinitions, v, &d))
+	assert.Equal(t, storedDefs{Text: "ok = up == 1", From: "fleet.defs"}, d)
+	for i := range v {
+		for _, x := range []byte{0x01, 0x80, 0xff} {
+			bad := append([]byte(nil), v...)
+			bad[i] ^= x
+			assert.ErrorIs(t, decodeRecord(keyDefinitions, bad, &d), ErrCorrupt, "byte %d ^ %#x", i, x)
+		}
+	}
+	assert.ErrorIs(t, decodeRecord([]byte("definitionz"), v, &d), ErrCorrupt, "a flipped key")
+	old, err := json.Marshal(storedDefs{Text: "a = b", From: "old.defs"})
+	require.NoError(t, err)
+	require.NoError(t, decodeRecord(keyDefinitions, old, &d))
+	assert.Equal(t, "old.defs", d.From)
+}
+
+// TestCounterChecksum: a sealed counter reads back, an old 8-byte one
+// reads as it is, and a flip or a wrong length is ErrCorrupt.
+func TestCounterChecksum(t *testing.T) {
+	v := sealCounter(41)
+	n, err := openCounter(v)
+	require.NoError(t, err)
+	assert.EqualValues(t, 41, n)
+	n, err = openCounter(u64(7))
+	require.NoError(t, err)
+	assert.EqualValues(t, 7, n)
+	v[7] ^= 2
+	_, err = openCounter(v)
+	assert.ErrorIs(t, err, ErrCorrupt)
+	_, err = openCounter(v[:5])
+	assert.ErrorIs(t, err, ErrCorrupt)
+}
+
+// TestDamagedMetaPageIsCorrupt: with one of bbolt's two meta pages
+// invalid, readers and writers refuse the file instead of answering from
+// the older transaction.
+func TestDamagedMetaPageIsCorrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := Open(path, Options{Create: true})
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	data[metaOffset+metaTxid] ^= 4 // page 0's txid: its checksum fails
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	for _, ro := range []bool{true, false} {
+		_, err := Open(path, Options{ReadOnly: ro, Timeout: time.Second})
+		assert.ErrorIs(t, err, ErrCorrupt, "read-only %v", ro)
+		assert.ErrorContains(t, err, "bbolt meta page 0 is damaged")
+	}
+}
