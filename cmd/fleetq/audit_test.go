@@ -284,6 +284,8 @@ func TestAuditVerifyDetectsARemovedEntry(t *testing.T) {
 func TestAuditVerifyDetectsAnEditedOrRemovedLastEntry(t *testing.T) {
 	f := newRecentFixture(t)
 	auditLogOf(f)
+	intact, err := os.ReadFile(f.db)
+	require.NoError(t, err)
 	editAudit(t, f.db, func(b *bolt.Bucket) {
 		v := string(b.Get(auditKey(5)))
 		require.NoError(t, b.Put(auditKey(5), []byte(strings.Replace(v, `"requester":"`, `"requester":"x`, 1))))
@@ -296,6 +298,10 @@ func TestAuditVerifyDetectsAnEditedOrRemovedLastEntry(t *testing.T) {
 	out, _, code = f.run("audit", "verify")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "audit entry 5: missing: the log was written up to entry 5")
+	out, _, code = f.run("check")
+	assert.Equal(t, 1, code, "check sees the log's counter past its last entry")
+	assert.Contains(t, out, "its counter says 5, its last entry is 4")
+	require.NoError(t, os.WriteFile(f.db, intact, 0o644)) // for the cleanup's check of the fixture
 }
 
 func TestAuditVerifyDetectsReorderedEntries(t *testing.T) {

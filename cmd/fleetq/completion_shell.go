@@ -113,7 +113,7 @@ func cobraComplete(ctx context.Context, a *app, args []string) ([]string, cobra.
 // only once it is more than a name (a command name is a name). A line the
 // short form would refuse is completed as it is.
 func completionShortForm(root *cobra.Command, args []string) []string {
-	if i := firstPositional(root.PersistentFlags(), args); i == len(args)-1 && isPlainName(args[i]) {
+	if i := firstPositional(anyFlags(root), args); i == len(args)-1 && isPlainName(args[i]) {
 		return args
 	}
 	sh, err := shortForm(root, args)

@@ -38,6 +38,8 @@ func TestShorthand(t *testing.T) {
 	}{
 		{"global flags before the expression", []string{"--db", db, "-o", "json", "dead | count"}, "\"count\": 1", "", 0},
 		{"--flag=value before the expression", []string{"--db=" + db, "all - dead"}, "a2\na3\n", "", 0},
+		{"a command's flag before the command", []string{"--db", db, "--pass", "1", "query", "dead | count"}, "1\n", "", 0},
+		{"a query flag before the short form", []string{"--db", db, "--pass", "1", "dead | count"}, "1\n", "", 0},
 		{"a query flag after the expression", []string{"--db", db, "all | sample 1", "--seed", "7"}, "", "seed 7", 0},
 		{"a set that is close to a command stays a query", []string{"--db", db, "dead"}, "a1\n", "", 0},
 		{"a misspelt command", []string{"--db", db, "pases"}, "", `fleetq: unknown command "pases" (did you mean passes?); for a set of that name: fleetq query pases`, 2},

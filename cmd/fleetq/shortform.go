@@ -23,7 +23,7 @@ type shorthand struct {
 // over several arguments (the shell split an unquoted one) is refused
 // with the quoted form to type instead.
 func shortForm(root *cobra.Command, args []string) (shorthand, error) {
-	i := firstPositional(root.PersistentFlags(), args)
+	i := firstPositional(anyFlags(root), args)
 	if i < 0 || isCommand(root, args[i]) {
 		return shorthand{args: args}, nil
 	}
@@ -44,6 +44,18 @@ func shortForm(root *cobra.Command, args []string) (shorthand, error) {
 
 // bareWord is a lone word that could be a misspelt command.
 var bareWord = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+
+// anyFlags is every flag of the root and its commands: cobra accepts a
+// command's flag before the command's name (`fleetq --pass 1 query …`), so
+// finding the first word needs to know which flags take a value.
+func anyFlags(root *cobra.Command) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("any", pflag.ContinueOnError)
+	fs.AddFlagSet(root.PersistentFlags())
+	for _, c := range root.Commands() {
+		fs.AddFlagSet(c.Flags())
+	}
+	return fs
+}
 
 // isCommand reports whether word names a command (or one of cobra's own).
 func isCommand(root *cobra.Command, word string) bool {

@@ -108,15 +108,17 @@ type checker struct {
 }
 
 func (c *checker) dict() error {
-	if v := c.btx.Bucket(bucketMeta).Get(keyNHosts); v != nil {
-		if len(v) != 4 {
-			return fmt.Errorf("bad nhosts value %x", v)
-		}
-		c.n = binary.BigEndian.Uint32(v)
+	n, err := hostCount(c.btx)
+	if err != nil {
+		return err
 	}
+	if err := checkMetaKeys(c.btx); err != nil {
+		return err
+	}
+	c.n = n
 	seen := make(map[string]uint32, c.n)
 	id := uint32(0)
-	err := c.btx.Bucket(bucketHosts).ForEach(func(k, v []byte) error {
+	err = c.btx.Bucket(bucketHosts).ForEach(func(k, v []byte) error {
 		if len(k) != 4 || binary.BigEndian.Uint32(k) != id>>chunkBits {
 			return fmt.Errorf("chunk key %x out of order (expected chunk %d)", k, id>>chunkBits)
 		}

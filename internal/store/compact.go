@@ -258,16 +258,18 @@ type Usage struct {
 // Usage measures the file.
 func (db *DB) Usage() (Usage, error) {
 	var u Usage
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		if st, err := os.Stat(db.path); err == nil {
-			u.FileBytes = st.Size()
-		}
-		u.UsedBytes = tx.Size() - int64(db.bolt.Stats().FreePageN)*int64(db.bolt.Info().PageSize)
-		u.WholeBlobs, u.WholeBytes = bucketBytes(tx.Bucket(bucketBlobs))
-		u.Deltas, u.DeltaBytes = bucketBytes(tx.Bucket(bucketDeltas))
-		_, u.HostBytes = bucketBytes(tx.Bucket(bucketHosts))
-		u.Passes, u.PassBytes = bucketBytes(tx.Bucket(bucketPasses))
-		return nil
+	err := db.guard("measuring", func() error {
+		return db.bolt.View(func(tx *bolt.Tx) error {
+			if st, err := os.Stat(db.path); err == nil {
+				u.FileBytes = st.Size()
+			}
+			u.UsedBytes = tx.Size() - int64(db.bolt.Stats().FreePageN)*int64(db.bolt.Info().PageSize)
+			u.WholeBlobs, u.WholeBytes = bucketBytes(tx.Bucket(bucketBlobs))
+			u.Deltas, u.DeltaBytes = bucketBytes(tx.Bucket(bucketDeltas))
+			_, u.HostBytes = bucketBytes(tx.Bucket(bucketHosts))
+			u.Passes, u.PassBytes = bucketBytes(tx.Bucket(bucketPasses))
+			return nil
+		})
 	})
 	return u, err
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -38,10 +39,36 @@ func (d *dict) fail(err error) {
 
 func newDict(tx *bolt.Tx) *dict {
 	d := &dict{b: tx.Bucket(bucketHosts), chunks: map[uint32][]string{}}
-	if v := tx.Bucket(bucketMeta).Get(keyNHosts); len(v) == 4 {
-		d.n = binary.BigEndian.Uint32(v)
+	n, err := hostCount(tx)
+	if err != nil {
+		d.fail(err)
 	}
+	d.n = n
 	return d
+}
+
+// hostCount reads how many host ids were ever assigned: a sealed counter
+// (4 bytes unsealed before the checksum). A missing count beside a
+// non-empty dictionary is damage too (a flipped key), not an empty one.
+func hostCount(tx *bolt.Tx) (uint32, error) {
+	v := tx.Bucket(bucketMeta).Get(keyNHosts)
+	if v == nil {
+		if k, _ := tx.Bucket(bucketHosts).Cursor().First(); k != nil {
+			return 0, fmt.Errorf("host count: %w: missing beside a non-empty host dictionary", ErrCorrupt)
+		}
+		return 0, nil
+	}
+	if len(v) == 4 {
+		return binary.BigEndian.Uint32(v), nil
+	}
+	n, err := openCounter(v)
+	if err == nil && n > math.MaxUint32 {
+		err = fmt.Errorf("%w: %d ids", ErrCorrupt, n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("host count: %w", err)
+	}
+	return uint32(n), nil
 }
 
 // Len is the number of host ids ever assigned.
@@ -253,5 +280,5 @@ func (w *dictWriter) flush(tx *bolt.Tx) error {
 		w.chunks[c] = names
 	}
 	w.n, w.added = total, nil
-	return tx.Bucket(bucketMeta).Put(keyNHosts, u32(total))
+	return tx.Bucket(bucketMeta).Put(keyNHosts, sealCounter(uint64(total)))
 }

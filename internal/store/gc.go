@@ -63,7 +63,9 @@ func GC(path string, opts Options, o GCOptions) (*GCReport, error) {
 		r.After = r.Before
 		return r, err
 	}
-	if err := db.bolt.Update(func(tx *bolt.Tx) error { return collect(tx, o, r) }); err != nil {
+	if err := db.guard("collecting", func() error {
+		return db.bolt.Update(func(tx *bolt.Tx) error { return collect(tx, o, r) })
+	}); err != nil {
 		return nil, err
 	}
 	cerr := compactFile(db)

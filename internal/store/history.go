@@ -80,7 +80,7 @@ var keyDefinitions = []byte("definitions")
 func (t *Tx) Definitions() (text, from string, err error) {
 	v := t.btx.Bucket(bucketMeta).Get(keyDefinitions)
 	if v == nil {
-		return "", "", nil
+		return "", "", checkMetaKeys(t.btx) // a flipped key is damage, not "none kept"
 	}
 	var d storedDefs
 	if err := decodeRecord(keyDefinitions, v, &d); err != nil {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // AuditEntry is one record of the append-only audit log: every decision,
@@ -65,10 +67,30 @@ type AuditHost struct {
 // give, so an entry can carry what is derived from its own id (a plan
 // token) before it is appended: entries are never rewritten.
 func (t *Tx) NextAuditID() int64 {
-	if b := t.btx.Bucket(bucketAudit); b != nil {
-		return int64(b.Sequence()) + 1
+	b := t.btx.Bucket(bucketAudit)
+	if b == nil {
+		return 1
 	}
-	return 1
+	if err := checkAuditSequence(b); err != nil {
+		t.fail(err)
+	}
+	return int64(b.Sequence()) + 1
+}
+
+// checkAuditSequence: the log's counter (kept by bbolt in the bucket's
+// header, outside any checksum) is the id of its last entry, as every
+// append leaves it; anything else is a damaged counter or a hand-edited
+// log, and appending after it would number entries wrongly.
+func checkAuditSequence(b *bolt.Bucket) error {
+	k, _ := b.Cursor().Last()
+	last := uint64(0)
+	if len(k) == 8 {
+		last = be64(k)
+	}
+	if b.Sequence() != last {
+		return fmt.Errorf("audit log: %w: its counter says %d, its last entry is %d (damaged, or an entry was removed by hand; fleetq audit verify)", ErrCorrupt, b.Sequence(), last)
+	}
+	return nil
 }
 
 // AppendAudit appends e with the next sequence number as its id and the
@@ -77,6 +99,9 @@ func (t *Tx) NextAuditID() int64 {
 func (t *Tx) AppendAudit(e *AuditEntry) (int64, error) {
 	b, err := t.bucket(bucketAudit)
 	if err != nil {
+		return 0, err
+	}
+	if err := checkAuditSequence(b); err != nil {
 		return 0, err
 	}
 	if e.ID != 0 && e.ID != t.NextAuditID() {

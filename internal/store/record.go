@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // Records (pass records, stored definitions, ledger values) are JSON with
@@ -85,6 +87,11 @@ func (c *checker) records() error {
 			return fmt.Errorf("ledger version: %w", err)
 		}
 	}
+	if b := c.btx.Bucket(bucketAudit); b != nil {
+		if err := checkAuditSequence(b); err != nil {
+			return err
+		}
+	}
 	for _, r := range []struct{ bucket, key []byte }{{bucketMeta, keyDefinitions}, {bucketLedger, keyIncident}} {
 		if b := c.btx.Bucket(r.bucket); b != nil && b.Get(r.key) != nil {
 			if err := checkRecord(r.key, b.Get(r.key), "%s %s", r.bucket, r.key); err != nil {
@@ -120,4 +127,25 @@ func openCounter(v []byte) (uint64, error) {
 		return be64(v[:8]), nil
 	}
 	return 0, fmt.Errorf("%w: counter of %d bytes fails its checksum", ErrCorrupt, len(v))
+}
+
+// metaKeys are every key the meta bucket may hold.
+var metaKeys = map[string]bool{string(keyVersion): true, string(keyNHosts): true, string(keyDefinitions): true}
+
+// checkMetaKeys refuses a meta bucket holding a key fleetq never writes:
+// a damaged key, whose record would otherwise read as absent.
+func checkMetaKeys(btx *bolt.Tx) error {
+	return btx.Bucket(bucketMeta).ForEach(func(k, _ []byte) error {
+		if !metaKeys[string(k)] {
+			return fmt.Errorf("%w: meta bucket holds an unknown key %q (damaged)", ErrCorrupt, excerptKey(k))
+		}
+		return nil
+	})
+}
+
+func excerptKey(k []byte) string {
+	if len(k) > 40 {
+		return string(k[:40]) + "…"
+	}
+	return string(k)
 }

@@ -87,7 +87,7 @@ func open(path string, opts Options) (*DB, error) {
 		return nil, openError(path, err)
 	}
 	db := &DB{bolt: b, path: path, readOnly: opts.ReadOnly, created: missing}
-	if err := db.init(); err != nil {
+	if err := guard("reading "+path, db.init); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
