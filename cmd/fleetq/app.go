@@ -81,8 +81,8 @@ Examples:
 		newWhyCommand(a),
 		newLogCommand(a),
 		newVersionCommand(a),
-		newGenerateCommand(a),
 	)
+	root.AddCommand(extraCommands(a)...)
 	bi := readBuildInfo()
 	root.Version = bi.Version
 	root.SetVersionTemplate(bi.text())
