@@ -54,9 +54,7 @@ func (o *ledgerOptions) requester() string {
 
 // clock is the machine's clock: the one place a ledger command reads it.
 // No flag moves it: a decision that writes the ledger is made now.
-func (o *ledgerOptions) clock() (time.Time, error) {
-	return time.Now().UTC(), nil
-}
+func (o *ledgerOptions) clock() time.Time { return time.Now().UTC() }
 
 // whatIfClock parses the reading of a what-if flag (--what-if, check's
 // --at): a clock for commands that write nothing (RFC 3339, or a duration
@@ -81,8 +79,7 @@ func (o *ledgerOptions) policyAndClock(a *app) (*policy.Policy, time.Time, error
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	now, err := o.clock()
-	return pol, now, err
+	return pol, o.clock(), err
 }
 
 func (o *ledgerOptions) loadPolicy(a *app) (*policy.Policy, error) {

@@ -66,10 +66,7 @@ Examples:
 }
 
 func runAudit(a *app, o *auditOptions) error {
-	now, err := o.clock()
-	if err != nil {
-		return err
-	}
+	now := o.clock()
 	since, err := parseSince(o.since, now)
 	if err != nil {
 		return err

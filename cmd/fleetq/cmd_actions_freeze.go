@@ -70,10 +70,7 @@ func runFreeze(ctx context.Context, a *app, o *freezeOptions, scope string) erro
 	if err != nil {
 		return err
 	}
-	now, err := o.clock()
-	if err != nil {
-		return err
-	}
+	now := o.clock()
 	until, err := parseUntil(o.until, now)
 	if err != nil {
 		return err
@@ -147,11 +144,9 @@ Examples:
 }
 
 func runUnfreeze(a *app, o *freezeOptions, scope string) error {
-	now, err := o.clock()
-	if err != nil {
-		return err
-	}
+	now := o.clock()
 	var had bool
+	var err error
 	err = a.update(func(tx *store.Tx) error {
 		if had, err = tx.DeleteFreeze(scope); err != nil || !had {
 			return err
@@ -198,10 +193,7 @@ Examples:
 }
 
 func runIncident(a *app, o *freezeOptions, action string) error {
-	now, err := o.clock()
-	if err != nil {
-		return err
-	}
+	now := o.clock()
 	switch action {
 	case "status":
 		return incidentStatus(a)
@@ -217,7 +209,7 @@ func runIncident(a *app, o *freezeOptions, action string) error {
 	if action == "start" {
 		inc = &store.Incident{Reason: o.reason, Requester: o.requester(), Start: now}
 	}
-	err = a.update(func(tx *store.Tx) error {
+	err := a.update(func(tx *store.Tx) error {
 		if err := tx.SetIncident(inc); err != nil {
 			return err
 		}

@@ -74,12 +74,11 @@ func runLeases(ctx context.Context, a *app, o *leasesOptions) error {
 	if err != nil {
 		return err
 	}
-	now, err := o.clock()
+	now := o.clock()
 	if o.whatIf != "" {
-		now, err = whatIfClock("--what-if", o.whatIf)
-	}
-	if err != nil {
-		return err
+		if now, err = whatIfClock("--what-if", o.whatIf); err != nil {
+			return err
+		}
 	}
 	var ls ledgerListing
 	err = a.view(func(tx *store.Tx) error {

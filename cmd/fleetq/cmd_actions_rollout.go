@@ -110,10 +110,7 @@ func runPlanRollout(ctx context.Context, a *app, o *rolloutOptions, expr string)
 	if err != nil {
 		return err
 	}
-	now, err := o.clock()
-	if err != nil {
-		return err
-	}
+	now := o.clock()
 	seed := o.seed
 	if seed == 0 {
 		seed = randomSeed()
@@ -231,10 +228,7 @@ func runCheckWave(ctx context.Context, a *app, o *rolloutOptions, ref string, n 
 	if err != nil {
 		return err
 	}
-	now, err := o.clock()
-	if err != nil {
-		return err
-	}
+	now := o.clock()
 	check := func(tx *store.Tx) (*store.Rollout, *actions.WaveCheck, error) {
 		r, err := tx.FindRollout(ref)
 		if err != nil {

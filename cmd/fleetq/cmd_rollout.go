@@ -177,11 +177,9 @@ Examples:
 }
 
 func runRolloutResume(a *app, o *resumeOptions, ref string) error {
-	now, err := o.clock()
-	if err != nil {
-		return err
-	}
+	now := o.clock()
 	var r *store.Rollout
+	var err error
 	err = a.update(func(tx *store.Tx) error {
 		r, err = actions.ResumeRollout(tx, ref, o.reason, o.requester(), now)
 		return err
