@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,15 +263,41 @@ func TestAuditVerifyDetectsAnEditedEntry(t *testing.T) {
 	f := newRecentFixture(t)
 	auditLogOf(f)
 	editAudit(t, f.db, func(b *bolt.Bucket) {
-		v := string(b.Get(auditKey(2)))
+		v := auditJSON(b, 2)
 		require.Contains(t, v, `"reason":"b"`)
-		require.NoError(t, b.Put(auditKey(2), []byte(strings.Replace(v, `"reason":"b"`, `"reason":"B"`, 1))))
+		putSealed(t, b, 2, strings.Replace(v, `"reason":"b"`, `"reason":"B"`, 1))
 	})
 	out, stderr, code := f.run("audit", "verify")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, "audit entry 3: hash mismatch (edited or removed entry before it)")
 	assert.Contains(t, stderr, "audit entry 3: hash mismatch")
 	assert.NotContains(t, out, "audit entry 2:")
+}
+
+// A hand edit that leaves the checksum as it was is found on every read,
+// not only by verify.
+func TestAuditReadRefusesADamagedEntry(t *testing.T) {
+	f := newRecentFixture(t)
+	auditLogOf(f)
+	intact, err := os.ReadFile(f.db)
+	require.NoError(t, err)
+	editAudit(t, f.db, func(b *bolt.Bucket) {
+		v := append([]byte(nil), b.Get(auditKey(2))...)
+		i := bytes.Index(v, []byte(`"reason":"b"`))
+		require.Positive(t, i)
+		v[i+10] = 'B'
+		require.NoError(t, b.Put(auditKey(2), v))
+	})
+	_, stderr, code := f.run("audit")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "fleetq: audit entry 2: corrupt data: checksum mismatch\n", stderr)
+	out, _, code := f.run("audit", "verify")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "audit entry 2: its checksum does not match (damaged, or edited by hand)")
+	out, _, code = f.run("check")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, "FAIL  store: audit entry 2: corrupt data: checksum mismatch")
+	require.NoError(t, os.WriteFile(f.db, intact, 0o644)) // for the cleanup's check of the fixture
 }
 
 func TestAuditVerifyDetectsARemovedEntry(t *testing.T) {
@@ -287,8 +315,7 @@ func TestAuditVerifyDetectsAnEditedOrRemovedLastEntry(t *testing.T) {
 	intact, err := os.ReadFile(f.db)
 	require.NoError(t, err)
 	editAudit(t, f.db, func(b *bolt.Bucket) {
-		v := string(b.Get(auditKey(5)))
-		require.NoError(t, b.Put(auditKey(5), []byte(strings.Replace(v, `"requester":"`, `"requester":"x`, 1))))
+		putSealed(t, b, 5, strings.Replace(auditJSON(b, 5), `"requester":"`, `"requester":"x`, 1))
 	})
 	out, _, code := f.run("audit", "verify")
 	assert.Equal(t, 1, code)
@@ -308,9 +335,9 @@ func TestAuditVerifyDetectsReorderedEntries(t *testing.T) {
 	f := newRecentFixture(t)
 	auditLogOf(f)
 	editAudit(t, f.db, func(b *bolt.Bucket) {
-		two, three := append([]byte(nil), b.Get(auditKey(2))...), append([]byte(nil), b.Get(auditKey(3))...)
-		require.NoError(t, b.Put(auditKey(2), three))
-		require.NoError(t, b.Put(auditKey(3), two))
+		two, three := auditJSON(b, 2), auditJSON(b, 3)
+		putSealed(t, b, 2, three)
+		putSealed(t, b, 3, two)
 	})
 	out, _, code := f.run("audit", "verify")
 	assert.Equal(t, 1, code)
@@ -327,7 +354,7 @@ func TestAuditVerifyReportsEntriesOfAnOlderFleetqAsUnchained(t *testing.T) {
 	editAudit(t, f.db, func(b *bolt.Bucket) {
 		for _, id := range []uint64{1, 2} {
 			var e map[string]any
-			require.NoError(t, json.Unmarshal(b.Get(auditKey(id)), &e))
+			require.NoError(t, json.Unmarshal([]byte(auditJSON(b, id)), &e))
 			delete(e, "prev")
 			data, err := json.Marshal(e)
 			require.NoError(t, err)
@@ -341,6 +368,25 @@ func TestAuditVerifyReportsEntriesOfAnOlderFleetqAsUnchained(t *testing.T) {
 }
 
 func auditKey(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
+
+// auditJSON is entry id's JSON without the checksum trailer fleetq seals
+// every record with (JSON, NUL, "c32", a crc32c of key and JSON).
+func auditJSON(b *bolt.Bucket, id uint64) string {
+	v := b.Get(auditKey(id))
+	if i := bytes.LastIndex(v, []byte("\x00c32")); i >= 0 && i == len(v)-8 {
+		v = v[:i]
+	}
+	return string(v)
+}
+
+// putSealed stores an entry as a careful forger would: with a checksum
+// that matches, so only the hash chain can tell.
+func putSealed(t *testing.T, b *bolt.Bucket, id uint64, data string) {
+	k := auditKey(id)
+	sum := crc32.Update(crc32.Checksum(k, crc32.MakeTable(crc32.Castagnoli)), crc32.MakeTable(crc32.Castagnoli), []byte(data))
+	v := binary.BigEndian.AppendUint32(append([]byte(data), "\x00c32"...), sum)
+	require.NoError(t, b.Put(k, v))
+}
 
 // editAudit changes the audit bucket's bytes directly with bbolt, as a
 // hand edit would, and deletes the given keys of the ledger bucket.

@@ -69,8 +69,10 @@ func newCheckCommand(a *app) *cobra.Command {
 operator's first minute. One line per finding:
 
   store    bbolt's page check and fleetq's invariants (every blob matches
-           its hash and decodes, every pass's sets and attributes are
-           whole, the host dictionary is sound)
+           its hash and decodes, every record and audit entry its
+           checksum, every pass's sets and attributes are whole, the host
+           dictionary is sound); docs/storage.md says what is verified
+           when, and what to do with a damaged file
   policy   the policy (--policy, $FLEETQ_POLICY, else fleetq.policy.toml
            beside the database) parses, and every expression in it
            (unavailable, health, decommissioned, each archetype's

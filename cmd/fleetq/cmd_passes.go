@@ -33,12 +33,33 @@ Examples:
 
 func runPasses(a *app) error {
 	var passes []store.PassInfo
-	if err := a.view(func(tx *store.Tx) (err error) {
-		passes, err = tx.Passes()
-		return err
+	var damaged []store.DamagedPass
+	if err := a.view(func(tx *store.Tx) error {
+		passes, damaged = tx.ScanPasses()
+		return nil
 	}); err != nil {
 		return err
 	}
+	if err := listPasses(a, passes); err != nil {
+		return err
+	}
+	return damagedPasses(damaged, len(passes))
+}
+
+// damagedPasses is the error for passes whose records are damaged, listed
+// after the readable ones so one damaged record hides nothing else.
+func damagedPasses(damaged []store.DamagedPass, readable int) error {
+	if len(damaged) == 0 {
+		return nil
+	}
+	what := make([]string, len(damaged))
+	for i, d := range damaged {
+		what[i] = d.Err.Error()
+	}
+	return fmt.Errorf("%w: %d pass record(s) damaged, the %d readable listed (%s)", store.ErrCorrupt, len(damaged), readable, strings.Join(what, "; "))
+}
+
+func listPasses(a *app, passes []store.PassInfo) error {
 	w, flush := a.out()
 	switch a.format {
 	case "json":

@@ -3,7 +3,9 @@ package actions
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -101,7 +103,7 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 		}
 		d.decideHost(b, id)
 	}
-	for _, name := range sortedKeys(b.clusters) {
+	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {
 		d.Clusters = append(d.Clusters, *b.clusters[name].report)
 	}
 	return nil
@@ -182,7 +184,7 @@ func (d *Decision) finish() *Decision {
 		counts[x.Rule]++
 	}
 	d.Rules = nil
-	for _, r := range sortedKeys(counts) {
+	for _, r := range slices.Sorted(maps.Keys(counts)) {
 		d.Rules = append(d.Rules, RuleCount{Rule: r, Hosts: counts[r], Transient: Transient(r)})
 	}
 	d.Approved = nonNil(d.Approved)
@@ -193,13 +195,4 @@ func (d *Decision) finish() *Decision {
 		d.Clusters = []ClusterReport{}
 	}
 	return d
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -2,7 +2,9 @@ package actions
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -53,7 +55,7 @@ any = { pct = %d, floor = 1, ceiling = %d }
 [limits]
 per_rack = %d
 `, k, pct, rng.IntN(3), 3+rng.IntN(3), pct, 5+rng.IntN(20), perRack))
-	hosts := sortedKeys(a.cluster)
+	hosts := slices.Sorted(maps.Keys(a.cluster))
 	pass := fleetCreated
 	ledger := &store.Ledger{}
 	for _, h := range hosts {

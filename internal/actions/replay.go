@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/fleetq/fleetq/internal/policy"
@@ -76,7 +77,7 @@ func compare(e *store.AuditEntry, d *Decision) []string {
 		}
 		delete(logged, x.Host)
 	}
-	for _, h := range sortedKeys(logged) {
+	for _, h := range slices.Sorted(maps.Keys(logged)) {
 		diffs = append(diffs, fmt.Sprintf("denied %s: logged %q, now not denied", h, logged[h]))
 	}
 	return diffs

@@ -2,7 +2,9 @@ package actions
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -191,7 +193,7 @@ func strata(hosts *roaring.Bitmap, key func(uint32) string, attrs int) []stratum
 		by[k].Add(id)
 	}
 	out := make([]stratum, 0, len(by))
-	for _, k := range sortedKeys(by) {
+	for _, k := range slices.Sorted(maps.Keys(by)) {
 		s := stratum{values: []string{}, hosts: by[k]}
 		if attrs > 0 {
 			s.values = strings.Split(k, "\x00")
@@ -211,7 +213,7 @@ func rackInterleaved(hosts *roaring.Bitmap, rack query.Attr, rng *rand.Rand) []u
 		id := it.Next()
 		byRack[str(rack, id)] = append(byRack[str(rack, id)], id)
 	}
-	racks := sortedKeys(byRack)
+	racks := slices.Sorted(maps.Keys(byRack))
 	rng.Shuffle(len(racks), func(i, j int) { racks[i], racks[j] = racks[j], racks[i] })
 	for _, r := range racks {
 		ids := byRack[r]

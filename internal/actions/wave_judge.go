@@ -3,6 +3,8 @@ package actions
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -253,7 +255,7 @@ func (j *judge) stratumCheck(s store.Stratum) (*StratumCheck, error) {
 
 func (j *judge) failedHosts() []FailedHost {
 	out := make([]FailedHost, 0, len(j.failed))
-	for _, h := range sortedKeys(j.failed) {
+	for _, h := range slices.Sorted(maps.Keys(j.failed)) {
 		f := FailedHost{Host: h, Failed: dedup(j.failed[h])}
 		if ids, _ := j.names.Lookup([]string{h}); !ids.IsEmpty() {
 			f.Stratum = j.stratum[ids.Minimum()]

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -266,7 +268,7 @@ func jsonLine(b *Builder, types map[string]store.AttrType, line []byte) error {
 		return err
 	}
 	i := b.Host(host)
-	for _, k := range sortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if k != "host" {
 			if err := jsonField(b, types, i, k, obj[k]); err != nil {
 				return err
@@ -313,15 +315,6 @@ func jsonField(b *Builder, types map[string]store.AttrType, i int, k string, v a
 		b.SetString(i, k, x)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sortStrings(out)
-	return out
 }
 
 // isText reports whether data looks like text: no NUL bytes in its first

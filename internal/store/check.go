@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -217,7 +219,7 @@ func (c *checker) pass(p *PassInfo, prev int64) error {
 	if int(all.GetCardinality()) != p.Hosts {
 		return fmt.Errorf("hosts says %d, all holds %d", p.Hosts, all.GetCardinality())
 	}
-	for _, name := range sortedKeys(p.Sets) {
+	for _, name := range slices.Sorted(maps.Keys(p.Sets)) {
 		if _, err := c.bitmap(p.Sets[name]); err != nil {
 			return fmt.Errorf("stored set %s: %w", name, err)
 		}
@@ -248,7 +250,7 @@ func (c *checker) source(p *PassInfo, s SourceInfo) (*roaring.Bitmap, error) {
 			return nil, fmt.Errorf("attribute %s: %w", a.Name, err)
 		}
 	}
-	for _, name := range sortedKeys(m.Sets) {
+	for _, name := range slices.Sorted(maps.Keys(m.Sets)) {
 		bm, err := c.bitmap(m.Sets[name])
 		if err != nil {
 			return nil, fmt.Errorf("set %s: %w", name, err)

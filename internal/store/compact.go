@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -236,7 +238,7 @@ func manifestPairs(tx *bolt.Tx, older, newer string) ([][2]string, error) {
 	for _, a := range nm.Attrs {
 		pairs = append(pairs, [2]string{oa[a.Name], a.Blob})
 	}
-	for _, name := range sortedKeys(nm.Sets) {
+	for _, name := range slices.Sorted(maps.Keys(nm.Sets)) {
 		pairs = append(pairs, [2]string{om.Sets[name], nm.Sets[name]})
 	}
 	return pairs, nil

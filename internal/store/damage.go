@@ -43,9 +43,9 @@ func openBolt(path string, opts Options) (b *bolt.DB, err error) {
 // checkFile looks at an existing file before bbolt maps it: an empty file
 // or one that is not bbolt's is never initialised (ErrNotFleetq), a file
 // shorter than its meta page says is truncated (ErrCorrupt, instead of a
-// SIGBUS on first access), and a writer first walks every page in this
-// goroutine, because bbolt's own walk when it opens for writing runs in a
-// goroutine where a damaged page cannot be recovered from.
+// SIGBUS on first access), and a writer first checks every page (pageWalk),
+// because bbolt's own walk when it opens for writing runs in a goroutine
+// where a damaged page cannot be recovered from.
 func checkFile(path string, opts Options) error {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -54,17 +54,17 @@ func checkFile(path string, opts Options) error {
 	if st.Size() == 0 {
 		return fmt.Errorf("%s: %w (an empty file; fleetq creates only a missing path)", path, ErrNotFleetq)
 	}
-	need, err := neededSize(path)
+	m, err := newestMeta(path)
 	if err != nil {
 		return err
 	}
-	if st.Size() < need {
+	if need := m.psz * int64(m.hwm); st.Size() < need {
 		return fmt.Errorf("%s: truncated (%d bytes, the database needs %d): %w", path, st.Size(), need, ErrCorrupt)
 	}
 	if opts.ReadOnly {
 		return nil
 	}
-	return walkFile(path, opts)
+	return walkFile(path, m)
 }
 
 // bbolt's meta page: a 16-byte page header, then magic, version, page
@@ -75,21 +75,28 @@ const (
 	metaMagic    = 0xED0CDAED
 	metaLen      = 64
 	metaPageSize = 8
+	metaRoot     = 16
 	metaPgid     = 40
 	metaTxid     = 48
 	metaSum      = 56
 )
 
-// neededSize is page size × high water mark of the newer valid meta page:
-// the bytes bbolt will read. Neither meta valid is not a bbolt file; only
+// meta is what fleetq reads of a bbolt meta page.
+type meta struct {
+	psz       int64  // page size
+	hwm, root uint64 // pages in use, the root bucket's page
+}
+
+// newestMeta reads the newer valid meta page; page size × high water mark
+// is the bytes bbolt will read. Neither meta valid is not a bbolt file; only
 // one valid is damage, because bbolt would silently read the older
 // transaction and a reader would answer from it as if it were the newest
 // (bbolt writes its two meta pages whole, and a killed writer leaves both
 // valid).
-func neededSize(path string) (int64, error) {
+func newestMeta(path string) (meta, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, fmt.Errorf("open %s: %w", path, err)
+		return meta{}, fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
 	m0, ok0 := readMeta(f, 0)
@@ -100,13 +107,13 @@ func neededSize(path string) (int64, error) {
 	m1, ok1 := readMeta(f, off)
 	switch {
 	case !ok0 && !ok1:
-		return 0, fmt.Errorf("%s: %w (no valid bbolt meta page)", path, ErrNotFleetq)
+		return meta{}, fmt.Errorf("%s: %w (no valid bbolt meta page)", path, ErrNotFleetq)
 	case !ok0 || !ok1:
-		return 0, fmt.Errorf("%s: %w: bbolt meta page %d is damaged (the other holds an older transaction)", path, ErrCorrupt, damagedMeta(ok0))
+		return meta{}, fmt.Errorf("%s: %w: bbolt meta page %d is damaged (the other holds an older transaction)", path, ErrCorrupt, damagedMeta(ok0))
 	case !ok0 || ok1 && metaU64(m1, metaTxid) > metaU64(m0, metaTxid):
 		m0 = m1
 	}
-	return int64(binary.LittleEndian.Uint32(m0[metaPageSize:])) * int64(metaU64(m0, metaPgid)), nil
+	return meta{psz: int64(binary.LittleEndian.Uint32(m0[metaPageSize:])), hwm: metaU64(m0, metaPgid), root: metaU64(m0, metaRoot)}, nil
 }
 
 // damagedMeta is the invalid one of the two meta pages.
@@ -129,31 +136,27 @@ func readMeta(f *os.File, page int64) ([]byte, bool) {
 
 func metaU64(m []byte, off int) uint64 { return binary.LittleEndian.Uint64(m[off:]) }
 
-// walkFile opens the file read-only and visits every key of every bucket.
-func walkFile(path string, opts Options) error {
-	b, err := openBolt(path, Options{ReadOnly: true, Timeout: opts.Timeout})
+// walkFile checks the pages of the tree the meta page m roots.
+func walkFile(path string, m meta) error {
+	f, err := os.Open(path)
 	if err != nil {
-		return openError(path, err)
+		return fmt.Errorf("open %s: %w", path, err)
 	}
-	defer b.Close()
-	return guard("reading "+path, func() error { return b.View(walkTx) })
-}
-
-func walkTx(tx *bolt.Tx) error {
-	return tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walkBucket(b) })
-}
-
-func walkBucket(b *bolt.Bucket) error {
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if v != nil {
-			continue
-		}
-		if sub := b.Bucket(k); sub != nil {
-			if err := walkBucket(sub); err != nil {
-				return err
-			}
-		}
+	defer f.Close()
+	if _, err := walkPages(f, m.psz, m.hwm, m.root); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// walkTx checks the pages of the tree a transaction reads.
+func walkTx(tx *bolt.Tx) error {
+	f, err := os.Open(tx.DB().Path())
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	psz := int64(tx.DB().Info().PageSize)
+	_, err = walkPages(f, psz, uint64(tx.Size()/psz), uint64(tx.Cursor().Bucket().RootPage()))
+	return err
 }

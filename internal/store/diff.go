@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -81,7 +83,7 @@ func diffSetNames(va, vb *PassView, asked []string) ([]string, error) {
 		for _, n := range append(va.SetNames(), vb.SetNames()...) {
 			seen[n] = true
 		}
-		return sortedKeys(seen), nil
+		return slices.Sorted(maps.Keys(seen)), nil
 	}
 	for _, n := range asked {
 		_, inA := va.Set(n)
@@ -135,7 +137,7 @@ func diffAttrs(dict *dict, va, vb *PassView) ([]AttrChange, error) {
 		seen[n] = true
 	}
 	var out []AttrChange
-	for _, name := range sortedKeys(seen) {
+	for _, name := range slices.Sorted(maps.Keys(seen)) {
 		ra, okA := va.attrs[name]
 		rb, okB := vb.attrs[name]
 		if okA && okB && ra.ref.Blob == rb.ref.Blob {

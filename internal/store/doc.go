@@ -11,6 +11,12 @@
 //	        did not change between passes is stored once and shared.
 //	passes  pass id (big-endian) → PassInfo as JSON
 //
+// Records (pass records, definitions, the ledger's values, audit entries)
+// end with a CRC-32C trailer (record.go), blobs are verified against their
+// hash when read, and a writer checks every page of the file before bbolt
+// maps it for writing (pagewalk.go): docs/storage.md lists what is checked
+// when.
+//
 // A pass lists its source snapshots; each snapshot points at a manifest
 // blob naming the bitmaps and attribute blobs it holds. Carrying a source
 // forward copies one small record, never the data. Every pass is written

@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -26,7 +28,7 @@ func (t *Tx) SaveSets(id int64, sets map[string]*roaring.Bitmap) error {
 	} else {
 		info.Sets = copyMap(info.Sets)
 	}
-	for _, name := range sortedKeys(sets) {
+	for _, name := range slices.Sorted(maps.Keys(sets)) {
 		if r, ok := p.sets[name]; ok && !r.stored || name == "all" {
 			return fmt.Errorf("set %q is defined by a source of pass %d; choose another name", name, id)
 		}

@@ -107,7 +107,11 @@ func (t *Tx) AppendAudit(e *AuditEntry) (int64, error) {
 	if e.ID != 0 && e.ID != t.NextAuditID() {
 		return 0, fmt.Errorf("audit entry %d: expected id %d (appended out of order)", e.ID, t.NextAuditID())
 	}
-	e.Prev = chainHash(lastValue(b))
+	last, err := lastEntry(b)
+	if err != nil {
+		return 0, err
+	}
+	e.Prev = chainHash(last)
 	seq, err := b.NextSequence()
 	if err != nil {
 		return 0, err
@@ -117,7 +121,7 @@ func (t *Tx) AppendAudit(e *AuditEntry) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if err := b.Put(u64(seq), data); err != nil {
+	if err := b.Put(u64(seq), sealRecord(u64(seq), data)); err != nil {
 		return 0, err
 	}
 	return e.ID, t.setAuditHead(data)
@@ -130,8 +134,8 @@ func (t *Tx) Audit(id int64) (*AuditEntry, error) {
 		return nil, fmt.Errorf("audit entry %d: %w", id, ErrNoAudit)
 	}
 	var e AuditEntry
-	if err := json.Unmarshal(b.Get(u64(uint64(id))), &e); err != nil {
-		return nil, fmt.Errorf("%w: audit %d: %v", ErrCorrupt, id, err)
+	if err := decodeRecord(u64(uint64(id)), b.Get(u64(uint64(id))), &e); err != nil {
+		return nil, fmt.Errorf("audit entry %d: %w", id, err)
 	}
 	return &e, nil
 }
@@ -146,8 +150,8 @@ func (t *Tx) AuditSince(after int64) ([]AuditEntry, error) {
 	c := b.Cursor()
 	for k, v := c.Seek(u64(uint64(after + 1))); k != nil; k, v = c.Next() {
 		var e AuditEntry
-		if err := json.Unmarshal(v, &e); err != nil {
-			return nil, fmt.Errorf("%w: audit %d: %v", ErrCorrupt, be64(k), err)
+		if err := decodeRecord(k, v, &e); err != nil {
+			return nil, fmt.Errorf("audit entry %d: %w", be64(k), err)
 		}
 		out = append(out, e)
 	}
@@ -156,12 +160,13 @@ func (t *Tx) AuditSince(after int64) ([]AuditEntry, error) {
 
 // AuditLog lists the entries at or after since, oldest first.
 func (t *Tx) AuditLog(since time.Time) ([]AuditEntry, error) {
-	var out []AuditEntry
-	err := eachJSON(t.btx, bucketAudit, func(_ []byte, e *AuditEntry) {
+	all, err := t.AuditSince(0)
+	out := all[:0]
+	for _, e := range all {
 		if !e.Time.Before(since) {
-			out = append(out, *e)
+			out = append(out, e)
 		}
-	})
+	}
 	return out, err
 }
 

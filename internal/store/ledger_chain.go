@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,8 +10,10 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// The audit log is a hash chain. An entry's canonical bytes are exactly
-// the JSON stored under its key; each entry's Prev is the hex SHA-256 of
+// The audit log is a hash chain. An entry's canonical bytes are the JSON
+// stored under its key (sealed with a record checksum since the chain's
+// second version, which is not part of them: the checksum finds damage
+// on every read, the chain finds edits on verify); each entry's Prev is the hex SHA-256 of
 // the canonical bytes of the entry before it (for entry 1, of no bytes),
 // and the ledger bucket's audit_head is the hash of the last entry. So
 // editing an entry breaks the Prev of the next one (or the head, for the
@@ -63,8 +66,13 @@ func (t *Tx) VerifyAudit() (*AuditCheck, error) {
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		id := int64(be64(k))
 		r.Entries++
-		r.link(id, prevID, prev, v)
-		prev, prevID = v, id
+		data, err := openRecord(k, v)
+		if err != nil {
+			r.problem(id, "its checksum does not match (damaged, or edited by hand)")
+			data = entryJSON(v)
+		}
+		r.link(id, prevID, prev, data)
+		prev, prevID = data, id
 	}
 	r.end(prevID, prev, int64(b.Sequence()), t.auditHead())
 	return r, nil
@@ -126,9 +134,26 @@ func chainHash(data []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// lastValue is the stored bytes of the bucket's last entry (nil if none).
-func lastValue(b *bolt.Bucket) []byte {
-	_, v := b.Cursor().Last()
+// lastEntry is the canonical bytes of the log's last entry (nil if none),
+// or ErrCorrupt when its checksum does not match: nothing is chained to a
+// damaged entry.
+func lastEntry(b *bolt.Bucket) ([]byte, error) {
+	k, v := b.Cursor().Last()
+	if k == nil {
+		return nil, nil
+	}
+	data, err := openRecord(k, v)
+	if err != nil {
+		return nil, fmt.Errorf("audit entry %d: %w", be64(k), err)
+	}
+	return data, nil
+}
+
+// entryJSON is a stored entry without its checksum trailer, checked or not.
+func entryJSON(v []byte) []byte {
+	if n := len(v) - recordTrailer; n >= 0 && bytes.Equal(v[n:n+len(recordMark)], recordMark) {
+		return v[:n]
+	}
 	return v
 }
 

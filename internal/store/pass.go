@@ -104,6 +104,26 @@ func latestID(tx *bolt.Tx) int64 {
 	return int64(be64(k))
 }
 
+// DamagedPass is a pass whose record does not decode.
+type DamagedPass struct {
+	ID  int64
+	Err error // wraps ErrCorrupt
+}
+
+// scanPasses lists every pass whose record decodes, oldest first, and
+// every one whose record does not, so one damaged record hides no other.
+func scanPasses(tx *bolt.Tx) (ok []PassInfo, damaged []DamagedPass) {
+	_ = tx.Bucket(bucketPasses).ForEach(func(k, v []byte) error {
+		if p, err := decodePass(k, v); err != nil {
+			damaged = append(damaged, DamagedPass{int64(be64(k)), err})
+		} else {
+			ok = append(ok, *p)
+		}
+		return nil
+	})
+	return ok, damaged
+}
+
 func allPasses(tx *bolt.Tx) ([]PassInfo, error) {
 	var out []PassInfo
 	err := tx.Bucket(bucketPasses).ForEach(func(k, v []byte) error {

@@ -86,9 +86,15 @@ func (c *checker) records() error {
 		if _, err := ledgerVersion(b); err != nil {
 			return fmt.Errorf("ledger version: %w", err)
 		}
+		if err := knownKeys(b, "ledger", ledgerKeys); err != nil {
+			return err
+		}
 	}
 	if b := c.btx.Bucket(bucketAudit); b != nil {
 		if err := checkAuditSequence(b); err != nil {
+			return err
+		}
+		if err := b.ForEach(func(k, v []byte) error { return checkRecord(k, v, "audit entry %d", be64(k)) }); err != nil {
 			return err
 		}
 	}
@@ -130,14 +136,19 @@ func openCounter(v []byte) (uint64, error) {
 }
 
 // metaKeys are every key the meta bucket may hold.
-var metaKeys = map[string]bool{string(keyVersion): true, string(keyNHosts): true, string(keyDefinitions): true}
+var (
+	metaKeys   = map[string]bool{string(keyVersion): true, string(keyNHosts): true, string(keyDefinitions): true}
+	ledgerKeys = map[string]bool{string(keyLedgerVersion): true, string(keyIncident): true, string(keyAuditHead): true}
+)
 
 // checkMetaKeys refuses a meta bucket holding a key fleetq never writes:
 // a damaged key, whose record would otherwise read as absent.
-func checkMetaKeys(btx *bolt.Tx) error {
-	return btx.Bucket(bucketMeta).ForEach(func(k, _ []byte) error {
-		if !metaKeys[string(k)] {
-			return fmt.Errorf("%w: meta bucket holds an unknown key %q (damaged)", ErrCorrupt, excerptKey(k))
+func checkMetaKeys(btx *bolt.Tx) error { return knownKeys(btx.Bucket(bucketMeta), "meta", metaKeys) }
+
+func knownKeys(b *bolt.Bucket, name string, known map[string]bool) error {
+	return b.ForEach(func(k, _ []byte) error {
+		if !known[string(k)] {
+			return fmt.Errorf("%w: %s bucket holds an unknown key %q (damaged)", ErrCorrupt, name, excerptKey(k))
 		}
 		return nil
 	})

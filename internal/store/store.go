@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -155,6 +156,31 @@ func checkSchema(tx *bolt.Tx) error {
 	for _, name := range [][]byte{bucketHosts, bucketBlobs, bucketPasses} {
 		if tx.Bucket(name) == nil {
 			return fmt.Errorf("%w: missing %s bucket", ErrNotFleetq, name)
+		}
+	}
+	return checkTopNames(tx)
+}
+
+// topBuckets are every name fleetq keeps at the top of the file; the
+// ledger's buckets are made on first use.
+var topBuckets = [][]byte{bucketMeta, bucketHosts, bucketBlobs, bucketPasses, bucketDeltas, bucketChains,
+	bucketLedger, bucketLeases, bucketLastOp, bucketStarts, bucketFreezes, bucketAudit, bucketPolicies, bucketRollouts}
+
+// checkTopNames refuses a name at the top of the file that fleetq never
+// writes, or one that is not a bucket: a flipped byte in a bucket's name
+// would otherwise hide it (an audit log would start again at 1).
+func checkTopNames(tx *bolt.Tx) error {
+	c := tx.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		known := false
+		for _, name := range topBuckets {
+			known = known || bytes.Equal(k, name)
+		}
+		switch {
+		case !known:
+			return fmt.Errorf("%w: unknown bucket %q at the top of the file (damaged)", ErrCorrupt, excerptKey(k))
+		case v != nil:
+			return fmt.Errorf("%w: %s is a value, not a bucket (damaged)", ErrCorrupt, k)
 		}
 	}
 	return nil

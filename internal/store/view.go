@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -56,6 +58,10 @@ func newTx(btx *bolt.Tx) *Tx {
 
 // Passes lists every pass, oldest first.
 func (t *Tx) Passes() ([]PassInfo, error) { return allPasses(t.btx) }
+
+// ScanPasses lists every pass that can be read, oldest first, and every
+// pass whose record is damaged.
+func (t *Tx) ScanPasses() ([]PassInfo, []DamagedPass) { return scanPasses(t.btx) }
 
 // LatestID is the newest pass id, or 0 when there is none.
 func (t *Tx) LatestID() int64 { return latestID(t.btx) }
@@ -178,7 +184,7 @@ type attrSrc struct {
 func newPassView(t *Tx, info *PassInfo) (*PassView, error) {
 	v := &PassView{tx: t, info: info, sets: map[string]setRef{}, attrs: map[string]attrSrc{},
 		cache: map[string]*roaring.Bitmap{}, acache: map[string]query.Attr{}}
-	for _, name := range sortedKeys(info.Sets) {
+	for _, name := range slices.Sorted(maps.Keys(info.Sets)) {
 		v.sets[name] = setRef{blobs: []string{info.Sets[name]}, origin: fmt.Sprintf("stored in pass %d", info.ID), stored: true}
 	}
 	for i, s := range info.Sources {
@@ -205,7 +211,7 @@ func (v *PassView) addSource(i int, s SourceInfo) error {
 		// it wins over the implicit set of a bool attribute of that name.
 		v.sets[s.Name] = setRef{blobs: []string{m.Hosts}, origin: origin, src: []int{i}}
 	}
-	for _, name := range sortedKeys(m.Sets) {
+	for _, name := range slices.Sorted(maps.Keys(m.Sets)) {
 		if _, ok := v.sets[name]; !ok {
 			v.sets[name] = setRef{blobs: []string{m.Sets[name]}, origin: origin, src: []int{i}}
 		}
@@ -348,13 +354,13 @@ func (v *PassView) fail(what string, err error) {
 
 // SetNames lists the named sets, sorted, including all.
 func (v *PassView) SetNames() []string {
-	names := append(sortedKeys(v.sets), "all")
+	names := append(slices.Sorted(maps.Keys(v.sets)), "all")
 	sort.Strings(names)
 	return names
 }
 
 // AttrNames lists the attributes, sorted.
-func (v *PassView) AttrNames() []string { return sortedKeys(v.attrs) }
+func (v *PassView) AttrNames() []string { return slices.Sorted(maps.Keys(v.attrs)) }
 
 // AttrType returns the stored type of an attribute.
 func (v *PassView) AttrType(name string) (AttrType, bool) {
@@ -389,15 +395,6 @@ func (v *PassView) rolloutSet(name string) (*roaring.Bitmap, bool) {
 	bm := roaring.And(ids, v.All())
 	v.cache[name] = bm
 	return bm, true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // AgeString renders a duration the way operators read ages: 45s, 12m, 3h,

@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,7 +114,7 @@ func alignedData(s *SourceData) error {
 			return fmt.Errorf("attribute %s: presence or sample times not aligned with %d hosts", c.Name, n)
 		}
 	}
-	for _, name := range sortedKeys(s.Sets) {
+	for _, name := range slices.Sorted(maps.Keys(s.Sets)) {
 		for _, i := range s.Sets[name] {
 			if int(i) >= n {
 				return fmt.Errorf("set %s names host %d of %d", name, i, n)

@@ -1,6 +1,8 @@
 package querytest
 
 import (
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -91,7 +93,7 @@ func (a *Attr) Groups() []query.Group {
 		g.Hosts.Add(id)
 	}
 	gs := make([]query.Group, 0, len(by))
-	for _, k := range sortedKeys(by) {
+	for _, k := range slices.Sorted(maps.Keys(by)) {
 		gs = append(gs, *by[k])
 	}
 	query.SortGroups(gs)

@@ -2,7 +2,8 @@ package querytest
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -156,11 +157,11 @@ func (p *Pass) SetNames() []string {
 			seen[k] = true
 		}
 	}
-	return sortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // AttrNames implements query.Pass.
-func (p *Pass) AttrNames() []string { return sortedKeys(p.attrs) }
+func (p *Pass) AttrNames() []string { return slices.Sorted(maps.Keys(p.attrs)) }
 
 // Origin implements query.Pass.
 func (p *Pass) Origin(name string) string {
@@ -175,13 +176,4 @@ func (p *Pass) Origin(name string) string {
 		return fmt.Sprintf("attribute %s of pass %d", name, p.id)
 	}
 	return ""
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
