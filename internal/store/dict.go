@@ -78,7 +78,13 @@ func (d *dict) chunk(c uint32) []string {
 	if names, ok := d.chunks[c]; ok {
 		return names
 	}
-	data, err := openChunk(d.b.Get(u32(c)))
+	v := d.b.Get(u32(c))
+	if v == nil && c<<chunkBits < d.n {
+		// A damaged key, or a damaged page bbolt's search no longer finds
+		// it through: ids below the host count always have a name.
+		d.fail(fmt.Errorf("host dictionary chunk %d: %w: missing (the dictionary holds %d names)", c, ErrCorrupt, d.n))
+	}
+	data, err := openChunk(v)
 	if err != nil {
 		d.fail(fmt.Errorf("host dictionary chunk %d: %w", c, err))
 	}
@@ -87,11 +93,15 @@ func (d *dict) chunk(c uint32) []string {
 	return names
 }
 
-// Name returns the host key of id, or "" for an unknown id.
+// Name returns the host key of id, or "" for an unknown id. An id below
+// the host count without a name is damage, recorded for Tx.Err.
 func (d *dict) Name(id uint32) string {
 	names := d.chunk(id >> chunkBits)
 	if i := int(id & (chunkSize - 1)); i < len(names) {
 		return names[i]
+	}
+	if id < d.n {
+		d.fail(fmt.Errorf("host dictionary: %w: no name for host id %d (the dictionary holds %d names)", ErrCorrupt, id, d.n))
 	}
 	return ""
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -67,4 +69,27 @@ func TestDamagedMetaPageIsCorrupt(t *testing.T) {
 		assert.ErrorIs(t, err, ErrCorrupt, "read-only %v", ro)
 		assert.ErrorContains(t, err, "bbolt meta page 0 is damaged")
 	}
+}
+
+// TestMissingDictionaryChunkIsCorrupt: a host id below the host count
+// whose chunk is gone (a damaged key or page) fails the read, never an
+// empty host name.
+func TestMissingDictionaryChunkIsCorrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "d.db")
+	db, err := Open(path, Options{Create: true})
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.CreatePass(NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{{Kind: "hosts", Name: "up", Path: "up", Hosts: []string{"a1.x", "a2.x"}}}})
+	require.NoError(t, err)
+	require.NoError(t, db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketHosts).Delete(u32(0)) }))
+	err = db.View(func(tx *Tx) error {
+		p, err := tx.Pass(0)
+		if err != nil {
+			return err
+		}
+		assert.Equal(t, []string{"", ""}, tx.Hosts().Names(p.All()), "what the damage reads as")
+		return nil
+	})
+	assert.ErrorIs(t, err, ErrCorrupt)
+	assert.ErrorContains(t, err, "host dictionary chunk 0: corrupt data: missing (the dictionary holds 2 names)")
 }
