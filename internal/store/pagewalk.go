@@ -95,6 +95,7 @@ type page struct {
 	head     []byte
 	inline   bool
 	inlineOf []byte // the whole inline page, for a bucket stored in its value
+	next     int64  // where the next element's key must start (layout)
 }
 
 func (w *pageWalk) page(id uint64, via []uint64) (*page, error) {
@@ -124,10 +125,36 @@ func (w *pageWalk) page(id uint64, via []uint64) (*page, error) {
 	w.pages++
 	p := &page{id: id, branch: flags == branchPageFlag, count: int(binary.LittleEndian.Uint16(head[10:])),
 		size: int64(overflow+1) * w.psz, off: int64(id) * w.psz, head: head}
-	if int64(pageHeaderLen+p.count*pageElemLen) > p.size {
+	p.next = int64(pageHeaderLen + p.count*pageElemLen)
+	if p.next > p.size {
 		return nil, fmt.Errorf("page %d: %d elements overflow the page", id, p.count)
 	}
 	return p, nil
+}
+
+// data checks bbolt's layout of an element's key and value, and advances
+// past them. bbolt writes a page once, whole: the elements, then every
+// key and value in element order with nothing between them, so a key
+// that does not start where the one before ended is a damaged offset or
+// size, not a layout bbolt makes.
+func (p *page) data(i int, at, ksize, vsize int64) error {
+	if at != p.next || ksize == 0 {
+		return fmt.Errorf("page %d: element %d's key (%d bytes at %d) is not where bbolt puts it (at %d)", p.id, i, ksize, at, p.next)
+	}
+	p.next += ksize + vsize
+	return inside(p, at, ksize+vsize)
+}
+
+// filled checks that a page run is as long as bbolt allocates for what it
+// holds: its last page is in use.
+func (w *pageWalk) filled(p *page) error {
+	if p.inline {
+		return nil
+	}
+	if need := (p.next + w.psz - 1) / w.psz * w.psz; need != p.size {
+		return fmt.Errorf("page %d: %d bytes of data in a run of %d bytes (bbolt allocates %d)", p.id, p.next, p.size, need)
+	}
+	return nil
 }
 
 // bytes returns n bytes at offset off inside the page run, or an error
@@ -173,10 +200,16 @@ func (w *pageWalk) branch(p *page, lo, hi []byte, via []uint64) ([]byte, error) 
 			return nil, err
 		}
 		pos, ksize := int64(binary.LittleEndian.Uint32(e)), int64(binary.LittleEndian.Uint32(e[4:]))
+		if err := p.data(i, off+pos, ksize, 0); err != nil {
+			return nil, err
+		}
 		if keys[i], err = w.bytes(p, off+pos, ksize); err != nil {
 			return nil, err
 		}
 		children[i] = binary.LittleEndian.Uint64(e[8:])
+	}
+	if err := w.filled(p); err != nil {
+		return nil, err
 	}
 	var greatest []byte
 	min := lo
@@ -208,6 +241,12 @@ func (w *pageWalk) leaf(p *page, lo, hi []byte, via []uint64) ([]byte, error) {
 		flags := binary.LittleEndian.Uint32(e)
 		pos := int64(binary.LittleEndian.Uint32(e[4:]))
 		ksize, vsize := int64(binary.LittleEndian.Uint32(e[8:])), int64(binary.LittleEndian.Uint32(e[12:]))
+		if flags&^bucketLeafFlag != 0 {
+			return nil, fmt.Errorf("page %d: element %d has flags %#x", p.id, i, flags)
+		}
+		if err := p.data(i, off+pos, ksize, vsize); err != nil {
+			return nil, err
+		}
 		k, err := w.bytes(p, off+pos, ksize)
 		if err != nil {
 			return nil, err
@@ -219,10 +258,11 @@ func (w *pageWalk) leaf(p *page, lo, hi []byte, via []uint64) ([]byte, error) {
 			if err := w.child(p, off+pos+ksize, vsize, via); err != nil {
 				return nil, fmt.Errorf("bucket %s: %w", hexKey(k), err)
 			}
-		} else if err := inside(p, off+pos+ksize, vsize); err != nil {
-			return nil, err
 		}
 		last, min = k, k
+	}
+	if err := w.filled(p); err != nil {
+		return nil, err
 	}
 	return last, nil
 }
@@ -238,6 +278,9 @@ func (w *pageWalk) child(p *page, off, n int64, via []uint64) error {
 		return fmt.Errorf("page %d: a %d-byte bucket value", p.id, n)
 	}
 	root := binary.LittleEndian.Uint64(v)
+	if root != 0 && n != bucketHdrLen {
+		return fmt.Errorf("page %d: a %d-byte value for a bucket rooted at page %d", p.id, n, root)
+	}
 	if root != 0 {
 		return w.bucket(root, via)
 	}
@@ -249,11 +292,17 @@ func (w *pageWalk) child(p *page, off, n int64, via []uint64) error {
 		return fmt.Errorf("page %d: an inline bucket of type %#x", p.id, flags)
 	}
 	ip := &page{id: p.id, count: int(binary.LittleEndian.Uint16(in[10:])), size: int64(len(in)), inline: true, inlineOf: in}
-	if int64(pageHeaderLen+ip.count*pageElemLen) > ip.size {
+	ip.next = int64(pageHeaderLen + ip.count*pageElemLen)
+	if ip.next > ip.size {
 		return fmt.Errorf("page %d: an inline bucket's %d elements overflow it", p.id, ip.count)
 	}
-	_, err = w.leaf(ip, nil, nil, via)
-	return err
+	if _, err = w.leaf(ip, nil, nil, via); err != nil {
+		return err
+	}
+	if ip.next != ip.size {
+		return fmt.Errorf("page %d: an inline bucket of %d bytes holds %d", p.id, ip.size, ip.next)
+	}
+	return nil
 }
 
 // keyInOrder is bbolt's ordering rule: the first key of a page is ≥ the
