@@ -90,30 +90,29 @@ func Parse(file string, data []byte, maxExpansions int) (*store.SourceData, erro
 	return src, nil
 }
 
-// Looks reports whether data looks like an Ansible inventory:
+// Looks reports whether head (source.Head) looks like an Ansible inventory:
 // --list JSON (a _meta key, or an all group), a YAML mapping of groups with
 // hosts/children/vars, or INI with [group] sections that parses.
-func Looks(data []byte) bool {
-	data = bytes.TrimPrefix(data, source.BOM)
-	if line, _ := source.CheckText(data); line > 0 {
+func Looks(head []byte) bool {
+	if line, _ := source.CheckText(head); line > 0 {
 		return false
 	}
-	if bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
+	if bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("{")) {
 		var top map[string]json.RawMessage
-		if json.Unmarshal(data, &top) != nil {
+		if json.Unmarshal(head, &top) != nil {
 			return false
 		}
 		_, meta := top["_meta"]
 		var all struct{ Children, Hosts []string }
 		return meta || json.Unmarshal(top["all"], &all) == nil && (all.Children != nil || all.Hosts != nil)
 	}
-	if isYAML(data) {
-		return looksLikeYAML(data)
+	if isYAML(head) {
+		return looksLikeYAML(head)
 	}
-	if !sectionRe.Match(data) {
+	if !sectionRe.Match(head) {
 		return false
 	}
-	_, err := parseINI("", data, sniffExpansions)
+	_, err := parseINI("", head, sniffExpansions)
 	return err == nil || errors.Is(err, source.ErrTooManyExpansions)
 }
 

@@ -69,12 +69,11 @@ func Parse(file string, data []byte) (*store.SourceData, error) {
 	return src, nil
 }
 
-// Looks reports whether data looks like NetBox devices: JSON
+// Looks reports whether head (source.Head) looks like NetBox devices: JSON
 // with device_type objects, or CSV whose header has name and at least two
 // other device fields.
-func Looks(data []byte) bool {
-	data = bytes.TrimPrefix(data, source.BOM)
-	t := bytes.TrimLeft(data, " \t\r\n")
+func Looks(head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n")
 	if len(t) == 0 {
 		return false
 	}

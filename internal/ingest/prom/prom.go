@@ -3,6 +3,7 @@ package prom
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -64,19 +65,18 @@ func Parse(file string, data []byte) (*store.SourceData, error) {
 	return src, nil
 }
 
-// Looks reports whether data looks like a Prometheus API response
-// ({"status": ..., "data": ...}) or text exposition (# HELP/# TYPE lines,
-// or a first line that is a valid sample).
-func Looks(data []byte) bool {
-	data = bytes.TrimPrefix(data, source.BOM)
-	t := bytes.TrimLeft(data, " \t\r\n")
+// Looks reports whether head (source.Head) looks like a Prometheus API
+// response (a top-level object with the keys "status" and "data" or
+// "errorType", source.TopKeys) or text exposition (# HELP/# TYPE lines, or
+// a first line that is a valid sample).
+func Looks(head []byte) bool {
+	t := bytes.TrimLeft(head, " \t\r\n")
 	if len(t) == 0 {
 		return false
 	}
 	if t[0] == '{' {
-		head := t[:min(len(t), 512)]
-		return bytes.Contains(head, []byte(`"status"`)) &&
-			(bytes.Contains(head, []byte(`"data"`)) || bytes.Contains(head, []byte(`"errorType"`)))
+		keys := source.TopKeys(t)
+		return slices.Contains(keys, "status") && (slices.Contains(keys, "data") || slices.Contains(keys, "errorType"))
 	}
 	for n, line := range strings.SplitN(string(t), "\n", 50) {
 		line = strings.TrimSpace(line)
