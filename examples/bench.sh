@@ -27,7 +27,7 @@ say "# $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/m
 say "# $(go version), $(sqlite3 --version | cut -d' ' -f1-2), $(comm --version | head -1)"
 
 say ""; say "## Go benchmarks (1,000,000 hosts)"
-go test -run '^$' -bench . -benchmem -benchtime 10x ./internal/setops/ ./internal/query/ ./internal/store/ ./internal/ingest/ 2>&1 \
+go test -run '^$' -bench . -benchmem -benchtime 10x ./internal/setops/ ./internal/query/ ./internal/store/ ./internal/ingest/... 2>&1 \
   | grep -E '^(Benchmark|ok|PASS|FAIL)' | tee -a "$REPORT"
 
 # gen N PASSES CHURN DIR: generate once, reuse while the flags match.

@@ -1,5 +1,5 @@
 // Package hostkey is the one rule for host keys, shared by every ingester
-// (through ingest.Builder), the store's consistency check and the query
+// (through source.Builder of package ingest), the store's consistency check and the query
 // language's test fleet. It imports nothing of fleetq, so every layer can
 // use it without an import cycle.
 //

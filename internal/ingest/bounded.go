@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+
+	"github.com/fleetq/fleetq/internal/ingest/source"
 )
 
 // boundedReader enforces Limits.SourceBytes and Limits.LineBytes while a
@@ -42,7 +44,7 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.n += int64(n)
 	if b.n > b.max {
-		b.err = boundError(b.file, 0, ErrSourceTooLarge, fmt.Sprintf("more than %d bytes", b.max), b.max, "--max-source-bytes")
+		b.err = source.BoundError(b.file, 0, ErrSourceTooLarge, fmt.Sprintf("more than %d bytes", b.max), b.max, "--max-source-bytes")
 		return n, b.err
 	}
 	if lerr := b.scan(p[:n]); lerr != nil {
@@ -73,7 +75,7 @@ func (b *boundedReader) scan(p []byte) error {
 		b.line, b.lineLen, p = b.line+1, 0, p[i+1:]
 	}
 	if b.lineLen > b.maxLine {
-		return boundError(b.file, b.line, ErrLineTooLong, fmt.Sprintf("more than %d bytes without a newline", b.maxLine), int64(b.maxLine), "--max-line-bytes")
+		return source.BoundError(b.file, b.line, ErrLineTooLong, fmt.Sprintf("more than %d bytes without a newline", b.maxLine), int64(b.maxLine), "--max-line-bytes")
 	}
 	return nil
 }

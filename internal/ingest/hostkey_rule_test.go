@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetq/fleetq/internal/hostkey"
+	"github.com/fleetq/fleetq/internal/ingest/source"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -92,7 +93,7 @@ func TestEveryKindRefusesBadHostKeys(t *testing.T) {
 				assert.ErrorContains(t, err, hostkey.Allowed)
 				// A name spelt with JSON escapes appears nowhere as such: its
 				// record's line where the reader knows it, else the whole file (0).
-				if want := lineOf([]byte(text), b.name); want > 0 {
+				if want := source.LineOf([]byte(text), b.name); want > 0 {
 					assert.Equal(t, want, le.Line, "the line that names %q: %v", b.name, err)
 				}
 			}

@@ -7,6 +7,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetq/fleetq/internal/ingest/hdfs"
+	"github.com/fleetq/fleetq/internal/ingest/k8s"
+	"github.com/fleetq/fleetq/internal/ingest/source"
+	"github.com/fleetq/fleetq/internal/ingest/yarn"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -133,21 +138,27 @@ func TestNoDataLinesIsEmpty(t *testing.T) {
 	}
 }
 
-func TestLooksLike(t *testing.T) {
-	for in, want := range map[string]bool{
-		"host,role\n": true, " Host , role\n": true, "\"host\",\"role\"\n": true, "\ufeffhost\n": true,
-		"# c\nrole,host\n": true, "hostname,role\n": false, "{\"host\":\"a\"}\n": true, "{\"name\":\"a\"}\n": false,
-	} {
-		assert.Equal(t, want, looksLikeInventory([]byte(in)), "%q", in)
+// TestControlPlaneSniffersAreSpecific checks that the hdfs, yarn and k8s
+// sniffers, which content detection tries first, claim only the heads of
+// their own fixtures and none of the other kinds' (prometheus, ansible,
+// netbox, ...).
+func TestControlPlaneSniffersAreSpecific(t *testing.T) {
+	const fixtures = "testdata/fixtures"
+	sniffers := map[string]func([]byte) bool{"hdfs": hdfs.Looks, "yarn": yarn.Looks, "k8s": k8s.Looks}
+	dirs, err := os.ReadDir(fixtures)
+	require.NoError(t, err)
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		files, err := os.ReadDir(filepath.Join(fixtures, d.Name()))
+		require.NoError(t, err)
+		for _, f := range files {
+			data, err := os.ReadFile(filepath.Join(fixtures, d.Name(), f.Name()))
+			require.NoError(t, err)
+			for kind, looks := range sniffers {
+				assert.Equal(t, kind == d.Name(), looks(source.Head(data)), "%s.Looks on %s/%s", kind, d.Name(), f.Name())
+			}
+		}
 	}
-	for in, want := range map[string]bool{
-		"web1\nweb2\n": true, "# c\n\nweb1\n": true, "": true, "a b\n": false, "a,b\n": false, "[web]\n": false, "a:1\n": false,
-	} {
-		assert.Equal(t, want, looksLikeHostList([]byte(in)), "%q", in)
-	}
-}
-
-func TestLineError(t *testing.T) {
-	assert.EqualError(t, Errorf("f.csv", 3, "bad %s", "x"), "f.csv:3: bad x")
-	assert.EqualError(t, Errorf("f.csv", 0, "bad"), "f.csv: bad")
 }

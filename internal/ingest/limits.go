@@ -2,8 +2,8 @@ package ingest
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/fleetq/fleetq/internal/ingest/source"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -66,34 +66,11 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// boundError is the *LineError of a bound: what was over it, the bound,
-// and the flag that changes it.
-func boundError(file string, line int, sentinel error, what string, bound int64, flag string) error {
-	return &LineError{File: file, Line: line, Err: sentinel,
-		Msg: fmt.Sprintf("%s: %s, the bound is %s (change it with %s)", sentinel, what, sizeText(bound, flag), flag)}
-}
-
-// sizeText prints a byte bound with its unit, a count as it is.
-func sizeText(n int64, flag string) string {
-	if !strings.HasSuffix(flag, "-bytes") {
-		return fmt.Sprintf("%d", n)
-	}
-	for _, u := range []struct {
-		shift uint
-		name  string
-	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
-		if n >= 1<<u.shift && n%(1<<u.shift) == 0 {
-			return fmt.Sprintf("%d %s", n>>u.shift, u.name)
-		}
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
 // checkBounds checks what a parsed source holds against the bounds that
 // only the whole source shows: its host count and its attribute values.
 func checkBounds(file string, data []byte, src *store.SourceData, lim Limits) error {
 	if n := len(src.Hosts); n > lim.Hosts {
-		return boundError(file, 0, ErrTooManyHosts, fmt.Sprintf("%d hosts", n), int64(lim.Hosts), "--max-hosts")
+		return source.BoundError(file, 0, ErrTooManyHosts, fmt.Sprintf("%d hosts", n), int64(lim.Hosts), "--max-hosts")
 	}
 	for _, c := range src.Attrs {
 		if err := checkFields(file, data, src.Hosts, c, lim.FieldBytes); err != nil {
@@ -109,7 +86,7 @@ func checkFields(file string, data []byte, hosts []string, c *store.Column, max 
 	for i, v := range c.Str {
 		if len(v) > max {
 			what := fmt.Sprintf("attribute %s of host %s is %d bytes", c.Name, hosts[i], len(v))
-			return boundError(file, lineOf(data, v[:min(len(v), fieldProbe)]), ErrFieldTooLong, what, int64(max), "--max-field-bytes")
+			return source.BoundError(file, source.LineOf(data, v[:min(len(v), fieldProbe)]), ErrFieldTooLong, what, int64(max), "--max-field-bytes")
 		}
 	}
 	return nil

@@ -4,7 +4,11 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/ingest/inventory"
+	"github.com/fleetq/fleetq/internal/ingest/source"
+	"github.com/fleetq/fleetq/internal/ingest/sourcetest"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -51,7 +55,7 @@ func TestMapHosts(t *testing.T) {
 			unmapped := MapHosts(igFleet, src)
 			assert.Equal(t, tc.want, src.Hosts)
 			assert.Equal(t, tc.unmapped, unmapped)
-			igInvariants(t, src)
+			sourcetest.Invariants(t, src)
 		})
 	}
 }
@@ -71,13 +75,13 @@ func TestMapHostsInStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	inv, err := ParseInventory("inv.csv", []byte("host,ip\nweb1.example.com,10.0.0.1\ndb1.example.com,10.0.0.2\n"))
+	inv, err := inventory.Parse("inv.csv", []byte("host,ip\nweb1.example.com,10.0.0.1\ndb1.example.com,10.0.0.2\n"))
 	assert.NoError(t, err)
-	hdfs := NewBuilder("hdfs", "hdfs")
+	hdfs := source.NewBuilder("hdfs", "hdfs")
 	hdfs.Host("10.0.0.2:9866")
 	hdfs.Host("web1", "10.0.0.1")
 	hdfs.Host("stray9")
-	p, err := db.CreatePass(store.NewPass{Sources: []*store.SourceData{inv, mustFinish(t, hdfs)}, MapHosts: MapHosts})
+	p, err := db.CreatePass(store.NewPass{Sources: []*store.SourceData{inv, finish(t, hdfs)}, MapHosts: MapHosts})
 	if !assert.NoError(t, err) {
 		return
 	}
@@ -87,10 +91,10 @@ func TestMapHostsInStore(t *testing.T) {
 			assert.Equal(t, []string{"10.0.0.2:9866", "stray9"}, s.Unmapped)
 		}
 	}
-	prom := NewBuilder("prom", "metrics")
+	prom := source.NewBuilder("prom", "metrics")
 	prom.Host("10.0.0.2")
 	prom.Host("web1.example.com")
-	p2, err := db.CreatePass(store.NewPass{Sources: []*store.SourceData{mustFinish(t, prom)}, MapHosts: MapHosts})
+	p2, err := db.CreatePass(store.NewPass{Sources: []*store.SourceData{finish(t, prom)}, MapHosts: MapHosts})
 	assert.NoError(t, err)
 	assert.NoError(t, db.View(func(tx *store.Tx) error {
 		v, err := tx.Pass(p2.ID)
@@ -100,4 +104,12 @@ func TestMapHostsInStore(t *testing.T) {
 		return nil
 	}))
 	assert.NoError(t, db.Check())
+}
+
+// finish is b.Finish for a builder given only good host names.
+func finish(t *testing.T, b *source.Builder) *store.SourceData {
+	t.Helper()
+	src, err := b.Finish("test", nil)
+	require.NoError(t, err)
+	return src
 }

@@ -1,0 +1,220 @@
+package inventory
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/fleetq/fleetq/internal/hostkey"
+	"github.com/fleetq/fleetq/internal/ingest/source"
+	"github.com/fleetq/fleetq/internal/store"
+)
+
+// The fast CSV path: a file with no quote character cannot contain quoted
+// fields, so records are split on commas and newlines directly, in three
+// passes over the bytes (check and infer types; add hosts; fill typed
+// columns) without keeping any record. Its results and errors are those of
+// the encoding/csv path, which files with quotes still take.
+
+// maxInterned bounds the distinct values a string column shares copies
+// of; beyond it (ip, serial) each value is its own copy.
+const maxInterned = 4096
+
+type csvFast struct {
+	file    string
+	data    []byte
+	header  csvTable
+	nf      int
+	rows    int
+	types   []store.AttrType
+	fields  [][]byte
+	headerN int // line number of the header
+}
+
+func parseCSVFast(file string, data []byte) (*store.SourceData, error) {
+	p := &csvFast{file: file, data: data, header: csvTable{hostCol: -1}}
+	if err := p.scan(); err != nil {
+		return nil, err
+	}
+	b := source.NewBuilderSized("inventory", "inventory", p.rows)
+	if p.header.header == nil {
+		return finishInventory(file, b)
+	}
+	idx, err := p.addHosts(b)
+	if err != nil {
+		return nil, err
+	}
+	p.fill(b, idx)
+	b.Records(p.rows)
+	return finishInventory(file, b)
+}
+
+// eachRecord calls fn for every non-blank, non-comment line, split.
+func (p *csvFast) eachRecord(fn func(line int, fields [][]byte) error) error {
+	data, line := p.data, 0
+	for len(data) > 0 {
+		line++
+		end := bytes.IndexByte(data, '\n')
+		var l []byte
+		if end < 0 {
+			l, data = data, nil
+		} else {
+			l, data = data[:end], data[end+1:]
+		}
+		l = bytes.TrimSuffix(l, []byte{'\r'})
+		if len(l) == 0 || l[0] == '#' {
+			continue
+		}
+		p.fields = splitComma(l, p.fields[:0])
+		if err := fn(line, p.fields); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func splitComma(l []byte, out [][]byte) [][]byte {
+	for {
+		i := bytes.IndexByte(l, ',')
+		if i < 0 {
+			return append(out, l)
+		}
+		out = append(out, l[:i])
+		l = l[i+1:]
+	}
+}
+
+// scan reads the header, checks every record's field count and infers
+// the column types (inventory_types.go).
+func (p *csvFast) scan() error {
+	var stats []columnStats
+	err := p.eachRecord(func(line int, f [][]byte) error {
+		if p.header.header == nil {
+			rec := make([]string, len(f))
+			for i, x := range f {
+				rec[i] = string(x)
+			}
+			p.nf, p.headerN = len(f), line
+			stats = make([]columnStats, p.nf)
+			return p.header.setHeader(p.file, line, rec)
+		}
+		if len(f) != p.nf {
+			return source.Errorf(p.file, line, "wrong number of fields (expected as many as the header row)")
+		}
+		p.rows++
+		for c, x := range f {
+			if v := strings.TrimSpace(unsafeString(x)); v != "" && c != p.header.hostCol {
+				stats[c].add(v, line)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return p.inferTypes(stats)
+}
+
+func (p *csvFast) inferTypes(stats []columnStats) error {
+	p.types = make([]store.AttrType, p.nf)
+	for c := range stats {
+		t, err := stats[c].typ(p.file, p.header.header[c])
+		if err != nil {
+			return err
+		}
+		p.types[c] = t
+	}
+	return nil
+}
+
+// addHosts adds every record's host and returns each record's host index.
+func (p *csvFast) addHosts(b *source.Builder) ([]int32, error) {
+	idx := make([]int32, 0, p.rows)
+	hc := p.header.hostCol
+	err := p.eachRecord(func(line int, f [][]byte) error {
+		if line == p.headerN {
+			return nil
+		}
+		key := normalizeHostBytes(f[hc])
+		if key == "" {
+			return source.Errorf(p.file, line, "empty host (expected a host name in column %q)", p.header.header[hc])
+		}
+		if err := hostkey.Check(key); err != nil {
+			return source.Errorf(p.file, line, "%v", err)
+		}
+		idx = append(idx, int32(b.Host(key)))
+		return nil
+	})
+	return idx, err
+}
+
+// fill sets every typed value, in record order (a later duplicate row
+// overrides what it gives).
+func (p *csvFast) fill(b *source.Builder, idx []int32) {
+	cols := make([]*store.Column, p.nf)
+	interned := make([]map[string]string, p.nf)
+	for c, name := range p.header.header {
+		if c != p.header.hostCol && p.types[c] != 0 { // 0: no cell had a value
+			cols[c] = b.Column(name, p.types[c])
+			interned[c] = map[string]string{}
+		}
+	}
+	r := 0
+	_ = p.eachRecord(func(line int, f [][]byte) error {
+		if line == p.headerN {
+			return nil
+		}
+		i := int(idx[r])
+		r++
+		for c, x := range f {
+			if col := cols[c]; col != nil {
+				setCell(col, i, strings.TrimSpace(unsafeString(x)), interned[c])
+			}
+		}
+		return nil
+	})
+}
+
+func setCell(col *store.Column, i int, v string, interned map[string]string) {
+	if v == "" {
+		return
+	}
+	switch col.Type {
+	case store.TypeBool:
+		col.Bool[i], _ = parseBool(v)
+	case store.TypeNumber:
+		col.Num[i], _ = strconv.ParseFloat(v, 64)
+	default:
+		s, ok := interned[v]
+		if !ok {
+			s = strings.Clone(v)
+			if len(interned) < maxInterned {
+				interned[s] = s
+			}
+		}
+		col.Str[i] = s
+	}
+	col.Has[i] = true
+}
+
+// normalizeHostBytes is NormalizeHost without an intermediate copy for
+// the common already-normal ASCII key.
+func normalizeHostBytes(b []byte) string {
+	b = bytes.TrimSpace(b)
+	for _, c := range b {
+		if c >= 0x80 || 'A' <= c && c <= 'Z' {
+			return hostkey.Normalize(string(b))
+		}
+	}
+	return string(b)
+}
+
+// unsafeString views b as a string without copying; the string must not
+// outlive the call it is passed to (it is cloned before being kept).
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
