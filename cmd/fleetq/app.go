@@ -57,7 +57,10 @@ Examples:
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.command = cmd.CommandPath()
-			return a.validate()
+			if err := a.validate(); err != nil {
+				return err
+			}
+			return checkFormat(cmd, a.format)
 		},
 	}
 	f := root.PersistentFlags()
