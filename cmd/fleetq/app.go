@@ -57,7 +57,10 @@ Examples:
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.command = cmd.CommandPath()
-			return a.validate()
+			if err := a.validate(); err != nil {
+				return err
+			}
+			return checkFormat(cmd, a.format)
 		},
 	}
 	f := root.PersistentFlags()
@@ -91,7 +94,57 @@ Examples:
 	root.AddCommand(replCommands(a)...)
 	root.AddCommand(newShellCompleteCommand(a))
 	registerCompletions(root, a)
+	groupCommands(root)
+	usageAtSource(root)
 	return root
+}
+
+// usageAtSource makes cobra's flag and argument errors usage errors where
+// they arise, so that no caller has to recognise cobra's wording.
+func usageAtSource(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err.Error()} })
+	walkCommands(root, func(c *cobra.Command) {
+		if c.Args == nil {
+			return
+		}
+		args := c.Args
+		c.Args = func(cmd *cobra.Command, a []string) error { return asUsage(args(cmd, a)) }
+	})
+}
+
+// asUsage is err as a usage error (nil stays nil).
+func asUsage(err error) error {
+	var ue *usageError
+	if err == nil || errors.As(err, &ue) {
+		return err
+	}
+	return &usageError{err.Error()}
+}
+
+// commandGroups are the headings of 'fleetq --help', each with its
+// commands; a command in none is listed under "Additional Commands".
+var commandGroups = []struct {
+	id, title string
+	commands  []string
+}{
+	{"query", "Query:", []string{"query", "explain", "why", "repl", "sets", "schema", "host"}},
+	{"history", "History:", []string{"passes", "log", "diff", "export"}},
+	{"sources", "Sources:", []string{"ingest", "defs", "run"}},
+	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},
+	{"ledger", "Ledger:", []string{"leases", "release", "freeze", "unfreeze", "incident", "audit"}},
+	{"rollout", "Rollout:", []string{"plan", "rollout"}},
+	{"admin", "Admin:", []string{"check", "gc", "version", "completion", "generate"}},
+}
+
+func groupCommands(root *cobra.Command) {
+	for _, g := range commandGroups {
+		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
+		for _, name := range g.commands {
+			if c, _, err := root.Find([]string{name}); err == nil && c != root {
+				c.GroupID = g.id
+			}
+		}
+	}
 }
 
 func (a *app) validate() error {

@@ -62,7 +62,7 @@ Examples:
 	cmd.Flags().StringVar(&o.since, "since", "", "only entries newer than this: a duration ago (24h, 7d) or an RFC 3339 time")
 	cmd.Flags().StringVar(&o.kinds, "kind", "", "only entries of these kinds, comma-separated ("+strings.Join(store.AuditKinds, ", ")+", incident)")
 	cmd.AddCommand(newAuditShowCommand(a), newAuditReplayCommand(a), newAuditVerifyCommand(a))
-	return cmd
+	return prints(cmd, auditLog(nil))
 }
 
 func runAudit(a *app, o *auditOptions) error {
@@ -82,21 +82,35 @@ func runAudit(a *app, o *auditOptions) error {
 	}); err != nil {
 		return err
 	}
-	log = filterKinds(log, kinds)
-	if a.format == "json" {
-		if log == nil {
-			log = []store.AuditEntry{}
-		}
-		return writeJSON(a.stdout, log)
-	}
-	rows := make([][]string, len(log))
-	for i, e := range log {
+	return a.print(auditLog(filterKinds(log, kinds)))
+}
+
+// auditLog is the result of fleetq audit: entries, oldest first.
+type auditLog []store.AuditEntry
+
+var auditHeader = []string{"ID", "TIME", "BY", "KIND", "VERB", "APPROVED", "DENIED", "EXPR / REASON"}
+
+func (l auditLog) rows() [][]string {
+	rows := make([][]string, len(l))
+	for i, e := range l {
 		rows[i] = []string{strconv.FormatInt(e.ID, 10), stampShort(e.Time), e.Requester, auditKind(e), e.Verb,
 			strconv.Itoa(len(e.Approved)), strconv.Itoa(len(e.Denied)), auditSubject(e)}
 	}
-	w, flush := a.out()
-	writeTable(w, []string{"ID", "TIME", "BY", "KIND", "VERB", "APPROVED", "DENIED", "EXPR / REASON"}, rows)
-	return flush()
+	return rows
+}
+
+func (l auditLog) writeText(w *textWriter) { writeTable(w, auditHeader, l.rows()) }
+
+func (l auditLog) writeCSV(cw *csvWriter) {
+	cw.Write([]string{"id", "time", "by", "kind", "verb", "approved", "denied", "subject"})
+	cw.WriteAll(l.rows())
+}
+
+func (l auditLog) jsonValue() any {
+	if l == nil {
+		return []store.AuditEntry{}
+	}
+	return []store.AuditEntry(l)
 }
 
 func parseSince(s string, now time.Time) (time.Time, error) {
@@ -200,7 +214,7 @@ func auditID(arg string) (int64, error) {
 }
 
 func newAuditShowCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	return prints(&cobra.Command{
 		Use:   "show N",
 		Short: "Print one audit entry whole",
 		Long: `Print audit entry N: the request, the per-cluster arithmetic, the approved
@@ -219,7 +233,7 @@ Examples:
 			}
 			return runAuditShow(a, id)
 		},
-	}
+	}, (*auditShow)(nil))
 }
 
 func runAuditShow(a *app, id int64) error {
@@ -230,17 +244,26 @@ func runAuditShow(a *app, id int64) error {
 	}); err != nil {
 		return err
 	}
-	if a.format == "json" {
-		return writeJSON(a.stdout, e)
-	}
-	w, flush := a.out()
+	return a.print(&auditShow{e})
+}
+
+// auditShow is the result of fleetq audit show: one entry whole.
+type auditShow struct{ *store.AuditEntry }
+
+func (s *auditShow) jsonValue() any { return s.AuditEntry }
+
+func (s *auditShow) writeText(w *textWriter) { s.write(w, false) }
+
+func (s *auditShow) writeFolded(w *textWriter) { s.write(w, true) }
+
+func (s *auditShow) write(w *textWriter, folded bool) {
+	e := s.AuditEntry
 	fmt.Fprintf(w, "audit %d: %s by %s at %s\n", e.ID, auditKind(*e), e.Requester, stampShort(e.Time))
 	if d, ok := decodeDecision(e); ok {
-		writeOutcome(w, &actions.Outcome{Decision: d, Audit: e.ID, Committed: e.Committed, Token: e.Token}, a.format == "folded")
-		return flush()
+		writeOutcome(w.Writer, &actions.Outcome{Decision: d, Audit: e.ID, Committed: e.Committed, Token: e.Token}, folded)
+		return
 	}
-	writeAuditDetail(w, e)
-	return flush()
+	writeAuditDetail(w.Writer, e)
 }
 
 func decodeDecision(e *store.AuditEntry) (*actions.Decision, bool) {
@@ -255,7 +278,7 @@ func decodeDecision(e *store.AuditEntry) (*actions.Decision, bool) {
 }
 
 func newAuditReplayCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	return prints(&cobra.Command{
 		Use:   "replay N",
 		Short: "Recompute a logged decision and say whether it matches",
 		Long: `Recompute audit entry N from what it recorded: its pass (which must not
@@ -276,7 +299,7 @@ Examples:
 			}
 			return runAuditReplay(cmd.Context(), a, id)
 		},
-	}
+	}, (*auditReplay)(nil))
 }
 
 func runAuditReplay(ctx context.Context, a *app, id int64) error {
@@ -287,29 +310,36 @@ func runAuditReplay(ctx context.Context, a *app, id int64) error {
 	}); err != nil {
 		return err
 	}
-	if a.format == "json" {
-		if err := writeJSON(a.stdout, map[string]any{"audit": id, "match": r.Match, "diffs": r.Diffs, "recomputed": r.Recomputed}); err != nil {
-			return err
-		}
-	} else {
-		w, flush := a.out()
-		fmt.Fprintf(w, "replay of audit %d (%s by %s at %s)\n", id, auditKind(*r.Entry), r.Entry.Requester, stampShort(r.Entry.Time))
-		for _, c := range r.Recomputed.Clusters {
-			fmt.Fprintf(w, "  %s\n", c)
-		}
-		fmt.Fprintf(w, "approved %d (logged %d), denied %d (logged %d)\n", len(r.Recomputed.Approved), len(r.Entry.Approved), len(r.Recomputed.Denied), len(r.Entry.Denied))
-		if r.Match {
-			fmt.Fprintln(w, "match: the decision comes out the same")
-		}
-		for _, d := range r.Diffs {
-			fmt.Fprintf(w, "DIFFERS: %s\n", d)
-		}
-		if err := flush(); err != nil {
-			return err
-		}
+	if err := a.print(&auditReplay{id, r}); err != nil {
+		return err
 	}
 	if !r.Match {
 		return &exitError{code: exitFailure, err: fmt.Errorf("replay of audit %d differs", id), silent: a.format == "json"}
 	}
 	return nil
+}
+
+// auditReplay is the result of fleetq audit replay: the recomputed
+// decision and how it differs from the logged one.
+type auditReplay struct {
+	id int64
+	*actions.Replay
+}
+
+func (r *auditReplay) jsonValue() any {
+	return map[string]any{"audit": r.id, "match": r.Match, "diffs": r.Diffs, "recomputed": r.Recomputed}
+}
+
+func (r *auditReplay) writeText(w *textWriter) {
+	fmt.Fprintf(w, "replay of audit %d (%s by %s at %s)\n", r.id, auditKind(*r.Entry), r.Entry.Requester, stampShort(r.Entry.Time))
+	for _, c := range r.Recomputed.Clusters {
+		fmt.Fprintf(w, "  %s\n", c)
+	}
+	fmt.Fprintf(w, "approved %d (logged %d), denied %d (logged %d)\n", len(r.Recomputed.Approved), len(r.Entry.Approved), len(r.Recomputed.Denied), len(r.Entry.Denied))
+	if r.Match {
+		fmt.Fprintln(w, "match: the decision comes out the same")
+	}
+	for _, d := range r.Diffs {
+		fmt.Fprintf(w, "DIFFERS: %s\n", d)
+	}
 }

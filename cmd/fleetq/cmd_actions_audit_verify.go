@@ -10,7 +10,7 @@ import (
 )
 
 func newAuditVerifyCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	return prints(&cobra.Command{
 		Use:   "verify",
 		Short: "Check the audit log's hash chain: no entry edited, removed or reordered",
 		Long: `Check the hash chain of the audit log. Each entry holds the SHA-256 of
@@ -35,7 +35,7 @@ Exit status 1: the chain is broken (each break is printed).
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAuditVerify(a)
 		},
-	}
+	}, (*auditCheck)(nil))
 }
 
 func runAuditVerify(a *app) error {
@@ -46,7 +46,7 @@ func runAuditVerify(a *app) error {
 	}); err != nil {
 		return err
 	}
-	if err := renderAuditCheck(a, r); err != nil {
+	if err := a.print(&auditCheck{r}); err != nil {
 		return err
 	}
 	if !r.OK() {
@@ -55,11 +55,12 @@ func runAuditVerify(a *app) error {
 	return nil
 }
 
-func renderAuditCheck(a *app, r *store.AuditCheck) error {
-	if a.format == "json" {
-		return writeJSON(a.stdout, r)
-	}
-	w, flush := a.out()
+// auditCheck is the result of fleetq audit verify.
+type auditCheck struct{ *store.AuditCheck }
+
+func (r *auditCheck) jsonValue() any { return r.AuditCheck }
+
+func (r *auditCheck) writeText(w *textWriter) {
 	if r.FirstUnchained != 0 {
 		fmt.Fprintf(w, "audit entries %d–%d: unchained (written by an older fleetq)\n", r.FirstUnchained, r.LastUnchained)
 	}
@@ -69,7 +70,6 @@ func renderAuditCheck(a *app, r *store.AuditCheck) error {
 	if r.OK() {
 		fmt.Fprintf(w, "audit log verified: %d entries, %d chained, no entry edited, removed or reordered\n", r.Entries, r.Chained)
 	}
-	return flush()
 }
 
 // writeAuditDetail prints an entry that records no decision: its subject,

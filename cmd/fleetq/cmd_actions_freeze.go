@@ -48,7 +48,7 @@ Examples:
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required; recorded)")
 	cmd.Flags().StringVar(&o.until, "until", "", "when the freeze ends by itself: RFC 3339 time or a duration from now")
-	return cmd
+	return prints(cmd, (*ledgerChange)(nil))
 }
 
 func parseUntil(s string, now time.Time) (time.Time, error) {
@@ -88,8 +88,31 @@ func runFreeze(ctx context.Context, a *app, o *freezeOptions, scope string) erro
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "frozen: %s %s (%s)\n", scope, untilText(until), o.reason)
-	return nil
+	return a.print(&ledgerChange{Change: "frozen", Scope: scope, Until: until, Reason: o.reason})
+}
+
+// ledgerChange is the result of freeze, unfreeze and incident start and
+// stop: what changed in the ledger.
+type ledgerChange struct {
+	Change string    `json:"change"` // frozen, unfrozen, incident-start, incident-stop
+	Scope  string    `json:"scope,omitempty"`
+	Until  time.Time `json:"until,omitzero"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+func (c *ledgerChange) jsonValue() any { return c }
+
+func (c *ledgerChange) writeText(w *textWriter) {
+	switch c.Change {
+	case "frozen":
+		fmt.Fprintf(w, "frozen: %s %s (%s)\n", c.Scope, untilText(c.Until), c.Reason)
+	case "unfrozen":
+		fmt.Fprintf(w, "unfrozen: %s\n", c.Scope)
+	case "incident-start":
+		fmt.Fprintln(w, "incident mode on: no automatic action until 'fleetq incident stop'")
+	case "incident-stop":
+		fmt.Fprintln(w, "incident mode off")
+	}
 }
 
 // checkScope fails closed on a cluster name the newest pass does not know.
@@ -140,7 +163,7 @@ Examples:
 	}
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&o.reason, "reason", "", "why (recorded)")
-	return cmd
+	return prints(cmd, (*ledgerChange)(nil))
 }
 
 func runUnfreeze(a *app, o *freezeOptions, scope string) error {
@@ -159,8 +182,7 @@ func runUnfreeze(a *app, o *freezeOptions, scope string) error {
 	if !had {
 		return fmt.Errorf("%s is not frozen", scope)
 	}
-	fmt.Fprintf(a.stdout, "unfrozen: %s\n", scope)
-	return nil
+	return a.print(&ledgerChange{Change: "unfrozen", Scope: scope, Reason: o.reason})
 }
 
 func newIncidentCommand(a *app) *cobra.Command {
@@ -189,7 +211,7 @@ Examples:
 	}
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required to start; recorded)")
-	return cmd
+	return prints(cmd, (*ledgerChange)(nil))
 }
 
 func runIncident(a *app, o *freezeOptions, action string) error {
@@ -218,8 +240,7 @@ func runIncident(a *app, o *freezeOptions, action string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "incident mode %s\n", map[string]string{"start": "on: no automatic action until 'fleetq incident stop'", "stop": "off"}[action])
-	return nil
+	return a.print(&ledgerChange{Change: "incident-" + action, Reason: o.reason})
 }
 
 func incidentStatus(a *app) error {
@@ -232,13 +253,20 @@ func incidentStatus(a *app) error {
 	if err != nil {
 		return err
 	}
-	if a.format == "json" {
-		return writeJSON(a.stdout, map[string]any{"incident": inc != nil, "detail": inc})
+	return a.print(incidentState{inc})
+}
+
+// incidentState is the result of fleetq incident status.
+type incidentState struct{ inc *store.Incident }
+
+func (s incidentState) jsonValue() any {
+	return map[string]any{"incident": s.inc != nil, "detail": s.inc}
+}
+
+func (s incidentState) writeText(w *textWriter) {
+	if s.inc == nil {
+		fmt.Fprintln(w, "incident mode off")
+		return
 	}
-	if inc == nil {
-		fmt.Fprintln(a.stdout, "incident mode off")
-		return nil
-	}
-	fmt.Fprintf(a.stdout, "INCIDENT MODE since %s by %s: %s\n", stampShort(inc.Start), inc.Requester, inc.Reason)
-	return nil
+	fmt.Fprintf(w, "INCIDENT MODE since %s by %s: %s\n", stampShort(s.inc.Start), s.inc.Requester, s.inc.Reason)
 }

@@ -49,7 +49,7 @@ Examples:
 	o.AddFlags(cmd)
 	cmd.Flags().BoolVar(&o.all, "all", false, "also list expired leases whose hosts recovered")
 	cmd.Flags().StringVar(&o.whatIf, "what-if", "", "show the leases as they would stand at `TIME` (RFC 3339, or a duration from now: 25h); read-only")
-	return cmd
+	return prints(cmd, (*ledgerListing)(nil))
 }
 
 // policyOrDefault loads the policy, or the defaults when there is none:
@@ -98,11 +98,14 @@ func runLeases(ctx context.Context, a *app, o *leasesOptions) error {
 		return err
 	}
 	ls.leases = filterLeases(ls.leases, o.all)
-	if a.format == "json" {
-		return writeJSON(a.stdout, nonNilLeases(ls.leases))
-	}
-	w, flush := a.out()
-	writeLedgerHeader(w, ls)
+	return a.print(&ls)
+}
+
+// jsonValue is the leases; the freezes and the incident are in the text.
+func (ls *ledgerListing) jsonValue() any { return nonNilLeases(ls.leases) }
+
+func (ls *ledgerListing) writeText(w *textWriter) {
+	writeLedgerHeader(w, *ls)
 	rows := make([][]string, len(ls.leases))
 	for i, l := range ls.leases {
 		state := l.State
@@ -116,7 +119,6 @@ func runLeases(ctx context.Context, a *app, o *leasesOptions) error {
 	} else {
 		writeTable(w, []string{"HOST", "VERB", "CLUSTER", "BY", "EXPIRES", "AUDIT", "STATE", "REASON"}, rows)
 	}
-	return flush()
 }
 
 func filterLeases(ls []actions.LeaseView, all bool) []actions.LeaseView {
@@ -206,7 +208,7 @@ Examples:
 	cmd.Flags().BoolVar(&o.force, "force", false, "release even when the host is not healthy (needs --reason)")
 	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required with --force)")
 	cmd.Flags().BoolVar(&o.ghosts, "ghosts", false, "release every ghost lease")
-	return cmd
+	return prints(cmd, releases(nil))
 }
 
 func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) error {
@@ -223,27 +225,39 @@ func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) 
 	if err != nil {
 		return err
 	}
-	kept := 0
-	rows := make([][]string, len(res))
-	for i, r := range res {
+	err = a.print(releases(res))
+	if kept := releases(res).kept(); err == nil && kept > 0 {
+		err = fmt.Errorf("%d of %d leases kept: hosts not healthy yet (or holding none)", kept, len(res))
+	}
+	return err
+}
+
+// releases is the result of fleetq release: per host, released or kept.
+type releases []actions.ReleaseResult
+
+func (rs releases) kept() int {
+	n := 0
+	for _, r := range rs {
+		if !r.Released && !r.Forced {
+			n++
+		}
+	}
+	return n
+}
+
+func (rs releases) jsonValue() any { return []actions.ReleaseResult(rs) }
+
+func (rs releases) writeText(w *textWriter) {
+	rows := make([][]string, len(rs))
+	for i, r := range rs {
 		verdict := "released"
 		switch {
 		case r.Forced:
 			verdict = "released (forced)"
 		case !r.Released:
-			verdict, kept = "kept", kept+1
+			verdict = "kept"
 		}
 		rows[i] = []string{r.Host, r.Verb, verdict, r.Detail}
 	}
-	if a.format == "json" {
-		err = writeJSON(a.stdout, res)
-	} else {
-		w, flush := a.out()
-		writeTable(w, []string{"HOST", "VERB", "RESULT", "DETAIL"}, rows)
-		err = flush()
-	}
-	if err == nil && kept > 0 {
-		err = fmt.Errorf("%d of %d leases kept: hosts not healthy yet (or holding none)", kept, len(res))
-	}
-	return err
+	writeTable(w, []string{"HOST", "VERB", "RESULT", "DETAIL"}, rows)
 }

@@ -14,14 +14,15 @@ import (
 // --format json lists them all.
 const deniedPerRule = 3
 
-func renderOutcome(a *app, out *actions.Outcome) error {
-	if a.format == "json" {
-		return writeJSON(a.stdout, out)
-	}
-	w, flush := a.out()
-	writeOutcome(w, out, a.format == "folded")
-	return flush()
-}
+// outcome is the result of an action verb and of fleetq apply: the
+// decision, and what became of it.
+type outcome struct{ *actions.Outcome }
+
+func (o outcome) jsonValue() any { return o.Outcome }
+
+func (o outcome) writeText(w *textWriter) { writeOutcome(w.Writer, o.Outcome, false) }
+
+func (o outcome) writeFolded(w *textWriter) { writeOutcome(w.Writer, o.Outcome, true) }
 
 func writeOutcome(w *bufio.Writer, out *actions.Outcome, folded bool) {
 	d := out.Decision

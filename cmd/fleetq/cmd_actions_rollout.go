@@ -76,7 +76,7 @@ Examples:
 	cmd.Flags().StringVar(&o.canaryBy, "canary-by", "", "attributes whose every combination gets one canary host (sku,role)")
 	cmd.Flags().StringVar(&o.name, "name", "", "a name for the rollout (usable in place of its id: rollout:NAME/w1)")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for the canaries and the waves (default: random, printed)")
-	return cmd
+	return prints(cmd, rolloutPlan{})
 }
 
 func splitList(s string) []string {
@@ -138,14 +138,15 @@ func runPlanRollout(ctx context.Context, a *app, o *rolloutOptions, expr string)
 		return err
 	}
 	fmt.Fprintf(a.stderr, "# seed %d\n", seed)
-	return writeRolloutPlan(a, plan)
+	return a.print(rolloutPlan{plan})
 }
 
-func writeRolloutPlan(a *app, plan *actions.RolloutPlan) error {
-	if a.format == "json" {
-		return writeJSON(a.stdout, plan)
-	}
-	w, flush := a.out()
+// rolloutPlan is the result of fleetq plan rollout: its waves.
+type rolloutPlan struct{ *actions.RolloutPlan }
+
+func (plan rolloutPlan) jsonValue() any { return plan.RolloutPlan }
+
+func (plan rolloutPlan) writeText(w *textWriter) {
 	label := plan.ID
 	if plan.Name != "" {
 		label += " (" + plan.Name + ")"
@@ -160,7 +161,6 @@ func writeRolloutPlan(a *app, plan *actions.RolloutPlan) error {
 		rows[i] = []string{strconv.Itoa(wv.N), wv.Set, kind, strconv.Itoa(wv.Size), strconv.Itoa(wv.Target), strconv.Itoa(wv.Racks)}
 	}
 	writeTable(w, []string{"WAVE", "SET", "KIND", "HOSTS", "CUMULATIVE", "RACKS"}, rows)
-	return flush()
 }
 
 func newCheckWaveCommand(a *app) *cobra.Command {
@@ -220,7 +220,7 @@ Examples:
 	}
 	o.AddFlags(cmd)
 	cmd.Flags().Int64Var(&o.pass, "pass", 0, "judge on pass P (default: the newest; it must be sealed after the wave started)")
-	return cmd
+	return prints(cmd, waveCheck{})
 }
 
 func runCheckWave(ctx context.Context, a *app, o *rolloutOptions, ref string, n int) error {
@@ -257,7 +257,7 @@ func runCheckWave(ctx context.Context, a *app, o *rolloutOptions, ref string, n 
 	if err != nil {
 		return err
 	}
-	if err := writeWaveCheck(a, c); err != nil {
+	if err := a.print(waveCheck{c}); err != nil {
 		return err
 	}
 	if c.Verdict == actions.VerdictHalt {

@@ -102,7 +102,7 @@ Examples:
 		},
 	}
 	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, outcome{})
 }
 
 func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) error {
@@ -180,7 +180,7 @@ func confirmAndApply(ctx context.Context, a *app, pol *policy.Policy, o *verbOpt
 // finishOutcome prints an outcome, runs the executor for committed hosts
 // and turns a refusal into exit 1.
 func finishOutcome(a *app, pol *policy.Policy, out *actions.Outcome) error {
-	if err := renderOutcome(a, out); err != nil {
+	if err := a.print(outcome{out}); err != nil {
 		return err
 	}
 	if out.Refused != "" {
@@ -245,7 +245,7 @@ Exit status 1: the token was refused (stale, already applied, unknown).
 		},
 	}
 	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, outcome{})
 }
 
 func runApply(ctx context.Context, a *app, o *applyOptions, token string) error {
@@ -272,14 +272,22 @@ func runApply(ctx context.Context, a *app, o *applyOptions, token string) error 
 }
 
 // renderRefusedApply prints a refusal as data for --format json (the
-// error line still goes to stderr) and exits 1.
+// error line still goes to stderr) and exits 1; text says it on stderr
+// alone.
 func renderRefusedApply(a *app, r *actions.RefusedApply) error {
-	if a.format != "json" {
+	if a.format != formatJSON {
 		return r
 	}
-	if err := writeJSON(a.stdout, map[string]any{"refused": r.Err.Error(), "audit": r.Audit,
-		"already_applied": errors.Is(r, actions.ErrAlreadyApplied), "stale": errors.Is(r, actions.ErrStalePlan)}); err != nil {
+	if err := a.print(refusedApply{r}); err != nil {
 		return err
 	}
 	return r
+}
+
+// refusedApply is the JSON result of an apply that was refused.
+type refusedApply struct{ *actions.RefusedApply }
+
+func (r refusedApply) jsonValue() any {
+	return map[string]any{"refused": r.Err.Error(), "audit": r.Audit,
+		"already_applied": errors.Is(r, actions.ErrAlreadyApplied), "stale": errors.Is(r, actions.ErrStalePlan)}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -49,15 +48,6 @@ func (o *checkOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
 	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file to check (default: the ones kept in the database, else those the newest pass was sealed with)")
 	cmd.Flags().StringVar(&o.now, "at", "", "judge ages as if the clock read `TIME` (RFC 3339; default now): check only reads, so another clock changes nothing")
-}
-
-// Validate refuses the formats findings have no rendering for.
-func (o *checkOptions) Validate(format string) error {
-	switch format {
-	case "text", "json", "csv":
-		return nil
-	}
-	return &usageError{fmt.Sprintf("check: --format %s is not supported (use text, json or csv)", format)}
 }
 
 func newCheckCommand(a *app) *cobra.Command {
@@ -113,13 +103,10 @@ database is locked; a missing database is an error (1).
 	}
 	o.AddFlags(cmd)
 	cmd.AddCommand(newCheckWaveCommand(a))
-	return cmd
+	return prints(cmd, findings(nil))
 }
 
 func runCheck(ctx context.Context, a *app, o *checkOptions, out io.Writer) error {
-	if err := o.Validate(a.format); err != nil {
-		return err
-	}
 	now := time.Now().UTC()
 	if o.now != "" {
 		var err error
@@ -131,7 +118,7 @@ func runCheck(ctx context.Context, a *app, o *checkOptions, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	if err := writeFindings(a, out, fs); err != nil {
+	if err := a.print(findings(fs)); err != nil {
 		return err
 	}
 	if n := countProblems(fs); n > 0 {
@@ -362,22 +349,22 @@ func countProblems(fs []finding) int {
 	return n
 }
 
-func writeFindings(a *app, out io.Writer, fs []finding) error {
-	if a.format == "json" {
-		return writeJSON(out, fs)
-	}
-	if a.format == "csv" {
-		rows := make([][]string, len(fs))
-		for i, f := range fs {
-			rows[i] = []string{f.Level, f.Check, f.Where, f.Message}
-		}
-		return a.writeRows(out, []string{"LEVEL", "CHECK", "WHERE", "MESSAGE"}, rows)
-	}
-	w := bufio.NewWriter(out)
+// findings is the result of fleetq check: one finding per line.
+type findings []finding
+
+func (fs findings) jsonValue() any { return []finding(fs) }
+
+func (fs findings) writeText(w *textWriter) {
 	for _, f := range fs {
 		fmt.Fprintln(w, f.line())
 	}
-	return w.Flush()
+}
+
+func (fs findings) writeCSV(cw *csvWriter) {
+	cw.Write([]string{"level", "check", "where", "message"})
+	for _, f := range fs {
+		cw.Write([]string{f.Level, f.Check, f.Where, f.Message})
+	}
 }
 
 // line renders `LEVEL CHECK WHERE: MESSAGE`, problems in capitals so they

@@ -203,7 +203,7 @@ Examples:
 	}
 	cmd.Flags().Int64Var(&o.pass, "pass", 0, "the pass to re-evaluate on (default: the newest)")
 	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file (default: the ones kept in the database)")
-	return cmd
+	return prints(cmd, (*defsEval)(nil))
 }
 
 func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
@@ -211,7 +211,7 @@ func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
 	if err != nil {
 		return err
 	}
-	var rows [][]string
+	var rows []defCompare
 	var passID int64
 	err = a.view(func(tx *store.Tx) error {
 		if d == nil {
@@ -243,26 +243,72 @@ func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "re-evaluation of %s on pass %d (the pass is not changed)\n", d.from, passID)
-	return a.writeRows(a.stdout, []string{"NAME", "NOW", "STORED", "SAME"}, rows)
+	return a.print(&defsEval{From: d.from, Pass: passID, Sets: rows})
 }
 
-func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.Bitmap, names []string) [][]string {
+// defsEval is the result of fleetq defs eval: each definition evaluated
+// now against the set the pass stores under its name.
+type defsEval struct {
+	From string       `json:"from"`
+	Pass int64        `json:"pass"`
+	Sets []defCompare `json:"sets"`
+}
+
+type defCompare struct {
+	Name   string  `json:"name"`
+	Now    uint64  `json:"now"`
+	Stored *uint64 `json:"stored"` // null: not stored in this pass
+	Same   bool    `json:"same"`
+}
+
+var defsEvalHeader = []string{"NAME", "NOW", "STORED", "SAME"}
+
+func (e *defsEval) rows() [][]string {
+	rows := make([][]string, len(e.Sets))
+	for i, c := range e.Sets {
+		stored, same := "-", "not stored in this pass"
+		if c.Stored != nil {
+			stored, same = strconv.FormatUint(*c.Stored, 10), strconv.FormatBool(c.Same)
+		}
+		rows[i] = []string{c.Name, strconv.FormatUint(c.Now, 10), stored, same}
+	}
+	return rows
+}
+
+func (e *defsEval) jsonValue() any {
+	if e.Sets == nil {
+		return &defsEval{From: e.From, Pass: e.Pass, Sets: []defCompare{}}
+	}
+	return e
+}
+
+func (e *defsEval) writeText(w *textWriter) {
+	fmt.Fprintf(w, "re-evaluation of %s on pass %d (the pass is not changed)\n", e.From, e.Pass)
+	w.table(defsEvalHeader, e.rows())
+}
+
+func (e *defsEval) writeCSV(cw *csvWriter) {
+	cw.Write(csvHeader(defsEvalHeader))
+	cw.WriteAll(e.rows())
+}
+
+func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.Bitmap, names []string) []defCompare {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
 	}
-	var rows [][]string
+	var rows []defCompare
 	for _, def := range d.defs {
 		if len(want) > 0 && !want[def.Name] {
 			continue
 		}
 		now := sets[def.Name]
-		stored, same := "-", "not stored in this pass"
+		c := defCompare{Name: def.Name, Now: now.GetCardinality()}
 		if bm, ok := p.Set(def.Name); ok && contains(p.StoredSetNames(), def.Name) {
-			stored, same = strconv.FormatUint(bm.GetCardinality(), 10), strconv.FormatBool(bm.Equals(now))
+			n := bm.GetCardinality()
+			c.Stored, c.Same = &n, bm.Equals(now)
 		}
-		rows = append(rows, []string{def.Name, strconv.FormatUint(now.GetCardinality(), 10), stored, same})
+		rows = append(rows, c)
 	}
 	return rows
 }

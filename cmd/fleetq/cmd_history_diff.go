@@ -54,7 +54,7 @@ Examples:
 		RunE: func(cmd *cobra.Command, args []string) error { return runDiff(a, o, args, a.stdout) },
 	}
 	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, (*diffReport)(nil))
 }
 
 // diffReport is a diff turned into names inside the read transaction.
@@ -63,7 +63,14 @@ type diffReport struct {
 	B     passRef         `json:"b"`
 	Sets  []setDiffReport `json:"sets"`
 	Attrs []attrDiff      `json:"attributes,omitempty"`
+	all   bool            // text lists unchanged sets too (--all-sets)
 }
+
+func (r *diffReport) jsonValue() any { return r }
+
+func (r *diffReport) writeText(w *textWriter) { r.write(w.Writer, false) }
+
+func (r *diffReport) writeFolded(w *textWriter) { r.write(w.Writer, true) }
 
 type passRef struct {
 	ID      int64  `json:"id"`
@@ -114,19 +121,8 @@ func runDiff(a *app, o *diffOptions, args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(out, 256<<10)
-	switch a.format {
-	case "json":
-		err = writeJSON(w, rep)
-	case "csv":
-		err = rep.writeCSV(w)
-	default:
-		rep.writeText(w, a.format == "folded", o.all)
-	}
-	if err != nil {
-		return err
-	}
-	return w.Flush()
+	rep.all = o.all
+	return a.print(rep)
 }
 
 // diffPasses resolves the pass arguments: none → the two newest; one → it
@@ -182,12 +178,12 @@ func valuePtr(v query.Value, ok bool) *string {
 	return &s
 }
 
-func (r *diffReport) writeText(w *bufio.Writer, folded, all bool) {
+func (r *diffReport) write(w *bufio.Writer, folded bool) {
 	fmt.Fprintf(w, "%s → %s\n\n", r.A.title, r.B.title)
 	var rows [][]string
 	unchanged := 0
 	for _, s := range r.Sets {
-		if len(s.Entered)+len(s.Left) == 0 && !all {
+		if len(s.Entered)+len(s.Left) == 0 && !r.all {
 			unchanged++
 			continue
 		}
@@ -251,8 +247,7 @@ func orNone(s *string) string {
 
 // writeCSV prints one row per change: kind (entered, left, attribute),
 // set or attribute name, host, old and new value.
-func (r *diffReport) writeCSV(w io.Writer) error {
-	cw := newCSVWriter(w)
+func (r *diffReport) writeCSV(cw *csvWriter) {
 	cw.Write([]string{"change", "name", "host", "old", "new"})
 	for _, s := range r.Sets {
 		for _, h := range s.Entered {
@@ -265,8 +260,6 @@ func (r *diffReport) writeCSV(w io.Writer) error {
 	for _, c := range r.Attrs {
 		cw.Write([]string{"attribute", c.Attr, c.Host, orEmpty(c.Old), orEmpty(c.New)})
 	}
-	cw.Flush()
-	return cw.Error()
 }
 
 func orEmpty(s *string) string {

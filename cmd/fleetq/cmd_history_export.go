@@ -59,7 +59,7 @@ Examples:
 		RunE: func(cmd *cobra.Command, args []string) error { return runExport(a, o, args[0]) },
 	}
 	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, (*exported)(nil))
 }
 
 // exportManifest is what MANIFEST records (and --format json prints).
@@ -96,20 +96,24 @@ func runExport(a *app, o *exportOptions, dir string) error {
 	for _, name := range m.Skipped {
 		fmt.Fprintf(a.stderr, "fleetq: warning: set %q not exported: its name cannot be a file of the export\n", name)
 	}
-	w, flush := a.out()
-	if a.format == "json" {
-		if err := writeJSON(w, m); err != nil {
-			return err
-		}
-		return flush()
-	}
-	fmt.Fprintf(w, "exported pass %d: %d sets to %s\n", m.Pass, len(m.Sets), dir)
-	rows := make([][]string, len(m.Sets))
-	for i, s := range m.Sets {
+	return a.print(&exported{m, dir})
+}
+
+// exported is the result of fleetq export: the manifest it wrote.
+type exported struct {
+	*exportManifest
+	dir string
+}
+
+func (e *exported) jsonValue() any { return e.exportManifest }
+
+func (e *exported) writeText(w *textWriter) {
+	fmt.Fprintf(w, "exported pass %d: %d sets to %s\n", e.Pass, len(e.Sets), e.dir)
+	rows := make([][]string, len(e.Sets))
+	for i, s := range e.Sets {
 		rows[i] = []string{s.Name, strconv.Itoa(s.Hosts)}
 	}
 	writeTable(w, []string{"SET", "HOSTS"}, rows)
-	return flush()
 }
 
 // collectExport reads every named set of a pass as sorted names.

@@ -69,7 +69,7 @@ Examples:
 		},
 	}
 	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, gcReport{})
 }
 
 func runGC(a *app, o *gcOptions, now time.Time) error {
@@ -121,14 +121,14 @@ func confirmGC(a *app, plan *store.GCReport) error {
 	return nil
 }
 
-func printGC(a *app, r *store.GCReport) error {
-	w, flush := a.out()
-	if a.format == "json" {
-		if err := writeJSON(w, r); err != nil {
-			return err
-		}
-		return flush()
-	}
+func printGC(a *app, r *store.GCReport) error { return a.print(gcReport{r}) }
+
+// gcReport is the result of fleetq gc: what was (or would be) removed.
+type gcReport struct{ *store.GCReport }
+
+func (r gcReport) jsonValue() any { return r.GCReport }
+
+func (r gcReport) writeText(w *textWriter) {
 	verb := "removed"
 	if r.DryRun {
 		verb = "would remove"
@@ -140,7 +140,6 @@ func printGC(a *app, r *store.GCReport) error {
 	} else {
 		fmt.Fprintf(w, "file: %s (%s in use)\n", byteCount(r.Before.FileBytes), byteCount(r.Before.UsedBytes))
 	}
-	return flush()
 }
 
 // idRanges prints sorted ids as "1-5,8".

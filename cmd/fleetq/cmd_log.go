@@ -37,7 +37,7 @@ Examples:
 			return runLog(a, o)
 		},
 	}
-	return cmd
+	return prints(cmd, (*passLog)(nil))
 }
 
 func runLog(a *app, o *logOptions) error {
@@ -51,13 +51,15 @@ func runLog(a *app, o *logOptions) error {
 	}); err != nil {
 		return err
 	}
-	if a.format == "json" {
-		return writeJSON(a.stdout, p)
-	}
-	w, flush := a.out()
-	writeLog(w, &p)
-	return flush()
+	return a.print(&passLog{p})
 }
+
+// passLog is the result of fleetq log: how one pass was made.
+type passLog struct{ store.PassInfo }
+
+func (l *passLog) jsonValue() any { return l.PassInfo }
+
+func (l *passLog) writeText(w *textWriter) { writeLog(w, &l.PassInfo) }
 
 func writeLog(w io.Writer, p *store.PassInfo) {
 	fmt.Fprintf(w, "pass %d  created %s", p.ID, p.Created.Format("2006-01-02T15:04:05Z"))

@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/freshness"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -54,33 +58,7 @@ Examples:
 		},
 	}
 	o.AddFlags(cmd)
-	return cmd
-}
-
-func newExplainCommand(a *app) *cobra.Command {
-	o := &queryOptions{}
-	cmd := &cobra.Command{
-		Use:   "explain EXPR",
-		Short: "Print the expression tree with the size of every intermediate set",
-		Long: `Evaluate EXPR and print its tree: every operator and name with the number
-of hosts at that point and where each named set or attribute comes from,
-then each pipeline stage with its output size. Use it to see where a
-candidate pool shrank. A chain of more than eight terms is listed flat:
-each operator as "… OP TERM" with the hosts so far, TERM below it (see
-"fleetq help language").
-
-Examples:
-  fleetq explain 'all - hadoop_exclude & responsive & puppet_ok | sample 5'
-
-` + exitCodesHelp,
-		Args:              exprArgs(1),
-		ValidArgsFunction: a.completeExprArg,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runExplain(cmd.Context(), a, o, args[0])
-		},
-	}
-	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, (*queryResult)(nil))
 }
 
 // newEnv opens a snapshot for evaluation at --pass.
@@ -112,37 +90,19 @@ func parseStatement(env *query.Env, text string) (*query.Statement, error) {
 }
 
 func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
-	var out *rendered
-	err := a.view(func(tx *store.Tx) error {
+	var out *queryResult
+	err := a.view(func(tx *store.Tx) (err error) {
 		env, err := newEnv(ctx, tx, o)
 		if err != nil {
 			return err
 		}
-		st, err := parseStatement(env, text)
-		if err != nil {
-			return err
-		}
-		if err := noBinding(env, st); err != nil {
-			return err
-		}
-		r, err := query.Run(env, st)
-		if err != nil {
-			return err
-		}
-		out = render(a.format, tx, env, r)
-		out.warnings = append(env.Warnings, staleWarnings(tx, env, st, a.stale)...)
-		return nil
+		out, err = evalStatement(tx, env, a, text, nil)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	for _, w := range out.warnings {
-		fmt.Fprintln(a.stderr, "fleetq: warning: "+w)
-	}
-	if out.random {
-		fmt.Fprintf(a.stderr, "# seed %d (replay with --seed %d)\n", out.seed, out.seed)
-	}
-	if err := out.write(a.stdout); err != nil {
+	if err := a.printStatement(a.stdout, out, "--seed"); err != nil {
 		return err
 	}
 	if o.failEmpty && out.empty {
@@ -151,35 +111,54 @@ func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 	return nil
 }
 
-func runExplain(ctx context.Context, a *app, o *queryOptions, text string) error {
-	var steps []query.Step
-	var seed uint64
-	var random bool
-	err := a.view(func(tx *store.Tx) error {
-		env, err := newEnv(ctx, tx, o)
-		if err != nil {
-			return err
-		}
-		st, err := parseStatement(env, text)
-		if err != nil {
-			return err
-		}
-		s, r, err := query.Explain(env, st)
-		steps, seed, random = s, env.Seed, err == nil && r.Random
-		return err
-	})
+// evalStatement parses and runs one statement in env, the one way both
+// fleetq query and the REPL do, and renders the result inside the
+// transaction. bind keeps the hosts of a NAME = … binding; nil refuses
+// bindings (a one-shot query, where one would vanish).
+func evalStatement(tx *store.Tx, env *query.Env, a *app, text string, bind func(string, *roaring.Bitmap)) (*queryResult, error) {
+	st, err := parseStatement(env, text)
 	if err != nil {
+		return nil, err
+	}
+	if bind == nil {
+		if err := noBinding(env, st); err != nil {
+			return nil, err
+		}
+	}
+	r, err := query.Run(env, st)
+	if err != nil {
+		return nil, err
+	}
+	var out *queryResult
+	if r.Bound != "" {
+		bind(r.Bound, r.Hosts)
+		out = &queryResult{bound: r.Bound, size: r.Hosts.GetCardinality(), seed: env.Seed, random: r.Random}
+	} else {
+		out = render(a.format, tx, env, r)
+	}
+	out.warnings = append(env.Warnings, staleWarnings(tx, env, st, a.stale)...)
+	return out, nil
+}
+
+// printStatement prints a statement's warnings and seed (replayed with
+// seedFlag) on stderr, then its result, or the size of its binding, in
+// the app's format.
+func (a *app) printStatement(w io.Writer, out *queryResult, seedFlag string) error {
+	for _, warn := range out.warnings {
+		fmt.Fprintln(a.stderr, "fleetq: warning: "+warn)
+	}
+	if out.random {
+		fmt.Fprintf(a.stderr, "# seed %d (replay with %s %d)\n", out.seed, seedFlag, out.seed)
+	}
+	if out.bound != "" {
+		fmt.Fprintf(a.stderr, "# %s = %d hosts\n", out.bound, out.size)
+		return nil
+	}
+	bw := bufio.NewWriterSize(w, 256<<10)
+	if err := renderAs(&textWriter{Writer: bw}, a.format, out); err != nil {
 		return err
 	}
-	if a.format == "json" {
-		return writeJSON(a.stdout, steps)
-	}
-	w, flush := a.out()
-	writeSteps(w, steps)
-	if random {
-		fmt.Fprintf(a.stderr, "# seed %d\n", seed)
-	}
-	return flush()
+	return bw.Flush()
 }
 
 // staleWarnings names the carried sources older than limit that the
@@ -187,20 +166,12 @@ func runExplain(ctx context.Context, a *app, o *queryOptions, text string) error
 // the answer.
 func staleWarnings(tx *store.Tx, env *query.Env, st *query.Statement, limit time.Duration) []string {
 	p, err := tx.Pass(env.Snap.Current().ID())
-	if err != nil || limit <= 0 {
+	if err != nil {
 		return nil
 	}
-	seen := map[string]bool{}
 	var out []string
-	for _, name := range query.Names(st) {
-		for _, s := range p.SourcesOf(name) {
-			age := p.Created().Sub(s.ReadAt)
-			key := s.Kind + ":" + s.Name
-			if s.Carried(p.ID()) && age > limit && !seen[key] {
-				seen[key] = true
-				out = append(out, fmt.Sprintf("%s was read by pass %d, %s before pass %d (--stale-after %s); %s comes from it", key, s.ReadBy, store.AgeString(age), p.ID(), limit, name))
-			}
-		}
+	for _, s := range freshness.StaleSources(p, query.Names(st), limit) {
+		out = append(out, fmt.Sprintf("%s was read by pass %d, %s before pass %d (--stale-after %s); %s comes from it", s.Source, s.ReadBy, store.AgeString(s.Age), s.Pass, s.Limit, s.Name))
 	}
 	return out
 }

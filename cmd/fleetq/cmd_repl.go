@@ -64,7 +64,7 @@ Examples:
 		},
 	}
 	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, (*queryResult)(nil)) // the formats of its statements
 }
 
 // runRepl runs the interactive REPL on a terminal, else script mode.

@@ -69,7 +69,7 @@ Examples:
 		},
 	}
 	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, (*RolloutStatus)(nil))
 }
 
 func runRolloutStatus(ctx context.Context, a *app, o *rolloutOptions, ref string) error {
@@ -97,14 +97,12 @@ func runRolloutStatus(ctx context.Context, a *app, o *rolloutOptions, ref string
 	if err != nil {
 		return err
 	}
-	return writeRolloutStatus(a, st)
+	return a.print(st)
 }
 
-func writeRolloutStatus(a *app, st *RolloutStatus) error {
-	if a.format == "json" {
-		return writeJSON(a.stdout, st)
-	}
-	w, flush := a.out()
+func (st *RolloutStatus) jsonValue() any { return st }
+
+func (st *RolloutStatus) writeText(w *textWriter) {
 	label := st.ID
 	if st.Name != "" {
 		label += " (" + st.Name + ")"
@@ -119,7 +117,6 @@ func writeRolloutStatus(a *app, st *RolloutStatus) error {
 		rows[i] = []string{strconv.Itoa(c.Wave), c.Set, strconv.Itoa(c.Size), c.Verdict, waveEvidence(c)}
 	}
 	writeTable(w, []string{"WAVE", "SET", "HOSTS", "VERDICT", "EVIDENCE"}, rows)
-	return flush()
 }
 
 // waveEvidence is one line: what the verdict was judged on, or why not.
@@ -173,7 +170,7 @@ Examples:
 	}
 	o.AddFlags(cmd)
 	cmd.Flags().StringVar(&o.reason, "reason", "", "why the halt no longer holds (required; recorded)")
-	return cmd
+	return prints(cmd, (*rolloutResumed)(nil))
 }
 
 func runRolloutResume(a *app, o *resumeOptions, ref string) error {
@@ -187,19 +184,26 @@ func runRolloutResume(a *app, o *resumeOptions, ref string) error {
 	if err != nil {
 		return err
 	}
-	if a.format == "json" {
-		return writeJSON(a.stdout, r)
-	}
-	fmt.Fprintf(a.stdout, "rollout %s resumed: %s\n", r.Label(), r.State)
-	return nil
+	return a.print(&rolloutResumed{r})
 }
 
-func writeWaveCheck(a *app, c *actions.WaveCheck) error {
-	if a.format == "json" {
-		return writeJSON(a.stdout, c)
-	}
-	w, flush := a.out()
-	writeWaveHead(w, c)
+// rolloutResumed is the result of fleetq rollout resume: the rollout.
+type rolloutResumed struct{ *store.Rollout }
+
+func (r *rolloutResumed) jsonValue() any { return r.Rollout }
+
+func (r *rolloutResumed) writeText(w *textWriter) {
+	fmt.Fprintf(w, "rollout %s resumed: %s\n", r.Label(), r.State)
+}
+
+// waveCheck is the result of fleetq check wave: the verdict and its
+// evidence.
+type waveCheck struct{ *actions.WaveCheck }
+
+func (c waveCheck) jsonValue() any { return c.WaveCheck }
+
+func (c waveCheck) writeText(w *textWriter) {
+	writeWaveHead(w, c.WaveCheck)
 	for _, s := range c.Strata {
 		fmt.Fprintf(w, "  stratum %s: healthy %d/%d = %.1f%%: %s\n", s.Stratum, s.Healthy, s.Hosts, s.Pct, s.Verdict)
 	}
@@ -216,7 +220,6 @@ func writeWaveCheck(a *app, c *actions.WaveCheck) error {
 		writeTable(w, []string{"HOST", "STRATUM", "FAILED"}, rows)
 		fmt.Fprintf(w, "rollout %s halted: later waves are refused until fleetq rollout resume %s --reason …\n", c.Rollout, c.Rollout)
 	}
-	return flush()
 }
 
 func writeWaveHead(w io.Writer, c *actions.WaveCheck) {

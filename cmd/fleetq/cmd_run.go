@@ -53,7 +53,7 @@ Examples:
 	}
 	cmd.Flags().StringVar(&o.export, "export", "", "write every bound set as DIR/NAME (sorted, one host per line)")
 	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for random stages (default: random, printed)")
-	return cmd
+	return prints(cmd, (*runReport)(nil))
 }
 
 // runLine is one parsed line of a query file.
@@ -345,20 +345,23 @@ func writeFileAtomic(path string, data []byte) error {
 	return os.Rename(tmp, path)
 }
 
-func printRun(a *app, rep *runReport) error {
-	if a.format == "json" {
-		if rep.Sets == nil {
-			rep.Sets = []runSet{}
-		}
-		if rep.Asserts == nil {
-			rep.Asserts = []assertState{}
-		}
-		if rep.Skipped == nil {
-			rep.Skipped = []runSkip{}
-		}
-		return writeJSON(a.stdout, rep)
+func printRun(a *app, rep *runReport) error { return a.print(rep) }
+
+func (rep *runReport) jsonValue() any {
+	v := *rep
+	if v.Sets == nil {
+		v.Sets = []runSet{}
 	}
-	w, flush := a.out()
+	if v.Asserts == nil {
+		v.Asserts = []assertState{}
+	}
+	if v.Skipped == nil {
+		v.Skipped = []runSkip{}
+	}
+	return &v
+}
+
+func (rep *runReport) writeText(w *textWriter) {
 	fmt.Fprintf(w, "pass %d (%s)\n", rep.Pass, rep.Created)
 	rows := make([][]string, len(rep.Sets))
 	for i, s := range rep.Sets {
@@ -383,7 +386,6 @@ func printRun(a *app, rep *runReport) error {
 	for _, sk := range rep.Skipped {
 		fmt.Fprintf(w, "skip line %d: %s (%s)\n", sk.Line, sk.Text, sk.Why)
 	}
-	return flush()
 }
 
 func unwrapErr(err error) error {

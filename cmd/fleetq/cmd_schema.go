@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 
@@ -21,15 +20,6 @@ type schemaOptions struct {
 
 func (o *schemaOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().Int64Var(&o.pass, "pass", 0, "describe pass N (default: the newest)")
-}
-
-// Validate refuses the formats a schema has no rendering for.
-func (o *schemaOptions) Validate(format string) error {
-	switch format {
-	case "text", "json", "csv":
-		return nil
-	}
-	return &usageError{fmt.Sprintf("schema: --format %s is not supported (use text, json or csv; folded is for host sets)", format)}
 }
 
 func newSchemaCommand(a *app) *cobra.Command {
@@ -55,11 +45,11 @@ Examples:
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSchema(cmd.Context(), a, o, a.stdout)
+			return runSchema(cmd.Context(), a, o)
 		},
 	}
 	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, (*schemaView)(nil))
 }
 
 // schemaView is the rendered result, the same in JSON everywhere.
@@ -82,10 +72,7 @@ type schemaExample struct {
 	Hosts uint64 `json:"hosts"`
 }
 
-func runSchema(_ context.Context, a *app, o *schemaOptions, out io.Writer) error {
-	if err := o.Validate(a.format); err != nil {
-		return err
-	}
+func runSchema(_ context.Context, a *app, o *schemaOptions) error {
 	var sv schemaView
 	err := a.view(func(tx *store.Tx) error {
 		p, err := tx.Pass(o.pass)
@@ -99,7 +86,7 @@ func runSchema(_ context.Context, a *app, o *schemaOptions, out io.Writer) error
 	if err != nil {
 		return err
 	}
-	return writeSchema(a, out, sv)
+	return a.print(&sv)
 }
 
 func newSchemaView(pass int64, sums []store.AttrSummary) schemaView {
@@ -115,16 +102,24 @@ func newSchemaView(pass int64, sums []store.AttrSummary) schemaView {
 	return sv
 }
 
-func writeSchema(a *app, out io.Writer, sv schemaView) error {
-	if a.format == "json" {
-		return writeJSON(out, sv)
-	}
+var schemaHeader = []string{"ATTRIBUTE", "TYPE", "SOURCE", "HOSTS", "DISTINCT", "EXAMPLES"}
+
+func (sv *schemaView) rows() [][]string {
 	rows := make([][]string, len(sv.Attributes))
 	for i, at := range sv.Attributes {
 		rows[i] = []string{at.Name, at.Type, at.Source, strconv.FormatUint(at.Hosts, 10), strconv.Itoa(at.Distinct), examplesCell(at.Examples)}
 	}
-	return a.writeRows(out, []string{"ATTRIBUTE", "TYPE", "SOURCE", "HOSTS", "DISTINCT", "EXAMPLES"}, rows)
+	return rows
 }
+
+func (sv *schemaView) writeText(w *textWriter) { w.table(schemaHeader, sv.rows()) }
+
+func (sv *schemaView) writeCSV(cw *csvWriter) {
+	cw.Write(csvHeader(schemaHeader))
+	cw.WriteAll(sv.rows())
+}
+
+func (sv *schemaView) jsonValue() any { return sv }
 
 // examplesCell renders examples as `a (3), b (1)`; a value is quoted when
 // it is empty or holds the separator, so the cell reads back unambiguously.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -82,7 +81,7 @@ func (bi buildInfo) text() string {
 }
 
 func newVersionCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	return prints(&cobra.Command{
 		Use:   "version",
 		Short: "Print the version, VCS revision, Go version and build time",
 		Long: `Print what the binary knows about itself: its version (a release tag, or
@@ -98,19 +97,11 @@ Examples:
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runVersion(a.format, a.stdout)
+			return a.print(readBuildInfo())
 		},
-	}
+	}, buildInfo{})
 }
 
-func runVersion(format string, w io.Writer) error {
-	bi := readBuildInfo()
-	switch format {
-	case "text":
-		_, err := io.WriteString(w, bi.text())
-		return err
-	case "json":
-		return writeJSON(w, bi)
-	}
-	return &usageError{fmt.Sprintf("--format %s: version prints text or json", format)}
-}
+func (bi buildInfo) jsonValue() any { return bi }
+
+func (bi buildInfo) writeText(w *textWriter) { _, _ = w.WriteString(bi.text()) }

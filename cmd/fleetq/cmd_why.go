@@ -35,7 +35,7 @@ Examples:
 		},
 	}
 	o.AddFlags(cmd)
-	return cmd
+	return prints(cmd, whyResult{})
 }
 
 func runWhy(cmd *cobra.Command, a *app, o *queryOptions, host, text string) error {
@@ -52,13 +52,16 @@ func runWhy(cmd *cobra.Command, a *app, o *queryOptions, host, text string) erro
 	if err != nil {
 		return err
 	}
-	if a.format == "json" {
-		return writeJSON(a.stdout, rep)
-	}
-	w, flush := a.out()
-	writeWhy(w, rep)
-	return flush()
+	return a.print(whyResult{rep})
 }
+
+// whyResult is the result of fleetq why (and :why): the tree with the
+// host's membership at every node, and the verdict.
+type whyResult struct{ *query.WhyReport }
+
+func (r whyResult) jsonValue() any { return r.WhyReport }
+
+func (r whyResult) writeText(w *textWriter) { writeWhy(w, r.WhyReport) }
 
 // treeBranches draws the branches in front of the lines of a depth-first
 // list, one line after the other, in time linear in the output.

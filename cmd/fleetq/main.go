@@ -112,12 +112,12 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-// cobraUsage matches the argument errors cobra returns as plain errors,
-// at the start of the message only: text further in (a file's error that
-// happens to say "accepts") is not a usage error.
-var cobraUsage = regexp.MustCompile(`^(unknown command|unknown flag|unknown shorthand flag|flag needs an argument|invalid argument|accepts \d+ arg|accepts at most|accepts between|requires at least|requires at most|requires exactly)`)
+// cobraUnknownCommand is the one usage error cobra makes where no hook
+// reaches: a root command's unknown subcommand (flags and arguments are
+// made usage errors at their source, app.go usageAtSource).
+var cobraUnknownCommand = regexp.MustCompile(`^unknown command `)
 
 func isUsage(err error) bool {
 	var ue *usageError
-	return errors.As(err, &ue) || cobraUsage.MatchString(err.Error())
+	return errors.As(err, &ue) || cobraUnknownCommand.MatchString(err.Error())
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,10 +13,9 @@ import (
 	"github.com/fleetq/fleetq/internal/store"
 )
 
-// rendered is a result turned into plain data inside the read
+// queryResult is a result turned into plain data inside the read
 // transaction, so it can be printed after the database is closed.
-type rendered struct {
-	format   string
+type queryResult struct {
 	kind     query.ResultKind
 	pass     int64
 	seed     uint64
@@ -31,11 +29,13 @@ type rendered struct {
 	rows     [][]string
 	bats     [][]string
 	warnings []string
+	bound    string // the name a REPL binding bound (nothing to print)
+	size     uint64 // the size of the binding
 }
 
-func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *rendered {
+func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *queryResult {
 	dict := tx.Hosts()
-	out := &rendered{format: format, kind: r.Kind, pass: env.Snap.Current().ID(), seed: env.Seed, random: r.Random}
+	out := &queryResult{kind: r.Kind, pass: env.Snap.Current().ID(), seed: env.Seed, random: r.Random}
 	switch r.Kind {
 	case query.CountResult:
 		out.count = r.Count
@@ -84,28 +84,19 @@ func showRows(pass query.Pass, dict *store.HostDict, hosts, cols []string) [][]s
 	return rows
 }
 
-func (r *rendered) write(w io.Writer) error {
-	if r.lines != nil && r.format == "text" {
-		_, err := w.Write(r.lines)
-		return err
+// writeText prints the result as text: host sets one name per line.
+func (r *queryResult) writeText(w *textWriter) {
+	if r.lines != nil {
+		_, _ = w.Write(r.lines)
+		return
 	}
-	bw := bufio.NewWriterSize(w, 256<<10)
-	var err error
-	switch r.format {
-	case "json":
-		err = writeJSON(bw, r.jsonValue())
-	case "csv":
-		err = r.writeCSV(bw)
-	default:
-		r.writeText(bw)
-	}
-	if err != nil {
-		return err
-	}
-	return bw.Flush()
+	r.writeHuman(w, false)
 }
 
-func (r *rendered) writeText(w *bufio.Writer) {
+// writeFolded is the text with host sets folded (dn[01-03].smf1).
+func (r *queryResult) writeFolded(w *textWriter) { r.writeHuman(w, true) }
+
+func (r *queryResult) writeHuman(w *textWriter, folded bool) {
 	switch r.kind {
 	case query.CountResult:
 		fmt.Fprintln(w, r.count)
@@ -124,15 +115,15 @@ func (r *rendered) writeText(w *bufio.Writer) {
 	case query.BatchesResult:
 		for i, b := range r.bats {
 			fmt.Fprintf(w, "# batch %d: %d hosts\n", i+1, len(b))
-			r.writeHosts(w, b)
+			writeHostLines(w, b, folded)
 		}
 	default:
-		r.writeHosts(w, r.hosts)
+		writeHostLines(w, r.hosts, folded)
 	}
 }
 
-func (r *rendered) writeHosts(w *bufio.Writer, hosts []string) {
-	if r.format == "folded" {
+func writeHostLines(w *textWriter, hosts []string, folded bool) {
+	if folded {
 		if len(hosts) > 0 {
 			w.WriteString(nodeset.Fold(hosts))
 			w.WriteByte('\n')
@@ -145,7 +136,7 @@ func (r *rendered) writeHosts(w *bufio.Writer, hosts []string) {
 	}
 }
 
-func (r *rendered) jsonValue() any {
+func (r *queryResult) jsonValue() any {
 	switch r.kind {
 	case query.CountResult:
 		return map[string]any{"pass": r.pass, "count": r.count}
@@ -182,8 +173,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func (r *rendered) writeCSV(w io.Writer) error {
-	cw := newCSVWriter(w)
+func (r *queryResult) writeCSV(cw *csvWriter) {
 	switch r.kind {
 	case query.CountResult:
 		cw.Write([]string{"count"})
@@ -211,8 +201,6 @@ func (r *rendered) writeCSV(w io.Writer) error {
 			cw.Write([]string{h})
 		}
 	}
-	cw.Flush()
-	return cw.Error()
 }
 
 func writeJSON(w io.Writer, v any) error {

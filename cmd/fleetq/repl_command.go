@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,7 +35,7 @@ func (s *session) command(ctx context.Context, line string) error {
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	args := []string{"--db", s.a.dbPath(), "--format", s.a.format, "--timeout", s.a.timeout.String()}
+	args := []string{"--db", s.a.dbPath(), "--format", s.formatFor(words), "--timeout", s.a.timeout.String()}
 	if s.a.noColor {
 		args = append(args, "--no-color")
 	}
@@ -46,6 +47,18 @@ func (s *session) command(ctx context.Context, line string) error {
 	}
 	s.vocab.reset()
 	return nil
+}
+
+// formatFor is the session's format for the command line words, or text
+// when the command has no renderer for it: the session's format is a
+// preference for results that have one (:format folded, then host NAME),
+// while the same command line given --format folded is refused.
+func (s *session) formatFor(words []string) string {
+	cmd, _, err := newRootCommand(&app{}).Find(words)
+	if err != nil || slices.Contains(commandFormats(cmd), s.a.format) {
+		return s.a.format
+	}
+	return formatText
 }
 
 // takesPass reports whether the command line has a --pass flag that the

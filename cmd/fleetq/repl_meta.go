@@ -43,6 +43,8 @@ var metaCommands = []string{":pass", ":passes", ":sets", ":schema", ":explain", 
 func (s *session) meta(ctx context.Context, line string) error {
 	name, arg, _ := strings.Cut(line, " ")
 	arg = strings.TrimSpace(arg)
+	defer func(c string) { s.a.command = c }(s.a.command)
+	s.a.command = "fleetq " + strings.TrimPrefix(name, ":") // refusals of a format name it
 	switch name {
 	case ":q", ":quit", ":exit":
 		return errQuit
@@ -56,7 +58,7 @@ func (s *session) meta(ctx context.Context, line string) error {
 	case ":sets":
 		return s.sets()
 	case ":schema":
-		return runSchema(ctx, s.a, &schemaOptions{pass: s.pass}, s.a.stdout)
+		return runSchema(ctx, s.a, &schemaOptions{pass: s.pass})
 	case ":explain":
 		return s.explain(ctx, arg)
 	case ":why":
@@ -188,11 +190,7 @@ func (s *session) explain(ctx context.Context, text string) error {
 	if err != nil {
 		return err
 	}
-	if s.a.format == "json" {
-		return writeJSON(s.a.stdout, steps)
-	}
-	writeSteps(s.a.stdout, steps)
-	return nil
+	return s.a.print(explainResult(steps))
 }
 
 func (s *session) why(ctx context.Context, host, text string) error {
@@ -208,11 +206,7 @@ func (s *session) why(ctx context.Context, host, text string) error {
 	if err != nil {
 		return err
 	}
-	if s.a.format == "json" {
-		return writeJSON(s.a.stdout, rep)
-	}
-	writeWhy(s.a.stdout, rep)
-	return nil
+	return s.a.print(whyResult{rep})
 }
 
 func (s *session) setFormat(arg string) error {

@@ -112,42 +112,15 @@ func (s *session) view(ctx context.Context, fn func(tx *store.Tx, env *query.Env
 // statement evaluates one statement of the language and prints its result
 // the way `fleetq query` does.
 func (s *session) statement(ctx context.Context, text string) error {
-	var out *rendered
-	var warnings []string
-	bound, size := "", uint64(0)
-	err := s.view(ctx, func(tx *store.Tx, env *query.Env) error {
-		st, err := parseStatement(env, text)
-		if err != nil {
-			return err
-		}
-		r, err := query.Run(env, st)
-		if err != nil {
-			return err
-		}
-		warnings = staleWarnings(tx, env, st, s.a.stale)
-		if bound = r.Bound; bound != "" {
-			s.bind(bound, r.Hosts)
-			size = r.Hosts.GetCardinality()
-			out = &rendered{seed: env.Seed, random: r.Random}
-			return nil
-		}
-		out = render(s.a.format, tx, env, r)
-		return nil
+	var out *queryResult
+	err := s.view(ctx, func(tx *store.Tx, env *query.Env) (err error) {
+		out, err = evalStatement(tx, env, s.a, text, s.bind)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	for _, w := range warnings {
-		fmt.Fprintln(s.a.stderr, "fleetq: warning: "+w)
-	}
-	if out.random {
-		fmt.Fprintf(s.a.stderr, "# seed %d (replay with :seed %d)\n", out.seed, out.seed)
-	}
-	if bound != "" {
-		fmt.Fprintf(s.a.stderr, "# %s = %d hosts\n", bound, size)
-		return nil
-	}
-	return out.write(&cancelWriter{ctx: ctx, w: s.a.stdout})
+	return s.a.printStatement(&cancelWriter{ctx: ctx, w: s.a.stdout}, out, ":seed")
 }
 
 // cancelWriter stops a long result at Ctrl-C: it writes in chunks and

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/stretchr/testify/require"
+)
+
+// supportedFormats is what every runnable command prints, pinned: a
+// format added to or dropped from a command shows here.
+var supportedFormats = map[string]string{
+	"apply":          "text,json,folded",
+	"audit":          "text,json,csv",
+	"audit replay":   "text,json",
+	"audit show":     "text,json,folded",
+	"audit verify":   "text,json",
+	"burnin":         "text,json,folded",
+	"check":          "text,json,csv",
+	"check wave":     "text,json",
+	"completion":     "text",
+	"defs":           "text",
+	"defs eval":      "text,json,csv",
+	"defs set":       "text",
+	"diff":           "text,json,csv,folded",
+	"drain":          "text,json,folded",
+	"explain":        "text,json",
+	"export":         "text,json",
+	"firmware":       "text,json,folded",
+	"freeze":         "text,json",
+	"gc":             "text,json",
+	"host":           "text,json",
+	"incident":       "text,json",
+	"ingest":         "text",
+	"language":       "text",
+	"leases":         "text,json",
+	"log":            "text,json",
+	"passes":         "text,json,csv",
+	"plan rollout":   "text,json",
+	"query":          "text,json,csv,folded",
+	"reboot":         "text,json,folded",
+	"rekick":         "text,json,folded",
+	"release":        "text,json",
+	"repl":           "text,json,csv,folded",
+	"rollout resume": "text,json",
+	"rollout status": "text,json",
+	"run":            "text,json",
+	"schema":         "text,json,csv",
+	"sets":           "text,json,csv",
+	"undrain":        "text,json,folded",
+	"unfreeze":       "text,json",
+	"version":        "text,json",
+	"why":            "text,json",
+}
+
+// walkCase is how the walk runs one command: its arguments ($DIR is a
+// fresh directory), its stdin, and the exit codes other than 0 and 2 it
+// may end with on the fixture while still printing its result.
+type walkCase struct {
+	args  []string
+	stdin string
+	codes []int
+}
+
+// TestEveryCommandEveryFormat walks the whole command tree and runs every
+// runnable command in every --format on a copy of a real database with
+// passes, a freeze, a rollout, a plan and definitions: the output parses
+// in that format (JSON, CSV, non-empty text), or the command refused the
+// format as a usage error (exit 2) naming itself and what it supports.
+func TestEveryCommandEveryFormat(t *testing.T) {
+	f, cases := walkFixture(t)
+	walkCommands(newRootCommand(&app{}), func(c *cobra.Command) {
+		if !c.Runnable() || c.Hidden || c == c.Root() {
+			return
+		}
+		path := strings.TrimPrefix(c.CommandPath(), "fleetq ")
+		tc, ok := cases[path]
+		require.True(t, ok, "no walk case for %q: add one", path)
+		want, ok := supportedFormats[path]
+		require.True(t, ok, "no supported formats pinned for %q", path)
+		require.Equal(t, want, strings.Join(commandFormats(c), ","), path)
+		for _, format := range outputFormats {
+			t.Run(strings.ReplaceAll(path, " ", "_")+"/"+format, func(t *testing.T) {
+				out, errOut, code := f.runCopy(t, tc, slices.Concat([]string{"--format", format}, strings.Fields(path), tc.args))
+				if !slices.Contains(strings.Split(want, ","), format) {
+					require.Equal(t, exitUsage, code, "stdout: %s\nstderr: %s", out, errOut)
+					require.Empty(t, out)
+					require.Equal(t, "fleetq: "+path+": --format "+format+" is not supported (use "+orList(strings.Split(want, ","))+
+						map[bool]string{true: "; folded is for host sets"}[format == formatFolded]+")\n", errOut)
+					return
+				}
+				require.True(t, code == 0 || slices.Contains(tc.codes, code), "exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+				if code == 0 || out != "" { // a failure may print nothing but its error
+					requireParses(t, format, out)
+				}
+			})
+		}
+	})
+}
+
+func requireParses(t *testing.T, format, out string) {
+	t.Helper()
+	require.NotEmpty(t, out)
+	switch format {
+	case formatJSON:
+		require.True(t, json.Valid([]byte(out)), "not JSON: %s", out)
+	case formatCSV:
+		recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+		require.NoError(t, err, out)
+		require.NotEmpty(t, recs)
+	}
+}
+
+// walkFixture is an action fixture with two passes, kept definitions, a
+// freeze, a rollout and a dry-run plan, and the walk's case per command.
+func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
+	f := newActionFixture(t)
+	f.ingest(f.base.Add(time.Minute), map[string]string{"dn0001.smf1": "dead"})
+	defs := filepath.Join(f.dir, "fleet.defs")
+	require.NoError(t, os.WriteFile(defs, []byte("alive = lifecycle = \"active\"\n"), 0o644))
+	queries := filepath.Join(f.dir, "daily.fq")
+	require.NoError(t, os.WriteFile(queries, []byte("x = all - responsive\nx | count\nassert count(all) > 0\n"), 0o644))
+	f.ok("defs", "set", defs)
+	f.ok("freeze", "ams1-zk-01", "--reason", "walk")
+	f.ok("plan", "rollout", "all", "--waves", "50%,100%", "--name", "walk", "--seed", "1")
+	var plan struct {
+		Token string
+		Audit int64
+	}
+	require.NoError(t, json.Unmarshal([]byte(f.ok("drain", `cluster = "smf1-dense-02"`, "--reason", "walk", "--seed", "1", "--format", "json")), &plan))
+	verb := walkCase{args: []string{`cluster = "smf1-dense-02"`, "--reason", "walk"}}
+	return f, map[string]walkCase{
+		"apply":          {args: []string{plan.Token}},
+		"audit":          {},
+		"audit replay":   {args: []string{strconv.FormatInt(plan.Audit, 10)}},
+		"audit show":     {args: []string{"1"}},
+		"audit verify":   {},
+		"burnin":         verb,
+		"check":          {codes: []int{exitFailure}},
+		"check wave":     {args: []string{"walk", "0"}},
+		"completion":     {args: []string{"bash"}},
+		"defs":           {},
+		"defs eval":      {},
+		"defs set":       {args: []string{defs}},
+		"diff":           {},
+		"drain":          verb,
+		"explain":        {args: []string{"all - responsive"}},
+		"export":         {args: []string{"$DIR"}},
+		"firmware":       verb,
+		"freeze":         {args: []string{"smf1-critical-01", "--reason", "walk"}},
+		"gc":             {args: []string{"--keep-last", "1", "--dry-run"}},
+		"host":           {args: []string{"dn0001.smf1"}},
+		"incident":       {args: []string{"status"}},
+		"ingest":         {args: []string{filepath.Join(f.dir, "inventory.csv")}},
+		"language":       {},
+		"leases":         {},
+		"log":            {},
+		"passes":         {},
+		"plan rollout":   {args: []string{"all", "--waves", "50%,100%", "--seed", "2"}},
+		"query":          {args: []string{"all - responsive"}},
+		"reboot":         verb,
+		"rekick":         verb,
+		"release":        {args: []string{"--ghosts"}},
+		"repl":           {stdin: "all - responsive\n"},
+		"rollout resume": {args: []string{"walk", "--reason", "walk"}, codes: []int{exitFailure}},
+		"rollout status": {},
+		"run":            {args: []string{queries}},
+		"schema":         {},
+		"sets":           {},
+		"undrain":        verb,
+		"unfreeze":       {args: []string{"ams1-zk-01"}},
+		"version":        {},
+		"why":            {args: []string{"dn0001.smf1", "all - responsive"}},
+	}
+}
+
+// runCopy runs the binary on a copy of the fixture's database, so every
+// run starts from the same state.
+func (f *actionFixture) runCopy(t *testing.T, tc walkCase, args []string) (string, string, int) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "fleetq.db")
+	copyFile(t, f.db, db)
+	for i, a := range args {
+		if a == "$DIR" {
+			args[i] = filepath.Join(dir, "export")
+		}
+	}
+	cmd := exec.Command(fleetqBin, append([]string{"--db", db}, args...)...)
+	cmd.Env = append(os.Environ(), "FLEETQ_POLICY="+f.policy)
+	cmd.Stdin = strings.NewReader(tc.stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else {
+		require.NoError(t, err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+func copyFile(t *testing.T, from, to string) {
+	src, err := os.Open(from)
+	require.NoError(t, err)
+	defer src.Close()
+	dst, err := os.Create(to)
+	require.NoError(t, err)
+	_, err = io.Copy(dst, src)
+	require.NoError(t, err)
+	require.NoError(t, dst.Close())
+}
