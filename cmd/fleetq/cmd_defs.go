@@ -237,8 +237,8 @@ func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
 		if err != nil {
 			return err
 		}
-		rows = compareStored(p, d, sets, names)
-		return nil
+		rows, err = compareStored(p, d, sets, names)
+		return err
 	})
 	if err != nil {
 		return err
@@ -247,7 +247,7 @@ func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
 	return a.writeRows(a.stdout, []string{"NAME", "NOW", "STORED", "SAME"}, rows)
 }
 
-func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.Bitmap, names []string) [][]string {
+func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.Bitmap, names []string) ([][]string, error) {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
@@ -259,12 +259,16 @@ func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.B
 		}
 		now := sets[def.Name]
 		stored, same := "-", "not stored in this pass"
-		if bm, ok := p.Set(def.Name); ok && contains(p.StoredSetNames(), def.Name) {
+		bm, ok, err := p.Set(def.Name)
+		if err != nil {
+			return nil, err
+		}
+		if ok && contains(p.StoredSetNames(), def.Name) {
 			stored, same = strconv.FormatUint(bm.GetCardinality(), 10), strconv.FormatBool(bm.Equals(now))
 		}
 		rows = append(rows, []string{def.Name, strconv.FormatUint(now.GetCardinality(), 10), stored, same})
 	}
-	return rows
+	return rows, nil
 }
 
 func contains(xs []string, x string) bool {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -48,11 +49,11 @@ func igDump(src *store.SourceData) string {
 
 func igValue(c *store.Column, i int) string {
 	switch c.Type {
-	case store.TypeBool:
+	case fleet.Bool:
 		return strconv.FormatBool(c.Bool[i])
-	case store.TypeNumber:
+	case fleet.Number:
 		return strconv.FormatFloat(c.Num[i], 'g', -1, 64)
-	case store.TypeTime:
+	case fleet.Time:
 		return strconv.FormatInt(c.Time[i], 10)
 	}
 	return strconv.Quote(c.Str[i])
@@ -73,8 +74,8 @@ func igInvariants(t testing.TB, src *store.SourceData) {
 		if !ValidName(c.Name) {
 			t.Fatalf("attribute name %q", c.Name)
 		}
-		n := map[store.AttrType]int{store.TypeString: len(c.Str), store.TypeNumber: len(c.Num),
-			store.TypeBool: len(c.Bool), store.TypeTime: len(c.Time)}[c.Type]
+		n := map[fleet.Type]int{fleet.String: len(c.Str), fleet.Number: len(c.Num),
+			fleet.Bool: len(c.Bool), fleet.Time: len(c.Time)}[c.Type]
 		if n != len(src.Hosts) || c.Has != nil && len(c.Has) != n {
 			t.Fatalf("column %s not aligned: %d values, %d hosts", c.Name, n, len(src.Hosts))
 		}

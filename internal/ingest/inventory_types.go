@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fleetq/fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // The type of an inventory CSV column comes from all its non-empty cells:
@@ -43,17 +43,17 @@ func isBoolWord(v string) bool {
 
 // typ is the column's type, 0 when it has no value, or the error for a
 // mostly-bool column.
-func (s *columnStats) typ(file, name string) (store.AttrType, error) {
+func (s *columnStats) typ(file, name string) (fleet.Type, error) {
 	switch {
 	case s.values == 0:
 		return 0, nil
 	case s.bools == s.values:
-		return store.TypeBool, nil
+		return fleet.Bool, nil
 	case 2*s.bools > s.values:
 		return 0, Errorf(file, s.otherLine, "column %s: %q is not true or false (expected a bool: %d of the column's %d values are true or false)",
 			name, s.other, s.bools, s.values)
 	case !s.notNum:
-		return store.TypeNumber, nil
+		return fleet.Number, nil
 	}
-	return store.TypeString, nil
+	return fleet.String, nil
 }

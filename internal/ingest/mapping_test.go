@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -95,7 +96,8 @@ func TestMapHostsInStore(t *testing.T) {
 	assert.NoError(t, db.View(func(tx *store.Tx) error {
 		v, err := tx.Pass(p2.ID)
 		assert.NoError(t, err)
-		m, _ := v.Set("metrics")
+		m, _, err := v.Set("metrics")
+		require.NoError(t, err)
 		assert.Equal(t, []string{"db1.example.com", "web1.example.com"}, tx.Hosts().Names(m), "mapped by the carried inventory's ip")
 		return nil
 	}))

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -82,13 +83,13 @@ func cpAttr(t *testing.T, src *store.SourceData, host, name string) any {
 		return nil
 	}
 	switch c.Type {
-	case store.TypeString:
+	case fleet.String:
 		return c.Str[i]
-	case store.TypeNumber:
+	case fleet.Number:
 		return c.Num[i]
-	case store.TypeBool:
+	case fleet.Bool:
 		return c.Bool[i]
-	case store.TypeTime:
+	case fleet.Time:
 		return c.Time[i]
 	}
 	t.Fatalf("column %s has type %v", name, c.Type)
@@ -119,7 +120,7 @@ func cpCheckSource(t testing.TB, src *store.SourceData) {
 		t.Fatalf("%d Alt entries for %d hosts", len(src.Alt), len(src.Hosts))
 	}
 	for _, c := range src.Attrs {
-		n := map[store.AttrType]int{store.TypeString: len(c.Str), store.TypeNumber: len(c.Num), store.TypeBool: len(c.Bool), store.TypeTime: len(c.Time)}[c.Type]
+		n := map[fleet.Type]int{fleet.String: len(c.Str), fleet.Number: len(c.Num), fleet.Bool: len(c.Bool), fleet.Time: len(c.Time)}[c.Type]
 		if n != len(src.Hosts) || (c.Has != nil && len(c.Has) != len(src.Hosts)) {
 			t.Fatalf("column %s is not aligned with %d hosts", c.Name, len(src.Hosts))
 		}

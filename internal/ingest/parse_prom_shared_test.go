@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -94,7 +95,7 @@ func srcCheck(t *testing.T, src *store.SourceData, want srcWant) {
 	assert.Equal(t, want.records, src.Records, "records")
 	for k, v := range want.num {
 		c, i := srcValue(t, src, k)
-		require.Equal(t, store.TypeNumber, c.Type, k)
+		require.Equal(t, fleet.Number, c.Type, k)
 		if math.IsNaN(v) {
 			assert.True(t, math.IsNaN(c.Num[i]), k)
 		} else {
@@ -108,12 +109,12 @@ func srcCheck(t *testing.T, src *store.SourceData, want srcWant) {
 	}
 	for k, v := range want.str {
 		c, i := srcValue(t, src, k)
-		require.Equal(t, store.TypeString, c.Type, k)
+		require.Equal(t, fleet.String, c.Type, k)
 		assert.Equal(t, v, c.Str[i], k)
 	}
 	for k, v := range want.boolean {
 		c, i := srcValue(t, src, k)
-		require.Equal(t, store.TypeBool, c.Type, k)
+		require.Equal(t, fleet.Bool, c.Type, k)
 		assert.Equal(t, v, c.Bool[i], k)
 	}
 	for _, k := range want.absent {
@@ -184,7 +185,7 @@ func srcInvariants(t testing.TB, src *store.SourceData) {
 		if c.Name == "" || srcAttrName(c.Name) != c.Name {
 			t.Fatalf("bad attribute name %q", c.Name)
 		}
-		l := map[store.AttrType]int{store.TypeString: len(c.Str), store.TypeNumber: len(c.Num), store.TypeBool: len(c.Bool), store.TypeTime: len(c.Time)}[c.Type]
+		l := map[fleet.Type]int{fleet.String: len(c.Str), fleet.Number: len(c.Num), fleet.Bool: len(c.Bool), fleet.Time: len(c.Time)}[c.Type]
 		if l != n || (c.Has != nil && len(c.Has) != n) || (c.TS != nil && len(c.TS) != n) {
 			t.Fatalf("column %s not aligned with %d hosts", c.Name, n)
 		}

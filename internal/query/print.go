@@ -3,6 +3,8 @@ package query
 import (
 	"strconv"
 	"strings"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // String renders nodes canonically: parsing the output gives the same
@@ -63,7 +65,7 @@ func (l Literal) String() string {
 	switch {
 	case l.Attr != "":
 		return l.Attr
-	case l.Kind == String:
+	case l.Kind == fleet.String:
 		return strconv.Quote(l.Str)
 	}
 	return l.Text
