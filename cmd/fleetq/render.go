@@ -291,28 +291,9 @@ func upper(ss []string) []string {
 // writeSteps draws an explanation as a tree.
 func writeSteps(w io.Writer, steps []query.Step) {
 	rows := make([][]string, len(steps))
-	var open []bool // per depth: does the parent have more children below
+	var tree treeBranches
 	for i, s := range steps {
-		prefix := ""
-		if !s.Stage && s.Depth > 0 {
-			for d := 1; d < s.Depth; d++ {
-				if d < len(open) && open[d] {
-					prefix += "│  "
-				} else {
-					prefix += "   "
-				}
-			}
-			if s.Last {
-				prefix += "└─ "
-			} else {
-				prefix += "├─ "
-			}
-		}
-		for len(open) <= s.Depth {
-			open = append(open, false)
-		}
-		open[s.Depth] = !s.Last
-		rows[i] = []string{prefix + s.Text, strconv.FormatUint(s.Size, 10), s.Origin}
+		rows[i] = []string{tree.next(s.Depth, s.Last) + s.Text, strconv.FormatUint(s.Size, 10), s.Origin}
 	}
 	writeTable(w, []string{"EXPRESSION", "HOSTS", "FROM"}, rows)
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -220,7 +221,7 @@ func (c *checker) unknownValue(attr string, lit Literal, pass fleet.Pass) {
 func (c *checker) attrVsAttr(n *Compare, t fleet.Type, pass fleet.Pass) error {
 	rt, err := c.attr(Operand{P: n.Right.P, Attr: n.Right.Attr}, pass)
 	if err != nil {
-		if t == fleet.String {
+		if t == fleet.String && errors.Is(err, ErrUnknownName) {
 			err.(*Error).Msg += " (quote a string value: \"" + n.Right.Attr + "\")"
 		}
 		return err

@@ -58,13 +58,14 @@ func (t *treeWalk) node(n Node, pass fleet.Pass, depth int, last bool) {
 	switch n := n.(type) {
 	case *Binary:
 		t.binary(n, pass, depth+1)
-	case *Not:
-		t.node(n.X, pass, depth+1, true)
+		return
 	case *At:
 		if p, err := t.snap.Resolve(n.Ref); err == nil {
 			pass = p
 		}
-		t.node(n.X, pass, depth+1, true)
+	}
+	for _, c := range Children(n) { // the one operand of not and @
+		t.node(c, pass, depth+1, true)
 	}
 }
 

@@ -120,7 +120,7 @@ func (p *Pipeline) String() string {
 }
 
 // String renders the statement. A statement that would start `NAME =`
-// without being a binding (a predicate parsed by ParseIn) is wrapped in
+// without being a binding (the predicate reading of `NAME = …`, see Resolve) is wrapped in
 // parentheses, so Parse reads it back as the same tree.
 func (s *Statement) String() string {
 	if s.Bind != "" {
