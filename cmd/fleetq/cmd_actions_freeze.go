@@ -124,7 +124,11 @@ func checkScope(tx *store.Tx, pol *policy.Policy, scope string) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range policy.Clusters(snap.Current(), pol.ClusterAttr) {
+	clusters, err := policy.Clusters(snap.Current(), pol.ClusterAttr)
+	if err != nil {
+		return err
+	}
+	for _, c := range clusters {
 		if c.Name == scope {
 			return nil
 		}

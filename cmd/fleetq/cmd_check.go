@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
@@ -184,7 +186,7 @@ func loadCheckPolicy(a *app, o *checkOptions) (*policy.Policy, *finding) {
 	return pol, nil
 }
 
-func policyFindings(ctx context.Context, snap query.Snapshot, pol *policy.Policy, loaded *finding) []finding {
+func policyFindings(ctx context.Context, snap fleet.Snapshot, pol *policy.Policy, loaded *finding) []finding {
 	if pol == nil {
 		return []finding{*loaded}
 	}
@@ -206,7 +208,7 @@ func policyFindings(ctx context.Context, snap query.Snapshot, pol *policy.Policy
 	}
 	pass := snap.Current()
 	for _, r := range pol.AttrRefs() {
-		if _, ok := pass.Attr(r.Name); !ok {
+		if !slices.Contains(pass.AttrNames(), r.Name) {
 			fs = append(fs, finding{levelWarn, "policy", fileLine(pol.Path, r.Line),
 				fmt.Sprintf("%s = %q: no attribute %s in pass %d", r.Key, r.Name, r.Name, pass.ID())})
 		}
@@ -259,7 +261,7 @@ func checkDefs(tx *store.Tx, p *store.PassView, given *definitions) (*definition
 	return nil, nil
 }
 
-func defsFindings(ctx context.Context, tx *store.Tx, snap query.Snapshot, given *definitions, loadErr error) []finding {
+func defsFindings(ctx context.Context, tx *store.Tx, snap fleet.Snapshot, given *definitions, loadErr error) []finding {
 	if loadErr != nil {
 		return []finding{{levelFail, "defs", "", loadErr.Error()}}
 	}
@@ -294,7 +296,7 @@ func defsFindings(ctx context.Context, tx *store.Tx, snap query.Snapshot, given 
 // checkDefinition evaluates one definition as sealing a pass would; its
 // result is bound for the definitions after it.
 func checkDefinition(env *query.Env, def query.Definition) error {
-	if _, ok := env.Snap.Current().Attr(def.Name); ok {
+	if slices.Contains(env.Snap.Current().AttrNames(), def.Name) {
 		return fmt.Errorf("%s is an attribute of pass %d; a definition needs another name", def.Name, env.Snap.Current().ID())
 	}
 	_, err := query.Run(env, def.Stmt)

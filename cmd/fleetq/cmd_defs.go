@@ -237,8 +237,8 @@ func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
 		if err != nil {
 			return err
 		}
-		rows = compareStored(p, d, sets, names)
-		return nil
+		rows, err = compareStored(p, d, sets, names)
+		return err
 	})
 	if err != nil {
 		return err
@@ -292,7 +292,7 @@ func (e *defsEval) writeCSV(cw *csvWriter) {
 	cw.WriteAll(e.rows())
 }
 
-func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.Bitmap, names []string) []defCompare {
+func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.Bitmap, names []string) ([]defCompare, error) {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
@@ -304,13 +304,17 @@ func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.B
 		}
 		now := sets[def.Name]
 		c := defCompare{Name: def.Name, Now: now.GetCardinality()}
-		if bm, ok := p.Set(def.Name); ok && contains(p.StoredSetNames(), def.Name) {
+		bm, ok, err := p.Set(def.Name)
+		if err != nil {
+			return nil, err
+		}
+		if ok && contains(p.StoredSetNames(), def.Name) {
 			n := bm.GetCardinality()
 			c.Stored, c.Same = &n, bm.Equals(now)
 		}
 		rows = append(rows, c)
 	}
-	return rows
+	return rows, nil
 }
 
 func contains(xs []string, x string) bool {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/nodeset"
-	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -170,7 +170,7 @@ func newPassRef(p *store.PassInfo) passRef {
 	return passRef{ID: p.ID, Created: p.Created.Format("2006-01-02T15:04:05Z"), Label: p.Label, title: passTitle(p)}
 }
 
-func valuePtr(v query.Value, ok bool) *string {
+func valuePtr(v fleet.Value, ok bool) *string {
 	if !ok {
 		return nil
 	}

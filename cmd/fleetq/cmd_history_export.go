@@ -129,7 +129,10 @@ func collectExport(tx *store.Tx, pass int64) (*exportManifest, error) {
 			m.Skipped = append(m.Skipped, name)
 			continue
 		}
-		bm, ok := p.Set(name)
+		bm, ok, err := p.Set(name)
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
 			return nil, fmt.Errorf("set %s of pass %d does not load: %w", name, info.ID, store.ErrCorrupt)
 		}

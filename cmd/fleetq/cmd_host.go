@@ -85,13 +85,20 @@ func lookupHost(tx *store.Tx, p *store.PassView, name string) (hostView, error) 
 	}
 	id := ids.Minimum()
 	for _, an := range p.AttrNames() {
-		at, _ := p.Attr(an)
+		at, _, err := p.Attr(an)
+		if err != nil {
+			return hv, err
+		}
 		if v, ok := at.Value(id); ok {
 			hv.Attrs = append(hv.Attrs, attrValue{an, at.Type().String(), v.String(), shortOrigin(p.Origin(an))})
 		}
 	}
 	for _, sn := range p.SetNames() {
-		if bm, ok := p.Set(sn); ok && bm.Contains(id) {
+		bm, ok, err := p.Set(sn)
+		if err != nil {
+			return hv, err
+		}
+		if ok && bm.Contains(id) {
 			hv.Sets = append(hv.Sets, sn)
 		}
 	}

@@ -82,11 +82,14 @@ func randomSeed() uint64 {
 
 // parseStatement parses text against the current pass's attributes.
 func parseStatement(env *query.Env, text string) (*query.Statement, error) {
-	cur := env.Snap.Current()
-	return query.ParseIn(text, func(name string) bool {
-		_, ok := cur.Attr(name)
-		return ok
-	})
+	st, err := query.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	if err := query.Resolve(env.Snap.Current(), st); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {

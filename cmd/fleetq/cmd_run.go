@@ -13,6 +13,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -262,7 +263,9 @@ func evalRunLine(env *query.Env, tx *store.Tx, l runLine, rep *runReport, toSave
 			name = l.stmt.String()
 		}
 		rs := runSet{Name: name, Count: resultCount(r)}
-		rs.Prev = prevCount(env, name)
+		if rs.Prev, err = prevCount(env, name); err != nil {
+			return err
+		}
 		rep.Sets = append(rep.Sets, rs)
 		if l.stmt.Bind != "" {
 			rep.sets[name] = tx.Hosts().Names(r.Hosts)
@@ -289,17 +292,17 @@ func resultCount(r *query.Result) uint64 {
 }
 
 // prevCount is the size of the set of the same name in the previous pass.
-func prevCount(env *query.Env, name string) *int64 {
-	prev, err := env.Snap.Resolve(query.PassRef{Rel: -1})
+func prevCount(env *query.Env, name string) (*int64, error) {
+	prev, err := env.Snap.Resolve(fleet.PassRef{Rel: -1})
 	if err != nil {
-		return nil
+		return nil, nil // no previous pass
 	}
-	bm, ok := prev.Set(name)
-	if !ok {
-		return nil
+	bm, ok, err := prev.Set(name)
+	if err != nil || !ok {
+		return nil, err
 	}
 	n := int64(bm.GetCardinality())
-	return &n
+	return &n, nil
 }
 
 func compareCount(n uint64, op string, want uint64) bool {

@@ -45,7 +45,10 @@ func runSets(a *app, o *setsOptions) error {
 			return err
 		}
 		for _, name := range p.SetNames() {
-			bm, _ := p.Set(name)
+			bm, _, err := p.Set(name)
+			if err != nil {
+				return err
+			}
 			rows = append(rows, setRow{name, bm.GetCardinality(), p.Origin(name)})
 		}
 		return nil

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/nodeset"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
@@ -43,7 +44,7 @@ func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *query
 		out.groups, out.cols = r.Groups, r.Columns
 	case query.ShowResult:
 		out.hosts = dict.Names(r.Hosts)
-		out.cols, out.rows = r.Columns, showRows(env.Snap.Current(), dict, out.hosts, r.Columns)
+		out.cols, out.rows = r.Columns, showRows(r.ColumnAttrs, dict, out.hosts)
 	case query.BatchesResult:
 		for _, b := range r.Batches {
 			out.bats = append(out.bats, dict.Names(b))
@@ -59,7 +60,7 @@ func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *query
 	return out
 }
 
-func showRows(pass query.Pass, dict *store.HostDict, hosts, cols []string) [][]string {
+func showRows(attrs []fleet.Attr, dict *store.HostDict, hosts []string) [][]string {
 	ids, _ := dict.Lookup(hosts)
 	idOf := make(map[string]uint32, len(hosts))
 	it := ids.Iterator()
@@ -67,13 +68,9 @@ func showRows(pass query.Pass, dict *store.HostDict, hosts, cols []string) [][]s
 		id := it.Next()
 		idOf[dict.Name(id)] = id
 	}
-	attrs := make([]query.Attr, len(cols))
-	for i, c := range cols {
-		attrs[i], _ = pass.Attr(c)
-	}
 	rows := make([][]string, len(hosts))
 	for i, h := range hosts {
-		row := make([]string, len(cols))
+		row := make([]string, len(attrs))
 		for j, a := range attrs {
 			if v, ok := a.Value(idOf[h]); ok {
 				row[j] = v.String()
@@ -282,28 +279,9 @@ func upper(ss []string) []string {
 // writeSteps draws an explanation as a tree.
 func writeSteps(w io.Writer, steps []query.Step) {
 	rows := make([][]string, len(steps))
-	var open []bool // per depth: does the parent have more children below
+	var tree treeBranches
 	for i, s := range steps {
-		prefix := ""
-		if !s.Stage && s.Depth > 0 {
-			for d := 1; d < s.Depth; d++ {
-				if d < len(open) && open[d] {
-					prefix += "│  "
-				} else {
-					prefix += "   "
-				}
-			}
-			if s.Last {
-				prefix += "└─ "
-			} else {
-				prefix += "├─ "
-			}
-		}
-		for len(open) <= s.Depth {
-			open = append(open, false)
-		}
-		open[s.Depth] = !s.Last
-		rows[i] = []string{prefix + s.Text, strconv.FormatUint(s.Size, 10), s.Origin}
+		rows[i] = []string{tree.next(s.Depth, s.Last) + s.Text, strconv.FormatUint(s.Size, 10), s.Origin}
 	}
 	writeTable(w, []string{"EXPRESSION", "HOSTS", "FROM"}, rows)
 }

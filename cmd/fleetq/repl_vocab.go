@@ -3,7 +3,7 @@ package main
 import (
 	"strconv"
 
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -52,9 +52,9 @@ func attrValues(a *app, pass int64, attr string) []string {
 		if err != nil {
 			return err
 		}
-		at, ok := p.Attr(attr)
-		if !ok {
-			return nil
+		at, ok, err := p.Attr(attr)
+		if err != nil || !ok {
+			return err
 		}
 		vals = []string{}
 		for _, g := range at.Groups() {
@@ -69,8 +69,8 @@ func attrValues(a *app, pass int64, attr string) []string {
 }
 
 // literal writes a value as the language reads it: strings quoted.
-func valueLiteral(v query.Value) string {
-	if v.Type == query.String {
+func valueLiteral(v fleet.Value) string {
+	if v.Type == fleet.String {
 		return strconv.Quote(v.Str)
 	}
 	return v.String()

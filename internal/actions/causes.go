@@ -5,6 +5,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
 )
 
@@ -54,14 +55,18 @@ func unavailableCauses(env *query.Env, expr string, controlPlane bool) ([]cause,
 		}
 	}
 	if controlPlane {
-		planeCauses(env.Snap.Current(), add)
+		if err := planeCauses(env.Snap.Current(), add); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
 
 func exprCauses(env *query.Env, expr string, add func(string, *roaring.Bitmap)) error {
-	pass := env.Snap.Current()
-	st, err := query.ParseIn(expr, func(n string) bool { _, ok := pass.Attr(n); return ok })
+	st, err := query.Parse(expr)
+	if err == nil {
+		err = query.Resolve(env.Snap.Current(), st)
+	}
 	if err != nil {
 		return fmt.Errorf("policy unavailable = %q: %w", expr, err)
 	}
@@ -121,20 +126,24 @@ func splitTerm(n query.Node) []namedNode {
 }
 
 func literalName(l query.Literal) string {
-	if l.Kind == query.String {
+	if l.Kind == fleet.String {
 		return l.Str
 	}
 	return l.Text
 }
 
-func planeCauses(pass query.Pass, add func(string, *roaring.Bitmap)) {
+func planeCauses(pass fleet.Pass, add func(string, *roaring.Bitmap)) error {
 	for _, cp := range controlPlaneOut {
-		a, ok := pass.Attr(cp.attr)
-		if !ok || a.Type() != query.String {
+		a, ok, err := pass.Attr(cp.attr)
+		if err != nil {
+			return err
+		}
+		if !ok || a.Type() != fleet.String {
 			continue
 		}
 		for _, s := range cp.states {
-			add(cp.plane+" "+s, a.Filter(func(v query.Value) bool { return v.Str == s }))
+			add(cp.plane+" "+s, a.Filter(func(v fleet.Value) bool { return v.Str == s }))
 		}
 	}
+	return nil
 }

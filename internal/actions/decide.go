@@ -10,6 +10,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
@@ -18,7 +19,7 @@ import (
 // Input is everything a decision is computed from besides the request.
 type Input struct {
 	Ctx    context.Context
-	Snap   query.Snapshot
+	Snap   fleet.Snapshot
 	Policy *policy.Policy
 	Ledger *store.Ledger
 }
@@ -67,8 +68,10 @@ func Decide(in Input, req Request) (*Decision, error) {
 
 // candidates evaluates the request's expression to a host set.
 func candidates(env *query.Env, expr string) (*roaring.Bitmap, error) {
-	pass := env.Snap.Current()
-	st, err := query.ParseIn(expr, func(n string) bool { _, ok := pass.Attr(n); return ok })
+	st, err := query.Parse(expr)
+	if err == nil {
+		err = query.Resolve(env.Snap.Current(), st)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
@@ -37,7 +38,7 @@ type Sourced interface {
 
 // gatherEvidence lists the pass and every source the decision depends on,
 // oldest first, each marked stale when older than the policy allows.
-func gatherEvidence(pass query.Pass, pol *policy.Policy, verb string, now time.Time) []Evidence {
+func gatherEvidence(pass fleet.Pass, pol *policy.Policy, verb string, now time.Time) []Evidence {
 	age := now.Sub(pass.Created())
 	out := []Evidence{{Source: fmt.Sprintf("pass %d", pass.ID()), ReadAt: pass.Created(), Age: store.AgeString(age),
 		AgeSec: int64(age.Seconds()), MaxAge: store.AgeString(pol.MaxEvidenceAge), Stale: age > pol.MaxEvidenceAge}}
@@ -74,7 +75,7 @@ func sourceEvidence(s store.SourceInfo, pol *policy.Policy, now time.Time) *Evid
 }
 
 // dependencies are the names each part of a decision reads, by the part.
-func dependencies(pass query.Pass, pol *policy.Policy, verb string) map[string][]string {
+func dependencies(pass fleet.Pass, pol *policy.Policy, verb string) map[string][]string {
 	deps := map[string][]string{
 		"budgets":         {pol.ClusterAttr, pol.RackAttr},
 		RuleReplicaGroups: {pol.GroupAttr},
@@ -94,12 +95,12 @@ func dependencies(pass query.Pass, pol *policy.Policy, verb string) map[string][
 
 // exprNames are the names a policy expression reads from the pass ("" or
 // an expression that does not parse reads none: evaluating it fails).
-func exprNames(pass query.Pass, expr string) []string {
+func exprNames(pass fleet.Pass, expr string) []string {
 	if expr == "" {
 		return nil
 	}
-	st, err := query.ParseIn(expr, func(n string) bool { _, ok := pass.Attr(n); return ok })
-	if err != nil {
+	st, err := query.Parse(expr)
+	if err != nil || query.Resolve(pass, st) != nil {
 		return nil
 	}
 	return query.Names(st)
@@ -107,7 +108,7 @@ func exprNames(pass query.Pass, expr string) []string {
 
 // sourcesBehind follows names to their source snapshots, through stored
 // definition sets to the names their expressions read.
-func sourcesBehind(src Sourced, pass query.Pass, names []string) []store.SourceInfo {
+func sourcesBehind(src Sourced, pass fleet.Pass, names []string) []store.SourceInfo {
 	var out []store.SourceInfo
 	seen := map[string]bool{}
 	var walk func(names []string, depth int)

@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
-	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/query/querytest"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -98,7 +98,7 @@ func mustPolicy(t testing.TB, text string) *policy.Policy {
 	return p
 }
 
-func decide(t testing.TB, snap query.Snapshot, pol *policy.Policy, l *store.Ledger, req Request) *Decision {
+func decide(t testing.TB, snap fleet.Snapshot, pol *policy.Policy, l *store.Ledger, req Request) *Decision {
 	t.Helper()
 	if l == nil {
 		l = &store.Ledger{}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
@@ -25,7 +26,7 @@ type LeaseView struct {
 // ViewLeases classifies leases at now: a lease whose host the newest pass
 // no longer lists, or lists as decommissioned, is a ghost (releasing it is
 // safe: the host is gone); else active, stuck or expired.
-func ViewLeases(ctx context.Context, snap query.Snapshot, pol *policy.Policy, leases []store.Lease, now time.Time) ([]LeaseView, error) {
+func ViewLeases(ctx context.Context, snap fleet.Snapshot, pol *policy.Policy, leases []store.Lease, now time.Time) ([]LeaseView, error) {
 	decom, err := evalSet(ctx, snap, pol.Decommissioned, true)
 	if err != nil {
 		return nil, err
@@ -59,12 +60,11 @@ func ViewLeases(ctx context.Context, snap query.Snapshot, pol *policy.Policy, le
 // evalSet evaluates a policy expression to a host set. With lenient, an
 // expression naming an attribute the pass lacks is the empty set (a
 // fleet without lifecycle has no decommissioned hosts).
-func evalSet(ctx context.Context, snap query.Snapshot, expr string, lenient bool) (*roaring.Bitmap, error) {
+func evalSet(ctx context.Context, snap fleet.Snapshot, expr string, lenient bool) (*roaring.Bitmap, error) {
 	if expr == "" {
 		return roaring.New(), nil
 	}
-	pass := snap.Current()
-	st, err := query.ParseIn(expr, func(n string) bool { _, ok := pass.Attr(n); return ok })
+	st, err := query.Parse(expr)
 	if err == nil {
 		var r *query.Result
 		if r, err = query.Run(&query.Env{Ctx: ctx, Snap: snap, Seed: 1}, st); err == nil && r.Kind == query.HostsResult {
@@ -158,7 +158,7 @@ func Release(ctx context.Context, tx *store.Tx, pol *policy.Policy, req ReleaseR
 	return results, recordRelease(tx, snap.Current().ID(), pol, req, results)
 }
 
-func releaseDecisions(snap query.Snapshot, pol *policy.Policy, views []LeaseView, healthy *roaring.Bitmap, req ReleaseRequest) []ReleaseResult {
+func releaseDecisions(snap fleet.Snapshot, pol *policy.Policy, views []LeaseView, healthy *roaring.Bitmap, req ReleaseRequest) []ReleaseResult {
 	byHost := map[string]LeaseView{}
 	for _, v := range views {
 		byHost[v.Host] = v
@@ -191,7 +191,7 @@ func releaseDecisions(snap query.Snapshot, pol *policy.Policy, views []LeaseView
 // releaseOne decides one lease's release. Health counts only on a pass
 // sealed after the lease was granted: a snapshot from before the
 // operation says nothing about what it did to the host.
-func releaseOne(snap query.Snapshot, pol *policy.Policy, v LeaseView, healthy *roaring.Bitmap, req ReleaseRequest) ReleaseResult {
+func releaseOne(snap fleet.Snapshot, pol *policy.Policy, v LeaseView, healthy *roaring.Bitmap, req ReleaseRequest) ReleaseResult {
 	r := ReleaseResult{Host: v.Host, Verb: v.Verb, Released: true}
 	pass := snap.Current()
 	ids, _ := snap.Hosts().Lookup([]string{v.Host})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/setops"
 	"github.com/fleetq/fleetq/internal/store"
@@ -60,7 +61,7 @@ func WaveSet(ref string, n int) string {
 }
 
 // Record turns the plan into the ledger's rollout, by host name.
-func (p *RolloutPlan) Record(names query.Hosts, created time.Time, requester string) *store.Rollout {
+func (p *RolloutPlan) Record(names fleet.Hosts, created time.Time, requester string) *store.Rollout {
 	r := &store.Rollout{Name: p.Name, Expr: p.Expr, Created: created, Requester: requester, Pass: p.Pass,
 		Seed: p.Seed, CanaryBy: nonNil(p.CanaryBy), State: store.RolloutActive}
 	for _, w := range p.Waves {
@@ -80,7 +81,7 @@ func (p *RolloutPlan) Recorded(r *store.Rollout) {
 	}
 }
 
-func hostNames(names query.Hosts, hosts *roaring.Bitmap) []string {
+func hostNames(names fleet.Hosts, hosts *roaring.Bitmap) []string {
 	out := make([]string, 0, hosts.GetCardinality())
 	it := hosts.Iterator()
 	for it.HasNext() {
@@ -115,7 +116,9 @@ func PlanRollout(env *query.Env, name, expr string, waves []float64, canaryBy []
 	}
 	pass := env.Snap.Current()
 	for _, a := range canaryBy {
-		if _, ok := pass.Attr(a); !ok {
+		if _, ok, err := pass.Attr(a); err != nil {
+			return nil, err
+		} else if !ok {
 			return nil, fmt.Errorf("--canary-by %s: %w: no attribute %q in pass %d", a, query.ErrUnknownName, a, pass.ID())
 		}
 	}
@@ -124,9 +127,16 @@ func PlanRollout(env *query.Env, name, expr string, waves []float64, canaryBy []
 	}
 	p := &RolloutPlan{Name: name, Expr: expr, Pass: pass.ID(), Seed: env.Seed, Total: int(hosts.GetCardinality()), CanaryBy: canaryBy}
 	rng := rand.New(rand.NewPCG(env.Seed, env.Seed^shuffleSalt))
-	canary := setops.Stratify(hosts, 1, comboKey(pass, canaryBy), rng)
-	rack, _ := pass.Attr(rackAttr)
-	p.strata = strata(hosts, comboKey(pass, canaryBy), len(canaryBy))
+	key, err := comboKey(pass, canaryBy)
+	if err != nil {
+		return nil, err
+	}
+	canary := setops.Stratify(hosts, 1, key, rng)
+	rack, _, err := pass.Attr(rackAttr)
+	if err != nil {
+		return nil, err
+	}
+	p.strata = strata(hosts, key, len(canaryBy))
 	p.Strata = len(p.strata)
 	p.add(canary, 0, rack)
 	order := rackInterleaved(roaring.AndNot(hosts, canary), rack, rng)
@@ -140,7 +150,7 @@ func PlanRollout(env *query.Env, name, expr string, waves []float64, canaryBy []
 	return p, nil
 }
 
-func (p *RolloutPlan) add(hosts *roaring.Bitmap, n int, rack query.Attr) {
+func (p *RolloutPlan) add(hosts *roaring.Bitmap, n int, rack fleet.Attr) {
 	prev := 0
 	if len(p.Waves) > 0 {
 		prev = p.Waves[len(p.Waves)-1].Target
@@ -149,7 +159,7 @@ func (p *RolloutPlan) add(hosts *roaring.Bitmap, n int, rack query.Attr) {
 	p.Waves = append(p.Waves, Wave{N: n, Target: prev + size, Size: size, Racks: distinct(rack, hosts), hosts: hosts})
 }
 
-func distinct(a query.Attr, hosts *roaring.Bitmap) int {
+func distinct(a fleet.Attr, hosts *roaring.Bitmap) int {
 	if a == nil {
 		return 0
 	}
@@ -163,10 +173,13 @@ func distinct(a query.Attr, hosts *roaring.Bitmap) int {
 }
 
 // comboKey keys a host by its values of attrs ("<none>" when absent).
-func comboKey(pass query.Pass, attrs []string) func(uint32) string {
-	as := make([]query.Attr, len(attrs))
+func comboKey(pass fleet.Pass, attrs []string) (func(uint32) string, error) {
+	as := make([]fleet.Attr, len(attrs))
 	for i, name := range attrs {
-		as[i], _ = pass.Attr(name)
+		var err error
+		if as[i], _, err = pass.Attr(name); err != nil {
+			return nil, err
+		}
 	}
 	return func(id uint32) string {
 		parts := make([]string, len(as))
@@ -177,7 +190,7 @@ func comboKey(pass query.Pass, attrs []string) func(uint32) string {
 			}
 		}
 		return strings.Join(parts, "\x00")
-	}
+	}, nil
 }
 
 // strata groups hosts by their canary key, in key order.
@@ -206,7 +219,7 @@ func strata(hosts *roaring.Bitmap, key func(uint32) string, attrs int) []stratum
 // rackInterleaved orders hosts so that any prefix is spread across racks:
 // racks in a shuffled order, hosts shuffled within each rack, dealt one
 // rack at a time.
-func rackInterleaved(hosts *roaring.Bitmap, rack query.Attr, rng *rand.Rand) []uint32 {
+func rackInterleaved(hosts *roaring.Bitmap, rack fleet.Attr, rng *rand.Rand) []uint32 {
 	byRack := map[string][]uint32{}
 	it := hosts.Iterator()
 	for it.HasNext() {

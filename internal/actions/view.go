@@ -6,6 +6,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
@@ -13,17 +14,20 @@ import (
 
 // view is the fleet and the ledger as one decision sees them.
 type view struct {
-	pass    query.Pass
-	names   query.Hosts
+	pass    fleet.Pass
+	names   fleet.Hosts
 	pol     *policy.Policy
 	now     time.Time
-	cluster query.Attr // nil when the pass has no cluster attribute
-	rack    query.Attr
-	group   query.Attr // nil when the invariant is off
-	causes  []cause
-	out     *roaring.Bitmap // unavailable (any cause), before leases
-	leases  map[uint32]*store.Lease
-	leased  *roaring.Bitmap // the hosts of leases, stuck ones included
+	cluster fleet.Attr // nil when the pass has no cluster attribute
+	rack    fleet.Attr
+	group   fleet.Attr // nil when the invariant is off
+	// clusters and planeSets are read once, with the attributes above.
+	clusters  []policy.Cluster
+	planeSets map[string]planeRead
+	causes    []cause
+	out       *roaring.Bitmap // unavailable (any cause), before leases
+	leases    map[uint32]*store.Lease
+	leased    *roaring.Bitmap // the hosts of leases, stuck ones included
 	// stuck are hosts whose lease expired while they were not back in
 	// the health set on a pass sealed after the lease: still out.
 	stuck *roaring.Bitmap
@@ -45,10 +49,8 @@ func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, verb string, n
 	v := &view{pass: env.Snap.Current(), names: env.Snap.Hosts(), pol: pol, now: now,
 		leases: map[uint32]*store.Lease{}, ghostLeased: map[string]int{}, freezes: map[string]*store.Freeze{},
 		incident: l.Incident, lastOp: l.LastOp, starts: l.Starts}
-	v.cluster, _ = v.pass.Attr(pol.ClusterAttr)
-	v.rack, _ = v.pass.Attr(pol.RackAttr)
-	if pol.GroupAttr != "" {
-		v.group, _ = v.pass.Attr(pol.GroupAttr)
+	if err := v.read(); err != nil {
+		return nil, err
 	}
 	causes, err := unavailableCauses(env, pol.Unavailable, pol.ControlPlaneOut)
 	if err != nil {
@@ -132,12 +134,12 @@ func (v *view) healthyIfNeeded(env *query.Env, ls []store.Lease) (*roaring.Bitma
 // Recovered reports whether a leased host is back: in the health set of a
 // pass sealed after the lease was granted. Health judged on a snapshot
 // from before the lease says nothing about what the operation did.
-func Recovered(pass query.Pass, healthy *roaring.Bitmap, id uint32, l store.Lease) bool {
+func Recovered(pass fleet.Pass, healthy *roaring.Bitmap, id uint32, l store.Lease) bool {
 	return pass.Created().After(l.Start) && healthy.Contains(id)
 }
 
 // str returns a host's string value of an attribute ("" when absent).
-func str(a query.Attr, id uint32) string {
+func str(a fleet.Attr, id uint32) string {
 	if a == nil {
 		return ""
 	}
@@ -151,6 +153,45 @@ func str(a query.Attr, id uint32) string {
 func (v *view) leasedOut() *roaring.Bitmap { return v.leased }
 
 // freezeOf returns the active freeze covering a cluster, if any.
+// read reads what every decision looks at: the policy's cluster, rack
+// and group attributes, the clusters, and the control planes' sets.
+func (v *view) read() error {
+	var err error
+	if v.cluster, _, err = v.pass.Attr(v.pol.ClusterAttr); err != nil {
+		return err
+	}
+	if v.rack, _, err = v.pass.Attr(v.pol.RackAttr); err != nil {
+		return err
+	}
+	if v.pol.GroupAttr != "" {
+		if v.group, _, err = v.pass.Attr(v.pol.GroupAttr); err != nil {
+			return err
+		}
+	}
+	if v.clusters, err = policy.Clusters(v.pass, v.pol.ClusterAttr); err != nil {
+		return err
+	}
+	v.planeSets = map[string]planeRead{}
+	for _, name := range v.pol.ControlPlanes {
+		var r planeRead
+		if r.set, r.ok, err = v.pass.Set(name); err != nil {
+			return err
+		}
+		if r.state, _, err = v.pass.Attr(name + ".state"); err != nil {
+			return err
+		}
+		v.planeSets[name] = r
+	}
+	return nil
+}
+
+// planeRead is a control plane's set and state attribute in the pass.
+type planeRead struct {
+	set   *roaring.Bitmap
+	ok    bool
+	state fleet.Attr // nil when the plane reports no state
+}
+
 func (v *view) freezeOf(cluster string) *store.Freeze {
 	if f, ok := v.freezes[cluster]; ok {
 		return f
@@ -163,11 +204,9 @@ func (v *view) planes(id uint32) []planeFact {
 	out := make([]planeFact, 0, len(v.pol.ControlPlanes))
 	for _, name := range v.pol.ControlPlanes {
 		f := planeFact{name: name}
-		if set, ok := v.pass.Set(name); ok {
-			f.observed, f.seen = true, set.Contains(id)
-			if a, ok := v.pass.Attr(name + ".state"); ok {
-				f.state = str(a, id)
-			}
+		if r := v.planeSets[name]; r.ok {
+			f.observed, f.seen = true, r.set.Contains(id)
+			f.state = str(r.state, id)
 		}
 		out = append(out, f)
 	}
@@ -177,7 +216,7 @@ func (v *view) planes(id uint32) []planeFact {
 // clusterHosts groups the pass's hosts of the given clusters.
 func (v *view) clusterHosts(names map[string]bool) []policy.Cluster {
 	var out []policy.Cluster
-	for _, c := range policy.Clusters(v.pass, v.pol.ClusterAttr) {
+	for _, c := range v.clusters {
 		if names[c.Name] {
 			out = append(out, c)
 		}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -22,7 +22,7 @@ type rolloutHold struct {
 
 // rolloutHolds maps the hosts of the later waves of halted rollouts to
 // the halt that holds them (the first rollout that holds a host wins).
-func rolloutHolds(names query.Hosts, halted []store.Rollout) map[uint32]*rolloutHold {
+func rolloutHolds(names fleet.Hosts, halted []store.Rollout) map[uint32]*rolloutHold {
 	out := map[uint32]*rolloutHold{}
 	for _, r := range halted {
 		if r.Halt == nil {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
-	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -214,7 +214,7 @@ func worsePct(now, base float64, lowerWorse bool) float64 {
 	return round2(100 * d / math.Abs(base))
 }
 
-func mean(a query.Attr, hosts *roaring.Bitmap) (float64, int) {
+func mean(a fleet.Attr, hosts *roaring.Bitmap) (float64, int) {
 	if a == nil {
 		return 0, 0
 	}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
-	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -21,9 +21,9 @@ import (
 type judge struct {
 	pol      policy.Rollout
 	r        *store.Rollout
-	names    query.Hosts
-	after    query.Pass
-	before   query.Pass // nil: no pass before the wave started
+	names    fleet.Hosts
+	after    fleet.Pass
+	before   fleet.Pass // nil: no pass before the wave started
 	wave     *roaring.Bitmap
 	present  *roaring.Bitmap // the wave's hosts in the judged pass
 	missing  []string        // the wave's hosts the judged pass lacks
@@ -154,8 +154,11 @@ func (j *judge) markUnhealthy() {
 // with the same hosts before the wave; it returns halt and pause reasons.
 func (j *judge) metric(spec string, hosts *roaring.Bitmap, withRest bool) (MetricCmp, []string, []string, error) {
 	name, lowerWorse := strings.TrimPrefix(spec, "-"), strings.HasPrefix(spec, "-")
-	a, ok := j.after.Attr(name)
-	if !ok || a.Type() != query.Number {
+	a, ok, err := j.after.Attr(name)
+	if err != nil {
+		return MetricCmp{}, nil, nil, err
+	}
+	if !ok || a.Type() != fleet.Number {
 		return MetricCmp{}, nil, nil, fmt.Errorf("[rollout] metrics: %q is not a number attribute of pass %d", name, j.after.ID())
 	}
 	wm, wn := mean(a, hosts)
@@ -171,7 +174,11 @@ func (j *judge) metric(spec string, hosts *roaring.Bitmap, withRest bool) (Metri
 			halt = append(halt, fmt.Sprintf("%s %.2f in the wave vs %.2f in the rest: %.1f%% worse (max %.0f%%)", spec, m.WaveMean, m.RestMean, m.ChangePct, j.pol.MaxRegression))
 		}
 	}
-	if b := j.beforeAttr(name); b != nil {
+	b, err := j.beforeAttr(name)
+	if err != nil {
+		return MetricCmp{}, nil, nil, err
+	}
+	if b != nil {
 		if bm, bn := mean(b, hosts); bn > 0 {
 			m.BeforeMean, m.BeforePct = &bm, worsePct(wm, bm, lowerWorse)
 			if m.BeforePct > j.pol.MaxRegression {
@@ -180,25 +187,27 @@ func (j *judge) metric(spec string, hosts *roaring.Bitmap, withRest bool) (Metri
 		}
 	}
 	if len(halt) > 0 {
-		j.markRegressed(spec, a, hosts, lowerWorse)
+		j.markRegressed(spec, a, b, hosts, lowerWorse)
 	}
 	return m, halt, pause, nil
 }
 
-func (j *judge) beforeAttr(name string) query.Attr {
+// beforeAttr is the number attribute name of the pass before the wave,
+// nil when there is none.
+func (j *judge) beforeAttr(name string) (fleet.Attr, error) {
 	if j.before == nil {
-		return nil
+		return nil, nil
 	}
-	if b, ok := j.before.Attr(name); ok && b.Type() == query.Number {
-		return b
+	b, ok, err := j.before.Attr(name)
+	if err != nil || !ok || b.Type() != fleet.Number {
+		return nil, err
 	}
-	return nil
+	return b, nil
 }
 
 // markRegressed lists the hosts whose own value got worse than before by
 // more than max_regression_pct (or, without a before, than the rest).
-func (j *judge) markRegressed(spec string, a query.Attr, hosts *roaring.Bitmap, lowerWorse bool) {
-	b := j.beforeAttr(strings.TrimPrefix(spec, "-"))
+func (j *judge) markRegressed(spec string, a, b fleet.Attr, hosts *roaring.Bitmap, lowerWorse bool) {
 	rm, _ := mean(a, j.rest)
 	it := hosts.Iterator()
 	for it.HasNext() {

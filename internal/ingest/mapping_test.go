@@ -99,7 +99,8 @@ func TestMapHostsInStore(t *testing.T) {
 	assert.NoError(t, db.View(func(tx *store.Tx) error {
 		v, err := tx.Pass(p2.ID)
 		assert.NoError(t, err)
-		m, _ := v.Set("metrics")
+		m, _, err := v.Set("metrics")
+		require.NoError(t, err)
 		assert.Equal(t, []string{"db1.example.com", "web1.example.com"}, tx.Hosts().Names(m), "mapped by the carried inventory's ip")
 		return nil
 	}))

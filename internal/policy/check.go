@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
 )
 
@@ -88,9 +89,10 @@ type ExprCheck struct {
 // current pass of snap, as the action verbs would: host expressions over
 // its hosts, archetype conditions over its clusters. It reports each one;
 // nothing is decided.
-func (p *Policy) CheckExpressions(ctx context.Context, snap query.Snapshot) []ExprCheck {
+func (p *Policy) CheckExpressions(ctx context.Context, snap fleet.Snapshot) []ExprCheck {
 	pass := snap.Current()
-	cp := newClusterPass(pass, Clusters(pass, p.ClusterAttr))
+	clusters, err := Clusters(pass, p.ClusterAttr)
+	cp := newClusterPass(pass, clusters)
 	exprs := p.Expressions()
 	out := make([]ExprCheck, len(exprs))
 	for i, e := range exprs {
@@ -98,15 +100,22 @@ func (p *Policy) CheckExpressions(ctx context.Context, snap query.Snapshot) []Ex
 		if e.Clusters {
 			s = cp
 		}
+		if e.Clusters && err != nil {
+			out[i] = ExprCheck{Expr: e, Err: err} // the clusters cannot be read
+			continue
+		}
 		out[i] = checkExpr(ctx, s, e)
 	}
 	return out
 }
 
-func checkExpr(ctx context.Context, snap query.Snapshot, e Expr) ExprCheck {
+func checkExpr(ctx context.Context, snap fleet.Snapshot, e Expr) ExprCheck {
 	c := ExprCheck{Expr: e}
-	pass := snap.Current()
-	st, err := query.ParseIn(e.Text, func(n string) bool { _, ok := pass.Attr(n); return ok })
+	env := &query.Env{Ctx: ctx, Snap: snap, Seed: 1}
+	st, err := query.Parse(e.Text)
+	if err == nil {
+		err = query.Resolve(snap.Current(), st)
+	}
 	if err != nil {
 		c.Err = err
 		return c
@@ -115,7 +124,6 @@ func checkExpr(ctx context.Context, snap query.Snapshot, e Expr) ExprCheck {
 		c.Err = fmt.Errorf("%q: an expression, not a binding", e.Text)
 		return c
 	}
-	env := &query.Env{Ctx: ctx, Snap: snap, Seed: 1}
 	r, err := query.Run(env, st)
 	c.Warnings = env.Warnings
 	switch {

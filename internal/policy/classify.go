@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
 )
 
@@ -29,7 +30,7 @@ type Class struct {
 // and the budget for verb (the exception's, else the archetype's verb
 // entry, else its `any` entry). Conditions are query expressions over
 // the clusters of pass.
-func (p *Policy) Classify(ctx context.Context, pass query.Pass, clusters []Cluster, verb string) (map[string]Class, error) {
+func (p *Policy) Classify(ctx context.Context, pass fleet.Pass, clusters []Cluster, verb string) (map[string]Class, error) {
 	if !IsVerb(verb) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownVerb, verb)
 	}
@@ -59,7 +60,7 @@ func evalCondition(ctx context.Context, cp *clusterPass, a Archetype) (hit inter
 	if a.Clusters == "" {
 		return nil, nil
 	}
-	st, err := query.ParseIn(a.Clusters, func(name string) bool { _, ok := cp.Attr(name); return ok })
+	st, err := query.Parse(a.Clusters)
 	if err != nil {
 		return nil, fmt.Errorf("archetype %s: clusters = %q: %w", a.Name, a.Clusters, err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query/querytest"
 )
 
@@ -66,7 +67,7 @@ archetype = "dense"
 		"smf1-mixed-01": 60, "ams1-web-01": 100, "ams1-web-02": 100,
 	})
 	pass := f.Snapshot().Current()
-	got, err := p.Classify(context.Background(), pass, Clusters(pass, "cluster"), "drain")
+	got, err := p.Classify(context.Background(), pass, mustClusters(t, pass), "drain")
 	require.NoError(t, err)
 	want := map[string]string{
 		"smf1-dense-02":    "dense",
@@ -84,7 +85,7 @@ archetype = "dense"
 	assert.Equal(t, 1, got["smf1-critical-01"].Budget.Cap(60).Cap, "exception max 1")
 	assert.True(t, got["smf1-critical-01"].Exception)
 
-	reboot, err := p.Classify(context.Background(), pass, Clusters(pass, "cluster"), "reboot")
+	reboot, err := p.Classify(context.Background(), pass, mustClusters(t, pass), "reboot")
 	require.NoError(t, err)
 	assert.False(t, reboot["smf1-dense-02"].HasBudget, "no reboot budget and no any: fail closed")
 }
@@ -94,8 +95,15 @@ func TestClassifyBadCondition(t *testing.T) {
 	require.NoError(t, err)
 	f := fleetOf(map[string]int{"a-01": 3})
 	pass := f.Snapshot().Current()
-	_, err = p.Classify(context.Background(), pass, Clusters(pass, "cluster"), "drain")
+	_, err = p.Classify(context.Background(), pass, mustClusters(t, pass), "drain")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "archetype x")
 	assert.Contains(t, err.Error(), "size")
+}
+
+func mustClusters(t *testing.T, pass fleet.Pass) []Cluster {
+	t.Helper()
+	cs, err := Clusters(pass, "cluster")
+	require.NoError(t, err)
+	return cs
 }

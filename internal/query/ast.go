@@ -1,5 +1,7 @@
 package query
 
+import "github.com/fleetq/fleetq/internal/fleet"
+
 // The AST is plain data, lowered from the grammar so grammar shapes never
 // reach the evaluator. Node is sealed by its unexported marker method.
 
@@ -44,7 +46,7 @@ type HostList struct {
 type At struct {
 	P   Pos
 	X   Node
-	Ref PassRef
+	Ref fleet.PassRef
 	Src string // how the reference was written: -1, 42, 2026-11-20T10:00
 }
 
@@ -59,7 +61,7 @@ type Operand struct {
 // side names another attribute (kernel != observed_kernel).
 type Literal struct {
 	P    Pos
-	Kind Type // String, Number, Bool; 0 with Attr set
+	Kind fleet.Type // String, Number, Bool; 0 with Attr set
 	Str  string
 	Num  float64 // numbers and times; durations in seconds
 	B    bool
@@ -203,4 +205,35 @@ type Statement struct {
 	BindPos  Pos
 	Pipeline *Pipeline
 	Text     string // the source text
+	other    *reading
+}
+
+// reading is the other reading of a statement that starts `NAME =`, kept
+// by Parse until Resolve picks one against the pass: the binding of NAME
+// (binding true), or the predicate on the attribute NAME. st is nil, and
+// err the syntax error, when that reading does not parse.
+type reading struct {
+	name    string
+	binding bool
+	st      *Statement
+	err     error
+}
+
+// resolve picks the reading of a `NAME = …` statement: the predicate when
+// isAttr(NAME), else the binding. A reading that does not parse is its
+// syntax error; a resolved statement stays as it is.
+func (s *Statement) resolve(isAttr func(string) bool) error {
+	o := s.other
+	if o == nil {
+		return nil
+	}
+	if o.binding == isAttr(o.name) {
+		s.other = nil // this reading is the one
+		return nil
+	}
+	if o.err != nil {
+		return o.err
+	}
+	*s = *o.st
+	return nil
 }

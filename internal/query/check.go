@@ -1,10 +1,14 @@
 package query
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // checker resolves names and types of a statement against a pass with
@@ -14,9 +18,12 @@ type checker struct {
 	input string
 }
 
-// Check resolves every name and type in st. Unknown names fail closed with
-// a suggestion; nothing is evaluated.
+// Check resolves every name and type in st, starting with Resolve.
+// Unknown names fail closed with a suggestion; nothing is evaluated.
 func Check(env *Env, st *Statement) error {
+	if err := Resolve(env.Snap.Current(), st); err != nil {
+		return err
+	}
 	c := &checker{env: env, input: st.Text}
 	if err := c.node(st.Pipeline.Expr, env.Snap.Current(), false); err != nil {
 		return err
@@ -24,11 +31,19 @@ func Check(env *Env, st *Statement) error {
 	return c.stages(st.Pipeline.Stages, env.Snap.Current())
 }
 
+// Resolve decides, in place, what a statement that starts `NAME =` is: a
+// predicate when NAME is an attribute of pass, else a binding of NAME
+// (see Parse). It is the first step of Check, for a caller that must know
+// st.Bind, or the names st reads, before running it.
+func Resolve(pass fleet.Pass, st *Statement) error {
+	return st.resolve(func(name string) bool { return hasAttr(pass, name) })
+}
+
 func (c *checker) fail(p Pos, format string, args ...any) error {
 	return errAt(p, c.input, format, args...)
 }
 
-func (c *checker) node(n Node, pass Pass, travelled bool) error {
+func (c *checker) node(n Node, pass fleet.Pass, travelled bool) error {
 	switch n := n.(type) {
 	case *SetRef:
 		return c.setRef(n, pass, travelled)
@@ -65,20 +80,20 @@ func (c *checker) node(n Node, pass Pass, travelled bool) error {
 // resolved by the snapshot like any named set.
 const rolloutPrefix = "rollout:"
 
-func (c *checker) setRef(n *SetRef, pass Pass, travelled bool) error {
+func (c *checker) setRef(n *SetRef, pass fleet.Pass, travelled bool) error {
 	if _, ok := c.env.Bindings[n.Name]; ok {
 		if travelled {
 			return c.fail(n.P, "%s is a session binding; time travel (@) applies to stored sets only", n.Name)
 		}
 		return nil
 	}
-	if _, ok := pass.Set(n.Name); ok {
-		return nil
+	if _, ok, err := readSet(pass, n.P, c.input, n.Name); ok || err != nil {
+		return err
 	}
 	if strings.HasPrefix(n.Name, rolloutPrefix) {
 		return c.fail(n.P, "%w: no rollout wave %q (write rollout:r3/w2 or rollout:r3; fleetq rollout status lists the rollouts and their waves)", ErrUnknownName, n.Name)
 	}
-	if _, ok := pass.Attr(n.Name); ok {
+	if hasAttr(pass, n.Name) {
 		return c.fail(n.P, "%s is an attribute, not a set (try %s exists, or compare it: %s = \"…\")", n.Name, n.Name, n.Name)
 	}
 	return c.fail(n.P, "%w: no set %q in pass %d%s", ErrUnknownName, n.Name, pass.ID(), c.suggestSet(n.Name, pass)+c.hostHint(n.Name))
@@ -97,7 +112,7 @@ func (c *checker) hostHint(name string) string {
 
 // suggestSet proposes the closest set name, or `a - b` for a hyphenated
 // name whose parts are sets.
-func (c *checker) suggestSet(name string, pass Pass) string {
+func (c *checker) suggestSet(name string, pass fleet.Pass) string {
 	if parts := strings.Split(name, "-"); len(parts) > 1 {
 		for i := 1; i < len(parts); i++ {
 			l, r := strings.Join(parts[:i], "-"), strings.Join(parts[i:], "-")
@@ -113,11 +128,11 @@ func (c *checker) suggestSet(name string, pass Pass) string {
 	return ""
 }
 
-func (c *checker) isSet(name string, pass Pass) bool {
+func (c *checker) isSet(name string, pass fleet.Pass) bool {
 	if _, ok := c.env.Bindings[name]; ok {
 		return true
 	}
-	_, ok := pass.Set(name)
+	_, ok := slices.BinarySearch(pass.SetNames(), name)
 	return ok
 }
 
@@ -131,8 +146,11 @@ func (c *checker) bindingNames() []string {
 }
 
 // attr resolves a predicate operand to its attribute and type.
-func (c *checker) attr(o Operand, pass Pass) (Type, error) {
-	a, ok := pass.Attr(o.Attr)
+func (c *checker) attr(o Operand, pass fleet.Pass) (fleet.Type, error) {
+	a, ok, err := readAttr(pass, o.P, c.input, o.Attr)
+	if err != nil {
+		return 0, err
+	}
 	if !ok {
 		hint := ""
 		if s := closest(o.Attr, pass.AttrNames()); s != "" {
@@ -143,13 +161,13 @@ func (c *checker) attr(o Operand, pass Pass) (Type, error) {
 	if !o.Age {
 		return a.Type(), nil
 	}
-	if !a.Sampled() && a.Type() != Time {
+	if !a.Sampled() && a.Type() != fleet.Time {
 		return 0, c.fail(o.P, "age(%s) needs a metric with sample times or a time attribute; %s is a %s", o.Attr, o.Attr, a.Type())
 	}
-	return Number, nil
+	return fleet.Number, nil
 }
 
-func (c *checker) compare(n *Compare, pass Pass) error {
+func (c *checker) compare(n *Compare, pass fleet.Pass) error {
 	t, err := c.attr(n.Left, pass)
 	if err != nil {
 		return err
@@ -163,16 +181,16 @@ func (c *checker) compare(n *Compare, pass Pass) error {
 	if n.Op == "~" || n.Op == "!~" {
 		return c.regex(n, t)
 	}
-	if n.Left.Age && !n.Right.Dur && n.Right.Kind != Number {
+	if n.Left.Age && !n.Right.Dur && n.Right.Kind != fleet.Number {
 		return c.fail(n.Right.P, "age(%s) compares with a duration like 10m", n.Left.Attr)
 	}
-	if t == Bool && n.Op != "=" && n.Op != "!=" {
+	if t == fleet.Bool && n.Op != "=" && n.Op != "!=" {
 		return c.fail(n.P, "%s is a bool; only = and != apply", n.Left.Attr)
 	}
 	if err := c.literalType(n.Left, t, n.Right); err != nil {
 		return err
 	}
-	if (n.Op == "=" || n.Op == "!=") && t == String && !n.Left.Age {
+	if (n.Op == "=" || n.Op == "!=") && t == fleet.String && !n.Left.Age {
 		c.unknownValue(n.Left.Attr, n.Right, pass)
 	}
 	return nil
@@ -183,9 +201,9 @@ func (c *checker) compare(n *Compare, pass Pass) error {
 // "hadoop-worker". A value no host has is not an error (nobody may be
 // dead right now), so this is a warning, and only for attributes that
 // list their values cheaply (a value index).
-func (c *checker) unknownValue(attr string, lit Literal, pass Pass) {
-	a, _ := pass.Attr(attr)
-	lister, ok := a.(ValueLister)
+func (c *checker) unknownValue(attr string, lit Literal, pass fleet.Pass) {
+	a, _, _ := pass.Attr(attr) // read without error by attr before
+	lister, ok := a.(fleet.ValueLister)
 	if !ok {
 		return
 	}
@@ -200,10 +218,10 @@ func (c *checker) unknownValue(attr string, lit Literal, pass Pass) {
 	}
 }
 
-func (c *checker) attrVsAttr(n *Compare, t Type, pass Pass) error {
+func (c *checker) attrVsAttr(n *Compare, t fleet.Type, pass fleet.Pass) error {
 	rt, err := c.attr(Operand{P: n.Right.P, Attr: n.Right.Attr}, pass)
 	if err != nil {
-		if t == String {
+		if t == fleet.String && errors.Is(err, ErrUnknownName) {
 			err.(*Error).Msg += " (quote a string value: \"" + n.Right.Attr + "\")"
 		}
 		return err
@@ -217,8 +235,8 @@ func (c *checker) attrVsAttr(n *Compare, t Type, pass Pass) error {
 	return nil
 }
 
-func (c *checker) regex(n *Compare, t Type) error {
-	if t != String || n.Right.Kind != String {
+func (c *checker) regex(n *Compare, t fleet.Type) error {
+	if t != fleet.String || n.Right.Kind != fleet.String {
 		return c.fail(n.P, "~ matches a string attribute against a quoted regular expression")
 	}
 	if _, err := regexp.Compile(n.Right.Str); err != nil {
@@ -228,18 +246,18 @@ func (c *checker) regex(n *Compare, t Type) error {
 }
 
 // literalType checks that a literal fits the attribute's type.
-func (c *checker) literalType(o Operand, t Type, lit Literal) error {
+func (c *checker) literalType(o Operand, t fleet.Type, lit Literal) error {
 	want := t
 	if o.Age {
-		want = Number
+		want = fleet.Number
 	}
 	got := lit.Kind
-	if want == Time && got == Number || want == Number && got == Time {
+	if want == fleet.Time && got == fleet.Number || want == fleet.Number && got == fleet.Time {
 		got = want
 	}
 	if got != want {
 		hint := ""
-		if want == String {
+		if want == fleet.String {
 			hint = fmt.Sprintf(" (quote it: %q)", lit.Text)
 		}
 		return c.fail(lit.P, "%s is a %s attribute; %s is a %s%s", o, want, lit.Text, got, hint)
@@ -247,13 +265,13 @@ func (c *checker) literalType(o Operand, t Type, lit Literal) error {
 	return nil
 }
 
-func (c *checker) in(n *In, pass Pass) error {
+func (c *checker) in(n *In, pass fleet.Pass) error {
 	t, err := c.attr(n.Left, pass)
 	if err != nil {
 		return err
 	}
 	for _, v := range n.Values {
-		if t == String && v.Kind == Number {
+		if t == fleet.String && v.Kind == fleet.Number {
 			continue // bare numbers in a list of strings are strings
 		}
 		if err := c.literalType(n.Left, t, v); err != nil {
@@ -263,7 +281,7 @@ func (c *checker) in(n *In, pass Pass) error {
 	return nil
 }
 
-func (c *checker) stages(stages []Stage, pass Pass) error {
+func (c *checker) stages(stages []Stage, pass fleet.Pass) error {
 	for i, s := range stages {
 		if i < len(stages)-1 && isTerminal(s) {
 			return c.fail(stages[i+1].Position(), "no stage may follow %q: it does not produce hosts", s.String())
@@ -283,7 +301,7 @@ func isTerminal(s Stage) bool {
 	return false
 }
 
-func (c *checker) stage(s Stage, pass Pass) error {
+func (c *checker) stage(s Stage, pass fleet.Pass) error {
 	switch s := s.(type) {
 	case *Spread:
 		return c.attrNames(s.P, []string{s.Attr}, pass)
@@ -299,7 +317,7 @@ func (c *checker) stage(s Stage, pass Pass) error {
 	return nil
 }
 
-func (c *checker) attrNames(p Pos, names []string, pass Pass) error {
+func (c *checker) attrNames(p Pos, names []string, pass fleet.Pass) error {
 	for _, n := range names {
 		if _, err := c.attr(Operand{P: p, Attr: n}, pass); err != nil {
 			return err

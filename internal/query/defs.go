@@ -44,7 +44,7 @@ func ParseDefinitions(file, text string) ([]Definition, error) {
 		if s == "" || strings.HasPrefix(s, "#") {
 			continue
 		}
-		st, err := Parse(s)
+		st, err := parseNoAttrs(s)
 		if err != nil {
 			return nil, &DefError{file, i + 1, err}
 		}
@@ -76,7 +76,7 @@ func EvalDefinitions(env *Env, file string, defs []Definition) (map[string]*roar
 	}
 	cur := env.Snap.Current()
 	for _, d := range defs {
-		if _, ok := cur.Attr(d.Name); ok {
+		if hasAttr(cur, d.Name) {
 			return nil, &DefError{file, d.Line, fmt.Errorf("%s is an attribute of pass %d; a definition needs another name", d.Name, cur.ID())}
 		}
 		r, err := Run(env, d.Stmt)

@@ -56,6 +56,9 @@ var (
 	ErrTooDeep = errors.New("expression nested too deeply")
 	// ErrTooLong: an expression of more than MaxTokens tokens.
 	ErrTooLong = errors.New("expression too long")
+	// ErrStorage: a set or attribute of a pass could not be read (a
+	// damaged file). The wrapped cause names the pass and what was read.
+	ErrStorage = errors.New("storage error")
 	// ErrCanceled: evaluation stopped because its context was canceled.
 	ErrCanceled = errors.New("query canceled")
 )

@@ -7,13 +7,14 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/setops"
 )
 
 // Env is what a statement is evaluated in.
 type Env struct {
 	Ctx  context.Context
-	Snap Snapshot
+	Snap fleet.Snapshot
 	// Bindings are session sets (NAME = …), by name. Run adds to it.
 	Bindings map[string]*roaring.Bitmap
 	// Seed seeds sample, spread, stratify and split. The caller picks it
@@ -47,8 +48,10 @@ type Result struct {
 	Hosts   *roaring.Bitmap // hosts (also the rows of show, the union of batches)
 	Count   uint64
 	Groups  []GroupCount
-	Columns []string          // show
-	Batches []*roaring.Bitmap // split
+	Columns []string // show
+	// ColumnAttrs are the attributes of Columns, read from the pass (show).
+	ColumnAttrs []fleet.Attr
+	Batches     []*roaring.Bitmap // split
 	// Random is set when a stage drew random numbers from Env.Seed.
 	Random bool
 	Bound  string // the binding name, for NAME = …
@@ -141,7 +144,7 @@ func (ev *evaluator) pipeline(p *Pipeline) (*Result, error) {
 	return r, nil
 }
 
-func (ev *evaluator) eval(n Node, pass Pass) (*roaring.Bitmap, error) {
+func (ev *evaluator) eval(n Node, pass fleet.Pass) (*roaring.Bitmap, error) {
 	if ev.env.Ctx != nil && ev.env.Ctx.Err() != nil {
 		return nil, ErrCanceled
 	}
@@ -163,7 +166,7 @@ func (ev *evaluator) eval(n Node, pass Pass) (*roaring.Bitmap, error) {
 	case *In:
 		bm, err = ev.in(n, pass)
 	case *Exists:
-		bm = ev.attrOf(n.Left, pass).Present()
+		bm, err = ev.exists(n, pass)
 	default:
 		err = ev.fail(n.Position(), "internal: unknown node %T", n)
 	}
@@ -173,17 +176,25 @@ func (ev *evaluator) eval(n Node, pass Pass) (*roaring.Bitmap, error) {
 	return bm, err
 }
 
-func (ev *evaluator) setRef(n *SetRef, pass Pass) (*roaring.Bitmap, error) {
+func (ev *evaluator) exists(n *Exists, pass fleet.Pass) (*roaring.Bitmap, error) {
+	a, err := ev.attrOf(n.Left, pass)
+	if err != nil {
+		return nil, err
+	}
+	return a.Present(), nil
+}
+
+func (ev *evaluator) setRef(n *SetRef, pass fleet.Pass) (*roaring.Bitmap, error) {
 	if bm, ok := ev.env.Bindings[n.Name]; ok {
 		return bm, nil
 	}
-	if bm, ok := pass.Set(n.Name); ok {
-		return bm, nil
+	if bm, ok, err := readSet(pass, n.P, ev.input, n.Name); ok || err != nil {
+		return bm, err
 	}
 	return nil, ev.fail(n.P, "%w: no set %q in pass %d", ErrUnknownName, n.Name, pass.ID())
 }
 
-func (ev *evaluator) binary(n *Binary, pass Pass) (*roaring.Bitmap, error) {
+func (ev *evaluator) binary(n *Binary, pass fleet.Pass) (*roaring.Bitmap, error) {
 	l, err := ev.eval(n.L, pass)
 	if err != nil {
 		return nil, err
@@ -203,7 +214,7 @@ func (ev *evaluator) binary(n *Binary, pass Pass) (*roaring.Bitmap, error) {
 	return setops.SymDiff(l, r), nil
 }
 
-func (ev *evaluator) not(n *Not, pass Pass) (*roaring.Bitmap, error) {
+func (ev *evaluator) not(n *Not, pass fleet.Pass) (*roaring.Bitmap, error) {
 	x, err := ev.eval(n.X, pass)
 	if err != nil {
 		return nil, err
@@ -219,17 +230,28 @@ func (ev *evaluator) at(n *At) (*roaring.Bitmap, error) {
 	return ev.eval(n.X, p)
 }
 
-func (ev *evaluator) attrOf(o Operand, pass Pass) Attr {
-	a, _ := pass.Attr(o.Attr) // Check guarantees it exists
-	return a
+// attrOf reads an attribute the checker found.
+func (ev *evaluator) attrOf(o Operand, pass fleet.Pass) (fleet.Attr, error) {
+	return ev.attrAt(o.P, o.Attr, pass)
+}
+
+func (ev *evaluator) attrAt(p Pos, name string, pass fleet.Pass) (fleet.Attr, error) {
+	a, ok, err := readAttr(pass, p, ev.input, name)
+	if err == nil && !ok {
+		err = ev.fail(p, "%w: no attribute %q in pass %d", ErrUnknownName, name, pass.ID())
+	}
+	return a, err
 }
 
 // compare evaluates a comparison. Hosts without the attribute match only
 // the negative operators (!=, !~), as Kubernetes label selectors do.
-func (ev *evaluator) compare(n *Compare, pass Pass) (*roaring.Bitmap, error) {
-	a := ev.attrOf(n.Left, pass)
+func (ev *evaluator) compare(n *Compare, pass fleet.Pass) (*roaring.Bitmap, error) {
+	a, err := ev.attrOf(n.Left, pass)
+	if err != nil {
+		return nil, err
+	}
 	if n.Right.Attr != "" {
-		return ev.attrVsAttr(n, a, pass), nil
+		return ev.attrVsAttr(n, a, pass)
 	}
 	if n.Left.Age {
 		return ev.age(n, a, pass), nil
@@ -251,30 +273,30 @@ func (ev *evaluator) compare(n *Compare, pass Pass) (*roaring.Bitmap, error) {
 }
 
 // predicate returns the value test for a positive operator.
-func (ev *evaluator) predicate(op string, lit Literal) (func(Value) bool, error) {
+func (ev *evaluator) predicate(op string, lit Literal) (func(fleet.Value) bool, error) {
 	if op == "~" {
 		re, err := regexp.Compile(lit.Str)
 		if err != nil {
 			return nil, ev.fail(lit.P, "bad regular expression: %v", err)
 		}
-		return func(v Value) bool { return re.MatchString(v.Str) }, nil
+		return func(v fleet.Value) bool { return re.MatchString(v.Str) }, nil
 	}
 	want := literalValue(lit)
-	return func(v Value) bool { return !isNaN(v) && holds(op, CompareValues(v, want)) }, nil
+	return func(v fleet.Value) bool { return !isNaN(v) && holds(op, fleet.CompareValues(v, want)) }, nil
 }
 
 // isNaN reports a NaN number (a Prometheus sample can be NaN): it
 // satisfies no comparison, so only the negative operators match it.
-func isNaN(v Value) bool { return v.Type == Number && v.Num != v.Num }
+func isNaN(v fleet.Value) bool { return v.Type == fleet.Number && v.Num != v.Num }
 
-func literalValue(lit Literal) Value {
+func literalValue(lit Literal) fleet.Value {
 	switch lit.Kind {
-	case String:
-		return Value{Type: String, Str: lit.Str}
-	case Bool:
-		return Value{Type: Bool, Bool: lit.B}
+	case fleet.String:
+		return fleet.Value{Type: fleet.String, Str: lit.Str}
+	case fleet.Bool:
+		return fleet.Value{Type: fleet.Bool, Bool: lit.B}
 	}
-	return Value{Type: Number, Num: lit.Num}
+	return fleet.Value{Type: fleet.Number, Num: lit.Num}
 }
 
 func holds(op string, cmp int) bool {
@@ -295,7 +317,7 @@ func holds(op string, cmp int) bool {
 
 // age compares the age of a sample (or of a time value) at the pass's
 // creation time, never the wall clock.
-func (ev *evaluator) age(n *Compare, a Attr, pass Pass) *roaring.Bitmap {
+func (ev *evaluator) age(n *Compare, a fleet.Attr, pass fleet.Pass) *roaring.Bitmap {
 	now := pass.Created()
 	limit := n.Right.Num
 	test := func(ageSec float64) bool {
@@ -305,17 +327,20 @@ func (ev *evaluator) age(n *Compare, a Attr, pass Pass) *roaring.Bitmap {
 		case "=":
 			return ageSec == limit
 		}
-		return holds(n.Op, CompareValues(Value{Type: Number, Num: ageSec}, Value{Type: Number, Num: limit}))
+		return holds(n.Op, fleet.CompareValues(fleet.Value{Type: fleet.Number, Num: ageSec}, fleet.Value{Type: fleet.Number, Num: limit}))
 	}
 	if a.Sampled() {
 		nowMs := now.UnixMilli()
 		return a.FilterSampleTime(func(ms int64) bool { return test(float64(nowMs-ms) / 1000) })
 	}
-	return a.Filter(func(v Value) bool { return test(float64(now.Unix()) - v.Num) })
+	return a.Filter(func(v fleet.Value) bool { return test(float64(now.Unix()) - v.Num) })
 }
 
-func (ev *evaluator) attrVsAttr(n *Compare, a Attr, pass Pass) *roaring.Bitmap {
-	b, _ := pass.Attr(n.Right.Attr)
+func (ev *evaluator) attrVsAttr(n *Compare, a fleet.Attr, pass fleet.Pass) (*roaring.Bitmap, error) {
+	b, err := ev.attrAt(n.Right.P, n.Right.Attr, pass)
+	if err != nil {
+		return nil, err
+	}
 	both := setops.Intersection(a.Present(), b.Present())
 	op := n.Op
 	if op == "!=" {
@@ -327,28 +352,31 @@ func (ev *evaluator) attrVsAttr(n *Compare, a Attr, pass Pass) *roaring.Bitmap {
 		id := it.Next()
 		va, _ := a.Value(id)
 		vb, _ := b.Value(id)
-		if holds(op, CompareValues(va, vb)) {
+		if holds(op, fleet.CompareValues(va, vb)) {
 			hit.Add(id)
 		}
 	}
 	if n.Op == "!=" {
-		return setops.Difference(pass.All(), hit)
+		return setops.Difference(pass.All(), hit), nil
 	}
-	return hit
+	return hit, nil
 }
 
-func (ev *evaluator) in(n *In, pass Pass) (*roaring.Bitmap, error) {
-	a := ev.attrOf(n.Left, pass)
-	want := make([]Value, len(n.Values))
+func (ev *evaluator) in(n *In, pass fleet.Pass) (*roaring.Bitmap, error) {
+	a, err := ev.attrOf(n.Left, pass)
+	if err != nil {
+		return nil, err
+	}
+	want := make([]fleet.Value, len(n.Values))
 	for i, v := range n.Values {
 		want[i] = literalValue(v)
-		if a.Type() == String && v.Kind == Number {
-			want[i] = Value{Type: String, Str: v.Text}
+		if a.Type() == fleet.String && v.Kind == fleet.Number {
+			want[i] = fleet.Value{Type: fleet.String, Str: v.Text}
 		}
 	}
-	hit := a.Filter(func(v Value) bool {
+	hit := a.Filter(func(v fleet.Value) bool {
 		for _, w := range want {
-			if CompareValues(v, w) == 0 {
+			if fleet.CompareValues(v, w) == 0 {
 				return true
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/query/querytest"
 )
@@ -92,7 +93,8 @@ func TestSplitPartitions(t *testing.T) {
 		assert.False(t, union.Intersects(b), "batches overlap")
 		union.Or(b)
 	}
-	all, _ := f.Snapshot().Current().Set("all")
+	all, _, err := f.Snapshot().Current().Set("all")
+	require.NoError(t, err)
 	assert.True(t, union.Equals(all))
 }
 
@@ -136,7 +138,8 @@ func TestBindingsPersist(t *testing.T) {
 	env := &query.Env{Snap: f.Snapshot()}
 	r := run(t, env, "x = dead + a")
 	assert.Equal(t, "x", r.Bound)
-	dead, _ := f.Snapshot().Current().Set("dead")
+	dead, _, err := f.Snapshot().Current().Set("dead")
+	require.NoError(t, err)
 	before := dead.Clone()
 	run(t, env, "y = x - b")
 	assert.Equal(t, []string{"h2", "h3"}, f.Names(env.Bindings["y"]))
@@ -175,18 +178,22 @@ func TestFakeFleet(t *testing.T) {
 	assert.Equal(t, int64(2), p.ID())
 	assert.Contains(t, p.SetNames(), "hadoop_exclude")
 	assert.Contains(t, p.SetNames(), "all")
-	hx, ok := p.Set("hadoop_exclude")
+	hx, ok, err := p.Set("hadoop_exclude")
+	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, []string{"h1"}, f.Names(hx))
-	a, _ := p.Attr("hadoop_exclude")
-	assert.Len(t, a.Groups(), 2)
-	up, _ := p.Attr("up")
-	assert.True(t, up.Sampled())
-	prev, err := f.Snapshot().Resolve(query.PassRef{Rel: -1})
+	a, _, err := p.Attr("hadoop_exclude")
 	require.NoError(t, err)
-	_, ok = prev.Set("a")
+	assert.Len(t, a.Groups(), 2)
+	up, _, err := p.Attr("up")
+	require.NoError(t, err)
+	assert.True(t, up.Sampled())
+	prev, err := f.Snapshot().Resolve(fleet.PassRef{Rel: -1})
+	require.NoError(t, err)
+	_, ok, err = prev.Set("a")
+	require.NoError(t, err)
 	assert.False(t, ok, "names resolve per pass")
-	at, err := f.Snapshot().Resolve(query.PassRef{At: querytest.Base})
+	at, err := f.Snapshot().Resolve(fleet.PassRef{At: querytest.Base})
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), at.ID())
 	ids, missing := f.Lookup([]string{"h1", "nope"})

@@ -3,6 +3,8 @@ package query
 import (
 	"strings"
 	"unicode/utf8"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // The tree that explain and why print, shared by both. A chain of set
@@ -31,8 +33,8 @@ const maxLabel = 100
 
 // treeLine is one line of an explanation tree, in depth-first order.
 type treeLine struct {
-	Node  Node // its result is the line's set (a running result for `… OP TERM`)
-	Pass  Pass // the pass Node is evaluated in
+	Node  Node       // its result is the line's set (a running result for `… OP TERM`)
+	Pass  fleet.Pass // the pass Node is evaluated in
 	Depth int
 	Last  bool // last child of its parent
 	Text  string
@@ -41,34 +43,35 @@ type treeLine struct {
 // walkTree calls visit for every line of the tree of n, evaluated in pass.
 // It recurses only into nesting (parentheses, not, @), never along a
 // chain, so its depth is bounded by MaxDepth.
-func walkTree(env *Env, n Node, pass Pass, visit func(treeLine)) {
+func walkTree(env *Env, n Node, pass fleet.Pass, visit func(treeLine)) {
 	t := &treeWalk{snap: env.Snap, visit: visit}
 	t.node(n, pass, 0, true)
 }
 
 type treeWalk struct {
-	snap  Snapshot
+	snap  fleet.Snapshot
 	visit func(treeLine)
 }
 
-func (t *treeWalk) node(n Node, pass Pass, depth int, last bool) {
+func (t *treeWalk) node(n Node, pass fleet.Pass, depth int, last bool) {
 	t.visit(treeLine{Node: n, Pass: pass, Depth: depth, Last: last, Text: clip(n.String())})
 	switch n := n.(type) {
 	case *Binary:
 		t.binary(n, pass, depth+1)
-	case *Not:
-		t.node(n.X, pass, depth+1, true)
+		return
 	case *At:
 		if p, err := t.snap.Resolve(n.Ref); err == nil {
 			pass = p
 		}
-		t.node(n.X, pass, depth+1, true)
+	}
+	for _, c := range Children(n) { // the one operand of not and @
+		t.node(c, pass, depth+1, true)
 	}
 }
 
 // binary draws the operands of n at depth: both as subtrees for a short
 // chain, or the chain flat.
-func (t *treeWalk) binary(n *Binary, pass Pass, depth int) {
+func (t *treeWalk) binary(n *Binary, pass fleet.Pass, depth int) {
 	spine := leftSpine(n)
 	if len(spine)+1 <= flatChain {
 		t.node(n.L, pass, depth, false)

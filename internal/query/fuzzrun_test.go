@@ -53,10 +53,7 @@ func FuzzRun(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		env := &query.Env{Ctx: ctx, Snap: fleet.Snapshot(), Seed: seed}
-		st, err := query.ParseIn(in, func(n string) bool {
-			_, ok := env.Snap.Current().Attr(n)
-			return ok
-		})
+		st, err := query.Parse(in)
 		if err != nil {
 			return
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/nodeset"
 	"github.com/fleetq/fleetq/internal/setops"
@@ -91,7 +92,7 @@ func expandLiteral(elems []nodeset.Element) (names, globs []litItem) {
 // hostList evaluates a host literal in pass. A name that is not a host of
 // the pass, or a glob that matches none, is an error: a literal that
 // partly matches is the same silent shrinkage as an unknown set name.
-func (ev *evaluator) hostList(n *HostList, pass Pass) (*roaring.Bitmap, error) {
+func (ev *evaluator) hostList(n *HostList, pass fleet.Pass) (*roaring.Bitmap, error) {
 	elems, err := nodeset.Parse(n.Pattern)
 	if err != nil {
 		return nil, badLiteral(ev.input, n, err)
@@ -111,7 +112,7 @@ func (ev *evaluator) hostList(n *HostList, pass Pass) (*roaring.Bitmap, error) {
 
 // literalNames looks the plain names of a literal up: the fast path, one
 // dictionary probe per name.
-func (ev *evaluator) literalNames(n *HostList, names []litItem, pass Pass) (*roaring.Bitmap, error) {
+func (ev *evaluator) literalNames(n *HostList, names []litItem, pass fleet.Pass) (*roaring.Bitmap, error) {
 	if len(names) == 0 {
 		return roaring.New(), nil
 	}
@@ -139,7 +140,7 @@ func isOneName(n *HostList) bool { return !strings.ContainsAny(n.Pattern, ",[") 
 
 // missingNames finds, in the order written, the first names that are not
 // hosts of the pass; count is how many are missing in all.
-func (ev *evaluator) missingNames(names []litItem, pass Pass, count int) ([]litItem, int) {
+func (ev *evaluator) missingNames(names []litItem, pass fleet.Pass, count int) ([]litItem, int) {
 	hosts := ev.env.Snap.Hosts()
 	var out []litItem
 	for _, it := range names {
@@ -155,7 +156,7 @@ func (ev *evaluator) missingNames(names []litItem, pass Pass, count int) ([]litI
 
 // literalGlobs matches the globs of a literal against the hosts of the
 // pass, all globs in one scan.
-func (ev *evaluator) literalGlobs(n *HostList, globs []litItem, pass Pass) (*roaring.Bitmap, error) {
+func (ev *evaluator) literalGlobs(n *HostList, globs []litItem, pass fleet.Pass) (*roaring.Bitmap, error) {
 	patterns := make([]string, len(globs))
 	for i, it := range globs {
 		patterns[i] = it.text
@@ -176,7 +177,7 @@ func (ev *evaluator) literalGlobs(n *HostList, globs []litItem, pass Pass) (*roa
 }
 
 // unmatchedGlobs is the error for globs that matched no host, or nil.
-func (ev *evaluator) unmatchedGlobs(n *HostList, globs []litItem, hit []bool, pass Pass) error {
+func (ev *evaluator) unmatchedGlobs(n *HostList, globs []litItem, hit []bool, pass fleet.Pass) error {
 	var missing []litItem
 	count := 0
 	for i, ok := range hit {

@@ -8,14 +8,44 @@ import (
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // Parse parses one statement into its AST. It never panics; every error
 // is an *Error with a position.
+//
+// A statement that starts `NAME =` reads two ways: a binding of NAME, or,
+// when NAME is an attribute of the pass, the predicate an operator meant
+// (`role = "web"`, `node_load1 = 5`). Only the pass can tell, so Parse
+// keeps both readings and Check picks one (see Resolve); until then Bind
+// and Pipeline are the binding reading, or the predicate reading when only
+// that one parses. A syntax error of the reading Check picks is reported
+// by Check. Parse itself fails when neither reading parses, with the error
+// of the one that got further into the text (the binding's on a tie).
 func Parse(input string) (*Statement, error) {
 	if err := precheck(input); err != nil {
 		return nil, err
 	}
+	bind, bindErr := parseBinding(input)
+	name, ok := assignHead(input)
+	if !ok {
+		return bind, bindErr
+	}
+	pred, predErr := parsePredicate(input)
+	switch {
+	case bindErr == nil:
+		bind.other = &reading{name: name, st: pred, err: predErr}
+		return bind, nil
+	case predErr == nil:
+		pred.other = &reading{name: name, binding: true, err: bindErr}
+		return pred, nil
+	}
+	return nil, further(bindErr, predErr)
+}
+
+// parseBinding parses input as the grammar's statement: `NAME = …` is a
+// binding.
+func parseBinding(input string) (*Statement, error) {
 	g, err := statementParser().ParseString("", input)
 	if err != nil {
 		return nil, parseError(input, err)
@@ -31,17 +61,9 @@ func Parse(input string) (*Statement, error) {
 	return st, nil
 }
 
-// ParseIn parses a statement knowing which names are attributes of the
-// pass: `role = "web"` at the start of a statement is a binding of the
-// name role unless role is an attribute, in which case it is the
-// predicate an operator meant.
-func ParseIn(input string, isAttr func(string) bool) (*Statement, error) {
-	if !startsWithAssign(input, isAttr) {
-		return Parse(input)
-	}
-	if err := precheck(input); err != nil {
-		return nil, err
-	}
+// parsePredicate parses input as a pipeline that starts with the
+// predicate `NAME = …`.
+func parsePredicate(input string) (*Statement, error) {
 	g, err := pipelineParser().ParseString("", input)
 	if err != nil {
 		return nil, parseError(input, err)
@@ -54,32 +76,58 @@ func ParseIn(input string, isAttr func(string) bool) (*Statement, error) {
 	return st, nil
 }
 
-// startsWithAssign reports whether input starts `NAME =` with NAME an
-// attribute. It decides before parsing: parsed as a binding first,
-// `node_load1 = 5` would fail on the 5 and never reach the predicate.
-func startsWithAssign(input string, isAttr func(string) bool) bool {
+// further is the error of the reading that got further into the text, a
+// on a tie.
+func further(a, b error) error {
+	var ea, eb *Error
+	if errors.As(a, &ea) && errors.As(b, &eb) && eb.Pos.Offset > ea.Pos.Offset {
+		return b
+	}
+	return a
+}
+
+// assignHead returns NAME when input starts `NAME =`. It decides before
+// parsing: parsed as a binding only, `node_load1 = 5` would fail on the 5
+// and never reach the predicate.
+func assignHead(input string) (string, bool) {
 	lex, err := queryLexer.Lex("", strings.NewReader(input))
 	if err != nil {
-		return false
+		return "", false
 	}
 	var toks []lexer.Token
 	for len(toks) < 2 {
 		tok, err := lex.Next()
 		if err != nil || tok.EOF() {
-			return false
+			return "", false
 		}
 		if tok.Type != symbols["Whitespace"] && tok.Type != symbols["Comment"] {
 			toks = append(toks, tok)
 		}
 	}
-	return toks[0].Type == symbols["Ident"] && toks[1].Value == "=" && isAttr(toks[0].Value)
+	if toks[0].Type != symbols["Ident"] || toks[1].Value != "=" {
+		return "", false
+	}
+	return toks[0].Value, true
 }
 
 var symbols = queryLexer.Symbols()
 
+// parseNoAttrs parses input as if no name were an attribute: `NAME = …`
+// is a binding, as in a definitions file.
+func parseNoAttrs(input string) (*Statement, error) {
+	st, err := Parse(input)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.resolve(func(string) bool { return false }); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
 // ParseExpr parses a bare set expression with no stages and no binding.
 func ParseExpr(input string) (Node, error) {
-	st, err := Parse(input)
+	st, err := parseNoAttrs(input)
 	if err != nil {
 		return nil, err
 	}
@@ -237,13 +285,13 @@ func (l *lowerer) term(g *gTerm) Node {
 	return &At{P: l.pos(g.At.Pos), X: n, Ref: ref, Src: src}
 }
 
-func (l *lowerer) ref(g *gRef) (PassRef, string) {
+func (l *lowerer) ref(g *gRef) (fleet.PassRef, string) {
 	if g.Time != nil {
 		t, err := parseTime(*g.Time)
 		if err != nil {
 			l.fail(g.Pos, "bad time %q: %v", *g.Time, err)
 		}
-		return PassRef{At: t}, *g.Time
+		return fleet.PassRef{At: t}, *g.Time
 	}
 	n, err := strconv.ParseInt(*g.Num, 10, 64)
 	if err != nil {
@@ -251,14 +299,14 @@ func (l *lowerer) ref(g *gRef) (PassRef, string) {
 	}
 	if g.Minus {
 		if n == 0 {
-			return PassRef{}, "-0"
+			return fleet.PassRef{}, "-0"
 		}
-		return PassRef{Rel: -int(n)}, "-" + *g.Num
+		return fleet.PassRef{Rel: -int(n)}, "-" + *g.Num
 	}
 	if n == 0 {
 		l.fail(g.Pos, "pass ids start at 1 (use @-1 for the previous pass)")
 	}
-	return PassRef{ID: n}, *g.Num
+	return fleet.PassRef{ID: n}, *g.Num
 }
 
 func (l *lowerer) primary(g *gPrimary) Node {
@@ -287,7 +335,7 @@ func (l *lowerer) pred(g *gPred) Node {
 		for _, v := range g.List {
 			lit := l.value(v)
 			if lit.Attr != "" {
-				lit = Literal{P: lit.P, Kind: String, Str: lit.Attr, Text: lit.Attr}
+				lit = Literal{P: lit.P, Kind: fleet.String, Str: lit.Attr, Text: lit.Attr}
 			}
 			in.Values = append(in.Values, lit)
 		}
@@ -314,24 +362,24 @@ func (l *lowerer) value(g *gValue) Literal {
 	lit := Literal{P: l.pos(g.Pos)}
 	switch {
 	case g.Str != nil:
-		lit.Kind, lit.Str, lit.Text = String, unquote(*g.Str), *g.Str
+		lit.Kind, lit.Str, lit.Text = fleet.String, unquote(*g.Str), *g.Str
 	case g.Num != nil:
-		lit.Kind, lit.Text = Number, *g.Num
+		lit.Kind, lit.Text = fleet.Number, *g.Num
 		lit.Num, _ = strconv.ParseFloat(*g.Num, 64)
 	case g.Duration != nil:
 		d, err := parseDuration(*g.Duration)
 		if err != nil {
 			l.fail(g.Pos, "bad duration %q", *g.Duration)
 		}
-		lit.Kind, lit.Num, lit.Dur, lit.Text = Number, d.Seconds(), true, *g.Duration
+		lit.Kind, lit.Num, lit.Dur, lit.Text = fleet.Number, d.Seconds(), true, *g.Duration
 	case g.Time != nil:
 		t, err := parseTime(*g.Time)
 		if err != nil {
 			l.fail(g.Pos, "bad time %q: %v", *g.Time, err)
 		}
-		lit.Kind, lit.Num, lit.Text = Time, float64(t.Unix()), *g.Time
+		lit.Kind, lit.Num, lit.Text = fleet.Time, float64(t.Unix()), *g.Time
 	case *g.Ident == "true" || *g.Ident == "false":
-		lit.Kind, lit.B, lit.Text = Bool, *g.Ident == "true", *g.Ident
+		lit.Kind, lit.B, lit.Text = fleet.Bool, *g.Ident == "true", *g.Ident
 	default:
 		lit.Attr, lit.Text = *g.Ident, *g.Ident
 	}

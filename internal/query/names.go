@@ -11,16 +11,10 @@ func Names(st *Statement) []string {
 			out = append(out, n)
 		}
 	}
-	var walk func(n Node)
-	walk = func(n Node) {
+	visit := func(n Node) bool {
 		switch n := n.(type) {
 		case *SetRef:
 			add(n.Name)
-		case *Binary:
-			walk(n.L)
-			walk(n.R)
-		case *Not:
-			walk(n.X)
 		case *Compare:
 			add(n.Left.Attr)
 			add(n.Right.Attr)
@@ -28,13 +22,16 @@ func Names(st *Statement) []string {
 			add(n.Left.Attr)
 		case *Exists:
 			add(n.Left.Attr)
+		case *At:
+			return false // read from another pass
 		}
+		return true
 	}
-	walk(st.Pipeline.Expr)
+	Inspect(st.Pipeline.Expr, visit)
 	for _, s := range st.Pipeline.Stages {
 		switch s := s.(type) {
 		case *Where:
-			walk(s.Pred)
+			Inspect(s.Pred, visit)
 		case *Spread:
 			add(s.Attr)
 		case *By:

@@ -172,9 +172,11 @@ var parseTests = []struct {
 	{in: "x in ()", err: `1:7: unexpected token ")" (expected (a number | a duration))`},
 }
 
+// TestParse reads every statement as the parser alone does, with no name
+// an attribute: `NAME = …` is a binding.
 func TestParse(t *testing.T) {
 	for _, tt := range parseTests {
-		st, err := Parse(tt.in)
+		st, err := parseNoAttrs(tt.in)
 		if tt.err != "" {
 			require.Error(t, err, "%q", tt.in)
 			assert.Equal(t, tt.err, err.Error(), "%q", tt.in)
@@ -266,8 +268,9 @@ func TestParseExpr(t *testing.T) {
 	assert.Equal(t, "a - b", n.String())
 }
 
-// ParseIn reads `NAME = …` as a predicate when NAME is an attribute.
-func TestParseIn(t *testing.T) {
+// Parse keeps both readings of `NAME = …`; resolve (the first step of
+// Check) picks the predicate when NAME is an attribute, else the binding.
+func TestResolve(t *testing.T) {
 	attrs := map[string]bool{"role": true, "node_load1": true}
 	isAttr := func(n string) bool { return attrs[n] }
 	for _, tt := range []struct{ in, bind, want, err string }{
@@ -281,10 +284,20 @@ func TestParseIn(t *testing.T) {
 		{in: `role == "x"`, want: `(role = "x")`},
 		{in: `role`, want: `role`},
 		{in: `role = (a | count)`, err: `1:11: a pipeline stage (|) is only allowed at the top level, not inside parentheses`},
-		{in: `role = `, err: `1:8: unexpected end of input (expected (a number | a duration))`},
+		// Neither reading parses: Parse reports the one that got further,
+		// the binding on a tie, before any pass is asked.
+		{in: `role = `, err: `1:8: unexpected end of input (expected a set expression)`},
+		// Only the predicate reading parses, and role is no attribute: the
+		// binding's error, from resolve.
+		{in: `other = 5`, err: `1:9: unexpected token "5" (expected a set expression)`},
+		// Only the binding parses, and role is an attribute.
+		{in: `role = not a`, err: `1:12: unexpected token "a"`},
 		{in: `role = 5 = 6`, err: `1:10: unexpected token "="`},
 	} {
-		st, err := ParseIn(tt.in, isAttr)
+		st, err := Parse(tt.in)
+		if err == nil {
+			err = st.resolve(isAttr)
+		}
 		if tt.err != "" {
 			assert.EqualError(t, err, tt.err, tt.in)
 			continue

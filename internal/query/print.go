@@ -3,6 +3,8 @@ package query
 import (
 	"strconv"
 	"strings"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // String renders nodes canonically: parsing the output gives the same
@@ -63,7 +65,7 @@ func (l Literal) String() string {
 	switch {
 	case l.Attr != "":
 		return l.Attr
-	case l.Kind == String:
+	case l.Kind == fleet.String:
 		return strconv.Quote(l.Str)
 	}
 	return l.Text
@@ -118,7 +120,7 @@ func (p *Pipeline) String() string {
 }
 
 // String renders the statement. A statement that would start `NAME =`
-// without being a binding (a predicate parsed by ParseIn) is wrapped in
+// without being a binding (the predicate reading of `NAME = …`, see Resolve) is wrapped in
 // parentheses, so Parse reads it back as the same tree.
 func (s *Statement) String() string {
 	if s.Bind != "" {

@@ -30,7 +30,7 @@ import (
 //	                      creation, e.g. 1@-5m) or V@TIME
 //	current ID            evaluate in pass ID instead of the newest
 //	seed N                Env.Seed for sample, spread, stratify, split
-//	eval STMT             run STMT (parsed with ParseIn, as the CLI does);
+//	eval STMT             run STMT (parsed and resolved, as the CLI does);
 //	  expected…           the expected output follows, indented
 //	error STMT            STMT must fail;
 //	  substring           with an error containing each indented line
@@ -249,10 +249,11 @@ func (s *script) env() *query.Env {
 }
 
 func parse(env *query.Env, text string) (*query.Statement, error) {
-	return query.ParseIn(text, func(name string) bool {
-		_, ok := env.Snap.Current().Attr(name)
-		return ok
-	})
+	st, err := query.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	return st, query.Resolve(env.Snap.Current(), st)
 }
 
 func (s *script) run(env *query.Env, text string) (*query.Result, error) {
@@ -332,13 +333,11 @@ func (s *script) render(r *query.Result) []string {
 }
 
 func (s *script) show(r *query.Result) []string {
-	pass := s.fleet.SnapshotAt(s.current).Current()
 	var out []string
 	for _, h := range s.fleet.Names(r.Hosts) {
 		row := []string{h}
 		id := s.fleet.ID(h)
-		for _, col := range r.Columns {
-			a, _ := pass.Attr(col)
+		for _, a := range r.ColumnAttrs {
 			v, ok := a.Value(id)
 			if !ok {
 				row = append(row, "-")

@@ -7,19 +7,24 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/setops"
 )
 
-func (ev *evaluator) stage(s Stage, r *Result, pass Pass) error {
+func (ev *evaluator) stage(s Stage, r *Result, pass fleet.Pass) error {
+	attrs, err := ev.stageAttrs(s, pass)
+	if err != nil {
+		return err
+	}
 	switch s := s.(type) {
 	case *Sample:
 		r.Hosts = ev.sample(s, r.Hosts)
 	case *Head:
 		r.Hosts = ev.head(s.N, r.Hosts)
 	case *Spread:
-		r.Hosts = setops.Spread(r.Hosts, s.N, groupIndex(attrFor(pass, s.Attr), r.Hosts), ev.random())
+		r.Hosts = setops.Spread(r.Hosts, s.N, groupIndex(attrs[0], r.Hosts), ev.random())
 	case *Stratify:
-		r.Hosts = setops.Stratify(r.Hosts, s.N, comboKey(pass, s.Attrs), ev.random())
+		r.Hosts = setops.Stratify(r.Hosts, s.N, comboKey(attrs), ev.random())
 	case *Where:
 		keep, err := ev.eval(s.Pred, pass)
 		if err != nil {
@@ -29,29 +34,53 @@ func (ev *evaluator) stage(s Stage, r *Result, pass Pass) error {
 	case *Count:
 		r.Kind, r.Count = CountResult, r.Hosts.GetCardinality()
 	case *By:
-		r.Kind, r.Groups, r.Columns = GroupsResult, countBy(attrFor(pass, s.Attr), r.Hosts), []string{s.Attr}
+		r.Kind, r.Groups, r.Columns = GroupsResult, countBy(attrs[0], r.Hosts), []string{s.Attr}
 	case *Show:
-		r.Kind, r.Columns = ShowResult, s.Attrs
+		r.Kind, r.Columns, r.ColumnAttrs = ShowResult, s.Attrs, attrs
 	case *Split:
 		r.Kind = BatchesResult
-		r.Batches = setops.Split(r.Hosts, s.N, groupIndex(rackAttr(pass), r.Hosts), ev.random())
+		r.Batches = setops.Split(r.Hosts, s.N, groupIndex(attrs[0], r.Hosts), ev.random())
 	}
 	return nil
 }
 
-func attrFor(pass Pass, name string) Attr {
-	a, _ := pass.Attr(name)
-	return a
+// stageAttrs reads the attributes a stage groups by: the checked names
+// of spread, stratify and by, and for split the rack (nil when the pass
+// has none).
+func (ev *evaluator) stageAttrs(s Stage, pass fleet.Pass) ([]fleet.Attr, error) {
+	var names []string
+	switch s := s.(type) {
+	case *Spread:
+		names = []string{s.Attr}
+	case *Stratify:
+		names = s.Attrs
+	case *By:
+		names = []string{s.Attr}
+	case *Show:
+		names = s.Attrs
+	case *Split:
+		a, err := ev.rackAttr(s.P, pass)
+		return []fleet.Attr{a}, err
+	}
+	out := make([]fleet.Attr, len(names))
+	for i, name := range names {
+		a, err := ev.attrAt(s.Position(), name, pass)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = a
+	}
+	return out, nil
 }
 
 // rackAttr is what split spreads batches across: rack, else none.
-func rackAttr(pass Pass) Attr {
+func (ev *evaluator) rackAttr(p Pos, pass fleet.Pass) (fleet.Attr, error) {
 	for _, name := range []string{"rack", "hdfs.rack"} {
-		if a, ok := pass.Attr(name); ok {
-			return a
+		if a, ok, err := readAttr(pass, p, ev.input, name); ok || err != nil {
+			return a, err
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func (ev *evaluator) sample(s *Sample, hosts *roaring.Bitmap) *roaring.Bitmap {
@@ -96,7 +125,7 @@ func (ev *evaluator) head(n int, hosts *roaring.Bitmap) *roaring.Bitmap {
 
 // groupIndex maps each host of hosts to the index of its attribute value;
 // hosts without a value (or with no attribute) report ok=false.
-func groupIndex(a Attr, hosts *roaring.Bitmap) func(uint32) (uint32, bool) {
+func groupIndex(a fleet.Attr, hosts *roaring.Bitmap) func(uint32) (uint32, bool) {
 	if a == nil {
 		return func(uint32) (uint32, bool) { return 0, false }
 	}
@@ -114,11 +143,7 @@ func groupIndex(a Attr, hosts *roaring.Bitmap) func(uint32) (uint32, bool) {
 }
 
 // comboKey keys each host by its values of attrs, joined.
-func comboKey(pass Pass, attrs []string) func(uint32) string {
-	as := make([]Attr, len(attrs))
-	for i, name := range attrs {
-		as[i] = attrFor(pass, name)
-	}
+func comboKey(as []fleet.Attr) func(uint32) string {
 	return func(id uint32) string {
 		parts := make([]string, len(as))
 		for i, a := range as {
@@ -134,7 +159,7 @@ func comboKey(pass Pass, attrs []string) func(uint32) string {
 
 // countBy counts hosts per value, in value order, with hosts lacking the
 // attribute last as "<none>".
-func countBy(a Attr, hosts *roaring.Bitmap) []GroupCount {
+func countBy(a fleet.Attr, hosts *roaring.Bitmap) []GroupCount {
 	var out []GroupCount
 	for _, g := range a.Groups() {
 		if n := g.Hosts.AndCardinality(hosts); n > 0 {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // WhyStep is one node of the expression tree with whether the host is in
@@ -84,15 +85,18 @@ func (w *why) step(l treeLine) WhyStep {
 	return s
 }
 
-func (w *why) origin(name string, pass Pass) string {
+func (w *why) origin(name string, pass fleet.Pass) string {
 	if _, ok := w.env.Bindings[name]; ok {
 		return "session binding"
 	}
 	return fmt.Sprintf("pass %d: %s", pass.ID(), pass.Origin(name))
 }
 
-func (w *why) value(attr string, pass Pass) string {
-	a, ok := pass.Attr(attr)
+func (w *why) value(attr string, pass fleet.Pass) string {
+	a, ok, err := pass.Attr(attr)
+	if err != nil {
+		return "(unreadable: " + err.Error() + ")"
+	}
 	if !ok {
 		return ""
 	}

@@ -7,18 +7,17 @@ import (
 	"strconv"
 
 	"github.com/RoaringBitmap/roaring/v2"
-
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // decodeAttr returns a read-only view of an encoded attribute blob. The
 // view reads the stored bytes in place and is valid inside its transaction.
-func decodeAttr(data []byte) (query.Attr, error) {
+func decodeAttr(data []byte) (fleet.Attr, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("%w: empty attribute blob", ErrCorrupt)
 	}
 	r := &reader{b: data[1:]}
-	var a query.Attr
+	var a fleet.Attr
 	switch data[0] {
 	case encBool:
 		a = &boolAttr{t: r.bitmap(), f: r.bitmap()}
@@ -30,7 +29,7 @@ func decodeAttr(data []byte) (query.Attr, error) {
 		a = decodeNumber(r)
 	case encTime:
 		p := r.bitmap()
-		a = &numColumn{typ: query.Time, present: p, vals: r.bytes(8 * cardOf(p))}
+		a = &numColumn{typ: fleet.Time, present: p, vals: r.bytes(8 * cardOf(p))}
 	default:
 		return nil, fmt.Errorf("%w: unknown attribute encoding %q", ErrCorrupt, data[0])
 	}
@@ -50,34 +49,34 @@ func cardOf(bm *roaring.Bitmap) uint64 {
 // boolAttr is a bool attribute: the set of true hosts and of false hosts.
 type boolAttr struct{ t, f *roaring.Bitmap }
 
-func (a *boolAttr) Type() query.Type                                  { return query.Bool }
+func (a *boolAttr) Type() fleet.Type                                  { return fleet.Bool }
 func (a *boolAttr) Present() *roaring.Bitmap                          { return roaring.Or(a.t, a.f) }
 func (a *boolAttr) Sampled() bool                                     { return false }
 func (a *boolAttr) True() *roaring.Bitmap                             { return a.t }
 func (a *boolAttr) FilterSampleTime(func(int64) bool) *roaring.Bitmap { return roaring.New() }
 
-func (a *boolAttr) Groups() []query.Group {
-	return []query.Group{
-		{Value: query.Value{Type: query.Bool, Bool: false}, Hosts: a.f},
-		{Value: query.Value{Type: query.Bool, Bool: true}, Hosts: a.t},
+func (a *boolAttr) Groups() []fleet.Group {
+	return []fleet.Group{
+		{Value: fleet.Value{Type: fleet.Bool, Bool: false}, Hosts: a.f},
+		{Value: fleet.Value{Type: fleet.Bool, Bool: true}, Hosts: a.t},
 	}
 }
 
-func (a *boolAttr) Filter(keep func(query.Value) bool) *roaring.Bitmap {
+func (a *boolAttr) Filter(keep func(fleet.Value) bool) *roaring.Bitmap {
 	return filterGroups(a.Groups(), keep)
 }
 
-func (a *boolAttr) Value(id uint32) (query.Value, bool) {
+func (a *boolAttr) Value(id uint32) (fleet.Value, bool) {
 	switch {
 	case a.t.Contains(id):
-		return query.Value{Type: query.Bool, Bool: true}, true
+		return fleet.Value{Type: fleet.Bool, Bool: true}, true
 	case a.f.Contains(id):
-		return query.Value{Type: query.Bool, Bool: false}, true
+		return fleet.Value{Type: fleet.Bool, Bool: false}, true
 	}
-	return query.Value{}, false
+	return fleet.Value{}, false
 }
 
-func filterGroups(gs []query.Group, keep func(query.Value) bool) *roaring.Bitmap {
+func filterGroups(gs []fleet.Group, keep func(fleet.Value) bool) *roaring.Bitmap {
 	var hit []*roaring.Bitmap
 	for _, g := range gs {
 		if keep(g.Value) {
@@ -92,7 +91,7 @@ func filterGroups(gs []query.Group, keep func(query.Value) bool) *roaring.Bitmap
 
 // indexAttr is a string attribute kept as a value index.
 type indexAttr struct {
-	groups []query.Group
+	groups []fleet.Group
 }
 
 func decodeIndex(r *reader) *indexAttr {
@@ -101,34 +100,34 @@ func decodeIndex(r *reader) *indexAttr {
 		r.err = fmt.Errorf("%w: bad index size", ErrCorrupt)
 		return nil
 	}
-	a := &indexAttr{groups: make([]query.Group, 0, n)}
+	a := &indexAttr{groups: make([]fleet.Group, 0, n)}
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		v := string(r.bytes(r.uvarint()))
-		a.groups = append(a.groups, query.Group{Value: query.Value{Type: query.String, Str: v}, Hosts: r.bitmap()})
+		a.groups = append(a.groups, fleet.Group{Value: fleet.Value{Type: fleet.String, Str: v}, Hosts: r.bitmap()})
 	}
 	return a
 }
 
-func (a *indexAttr) Type() query.Type                                  { return query.String }
+func (a *indexAttr) Type() fleet.Type                                  { return fleet.String }
 func (a *indexAttr) Sampled() bool                                     { return false }
-func (a *indexAttr) Groups() []query.Group                             { return a.groups }
+func (a *indexAttr) Groups() []fleet.Group                             { return a.groups }
 func (a *indexAttr) FilterSampleTime(func(int64) bool) *roaring.Bitmap { return roaring.New() }
 
 func (a *indexAttr) Present() *roaring.Bitmap {
-	return filterGroups(a.groups, func(query.Value) bool { return true })
+	return filterGroups(a.groups, func(fleet.Value) bool { return true })
 }
 
-func (a *indexAttr) Filter(keep func(query.Value) bool) *roaring.Bitmap {
+func (a *indexAttr) Filter(keep func(fleet.Value) bool) *roaring.Bitmap {
 	return filterGroups(a.groups, keep)
 }
 
-func (a *indexAttr) Value(id uint32) (query.Value, bool) {
+func (a *indexAttr) Value(id uint32) (fleet.Value, bool) {
 	for _, g := range a.groups {
 		if g.Hosts.Contains(id) {
 			return g.Value, true
 		}
 	}
-	return query.Value{}, false
+	return fleet.Value{}, false
 }
 
 // strColumn is a high-cardinality string attribute: present hosts, then
@@ -139,7 +138,7 @@ type strColumn struct {
 	offsets []uint32 // built on first Value
 }
 
-func (a *strColumn) Type() query.Type                                  { return query.String }
+func (a *strColumn) Type() fleet.Type                                  { return fleet.String }
 func (a *strColumn) Present() *roaring.Bitmap                          { return a.present }
 func (a *strColumn) Sampled() bool                                     { return false }
 func (a *strColumn) FilterSampleTime(func(int64) bool) *roaring.Bitmap { return roaring.New() }
@@ -158,17 +157,17 @@ func (a *strColumn) each(fn func(id uint32, v string)) {
 	}
 }
 
-func (a *strColumn) Filter(keep func(query.Value) bool) *roaring.Bitmap {
+func (a *strColumn) Filter(keep func(fleet.Value) bool) *roaring.Bitmap {
 	out := roaring.New()
 	a.each(func(id uint32, v string) {
-		if keep(query.Value{Type: query.String, Str: v}) {
+		if keep(fleet.Value{Type: fleet.String, Str: v}) {
 			out.Add(id)
 		}
 	})
 	return out
 }
 
-func (a *strColumn) Groups() []query.Group {
+func (a *strColumn) Groups() []fleet.Group {
 	by := map[string]*roaring.Bitmap{}
 	a.each(func(id uint32, v string) {
 		bm, ok := by[v]
@@ -181,9 +180,9 @@ func (a *strColumn) Groups() []query.Group {
 	return sortedGroups(by)
 }
 
-func (a *strColumn) Value(id uint32) (query.Value, bool) {
+func (a *strColumn) Value(id uint32) (fleet.Value, bool) {
 	if !a.present.Contains(id) {
-		return query.Value{}, false
+		return fleet.Value{}, false
 	}
 	if a.offsets == nil {
 		off := uint32(0)
@@ -200,17 +199,17 @@ func (a *strColumn) Value(id uint32) (query.Value, bool) {
 	}
 	rank := a.present.Rank(id) - 1
 	if rank >= uint64(len(a.offsets)) {
-		return query.Value{}, false
+		return fleet.Value{}, false
 	}
 	b := a.data[a.offsets[rank]:]
 	l, n := binary.Uvarint(b)
-	return query.Value{Type: query.String, Str: string(b[n : n+int(l)])}, true
+	return fleet.Value{Type: fleet.String, Str: string(b[n : n+int(l)])}, true
 }
 
 // numColumn is a number or time attribute: present hosts, then their
 // values (and sample times) in id order, eight bytes each.
 type numColumn struct {
-	typ     query.Type
+	typ     fleet.Type
 	present *roaring.Bitmap
 	vals    []byte
 	ts      []byte // nil unless sampled
@@ -219,26 +218,26 @@ type numColumn struct {
 func decodeNumber(r *reader) *numColumn {
 	flags := r.bytes(1)
 	p := r.bitmap()
-	a := &numColumn{typ: query.Number, present: p, vals: r.bytes(8 * cardOf(p))}
+	a := &numColumn{typ: fleet.Number, present: p, vals: r.bytes(8 * cardOf(p))}
 	if len(flags) == 1 && flags[0]&1 != 0 {
 		a.ts = r.bytes(8 * cardOf(p))
 	}
 	return a
 }
 
-func (a *numColumn) Type() query.Type         { return a.typ }
+func (a *numColumn) Type() fleet.Type         { return a.typ }
 func (a *numColumn) Present() *roaring.Bitmap { return a.present }
 func (a *numColumn) Sampled() bool            { return a.ts != nil }
 
-func (a *numColumn) at(i int) query.Value {
+func (a *numColumn) at(i int) fleet.Value {
 	u := binary.LittleEndian.Uint64(a.vals[8*i:])
-	if a.typ == query.Time {
-		return query.Value{Type: query.Time, Num: float64(int64(u))}
+	if a.typ == fleet.Time {
+		return fleet.Value{Type: fleet.Time, Num: float64(int64(u))}
 	}
-	return query.Value{Type: query.Number, Num: math.Float64frombits(u)}
+	return fleet.Value{Type: fleet.Number, Num: math.Float64frombits(u)}
 }
 
-func (a *numColumn) Filter(keep func(query.Value) bool) *roaring.Bitmap {
+func (a *numColumn) Filter(keep func(fleet.Value) bool) *roaring.Bitmap {
 	out := roaring.New()
 	it := a.present.Iterator()
 	for i := 0; it.HasNext(); i++ {
@@ -265,9 +264,9 @@ func (a *numColumn) FilterSampleTime(keep func(int64) bool) *roaring.Bitmap {
 	return out
 }
 
-func (a *numColumn) Groups() []query.Group {
+func (a *numColumn) Groups() []fleet.Group {
 	by := map[string]*roaring.Bitmap{}
-	vals := map[string]query.Value{}
+	vals := map[string]fleet.Value{}
 	it := a.present.Iterator()
 	for i := 0; it.HasNext(); i++ {
 		v := a.at(i)
@@ -278,17 +277,17 @@ func (a *numColumn) Groups() []query.Group {
 		}
 		by[k].Add(it.Next())
 	}
-	gs := make([]query.Group, 0, len(by))
+	gs := make([]fleet.Group, 0, len(by))
 	for k, bm := range by {
-		gs = append(gs, query.Group{Value: vals[k], Hosts: bm})
+		gs = append(gs, fleet.Group{Value: vals[k], Hosts: bm})
 	}
-	query.SortGroups(gs)
+	fleet.SortGroups(gs)
 	return gs
 }
 
-func (a *numColumn) Value(id uint32) (query.Value, bool) {
+func (a *numColumn) Value(id uint32) (fleet.Value, bool) {
 	if !a.present.Contains(id) {
-		return query.Value{}, false
+		return fleet.Value{}, false
 	}
 	return a.at(int(a.present.Rank(id) - 1)), true
 }
@@ -302,16 +301,16 @@ func (a *numColumn) SampleTime(id uint32) (int64, bool) {
 	return int64(binary.LittleEndian.Uint64(a.ts[8*i:])), true
 }
 
-func sortedGroups(by map[string]*roaring.Bitmap) []query.Group {
-	gs := make([]query.Group, 0, len(by))
+func sortedGroups(by map[string]*roaring.Bitmap) []fleet.Group {
+	gs := make([]fleet.Group, 0, len(by))
 	for v, bm := range by {
-		gs = append(gs, query.Group{Value: query.Value{Type: query.String, Str: v}, Hosts: bm})
+		gs = append(gs, fleet.Group{Value: fleet.Value{Type: fleet.String, Str: v}, Hosts: bm})
 	}
-	query.SortGroups(gs)
+	fleet.SortGroups(gs)
 	return gs
 }
 
-// Values lists the distinct values, sorted (query.ValueLister).
+// Values lists the distinct values, sorted (fleet.ValueLister).
 func (a *indexAttr) Values() []string {
 	out := make([]string, len(a.groups))
 	for i, g := range a.groups {

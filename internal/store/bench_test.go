@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -34,9 +35,9 @@ func benchFleet(n int, seed uint64) *store.SourceData {
 	cols := map[string]*store.Column{}
 	for _, c := range []struct {
 		name string
-		t    store.AttrType
-	}{{"cluster", store.TypeString}, {"rack", store.TypeString}, {"role", store.TypeString}, {"lifecycle", store.TypeString},
-		{"ip", store.TypeString}, {"node_load1", store.TypeNumber}, {"hadoop_exclude", store.TypeBool}, {"puppet_ok", store.TypeBool}, {"responsive", store.TypeBool}} {
+		t    fleet.Type
+	}{{"cluster", fleet.String}, {"rack", fleet.String}, {"role", fleet.String}, {"lifecycle", fleet.String},
+		{"ip", fleet.String}, {"node_load1", fleet.Number}, {"hadoop_exclude", fleet.Bool}, {"puppet_ok", fleet.Bool}, {"responsive", fleet.Bool}} {
 		cols[c.name] = store.NewColumn(c.name, c.t, n)
 		src.Attrs = append(src.Attrs, cols[c.name])
 	}
@@ -126,8 +127,7 @@ func benchQuery(b *testing.B, text string) {
 				return err
 			}
 			env := &query.Env{Snap: snap, Seed: 42}
-			cur := snap.Current()
-			st, err := query.ParseIn(text, func(n string) bool { _, ok := cur.Attr(n); return ok })
+			st, err := query.Parse(text)
 			if err != nil {
 				return err
 			}

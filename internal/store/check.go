@@ -13,6 +13,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/hostkey"
 )
 
@@ -271,8 +272,8 @@ func (c *checker) attr(ref attrRef, hosts *roaring.Bitmap) error {
 	if err != nil {
 		return err
 	}
-	if want := map[AttrType]byte{TypeBool: encBool, TypeNumber: encNumber, TypeTime: encTime}[ref.Type]; want != 0 && data[0] != want ||
-		ref.Type == TypeString && data[0] != encIndex && data[0] != encColumn {
+	if want := map[fleet.Type]byte{fleet.Bool: encBool, fleet.Number: encNumber, fleet.Time: encTime}[ref.Type]; want != 0 && data[0] != want ||
+		ref.Type == fleet.String && data[0] != encIndex && data[0] != encColumn {
 		return fmt.Errorf("type %s stored with encoding %q", ref.Type, data[0])
 	}
 	if err := checkAttrBody(a); err != nil {

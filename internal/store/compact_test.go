@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 )
@@ -51,8 +52,8 @@ func (f *cmpFleet) churn(k int) {
 
 func (f *cmpFleet) source(at time.Time) *SourceData {
 	n := len(f.hosts)
-	life, rank := NewColumn("lifecycle", TypeString, n), NewColumn("rank", TypeNumber, n)
-	ip, flag := NewColumn("ip", TypeString, n), NewColumn("flag", TypeBool, n)
+	life, rank := NewColumn("lifecycle", fleet.String, n), NewColumn("rank", fleet.Number, n)
+	ip, flag := NewColumn("ip", fleet.String, n), NewColumn("flag", fleet.Bool, n)
 	for i := range n {
 		life.Str[i], life.Has[i] = f.life[i], true
 		rank.Num[i], rank.Has[i] = f.rank[i], true
@@ -81,7 +82,8 @@ func readSnapshot(t *testing.T, db *DB, id int64) map[string]string {
 		}
 		attrs := map[string]func(uint32) string{}
 		for _, name := range []string{"lifecycle", "rank", "ip", "flag"} {
-			a, ok := p.Attr(name)
+			a, ok, err := p.Attr(name)
+			require.NoError(t, err)
 			require.True(t, ok, "pass %d attribute %s", id, name)
 			attrs[name] = func(h uint32) string { v, _ := a.Value(h); return v.String() }
 		}

@@ -21,7 +21,7 @@ const chunkBits = 10
 const chunkSize = 1 << chunkBits
 
 // dict reads the host dictionary inside one transaction, caching decoded
-// chunks. It implements query.Hosts.
+// chunks. It implements fleet.Hosts.
 type dict struct {
 	b       *bolt.Bucket
 	n       uint32

@@ -8,8 +8,7 @@ import (
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
-
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // DiffOptions choose what Diff compares.
@@ -44,7 +43,7 @@ func (c SetChange) Changed() bool { return !c.Entered.IsEmpty() || !c.Left.IsEmp
 type AttrChange struct {
 	Host     string
 	Attr     string
-	Old, New query.Value
+	Old, New fleet.Value
 	Had, Has bool
 }
 
@@ -67,7 +66,11 @@ func (t *Tx) Diff(a, b int64, o DiffOptions) (*PassDiff, error) {
 	}
 	d := &PassDiff{A: va.info, B: vb.info}
 	for _, name := range names {
-		d.Sets = append(d.Sets, diffSet(va, vb, name))
+		c, err := diffSet(va, vb, name)
+		if err != nil {
+			return nil, err
+		}
+		d.Sets = append(d.Sets, c)
 	}
 	if o.Attrs {
 		if d.Attrs, err = diffAttrs(t.dict, va, vb); err != nil {
@@ -86,8 +89,14 @@ func diffSetNames(va, vb *PassView, asked []string) ([]string, error) {
 		return slices.Sorted(maps.Keys(seen)), nil
 	}
 	for _, n := range asked {
-		_, inA := va.Set(n)
-		_, inB := vb.Set(n)
+		_, inA, err := va.Set(n)
+		if err != nil {
+			return nil, err
+		}
+		_, inB, err := vb.Set(n)
+		if err != nil {
+			return nil, err
+		}
 		if !inA && !inB {
 			return nil, fmt.Errorf("no set %q in pass %d or pass %d", n, va.ID(), vb.ID())
 		}
@@ -95,9 +104,15 @@ func diffSetNames(va, vb *PassView, asked []string) ([]string, error) {
 	return asked, nil
 }
 
-func diffSet(va, vb *PassView, name string) SetChange {
-	sa, inA := va.Set(name)
-	sb, inB := vb.Set(name)
+func diffSet(va, vb *PassView, name string) (SetChange, error) {
+	sa, inA, err := va.Set(name)
+	if err != nil {
+		return SetChange{}, err
+	}
+	sb, inB, err := vb.Set(name)
+	if err != nil {
+		return SetChange{}, err
+	}
 	c := SetChange{Name: name, InA: inA, InB: inB, Entered: roaring.New(), Left: roaring.New()}
 	if inA {
 		c.CountA = sa.GetCardinality()
@@ -115,7 +130,7 @@ func diffSet(va, vb *PassView, name string) SetChange {
 	case inA:
 		c.Left = sa.Clone()
 	}
-	return c
+	return c, nil
 }
 
 // setKey names the blobs a set is read from: equal keys, equal sets.
@@ -143,9 +158,13 @@ func diffAttrs(dict *dict, va, vb *PassView) ([]AttrChange, error) {
 		if okA && okB && ra.ref.Blob == rb.ref.Blob {
 			continue // unchanged column: shared blob
 		}
-		aa, bb := attrOrNil(va, name), attrOrNil(vb, name)
-		if (okA && aa == nil) || (okB && bb == nil) {
-			return nil, fmt.Errorf("%w: attribute %s does not decode", ErrCorrupt, name)
+		aa, err := attrOrNil(va, name)
+		if err != nil {
+			return nil, err
+		}
+		bb, err := attrOrNil(vb, name)
+		if err != nil {
+			return nil, err
 		}
 		changed := changedHosts(aa, bb)
 		changed.And(both)
@@ -166,17 +185,15 @@ func diffAttrs(dict *dict, va, vb *PassView) ([]AttrChange, error) {
 	return out, nil
 }
 
-func attrOrNil(v *PassView, name string) query.Attr {
-	a, ok := v.Attr(name)
-	if !ok {
-		return nil
-	}
-	return a
+// attrOrNil is an attribute of v, nil when v has none of that name.
+func attrOrNil(v *PassView, name string) (fleet.Attr, error) {
+	a, _, err := v.Attr(name)
+	return a, err
 }
 
 // changedHosts returns the hosts whose value differs between a and b
 // (either may be nil: no such attribute).
-func changedHosts(a, b query.Attr) *roaring.Bitmap {
+func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 	switch {
 	case a == nil && b == nil:
 		return roaring.New()
@@ -209,7 +226,7 @@ func changedHosts(a, b query.Attr) *roaring.Bitmap {
 	return x
 }
 
-func grouped(a query.Attr) bool {
+func grouped(a fleet.Attr) bool {
 	switch a.(type) {
 	case *boolAttr, *indexAttr:
 		return true
@@ -217,14 +234,14 @@ func grouped(a query.Attr) bool {
 	return false
 }
 
-func sameValue(a, b query.Value) bool {
-	return a.Type == b.Type && query.CompareValues(a, b) == 0
+func sameValue(a, b fleet.Value) bool {
+	return a.Type == b.Type && fleet.CompareValues(a, b) == 0
 }
 
 // groupsXor is the union over values of the hosts that hold that value in
 // exactly one of the two group lists.
-func groupsXor(ga, gb []query.Group) *roaring.Bitmap {
-	key := func(v query.Value) string { return v.Type.String() + "\x00" + v.String() }
+func groupsXor(ga, gb []fleet.Group) *roaring.Bitmap {
+	key := func(v fleet.Value) string { return v.Type.String() + "\x00" + v.String() }
 	byA := map[string]*roaring.Bitmap{}
 	for _, g := range ga {
 		byA[key(g.Value)] = g.Hosts
@@ -249,14 +266,14 @@ func groupsXor(ga, gb []query.Group) *roaring.Bitmap {
 }
 
 // idValues lists an attribute's present hosts and values in id order.
-func idValues(a query.Attr) ([]uint32, []query.Value) {
+func idValues(a fleet.Attr) ([]uint32, []fleet.Value) {
 	var ids []uint32
-	var vals []query.Value
+	var vals []fleet.Value
 	switch a := a.(type) {
 	case *strColumn:
 		a.each(func(id uint32, v string) {
 			ids = append(ids, id)
-			vals = append(vals, query.Value{Type: query.String, Str: v})
+			vals = append(vals, fleet.Value{Type: fleet.String, Str: v})
 		})
 	case *numColumn:
 		it := a.present.Iterator()
@@ -267,7 +284,7 @@ func idValues(a query.Attr) ([]uint32, []query.Value) {
 	default:
 		type iv struct {
 			id uint32
-			v  query.Value
+			v  fleet.Value
 		}
 		var all []iv
 		for _, g := range a.Groups() {

@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // Encodings of an attribute blob, the first byte of the blob.
@@ -63,13 +64,13 @@ func presentEntries(c *Column, ids []uint32, order []int32) []entry {
 func encodeColumn(c *Column, ids []uint32, order []int32) ([]byte, error) {
 	es := presentEntries(c, ids, order)
 	switch c.Type {
-	case TypeBool:
+	case fleet.Bool:
 		return encodeBool(c, es), nil
-	case TypeString:
+	case fleet.String:
 		return encodeString(c, es), nil
-	case TypeNumber:
+	case fleet.Number:
 		return encodeNumber(c, es), nil
-	case TypeTime:
+	case fleet.Time:
 		return encodeTime(c, es), nil
 	}
 	return nil, fmt.Errorf("attribute %s: unknown type %v", c.Name, c.Type)

@@ -3,14 +3,13 @@ package store
 import (
 	"fmt"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/fleetq/fleetq/internal/query"
 )
 
 // AttrEncoding names how a decoded attribute is stored, for tests that pin
 // the index/column switch.
-func AttrEncoding(a query.Attr) string {
+func AttrEncoding(a fleet.Attr) string {
 	switch a.(type) {
 	case *boolAttr:
 		return "bool"

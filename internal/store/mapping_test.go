@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/fleetq/fleetq/internal/store/storetest"
 )
@@ -18,7 +18,7 @@ import (
 func TestMapHostsSeesInventory(t *testing.T) {
 	db := storetest.Open(t)
 	inv := newSource("inventory", "inventory", "web1.x", "db1.x")
-	inv.Attrs = []*store.Column{{Name: "ip", Type: store.TypeString, Str: []string{"10.0.0.1", "10.0.0.2"}}}
+	inv.Attrs = []*store.Column{{Name: "ip", Type: fleet.String, Str: []string{"10.0.0.1", "10.0.0.2"}}}
 	var seen []seenInventory
 	var kinds []string
 	mapper := func(i *store.Inventory, src *store.SourceData) []string {
@@ -57,20 +57,22 @@ func TestNumberGroups(t *testing.T) {
 	db := storetest.Open(t)
 	src := newSource("inventory", "inventory", "a", "b", "c", "d")
 	src.Attrs = []*store.Column{
-		{Name: "cores", Type: store.TypeNumber, Num: []float64{8, 16, 8, 0}, Has: []bool{true, true, true, false}},
-		{Name: "up", Type: store.TypeBool, Bool: []bool{true, false, true, false}},
+		{Name: "cores", Type: fleet.Number, Num: []float64{8, 16, 8, 0}, Has: []bool{true, true, true, false}},
+		{Name: "up", Type: fleet.Bool, Bool: []bool{true, false, true, false}},
 	}
 	create(t, db, store.NewPass{Sources: []*store.SourceData{src}})
 	pass(t, db, 0, func(tx *store.Tx, v *store.PassView) {
-		cores, _ := v.Attr("cores")
+		cores, _, err := v.Attr("cores")
+		require.NoError(t, err)
 		var got []string
 		for _, g := range cores.Groups() {
 			got = append(got, fmt.Sprintf("%v=%v", g.Value.Num, tx.Hosts().Names(g.Hosts)))
 		}
 		assert.Equal(t, []string{"8=[a c]", "16=[b]"}, got)
-		assert.Equal(t, query.Number, cores.Type())
-		up, _ := v.Attr("up")
-		assert.Equal(t, []string{"a", "c"}, tx.Hosts().Names(up.Filter(func(x query.Value) bool { return x.Bool })))
+		assert.Equal(t, fleet.Number, cores.Type())
+		up, _, err := v.Attr("up")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"a", "c"}, tx.Hosts().Names(up.Filter(func(x fleet.Value) bool { return x.Bool })))
 		assert.Equal(t, []string{"a", "b", "c", "d"}, tx.Hosts().Names(up.Present()))
 	})
 }

@@ -1,34 +1,10 @@
 package store
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
-
-// AttrType is the type of a per-host attribute.
-type AttrType uint8
-
-// Attribute types. The zero value is invalid so a forgotten type is caught.
-const (
-	TypeString AttrType = iota + 1
-	TypeNumber
-	TypeBool
-	TypeTime // unix seconds, printed as RFC 3339
-)
-
-func (t AttrType) String() string {
-	switch t {
-	case TypeString:
-		return "string"
-	case TypeNumber:
-		return "number"
-	case TypeBool:
-		return "bool"
-	case TypeTime:
-		return "time"
-	}
-	return fmt.Sprintf("AttrType(%d)", uint8(t))
-}
 
 // SourceData is what one ingester read from one source, fully parsed and
 // validated before any write transaction starts. Hosts are source-local
@@ -63,7 +39,7 @@ type SourceData struct {
 // which hosts have a value; nil means every host has one.
 type Column struct {
 	Name string
-	Type AttrType
+	Type fleet.Type
 	Str  []string
 	Num  []float64
 	Bool []bool
@@ -79,16 +55,16 @@ func (c *Column) Present(i int) bool { return c.Has == nil || c.Has[i] }
 
 // NewColumn returns an empty column of type t for n hosts, with every value
 // absent until Set* is called.
-func NewColumn(name string, t AttrType, n int) *Column {
+func NewColumn(name string, t fleet.Type, n int) *Column {
 	c := &Column{Name: name, Type: t, Has: make([]bool, n)}
 	switch t {
-	case TypeString:
+	case fleet.String:
 		c.Str = make([]string, n)
-	case TypeNumber:
+	case fleet.Number:
 		c.Num = make([]float64, n)
-	case TypeBool:
+	case fleet.Bool:
 		c.Bool = make([]bool, n)
-	case TypeTime:
+	case fleet.Time:
 		c.Time = make([]int64, n)
 	}
 	return c
@@ -98,13 +74,13 @@ func NewColumn(name string, t AttrType, n int) *Column {
 func (c *Column) Grow() {
 	c.Has = append(c.Has, false)
 	switch c.Type {
-	case TypeString:
+	case fleet.String:
 		c.Str = append(c.Str, "")
-	case TypeNumber:
+	case fleet.Number:
 		c.Num = append(c.Num, 0)
-	case TypeBool:
+	case fleet.Bool:
 		c.Bool = append(c.Bool, false)
-	case TypeTime:
+	case fleet.Time:
 		c.Time = append(c.Time, 0)
 	}
 	if c.TS != nil {

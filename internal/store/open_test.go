@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/fleetq/fleetq/internal/store/storetest"
 )
@@ -188,8 +188,8 @@ func TestReadOnlyLeavesFileIdentical(t *testing.T) {
 	db := storetest.Open(t)
 	inv := newSource("inventory", "inventory", "a", "b", "c")
 	inv.Attrs = []*store.Column{
-		{Name: "role", Type: store.TypeString, Str: []string{"x", "y", "x"}},
-		{Name: "ok", Type: store.TypeBool, Bool: []bool{true, false, true}},
+		{Name: "role", Type: fleet.String, Str: []string{"x", "y", "x"}},
+		{Name: "ok", Type: fleet.Bool, Bool: []bool{true, false, true}},
 	}
 	create(t, db, store.NewPass{Sources: []*store.SourceData{inv}})
 	create(t, db, store.NewPass{Created: t0.Add(time.Hour), Sources: []*store.SourceData{newSource("hdfs", "hdfs", "b", "q")}})
@@ -208,17 +208,19 @@ func TestReadOnlyLeavesFileIdentical(t *testing.T) {
 				v, err := tx.Pass(p.ID)
 				require.NoError(t, err)
 				for _, name := range v.SetNames() {
-					bm, ok := v.Set(name)
+					bm, ok, err := v.Set(name)
+					require.NoError(t, err)
 					require.True(t, ok, name)
 					tx.Hosts().Names(bm)
 				}
 				for _, name := range v.AttrNames() {
-					a, ok := v.Attr(name)
+					a, ok, err := v.Attr(name)
+					require.NoError(t, err)
 					require.True(t, ok)
 					a.Groups()
 				}
 			}
-			_, err = tx.Resolve(2, query.PassRef{Rel: -1})
+			_, err = tx.Resolve(2, fleet.PassRef{Rel: -1})
 			require.NoError(t, err)
 			tx.Hosts().Lookup([]string{"a", "zz"})
 			return nil
@@ -241,7 +243,7 @@ func TestFailedCreatePassChangesNothing(t *testing.T) {
 		return nil
 	}
 	badType := newSource("inventory", "inventory", "n1")
-	badType.Attrs = []*store.Column{{Name: "weird", Type: store.AttrType(99)}}
+	badType.Attrs = []*store.Column{{Name: "weird", Type: fleet.Type(99)}}
 	for _, tc := range []struct {
 		name string
 		np   store.NewPass
@@ -258,9 +260,9 @@ func TestFailedCreatePassChangesNothing(t *testing.T) {
 		{"source twice", store.NewPass{Sources: []*store.SourceData{newSource("hosts", "dead", "a"), newSource("hosts", "dead", "b")}},
 			"source hosts:dead given twice (name one of them: hosts:NAME=PATH)"},
 		{"bad attribute type", store.NewPass{Sources: []*store.SourceData{newSource("hosts", "new", "brand-new-host"), badType}},
-			"inventory.src: attribute weird: unknown type AttrType(99)"},
+			"inventory.src: attribute weird: unknown type Type(99)"},
 		{"column length", store.NewPass{Sources: []*store.SourceData{{Kind: "inventory", Name: "inventory", Path: "inv.csv",
-			Hosts: []string{"p", "q"}, Attrs: []*store.Column{{Name: "role", Type: store.TypeString, Str: []string{"x"}}}}}},
+			Hosts: []string{"p", "q"}, Attrs: []*store.Column{{Name: "role", Type: fleet.String, Str: []string{"x"}}}}}},
 			"inv.csv: attribute role has 1 values for 2 hosts"},
 		{"set index", store.NewPass{Sources: []*store.SourceData{{Kind: "inventory", Name: "inventory", Path: "inv.csv",
 			Hosts: []string{"p"}, Sets: map[string][]uint32{"s": {3}}}}},

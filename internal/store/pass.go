@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -60,9 +61,9 @@ type manifest struct {
 }
 
 type attrRef struct {
-	Name string   `json:"name"`
-	Type AttrType `json:"type"`
-	Blob string   `json:"blob"`
+	Name string     `json:"name"`
+	Type fleet.Type `json:"type"`
+	Blob string     `json:"blob"`
 }
 
 func passKey(id int64) []byte { return u64(uint64(id)) }

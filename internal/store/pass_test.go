@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/fleetq/fleetq/internal/store/storetest"
 )
@@ -46,11 +46,12 @@ func pass(t *testing.T, db *store.DB, id int64, fn func(tx *store.Tx, p *store.P
 
 // values reads attribute name of every host, keyed by host name; absent
 // hosts are left out.
-func values(t *testing.T, tx *store.Tx, p *store.PassView, name string) map[string]query.Value {
+func values(t *testing.T, tx *store.Tx, p *store.PassView, name string) map[string]fleet.Value {
 	t.Helper()
-	a, ok := p.Attr(name)
+	a, ok, err := p.Attr(name)
+	require.NoError(t, err)
 	require.True(t, ok, "attribute %s", name)
-	out := map[string]query.Value{}
+	out := map[string]fleet.Value{}
 	for _, h := range tx.Hosts().Names(p.All()) {
 		ids, _ := tx.Hosts().Lookup([]string{h})
 		if v, ok := a.Value(ids.Minimum()); ok {
@@ -62,15 +63,16 @@ func values(t *testing.T, tx *store.Tx, p *store.PassView, name string) map[stri
 
 func setNames(t *testing.T, tx *store.Tx, p *store.PassView, name string) []string {
 	t.Helper()
-	bm, ok := p.Set(name)
+	bm, ok, err := p.Set(name)
+	require.NoError(t, err)
 	require.True(t, ok, "set %s", name)
 	return tx.Hosts().Names(bm)
 }
 
-func str(s string) query.Value   { return query.Value{Type: query.String, Str: s} }
-func num(f float64) query.Value  { return query.Value{Type: query.Number, Num: f} }
-func boolean(b bool) query.Value { return query.Value{Type: query.Bool, Bool: b} }
-func tm(unix int64) query.Value  { return query.Value{Type: query.Time, Num: float64(unix)} }
+func str(s string) fleet.Value   { return fleet.Value{Type: fleet.String, Str: s} }
+func num(f float64) fleet.Value  { return fleet.Value{Type: fleet.Number, Num: f} }
+func boolean(b bool) fleet.Value { return fleet.Value{Type: fleet.Bool, Bool: b} }
+func tm(unix int64) fleet.Value  { return fleet.Value{Type: fleet.Time, Num: float64(unix)} }
 func has(n int, absent ...int) []bool {
 	out := make([]bool, n)
 	for i := range out {
@@ -84,15 +86,15 @@ func TestCreatePassRoundTrip(t *testing.T) {
 	// Hosts not in byte order, so source order and id order differ.
 	inv := newSource("inventory", "inventory", "web3", "db1", "web1", "cache9")
 	inv.Attrs = []*store.Column{
-		{Name: "hadoop_exclude", Type: store.TypeBool, Bool: []bool{true, false, false, true}, Has: has(4, 2)},
-		{Name: "role", Type: store.TypeString, Str: []string{"web", "db", "web", ""}, Has: has(4, 3)},
-		{Name: "cores", Type: store.TypeNumber, Num: []float64{16, 64, 8.5, -1}},
-		{Name: "born", Type: store.TypeTime, Time: []int64{1700000000, 0, -5, 1}, Has: has(4, 1)},
+		{Name: "hadoop_exclude", Type: fleet.Bool, Bool: []bool{true, false, false, true}, Has: has(4, 2)},
+		{Name: "role", Type: fleet.String, Str: []string{"web", "db", "web", ""}, Has: has(4, 3)},
+		{Name: "cores", Type: fleet.Number, Num: []float64{16, 64, 8.5, -1}},
+		{Name: "born", Type: fleet.Time, Time: []int64{1700000000, 0, -5, 1}, Has: has(4, 1)},
 	}
 	inv.Sets = map[string][]uint32{"canary": {0, 2}, "empty": {}}
 	prom := newSource("prom", "metrics", "web1", "db1", "lost1")
 	prom.Attrs = []*store.Column{
-		{Name: "up", Type: store.TypeNumber, Num: []float64{1, 0, math.Inf(1)}, TS: []int64{1714564800000, 1714564700000, 5}},
+		{Name: "up", Type: fleet.Number, Num: []float64{1, 0, math.Inf(1)}, TS: []int64{1714564800000, 1714564700000, 5}},
 	}
 	p := create(t, db, store.NewPass{Label: "first", Sources: []*store.SourceData{prom, inv}, Command: "fleetq ingest x"})
 	assert.Equal(t, int64(1), p.ID)
@@ -113,42 +115,47 @@ func TestCreatePassRoundTrip(t *testing.T) {
 		assert.Equal(t, []string{"all", "canary", "empty", "hadoop_exclude", "inventory", "metrics"}, v.SetNames())
 		assert.Equal(t, []string{"born", "cores", "hadoop_exclude", "role", "up"}, v.AttrNames())
 
-		assert.Equal(t, map[string]query.Value{"web3": boolean(true), "db1": boolean(false), "cache9": boolean(true)},
+		assert.Equal(t, map[string]fleet.Value{"web3": boolean(true), "db1": boolean(false), "cache9": boolean(true)},
 			values(t, tx, v, "hadoop_exclude"))
-		assert.Equal(t, map[string]query.Value{"web3": str("web"), "db1": str("db"), "web1": str("web")}, values(t, tx, v, "role"))
-		assert.Equal(t, map[string]query.Value{"web3": num(16), "db1": num(64), "web1": num(8.5), "cache9": num(-1)},
+		assert.Equal(t, map[string]fleet.Value{"web3": str("web"), "db1": str("db"), "web1": str("web")}, values(t, tx, v, "role"))
+		assert.Equal(t, map[string]fleet.Value{"web3": num(16), "db1": num(64), "web1": num(8.5), "cache9": num(-1)},
 			values(t, tx, v, "cores"))
-		assert.Equal(t, map[string]query.Value{"web3": tm(1700000000), "web1": tm(-5), "cache9": tm(1)}, values(t, tx, v, "born"))
-		assert.Equal(t, map[string]query.Value{"web1": num(1), "db1": num(0), "lost1": num(math.Inf(1))}, values(t, tx, v, "up"))
+		assert.Equal(t, map[string]fleet.Value{"web3": tm(1700000000), "web1": tm(-5), "cache9": tm(1)}, values(t, tx, v, "born"))
+		assert.Equal(t, map[string]fleet.Value{"web1": num(1), "db1": num(0), "lost1": num(math.Inf(1))}, values(t, tx, v, "up"))
 
-		for name, want := range map[string]store.AttrType{"hadoop_exclude": store.TypeBool, "role": store.TypeString,
-			"cores": store.TypeNumber, "born": store.TypeTime, "up": store.TypeNumber} {
+		for name, want := range map[string]fleet.Type{"hadoop_exclude": fleet.Bool, "role": fleet.String,
+			"cores": fleet.Number, "born": fleet.Time, "up": fleet.Number} {
 			got, ok := v.AttrType(name)
 			assert.True(t, ok)
 			assert.Equal(t, want, got, name)
 		}
-		role, _ := v.Attr("role")
+		role, _, err := v.Attr("role")
+		require.NoError(t, err)
 		assert.Equal(t, "index", store.AttrEncoding(role))
 		assert.Equal(t, []string{"db", "web"}, groupStrings(role.Groups()))
-		cores, _ := v.Attr("cores")
+		cores, _, err := v.Attr("cores")
+		require.NoError(t, err)
 		assert.False(t, cores.Sampled())
 		assert.True(t, cores.FilterSampleTime(func(int64) bool { return true }).IsEmpty())
-		up, _ := v.Attr("up")
+		up, _, err := v.Attr("up")
+		require.NoError(t, err)
 		assert.True(t, up.Sampled())
 		recent := up.FilterSampleTime(func(ms int64) bool { return ms >= 1714564800000 })
 		assert.Equal(t, []string{"web1"}, tx.Hosts().Names(recent))
-		assert.Equal(t, []string{"db1", "web1"}, tx.Hosts().Names(up.Filter(func(x query.Value) bool { return x.Num < 2 })))
+		assert.Equal(t, []string{"db1", "web1"}, tx.Hosts().Names(up.Filter(func(x fleet.Value) bool { return x.Num < 2 })))
 		assert.Contains(t, v.Origin("up"), "source prom:metrics.src read 2024-05-01T12:00:00Z by pass 1")
 		assert.NotContains(t, v.Origin("up"), "carried")
 		assert.Equal(t, "every host of pass 1", v.Origin("all"))
-		_, ok := v.Set("nosuch")
+		_, ok, err := v.Set("nosuch")
+		require.NoError(t, err)
 		assert.False(t, ok)
-		_, ok = v.Attr("nosuch")
+		_, ok, err = v.Attr("nosuch")
+		require.NoError(t, err)
 		assert.False(t, ok)
 	})
 }
 
-func groupStrings(gs []query.Group) []string {
+func groupStrings(gs []fleet.Group) []string {
 	var out []string
 	for _, g := range gs {
 		out = append(out, g.Value.Str)
@@ -167,7 +174,7 @@ func TestStringEncodings(t *testing.T) {
 			db := storetest.Open(t)
 			n := 5000
 			src := newSource("inventory", "inventory")
-			col := store.NewColumn("serial", store.TypeString, n)
+			col := store.NewColumn("serial", fleet.String, n)
 			present := 0
 			for i := range n {
 				src.Hosts = append(src.Hosts, fmt.Sprintf("h%05d", n-i)) // reverse of id order
@@ -179,7 +186,8 @@ func TestStringEncodings(t *testing.T) {
 			src.Attrs = []*store.Column{col}
 			create(t, db, store.NewPass{Sources: []*store.SourceData{src}})
 			pass(t, db, 0, func(tx *store.Tx, v *store.PassView) {
-				a, _ := v.Attr("serial")
+				a, _, err := v.Attr("serial")
+				require.NoError(t, err)
 				assert.Equal(t, tc.want, store.AttrEncoding(a))
 				got := values(t, tx, v, "serial")
 				for i, h := range src.Hosts {
@@ -196,8 +204,8 @@ func TestStringEncodings(t *testing.T) {
 				}
 				gs := a.Groups()
 				assert.Len(t, gs, len(distinct))
-				assert.True(t, slices.IsSortedFunc(gs, func(a, b query.Group) int { return cmpStr(a.Value.Str, b.Value.Str) }))
-				hit := a.Filter(func(x query.Value) bool { return x.Str == "s0000" })
+				assert.True(t, slices.IsSortedFunc(gs, func(a, b fleet.Group) int { return cmpStr(a.Value.Str, b.Value.Str) }))
+				hit := a.Filter(func(x fleet.Value) bool { return x.Str == "s0000" })
 				assert.Equal(t, gs[0].Hosts.ToArray(), hit.ToArray())
 			})
 		})
@@ -218,14 +226,15 @@ func TestNumberWithoutValues(t *testing.T) {
 	db := storetest.Open(t)
 	src := newSource("prom", "metrics", "a", "b")
 	src.Attrs = []*store.Column{
-		{Name: "up", Type: store.TypeNumber, Num: []float64{0, 0}, TS: []int64{0, 0}, Has: []bool{false, false}},
-		{Name: "flag", Type: store.TypeBool, Bool: []bool{false, false}, Has: []bool{false, false}},
+		{Name: "up", Type: fleet.Number, Num: []float64{0, 0}, TS: []int64{0, 0}, Has: []bool{false, false}},
+		{Name: "flag", Type: fleet.Bool, Bool: []bool{false, false}, Has: []bool{false, false}},
 	}
 	create(t, db, store.NewPass{Sources: []*store.SourceData{src}})
 	pass(t, db, 0, func(tx *store.Tx, v *store.PassView) {
 		assert.Empty(t, values(t, tx, v, "up"))
 		assert.Empty(t, values(t, tx, v, "flag"))
-		flag, ok := v.Set("flag")
+		flag, ok, err := v.Set("flag")
+		require.NoError(t, err)
 		assert.True(t, ok)
 		assert.True(t, flag.IsEmpty())
 	})
@@ -235,7 +244,7 @@ func TestCarriedSources(t *testing.T) {
 	db := storetest.Open(t)
 	inv := newSource("inventory", "inventory", "a", "b", "c")
 	hdfs := newSource("hdfs", "hdfs", "a", "x")
-	hdfs.Attrs = []*store.Column{{Name: "hdfs.state", Type: store.TypeString, Str: []string{"live", "dead"}}}
+	hdfs.Attrs = []*store.Column{{Name: "hdfs.state", Type: fleet.String, Str: []string{"live", "dead"}}}
 	dead := newSource("hosts", "dead", "c")
 	p1 := create(t, db, store.NewPass{Sources: []*store.SourceData{inv, hdfs, dead}})
 
@@ -260,7 +269,7 @@ func TestCarriedSources(t *testing.T) {
 		assert.Equal(t, []string{"a", "b", "c", "d", "x"}, tx.Hosts().Names(v.All()))
 		assert.Equal(t, []string{"c"}, setNames(t, tx, v, "dead"))
 		assert.Equal(t, []string{"a", "x"}, setNames(t, tx, v, "hdfs"))
-		assert.Equal(t, map[string]query.Value{"a": str("live"), "x": str("dead")}, values(t, tx, v, "hdfs.state"))
+		assert.Equal(t, map[string]fleet.Value{"a": str("live"), "x": str("dead")}, values(t, tx, v, "hdfs.state"))
 		assert.Contains(t, v.Origin("hdfs"), "by pass 1 (carried, 3h00m old)")
 	})
 
@@ -279,7 +288,8 @@ func TestCarriedSources(t *testing.T) {
 	assert.Equal(t, int64(3), p4.Parent)
 	pass(t, db, 4, func(tx *store.Tx, v *store.PassView) {
 		assert.Equal(t, []string{"z"}, tx.Hosts().Names(v.All()))
-		_, ok := v.Set("hdfs")
+		_, ok, err := v.Set("hdfs")
+		require.NoError(t, err)
 		assert.False(t, ok)
 	})
 	// The earlier passes are untouched.
@@ -323,20 +333,20 @@ func TestResolve(t *testing.T) {
 		assert.Equal(t, int64(3), tx.LatestID())
 		for _, tc := range []struct {
 			cur  int64
-			ref  query.PassRef
+			ref  fleet.PassRef
 			want int64
 		}{
-			{3, query.PassRef{}, 3},
-			{2, query.PassRef{}, 2},
-			{3, query.PassRef{Rel: -1}, 2},
-			{3, query.PassRef{Rel: -2}, 1},
-			{2, query.PassRef{Rel: -1}, 1},
-			{3, query.PassRef{ID: 1}, 1},
-			{1, query.PassRef{ID: 3}, 3},
-			{3, query.PassRef{At: t0.Add(90 * time.Minute)}, 2},
-			{3, query.PassRef{At: t0.Add(time.Hour)}, 2},
-			{3, query.PassRef{At: t0.Add(24 * time.Hour)}, 3},
-			{3, query.PassRef{At: t0}, 1},
+			{3, fleet.PassRef{}, 3},
+			{2, fleet.PassRef{}, 2},
+			{3, fleet.PassRef{Rel: -1}, 2},
+			{3, fleet.PassRef{Rel: -2}, 1},
+			{2, fleet.PassRef{Rel: -1}, 1},
+			{3, fleet.PassRef{ID: 1}, 1},
+			{1, fleet.PassRef{ID: 3}, 3},
+			{3, fleet.PassRef{At: t0.Add(90 * time.Minute)}, 2},
+			{3, fleet.PassRef{At: t0.Add(time.Hour)}, 2},
+			{3, fleet.PassRef{At: t0.Add(24 * time.Hour)}, 3},
+			{3, fleet.PassRef{At: t0}, 1},
 		} {
 			v, err := tx.Resolve(tc.cur, tc.ref)
 			if assert.NoError(t, err, "%+v from %d", tc.ref, tc.cur) {
@@ -345,14 +355,14 @@ func TestResolve(t *testing.T) {
 		}
 		for _, tc := range []struct {
 			cur int64
-			ref query.PassRef
+			ref fleet.PassRef
 			msg string
 		}{
-			{3, query.PassRef{Rel: -3}, "@-3 from pass 3: no such pass"},
-			{1, query.PassRef{Rel: -1}, "@-1 from pass 1: no such pass"},
-			{3, query.PassRef{ID: 9}, "pass 9: no such pass"},
-			{3, query.PassRef{At: t0.Add(-time.Second)}, "no pass at or before 2024-05-01T11:59:59Z: no such pass"},
-			{7, query.PassRef{Rel: -1}, "pass 7: no such pass"},
+			{3, fleet.PassRef{Rel: -3}, "@-3 from pass 3: no such pass"},
+			{1, fleet.PassRef{Rel: -1}, "@-1 from pass 1: no such pass"},
+			{3, fleet.PassRef{ID: 9}, "pass 9: no such pass"},
+			{3, fleet.PassRef{At: t0.Add(-time.Second)}, "no pass at or before 2024-05-01T11:59:59Z: no such pass"},
+			{7, fleet.PassRef{Rel: -1}, "pass 7: no such pass"},
 		} {
 			_, err := tx.Resolve(tc.cur, tc.ref)
 			assert.ErrorIs(t, err, store.ErrNoPass)
@@ -361,7 +371,7 @@ func TestResolve(t *testing.T) {
 		snap, err := tx.Snapshot(2)
 		require.NoError(t, err)
 		assert.Equal(t, int64(2), snap.Current().ID())
-		prev, err := snap.Resolve(query.PassRef{Rel: -1})
+		prev, err := snap.Resolve(fleet.PassRef{Rel: -1})
 		require.NoError(t, err)
 		assert.Equal(t, int64(1), prev.ID())
 		assert.Equal(t, t0, prev.Created())

@@ -5,14 +5,14 @@ import (
 	"math"
 	"sort"
 
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // AttrSummary describes one attribute of a pass: its type, the source it
 // comes from, how many hosts have it and its most common values.
 type AttrSummary struct {
 	Name       string
-	Type       AttrType
+	Type       fleet.Type
 	SourceKind string
 	SourceName string
 	Hosts      uint64
@@ -24,7 +24,7 @@ type AttrSummary struct {
 
 // ValueCount is a value and how many hosts have it.
 type ValueCount struct {
-	Value query.Value
+	Value fleet.Value
 	Hosts uint64
 }
 
@@ -68,14 +68,14 @@ func (v *PassView) summarize(name string, examples int) (AttrSummary, error) {
 // valueCounts counts the hosts of every distinct value without building a
 // bitmap per value: value indexes and bools already hold one per value,
 // columns are counted in one scan.
-func valueCounts(a query.Attr) []ValueCount {
+func valueCounts(a fleet.Attr) []ValueCount {
 	switch a := a.(type) {
 	case *strColumn:
 		by := map[string]uint64{}
 		a.each(func(_ uint32, s string) { by[s]++ })
 		out := make([]ValueCount, 0, len(by))
 		for s, n := range by {
-			out = append(out, ValueCount{query.Value{Type: query.String, Str: s}, n})
+			out = append(out, ValueCount{fleet.Value{Type: fleet.String, Str: s}, n})
 		}
 		return out
 	case *numColumn:
@@ -92,7 +92,7 @@ func valueCounts(a query.Attr) []ValueCount {
 
 func numCounts(a *numColumn) []ValueCount {
 	by := map[uint64]uint64{}
-	vals := map[uint64]query.Value{}
+	vals := map[uint64]fleet.Value{}
 	n := int(a.present.GetCardinality())
 	for i := 0; i < n; i++ {
 		v := a.at(i)
@@ -121,7 +121,7 @@ func topValues(counts []ValueCount, n int) []ValueCount {
 		if counts[i].Hosts != counts[j].Hosts {
 			return counts[i].Hosts > counts[j].Hosts
 		}
-		return query.CompareValues(counts[i].Value, counts[j].Value) < 0
+		return fleet.CompareValues(counts[i].Value, counts[j].Value) < 0
 	})
 	if len(counts) > n {
 		counts = counts[:n]

@@ -8,16 +8,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
-func fleet(n int) *store.SourceData {
+func sizedFleet(n int) *store.SourceData {
 	src := newSource("inventory", "inventory")
-	role := store.NewColumn("role", store.TypeString, n)
-	ip := store.NewColumn("ip", store.TypeString, n)
-	cores := store.NewColumn("cores", store.TypeNumber, n)
-	excl := store.NewColumn("hadoop_exclude", store.TypeBool, n)
+	role := store.NewColumn("role", fleet.String, n)
+	ip := store.NewColumn("ip", fleet.String, n)
+	cores := store.NewColumn("cores", fleet.Number, n)
+	excl := store.NewColumn("hadoop_exclude", fleet.Bool, n)
 	for i := range n {
 		src.Hosts = append(src.Hosts, fmt.Sprintf("node%06d.dc%d.example.com", i, i%3))
 		role.Str[i], role.Has[i] = []string{"web", "db", "hadoop", "cache"}[i%4], true
@@ -37,13 +38,13 @@ func TestIdenticalPassSharesBlobs(t *testing.T) {
 	db := storetest.Open(t)
 	_, before, err := store.BlobStats(db)
 	require.NoError(t, err)
-	create(t, db, store.NewPass{Sources: []*store.SourceData{fleet(n)}})
+	create(t, db, store.NewPass{Sources: []*store.SourceData{sizedFleet(n)}})
 	blobs1, bytes1, err := store.BlobStats(db)
 	require.NoError(t, err)
 	size1, err := db.Size()
 	require.NoError(t, err)
 
-	again := fleet(n)
+	again := sizedFleet(n)
 	again.ReadAt = t0.Add(time.Hour)
 	create(t, db, store.NewPass{Created: t0.Add(time.Hour), Sources: []*store.SourceData{again}})
 	blobs2, bytes2, err := store.BlobStats(db)
@@ -61,7 +62,7 @@ func TestIdenticalPassSharesBlobs(t *testing.T) {
 	assert.Less(t, float64(added), 0.01*float64(first), "an identical pass adds under 1%% of the first pass's bytes")
 
 	// A pass with a change stores only the blobs that changed.
-	changed := fleet(n)
+	changed := sizedFleet(n)
 	changed.Attrs[2].Num[7] = 1 // cores of one host
 	create(t, db, store.NewPass{Created: t0.Add(2 * time.Hour), Sources: []*store.SourceData{changed}})
 	blobs3, _, err := store.BlobStats(db)

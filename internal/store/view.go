@@ -9,9 +9,8 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/fleetq/fleetq/internal/fleet"
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/fleetq/fleetq/internal/query"
 )
 
 // Tx is a transaction on the store. Everything read through it is valid
@@ -20,15 +19,15 @@ type Tx struct {
 	btx    *bolt.Tx
 	dict   *dict
 	passes map[int64]*PassView
-	err    error // the first read error of a PassView (see Err)
+	err    error // the first read error of the ledger (see Err)
 }
 
-// Err is the first error met reading a set, an attribute or all of a pass
-// view through the query.Pass methods, which cannot return one: a damaged
-// blob is recorded here and the method answers "not found" or an empty
-// set. DB.View and DB.Update return it in place of fn's result, so a
-// damaged file is always an error, never an answer; code that prints
-// inside a transaction checks it first.
+// Err is the first error met reading the host dictionary or the ledger
+// through methods that cannot return one (fleet.Hosts, rollout sets): a
+// damaged chunk is recorded here and the method answers "not found". A
+// pass view's reads return their errors. DB.View and DB.Update return Err
+// in place of fn's result, so a damaged file is always an error, never an
+// answer; code that prints inside a transaction checks it first.
 func (t *Tx) Err() error {
 	if t.err == nil && t.dict.err != nil {
 		return t.dict.err
@@ -43,8 +42,8 @@ func (t *Tx) fail(err error) {
 }
 
 // result is what a transaction running fn returns: a read error recorded
-// by a pass view wins over fn's own result, which may be a "not found"
-// the damage caused.
+// by the dictionary or the ledger wins over fn's own result, which may be
+// a "not found" the damage caused.
 func (t *Tx) result(err error) error {
 	if e := t.Err(); e != nil {
 		return e
@@ -69,7 +68,7 @@ func (t *Tx) LatestID() int64 { return latestID(t.btx) }
 // Hosts is the host dictionary.
 func (t *Tx) Hosts() *HostDict { return &HostDict{t.dict} }
 
-// HostDict is the host dictionary: query.Hosts plus bulk name lookups.
+// HostDict is the host dictionary: fleet.Hosts plus bulk name lookups.
 type HostDict struct{ *dict }
 
 // Pass opens a read view of pass id; 0 means the newest pass.
@@ -95,7 +94,7 @@ func (t *Tx) Pass(id int64) (*PassView, error) {
 }
 
 // Resolve finds a pass by reference relative to pass cur.
-func (t *Tx) Resolve(cur int64, ref query.PassRef) (*PassView, error) {
+func (t *Tx) Resolve(cur int64, ref fleet.PassRef) (*PassView, error) {
 	switch {
 	case ref.ID != 0:
 		return t.Pass(ref.ID)
@@ -134,8 +133,8 @@ func (t *Tx) passAt(at time.Time) (*PassView, error) {
 	return nil, fmt.Errorf("no pass at or before %s: %w", at.UTC().Format(time.RFC3339), ErrNoPass)
 }
 
-// Snapshot returns a query.Snapshot whose current pass is cur (0: newest).
-func (t *Tx) Snapshot(cur int64) (query.Snapshot, error) {
+// Snapshot returns a fleet.Snapshot whose current pass is cur (0: newest).
+func (t *Tx) Snapshot(cur int64) (fleet.Snapshot, error) {
 	p, err := t.Pass(cur)
 	if err != nil {
 		return nil, err
@@ -148,20 +147,20 @@ type snapshot struct {
 	cur *PassView
 }
 
-func (s *snapshot) Hosts() query.Hosts  { return s.tx.dict }
-func (s *snapshot) Current() query.Pass { return s.cur }
-func (s *snapshot) Resolve(ref query.PassRef) (query.Pass, error) {
+func (s *snapshot) Hosts() fleet.Hosts  { return s.tx.dict }
+func (s *snapshot) Current() fleet.Pass { return s.cur }
+func (s *snapshot) Resolve(ref fleet.PassRef) (fleet.Pass, error) {
 	return s.tx.Resolve(s.cur.info.ID, ref)
 }
 
-// PassView is a read view of one pass. It implements query.Pass.
+// PassView is a read view of one pass. It implements fleet.Pass.
 type PassView struct {
 	tx     *Tx
 	info   *PassInfo
 	sets   map[string]setRef
 	attrs  map[string]attrSrc
 	cache  map[string]*roaring.Bitmap
-	acache map[string]query.Attr
+	acache map[string]fleet.Attr
 	all    *roaring.Bitmap
 }
 
@@ -182,8 +181,12 @@ type attrSrc struct {
 }
 
 func newPassView(t *Tx, info *PassInfo) (*PassView, error) {
+	all, err := getBitmap(t.btx, info.All)
+	if err != nil {
+		return nil, fmt.Errorf("all: %w", err)
+	}
 	v := &PassView{tx: t, info: info, sets: map[string]setRef{}, attrs: map[string]attrSrc{},
-		cache: map[string]*roaring.Bitmap{}, acache: map[string]query.Attr{}}
+		cache: map[string]*roaring.Bitmap{}, acache: map[string]fleet.Attr{}, all: all}
 	for _, name := range slices.Sorted(maps.Keys(info.Sets)) {
 		v.sets[name] = setRef{blobs: []string{info.Sets[name]}, origin: fmt.Sprintf("stored in pass %d", info.ID), stored: true}
 	}
@@ -221,7 +224,7 @@ func (v *PassView) addSource(i int, s SourceInfo) error {
 			continue
 		}
 		v.attrs[a.Name] = attrSrc{ref: a, origin: origin, src: i}
-		if _, ok := v.sets[a.Name]; a.Type == TypeBool && !ok {
+		if _, ok := v.sets[a.Name]; a.Type == fleet.Bool && !ok {
 			v.sets[a.Name] = setRef{attr: a.Name, origin: origin + " (true values of the bool attribute)", src: []int{i}}
 		}
 	}
@@ -261,48 +264,39 @@ func (v *PassView) ID() int64 { return v.info.ID }
 // Created is when the pass was sealed.
 func (v *PassView) Created() time.Time { return v.info.Created }
 
-// All is every host of the pass.
-func (v *PassView) All() *roaring.Bitmap {
-	if v.all == nil {
-		bm, err := getBitmap(v.tx.btx, v.info.All)
-		if err != nil {
-			v.fail("all", err)
-			return roaring.New()
-		}
-		v.all = bm
-	}
-	return v.all
-}
+// All is every host of the pass, read when the view was opened.
+func (v *PassView) All() *roaring.Bitmap { return v.all }
 
-// Set returns a named set of the pass.
-func (v *PassView) Set(name string) (*roaring.Bitmap, bool) {
+// Set returns a named set of the pass; err names the pass and the set
+// when its blobs cannot be read.
+func (v *PassView) Set(name string) (*roaring.Bitmap, bool, error) {
 	if name == "all" {
-		return v.All(), true
+		return v.all, true, nil
 	}
 	if bm, ok := v.cache[name]; ok {
-		return bm, true
+		return bm, true, nil
 	}
 	if strings.HasPrefix(name, RolloutSetPrefix) {
-		return v.rolloutSet(name)
+		bm, ok := v.rolloutSet(name)
+		return bm, ok, nil
 	}
 	r, ok := v.sets[name]
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
 	bm, err := v.loadSet(r)
 	if err != nil {
-		v.fail("set "+name, err)
-		return nil, false
+		return nil, false, v.readError("set "+name, err)
 	}
 	v.cache[name] = bm
-	return bm, true
+	return bm, true, nil
 }
 
 func (v *PassView) loadSet(r setRef) (*roaring.Bitmap, error) {
 	if r.attr != "" {
-		a, ok := v.Attr(r.attr)
-		if !ok {
-			return nil, fmt.Errorf("%w: attribute %s", ErrCorrupt, r.attr)
+		a, err := v.loadAttr(r.attr)
+		if err != nil {
+			return nil, err
 		}
 		return a.(*boolAttr).True(), nil
 	}
@@ -320,25 +314,33 @@ func (v *PassView) loadSet(r setRef) (*roaring.Bitmap, error) {
 	return roaring.FastOr(bms...), nil
 }
 
-// Attr returns an attribute of the pass.
-func (v *PassView) Attr(name string) (query.Attr, bool) {
-	if a, ok := v.acache[name]; ok {
-		return a, true
+// Attr returns an attribute of the pass; err names the pass, the source
+// and the attribute when its blob cannot be read or decoded.
+func (v *PassView) Attr(name string) (fleet.Attr, bool, error) {
+	if _, ok := v.attrs[name]; !ok {
+		return nil, false, nil
 	}
-	s, ok := v.attrs[name]
-	if !ok {
-		return nil, false
-	}
-	a, err := loadAttr(v.tx.btx, s.ref.Blob)
+	a, err := v.loadAttr(name)
 	if err != nil {
-		v.fail("attribute "+name, err)
-		return nil, false
+		return nil, false, v.readError("attribute "+name, err)
 	}
-	v.acache[name] = a
-	return a, true
+	return a, true, nil
 }
 
-func loadAttr(tx *bolt.Tx, blob string) (query.Attr, error) {
+// loadAttr reads and caches an attribute known to exist.
+func (v *PassView) loadAttr(name string) (fleet.Attr, error) {
+	if a, ok := v.acache[name]; ok {
+		return a, nil
+	}
+	a, err := loadAttr(v.tx.btx, v.attrs[name].ref.Blob)
+	if err != nil {
+		return nil, err
+	}
+	v.acache[name] = a
+	return a, nil
+}
+
+func loadAttr(tx *bolt.Tx, blob string) (fleet.Attr, error) {
 	data, err := getBlob(tx, blob)
 	if err != nil {
 		return nil, err
@@ -346,10 +348,10 @@ func loadAttr(tx *bolt.Tx, blob string) (query.Attr, error) {
 	return decodeAttr(data)
 }
 
-// fail records a read error of what (a set, an attribute, all) in the
-// transaction, naming the pass: "pass 3: attribute serial: …".
-func (v *PassView) fail(what string, err error) {
-	v.tx.fail(fmt.Errorf("pass %d: %s: %w", v.info.ID, what, err))
+// readError names what was being read (a set, an attribute) and the
+// pass: "pass 3: attribute serial: …".
+func (v *PassView) readError(what string, err error) error {
+	return fmt.Errorf("pass %d: %s: %w", v.info.ID, what, err)
 }
 
 // SetNames lists the named sets, sorted, including all.
@@ -363,7 +365,7 @@ func (v *PassView) SetNames() []string {
 func (v *PassView) AttrNames() []string { return slices.Sorted(maps.Keys(v.attrs)) }
 
 // AttrType returns the stored type of an attribute.
-func (v *PassView) AttrType(name string) (AttrType, bool) {
+func (v *PassView) AttrType(name string) (fleet.Type, bool) {
 	s, ok := v.attrs[name]
 	return s.ref.Type, ok
 }
@@ -392,7 +394,7 @@ func (v *PassView) rolloutSet(name string) (*roaring.Bitmap, bool) {
 		return nil, false
 	}
 	ids, _ := v.tx.dict.Lookup(hosts)
-	bm := roaring.And(ids, v.All())
+	bm := roaring.And(ids, v.all)
 	v.cache[name] = bm
 	return bm, true
 }

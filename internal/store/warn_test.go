@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/fleetq/fleetq/internal/store/storetest"
@@ -17,7 +18,7 @@ import (
 func TestMisspeltValueAndUnquotedHost(t *testing.T) {
 	db := storetest.Open(t)
 	src := newSource("inventory", "inventory", "dn1.smf1", "dn2.smf1", "web1.smf1")
-	src.Attrs = []*store.Column{{Name: "role", Type: store.TypeString, Str: []string{"hadoop-worker", "hadoop-worker", "web"}}}
+	src.Attrs = []*store.Column{{Name: "role", Type: fleet.String, Str: []string{"hadoop-worker", "hadoop-worker", "web"}}}
 	create(t, db, store.NewPass{Sources: []*store.SourceData{src}})
 	run := func(text string) ([]string, error) {
 		var warnings []string
@@ -26,7 +27,7 @@ func TestMisspeltValueAndUnquotedHost(t *testing.T) {
 			snap, err := tx.Snapshot(0)
 			require.NoError(t, err)
 			env := &query.Env{Snap: snap}
-			st, err := query.ParseIn(text, func(n string) bool { return n == "role" })
+			st, err := query.Parse(text)
 			require.NoError(t, err)
 			_, runErr = query.Run(env, st)
 			warnings = env.Warnings

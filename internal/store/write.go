@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/fleetq/fleetq/internal/fleet"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -104,9 +105,9 @@ func validateSources(srcs []*SourceData) error {
 func alignedData(s *SourceData) error {
 	n := len(s.Hosts)
 	for _, c := range s.Attrs {
-		vals := map[AttrType]int{TypeString: len(c.Str), TypeNumber: len(c.Num), TypeBool: len(c.Bool), TypeTime: len(c.Time)}[c.Type]
+		vals := map[fleet.Type]int{fleet.String: len(c.Str), fleet.Number: len(c.Num), fleet.Bool: len(c.Bool), fleet.Time: len(c.Time)}[c.Type]
 		switch {
-		case c.Type < TypeString || c.Type > TypeTime:
+		case c.Type < fleet.String || c.Type > fleet.Time:
 			return fmt.Errorf("attribute %s: unknown type %v", c.Name, c.Type)
 		case vals != n:
 			return fmt.Errorf("attribute %s has %d values for %d hosts", c.Name, vals, n)
@@ -269,7 +270,7 @@ func addInventory(inv *Inventory, src *SourceData) {
 		inv.Hosts[h] = true
 	}
 	for _, c := range src.Attrs {
-		if c.Type == TypeString && (c.Name == "ip" || c.Name == "primary_ip") {
+		if c.Type == fleet.String && (c.Name == "ip" || c.Name == "primary_ip") {
 			inv.pendingIP = append(inv.pendingIP, func(byIP map[string]string) {
 				for i, h := range src.Hosts {
 					if c.Present(i) && c.Str[i] != "" {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/ingest/source"
 	"github.com/fleetq/fleetq/internal/store"
@@ -27,7 +28,7 @@ type csvFast struct {
 	header  csvTable
 	nf      int
 	rows    int
-	types   []store.AttrType
+	types   []fleet.Type
 	fields  [][]byte
 	headerN int // line number of the header
 }
@@ -117,7 +118,7 @@ func (p *csvFast) scan() error {
 }
 
 func (p *csvFast) inferTypes(stats []columnStats) error {
-	p.types = make([]store.AttrType, p.nf)
+	p.types = make([]fleet.Type, p.nf)
 	for c := range stats {
 		t, err := stats[c].typ(p.file, p.header.header[c])
 		if err != nil {
@@ -181,9 +182,9 @@ func setCell(col *store.Column, i int, v string, interned map[string]string) {
 		return
 	}
 	switch col.Type {
-	case store.TypeBool:
+	case fleet.Bool:
 		col.Bool[i], _ = parseBool(v)
-	case store.TypeNumber:
+	case fleet.Number:
 		col.Num[i], _ = strconv.ParseFloat(v, 64)
 	default:
 		s, ok := interned[v]

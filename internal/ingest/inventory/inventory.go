@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/ingest/source"
 	"github.com/fleetq/fleetq/internal/store"
@@ -175,8 +176,8 @@ func parseCSVQuoted(file string, data []byte) (*store.SourceData, error) {
 
 // inferTypes decides each column's type from all its non-empty cells
 // (inventory_types.go).
-func inferTypes(file string, t *csvTable) ([]store.AttrType, error) {
-	types := make([]store.AttrType, len(t.header))
+func inferTypes(file string, t *csvTable) ([]fleet.Type, error) {
+	types := make([]fleet.Type, len(t.header))
 	for c, name := range t.header {
 		var s columnStats
 		for r, rec := range t.rows {
@@ -189,7 +190,7 @@ func inferTypes(file string, t *csvTable) ([]store.AttrType, error) {
 			return nil, err
 		}
 		if typ == 0 { // no value: fillColumn sets nothing
-			typ = store.TypeString
+			typ = fleet.String
 		}
 		types[c] = typ
 	}
@@ -206,17 +207,17 @@ func parseBool(v string) (bool, bool) {
 	return false, false
 }
 
-func fillColumn(b *source.Builder, name string, t store.AttrType, tab *csvTable, c int, idx []int) {
+func fillColumn(b *source.Builder, name string, t fleet.Type, tab *csvTable, c int, idx []int) {
 	for r, rec := range tab.rows {
 		v := strings.TrimSpace(rec[c])
 		if v == "" {
 			continue
 		}
 		switch t {
-		case store.TypeBool:
+		case fleet.Bool:
 			x, _ := parseBool(v)
 			b.SetBool(idx[r], name, x)
-		case store.TypeNumber:
+		case fleet.Number:
 			x, _ := strconv.ParseFloat(v, 64)
 			b.SetNumber(idx[r], name, x)
 		default:
@@ -238,7 +239,7 @@ func finishInventory(file string, b *source.Builder) (*store.SourceData, error) 
 
 func parseJSONLines(file string, data []byte) (*store.SourceData, error) {
 	b := source.NewBuilder("inventory", "inventory")
-	types := map[string]store.AttrType{}
+	types := map[string]fleet.Type{}
 	for n, line := range bytes.Split(data, []byte("\n")) {
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 || line[0] == '#' {
@@ -252,7 +253,7 @@ func parseJSONLines(file string, data []byte) (*store.SourceData, error) {
 	return finishInventory(file, b)
 }
 
-func jsonLine(b *source.Builder, types map[string]store.AttrType, line []byte) error {
+func jsonLine(b *source.Builder, types map[string]fleet.Type, line []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	var obj map[string]any
@@ -280,25 +281,25 @@ func jsonLine(b *source.Builder, types map[string]store.AttrType, line []byte) e
 	return nil
 }
 
-func jsonField(b *source.Builder, types map[string]store.AttrType, i int, k string, v any) error {
+func jsonField(b *source.Builder, types map[string]fleet.Type, i int, k string, v any) error {
 	if !source.ValidName(k) {
 		return fmt.Errorf("field %q is not a usable attribute name (expected letters, digits, _ . -)", k)
 	}
-	var t store.AttrType
+	var t fleet.Type
 	switch v.(type) {
 	case nil:
 		return nil
 	case bool:
-		t = store.TypeBool
+		t = fleet.Bool
 	case json.Number:
-		t = store.TypeNumber
+		t = fleet.Number
 	case string:
-		t = store.TypeString
+		t = fleet.String
 	default:
 		return fmt.Errorf("field %q: nested values are not attributes (expected a string, number or bool)", k)
 	}
 	if prev, ok := types[k]; ok && prev != t {
-		if s, isStr := v.(string); isStr && prev == store.TypeBool {
+		if s, isStr := v.(string); isStr && prev == fleet.Bool {
 			return fmt.Errorf("field %q: %q is not true or false (expected a JSON bool, as on an earlier line)", k, s)
 		}
 		return fmt.Errorf("field %q is a %s here but a %s on an earlier line", k, t, prev)

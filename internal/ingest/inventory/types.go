@@ -4,8 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/ingest/source"
-	"github.com/fleetq/fleetq/internal/store"
 )
 
 // The type of an inventory CSV column comes from all its non-empty cells:
@@ -44,17 +44,17 @@ func isBoolWord(v string) bool {
 
 // typ is the column's type, 0 when it has no value, or the error for a
 // mostly-bool column.
-func (s *columnStats) typ(file, name string) (store.AttrType, error) {
+func (s *columnStats) typ(file, name string) (fleet.Type, error) {
 	switch {
 	case s.values == 0:
 		return 0, nil
 	case s.bools == s.values:
-		return store.TypeBool, nil
+		return fleet.Bool, nil
 	case 2*s.bools > s.values:
 		return 0, source.Errorf(file, s.otherLine, "column %s: %q is not true or false (expected a bool: %d of the column's %d values are true or false)",
 			name, s.other, s.bools, s.values)
 	case !s.notNum:
-		return store.TypeNumber, nil
+		return fleet.Number, nil
 	}
-	return store.TypeString, nil
+	return fleet.String, nil
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -84,7 +85,7 @@ func (b *Builder) addAlt(i int, alt []string) {
 
 // column returns the named column, creating it with type t. A column keeps
 // the type it was created with; the caller decides types before setting.
-func (b *Builder) column(name string, t store.AttrType) *store.Column {
+func (b *Builder) column(name string, t fleet.Type) *store.Column {
 	c, ok := b.cols[name]
 	if !ok {
 		c = store.NewColumn(name, t, len(b.src.Hosts))
@@ -96,10 +97,10 @@ func (b *Builder) column(name string, t store.AttrType) *store.Column {
 
 // Column returns the named column, creating it with type t and a slot
 // for every host so far, for parsers that fill a column in bulk.
-func (b *Builder) Column(name string, t store.AttrType) *store.Column { return b.column(name, t) }
+func (b *Builder) Column(name string, t fleet.Type) *store.Column { return b.column(name, t) }
 
 // ColumnType returns the type of an existing column, or 0.
-func (b *Builder) ColumnType(name string) store.AttrType {
+func (b *Builder) ColumnType(name string) fleet.Type {
 	if c, ok := b.cols[name]; ok {
 		return c.Type
 	}
@@ -108,20 +109,20 @@ func (b *Builder) ColumnType(name string) store.AttrType {
 
 // SetString sets a string attribute of host i.
 func (b *Builder) SetString(i int, name, v string) {
-	c := b.column(name, store.TypeString)
+	c := b.column(name, fleet.String)
 	c.Str[i], c.Has[i] = v, true
 }
 
 // SetNumber sets a number attribute of host i.
 func (b *Builder) SetNumber(i int, name string, v float64) {
-	c := b.column(name, store.TypeNumber)
+	c := b.column(name, fleet.Number)
 	c.Num[i], c.Has[i] = v, true
 }
 
 // SetSample sets a number attribute of host i with its sample time (unix
 // milliseconds), keeping the newest sample when called more than once.
 func (b *Builder) SetSample(i int, name string, v float64, tsMillis int64) {
-	c := b.column(name, store.TypeNumber)
+	c := b.column(name, fleet.Number)
 	if c.TS == nil {
 		c.TS = make([]int64, len(c.Num))
 	}
@@ -133,13 +134,13 @@ func (b *Builder) SetSample(i int, name string, v float64, tsMillis int64) {
 
 // SetBool sets a bool attribute of host i.
 func (b *Builder) SetBool(i int, name string, v bool) {
-	c := b.column(name, store.TypeBool)
+	c := b.column(name, fleet.Bool)
 	c.Bool[i], c.Has[i] = v, true
 }
 
 // SetTime sets a time attribute of host i (unix seconds).
 func (b *Builder) SetTime(i int, name string, unix int64) {
-	c := b.column(name, store.TypeTime)
+	c := b.column(name, fleet.Time)
 	c.Time[i], c.Has[i] = unix, true
 }
 

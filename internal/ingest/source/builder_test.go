@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/ingest/source"
 	"github.com/fleetq/fleetq/internal/ingest/sourcetest"
@@ -31,8 +32,8 @@ func TestBuilder(t *testing.T) {
 	b.Records(4)
 	b.Warn("note")
 	assert.Equal(t, 3, b.Len())
-	assert.Equal(t, store.TypeNumber, b.ColumnType("up"))
-	assert.Equal(t, store.AttrType(0), b.ColumnType("nope"))
+	assert.Equal(t, fleet.Number, b.ColumnType("up"))
+	assert.Equal(t, fleet.Type(0), b.ColumnType("nope"))
 	src := mustFinish(t, b)
 	sourcetest.Invariants(t, src)
 	assert.Equal(t, "hosts web1 db1 late\nup number: web1=1\nrole string: db1=\"db\"\nok bool: web1=true\n"+

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/ingest/source"
 	"github.com/fleetq/fleetq/internal/store"
@@ -105,13 +106,13 @@ func Attr(t testing.TB, src *store.SourceData, host, name string) any {
 		return nil
 	}
 	switch c.Type {
-	case store.TypeString:
+	case fleet.String:
 		return c.Str[i]
-	case store.TypeNumber:
+	case fleet.Number:
 		return c.Num[i]
-	case store.TypeBool:
+	case fleet.Bool:
 		return c.Bool[i]
-	case store.TypeTime:
+	case fleet.Time:
 		return c.Time[i]
 	}
 	t.Fatalf("column %s has type %v", name, c.Type)
@@ -226,7 +227,7 @@ func checkValues(t *testing.T, src *store.SourceData, want Want) {
 	t.Helper()
 	for k, v := range want.Num {
 		c, i := Value(t, src, k)
-		require.Equal(t, store.TypeNumber, c.Type, k)
+		require.Equal(t, fleet.Number, c.Type, k)
 		if math.IsNaN(v) {
 			assert.True(t, math.IsNaN(c.Num[i]), k)
 		} else {
@@ -240,12 +241,12 @@ func checkValues(t *testing.T, src *store.SourceData, want Want) {
 	}
 	for k, v := range want.Str {
 		c, i := Value(t, src, k)
-		require.Equal(t, store.TypeString, c.Type, k)
+		require.Equal(t, fleet.String, c.Type, k)
 		assert.Equal(t, v, c.Str[i], k)
 	}
 	for k, v := range want.Bool {
 		c, i := Value(t, src, k)
-		require.Equal(t, store.TypeBool, c.Type, k)
+		require.Equal(t, fleet.Bool, c.Type, k)
 		assert.Equal(t, v, c.Bool[i], k)
 	}
 	for _, k := range want.Absent {
@@ -277,7 +278,7 @@ func Invariants(t testing.TB, src *store.SourceData) {
 		if c.Name == "" || source.AttrName(c.Name) != c.Name {
 			t.Fatalf("bad attribute name %q", c.Name)
 		}
-		l := map[store.AttrType]int{store.TypeString: len(c.Str), store.TypeNumber: len(c.Num), store.TypeBool: len(c.Bool), store.TypeTime: len(c.Time)}[c.Type]
+		l := map[fleet.Type]int{fleet.String: len(c.Str), fleet.Number: len(c.Num), fleet.Bool: len(c.Bool), fleet.Time: len(c.Time)}[c.Type]
 		if l != n || (c.Has != nil && len(c.Has) != n) || (c.TS != nil && len(c.TS) != n) {
 			t.Fatalf("column %s not aligned with %d hosts", c.Name, n)
 		}
@@ -383,11 +384,11 @@ func Dump(src *store.SourceData) string {
 
 func value(c *store.Column, i int) string {
 	switch c.Type {
-	case store.TypeBool:
+	case fleet.Bool:
 		return strconv.FormatBool(c.Bool[i])
-	case store.TypeNumber:
+	case fleet.Number:
 		return strconv.FormatFloat(c.Num[i], 'g', -1, 64)
-	case store.TypeTime:
+	case fleet.Time:
 		return strconv.FormatInt(c.Time[i], 10)
 	}
 	return strconv.Quote(c.Str[i])

@@ -6,25 +6,24 @@ import (
 	"strconv"
 
 	"github.com/RoaringBitmap/roaring/v2"
-
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
-// Attr is an in-memory attribute of one pass. It implements query.Attr.
+// Attr is an in-memory attribute of one pass. It implements fleet.Attr.
 type Attr struct {
-	typ     query.Type
+	typ     fleet.Type
 	sampled bool
-	vals    map[uint32]query.Value
+	vals    map[uint32]fleet.Value
 	times   map[uint32]int64 // sample times, unix ms
 }
 
-var _ query.Attr = (*Attr)(nil)
+var _ fleet.Attr = (*Attr)(nil)
 
-func newAttr(t query.Type) *Attr {
-	return &Attr{typ: t, vals: map[uint32]query.Value{}, times: map[uint32]int64{}}
+func newAttr(t fleet.Type) *Attr {
+	return &Attr{typ: t, vals: map[uint32]fleet.Value{}, times: map[uint32]int64{}}
 }
 
-func (a *Attr) put(id uint32, v query.Value, ms int64) {
+func (a *Attr) put(id uint32, v fleet.Value, ms int64) {
 	a.vals[id] = v
 	a.times[id] = ms
 }
@@ -42,16 +41,16 @@ func (a *Attr) clone() *Attr {
 }
 
 func (a *Attr) trueHosts() *roaring.Bitmap {
-	return a.Filter(func(v query.Value) bool { return v.Bool })
+	return a.Filter(func(v fleet.Value) bool { return v.Bool })
 }
 
-// Type implements query.Attr.
-func (a *Attr) Type() query.Type { return a.typ }
+// Type implements fleet.Attr.
+func (a *Attr) Type() fleet.Type { return a.typ }
 
-// Sampled implements query.Attr.
+// Sampled implements fleet.Attr.
 func (a *Attr) Sampled() bool { return a.sampled }
 
-// Present implements query.Attr.
+// Present implements fleet.Attr.
 func (a *Attr) Present() *roaring.Bitmap {
 	out := roaring.New()
 	for id := range a.vals {
@@ -60,8 +59,8 @@ func (a *Attr) Present() *roaring.Bitmap {
 	return out
 }
 
-// Filter implements query.Attr.
-func (a *Attr) Filter(keep func(query.Value) bool) *roaring.Bitmap {
+// Filter implements fleet.Attr.
+func (a *Attr) Filter(keep func(fleet.Value) bool) *roaring.Bitmap {
 	out := roaring.New()
 	for id, v := range a.vals {
 		if keep(v) {
@@ -71,37 +70,37 @@ func (a *Attr) Filter(keep func(query.Value) bool) *roaring.Bitmap {
 	return out
 }
 
-// Groups implements query.Attr: distinct values in value order. A bool
+// Groups implements fleet.Attr: distinct values in value order. A bool
 // attribute always has both groups, as the store's has.
-func (a *Attr) Groups() []query.Group {
-	by := map[string]*query.Group{}
-	if a.typ == query.Bool {
+func (a *Attr) Groups() []fleet.Group {
+	by := map[string]*fleet.Group{}
+	if a.typ == fleet.Bool {
 		for _, b := range []bool{false, true} {
-			by[strconv.FormatBool(b)] = &query.Group{Value: query.Value{Type: query.Bool, Bool: b}, Hosts: roaring.New()}
+			by[strconv.FormatBool(b)] = &fleet.Group{Value: fleet.Value{Type: fleet.Bool, Bool: b}, Hosts: roaring.New()}
 		}
 	}
 	for id, v := range a.vals {
 		k := v.String()
-		if a.typ == query.Number || a.typ == query.Time {
+		if a.typ == fleet.Number || a.typ == fleet.Time {
 			k = strconv.FormatFloat(v.Num, 'g', -1, 64)
 		}
 		g, ok := by[k]
 		if !ok {
-			g = &query.Group{Value: v, Hosts: roaring.New()}
+			g = &fleet.Group{Value: v, Hosts: roaring.New()}
 			by[k] = g
 		}
 		g.Hosts.Add(id)
 	}
-	gs := make([]query.Group, 0, len(by))
+	gs := make([]fleet.Group, 0, len(by))
 	for _, k := range slices.Sorted(maps.Keys(by)) {
 		gs = append(gs, *by[k])
 	}
-	query.SortGroups(gs)
+	fleet.SortGroups(gs)
 	return gs
 }
 
-// Value implements query.Attr.
-func (a *Attr) Value(id uint32) (query.Value, bool) {
+// Value implements fleet.Attr.
+func (a *Attr) Value(id uint32) (fleet.Value, bool) {
 	v, ok := a.vals[id]
 	return v, ok
 }
@@ -115,7 +114,7 @@ func (a *Attr) SampleTime(id uint32) (int64, bool) {
 	return ms, ok
 }
 
-// FilterSampleTime implements query.Attr.
+// FilterSampleTime implements fleet.Attr.
 func (a *Attr) FilterSampleTime(keep func(ms int64) bool) *roaring.Bitmap {
 	out := roaring.New()
 	if !a.sampled {

@@ -1,5 +1,5 @@
-// Package querytest is an in-memory fleet that implements query.Snapshot,
-// query.Pass, query.Attr and query.Hosts with the store's semantics, so the
+// Package querytest is an in-memory fleet that implements fleet.Snapshot,
+// fleet.Pass, fleet.Attr and fleet.Hosts with the store's semantics, so the
 // language (and packages built on it) can be tested without a database.
 //
 // Semantics mirrored from internal/store:
@@ -22,8 +22,8 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/hostkey"
-	"github.com/fleetq/fleetq/internal/query"
 )
 
 // ErrNoPass is returned by Resolve when a reference matches no pass.
@@ -99,10 +99,10 @@ func (f *Fleet) PassByID(id int64) *Pass {
 
 // Snapshot returns a read view whose current pass is the newest. It panics
 // when the fleet has no pass: that is a mistake in the test.
-func (f *Fleet) Snapshot() query.Snapshot { return f.SnapshotAt(0) }
+func (f *Fleet) Snapshot() fleet.Snapshot { return f.SnapshotAt(0) }
 
 // SnapshotAt returns a read view whose current pass is id (0: newest).
-func (f *Fleet) SnapshotAt(id int64) query.Snapshot {
+func (f *Fleet) SnapshotAt(id int64) fleet.Snapshot {
 	p := f.Newest()
 	if id != 0 {
 		p = f.PassByID(id)
@@ -148,7 +148,7 @@ func (f *Fleet) Bitmap(names ...string) *roaring.Bitmap {
 // HostKey is how the store keys a host: trimmed, lower-cased.
 func HostKey(name string) string { return hostkey.Normalize(name) }
 
-// Name implements query.Hosts.
+// Name implements fleet.Hosts.
 func (f *Fleet) Name(id uint32) string {
 	if int(id) < len(f.names) {
 		return f.names[id]
@@ -156,7 +156,7 @@ func (f *Fleet) Name(id uint32) string {
 	return ""
 }
 
-// Lookup implements query.Hosts.
+// Lookup implements fleet.Hosts.
 func (f *Fleet) Lookup(names []string) (*roaring.Bitmap, []string) {
 	out := roaring.New()
 	var missing []string
@@ -175,11 +175,11 @@ type snapshot struct {
 	cur   *Pass
 }
 
-func (s *snapshot) Hosts() query.Hosts  { return s.fleet }
-func (s *snapshot) Current() query.Pass { return s.cur }
+func (s *snapshot) Hosts() fleet.Hosts  { return s.fleet }
+func (s *snapshot) Current() fleet.Pass { return s.cur }
 
 // Resolve follows the store: an id, else a time, else N passes back.
-func (s *snapshot) Resolve(ref query.PassRef) (query.Pass, error) {
+func (s *snapshot) Resolve(ref fleet.PassRef) (fleet.Pass, error) {
 	f := s.fleet
 	switch {
 	case ref.ID != 0:

@@ -1,4 +1,4 @@
-package query
+package fleet
 
 import (
 	"time"
@@ -6,49 +6,10 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// Type is the type of an attribute or a literal in the language.
-type Type uint8
-
-// Value types. They mirror the store's attribute types.
-const (
-	String Type = iota + 1
-	Number
-	Bool
-	Time
-)
-
-func (t Type) String() string {
-	switch t {
-	case String:
-		return "string"
-	case Number:
-		return "number"
-	case Bool:
-		return "bool"
-	case Time:
-		return "time"
-	}
-	return "unknown"
-}
-
-// Value is one host's value of an attribute. Num holds numbers and times
-// (unix seconds); Str holds strings; Bool holds booleans.
-type Value struct {
-	Type Type
-	Str  string
-	Num  float64
-	Bool bool
-}
-
-// Group is one distinct value of an attribute and the hosts holding it.
-type Group struct {
-	Value Value
-	Hosts *roaring.Bitmap
-}
-
-// Attr is a typed per-host attribute of one pass. Implementations answer a
-// predicate from a value index or a scan of one column, never by walking
-// host records. Returned bitmaps must not be modified.
+// Attr is a typed per-host attribute of one pass, already read: its
+// methods cannot fail. Implementations answer a predicate from a value
+// index or a scan of one column, never by walking host records. Returned
+// bitmaps must not be modified.
 type Attr interface {
 	Type() Type
 	// Present is the set of hosts that have a value.
@@ -77,10 +38,15 @@ type ValueLister interface {
 type Pass interface {
 	ID() int64
 	Created() time.Time
-	// All is every host any source saw in the pass.
+	// All is every host any source saw in the pass, read when the pass
+	// was opened.
 	All() *roaring.Bitmap
-	Set(name string) (*roaring.Bitmap, bool)
-	Attr(name string) (Attr, bool)
+	// Set reads a named set. ok is false, with a nil error, when the pass
+	// has no such set; err is a read error (a damaged blob) naming the pass
+	// and the set.
+	Set(name string) (bm *roaring.Bitmap, ok bool, err error)
+	// Attr reads an attribute, with ok and err as for Set.
+	Attr(name string) (a Attr, ok bool, err error)
 	// SetNames and AttrNames list what exists, sorted, for suggestions.
 	SetNames() []string
 	AttrNames() []string

@@ -1,11 +1,54 @@
-package query
+package fleet
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
 )
+
+// Type is the type of an attribute, or of a literal in the language.
+type Type uint8
+
+// Value types. The zero value is invalid so a forgotten type is caught.
+const (
+	String Type = iota + 1
+	Number
+	Bool
+	Time // unix seconds, printed as RFC 3339
+)
+
+func (t Type) String() string {
+	switch t {
+	case String:
+		return "string"
+	case Number:
+		return "number"
+	case Bool:
+		return "bool"
+	case Time:
+		return "time"
+	}
+	return fmt.Sprintf("Type(%d)", uint8(t))
+}
+
+// Value is one host's value of an attribute. Num holds numbers and times
+// (unix seconds); Str holds strings; Bool holds booleans.
+type Value struct {
+	Type Type
+	Str  string
+	Num  float64
+	Bool bool
+}
+
+// Group is one distinct value of an attribute and the hosts holding it.
+type Group struct {
+	Value Value
+	Hosts *roaring.Bitmap
+}
 
 // CompareValues orders two values of the same type: strings by bytes, numbers
 // and times numerically (NaN first), false before true.

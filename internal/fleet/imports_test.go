@@ -1,0 +1,31 @@
+package fleet_test
+
+import (
+	"go/build"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/fleetq/fleetq/"
+
+// The contract is a leaf below the language and the storage: it imports
+// nothing of fleetq, and the store (outside its tests) does not import the
+// language.
+func TestImportsFlowOneWay(t *testing.T) {
+	for dir, banned := range map[string]string{
+		".":         module,
+		"../store":  module + "internal/query",
+		"../query":  module + "internal/store",
+		"../setops": module,
+	} {
+		pkg, err := build.ImportDir(dir, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range pkg.Imports {
+			if strings.HasPrefix(imp, banned) {
+				t.Errorf("%s imports %s", pkg.Name, imp)
+			}
+		}
+	}
+}
