@@ -125,7 +125,7 @@ func (c *checker) dict() error {
 		if len(k) != 4 || binary.BigEndian.Uint32(k) != id>>chunkBits {
 			return fmt.Errorf("chunk key %x out of order (expected chunk %d)", k, id>>chunkBits)
 		}
-		data, err := openChunk(v)
+		data, err := openChunk(v, sealedCount(c.btx))
 		if err != nil {
 			return fmt.Errorf("chunk %d: %w", id>>chunkBits, err)
 		}

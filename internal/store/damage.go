@@ -43,10 +43,13 @@ func openBolt(path string, opts Options) (b *bolt.DB, err error) {
 // checkFile looks at an existing file before bbolt maps it: an empty file
 // or one that is not bbolt's is never initialised (ErrNotFleetq), a file
 // shorter than its meta page says is truncated (ErrCorrupt, instead of a
-// SIGBUS on first access), and a writer first checks every page (pageWalk),
-// because bbolt's own walk when it opens for writing runs in a goroutine
-// where a damaged page cannot be recovered from.
-func checkFile(path string, opts Options) error {
+// SIGBUS on first access), and every page of the tree is checked
+// (pageWalk): a writer must, because bbolt's own walk when it opens for
+// writing runs in a goroutine where a damaged page cannot be recovered
+// from; a reader does too, because a damaged element offset makes bbolt's
+// search miss a key, and an absent record reads as a valid state (no
+// incident, no host name). About 1.5 ms at 1,000,000 hosts.
+func checkFile(path string) error {
 	st, err := os.Stat(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
@@ -60,9 +63,6 @@ func checkFile(path string, opts Options) error {
 	}
 	if need := m.psz * int64(m.hwm); st.Size() < need {
 		return fmt.Errorf("%s: truncated (%d bytes, the database needs %d): %w", path, st.Size(), need, ErrCorrupt)
-	}
-	if opts.ReadOnly {
-		return nil
 	}
 	return walkFile(path, m)
 }
@@ -136,17 +136,23 @@ func readMeta(f *os.File, page int64) ([]byte, bool) {
 
 func metaU64(m []byte, off int) uint64 { return binary.LittleEndian.Uint64(m[off:]) }
 
-// walkFile checks the pages of the tree the meta page m roots.
+// walkFile checks the pages of the tree the meta page m roots, through a
+// read-only mapping of the file where the platform has one (a range is a
+// slice, not a read), under guard.
 func walkFile(path string, m meta) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	defer f.Close()
-	if _, err := walkPages(f, m.psz, m.hwm, m.root); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return guard("checking the pages of "+path, func() error {
+		src, unmap := mapFile(f, m.psz*int64(m.hwm))
+		defer unmap()
+		if _, err := walkPages(src, m.psz, m.hwm, m.root); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return nil
+	})
 }
 
 // walkTx checks the pages of the tree a transaction reads.
@@ -157,6 +163,6 @@ func walkTx(tx *bolt.Tx) error {
 	}
 	defer f.Close()
 	psz := int64(tx.DB().Info().PageSize)
-	_, err = walkPages(f, psz, uint64(tx.Size()/psz), uint64(tx.Cursor().Bucket().RootPage()))
+	_, err = walkPages(readerSource{f}, psz, uint64(tx.Size()/psz), uint64(tx.Cursor().Bucket().RootPage()))
 	return err
 }

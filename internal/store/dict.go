@@ -28,6 +28,7 @@ type dict struct {
 	chunks  map[uint32][]string
 	byName  map[string]uint32 // built on first Lookup
 	indexed bool              // byName holds every name of the dictionary
+	sealed  bool              // the host count is sealed, so every chunk is
 	err     error             // the first damaged chunk read (see Tx.Err)
 }
 
@@ -43,8 +44,17 @@ func newDict(tx *bolt.Tx) *dict {
 	if err != nil {
 		d.fail(err)
 	}
-	d.n = n
+	d.n, d.sealed = n, sealedCount(tx)
 	return d
+}
+
+// sealedCount reports whether the host count carries its checksum. A
+// writer seals the count and every chunk in the same transaction (flush),
+// so beside a sealed count a chunk without a valid checksum is damage,
+// never a chunk an older fleetq wrote.
+func sealedCount(tx *bolt.Tx) bool {
+	v := tx.Bucket(bucketMeta).Get(keyNHosts)
+	return v == nil || len(v) == 12
 }
 
 // hostCount reads how many host ids were ever assigned: a sealed counter
@@ -78,17 +88,7 @@ func (d *dict) chunk(c uint32) []string {
 	if names, ok := d.chunks[c]; ok {
 		return names
 	}
-	v := d.b.Get(u32(c))
-	if v == nil && c<<chunkBits < d.n {
-		// A damaged key, or a damaged page bbolt's search no longer finds
-		// it through: ids below the host count always have a name.
-		d.fail(fmt.Errorf("host dictionary chunk %d: %w: missing (the dictionary holds %d names)", c, ErrCorrupt, d.n))
-	}
-	data, err := openChunk(v)
-	if err != nil {
-		d.fail(fmt.Errorf("host dictionary chunk %d: %w", c, err))
-	}
-	names := decodeChunk(data)
+	names := decodeChunk(d.chunkBytes(c))
 	d.chunks[c] = names
 	return names
 }
@@ -178,18 +178,59 @@ func encodeChunk(names []string) []byte {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// chunkBytes is chunk c's verified bytes, nil (and the error recorded) if
+// it is damaged or missing: ids below the host count always have a name,
+// so a chunk bbolt's search does not find (a damaged key or page) is
+// damage too.
+func (d *dict) chunkBytes(c uint32) []byte {
+	v := d.b.Get(u32(c))
+	if v == nil && c<<chunkBits < d.n {
+		d.fail(fmt.Errorf("host dictionary chunk %d: %w: missing (the dictionary holds %d names)", c, ErrCorrupt, d.n))
+		return nil
+	}
+	data, err := openChunk(v, d.sealed)
+	if err != nil {
+		d.fail(fmt.Errorf("host dictionary chunk %d: %w", c, err))
+	}
+	return data
+}
+
 // openChunk verifies a stored chunk's crc32c trailer and returns its
-// names' bytes. A chunk written before the trailer existed is accepted
+// names' bytes. In a dictionary whose count is not sealed yet (written by
+// a fleetq before the checksums), a chunk without the trailer is accepted
 // when it decodes exactly; anything else is ErrCorrupt, so a flipped bit
 // in a host name is an error, never another host's name.
-func openChunk(v []byte) ([]byte, error) {
+func openChunk(v []byte, sealed bool) ([]byte, error) {
 	if n := len(v) - 4; n >= 0 && crc32.Checksum(v[:n], castagnoli) == binary.BigEndian.Uint32(v[n:]) {
 		return v[:n], nil
 	}
-	if legacyChunk(v) {
+	if !sealed && legacyChunk(v) {
 		return v, nil
 	}
 	return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+}
+
+// sealLegacyChunks rewrites, with their checksum, the chunks an older
+// fleetq wrote without one: done once, in the transaction that first
+// seals the host count.
+func (w *dictWriter) sealLegacyChunks() error {
+	if w.sealed {
+		return nil
+	}
+	for c := uint32(0); c<<chunkBits < w.n; c++ {
+		v := w.b.Get(u32(c))
+		if n := len(v) - 4; n >= 0 && crc32.Checksum(v[:n], castagnoli) == binary.BigEndian.Uint32(v[n:]) {
+			continue
+		}
+		if !legacyChunk(v) {
+			return fmt.Errorf("host dictionary chunk %d: %w: checksum mismatch", c, ErrCorrupt)
+		}
+		if err := w.b.Put(u32(c), encodeChunk(decodeChunk(v))); err != nil {
+			return fmt.Errorf("write host dictionary: %w", err)
+		}
+	}
+	w.sealed = true
+	return nil
 }
 
 func legacyChunk(v []byte) bool {
@@ -276,6 +317,9 @@ func (w *dictWriter) firstIDs(names []string) []uint32 {
 func (w *dictWriter) flush(tx *bolt.Tx) error {
 	if len(w.added) == 0 {
 		return nil
+	}
+	if err := w.sealLegacyChunks(); err != nil {
+		return err
 	}
 	first := w.n
 	total := w.n + uint32(len(w.added))

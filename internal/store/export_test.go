@@ -1,7 +1,9 @@
 package store
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 
 	"github.com/fleetq/fleetq/internal/fleet"
 	bolt "go.etcd.io/bbolt"
@@ -60,3 +62,9 @@ var BucketBlobs, BucketHosts, BucketMeta, BucketPasses = bucketBlobs, bucketHost
 // SetVerifyBlobs turns read-time blob verification on or off, for the
 // benchmark that measures its cost; it returns the previous setting.
 func SetVerifyBlobs(on bool) bool { old := verifyBlobs; verifyBlobs = on; return old }
+
+// SealChunk is a host-dictionary chunk of raw length-prefixed names with
+// its checksum, for tests that store a chunk breaking another invariant.
+func SealChunk(raw []byte) []byte {
+	return binary.BigEndian.AppendUint32(append([]byte(nil), raw...), crc32.Checksum(raw, castagnoli))
+}

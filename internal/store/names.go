@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
@@ -67,14 +66,4 @@ func appendSorted(buf []byte, names []string) []byte {
 		buf = append(append(buf, n...), '\n')
 	}
 	return buf
-}
-
-// chunkBytes is chunk c's verified bytes, nil (and the error recorded) if
-// it is damaged.
-func (d *dict) chunkBytes(c uint32) []byte {
-	data, err := openChunk(d.b.Get(u32(c)))
-	if err != nil {
-		d.fail(fmt.Errorf("host dictionary chunk %d: %w", c, err))
-	}
-	return data
 }

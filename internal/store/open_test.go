@@ -303,13 +303,13 @@ func TestCheckFindsDamage(t *testing.T) {
 			return tx.Bucket(store.BucketBlobs).Put(store.BlobKey(p.All), bitmapBytes(0, 1, 2, 7))
 		}, "checksum mismatch"},
 		{"upper-case host", func(tx *bolt.Tx, p *store.PassInfo) error {
-			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x01B\x01c"))
+			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, store.SealChunk([]byte("\x01a\x01B\x01c")))
 		}, `host key "B" is not trimmed and lower-cased`},
 		{"host with a blank", func(tx *bolt.Tx, p *store.PassInfo) error {
-			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x03b c\x01d"))
+			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, store.SealChunk([]byte("\x01a\x03b c\x01d")))
 		}, `id 1: host "b c": contains a blank`},
 		{"duplicate host", func(tx *bolt.Tx, p *store.PassInfo) error {
-			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, []byte("\x01a\x01a\x01c"))
+			return tx.Bucket(store.BucketHosts).Put([]byte{0, 0, 0, 0}, store.SealChunk([]byte("\x01a\x01a\x01c")))
 		}, `"a" has ids 0 and 1`},
 		{"pass record flipped", func(tx *bolt.Tx, p *store.PassInfo) error {
 			return flipLast(tx.Bucket(store.BucketPasses), []byte{0, 0, 0, 0, 0, 0, 0, 1})

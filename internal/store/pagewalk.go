@@ -31,16 +31,41 @@ const (
 // goroutine where it rebuilds the freelist on a writable open, nor recurse
 // without end.
 type pageWalk struct {
-	r     io.ReaderAt
+	r     pageSource
 	psz   int64
 	hwm   uint64
 	seen  []uint64 // bitset of referenced pages
 	pages int
 }
 
+// pageSource is the file's bytes as the walk reads them.
+type pageSource interface {
+	// at returns the n bytes at offset off; they may alias the source.
+	at(off, n int64) ([]byte, error)
+}
+
+// readerSource reads each range from a file.
+type readerSource struct{ io.ReaderAt }
+
+func (r readerSource) at(off, n int64) ([]byte, error) {
+	b := make([]byte, n)
+	_, err := r.ReadAt(b, off)
+	return b, err
+}
+
+// bytesSource is a file mapped read-only: a range is a slice of it.
+type bytesSource []byte
+
+func (b bytesSource) at(off, n int64) ([]byte, error) {
+	if off < 0 || n < 0 || off+n > int64(len(b)) {
+		return nil, io.ErrUnexpectedEOF
+	}
+	return b[off : off+n : off+n], nil
+}
+
 // walkPages checks the tree under the bucket whose root page is root, in a
 // file of page size psz with hwm pages.
-func walkPages(r io.ReaderAt, psz int64, hwm, root uint64) (int, error) {
+func walkPages(r pageSource, psz int64, hwm, root uint64) (int, error) {
 	w := &pageWalk{r: r, psz: psz, hwm: hwm, seen: make([]uint64, (hwm+63)/64)}
 	w.mark(0)
 	w.mark(1)
@@ -102,8 +127,8 @@ func (w *pageWalk) page(id uint64, via []uint64) (*page, error) {
 	if id < 2 || id >= w.hwm {
 		return nil, fmt.Errorf("page %d out of range [2, %d) (via %v)", id, w.hwm, via)
 	}
-	head := make([]byte, w.psz)
-	if _, err := w.r.ReadAt(head, int64(id)*w.psz); err != nil {
+	head, err := w.r.at(int64(id)*w.psz, w.psz)
+	if err != nil {
 		return nil, fmt.Errorf("page %d: %w", id, err)
 	}
 	got := binary.LittleEndian.Uint64(head)
@@ -169,8 +194,8 @@ func (w *pageWalk) bytes(p *page, off, n int64) ([]byte, error) {
 	if off+n <= int64(len(p.head)) {
 		return p.head[off : off+n], nil
 	}
-	b := make([]byte, n)
-	if _, err := w.r.ReadAt(b, p.off+off); err != nil {
+	b, err := w.r.at(p.off+off, n)
+	if err != nil {
 		return nil, fmt.Errorf("page %d: %w", p.id, err)
 	}
 	return b, nil

@@ -68,7 +68,7 @@ func TestPageWalkPassesAnIntactFile(t *testing.T) {
 	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
-	n, err := walkPages(f, m.psz, m.hwm, m.root)
+	n, err := walkPages(readerSource{f}, m.psz, m.hwm, m.root)
 	require.NoError(t, err)
 	assert.Greater(t, n, 10, "the fixture should have branch, leaf and overflow pages")
 }
@@ -90,7 +90,7 @@ func TestPageWalkRefusesACycle(t *testing.T) {
 	}
 	require.NotEqual(t, -1, branch, "no branch page in the fixture")
 	binary.LittleEndian.PutUint64(data[branch*int(m.psz)+pageHeaderLen+8:], uint64(branch))
-	_, err = walkPages(bytes.NewReader(data), m.psz, m.hwm, m.root)
+	_, err = walkPages(readerSource{bytes.NewReader(data)}, m.psz, m.hwm, m.root)
 	assert.ErrorIs(t, err, ErrCorrupt)
 	assert.ErrorContains(t, err, "referenced twice")
 }
@@ -120,7 +120,7 @@ func TestPageWalkGuardsTheFreelistRebuild(t *testing.T) {
 			off = r.IntN(int(m.psz))
 		}
 		d[page*int(m.psz)+off] ^= byte(1 + r.IntN(255))
-		if _, err := walkPages(bytes.NewReader(d), m.psz, m.hwm, m.root); err != nil {
+		if _, err := walkPages(bytesSource(d), m.psz, m.hwm, m.root); err != nil {
 			assert.ErrorIs(t, err, ErrCorrupt)
 			refused++
 			continue

@@ -93,3 +93,54 @@ func TestMissingDictionaryChunkIsCorrupt(t *testing.T) {
 	assert.ErrorIs(t, err, ErrCorrupt)
 	assert.ErrorContains(t, err, "host dictionary chunk 0: corrupt data: missing (the dictionary holds 2 names)")
 }
+
+// TestLegacyDictionaryIsSealedOnFirstWrite: chunks an older fleetq wrote
+// without a checksum (beside an unsealed 4-byte host count) read as they
+// are; the first write that adds a host seals them with the count, and
+// from then on a chunk without a valid checksum is damage.
+func TestLegacyDictionaryIsSealedOnFirstWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "l.db")
+	db, err := Open(path, Options{Create: true})
+	require.NoError(t, err)
+	defer db.Close()
+	hosts := func(names ...string) NewPass {
+		return NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{{Kind: "hosts", Name: "up", Path: "up", Hosts: names}}}
+	}
+	_, err = db.CreatePass(hosts("a1.x", "a2.x"))
+	require.NoError(t, err)
+	legacy := []byte("\x04a1.x\x04a2.x")
+	setLegacy := func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bucketHosts).Put(u32(0), legacy); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Put(keyNHosts, []byte{0, 0, 0, 2})
+	}
+	names := func() ([]string, error) {
+		var out []string
+		err := db.View(func(tx *Tx) error {
+			p, err := tx.Pass(0)
+			if err == nil {
+				out = tx.Hosts().Names(p.All())
+			}
+			return err
+		})
+		return out, err
+	}
+	require.NoError(t, db.bolt.Update(setLegacy))
+	got, err := names()
+	require.NoError(t, err, "an older fleetq's dictionary reads")
+	assert.Equal(t, []string{"a1.x", "a2.x"}, got)
+
+	_, err = db.CreatePass(hosts("a1.x", "a2.x", "a3.x"))
+	require.NoError(t, err)
+	require.NoError(t, db.bolt.View(func(tx *bolt.Tx) error {
+		assert.Len(t, tx.Bucket(bucketMeta).Get(keyNHosts), 12, "the count is sealed")
+		_, err := openChunk(tx.Bucket(bucketHosts).Get(u32(0)), true)
+		return err
+	}), "the old chunk was sealed with it")
+	require.NoError(t, db.Check())
+
+	require.NoError(t, db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketHosts).Put(u32(0), []byte("\x04a1.x\x04a2.x\x04a3.x")) }))
+	_, err = names()
+	assert.ErrorIs(t, err, ErrCorrupt, "beside a sealed count, a chunk without its checksum is damage")
+}

@@ -79,7 +79,7 @@ func open(path string, opts Options) (*DB, error) {
 		opts.Timeout = 10 * time.Second
 	}
 	if !missing {
-		if err := checkFile(path, opts); err != nil {
+		if err := checkFile(path); err != nil {
 			return nil, err
 		}
 	}
