@@ -33,14 +33,14 @@ func fleetOf(sizes map[string]int) *querytest.Fleet {
 }
 
 func TestClassify(t *testing.T) {
-	p, err := Parse([]byte(issuePolicy + `
+	_, err := Parse([]byte(issuePolicy + `
 [[archetype]]
 name = "db"
 clusters = 'role = "db"'
 drain = { pct = 1 }
 `))
 	require.Error(t, err, "an archetype after the fallback is refused")
-	p, err = Parse([]byte(`
+	p, err := Parse([]byte(`
 [[archetype]]
 name = "small"
 clusters = "size < 50"

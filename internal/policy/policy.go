@@ -178,7 +178,7 @@ func (p *Policy) buildArchetypes(raw []rawArchetype) error {
 			return fmt.Errorf("archetype %q defined twice", a.Name)
 		}
 		seen[a.Name] = true
-		b, err := a.rawBudgets.build("archetype " + a.Name)
+		b, err := a.build("archetype " + a.Name)
 		if err != nil {
 			return err
 		}
@@ -195,7 +195,7 @@ func (p *Policy) buildOverrides(raw map[string]rawOverride) error {
 		if o.Archetype != "" && p.archetype(o.Archetype) == nil {
 			return fmt.Errorf("cluster %q: no archetype %q", name, o.Archetype)
 		}
-		b, err := o.rawBudgets.build("cluster " + name)
+		b, err := o.build("cluster " + name)
 		if err != nil {
 			return err
 		}

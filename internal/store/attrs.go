@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/fleetq/fleetq/internal/fleet"
 )
 

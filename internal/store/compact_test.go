@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // cmpFleet builds inventory sources of n hosts where every pass changes a

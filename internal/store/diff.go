@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/fleetq/fleetq/internal/fleet"
 )
 

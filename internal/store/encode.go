@@ -10,6 +10,7 @@ import (
 	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/fleetq/fleetq/internal/fleet"
 )
 

@@ -2,11 +2,13 @@ package store
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"hash/crc32"
 
-	"github.com/fleetq/fleetq/internal/fleet"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // AttrEncoding names how a decoded attribute is stored, for tests that pin
@@ -52,8 +54,10 @@ func Corrupt(db *DB, fn func(tx *bolt.Tx) error) error { return db.bolt.Update(f
 
 // BlobKey is the bucket key of a blob reference.
 var BlobKey = func(hash string) []byte {
-	var b []byte
-	fmt.Sscanf(hash, "%x", &b)
+	b, err := hex.DecodeString(hash)
+	if err != nil {
+		panic(err)
+	}
 	return b
 }
 

@@ -147,7 +147,7 @@ func TestSecondWriterLocked(t *testing.T) {
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	defer cmd.Wait()
+	defer func() { _ = cmd.Wait() }()
 	defer stdin.Close()
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	require.NoError(t, err)

@@ -6,8 +6,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/fleetq/fleetq/internal/fleet"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // PassInfo is a sealed pass as stored.

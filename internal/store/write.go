@@ -9,8 +9,9 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"github.com/fleetq/fleetq/internal/fleet"
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 // NewPass describes a pass to build from freshly parsed sources.

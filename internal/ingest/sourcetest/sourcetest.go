@@ -299,7 +299,7 @@ func Invariants(t testing.TB, src *store.SourceData) {
 // as CheckErr does, at line (0: the whole file), rendered "in.txt:LINE: ".
 func CheckLineErr(t *testing.T, parse func(string, []byte) (*store.SourceData, error), input string, line int, want string) {
 	t.Helper()
-	le := CheckErr(t, parse, input, want)
+	le := lineErr(t, parse, input, want)
 	assert.Equal(t, line, le.Line, "line of: %v", le)
 	if line > 0 {
 		assert.True(t, strings.HasPrefix(le.Error(), "in.txt:"+strconv.Itoa(line)+": "), "format: %v", le)
@@ -309,7 +309,13 @@ func CheckLineErr(t *testing.T, parse func(string, []byte) (*store.SourceData, e
 // CheckErr parses data as the file in.txt and checks that it fails with
 // a *LineError (not ErrEmpty), on one line, containing want, and no
 // source.
-func CheckErr(t *testing.T, parse func(string, []byte) (*store.SourceData, error), data, want string) *source.LineError {
+func CheckErr(t *testing.T, parse func(string, []byte) (*store.SourceData, error), data, want string) {
+	t.Helper()
+	_ = lineErr(t, parse, data, want) // the checks are the point; the error is for CheckLineErr
+}
+
+// lineErr is CheckErr, returning the error.
+func lineErr(t *testing.T, parse func(string, []byte) (*store.SourceData, error), data, want string) *source.LineError {
 	t.Helper()
 	src, err := parse("in.txt", []byte(data))
 	require.Error(t, err)
