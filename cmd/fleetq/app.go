@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -70,29 +71,48 @@ Examples:
 	f.BoolVar(&a.noColor, "no-color", false, "never colour output (also $NO_COLOR)")
 	f.DurationVar(&a.stale, "stale-after", 2*time.Hour, "warn when a query uses a carried source older than this")
 	f.BoolVar(&a.create, "create", false, "let a writing command create a missing database file (ingest always may)")
+	// One constructor per command, in the order of 'fleetq --help'
+	// (commandGroups); each is in its cmd_<verb>.go.
 	root.AddCommand(
-		newIngestCommand(a),
 		newQueryCommand(a),
 		newExplainCommand(a),
-		newPassesCommand(a),
+		newWhyCommand(a),
+		newReplCommand(a),
 		newSetsCommand(a),
 		newSchemaCommand(a),
 		newHostCommand(a),
-		newHelpLanguageCommand(a),
+		newPassesCommand(a),
+		newLogCommand(a),
+		newDiffCommand(a),
+		newExportCommand(a),
+		newIngestCommand(a),
 		newDefsCommand(a),
 		newRunCommand(a),
-		newWhyCommand(a),
-		newLogCommand(a),
-		newVersionCommand(a),
 	)
-	root.AddCommand(extraCommands(a)...)
+	for _, v := range policy.Verbs {
+		root.AddCommand(newVerbCommand(a, v)) // cmd_verbs.go: one template, six verbs
+	}
+	root.AddCommand(
+		newApplyCommand(a),
+		newLeasesCommand(a),
+		newReleaseCommand(a),
+		newFreezeCommand(a),
+		newUnfreezeCommand(a),
+		newIncidentCommand(a),
+		newAuditCommand(a),
+		newPlanCommand(a),
+		newRolloutCommand(a),
+		newCheckCommand(a),
+		newGCCommand(a),
+		newVersionCommand(a),
+		newCompletionCommand(a),
+		newHelpLanguageCommand(a),
+		newShellCompleteCommand(a),
+	)
+	root.AddCommand(extraCommands(a)...) // generate, with -tags man
 	bi := readBuildInfo()
 	root.Version = bi.Version
 	root.SetVersionTemplate(bi.text())
-	root.AddCommand(historyCommands(a)...)
-	root.AddCommand(actionCommands(a)...)
-	root.AddCommand(replCommands(a)...)
-	root.AddCommand(newShellCompleteCommand(a))
 	registerCompletions(root, a)
 	groupCommands(root)
 	usageAtSource(root)

@@ -7,11 +7,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// replCommands are the REPL and shell completion (issue 6).
-func replCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{newReplCommand(a), newCompletionCommand(a)}
-}
-
 type replOptions struct {
 	pass int64
 	seed uint64

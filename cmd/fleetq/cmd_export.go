@@ -315,3 +315,10 @@ func manifestField(s string) string {
 	}
 	return strconv.Quote(s)
 }
+
+func safeSetFile(name string) error {
+	if name == "" || strings.ContainsAny(name, "/\\\x00") || strings.HasPrefix(name, ".") || strings.EqualFold(name, manifestName) {
+		return fmt.Errorf("set %q cannot be exported as a file name", name)
+	}
+	return nil
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -11,27 +12,6 @@ import (
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
 )
-
-// actionCommands are the action verbs and the ledger commands (issue 5):
-// one cmd_actions_*.go file per group.
-func actionCommands(a *app) []*cobra.Command {
-	var cmds []*cobra.Command
-	for _, v := range policy.Verbs {
-		cmds = append(cmds, newVerbCommand(a, v))
-	}
-	return append(cmds,
-		newApplyCommand(a),
-		newLeasesCommand(a),
-		newReleaseCommand(a),
-		newFreezeCommand(a),
-		newUnfreezeCommand(a),
-		newIncidentCommand(a),
-		newAuditCommand(a),
-		newPlanCommand(a),
-		newCheckCommand(a),
-		newRolloutCommand(a), // cmd_rollout.go
-	)
-}
 
 // ledgerOptions are the flags every ledger command shares.
 type ledgerOptions struct {
@@ -99,4 +79,25 @@ func (a *app) update(fn func(*store.Tx) error) error {
 	defer db.Close()
 	a.noteCreated(db)
 	return db.Update(fn)
+}
+
+// ledgerAudit records a freeze or incident change, after the lease
+// expiries this write transaction is the first to see.
+func ledgerAudit(tx *store.Tx, kind, scope, reason, who string, now time.Time) error {
+	if err := tx.RecordExpiries(now, who); err != nil {
+		return err
+	}
+	_, err := tx.AppendAudit(&store.AuditEntry{Time: now, Requester: who, Kind: kind, Expr: scope, Reason: reason,
+		LedgerVersion: tx.LedgerVersion(), Committed: true, Approved: []string{}})
+	return err
+}
+
+// policyOrDefault loads the policy, or the defaults when there is none:
+// listing leases must work without one.
+func (o *ledgerOptions) policyOrDefault(a *app) (*policy.Policy, error) {
+	p, err := o.loadPolicy(a)
+	if errors.Is(err, policy.ErrNoPolicy) {
+		return policy.Parse([]byte("[[archetype]]\nname = \"none\"\n"))
+	}
+	return p, err
 }
