@@ -40,7 +40,7 @@ Exit status 1: the token was refused (stale, already applied, unknown).
 			return runApply(cmd.Context(), a, o, args[0])
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, outcome{})
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
@@ -18,6 +19,26 @@ type auditOptions struct {
 	ledgerOptions
 	since string
 	kinds string
+
+	kindSet map[string]bool // --kind, parsed by Validate (nil: every kind)
+}
+
+func (o *auditOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.StringVar(&o.since, "since", "", "only entries newer than this: a duration ago (24h, 7d) or an RFC 3339 time")
+	fs.StringVar(&o.kinds, "kind", "", "only entries of these kinds, comma-separated ("+strings.Join(store.AuditKinds, ", ")+", incident)")
+}
+
+// Validate parses --kind and checks --since's syntax; runAudit reads
+// --since against its clock.
+func (o *auditOptions) Validate() (err error) {
+	if _, err = parseSince(o.since, o.clock()); err != nil {
+		return err
+	}
+	if o.kindSet, err = parseKinds(o.kinds); err != nil {
+		return err
+	}
+	return o.ledgerOptions.Validate()
 }
 
 func newAuditCommand(a *app) *cobra.Command {
@@ -55,9 +76,7 @@ Examples:
 			return runAudit(a, o)
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().StringVar(&o.since, "since", "", "only entries newer than this: a duration ago (24h, 7d) or an RFC 3339 time")
-	cmd.Flags().StringVar(&o.kinds, "kind", "", "only entries of these kinds, comma-separated ("+strings.Join(store.AuditKinds, ", ")+", incident)")
+	a.bind(cmd, o)
 	cmd.AddCommand(newAuditShowCommand(a), newAuditReplayCommand(a), newAuditVerifyCommand(a))
 	return prints(cmd, auditLog(nil))
 }
@@ -68,10 +87,7 @@ func runAudit(a *app, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	kinds, err := parseKinds(o.kinds)
-	if err != nil {
-		return err
-	}
+	kinds := o.kindSet
 	var log []store.AuditEntry
 	if err := a.view(func(tx *store.Tx) error {
 		log, err = tx.AuditLog(since)

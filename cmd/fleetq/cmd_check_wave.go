@@ -10,10 +10,21 @@ import (
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
+type checkWaveOptions struct {
+	ledgerOptions
+	pass int64
+}
+
+func (o *checkWaveOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.Int64Var(&o.pass, "pass", 0, "judge on pass P (default: the newest; it must be sealed after the wave started)")
+}
+
 func newCheckWaveCommand(a *app) *cobra.Command {
-	o := &rolloutOptions{}
+	o := &checkWaveOptions{}
 	cmd := &cobra.Command{
 		Use:   "wave [ROLLOUT] WAVE [--pass P]",
 		Short: "Judge a rollout wave: go, pause or halt, per canary stratum, with the evidence",
@@ -67,12 +78,11 @@ Examples:
 			return runCheckWave(cmd.Context(), a, o, ref, n)
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().Int64Var(&o.pass, "pass", 0, "judge on pass P (default: the newest; it must be sealed after the wave started)")
+	a.bind(cmd, o)
 	return prints(cmd, waveCheck{})
 }
 
-func runCheckWave(ctx context.Context, a *app, o *rolloutOptions, ref string, n int) error {
+func runCheckWave(ctx context.Context, a *app, o *checkWaveOptions, ref string, n int) error {
 	pol, err := o.policyOrDefault(a)
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
@@ -16,6 +17,24 @@ type freezeOptions struct {
 	ledgerOptions
 	reason string
 	until  string
+}
+
+func (o *freezeOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.StringVar(&o.reason, "reason", "", "why (required; recorded)")
+	fs.StringVar(&o.until, "until", "", "when the freeze ends by itself: RFC 3339 time or a duration from now")
+}
+
+// Validate checks --until's syntax; runFreeze reads it against the clock
+// it records the freeze at.
+func (o *freezeOptions) Validate() error {
+	if strings.TrimSpace(o.reason) == "" {
+		return &usageError{"--reason is required"}
+	}
+	if _, err := parseUntil(o.until, o.clock()); err != nil {
+		return err
+	}
+	return o.ledgerOptions.Validate()
 }
 
 func newFreezeCommand(a *app) *cobra.Command {
@@ -39,15 +58,10 @@ Examples:
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if strings.TrimSpace(o.reason) == "" {
-				return &usageError{"--reason is required"}
-			}
 			return runFreeze(cmd.Context(), a, o, args[0])
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required; recorded)")
-	cmd.Flags().StringVar(&o.until, "until", "", "when the freeze ends by itself: RFC 3339 time or a duration from now")
+	a.bind(cmd, o)
 	return prints(cmd, (*ledgerChange)(nil))
 }
 

@@ -7,10 +7,40 @@ import (
 
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
+type incidentOptions struct {
+	ledgerOptions
+	reason string
+}
+
+func (o *incidentOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.StringVar(&o.reason, "reason", "", "why (required to start; recorded)")
+}
+
+// incidentArgs checks the action, and that starting one says why: the
+// reason's need depends on the argument, so Args checks it, where cobra
+// checks arguments (a usage error at source).
+func (o *incidentOptions) incidentArgs(cmd *cobra.Command, args []string) error {
+	if err := cobra.ExactArgs(1)(cmd, args); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "start":
+		if strings.TrimSpace(o.reason) == "" {
+			return &usageError{"incident start: --reason is required"}
+		}
+	case "stop", "status":
+	default:
+		return &usageError{fmt.Sprintf("incident %q: expected start, stop or status", args[0])}
+	}
+	return nil
+}
+
 func newIncidentCommand(a *app) *cobra.Command {
-	o := &freezeOptions{}
+	o := &incidentOptions{}
 	cmd := &cobra.Command{
 		Use:   "incident start|stop|status --reason TEXT",
 		Short: "Start or stop incident mode: no automatic action anywhere",
@@ -27,29 +57,20 @@ Examples:
   fleetq incident stop --reason "resolved"
 
 ` + exitCodesHelp,
-		Args:      cobra.ExactArgs(1),
+		Args:      o.incidentArgs,
 		ValidArgs: []string{"start", "stop", "status"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runIncident(a, o, args[0])
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required to start; recorded)")
+	a.bind(cmd, o)
 	return prints(cmd, (*ledgerChange)(nil))
 }
 
-func runIncident(a *app, o *freezeOptions, action string) error {
+func runIncident(a *app, o *incidentOptions, action string) error {
 	now := o.clock()
-	switch action {
-	case "status":
+	if action == "status" {
 		return incidentStatus(a)
-	case "start":
-		if strings.TrimSpace(o.reason) == "" {
-			return &usageError{"incident start: --reason is required"}
-		}
-	case "stop":
-	default:
-		return &usageError{fmt.Sprintf("incident %q: expected start, stop or status", action)}
 	}
 	var inc *store.Incident
 	if action == "start" {

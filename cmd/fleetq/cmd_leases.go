@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/store"
@@ -15,6 +16,21 @@ type leasesOptions struct {
 	ledgerOptions
 	all    bool
 	whatIf string
+}
+
+func (o *leasesOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.BoolVar(&o.all, "all", false, "also list expired leases whose hosts recovered")
+	fs.StringVar(&o.whatIf, "what-if", "", "show the leases as they would stand at `TIME` (RFC 3339, or a duration from now: 25h); read-only")
+}
+
+func (o *leasesOptions) Validate() error {
+	if o.whatIf != "" {
+		if _, err := whatIfClock("--what-if", o.whatIf); err != nil {
+			return err
+		}
+	}
+	return o.ledgerOptions.Validate()
 }
 
 func newLeasesCommand(a *app) *cobra.Command {
@@ -44,9 +60,7 @@ Examples:
 			return runLeases(cmd.Context(), a, o)
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().BoolVar(&o.all, "all", false, "also list expired leases whose hosts recovered")
-	cmd.Flags().StringVar(&o.whatIf, "what-if", "", "show the leases as they would stand at `TIME` (RFC 3339, or a duration from now: 25h); read-only")
+	a.bind(cmd, o)
 	return prints(cmd, (*ledgerListing)(nil))
 }
 

@@ -8,23 +8,33 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
-type rolloutOptions struct {
+type planRolloutOptions struct {
 	ledgerOptions
 	waves    string
 	canaryBy string
 	name     string
 	seed     uint64
-	pass     int64
+
+	sizes []float64 // --waves, parsed by Validate
+}
+
+func (o *planRolloutOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.StringVar(&o.waves, "waves", "1%,5%,25%,100%", "cumulative wave sizes in percent, the last 100%")
+	fs.StringVar(&o.canaryBy, "canary-by", "", "attributes whose every combination gets one canary host (sku,role)")
+	fs.StringVar(&o.name, "name", "", "a name for the rollout (usable in place of its id: rollout:NAME/w1)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed for the canaries and the waves (default: random, printed)")
 }
 
 func newPlanRolloutCommand(a *app) *cobra.Command {
-	o := &rolloutOptions{}
+	o := &planRolloutOptions{}
 	cmd := &cobra.Command{
 		Use:   "rollout EXPR --waves 1%,5%,25%,100% [--canary-by ATTR,…] [--name NAME]",
 		Short: "Split EXPR into a canary wave and waves of cumulative sizes, recorded in the ledger",
@@ -55,11 +65,7 @@ Examples:
 			return runPlanRollout(cmd.Context(), a, o, args[0])
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().StringVar(&o.waves, "waves", "1%,5%,25%,100%", "cumulative wave sizes in percent, the last 100%")
-	cmd.Flags().StringVar(&o.canaryBy, "canary-by", "", "attributes whose every combination gets one canary host (sku,role)")
-	cmd.Flags().StringVar(&o.name, "name", "", "a name for the rollout (usable in place of its id: rollout:NAME/w1)")
-	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for the canaries and the waves (default: random, printed)")
+	a.bind(cmd, o)
 	return prints(cmd, rolloutPlan{})
 }
 
@@ -75,21 +81,19 @@ func splitList(s string) []string {
 
 var rolloutNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
 
-func (o *rolloutOptions) Validate() error {
+func (o *planRolloutOptions) Validate() error {
+	var err error
+	if o.sizes, err = actions.ParseWaves(o.waves); err != nil {
+		return &usageError{err.Error()}
+	}
 	if o.name != "" && (!rolloutNamePattern.MatchString(o.name) || regexp.MustCompile(`^r?[0-9]+$`).MatchString(o.name)) {
 		return &usageError{fmt.Sprintf("--name %q: expected a word of letters, digits, _ . - that is not a rollout id (r3)", o.name)}
 	}
-	return nil
+	return o.ledgerOptions.Validate()
 }
 
-func runPlanRollout(ctx context.Context, a *app, o *rolloutOptions, expr string) error {
-	waves, err := actions.ParseWaves(o.waves)
-	if err != nil {
-		return &usageError{err.Error()}
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
+func runPlanRollout(ctx context.Context, a *app, o *planRolloutOptions, expr string) error {
+	waves := o.sizes
 	pol, err := o.policyOrDefault(a)
 	if err != nil {
 		return err

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type releaseOptions struct {
@@ -14,6 +16,28 @@ type releaseOptions struct {
 	force  bool
 	reason string
 	ghosts bool
+}
+
+func (o *releaseOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.BoolVar(&o.force, "force", false, "release even when the host is not healthy (needs --reason)")
+	fs.StringVar(&o.reason, "reason", "", "why (required with --force)")
+	fs.BoolVar(&o.ghosts, "ghosts", false, "release every ghost lease")
+}
+
+func (o *releaseOptions) Validate() error {
+	if o.force && strings.TrimSpace(o.reason) == "" {
+		return &usageError{actions.ErrNeedReason.Error()}
+	}
+	return o.ledgerOptions.Validate()
+}
+
+// releaseArgs wants hosts, or --ghosts.
+func (o *releaseOptions) releaseArgs(_ *cobra.Command, args []string) error {
+	if len(args) == 0 && !o.ghosts {
+		return &usageError{"release: name the hosts, or give --ghosts"}
+	}
+	return nil
 }
 
 func newReleaseCommand(a *app) *cobra.Command {
@@ -36,18 +60,13 @@ Examples:
   fleetq release dn00802.smf1 --force --reason "host replaced, RMA 4411"
 
 ` + exitCodesHelp,
+		Args:              o.releaseArgs,
 		ValidArgsFunction: a.completeHostArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && !o.ghosts {
-				return &usageError{"release: name the hosts, or give --ghosts"}
-			}
 			return runRelease(cmd.Context(), a, o, args)
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().BoolVar(&o.force, "force", false, "release even when the host is not healthy (needs --reason)")
-	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required with --force)")
-	cmd.Flags().BoolVar(&o.ghosts, "ghosts", false, "release every ghost lease")
+	a.bind(cmd, o)
 	return prints(cmd, releases(nil))
 }
 

@@ -7,11 +7,24 @@ import (
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type resumeOptions struct {
 	ledgerOptions
 	reason string
+}
+
+func (o *resumeOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.StringVar(&o.reason, "reason", "", "why the halt no longer holds (required; recorded)")
+}
+
+func (o *resumeOptions) Validate() error {
+	if strings.TrimSpace(o.reason) == "" {
+		return &usageError{"--reason is required: say why the halt no longer holds; it is recorded"}
+	}
+	return o.ledgerOptions.Validate()
 }
 
 func newRolloutResumeCommand(a *app) *cobra.Command {
@@ -30,14 +43,10 @@ Examples:
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if strings.TrimSpace(o.reason) == "" {
-				return &usageError{"--reason is required: say why the halt no longer holds; it is recorded"}
-			}
 			return runRolloutResume(a, o, args[0])
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().StringVar(&o.reason, "reason", "", "why the halt no longer holds (required; recorded)")
+	a.bind(cmd, o)
 	return prints(cmd, (*rolloutResumed)(nil))
 }
 

@@ -27,7 +27,7 @@ type RolloutStatus struct {
 }
 
 func newRolloutStatusCommand(a *app) *cobra.Command {
-	o := &rolloutOptions{}
+	o := &ledgerOptions{}
 	cmd := &cobra.Command{
 		Use:   "status [ROLLOUT]",
 		Short: "Show a rollout's waves: size, verdict and the evidence of each",
@@ -47,11 +47,11 @@ Examples:
 			return runRolloutStatus(cmd.Context(), a, o, strings.Join(args, ""))
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, (*RolloutStatus)(nil))
 }
 
-func runRolloutStatus(ctx context.Context, a *app, o *rolloutOptions, ref string) error {
+func runRolloutStatus(ctx context.Context, a *app, o *ledgerOptions, ref string) error {
 	pol, err := o.policyOrDefault(a)
 	if err != nil {
 		return err

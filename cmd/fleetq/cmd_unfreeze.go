@@ -5,10 +5,21 @@ import (
 
 	"github.com/fleetq/fleetq/internal/store"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
+type unfreezeOptions struct {
+	ledgerOptions
+	reason string
+}
+
+func (o *unfreezeOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.StringVar(&o.reason, "reason", "", "why (recorded)")
+}
+
 func newUnfreezeCommand(a *app) *cobra.Command {
-	o := &freezeOptions{}
+	o := &unfreezeOptions{}
 	cmd := &cobra.Command{
 		Use:   "unfreeze CLUSTER|all",
 		Short: "End a change freeze",
@@ -25,12 +36,11 @@ Examples:
 			return runUnfreeze(a, o, args[0])
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().StringVar(&o.reason, "reason", "", "why (recorded)")
+	a.bind(cmd, o)
 	return prints(cmd, (*ledgerChange)(nil))
 }
 
-func runUnfreeze(a *app, o *freezeOptions, scope string) error {
+func runUnfreeze(a *app, o *unfreezeOptions, scope string) error {
 	now := o.clock()
 	var had bool
 	var err error

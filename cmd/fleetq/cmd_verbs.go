@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/policy"
@@ -23,14 +24,14 @@ type verbOptions struct {
 	whatIf string
 }
 
-func (o *verbOptions) AddFlags(cmd *cobra.Command) {
-	o.ledgerOptions.AddFlags(cmd)
-	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required; recorded in the leases and the audit log)")
-	cmd.Flags().BoolVar(&o.commit, "commit", false, "grant the leases now (default: dry run, printing a plan token)")
-	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "with --commit: do not ask (scripts and cron must say it; a terminal is asked for an exact y)")
-	cmd.Flags().BoolVar(&o.force, "force", false, "act on a frozen cluster or during an incident (within the budget; recorded; needs --reason)")
-	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for the shuffle and the expression's random stages (default: random, recorded)")
-	cmd.Flags().StringVar(&o.whatIf, "what-if", "", "decide as if the clock read `TIME` (RFC 3339, or a duration from now: 25h): a dry run that records nothing and prints no token")
+func (o *verbOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.StringVar(&o.reason, "reason", "", "why (required; recorded in the leases and the audit log)")
+	fs.BoolVar(&o.commit, "commit", false, "grant the leases now (default: dry run, printing a plan token)")
+	fs.BoolVarP(&o.yes, "yes", "y", false, "with --commit: do not ask (scripts and cron must say it; a terminal is asked for an exact y)")
+	fs.BoolVar(&o.force, "force", false, "act on a frozen cluster or during an incident (within the budget; recorded; needs --reason)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed for the shuffle and the expression's random stages (default: random, recorded)")
+	fs.StringVar(&o.whatIf, "what-if", "", "decide as if the clock read `TIME` (RFC 3339, or a duration from now: 25h): a dry run that records nothing and prints no token")
 }
 
 func (o *verbOptions) Validate() error {
@@ -40,7 +41,12 @@ func (o *verbOptions) Validate() error {
 	if o.whatIf != "" && o.commit {
 		return &usageError{"--what-if is for dry runs: a decision that grants leases is made at the machine's clock"}
 	}
-	return nil
+	if o.whatIf != "" {
+		if _, err := whatIfClock("--what-if", o.whatIf); err != nil {
+			return err
+		}
+	}
+	return o.ledgerOptions.Validate()
 }
 
 var verbSummaries = map[string]string{
@@ -97,13 +103,10 @@ Examples:
 		Args:              exprArgs(1),
 		ValidArgsFunction: a.completeExprArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
 			return runVerb(cmd.Context(), a, o, verb, args[0])
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, outcome{})
 }
 

@@ -7,10 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
+	"github.com/spf13/pflag"
 )
 
 // ledgerOptions are the flags every ledger command shares.
@@ -19,10 +18,14 @@ type ledgerOptions struct {
 	as     string
 }
 
-func (o *ledgerOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
-	cmd.Flags().StringVar(&o.as, "as", "", "requester recorded in leases and the audit log (default: the OS user)")
+func (o *ledgerOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
+	fs.StringVar(&o.as, "as", "", "requester recorded in leases and the audit log (default: the OS user)")
 }
+
+// Validate accepts any policy path and requester: a missing policy is
+// found when it is loaded.
+func (o *ledgerOptions) Validate() error { return nil }
 
 // requester is --as, else the OS user.
 func (o *ledgerOptions) requester() string {
@@ -71,6 +74,7 @@ func (o *ledgerOptions) loadPolicy(a *app) (*policy.Policy, error) {
 }
 
 // update runs fn in one write transaction of a briefly opened database.
+// An interrupt (Ctrl-C) before fn returns rolls the transaction back.
 func (a *app) update(fn func(*store.Tx) error) error {
 	db, err := a.openWrite(false)
 	if err != nil {
@@ -78,7 +82,12 @@ func (a *app) update(fn func(*store.Tx) error) error {
 	}
 	defer db.Close()
 	a.noteCreated(db)
-	return db.Update(fn)
+	return db.Update(func(tx *store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return a.context().Err()
+	})
 }
 
 // ledgerAudit records a freeze or incident change, after the lease

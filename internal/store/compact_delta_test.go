@@ -7,8 +7,9 @@ import (
 	"os"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
 	"testing"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/stretchr/testify/require"
 )
