@@ -24,6 +24,9 @@ import (
 var fleetqBin string
 
 func TestMain(m *testing.M) {
+	if path := os.Getenv("FLEETQ_TEST_HOLD_LOCK"); path != "" {
+		os.Exit(holdLock(path)) // a lock holder for interrupt_test.go, not a test run
+	}
 	dir, err := os.MkdirTemp("", "fleetq-actions-test")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -27,6 +30,43 @@ type app struct {
 	stale   time.Duration
 	create  bool
 	command string // the running command's name ("fleetq drain"), for the lock note
+	// ctx is the running command's context, set before it runs: Ctrl-C
+	// cancels it, and with it a wait for the database lock (interrupt.go).
+	ctx context.Context
+
+	// options holds each command's options, for the root to validate
+	// (bind); a fresh root, as the REPL builds per line, has its own.
+	options map[*cobra.Command]options
+}
+
+// options is what every command's options struct is: it registers its
+// flags, and checks their values and combinations once they are parsed.
+type options interface {
+	AddFlags(*pflag.FlagSet)
+	validator
+}
+
+type validator interface{ Validate() error }
+
+// bind registers o's flags on cmd and keeps o, so that the root validates
+// it before cmd runs (validateOptions): the one place any command's flags
+// are checked.
+func (a *app) bind(cmd *cobra.Command, o options) {
+	o.AddFlags(cmd.Flags())
+	if a.options == nil {
+		a.options = map[*cobra.Command]options{}
+	}
+	a.options[cmd] = o
+}
+
+// validateOptions runs the Validate of cmd's options: after cobra parsed
+// the flags and checked the arguments, before anything is opened. Its
+// error is a usage error (exit 2).
+func (a *app) validateOptions(cmd *cobra.Command) error {
+	if o, ok := a.options[cmd]; ok {
+		return asUsage(o.Validate())
+	}
+	return nil
 }
 
 func newRootCommand(a *app) *cobra.Command {
@@ -56,11 +96,14 @@ Examples:
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			a.command = cmd.CommandPath()
+			a.command, a.ctx = cmd.CommandPath(), cmd.Context()
 			if err := a.validate(); err != nil {
 				return err
 			}
-			return checkFormat(cmd, a.format)
+			if err := checkFormat(cmd, a.format); err != nil {
+				return err
+			}
+			return a.validateOptions(cmd)
 		},
 	}
 	f := root.PersistentFlags()
@@ -70,29 +113,48 @@ Examples:
 	f.BoolVar(&a.noColor, "no-color", false, "never colour output (also $NO_COLOR)")
 	f.DurationVar(&a.stale, "stale-after", 2*time.Hour, "warn when a query uses a carried source older than this")
 	f.BoolVar(&a.create, "create", false, "let a writing command create a missing database file (ingest always may)")
+	// One constructor per command, in the order of 'fleetq --help'
+	// (commandGroups); each is in its cmd_<verb>.go.
 	root.AddCommand(
-		newIngestCommand(a),
 		newQueryCommand(a),
 		newExplainCommand(a),
-		newPassesCommand(a),
+		newWhyCommand(a),
+		newReplCommand(a),
 		newSetsCommand(a),
 		newSchemaCommand(a),
 		newHostCommand(a),
-		newHelpLanguageCommand(a),
+		newPassesCommand(a),
+		newLogCommand(a),
+		newDiffCommand(a),
+		newExportCommand(a),
+		newIngestCommand(a),
 		newDefsCommand(a),
 		newRunCommand(a),
-		newWhyCommand(a),
-		newLogCommand(a),
-		newVersionCommand(a),
 	)
-	root.AddCommand(extraCommands(a)...)
+	for _, v := range policy.Verbs {
+		root.AddCommand(newVerbCommand(a, v)) // cmd_verbs.go: one template, six verbs
+	}
+	root.AddCommand(
+		newApplyCommand(a),
+		newLeasesCommand(a),
+		newReleaseCommand(a),
+		newFreezeCommand(a),
+		newUnfreezeCommand(a),
+		newIncidentCommand(a),
+		newAuditCommand(a),
+		newPlanCommand(a),
+		newRolloutCommand(a),
+		newCheckCommand(a),
+		newGCCommand(a),
+		newVersionCommand(a),
+		newCompletionCommand(a),
+		newHelpLanguageCommand(a),
+		newShellCompleteCommand(a),
+	)
+	root.AddCommand(extraCommands(a)...) // generate, with -tags man
 	bi := readBuildInfo()
 	root.Version = bi.Version
 	root.SetVersionTemplate(bi.text())
-	root.AddCommand(historyCommands(a)...)
-	root.AddCommand(actionCommands(a)...)
-	root.AddCommand(replCommands(a)...)
-	root.AddCommand(newShellCompleteCommand(a))
 	registerCompletions(root, a)
 	groupCommands(root)
 	usageAtSource(root)
@@ -169,7 +231,7 @@ func (a *app) dbPath() string {
 
 // openRead opens the database read-only; a missing file is an error.
 func (a *app) openRead() (*store.DB, error) {
-	db, err := store.Open(a.dbPath(), store.Options{ReadOnly: true, Timeout: a.timeout})
+	db, err := store.OpenContext(a.context(), a.dbPath(), a.storeOptions(store.Options{ReadOnly: true}))
 	return db, missingDBHint(err, "the first fleetq ingest creates it")
 }
 
@@ -178,8 +240,26 @@ func (a *app) openRead() (*store.DB, error) {
 // so with noteCreated; otherwise it is an error, so a mistyped --db never
 // leaves an empty database behind.
 func (a *app) openWrite(ingesting bool) (*store.DB, error) {
-	db, err := store.Open(a.dbPath(), store.Options{Create: ingesting || a.create, Timeout: a.timeout, Owner: a.command})
+	db, err := store.OpenContext(a.context(), a.dbPath(), a.storeOptions(store.Options{Create: ingesting || a.create, Owner: a.command}))
 	return db, missingDBHint(err, "the first fleetq ingest creates it, or give --create to start an empty one")
+}
+
+// storeOptions are o with the lock wait of --timeout, said on stderr
+// when it starts.
+func (a *app) storeOptions(o store.Options) store.Options {
+	o.Timeout = a.timeout
+	o.Waiting = func(holder string) {
+		fmt.Fprintf(a.stderr, "fleetq: waiting up to %s for the lock of %s, %s (--timeout; Ctrl-C stops)\n", a.timeout, a.dbPath(), holder)
+	}
+	return o
+}
+
+// context is the running command's context (Background before one runs).
+func (a *app) context() context.Context {
+	if a.ctx == nil {
+		return context.Background()
+	}
+	return a.ctx
 }
 
 // missingDBHint adds what to do to a missing-database error.

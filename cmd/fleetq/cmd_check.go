@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
@@ -46,10 +47,19 @@ type checkOptions struct {
 	staleGiven bool
 }
 
-func (o *checkOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
-	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file to check (default: the ones kept in the database, else those the newest pass was sealed with)")
-	cmd.Flags().StringVar(&o.now, "at", "", "judge ages as if the clock read `TIME` (RFC 3339; default now): check only reads, so another clock changes nothing")
+func (o *checkOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
+	fs.StringVar(&o.defs, "defs", "", "definitions file to check (default: the ones kept in the database, else those the newest pass was sealed with)")
+	fs.StringVar(&o.now, "at", "", "judge ages as if the clock read `TIME` (RFC 3339; default now): check only reads, so another clock changes nothing")
+}
+
+func (o *checkOptions) Validate() error {
+	if o.now != "" {
+		if _, err := whatIfClock("--at", o.now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newCheckCommand(a *app) *cobra.Command {
@@ -103,7 +113,7 @@ database is locked; a missing database is an error (1).
 			return runCheck(cmd.Context(), a, o, a.stdout)
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	cmd.AddCommand(newCheckWaveCommand(a))
 	return prints(cmd, findings(nil))
 }
@@ -132,7 +142,7 @@ func runCheck(ctx context.Context, a *app, o *checkOptions, out io.Writer) error
 // collectFindings runs every check. Only an unusable database (missing,
 // locked) is an error; everything else is a finding.
 func collectFindings(ctx context.Context, a *app, o *checkOptions, now time.Time) ([]finding, error) {
-	rep, err := store.CheckFile(a.dbPath(), a.timeout)
+	rep, err := store.CheckFile(a.context(), a.dbPath(), a.storeOptions(store.Options{}))
 	if err != nil {
 		return nil, err
 	}

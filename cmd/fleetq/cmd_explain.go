@@ -31,7 +31,7 @@ Examples:
 			return runExplain(cmd.Context(), a, o, args[0])
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, explainResult(nil))
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
+	"github.com/spf13/pflag"
 )
 
 type generateOptions struct {
@@ -20,9 +21,9 @@ type generateOptions struct {
 	markdownDir string
 }
 
-func (o *generateOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.manDir, "man", "", "write one man page per command (fleetq.1, fleetq-query.1, …) into `DIR`")
-	cmd.Flags().StringVar(&o.markdownDir, "markdown", "", "write one Markdown page per command into `DIR`")
+func (o *generateOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.manDir, "man", "", "write one man page per command (fleetq.1, fleetq-query.1, …) into `DIR`")
+	fs.StringVar(&o.markdownDir, "markdown", "", "write one Markdown page per command into `DIR`")
 }
 
 func (o *generateOptions) Validate() error {
@@ -33,7 +34,7 @@ func (o *generateOptions) Validate() error {
 }
 
 func newGenerateCommand(a *app) *cobra.Command {
-	var o generateOptions
+	o := &generateOptions{}
 	cmd := &cobra.Command{
 		Use:   "generate --man DIR | --markdown DIR",
 		Short: "Write man pages or Markdown reference pages for every command",
@@ -52,13 +53,10 @@ Examples:
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
-			return runGenerate(cmd.Root(), o)
+			return runGenerate(cmd.Root(), *o)
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return cmd
 }
 

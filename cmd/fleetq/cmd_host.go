@@ -6,12 +6,21 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/hostkey"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
 type hostOptions struct{ pass int64 }
+
+func (o *hostOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.pass, "pass", 0, "look in pass N (default: the newest)")
+}
+
+// Validate accepts any pass id: one the database lacks is an error when
+// it is read.
+func (o *hostOptions) Validate() error { return nil }
 
 func newHostCommand(a *app) *cobra.Command {
 	o := &hostOptions{}
@@ -30,7 +39,7 @@ Examples:
 		ValidArgsFunction: a.completeHostArg,
 		RunE:              func(cmd *cobra.Command, args []string) error { return runHost(a, o, args[0]) },
 	}
-	cmd.Flags().Int64Var(&o.pass, "pass", 0, "look in pass N (default: the newest)")
+	a.bind(cmd, o)
 	return prints(cmd, (*hostView)(nil))
 }
 

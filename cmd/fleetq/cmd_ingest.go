@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/ingest"
 	"github.com/fleetq/fleetq/internal/store"
@@ -40,23 +41,29 @@ func (o *ingestOptions) now() (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func (o *ingestOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.label, "label", "", "a label for the new pass")
-	cmd.Flags().BoolVar(&o.fresh, "fresh", false, "carry nothing forward from the previous pass")
-	cmd.Flags().BoolVar(&o.allowEmpty, "allow-empty", false, "accept a source that names no hosts")
-	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file to evaluate and store in the new pass (default: those kept with fleetq defs set)")
-	cmd.Flags().BoolVar(&o.noDefs, "no-defs", false, "store no definitions in this pass")
-	cmd.Flags().StringVar(&o.at, "at", "", "record the pass and its sources as made at this RFC 3339 time (importing history, replays)")
-	cmd.Flags().StringVar(&o.progress, "progress", progressAuto, "progress on stderr: auto (a status line on a terminal), plain (a line per source), none")
+func (o *ingestOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.label, "label", "", "a label for the new pass")
+	fs.BoolVar(&o.fresh, "fresh", false, "carry nothing forward from the previous pass")
+	fs.BoolVar(&o.allowEmpty, "allow-empty", false, "accept a source that names no hosts")
+	fs.StringVar(&o.defs, "defs", "", "definitions file to evaluate and store in the new pass (default: those kept with fleetq defs set)")
+	fs.BoolVar(&o.noDefs, "no-defs", false, "store no definitions in this pass")
+	fs.StringVar(&o.at, "at", "", "record the pass and its sources as made at this RFC 3339 time (importing history, replays)")
+	fs.StringVar(&o.progress, "progress", progressAuto, "progress on stderr: auto (a status line on a terminal), plain (a line per source), none")
 	o.limitText = limitFlags{}
-	o.limitText.add(cmd)
+	o.limitText.add(fs)
 }
 
+// Validate parses the limits and checks --progress and --at (runIngest
+// reads --at again against the clock it seals the pass at).
 func (o *ingestOptions) Validate() (err error) {
 	if o.limits, err = o.limitText.limits(); err != nil {
 		return err
 	}
-	return validProgressMode(o.progress)
+	if err := validProgressMode(o.progress); err != nil {
+		return err
+	}
+	_, err = o.now()
+	return err
 }
 
 func newIngestCommand(a *app) *cobra.Command {
@@ -112,14 +119,11 @@ Examples:
 			return runIngest(cmd.Context(), a, o, args)
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return cmd
 }
 
-func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error {
-	if err := o.Validate(); err != nil {
-		return err
-	}
+func runIngest(ctx context.Context, a *app, o *ingestOptions, args []string) error {
 	now, err := o.now()
 	if err != nil {
 		return err
@@ -133,6 +137,9 @@ func runIngest(_ context.Context, a *app, o *ingestOptions, args []string) error
 	srcs, err := readSources(a, o, prog, args, now)
 	if err != nil {
 		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err // interrupted after reading: write nothing
 	}
 	prog.writing()
 	p, db, err := writePass(a, o, defs, srcs, now)

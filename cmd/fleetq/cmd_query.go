@@ -11,6 +11,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/freshness"
 	"github.com/fleetq/fleetq/internal/query"
@@ -23,11 +24,15 @@ type queryOptions struct {
 	failEmpty bool
 }
 
-func (o *queryOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().Int64Var(&o.pass, "pass", 0, "evaluate in pass N (default: the newest)")
-	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for sample/spread/stratify/split (default: random, printed)")
-	cmd.Flags().BoolVar(&o.failEmpty, "fail-empty", false, "exit 5 when the result is empty")
+func (o *queryOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.pass, "pass", 0, "evaluate in pass N (default: the newest)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed for sample/spread/stratify/split (default: random, printed)")
+	fs.BoolVar(&o.failEmpty, "fail-empty", false, "exit 5 when the result is empty")
 }
+
+// Validate accepts any pass id: one the database lacks is an error when
+// it is read.
+func (o *queryOptions) Validate() error { return nil }
 
 func newQueryCommand(a *app) *cobra.Command {
 	o := &queryOptions{}
@@ -57,7 +62,7 @@ Examples:
 			return runQuery(cmd.Context(), a, o, args[0])
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, (*queryResult)(nil))
 }
 

@@ -5,22 +5,22 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
-
-// replCommands are the REPL and shell completion (issue 6).
-func replCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{newReplCommand(a), newCompletionCommand(a)}
-}
 
 type replOptions struct {
 	pass int64
 	seed uint64
 }
 
-func (o *replOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().Int64Var(&o.pass, "pass", 0, "start at pass N (default: the newest, following new passes)")
-	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for random stages (default: random per statement, printed)")
+func (o *replOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.pass, "pass", 0, "start at pass N (default: the newest, following new passes)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed for random stages (default: random per statement, printed)")
 }
+
+// Validate accepts any pass id: one the database lacks is an error when
+// it is read.
+func (o *replOptions) Validate() error { return nil }
 
 func newReplCommand(a *app) *cobra.Command {
 	o := &replOptions{}
@@ -63,7 +63,7 @@ Examples:
 			return runRepl(cmd.Context(), a, o)
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, (*queryResult)(nil)) // the formats of its statements
 }
 
@@ -71,6 +71,9 @@ Examples:
 func runRepl(ctx context.Context, a *app, o *replOptions) error {
 	s := newSession(a, o)
 	if isTerminal(a.stdin) && isTerminal(a.stdout) {
+		// Ctrl-C cancels a line, never the session: what it opens between
+		// lines (completion's names) is not interrupted either.
+		a.ctx = context.WithoutCancel(ctx)
 		return s.interactive(ctx)
 	}
 	if failed := s.script(ctx, a.stdin); failed > 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -18,9 +19,13 @@ type schemaOptions struct {
 	pass int64
 }
 
-func (o *schemaOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().Int64Var(&o.pass, "pass", 0, "describe pass N (default: the newest)")
+func (o *schemaOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.pass, "pass", 0, "describe pass N (default: the newest)")
 }
+
+// Validate accepts any pass id: one the database lacks is an error when
+// it is read.
+func (o *schemaOptions) Validate() error { return nil }
 
 func newSchemaCommand(a *app) *cobra.Command {
 	o := &schemaOptions{}
@@ -48,7 +53,7 @@ Examples:
 			return runSchema(cmd.Context(), a, o)
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, (*schemaView)(nil))
 }
 

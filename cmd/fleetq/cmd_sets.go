@@ -4,11 +4,20 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/store"
 )
 
 type setsOptions struct{ pass int64 }
+
+func (o *setsOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.pass, "pass", 0, "list the sets of pass N (default: the newest)")
+}
+
+// Validate accepts any pass id: one the database lacks is an error when
+// it is read.
+func (o *setsOptions) Validate() error { return nil }
 
 func newSetsCommand(a *app) *cobra.Command {
 	o := &setsOptions{}
@@ -27,7 +36,7 @@ Examples:
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSets(a, o) },
 	}
-	cmd.Flags().Int64Var(&o.pass, "pass", 0, "list the sets of pass N (default: the newest)")
+	a.bind(cmd, o)
 	return prints(cmd, (*setList)(nil))
 }
 

@@ -34,7 +34,7 @@ Examples:
 			return runWhy(cmd, a, o, args[0], args[1])
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, whyResult{})
 }
 

@@ -25,6 +25,8 @@ const (
 	exitLocked  = 3 // the database lock could not be had in time
 	exitAssert  = 4 // an assert in `fleetq run` failed
 	exitNoMatch = 5 // reserved: --fail-empty and an empty result
+
+	exitInterrupted = 130 // Ctrl-C (SIGINT): 128+2, as a shell reports it
 )
 
 const exitCodesHelp = `Exit status:
@@ -33,11 +35,16 @@ const exitCodesHelp = `Exit status:
   2  usage error: unknown command or flag, wrong arguments
   3  the database is locked by another writer (after --timeout)
   4  an assert in a query file failed (fleetq run)
-  5  --fail-empty was given and the result was empty`
+  5  --fail-empty was given and the result was empty
+  130  interrupted (Ctrl-C): the command stopped; what it had not committed
+       was rolled back (the interactive REPL cancels the line instead)`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // the first Ctrl-C stops the command; a second kills fleetq
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -53,6 +60,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	stdin = interruptibleStdin(ctx, stdin)
 	app := &app{stdin: stdin, stdout: stdout, stderr: stderr}
 	root := newRootCommand(app)
 	sh, err := shortForm(root, args)
@@ -64,6 +72,10 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	if err := root.ExecuteContext(ctx); err != nil {
+		if interrupted(ctx, err) {
+			fmt.Fprintln(stderr, "fleetq: interrupted")
+			return exitInterrupted
+		}
 		return report(stderr, misspeltCommand(root, sh, err))
 	}
 	return exitOK

@@ -70,6 +70,9 @@ func (s *session) interactive(ctx context.Context) error {
 func (s *session) interruptible(ctx context.Context, line string, sigs chan os.Signal) error {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
+	prev := s.a.ctx
+	s.a.ctx = ctx // the line's database opens wait under the line's context
+	defer func() { s.a.ctx = prev }()
 	for len(sigs) > 0 {
 		<-sigs
 	}

@@ -15,8 +15,11 @@ const (
 
 // isTerminal reports whether v is an *os.File open on a terminal.
 func isTerminal(v any) bool {
-	if w, ok := v.(*safeWriter); ok {
+	switch w := v.(type) {
+	case *safeWriter:
 		v = w.Unwrap()
+	case *ctxReader:
+		v = w.file()
 	}
 	f, ok := v.(*os.File)
 	return ok && isTerminalFile(f)

@@ -2,13 +2,13 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
-	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
@@ -53,16 +53,17 @@ func (db *DB) Verify() (r *CheckReport) {
 // CheckFile opens path read-only and verifies it. A file that is missing
 // (ErrNoDatabase) or locked (ErrLocked) is an error; a file that cannot
 // be opened because it is damaged or not fleetq's is a report whose Err
-// says so.
-func CheckFile(path string, timeout time.Duration) (r *CheckReport, err error) {
+// says so. The wait for the lock ends when ctx is done, with its error.
+func CheckFile(ctx context.Context, path string, opts Options) (r *CheckReport, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r, err = &CheckReport{Err: fmt.Errorf("%w: opening the file failed: %v", ErrCorrupt, p)}, nil
 		}
 	}()
-	db, err := Open(path, Options{ReadOnly: true, Timeout: timeout})
+	opts.ReadOnly = true
+	db, err := OpenContext(ctx, path, opts)
 	switch {
-	case errors.Is(err, ErrNoDatabase) || errors.Is(err, ErrLocked):
+	case errors.Is(err, ErrNoDatabase) || errors.Is(err, ErrLocked) || ctx.Err() != nil:
 		return nil, err
 	case err != nil:
 		return &CheckReport{Err: err}, nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -137,7 +138,7 @@ func TestDeltifiedPassesReadBack(t *testing.T) {
 	require.NoError(t, db.Check())
 	require.NoError(t, db.Close())
 
-	r, err := GC(path, Options{}, GCOptions{KeepLast: 5})
+	r, err := GC(context.Background(), path, Options{}, GCOptions{KeepLast: 5})
 	require.NoError(t, err)
 	require.Equal(t, []int64{1, 2, 3, 4, 5, 6, 7}, r.Removed)
 	require.Less(t, r.After.FileBytes, r.Before.FileBytes)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,12 +41,12 @@ type GCReport struct {
 // under the write lock. A crash at any moment leaves either the old file or
 // the compacted one. When the removal is committed but compaction fails,
 // GC returns the report of what it did and an error wrapping ErrCompact.
-func GC(path string, opts Options, o GCOptions) (*GCReport, error) {
+func GC(ctx context.Context, path string, opts Options, o GCOptions) (*GCReport, error) {
 	if o.KeepLast <= 0 && o.KeepSince <= 0 {
 		return nil, errors.New("gc: give --keep-last N or --keep-since DURATION")
 	}
 	opts.ReadOnly = o.DryRun
-	db, err := Open(path, opts)
+	db, err := OpenContext(ctx, path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +71,7 @@ func GC(path string, opts Options, o GCOptions) (*GCReport, error) {
 	}
 	cerr := compactFile(db)
 	db = nil
-	after, err := Open(path, Options{ReadOnly: true, Timeout: opts.Timeout})
+	after, err := OpenContext(ctx, path, Options{ReadOnly: true, Timeout: opts.Timeout})
 	if err != nil {
 		return nil, errors.Join(cerr, err)
 	}

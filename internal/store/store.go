@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -46,13 +47,23 @@ type Options struct {
 	// Owner names this process's command in the lock note that a blocked
 	// writer prints ("fleetq ingest"): a command name, never its arguments.
 	Owner string
+	// Waiting, when set, is called once when the file lock is held by
+	// another process and Open starts to wait for it, with who holds it
+	// ("held by pid 4242 (fleetq drain, …)").
+	Waiting func(holder string)
 }
 
 // Open opens the database at path. A missing file is an error unless
 // opts.Create is set, so a typo in --db never creates an empty database.
 func Open(path string, opts Options) (*DB, error) {
+	return OpenContext(context.Background(), path, opts)
+}
+
+// OpenContext is Open whose wait for the file lock ends, with ctx's error,
+// when ctx is done (lockwait.go).
+func OpenContext(ctx context.Context, path string, opts Options) (*DB, error) {
 	for try := 0; ; try++ {
-		db, err := open(path, opts)
+		db, err := open(ctx, path, opts)
 		if !errors.Is(err, errMoved) || try == 3 {
 			return db, err
 		}
@@ -65,7 +76,7 @@ func Open(path string, opts Options) (*DB, error) {
 // compaction replaced (its schema version was set to 0).
 var errMoved = errors.New("file replaced by a compacted copy")
 
-func open(path string, opts Options) (*DB, error) {
+func open(ctx context.Context, path string, opts Options) (*DB, error) {
 	_, err := os.Stat(path)
 	missing := errors.Is(err, os.ErrNotExist)
 	if err != nil {
@@ -84,7 +95,7 @@ func open(path string, opts Options) (*DB, error) {
 			return nil, err
 		}
 	}
-	b, err := openBolt(path, opts)
+	b, err := openBoltWait(ctx, path, opts)
 	if err != nil {
 		return nil, openError(path, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -27,9 +28,13 @@ const manifestName = "MANIFEST"
 
 type exportOptions struct{ pass int64 }
 
-func (o *exportOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().Int64Var(&o.pass, "pass", 0, "export pass N (default: the newest)")
+func (o *exportOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.pass, "pass", 0, "export pass N (default: the newest)")
 }
+
+// Validate accepts any pass id: one the database lacks is an error when
+// it is read.
+func (o *exportOptions) Validate() error { return nil }
 
 func newExportCommand(a *app) *cobra.Command {
 	o := &exportOptions{}
@@ -58,7 +63,7 @@ Examples:
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runExport(a, o, args[0]) },
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, (*exported)(nil))
 }
 
@@ -314,4 +319,11 @@ func manifestField(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+func safeSetFile(name string) error {
+	if name == "" || strings.ContainsAny(name, "/\\\x00") || strings.HasPrefix(name, ".") || strings.EqualFold(name, manifestName) {
+		return fmt.Errorf("set %q cannot be exported as a file name", name)
+	}
+	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -69,37 +68,5 @@ func (r *auditCheck) writeText(w *textWriter) {
 	}
 	if r.OK() {
 		fmt.Fprintf(w, "audit log verified: %d entries, %d chained, no entry edited, removed or reordered\n", r.Entries, r.Chained)
-	}
-}
-
-// writeAuditDetail prints an entry that records no decision: its subject,
-// a refusal, a lease that expired, and what happened to each host.
-func writeAuditDetail(w *bufio.Writer, e *store.AuditEntry) {
-	if s := auditSubject(*e); s != "" {
-		fmt.Fprintf(w, "  %s\n", s)
-	}
-	if e.Refused != "" {
-		fmt.Fprintf(w, "  REFUSED: %s\n", e.Refused)
-	}
-	if e.AppliedBy != 0 {
-		fmt.Fprintf(w, "  already applied by audit %d\n", e.AppliedBy)
-	}
-	if l := e.Lease; l != nil {
-		fmt.Fprintf(w, "  lease %s %s held by %s (audit %d) from %s until %s: %s\n", l.Host, l.Verb, l.Requester, l.Audit,
-			stampShort(l.Start), stampShort(l.Expiry), l.Reason)
-	}
-	if len(e.Hosts) > 0 {
-		rows := make([][]string, len(e.Hosts))
-		for i, h := range e.Hosts {
-			rows[i] = []string{"  " + h.Host, h.Verb, h.Result, h.Detail}
-		}
-		writeTable(w, []string{"  HOST", "VERB", "RESULT", "DETAIL"}, rows)
-		return
-	}
-	for _, h := range e.Approved {
-		fmt.Fprintf(w, "  %s\n", h)
-	}
-	for _, x := range e.Denied {
-		fmt.Fprintf(w, "  %s  %s  %s\n", x.Host, x.Rule, x.Detail)
 	}
 }

@@ -3,17 +3,11 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"strings"
-
-	"github.com/spf13/cobra"
 
 	"github.com/fleetq/fleetq/internal/store"
 )
 
-// historyCommands are diff, export and gc (issue 4).
-func historyCommands(a *app) []*cobra.Command {
-	return []*cobra.Command{newDiffCommand(a), newExportCommand(a), newGCCommand(a)}
-}
+// Pass references as the history commands (diff, export) take them.
 
 // isPassRef reports whether arg names a pass: an id (42), 0 for the newest,
 // or -N for N passes before the newest as in name@-1 (write -- before a
@@ -58,11 +52,4 @@ func passTitle(p *store.PassInfo) string {
 		s += ", " + p.Label
 	}
 	return s + ")"
-}
-
-func safeSetFile(name string) error {
-	if name == "" || strings.ContainsAny(name, "/\\\x00") || strings.HasPrefix(name, ".") || strings.EqualFold(name, manifestName) {
-		return fmt.Errorf("set %q cannot be exported as a file name", name)
-	}
-	return nil
 }

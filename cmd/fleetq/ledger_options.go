@@ -1,37 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
-
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
+	"github.com/spf13/pflag"
 )
-
-// actionCommands are the action verbs and the ledger commands (issue 5):
-// one cmd_actions_*.go file per group.
-func actionCommands(a *app) []*cobra.Command {
-	var cmds []*cobra.Command
-	for _, v := range policy.Verbs {
-		cmds = append(cmds, newVerbCommand(a, v))
-	}
-	return append(cmds,
-		newApplyCommand(a),
-		newLeasesCommand(a),
-		newReleaseCommand(a),
-		newFreezeCommand(a),
-		newUnfreezeCommand(a),
-		newIncidentCommand(a),
-		newAuditCommand(a),
-		newPlanCommand(a),
-		newCheckCommand(a),
-		newRolloutCommand(a), // cmd_rollout.go
-	)
-}
 
 // ledgerOptions are the flags every ledger command shares.
 type ledgerOptions struct {
@@ -39,10 +18,14 @@ type ledgerOptions struct {
 	as     string
 }
 
-func (o *ledgerOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
-	cmd.Flags().StringVar(&o.as, "as", "", "requester recorded in leases and the audit log (default: the OS user)")
+func (o *ledgerOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
+	fs.StringVar(&o.as, "as", "", "requester recorded in leases and the audit log (default: the OS user)")
 }
+
+// Validate accepts any policy path and requester: a missing policy is
+// found when it is loaded.
+func (o *ledgerOptions) Validate() error { return nil }
 
 // requester is --as, else the OS user.
 func (o *ledgerOptions) requester() string {
@@ -91,6 +74,7 @@ func (o *ledgerOptions) loadPolicy(a *app) (*policy.Policy, error) {
 }
 
 // update runs fn in one write transaction of a briefly opened database.
+// An interrupt (Ctrl-C) before fn returns rolls the transaction back.
 func (a *app) update(fn func(*store.Tx) error) error {
 	db, err := a.openWrite(false)
 	if err != nil {
@@ -98,5 +82,31 @@ func (a *app) update(fn func(*store.Tx) error) error {
 	}
 	defer db.Close()
 	a.noteCreated(db)
-	return db.Update(fn)
+	return db.Update(func(tx *store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return a.context().Err()
+	})
+}
+
+// ledgerAudit records a freeze or incident change, after the lease
+// expiries this write transaction is the first to see.
+func ledgerAudit(tx *store.Tx, kind, scope, reason, who string, now time.Time) error {
+	if err := tx.RecordExpiries(now, who); err != nil {
+		return err
+	}
+	_, err := tx.AppendAudit(&store.AuditEntry{Time: now, Requester: who, Kind: kind, Expr: scope, Reason: reason,
+		LedgerVersion: tx.LedgerVersion(), Committed: true, Approved: []string{}})
+	return err
+}
+
+// policyOrDefault loads the policy, or the defaults when there is none:
+// listing leases must work without one.
+func (o *ledgerOptions) policyOrDefault(a *app) (*policy.Policy, error) {
+	p, err := o.loadPolicy(a)
+	if errors.Is(err, policy.ErrNoPolicy) {
+		return policy.Parse([]byte("[[archetype]]\nname = \"none\"\n"))
+	}
+	return p, err
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -19,11 +20,11 @@ type gcOptions struct {
 	yes       bool
 }
 
-func (o *gcOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().IntVar(&o.keepLast, "keep-last", 0, "keep the newest N passes")
-	cmd.Flags().DurationVar(&o.keepSince, "keep-since", 0, "keep passes made within this long (72h, 720h)")
-	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "say what would be removed; change nothing")
-	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "remove without asking (for scripts and cron)")
+func (o *gcOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&o.keepLast, "keep-last", 0, "keep the newest N passes")
+	fs.DurationVar(&o.keepSince, "keep-since", 0, "keep passes made within this long (72h, 720h)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "say what would be removed; change nothing")
+	fs.BoolVarP(&o.yes, "yes", "y", false, "remove without asking (for scripts and cron)")
 }
 
 func (o *gcOptions) Validate() error {
@@ -62,20 +63,17 @@ Examples:
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
 			return runGC(a, o, time.Now().UTC())
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, gcReport{})
 }
 
 func runGC(a *app, o *gcOptions, now time.Time) error {
 	gco := store.GCOptions{KeepLast: o.keepLast, KeepSince: o.keepSince, Now: now, DryRun: true}
-	opts := store.Options{Timeout: a.timeout, Owner: a.command}
-	plan, err := store.GC(a.dbPath(), opts, gco)
+	opts := a.storeOptions(store.Options{Owner: a.command})
+	plan, err := store.GC(a.context(), a.dbPath(), opts, gco)
 	if err != nil {
 		return missingDBHint(err, "the first fleetq ingest creates it")
 	}
@@ -88,7 +86,7 @@ func runGC(a *app, o *gcOptions, now time.Time) error {
 		}
 	}
 	gco.DryRun = false
-	rep, err := store.GC(a.dbPath(), opts, gco)
+	rep, err := store.GC(a.context(), a.dbPath(), opts, gco)
 	if errors.Is(err, store.ErrCompact) && rep != nil {
 		return compactFailed(a, rep, err)
 	}

@@ -2,12 +2,16 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/nodeset"
+	"github.com/fleetq/fleetq/internal/policy"
 )
 
 // deniedPerRule is how many denied hosts the text report lists per rule;
@@ -50,8 +54,6 @@ func writeOutcome(w *bufio.Writer, out *actions.Outcome, folded bool) {
 	writeDenied(w, d)
 	writeVerdict(w, out)
 }
-
-func quoteExpr(e string) string { return "'" + e + "'" }
 
 // writeEvidence is one line: the age of the pass and of every source the
 // decision read, the stale ones marked.
@@ -152,9 +154,38 @@ func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
 	}
 }
 
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
+// finishOutcome prints an outcome, runs the executor for committed hosts
+// and turns a refusal into exit 1.
+func finishOutcome(a *app, pol *policy.Policy, out *actions.Outcome) error {
+	if err := a.print(outcome{out}); err != nil {
+		return err
 	}
-	return strconv.Itoa(n) + " " + noun + "s"
+	if out.Refused != "" {
+		return fmt.Errorf("%w: %s", actions.ErrRefused, out.Refused)
+	}
+	if out.Committed && len(out.Approved) > 0 {
+		return runExecutor(a, pol.Rules(out.Verb).Executor, out)
+	}
+	return nil
+}
+
+// runExecutor runs the policy's executor with the approved hosts on
+// stdin, one per line. The leases stand whatever it does.
+func runExecutor(a *app, argv []string, out *actions.Outcome) error {
+	if len(argv) == 0 {
+		return nil
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin = strings.NewReader(strings.Join(out.Approved, "\n") + "\n")
+	cmd.Stdout, cmd.Stderr = a.stderr, a.stderr
+	cmd.Env = append(os.Environ(), "FLEETQ_VERB="+out.Verb, fmt.Sprintf("FLEETQ_AUDIT=%d", out.Audit), "FLEETQ_REASON="+out.Reason)
+	if err := cmd.Run(); err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return fmt.Errorf("executor %s exited %d; the leases stand (fleetq release HOST… once the hosts are healthy)", argv[0], ee.ExitCode())
+		}
+		return fmt.Errorf("executor %s: %w; the leases stand", argv[0], err)
+	}
+	fmt.Fprintf(a.stderr, "# executor %s ran with %d hosts\n", argv[0], len(out.Approved))
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/nodeset"
@@ -18,10 +19,13 @@ type diffOptions struct {
 	all   bool
 }
 
-func (o *diffOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&o.attrs, "attrs", false, "also list per-host attribute changes (host, attribute, old → new)")
-	cmd.Flags().BoolVar(&o.all, "all-sets", false, "list unchanged sets in the summary too")
+func (o *diffOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.attrs, "attrs", false, "also list per-host attribute changes (host, attribute, old → new)")
+	fs.BoolVar(&o.all, "all-sets", false, "list unchanged sets in the summary too")
 }
+
+// Validate has nothing to check: the passes and sets are arguments.
+func (o *diffOptions) Validate() error { return nil }
 
 func newDiffCommand(a *app) *cobra.Command {
 	o := &diffOptions{}
@@ -53,7 +57,7 @@ Examples:
 ` + exitCodesHelp,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDiff(a, o, args, a.stdout) },
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, (*diffReport)(nil))
 }
 

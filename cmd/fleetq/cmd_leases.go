@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/actions"
-	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -17,6 +16,21 @@ type leasesOptions struct {
 	ledgerOptions
 	all    bool
 	whatIf string
+}
+
+func (o *leasesOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.BoolVar(&o.all, "all", false, "also list expired leases whose hosts recovered")
+	fs.StringVar(&o.whatIf, "what-if", "", "show the leases as they would stand at `TIME` (RFC 3339, or a duration from now: 25h); read-only")
+}
+
+func (o *leasesOptions) Validate() error {
+	if o.whatIf != "" {
+		if _, err := whatIfClock("--what-if", o.whatIf); err != nil {
+			return err
+		}
+	}
+	return o.ledgerOptions.Validate()
 }
 
 func newLeasesCommand(a *app) *cobra.Command {
@@ -46,20 +60,8 @@ Examples:
 			return runLeases(cmd.Context(), a, o)
 		},
 	}
-	o.AddFlags(cmd)
-	cmd.Flags().BoolVar(&o.all, "all", false, "also list expired leases whose hosts recovered")
-	cmd.Flags().StringVar(&o.whatIf, "what-if", "", "show the leases as they would stand at `TIME` (RFC 3339, or a duration from now: 25h); read-only")
+	a.bind(cmd, o)
 	return prints(cmd, (*ledgerListing)(nil))
-}
-
-// policyOrDefault loads the policy, or the defaults when there is none:
-// listing leases must work without one.
-func (o *ledgerOptions) policyOrDefault(a *app) (*policy.Policy, error) {
-	p, err := o.loadPolicy(a)
-	if errors.Is(err, policy.ErrNoPolicy) {
-		return policy.Parse([]byte("[[archetype]]\nname = \"none\"\n"))
-	}
-	return p, err
 }
 
 type ledgerListing struct {
@@ -158,106 +160,4 @@ func writeLedgerHeader(w interface{ Write([]byte) (int, error) }, ls ledgerListi
 	if ls.incident != nil || len(ls.freezes) > 0 {
 		fmt.Fprintln(w)
 	}
-}
-
-func untilText(t time.Time) string {
-	if t.IsZero() {
-		return "until unfrozen"
-	}
-	return "until " + stampShort(t)
-}
-
-func stampShort(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-type releaseOptions struct {
-	ledgerOptions
-	force  bool
-	reason string
-	ghosts bool
-}
-
-func newReleaseCommand(a *app) *cobra.Command {
-	o := &releaseOptions{}
-	cmd := &cobra.Command{
-		Use:   "release HOST… | --ghosts",
-		Short: "End leases of hosts that are healthy again",
-		Long: `End the leases of the given hosts, each only once the host is back in the
-policy's health set (a lock released before the host is healthy again lets
-the next operation take a second host down). Ghost leases (the host is
-decommissioned or gone from the inventory) and expired leases release
-without the check. --force --reason releases an unhealthy host and is
-recorded. Every release goes to the audit log as one entry (kind
-release) saying per host released, forced or kept and why. Exits 1 when
-a lease was kept.
-
-Examples:
-  fleetq release dn00802.smf1 dn00803.smf1
-  fleetq release --ghosts
-  fleetq release dn00802.smf1 --force --reason "host replaced, RMA 4411"
-
-` + exitCodesHelp,
-		ValidArgsFunction: a.completeHostArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 && !o.ghosts {
-				return &usageError{"release: name the hosts, or give --ghosts"}
-			}
-			return runRelease(cmd.Context(), a, o, args)
-		},
-	}
-	o.AddFlags(cmd)
-	cmd.Flags().BoolVar(&o.force, "force", false, "release even when the host is not healthy (needs --reason)")
-	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required with --force)")
-	cmd.Flags().BoolVar(&o.ghosts, "ghosts", false, "release every ghost lease")
-	return prints(cmd, releases(nil))
-}
-
-func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) error {
-	pol, now, err := o.policyAndClock(a)
-	if err != nil {
-		return err
-	}
-	req := actions.ReleaseRequest{Hosts: hosts, Ghosts: o.ghosts, Force: o.force, Reason: o.reason, Requester: o.requester(), Now: now}
-	var res []actions.ReleaseResult
-	err = a.update(func(tx *store.Tx) error {
-		res, err = actions.Release(ctx, tx, pol, req)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	err = a.print(releases(res))
-	if kept := releases(res).kept(); err == nil && kept > 0 {
-		err = fmt.Errorf("%d of %d leases kept: hosts not healthy yet (or holding none)", kept, len(res))
-	}
-	return err
-}
-
-// releases is the result of fleetq release: per host, released or kept.
-type releases []actions.ReleaseResult
-
-func (rs releases) kept() int {
-	n := 0
-	for _, r := range rs {
-		if !r.Released && !r.Forced {
-			n++
-		}
-	}
-	return n
-}
-
-func (rs releases) jsonValue() any { return []actions.ReleaseResult(rs) }
-
-func (rs releases) writeText(w *textWriter) {
-	rows := make([][]string, len(rs))
-	for i, r := range rs {
-		verdict := "released"
-		switch {
-		case r.Forced:
-			verdict = "released (forced)"
-		case !r.Released:
-			verdict = "kept"
-		}
-		rows[i] = []string{r.Host, r.Verb, verdict, r.Detail}
-	}
-	writeTable(w, []string{"HOST", "VERB", "RESULT", "DETAIL"}, rows)
 }

@@ -6,9 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/spf13/cobra"
-
 	"github.com/fleetq/fleetq/internal/ingest"
+	"github.com/spf13/pflag"
 )
 
 // limitOption is one bound of ingest.Limits as a flag, whose default a
@@ -38,13 +37,13 @@ func limitOptions() []limitOption {
 // limitFlags holds the text of each bound's flag until Validate parses it.
 type limitFlags map[string]*string
 
-func (f limitFlags) add(cmd *cobra.Command) {
+func (f limitFlags) add(fs *pflag.FlagSet) {
 	for _, o := range limitOptions() {
 		def := formatLimit(o.def, o.bytes)
 		if v := os.Getenv(o.env); v != "" {
 			def = v
 		}
-		f[o.flag] = cmd.Flags().String(o.flag, def, o.help+" ($"+o.env+" sets the default; docs/limits.md)")
+		f[o.flag] = fs.String(o.flag, def, o.help+" ($"+o.env+" sets the default; docs/limits.md)")
 	}
 }
 

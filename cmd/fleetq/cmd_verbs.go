@@ -3,13 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/policy"
@@ -26,14 +24,14 @@ type verbOptions struct {
 	whatIf string
 }
 
-func (o *verbOptions) AddFlags(cmd *cobra.Command) {
-	o.ledgerOptions.AddFlags(cmd)
-	cmd.Flags().StringVar(&o.reason, "reason", "", "why (required; recorded in the leases and the audit log)")
-	cmd.Flags().BoolVar(&o.commit, "commit", false, "grant the leases now (default: dry run, printing a plan token)")
-	cmd.Flags().BoolVarP(&o.yes, "yes", "y", false, "with --commit: do not ask (scripts and cron must say it; a terminal is asked for an exact y)")
-	cmd.Flags().BoolVar(&o.force, "force", false, "act on a frozen cluster or during an incident (within the budget; recorded; needs --reason)")
-	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for the shuffle and the expression's random stages (default: random, recorded)")
-	cmd.Flags().StringVar(&o.whatIf, "what-if", "", "decide as if the clock read `TIME` (RFC 3339, or a duration from now: 25h): a dry run that records nothing and prints no token")
+func (o *verbOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.StringVar(&o.reason, "reason", "", "why (required; recorded in the leases and the audit log)")
+	fs.BoolVar(&o.commit, "commit", false, "grant the leases now (default: dry run, printing a plan token)")
+	fs.BoolVarP(&o.yes, "yes", "y", false, "with --commit: do not ask (scripts and cron must say it; a terminal is asked for an exact y)")
+	fs.BoolVar(&o.force, "force", false, "act on a frozen cluster or during an incident (within the budget; recorded; needs --reason)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed for the shuffle and the expression's random stages (default: random, recorded)")
+	fs.StringVar(&o.whatIf, "what-if", "", "decide as if the clock read `TIME` (RFC 3339, or a duration from now: 25h): a dry run that records nothing and prints no token")
 }
 
 func (o *verbOptions) Validate() error {
@@ -43,7 +41,12 @@ func (o *verbOptions) Validate() error {
 	if o.whatIf != "" && o.commit {
 		return &usageError{"--what-if is for dry runs: a decision that grants leases is made at the machine's clock"}
 	}
-	return nil
+	if o.whatIf != "" {
+		if _, err := whatIfClock("--what-if", o.whatIf); err != nil {
+			return err
+		}
+	}
+	return o.ledgerOptions.Validate()
 }
 
 var verbSummaries = map[string]string{
@@ -55,6 +58,11 @@ var verbSummaries = map[string]string{
 	"firmware": "update firmware on hosts",
 }
 
+// newVerbCommand is the one command template of the six action verbs
+// (policy.Verbs: drain, undrain, reboot, rekick, burnin, firmware): they
+// share every flag, the help, the decision and its rendering, and differ
+// only in the verb the policy's rules are looked up by. So they are one
+// file, cmd_verbs.go, not six copies.
 func newVerbCommand(a *app, verb string) *cobra.Command {
 	o := &verbOptions{}
 	cmd := &cobra.Command{
@@ -95,13 +103,10 @@ Examples:
 		Args:              exprArgs(1),
 		ValidArgsFunction: a.completeExprArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Validate(); err != nil {
-				return err
-			}
 			return runVerb(cmd.Context(), a, o, verb, args[0])
 		},
 	}
-	o.AddFlags(cmd)
+	a.bind(cmd, o)
 	return prints(cmd, outcome{})
 }
 
@@ -175,119 +180,4 @@ func confirmAndApply(ctx context.Context, a *app, pol *policy.Policy, o *verbOpt
 		return nil
 	}
 	return runApply(ctx, a, &applyOptions{o.ledgerOptions}, out.Token)
-}
-
-// finishOutcome prints an outcome, runs the executor for committed hosts
-// and turns a refusal into exit 1.
-func finishOutcome(a *app, pol *policy.Policy, out *actions.Outcome) error {
-	if err := a.print(outcome{out}); err != nil {
-		return err
-	}
-	if out.Refused != "" {
-		return fmt.Errorf("%w: %s", actions.ErrRefused, out.Refused)
-	}
-	if out.Committed && len(out.Approved) > 0 {
-		return runExecutor(a, pol.Rules(out.Verb).Executor, out)
-	}
-	return nil
-}
-
-// runExecutor runs the policy's executor with the approved hosts on
-// stdin, one per line. The leases stand whatever it does.
-func runExecutor(a *app, argv []string, out *actions.Outcome) error {
-	if len(argv) == 0 {
-		return nil
-	}
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdin = strings.NewReader(strings.Join(out.Approved, "\n") + "\n")
-	cmd.Stdout, cmd.Stderr = a.stderr, a.stderr
-	cmd.Env = append(os.Environ(), "FLEETQ_VERB="+out.Verb, fmt.Sprintf("FLEETQ_AUDIT=%d", out.Audit), "FLEETQ_REASON="+out.Reason)
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return fmt.Errorf("executor %s exited %d; the leases stand (fleetq release HOST… once the hosts are healthy)", argv[0], ee.ExitCode())
-		}
-		return fmt.Errorf("executor %s: %w; the leases stand", argv[0], err)
-	}
-	fmt.Fprintf(a.stderr, "# executor %s ran with %d hosts\n", argv[0], len(out.Approved))
-	return nil
-}
-
-type applyOptions struct{ ledgerOptions }
-
-func newApplyCommand(a *app) *cobra.Command {
-	o := &applyOptions{}
-	cmd := &cobra.Command{
-		Use:   "apply TOKEN",
-		Short: "Commit exactly the plan a dry run printed",
-		Long: `Commit the plan a dry-run verb printed as its token. The token names the
-audit entry of the dry run, the pass, ledger version, policy hash and seed
-it was computed from. apply refuses when a newer pass exists, the ledger
-changed (a lease was granted or released, a freeze or incident changed),
-the policy file changed, or deciding again would not approve the same
-hosts: what was reviewed is what runs. A refusal says everything that
-changed (the pass, the ledger version and the audit entries that changed
-it, the policy hash); a token applied before is refused as "already
-applied (audit N)", naming the apply that committed it. Every apply,
-granted or refused, is recorded in the audit log (kind apply).
-
-Examples:
-  fleetq drain 'cluster = "smf1-dense-02"' --reason "disk swap"
-  fleetq apply a17.p6.l3.3fa9c2e1b4d0.s42
-  fleetq audit --kind apply           # every apply, granted or refused
-
-Exit status 1: the token was refused (stale, already applied, unknown).
-
-` + exitCodesHelp,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return runApply(cmd.Context(), a, o, args[0])
-		},
-	}
-	o.AddFlags(cmd)
-	return prints(cmd, outcome{})
-}
-
-func runApply(ctx context.Context, a *app, o *applyOptions, token string) error {
-	pol, now, err := o.policyAndClock(a)
-	if err != nil {
-		return err
-	}
-	var out *actions.Outcome
-	var refused *actions.RefusedApply
-	err = a.update(func(tx *store.Tx) error {
-		out, err = actions.Apply(ctx, tx, pol, token, o.requester(), now)
-		if errors.As(err, &refused) {
-			return nil // commit the transaction: the refusal is in its audit log
-		}
-		return err
-	})
-	switch {
-	case err != nil:
-		return err
-	case refused != nil:
-		return renderRefusedApply(a, refused)
-	}
-	return finishOutcome(a, pol, out)
-}
-
-// renderRefusedApply prints a refusal as data for --format json (the
-// error line still goes to stderr) and exits 1; text says it on stderr
-// alone.
-func renderRefusedApply(a *app, r *actions.RefusedApply) error {
-	if a.format != formatJSON {
-		return r
-	}
-	if err := a.print(refusedApply{r}); err != nil {
-		return err
-	}
-	return r
-}
-
-// refusedApply is the JSON result of an apply that was refused.
-type refusedApply struct{ *actions.RefusedApply }
-
-func (r refusedApply) jsonValue() any {
-	return map[string]any{"refused": r.Err.Error(), "audit": r.Audit,
-		"already_applied": errors.Is(r, actions.ErrAlreadyApplied), "stale": errors.Is(r, actions.ErrStalePlan)}
 }

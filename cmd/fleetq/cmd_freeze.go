@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/store"
+)
+
+type freezeOptions struct {
+	ledgerOptions
+	reason string
+	until  string
+}
+
+func (o *freezeOptions) AddFlags(fs *pflag.FlagSet) {
+	o.ledgerOptions.AddFlags(fs)
+	fs.StringVar(&o.reason, "reason", "", "why (required; recorded)")
+	fs.StringVar(&o.until, "until", "", "when the freeze ends by itself: RFC 3339 time or a duration from now")
+}
+
+// Validate checks --until's syntax; runFreeze reads it against the clock
+// it records the freeze at.
+func (o *freezeOptions) Validate() error {
+	if strings.TrimSpace(o.reason) == "" {
+		return &usageError{"--reason is required"}
+	}
+	if _, err := parseUntil(o.until, o.clock()); err != nil {
+		return err
+	}
+	return o.ledgerOptions.Validate()
+}
+
+func newFreezeCommand(a *app) *cobra.Command {
+	o := &freezeOptions{}
+	cmd := &cobra.Command{
+		Use:   "freeze CLUSTER|all --reason TEXT [--until TIME|DURATION]",
+		Short: "Start a change freeze: no automatic action on a cluster (or all)",
+		Long: `Freeze a cluster, or the whole fleet with 'all': while the freeze holds,
+every action verb denies its hosts (a permanent block, rule
+invariant:freeze) unless run with --force --reason, which still stays
+within the budgets, is recorded, and gets shorter leases. --until ends the
+freeze by itself (an RFC 3339 time, or a duration from now such as 8h or
+3d); without it the freeze lasts until 'fleetq unfreeze'. A cluster name
+must exist in the newest pass. 'fleetq leases' lists active freezes.
+Recorded in the audit log (kind freeze).
+
+Examples:
+  fleetq freeze smf1-dense-02 --reason "HDFS upgrade" --until 8h
+  fleetq freeze all --reason "holiday moratorium" --until 2026-12-27T00:00:00Z
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runFreeze(cmd.Context(), a, o, args[0])
+		},
+	}
+	a.bind(cmd, o)
+	return prints(cmd, (*ledgerChange)(nil))
+}
+
+func parseUntil(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	d, err := policy.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return time.Time{}, &usageError{fmt.Sprintf("--until %q: expected an RFC 3339 time or a positive duration (8h, 3d)", s)}
+	}
+	return now.Add(d), nil
+}
+
+func runFreeze(ctx context.Context, a *app, o *freezeOptions, scope string) error {
+	pol, err := o.policyOrDefault(a)
+	if err != nil {
+		return err
+	}
+	now := o.clock()
+	until, err := parseUntil(o.until, now)
+	if err != nil {
+		return err
+	}
+	f := store.Freeze{Scope: scope, Reason: o.reason, Requester: o.requester(), Start: now, Until: until}
+	err = a.update(func(tx *store.Tx) error {
+		if err := checkScope(tx, pol, scope); err != nil {
+			return err
+		}
+		if err := tx.PutFreeze(f); err != nil {
+			return err
+		}
+		return ledgerAudit(tx, store.KindFreeze, scope, f.Reason, f.Requester, now)
+	})
+	if err != nil {
+		return err
+	}
+	return a.print(&ledgerChange{Change: "frozen", Scope: scope, Until: until, Reason: o.reason})
+}
+
+// checkScope fails closed on a cluster name the newest pass does not know.
+func checkScope(tx *store.Tx, pol *policy.Policy, scope string) error {
+	if scope == "all" {
+		return nil
+	}
+	snap, err := tx.Snapshot(0)
+	if err != nil {
+		return err
+	}
+	clusters, err := policy.Clusters(snap.Current(), pol.ClusterAttr)
+	if err != nil {
+		return err
+	}
+	for _, c := range clusters {
+		if c.Name == scope {
+			return nil
+		}
+	}
+	return fmt.Errorf("no cluster %q in pass %d (attribute %s); give a cluster name or all", scope, snap.Current().ID(), pol.ClusterAttr)
+}

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+)
+
+// fleetq plan: the namespace of plan rollout (cmd_plan_rollout.go).
+
+func newPlanCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "plan rollout EXPR --waves 1%,5%,25%,100% --canary-by ATTR,…",
+		Short: "Plan a progressive rollout: canaries, then waves spread across racks",
+		Long: `Plans recorded in the ledger. See 'fleetq plan rollout --help'.
+
+Examples:
+  fleetq plan rollout 'role = "hadoop-worker"' --waves 1%,5%,25%,100% --canary-by sku,role
+
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
+	}
+	cmd.AddCommand(newPlanRolloutCommand(a))
+	return cmd
+}
