@@ -106,12 +106,7 @@ func (l auditLog) writeCSV(cw *csvWriter) {
 	cw.WriteAll(l.rows())
 }
 
-func (l auditLog) jsonValue() any {
-	if l == nil {
-		return []store.AuditEntry{}
-	}
-	return []store.AuditEntry(l)
-}
+func (l auditLog) jsonValue() any { return auditsJSON(l) }
 
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {
@@ -250,7 +245,7 @@ func runAuditShow(a *app, id int64) error {
 // auditShow is the result of fleetq audit show: one entry whole.
 type auditShow struct{ *store.AuditEntry }
 
-func (s *auditShow) jsonValue() any { return s.AuditEntry }
+func (s *auditShow) jsonValue() any { return auditEntryJSON(s.AuditEntry) }
 
 func (s *auditShow) writeText(w *textWriter) { s.write(w, false) }
 
@@ -327,7 +322,7 @@ type auditReplay struct {
 }
 
 func (r *auditReplay) jsonValue() any {
-	return map[string]any{"audit": r.id, "match": r.Match, "diffs": r.Diffs, "recomputed": r.Recomputed}
+	return map[string]any{"audit": r.id, "match": r.Match, "diffs": nonNil(r.Diffs), "recomputed": r.Recomputed}
 }
 
 func (r *auditReplay) writeText(w *textWriter) {
