@@ -119,12 +119,7 @@ func (l auditLog) writeCSV(cw *csvWriter) {
 	cw.WriteAll(l.rows())
 }
 
-func (l auditLog) jsonValue() any {
-	if l == nil {
-		return []store.AuditEntry{}
-	}
-	return []store.AuditEntry(l)
-}
+func (l auditLog) jsonValue() any { return auditsJSON(l) }
 
 func parseSince(s string, now time.Time) (time.Time, error) {
 	if s == "" {

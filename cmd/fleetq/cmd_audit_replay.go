@@ -59,7 +59,7 @@ type auditReplay struct {
 }
 
 func (r *auditReplay) jsonValue() any {
-	return map[string]any{"audit": r.id, "match": r.Match, "diffs": r.Diffs, "recomputed": r.Recomputed}
+	return map[string]any{"audit": r.id, "match": r.Match, "diffs": nonNil(r.Diffs), "recomputed": r.Recomputed}
 }
 
 func (r *auditReplay) writeText(w *textWriter) {

@@ -46,7 +46,7 @@ func runAuditShow(a *app, id int64) error {
 // auditShow is the result of fleetq audit show: one entry whole.
 type auditShow struct{ *store.AuditEntry }
 
-func (s *auditShow) jsonValue() any { return s.AuditEntry }
+func (s *auditShow) jsonValue() any { return auditEntryJSON(s.AuditEntry) }
 
 func (s *auditShow) writeText(w *textWriter) { s.write(w, false) }
 

@@ -67,7 +67,7 @@ func runRolloutResume(a *app, o *resumeOptions, ref string) error {
 // rolloutResumed is the result of fleetq rollout resume: the rollout.
 type rolloutResumed struct{ *store.Rollout }
 
-func (r *rolloutResumed) jsonValue() any { return r.Rollout }
+func (r *rolloutResumed) jsonValue() any { return rolloutJSON(r.Rollout) }
 
 func (r *rolloutResumed) writeText(w *textWriter) {
 	fmt.Fprintf(w, "rollout %s resumed: %s\n", r.Label(), r.State)

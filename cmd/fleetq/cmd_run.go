@@ -358,6 +358,9 @@ func (rep *runReport) jsonValue() any {
 	if v.Asserts == nil {
 		v.Asserts = []assertState{}
 	}
+	if v.Saved == nil {
+		v.Saved = []string{}
+	}
 	if v.Skipped == nil {
 		v.Skipped = []runSkip{}
 	}

@@ -203,6 +203,7 @@ func (r *queryResult) writeCSV(cw *csvWriter) {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // & < > are the language's operators, not HTML
 	return enc.Encode(v)
 }
 

@@ -197,5 +197,13 @@ func (d *Decision) finish() *Decision {
 	if d.Clusters == nil {
 		d.Clusters = []ClusterReport{}
 	}
+	if d.Rules == nil {
+		d.Rules = []RuleCount{}
+	}
+	for i := range d.Clusters {
+		if d.Clusters[i].Causes == nil {
+			d.Clusters[i].Causes = []Cause{}
+		}
+	}
 	return d
 }

@@ -125,7 +125,7 @@ func PlanRollout(env *query.Env, name, expr string, waves []float64, canaryBy []
 	if hosts.IsEmpty() {
 		return nil, fmt.Errorf("%q selects no hosts: nothing to roll out", expr)
 	}
-	p := &RolloutPlan{Name: name, Expr: expr, Pass: pass.ID(), Seed: env.Seed, Total: int(hosts.GetCardinality()), CanaryBy: canaryBy}
+	p := &RolloutPlan{Name: name, Expr: expr, Pass: pass.ID(), Seed: env.Seed, Total: int(hosts.GetCardinality()), CanaryBy: nonNil(canaryBy)}
 	rng := rand.New(rand.NewPCG(env.Seed, env.Seed^shuffleSalt))
 	key, err := comboKey(pass, canaryBy)
 	if err != nil {

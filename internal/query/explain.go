@@ -11,12 +11,12 @@ import (
 // (see walkTree), a step `… OP TERM` is the result of the chain up to and
 // including TERM, and TERM's own line follows one level deeper.
 type Step struct {
-	Depth  int
-	Text   string
-	Size   uint64
-	Origin string // where a named set or attribute comes from
-	Last   bool   // last child of its parent (for drawing the tree)
-	Stage  bool
+	Depth  int    `json:"depth"`
+	Text   string `json:"text"`
+	Size   uint64 `json:"hosts"`
+	Origin string `json:"origin"` // where a named set or attribute comes from
+	Last   bool   `json:"last"`   // last child of its parent (for drawing the tree)
+	Stage  bool   `json:"stage"`
 }
 
 // Explain evaluates a statement and returns its expression tree with the

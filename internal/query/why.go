@@ -13,22 +13,22 @@ import (
 // its result. In a long chain drawn flat (see walkTree), a step `… OP
 // TERM` is the chain up to and including TERM.
 type WhyStep struct {
-	Depth  int
-	Text   string
-	In     bool
-	Origin string
-	Value  string // for predicates: the host's value of the attribute
-	Last   bool
+	Depth  int    `json:"depth"`
+	Text   string `json:"text"`
+	In     bool   `json:"in"`
+	Origin string `json:"origin"`
+	Value  string `json:"value"` // for predicates: the host's value of the attribute
+	Last   bool   `json:"last"`
 }
 
 // WhyReport tells, for one host, which term brought it into a result and
 // which removed it.
 type WhyReport struct {
-	Host    string
-	Pass    int64
-	In      bool
-	Verdict string
-	Steps   []WhyStep
+	Host    string    `json:"host"`
+	Pass    int64     `json:"pass"`
+	In      bool      `json:"in"`
+	Verdict string    `json:"verdict"`
+	Steps   []WhyStep `json:"steps"`
 }
 
 // maxKept is how many terms that kept the host a verdict names; it counts
