@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 
+	"github.com/spf13/cobra"
+
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/store"
-	"github.com/spf13/cobra"
 )
 
 type applyOptions struct{ ledgerOptions }

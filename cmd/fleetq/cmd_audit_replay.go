@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/store"
-	"github.com/spf13/cobra"
 )
 
 func newAuditReplayCommand(a *app) *cobra.Command {

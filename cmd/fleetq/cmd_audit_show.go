@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/store"
-	"github.com/spf13/cobra"
 )
 
 func newAuditShowCommand(a *app) *cobra.Command {

@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fleetq/fleetq/internal/actions"
-	"github.com/fleetq/fleetq/internal/store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/fleetq/fleetq/internal/actions"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type checkWaveOptions struct {

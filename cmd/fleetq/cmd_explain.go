@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/spf13/cobra"
+
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
-	"github.com/spf13/cobra"
 )
 
 func newExplainCommand(a *app) *cobra.Command {

@@ -5,9 +5,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fleetq/fleetq/internal/store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type incidentOptions struct {

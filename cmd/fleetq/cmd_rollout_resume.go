@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/fleetq/fleetq/internal/actions"
-	"github.com/fleetq/fleetq/internal/store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/fleetq/fleetq/internal/actions"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type resumeOptions struct {

@@ -3,9 +3,10 @@ package main
 import (
 	"fmt"
 
-	"github.com/fleetq/fleetq/internal/store"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type unfreezeOptions struct {

@@ -16,23 +16,37 @@ import (
 // optional fraction and exponent), never -1+2 or -Inf.
 
 // newCSVWriter is the one CSV writer of fleetq's output, every cell
-// passed through csvCell.
-func newCSVWriter(w io.Writer) *csvWriter { return &csvWriter{csv.NewWriter(w)} }
+// passed through csvCell. Its error is sticky, as bufio's is: a renderer
+// writes its records, and whoever flushes checks Error once.
+func newCSVWriter(w io.Writer) *csvWriter { return &csvWriter{Writer: csv.NewWriter(w)} }
 
-type csvWriter struct{ *csv.Writer }
+type csvWriter struct {
+	*csv.Writer
+	err error
+}
 
-// Write writes one record, its cells made safe for spreadsheets.
-func (c *csvWriter) Write(record []string) error { return c.Writer.Write(csvCells(record)) }
-
-// WriteAll writes records and flushes, as csv.Writer.WriteAll does.
-func (c *csvWriter) WriteAll(records [][]string) error {
-	for _, r := range records {
-		if err := c.Write(r); err != nil {
-			return err
-		}
+// Write writes one record, its cells made safe for spreadsheets; after an
+// error it writes nothing.
+func (c *csvWriter) Write(record []string) {
+	if c.err == nil {
+		c.err = c.Writer.Write(csvCells(record))
 	}
+}
+
+// WriteAll writes records, as Write does each.
+func (c *csvWriter) WriteAll(records [][]string) {
+	for _, r := range records {
+		c.Write(r)
+	}
+}
+
+// Error flushes and returns the first error of a write or the flush.
+func (c *csvWriter) Error() error {
 	c.Flush()
-	return c.Error()
+	if c.err != nil {
+		return c.err
+	}
+	return c.Writer.Error()
 }
 
 // csvCells is record with csvCell applied, record itself when no cell

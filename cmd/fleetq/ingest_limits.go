@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/fleetq/fleetq/internal/ingest"
 	"github.com/spf13/pflag"
+
+	"github.com/fleetq/fleetq/internal/ingest"
 )
 
 // limitOption is one bound of ingest.Limits as a flag, whose default a

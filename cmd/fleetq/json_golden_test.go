@@ -337,4 +337,4 @@ func TestJSONGoldenDocs(t *testing.T) {
 }
 
 // goldenRefRE is a golden file named in the text of docs/json.md.
-var goldenRefRE = regexp.MustCompile("golden/([a-z0-9.-]+)\\.json")
+var goldenRefRE = regexp.MustCompile(`golden/([a-z0-9.-]+)\.json`)

@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
-	"github.com/spf13/pflag"
 )
 
 // ledgerOptions are the flags every ledger command shares.

@@ -174,7 +174,6 @@ func renderAs(w *textWriter, format string, result any) error {
 		if r, ok := result.(csvResult); ok {
 			cw := newCSVWriter(w.Writer)
 			r.writeCSV(cw)
-			cw.Flush()
 			return cw.Error()
 		}
 	case formatFolded:

@@ -106,7 +106,7 @@ func (p *barProgress) draw() {
 	}
 	p.shown = true
 	p.spin++
-	io.WriteString(p.w, "\r\x1b[K"+p.line(now.Sub(p.start)))
+	_, _ = io.WriteString(p.w, "\r\x1b[K"+p.line(now.Sub(p.start))) // a progress line: a failed write to stderr is not the command's failure
 }
 
 func (p *barProgress) begin(i int, spec ingest.Spec) {
@@ -152,7 +152,7 @@ func (p *barProgress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.shown {
-		io.WriteString(p.w, "\r\x1b[K")
+		_, _ = io.WriteString(p.w, "\r\x1b[K")
 		p.shown = false
 	}
 }

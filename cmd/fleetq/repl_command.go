@@ -97,11 +97,12 @@ func splitWords(line string) ([]string, error) {
 				cur.WriteRune(r)
 			}
 		case quote == '"':
-			if r == '"' {
+			switch r {
+			case '"':
 				quote = 0
-			} else if r == '\\' {
+			case '\\':
 				esc = true
-			} else {
+			default:
 				cur.WriteRune(r)
 			}
 		case r == '\'' || r == '"':

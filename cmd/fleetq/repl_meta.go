@@ -144,9 +144,10 @@ func (s *session) showPass() error {
 		return err
 	}
 	how := "pinned; the newest is " + strconv.FormatInt(latest, 10)
-	if s.pass == 0 {
+	switch s.pass {
+	case 0:
 		how = "the newest; following new passes"
-	} else if s.pass == latest {
+	case latest:
 		how = "pinned; it is the newest"
 	}
 	label := ""

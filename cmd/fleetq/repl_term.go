@@ -53,8 +53,8 @@ func (a *app) writeRows(w io.Writer, header []string, rows [][]string) error {
 		for i, h := range header {
 			lower[i] = strings.ToLower(h)
 		}
-		_ = cw.Write(lower)
-		_ = cw.WriteAll(rows)
+		cw.Write(lower)
+		cw.WriteAll(rows)
 		return cw.Error()
 	}
 	var b strings.Builder

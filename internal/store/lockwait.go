@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	berrors "go.etcd.io/bbolt/errors"
+
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -28,10 +30,10 @@ func openBoltWait(ctx context.Context, path string, opts Options) (*bolt.DB, err
 		try := opts
 		try.Timeout = min(lockPoll, time.Until(deadline))
 		if try.Timeout <= 0 { // bbolt would read 0 as "wait forever"
-			return nil, bolt.ErrTimeout
+			return nil, berrors.ErrTimeout
 		}
 		b, err := openBolt(path, try)
-		if !errors.Is(err, bolt.ErrTimeout) || !time.Now().Before(deadline) {
+		if !errors.Is(err, berrors.ErrTimeout) || !time.Now().Before(deadline) {
 			return b, err
 		}
 		if !waited && opts.Waiting != nil {
