@@ -19,7 +19,7 @@ import (
 	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
-// Issue 12, item 3: no input may make fleetq read, or hold, without
+// docs/limits.md: no input may make fleetq read, or hold, without
 // bound. Real processes of the built binary (TestMain) read /dev/zero and
 // endless pipes; every refusal exits 1 and leaves the database
 // byte-identical.

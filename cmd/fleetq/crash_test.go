@@ -21,7 +21,7 @@ import (
 	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
-// Crash safety (SPEC §5) with real processes: the binary is the one
+// Crash safety (docs/storage.md) with real processes: the binary is the one
 // TestMain builds (actions_test.go).
 
 // writeBigInventory writes an inventory of n hosts with a few attributes.

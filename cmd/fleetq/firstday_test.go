@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The first commands a new user types (issue 10): the shorthand, version,
+// The first commands a new user types (README, quick start): the shorthand, version,
 // install. They run the built binary, as the user would.
 
 // firstDayDB is a tiny database: three hosts, a bool set "dead".

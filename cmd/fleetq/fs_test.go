@@ -15,7 +15,7 @@ import (
 	"github.com/fleetq/fleetq/internal/store/storetest"
 )
 
-// File-system hygiene (issue 12): the lock note, export's own files, gc
+// File-system hygiene (docs/storage.md): the lock note, export's own files, gc
 // and compaction failures, with the built binary.
 
 // writeHosts writes a host-list file and returns its path.

@@ -10,7 +10,7 @@ import (
 )
 
 // Every command's --help has a one-line summary, a description, examples
-// and the exit codes (issue 6; restic's EXIT STATUS sections).
+// and the exit codes (as restic's EXIT STATUS sections).
 func TestEveryCommandHasFullHelp(t *testing.T) {
 	root := newRootCommand(&app{stdout: io.Discard, stderr: io.Discard})
 	var walk func(c *cobra.Command)

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestHostLiteralsFailClosed (issue 11): a host literal that names no host,
+// TestHostLiteralsFailClosed (docs/actions.md): a host literal that names no host,
 // or only some, is an error on every path that evaluates one (query,
 // explain, where, why, an action verb), never a smaller set and exit 0.
 func TestHostLiteralsFailClosed(t *testing.T) {

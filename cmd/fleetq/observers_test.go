@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestThreeObservers is issue 3's "done when", end to end with the real
+// TestThreeObservers is the three observers of docs/sources.md, end to end with the real
 // binary: one pass from an inventory CSV, an HDFS dfsadmin report, a YARN
 // node list, a Kubernetes NodeList and a Prometheus API answer (all in
 // their tools' real formats) answers the control-plane questions; a

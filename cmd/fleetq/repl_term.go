@@ -42,10 +42,8 @@ func (a *app) paint(w io.Writer, style, s string) string {
 }
 
 // writeRows prints a table in the app's format: CSV for --format csv,
-// else aligned columns with the header in bold on a terminal. It is the
-// one place tables could go through so every command honours --format
-// csv and colour the same way (today only the REPL's bindings table uses
-// it; see the report of issue 6).
+// else aligned columns with the header in bold on a terminal. Only the
+// REPL's bindings table uses it; commands render through output.go.
 func (a *app) writeRows(w io.Writer, header []string, rows [][]string) error {
 	if a.format == "csv" {
 		cw := newCSVWriter(w)

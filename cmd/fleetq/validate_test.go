@@ -11,7 +11,7 @@ import (
 
 // notBound are commands whose flags are still registered in their
 // constructor, without options the root validates: cmd_run.go and
-// cmd_defs.go are being split elsewhere (issue 13).
+// cmd_defs.go are being split elsewhere.
 var notBound = map[string]bool{"fleetq run": true, "fleetq defs eval": true}
 
 // TestEveryCommandValidates: every command with flags of its own binds an

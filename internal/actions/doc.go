@@ -1,6 +1,6 @@
 // Package actions turns a candidate host set into a decision: the hosts a
 // verb may act on now, and every other host with the rule that refused it
-// (SPEC §4). Two kinds of rule are kept apart:
+// (docs/actions.md). Two kinds of rule are kept apart:
 //
 //   - safety invariants (invariants.go): Go code no policy can loosen,
 //     each exhaustively table-tested; a host they refuse stays refused

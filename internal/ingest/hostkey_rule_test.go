@@ -43,7 +43,7 @@ var hostKeyInputs = []struct {
 }
 
 // badHostKeys are names the one rule refuses, with the reason it gives:
-// blanks and literal characters, and the hostile names of issue 12 (an
+// blanks and literal characters, and the hostile names of docs/limits.md (an
 // option, a path, terminal escapes, invisible and bidi characters, bytes
 // that are not UTF-8, NUL).
 var badHostKeys = []struct{ name, why string }{

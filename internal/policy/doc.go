@@ -1,5 +1,5 @@
 // Package policy reads fleetq's policy file and does the budget
-// arithmetic of SPEC §4: clusters are classified into archetypes by
+// arithmetic of docs/actions.md: clusters are classified into archetypes by
 // conditions written in the query language, and each archetype gives, per
 // verb, a percentage of the cluster size with a floor and a ceiling:
 //

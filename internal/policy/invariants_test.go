@@ -11,8 +11,8 @@ import (
 const fallback = "\n[[archetype]]\nname = \"d\"\nany = { pct = 5 }\n"
 
 // TestPolicyCannotLoosenInvariants: every key that names what an
-// invariant reads may tighten it and never switch it off (issue 11,
-// item 1); the error names the key and the invariant.
+// invariant reads may tighten it and never switch it off (docs/actions.md,
+// "What no input can make fleetq do"); the error names the key and the invariant.
 func TestPolicyCannotLoosenInvariants(t *testing.T) {
 	for text, want := range map[string]string{
 		`rekick_control_planes = []`:               "rekick_control_planes = [] leaves out hdfs: that would loosen invariant:unserved",

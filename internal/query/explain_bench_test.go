@@ -9,7 +9,7 @@ import (
 )
 
 // chainSizes are the chain lengths (terms) the explain and why benchmarks
-// run at: issue 12 measured 3,000 terms at 61 s.
+// run at: before explain was linear, 3,000 terms took 61 s.
 var chainSizes = []int{1_000, 3_000, 10_000}
 
 // BenchmarkExplainChain is explain of a flat chain `all + s0 - s1 & …`.

@@ -94,7 +94,7 @@ func BenchmarkSymDiff(b *testing.B) {
 }
 
 // BenchmarkChain is all - hadoop_exclude & responsive & puppet_ok, the
-// query of the SPEC §6 performance target, without the process around it.
+// query of docs/performance.md, without the process around it.
 func BenchmarkChain(b *testing.B) {
 	f := benchFleet()
 	b.Run("roaring", func(b *testing.B) {

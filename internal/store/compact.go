@@ -13,7 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Storage that grows with change, not with time (SPEC §6).
+// Storage that grows with change, not with time (docs/performance.md).
 //
 // A blob is content-addressed, so an unchanged set or attribute is shared
 // by every pass that holds it. A changed one is a new blob; the version it

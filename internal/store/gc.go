@@ -233,7 +233,7 @@ func sweep(b *bolt.Bucket, live map[string]bool) (int, error) {
 // holds. bbolt never shrinks a file and cannot reuse pages freed in the
 // transaction that frees them, so an ingest that replaces blobs leaves
 // free pages behind; compacting now and then keeps the file near its
-// data (SPEC §6: 100 passes at 1% churn under 3x one pass). It reports
+// data (docs/performance.md: 100 passes at 1% churn under 3x one pass). It reports
 // whether it compacted; when it did not, db stays open.
 func (db *DB) CompactIfSparse(ratio float64, minBytes int64) (bool, error) {
 	u, err := db.Usage()

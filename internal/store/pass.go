@@ -46,7 +46,7 @@ type SourceInfo struct {
 // Carried reports whether the snapshot was read by an earlier pass.
 func (s SourceInfo) Carried(holder int64) bool { return s.ReadBy != holder }
 
-// Transcript records how a pass was made (SPEC §1: the transcript is kept).
+// Transcript records how a pass was made (every pass keeps the transcript of how it was made).
 type Transcript struct {
 	Command     string         `json:"command,omitempty"`
 	Definitions []string       `json:"definitions,omitempty"`

@@ -32,7 +32,7 @@ func sizedFleet(n int) *store.SourceData {
 }
 
 // TestIdenticalPassSharesBlobs: a pass identical to its parent stores no
-// new blobs, only its own small record (SPEC §6: under 1% of a full pass).
+// new blobs, only its own small record (docs/performance.md: under 1% of a full pass).
 func TestIdenticalPassSharesBlobs(t *testing.T) {
 	const n = 20000
 	db := storetest.Open(t)

@@ -10,7 +10,7 @@ import (
 )
 
 // LineError is malformed input at a place in a file. It renders as
-// `FILE:LINE: what was wrong` (SPEC §5); Line 0 means the whole file.
+// `FILE:LINE: what was wrong` (docs/sources.md); Line 0 means the whole file.
 type LineError struct {
 	File string
 	Line int
