@@ -1,7 +1,6 @@
 package runfile
 
 import (
-	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -36,9 +35,6 @@ var (
 	assertRE = regexp.MustCompile(`^assert\s+count\((.*)\)\s*(<=|>=|==|!=|<|>|=)\s*(\d+)\s*$`)
 	saveRE   = regexp.MustCompile(`^save\s+([A-Za-z_][A-Za-z0-9_.\-]*)\s*$`)
 )
-
-// errAssertSyntax is a line that starts with assert but is not one.
-var errAssertSyntax = errors.New("expected assert count(EXPR) OP NUMBER")
 
 // Parse parses the text of the query file at path. Blank lines and #
 // comments are skipped; a line that does not parse is a *query.DefError

@@ -57,17 +57,6 @@ type Skip struct {
 	Why  string `json:"why"`
 }
 
-// AssertError is a failed assert: FILE:LINE: assert failed: TEXT (count
-// is N).
-type AssertError struct {
-	File   string
-	Assert Assert
-}
-
-func (e *AssertError) Error() string {
-	return fmt.Sprintf("%s:%d: assert failed: %s (count is %d)", e.File, e.Assert.Line, e.Assert.Text, e.Assert.Count)
-}
-
 // Failed returns the first failed assert as an *AssertError, or nil when
 // every assert held.
 func (r *Report) Failed() error {
