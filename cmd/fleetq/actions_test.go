@@ -47,28 +47,22 @@ func TestMain(m *testing.M) {
 // with a floor of 1 for small ones, one host at a time for critical.
 // There is no rack limit, and the fixture's inventory has no replica
 // groups, so the cluster arithmetic alone decides.
-const actionPolicy = `
+var actionPolicy = scenarioPolicy(`
 unavailable = 'lifecycle in ("dead", "repair")'
 max_request = 500
 health = 'responsive'
 
-[[archetype]]
-name = "small"
-clusters = "size < 50"
-any = { pct = 5, floor = 1, ceiling = 5 }
+`)
 
-[[archetype]]
-name = "dense"
-clusters = 'cluster ~ "-dense-"'
-any = { pct = 6, floor = 1, ceiling = 200 }
-
-[[archetype]]
-name = "default"
-any = { pct = 3, floor = 1, ceiling = 100 }
-
-[cluster."smf1-critical-01"]
-any = { max = 1 }
-`
+// scenarioPolicy is head, a test's own top-level keys, then the
+// scenario's archetypes that the tests of every package share.
+func scenarioPolicy(head string) string {
+	b, err := os.ReadFile("../../internal/policy/testdata/policy.toml")
+	if err != nil {
+		panic(err)
+	}
+	return head + string(b)
+}
 
 type actionFixture struct {
 	t      *testing.T

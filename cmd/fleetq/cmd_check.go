@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetq/fleetq/internal/defs"
 	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
@@ -248,35 +249,12 @@ func fileLine(path string, line int) string {
 	return fmt.Sprintf("%s:%d", path, line)
 }
 
-// checkDefs resolves the definitions to check: --defs FILE, else those
-// kept in the database, else those the newest pass was sealed with.
-func checkDefs(tx *store.Tx, p *store.PassView, given *definitions) (*definitions, error) {
-	if given != nil {
-		return given, nil
-	}
-	text, from, err := tx.Definitions()
-	if err != nil {
-		return nil, err
-	}
-	if text != "" {
-		defs, err := query.ParseDefinitions(from, text)
-		return &definitions{from: from + " (kept in the database)", text: text, defs: defs}, err
-	}
-	if log := p.Info().Log; log != nil && len(log.Definitions) > 0 {
-		from = fmt.Sprintf("pass %d", p.ID())
-		text = strings.Join(log.Definitions, "\n")
-		defs, err := query.ParseDefinitions(from, text)
-		return &definitions{from: from, text: text, defs: defs}, err
-	}
-	return nil, nil
-}
-
-func defsFindings(ctx context.Context, tx *store.Tx, snap fleet.Snapshot, given *definitions, loadErr error) []finding {
+func defsFindings(ctx context.Context, tx *store.Tx, snap fleet.Snapshot, given *defs.File, loadErr error) []finding {
 	if loadErr != nil {
 		return []finding{{levelFail, "defs", "", loadErr.Error()}}
 	}
 	pass := snap.Current()
-	d, err := checkDefs(tx, pass.(*store.PassView), given)
+	d, err := defs.ToCheck(tx, pass.(*store.PassView), given)
 	switch {
 	case err != nil:
 		return []finding{{levelFail, "defs", "", err.Error()}}
@@ -284,33 +262,25 @@ func defsFindings(ctx context.Context, tx *store.Tx, snap fleet.Snapshot, given 
 		return []finding{{levelOK, "defs", "", "no definitions kept or applied"}}
 	}
 	var fs []finding
-	env := &query.Env{Ctx: ctx, Snap: snap, Seed: uint64(pass.ID())}
 	bad := 0
-	for _, def := range d.defs {
-		where := fileLine(strings.TrimSuffix(d.from, " (kept in the database)"), def.Line)
-		env.Warnings = nil
-		if err := checkDefinition(env, def); err != nil {
+	for _, c := range defs.Check(&query.Env{Ctx: ctx, Snap: snap, Seed: uint64(pass.ID())}, d) {
+		where := fileLine(d.From, c.Def.Line)
+		if c.Err != nil {
 			bad++
-			fs = append(fs, finding{levelFail, "defs", where, def.Name + ": " + err.Error()})
+			fs = append(fs, finding{levelFail, "defs", where, c.Def.Name + ": " + c.Err.Error()})
 		}
-		for _, w := range env.Warnings {
-			fs = append(fs, finding{levelWarn, "defs", where, def.Name + ": " + w})
+		for _, w := range c.Warnings {
+			fs = append(fs, finding{levelWarn, "defs", where, c.Def.Name + ": " + w})
 		}
 	}
 	if bad == 0 {
-		fs = append([]finding{{levelOK, "defs", d.from, fmt.Sprintf("%s evaluate against pass %d", plural(len(d.defs), "definition"), pass.ID())}}, fs...)
+		from := d.From
+		if d.Kept {
+			from += " (kept in the database)"
+		}
+		fs = append([]finding{{levelOK, "defs", from, fmt.Sprintf("%s evaluate against pass %d", plural(len(d.Defs), "definition"), pass.ID())}}, fs...)
 	}
 	return fs
-}
-
-// checkDefinition evaluates one definition as sealing a pass would; its
-// result is bound for the definitions after it.
-func checkDefinition(env *query.Env, def query.Definition) error {
-	if slices.Contains(env.Snap.Current().AttrNames(), def.Name) {
-		return fmt.Errorf("%s is an attribute of pass %d; a definition needs another name", def.Name, env.Snap.Current().ID())
-	}
-	_, err := query.Run(env, def.Stmt)
-	return err
 }
 
 // freshnessLimits is the age limit of the pass ("" kind) and of a source

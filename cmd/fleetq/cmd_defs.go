@@ -6,22 +6,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/fleetq/fleetq/internal/query"
+	"github.com/fleetq/fleetq/internal/defs"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
-// definitions is a definitions file chosen for sealing a pass.
-type definitions struct {
-	from string // file name, or "database"
-	text string
-	defs []query.Definition
-}
-
 // loadDefinitions reads --defs FILE; "" means none given.
-func loadDefinitions(path string) (*definitions, error) {
+func loadDefinitions(path string) (*defs.File, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -29,76 +21,7 @@ func loadDefinitions(path string) (*definitions, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapErr(err))
 	}
-	defs, err := query.ParseDefinitions(path, string(data))
-	if err != nil {
-		return nil, err
-	}
-	return &definitions{from: path, text: string(data), defs: defs}, nil
-}
-
-// sealer returns the hook that evaluates definitions and writes the
-// transcript inside the pass's write transaction. With no --defs it uses
-// the definitions kept in the database, if any.
-func sealer(d *definitions, noDefs bool) func(*store.Tx, *store.PassInfo) error {
-	return func(tx *store.Tx, p *store.PassInfo) error {
-		if d == nil && !noDefs {
-			text, from, err := tx.Definitions()
-			if err != nil {
-				return err
-			}
-			if text != "" {
-				defs, err := query.ParseDefinitions(from, text)
-				if err != nil {
-					return err
-				}
-				d = &definitions{from: from, text: text, defs: defs}
-			}
-		}
-		sets, err := evalDefinitions(tx, p.ID, d)
-		if err != nil {
-			return err
-		}
-		if len(sets) > 0 {
-			if err := tx.SaveSets(p.ID, sets); err != nil {
-				return err
-			}
-		}
-		return tx.SetLog(p.ID, transcript(p, d, sets))
-	}
-}
-
-func evalDefinitions(tx *store.Tx, id int64, d *definitions) (map[string]*roaring.Bitmap, error) {
-	if d == nil || len(d.defs) == 0 {
-		return nil, nil
-	}
-	snap, err := tx.Snapshot(id)
-	if err != nil {
-		return nil, err
-	}
-	env := &query.Env{Snap: snap, Seed: uint64(id)}
-	return query.EvalDefinitions(env, d.from, d.defs)
-}
-
-// transcript records how a pass was made: command, definitions, counts,
-// warnings (SPEC §1: the transcript is kept).
-func transcript(p *store.PassInfo, d *definitions, sets map[string]*roaring.Bitmap) *store.Transcript {
-	log := &store.Transcript{Command: p.Log.Command, Counts: map[string]int{"all": p.Hosts}}
-	for _, s := range p.Sources {
-		log.Counts[s.Name] = s.Hosts
-		for _, w := range s.Warnings {
-			log.Warnings = append(log.Warnings, s.Kind+":"+s.Name+": "+w)
-		}
-		if s.NUnmap > 0 {
-			log.Warnings = append(log.Warnings, fmt.Sprintf("%s:%s: %d hosts not in the inventory (e.g. %s)", s.Kind, s.Name, s.NUnmap, strings.Join(s.Unmapped, ", ")))
-		}
-	}
-	if d != nil {
-		for _, def := range d.defs {
-			log.Definitions = append(log.Definitions, def.Stmt.String())
-			log.Counts[def.Name] = int(sets[def.Name].GetCardinality())
-		}
-	}
-	return log
+	return defs.Parse(path, string(data))
 }
 
 func newDefsCommand(a *app) *cobra.Command {
@@ -170,10 +93,10 @@ Examples:
 			}
 			defer db.Close()
 			a.noteCreated(db)
-			if err := db.Update(func(tx *store.Tx) error { return tx.SetDefinitions(d.text, d.from) }); err != nil {
+			if err := db.Update(func(tx *store.Tx) error { return tx.SetDefinitions(d.Text, d.From) }); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "kept %d definitions from %s\n", len(d.defs), d.from)
+			fmt.Fprintf(a.stdout, "kept %d definitions from %s\n", len(d.Defs), d.From)
 			return nil
 		},
 	}
@@ -211,54 +134,41 @@ func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
 	if err != nil {
 		return err
 	}
-	var rows []defCompare
+	var rows []defs.Comparison
 	var passID int64
 	err = a.view(func(tx *store.Tx) error {
 		if d == nil {
-			text, from, err := tx.Definitions()
-			if err != nil {
+			if d, err = defs.Kept(tx); err != nil {
 				return err
 			}
-			if text == "" {
+			if d == nil {
 				return errors.New("no definitions: give --defs FILE or keep some with fleetq defs set")
 			}
-			defs, err := query.ParseDefinitions(from, text)
-			if err != nil {
-				return err
-			}
-			d = &definitions{from: from, text: text, defs: defs}
 		}
 		p, err := tx.Pass(o.pass)
 		if err != nil {
 			return err
 		}
 		passID = p.ID()
-		sets, err := evalDefinitions(tx, p.ID(), d)
+		sets, err := defs.Eval(tx, p.ID(), d)
 		if err != nil {
 			return err
 		}
-		rows, err = compareStored(p, d, sets, names)
+		rows, err = defs.Compare(p, d, sets, names)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	return a.print(&defsEval{From: d.from, Pass: passID, Sets: rows})
+	return a.print(&defsEval{From: d.From, Pass: passID, Sets: rows})
 }
 
 // defsEval is the result of fleetq defs eval: each definition evaluated
 // now against the set the pass stores under its name.
 type defsEval struct {
-	From string       `json:"from"`
-	Pass int64        `json:"pass"`
-	Sets []defCompare `json:"sets"`
-}
-
-type defCompare struct {
-	Name   string  `json:"name"`
-	Now    uint64  `json:"now"`
-	Stored *uint64 `json:"stored"` // null: not stored in this pass
-	Same   bool    `json:"same"`
+	From string            `json:"from"`
+	Pass int64             `json:"pass"`
+	Sets []defs.Comparison `json:"sets"` // stored is null: not stored in this pass
 }
 
 var defsEvalHeader = []string{"NAME", "NOW", "STORED", "SAME"}
@@ -277,7 +187,7 @@ func (e *defsEval) rows() [][]string {
 
 func (e *defsEval) jsonValue() any {
 	if e.Sets == nil {
-		return &defsEval{From: e.From, Pass: e.Pass, Sets: []defCompare{}}
+		return &defsEval{From: e.From, Pass: e.Pass, Sets: []defs.Comparison{}}
 	}
 	return e
 }
@@ -290,38 +200,4 @@ func (e *defsEval) writeText(w *textWriter) {
 func (e *defsEval) writeCSV(cw *csvWriter) {
 	cw.Write(csvHeader(defsEvalHeader))
 	cw.WriteAll(e.rows())
-}
-
-func compareStored(p *store.PassView, d *definitions, sets map[string]*roaring.Bitmap, names []string) ([]defCompare, error) {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	var rows []defCompare
-	for _, def := range d.defs {
-		if len(want) > 0 && !want[def.Name] {
-			continue
-		}
-		now := sets[def.Name]
-		c := defCompare{Name: def.Name, Now: now.GetCardinality()}
-		bm, ok, err := p.Set(def.Name)
-		if err != nil {
-			return nil, err
-		}
-		if ok && contains(p.StoredSetNames(), def.Name) {
-			n := bm.GetCardinality()
-			c.Stored, c.Same = &n, bm.Equals(now)
-		}
-		rows = append(rows, c)
-	}
-	return rows, nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetq/fleetq/internal/defs"
 	"github.com/fleetq/fleetq/internal/ingest"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -128,7 +129,7 @@ func runIngest(ctx context.Context, a *app, o *ingestOptions, args []string) err
 	if err != nil {
 		return err
 	}
-	defs, err := loadDefinitions(o.defs)
+	d, err := loadDefinitions(o.defs)
 	if err != nil {
 		return err
 	}
@@ -142,7 +143,7 @@ func runIngest(ctx context.Context, a *app, o *ingestOptions, args []string) err
 		return err // interrupted after reading: write nothing
 	}
 	prog.writing()
-	p, db, err := writePass(a, o, defs, srcs, now)
+	p, db, err := writePass(a, o, d, srcs, now)
 	prog.finish()
 	if err != nil {
 		return err
@@ -153,14 +154,14 @@ func runIngest(ctx context.Context, a *app, o *ingestOptions, args []string) err
 
 // writePass opens (or, the first time, creates) the database and seals
 // one pass of srcs; the database is closed when it returns.
-func writePass(a *app, o *ingestOptions, defs *definitions, srcs []*store.SourceData, now time.Time) (*store.PassInfo, *store.DB, error) {
+func writePass(a *app, o *ingestOptions, d *defs.File, srcs []*store.SourceData, now time.Time) (*store.PassInfo, *store.DB, error) {
 	db, err := a.openWrite(true)
 	if err != nil {
 		return nil, nil, err
 	}
 	p, err := db.CreatePass(store.NewPass{
 		Label: o.label, Created: now, Sources: srcs, Fresh: o.fresh,
-		Command: commandLine(), MapHosts: ingest.MapHosts, Seal: sealer(defs, o.noDefs),
+		Command: commandLine(), MapHosts: ingest.MapHosts, Seal: defs.Sealer(d, o.noDefs),
 	})
 	if err != nil {
 		db.Close()

@@ -3,6 +3,7 @@ package actions
 import (
 	"context"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -69,27 +70,24 @@ func addCluster(a fleetAttrs, c clusterSpec) {
 	}
 }
 
-const testPolicy = `
+// testPolicy is the SPEC §4 scenario policy (6% for dense clusters, 5%
+// with a floor of 1 for small ones, one host at a time for critical),
+// with hdfs and yarn as the control planes a rekick asks.
+var testPolicy = scenarioPolicy(`
 unavailable = 'lifecycle in ("dead", "repair")'
 rekick_control_planes = ["hdfs", "yarn"]
 
-[[archetype]]
-name = "small"
-clusters = "size < 50"
-any = { pct = 5, floor = 1, ceiling = 5 }
+`)
 
-[[archetype]]
-name = "dense"
-clusters = 'cluster ~ "-dense-"'
-any = { pct = 6, floor = 1, ceiling = 200 }
-
-[[archetype]]
-name = "default"
-any = { pct = 3, floor = 1, ceiling = 100 }
-
-[cluster."smf1-critical-01"]
-any = { max = 1 }
-`
+// scenarioPolicy is head, a test's own top-level keys, then the
+// scenario's archetypes that the tests of every package share.
+func scenarioPolicy(head string) string {
+	b, err := os.ReadFile("../policy/testdata/policy.toml")
+	if err != nil {
+		panic(err)
+	}
+	return head + string(b)
+}
 
 func mustPolicy(t testing.TB, text string) *policy.Policy {
 	t.Helper()

@@ -81,6 +81,7 @@ type Snapshot interface {
 	Hosts() Hosts
 	// Current is the pass queries are evaluated against.
 	Current() Pass
-	// Resolve finds a pass relative to the current one.
+	// Resolve finds a pass relative to the current one. A reference that
+	// matches no pass is an error wrapping ErrNoPass.
 	Resolve(ref PassRef) (Pass, error)
 }

@@ -40,27 +40,10 @@ clusters = 'role = "db"'
 drain = { pct = 1 }
 `))
 	require.Error(t, err, "an archetype after the fallback is refused")
-	p, err := Parse([]byte(`
-[[archetype]]
-name = "small"
-clusters = "size < 50"
-drain = { pct = 5, floor = 1, ceiling = 5 }
-[[archetype]]
-name = "dense"
-clusters = 'cluster ~ "-dense-"'
-drain = { pct = 6, floor = 1, ceiling = 200 }
-[[archetype]]
-name = "db"
-clusters = 'role = "db"'
-drain = { pct = 1 }
-[[archetype]]
-name = "default"
-drain = { pct = 3, floor = 1, ceiling = 100 }
-[cluster."smf1-critical-01"]
-drain = { max = 1 }
+	p, err := Parse([]byte(scenarioPolicy("", `
 [cluster."ams1-web-01"]
 archetype = "dense"
-`))
+`)))
 	require.NoError(t, err)
 	f := fleetOf(map[string]int{
 		"smf1-dense-02": 412, "smf1-dense-03": 30, "smf1-critical-01": 60,
@@ -72,16 +55,38 @@ archetype = "dense"
 	want := map[string]string{
 		"smf1-dense-02":    "dense",
 		"smf1-dense-03":    "small", // first match wins
-		"smf1-critical-01": "db",    // role is db on every host
+		"smf1-critical-01": "default",
 		"smf1-mixed-01":    "default",
 		"ams1-web-01":      "dense", // exception
 		"ams1-web-02":      "default",
 	}
 	for c, a := range want {
 		assert.Equal(t, a, got[c].Archetype, c)
-		assert.True(t, got[c].HasBudget, c)
+		assert.True(t, got[c].HasBudget, c, "drain has the any budget")
 	}
 	assert.Equal(t, 24, got["smf1-dense-02"].Budget.Cap(412).Cap)
+	assert.Equal(t, 1, got["smf1-critical-01"].Budget.Cap(60).Cap, "exception max 1")
+	assert.True(t, got["smf1-critical-01"].Exception)
+	assert.False(t, got["smf1-mixed-01"].Exception)
+
+	// A condition over any attribute, here role, before the fallback;
+	// budgets for drain alone.
+	p, err = Parse([]byte(`
+[[archetype]]
+name = "db"
+clusters = 'role = "db"'
+drain = { pct = 1 }
+[[archetype]]
+name = "default"
+drain = { pct = 3, floor = 1, ceiling = 100 }
+[cluster."smf1-critical-01"]
+drain = { max = 1 }
+`))
+	require.NoError(t, err)
+	got, err = p.Classify(context.Background(), pass, mustClusters(t, pass), "drain")
+	require.NoError(t, err)
+	assert.Equal(t, "db", got["smf1-critical-01"].Archetype, "role is db on every host")
+	assert.Equal(t, "default", got["smf1-mixed-01"].Archetype, "role is db on one host only")
 	assert.Equal(t, 1, got["smf1-critical-01"].Budget.Cap(60).Cap, "exception max 1")
 	assert.True(t, got["smf1-critical-01"].Exception)
 

@@ -11,28 +11,17 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const issuePolicy = `
+// issuePolicy is the SPEC §4 scenario policy with the cluster and rack
+// attributes named, a rack limit, the reboot verb's rules, and a drain
+// budget for one more cluster.
+var issuePolicy = scenarioPolicy(`
 unavailable = 'lifecycle in ("dead", "repair")'
 cluster_attr = "cluster"
 rack_attr = "rack"
 
-[[archetype]]
-name = "small"
-clusters = "size < 50"
-drain = { pct = 5, floor = 1, ceiling = 5 }
-
-[[archetype]]
-name = "dense"
-clusters = 'cluster ~ "-dense-"'
-drain = { pct = 6, floor = 1, ceiling = 200 }
-
-[[archetype]]
-name = "default"
-drain = { pct = 3, floor = 1, ceiling = 100 }
-any = { pct = 2 }
-
-[cluster."smf1-critical-01"]
-drain = { max = 1 }
+`, `
+[cluster."ams1-web-01"]
+drain = { max = 2 }
 
 [limits]
 per_rack = 5
@@ -41,7 +30,18 @@ per_rack = 5
 rate = "20/1h"
 cooldown = "30m"
 lease = "2h"
-`
+`)
+
+// scenarioPolicy is head, a test's own top-level keys, then the
+// scenario's archetypes that the tests of every package share
+// (testdata/policy.toml), then tail, the test's own tables.
+func scenarioPolicy(head, tail string) string {
+	b, err := os.ReadFile("testdata/policy.toml")
+	if err != nil {
+		panic(err)
+	}
+	return head + string(b) + tail
+}
 
 func TestParseIssuePolicy(t *testing.T) {
 	p, err := Parse([]byte(issuePolicy))
@@ -57,7 +57,10 @@ func TestParseIssuePolicy(t *testing.T) {
 	assert.Equal(t, Rate{N: 20, Window: time.Hour}, p.Rules("reboot").Rate)
 	assert.True(t, p.Rules("drain").Budgeted)
 	assert.False(t, p.Rules("undrain").Budgeted)
-	assert.Equal(t, 1, *p.Clusters["smf1-critical-01"].Budgets["drain"].Max)
+	assert.Equal(t, 1, *p.Clusters["smf1-critical-01"].Budgets["any"].Max)
+	assert.Equal(t, 2, *p.Clusters["ams1-web-01"].Budgets["drain"].Max)
+	_, hasAny := p.Clusters["ams1-web-01"].Budgets["any"]
+	assert.False(t, hasAny, "an exception budgets only the verbs it names")
 	assert.Len(t, p.Hash, 64)
 }
 

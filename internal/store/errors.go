@@ -1,6 +1,10 @@
 package store
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/fleetq/fleetq/internal/fleet"
+)
 
 var (
 	// ErrNoDatabase is returned by Open when the file does not exist and
@@ -11,8 +15,9 @@ var (
 	ErrNotFleetq = errors.New("not a fleetq database")
 	// ErrLocked is returned when the file lock could not be had in time.
 	ErrLocked = errors.New("database is locked")
-	// ErrNoPass is returned when a pass id or reference matches no pass.
-	ErrNoPass = errors.New("no such pass")
+	// ErrNoPass is returned when a pass id or reference matches no pass:
+	// the contract's fleet.ErrNoPass, so errors.Is works on either.
+	ErrNoPass = fleet.ErrNoPass
 	// ErrNoPasses is returned when the database holds no pass yet.
 	ErrNoPasses = errors.New("the database has no passes yet (run fleetq ingest)")
 	// ErrCompact is returned when compacting the file failed after the

@@ -15,7 +15,6 @@
 package querytest
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -26,8 +25,9 @@ import (
 	"github.com/fleetq/fleetq/internal/hostkey"
 )
 
-// ErrNoPass is returned by Resolve when a reference matches no pass.
-var ErrNoPass = errors.New("no such pass")
+// ErrNoPass is returned by Resolve when a reference matches no pass: the
+// contract's fleet.ErrNoPass, as the store's is.
+var ErrNoPass = fleet.ErrNoPass
 
 // Base is the creation time of pass 1 unless told otherwise; each later
 // pass is created one hour after the previous one.
