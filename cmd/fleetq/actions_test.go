@@ -43,7 +43,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// actionPolicy is the SPEC §4 scenario policy: 6% for dense clusters, 5%
+// actionPolicy is the scenario policy of docs/actions.md: 6% for dense clusters, 5%
 // with a floor of 1 for small ones, one host at a time for critical.
 // There is no rack limit, and the fixture's inventory has no replica
 // groups, so the cluster arithmetic alone decides.
@@ -379,7 +379,7 @@ func TestReleaseNeedsHealthAndGhostsReleaseSafely(t *testing.T) {
 
 // TestStuckLeasesKeepTheirBudget: a lease that expired while its host is
 // not back in the health set on a newer pass still counts as out, so the
-// budget is not freed by the clock alone (issue 11, item 4).
+// budget is not freed by the clock alone (docs/actions.md, "What no input can make fleetq do").
 func TestStuckLeasesKeepTheirBudget(t *testing.T) {
 	f := newActionFixture(t)
 	require.NoError(t, os.WriteFile(f.policy, []byte(actionPolicy+"\n[verb.reboot]\nlease = \"1h\"\n"), 0o644))
@@ -419,7 +419,7 @@ func TestStuckLeasesKeepTheirBudget(t *testing.T) {
 }
 
 // TestNoHiddenClock: no flag moves the clock of a decision that writes;
-// --what-if only reads (issue 11, item 8).
+// --what-if only reads (docs/actions.md, "What no input can make fleetq do").
 func TestNoHiddenClock(t *testing.T) {
 	f := newActionFixture(t)
 	_, stderr, code := f.run("drain", dense, "--reason", "x", "--now", "2099-01-01T00:00:00Z", "--commit", "--yes")
@@ -438,7 +438,7 @@ func TestNoHiddenClock(t *testing.T) {
 
 // TestStaleEvidenceRefuses: a pass older than max_evidence_age, or a
 // carried source the unavailable expression reads, refuses every host
-// until fresh sources are read or --force --reason (issue 11, item 2).
+// until fresh sources are read or --force --reason (docs/actions.md, "What no input can make fleetq do").
 func TestStaleEvidenceRefuses(t *testing.T) {
 	f := newActionFixture(t)
 	f.ingest(time.Now().UTC().Add(-3*time.Hour), nil) // the newest pass is 3h old

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/defs"
 	"github.com/fleetq/fleetq/internal/store"
@@ -124,10 +125,18 @@ Examples:
 ` + exitCodesHelp,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDefsEval(a, o, args) },
 	}
-	cmd.Flags().Int64Var(&o.pass, "pass", 0, "the pass to re-evaluate on (default: the newest)")
-	cmd.Flags().StringVar(&o.defs, "defs", "", "definitions file (default: the ones kept in the database)")
+	a.bind(cmd, o)
 	return prints(cmd, (*defsEval)(nil))
 }
+
+func (o *defsEvalOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.Int64Var(&o.pass, "pass", 0, "the pass to re-evaluate on (default: the newest)")
+	fs.StringVar(&o.defs, "defs", "", "definitions file (default: the ones kept in the database)")
+}
+
+// Validate: --pass is any pass id (a missing one is an error when the
+// database is read), --defs a path read then.
+func (o *defsEvalOptions) Validate() error { return nil }
 
 func runDefsEval(a *app, o *defsEvalOptions, names []string) error {
 	d, err := loadDefinitions(o.defs)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/runfile"
 	"github.com/fleetq/fleetq/internal/store"
@@ -48,10 +49,18 @@ Examples:
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd.Context(), a, o, args[0]) },
 	}
-	cmd.Flags().StringVar(&o.export, "export", "", "write every bound set as DIR/NAME (sorted, one host per line)")
-	cmd.Flags().Uint64Var(&o.seed, "seed", 0, "seed for random stages (default: random, printed)")
+	a.bind(cmd, o)
 	return prints(cmd, (*runReport)(nil))
 }
+
+func (o *runOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.export, "export", "", "write every bound set as DIR/NAME (sorted, one host per line)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed for random stages (default: random, printed)")
+}
+
+// Validate: every value of --export and --seed is valid; the file and the
+// export directory are checked when they are opened.
+func (o *runOptions) Validate() error { return nil }
 
 func runRun(ctx context.Context, a *app, o *runOptions, path string) error {
 	data, err := readTextFile(path)

@@ -9,18 +9,13 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// notBound are commands whose flags are still registered in their
-// constructor, without options the root validates: cmd_run.go and
-// cmd_defs.go are being split elsewhere.
-var notBound = map[string]bool{"fleetq run": true, "fleetq defs eval": true}
-
 // TestEveryCommandValidates: every command with flags of its own binds an
 // options struct (app.bind), so the root's PersistentPreRunE validates it.
 func TestEveryCommandValidates(t *testing.T) {
 	a := &app{}
 	root := newRootCommand(a)
 	walkCommands(root, func(c *cobra.Command) {
-		if c == root || !c.HasAvailableLocalFlags() || notBound[c.CommandPath()] {
+		if c == root || !c.HasAvailableLocalFlags() {
 			return
 		}
 		_, ok := a.options[c]

@@ -10,7 +10,7 @@ import (
 	"github.com/fleetq/fleetq/internal/store"
 )
 
-// The SPEC §4 scenario: 412 hosts at 6% is a cap of 24; 17 unavailable
+// The scenario of docs/actions.md: 412 hosts at 6% is a cap of 24; 17 unavailable
 // leave a headroom of 7, so exactly 7 are approved; the next request
 // approves nothing, exits cleanly and explains the arithmetic by cause.
 func TestScenario412(t *testing.T) {

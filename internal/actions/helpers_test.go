@@ -70,7 +70,7 @@ func addCluster(a fleetAttrs, c clusterSpec) {
 	}
 }
 
-// testPolicy is the SPEC §4 scenario policy (6% for dense clusters, 5%
+// testPolicy is the scenario policy of docs/actions.md (6% for dense clusters, 5%
 // with a floor of 1 for small ones, one host at a time for critical),
 // with hdfs and yarn as the control planes a rekick asks.
 var testPolicy = scenarioPolicy(`

@@ -96,7 +96,7 @@ func Sealer(f *File, none bool) func(*store.Tx, *store.PassInfo) error {
 }
 
 // Transcript records how pass p was made: command, definitions, counts
-// and warnings (SPEC §1: the transcript is kept). f and sets are the
+// and warnings (every pass keeps its transcript). f and sets are the
 // definitions evaluated on it and their results.
 func Transcript(p *store.PassInfo, f *File, sets map[string]*roaring.Bitmap) *store.Transcript {
 	log := &store.Transcript{Command: p.Log.Command, Counts: map[string]int{"all": p.Hosts}}

@@ -33,7 +33,7 @@ func fleetOf(sizes map[string]int) *querytest.Fleet {
 }
 
 func TestClassify(t *testing.T) {
-	_, err := Parse([]byte(issuePolicy + `
+	_, err := Parse([]byte(scenarioTOML + `
 [[archetype]]
 name = "db"
 clusters = 'role = "db"'

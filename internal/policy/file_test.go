@@ -11,10 +11,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// issuePolicy is the SPEC §4 scenario policy with the cluster and rack
+// scenarioTOML is the scenario policy of docs/actions.md with the cluster and rack
 // attributes named, a rack limit, the reboot verb's rules, and a drain
 // budget for one more cluster.
-var issuePolicy = scenarioPolicy(`
+var scenarioTOML = scenarioPolicy(`
 unavailable = 'lifecycle in ("dead", "repair")'
 cluster_attr = "cluster"
 rack_attr = "rack"
@@ -44,7 +44,7 @@ func scenarioPolicy(head, tail string) string {
 }
 
 func TestParseIssuePolicy(t *testing.T) {
-	p, err := Parse([]byte(issuePolicy))
+	p, err := Parse([]byte(scenarioTOML))
 	require.NoError(t, err)
 	assert.Equal(t, 5, p.PerRack)
 	assert.Len(t, p.Archetypes, 3)
@@ -100,7 +100,7 @@ func TestFind(t *testing.T) {
 	db := filepath.Join(dir, "fleetq.db")
 	_, err := Find("", "", db)
 	assert.ErrorIs(t, err, ErrNoPolicy)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, FileName), []byte(issuePolicy), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, FileName), []byte(scenarioTOML), 0o644))
 	p, err := Find("", "", db)
 	require.NoError(t, err)
 	assert.Equal(t, filepath.Join(dir, FileName), p)
@@ -123,7 +123,7 @@ func TestExamplePolicyParses(t *testing.T) {
 
 // TestParseRefusesTyposThatRemoveALimit: a negative ceiling, a negative
 // duration and an executor with no program are load errors naming the
-// key (issue 12): each would otherwise quietly remove a cap, a wait or
+// key (docs/limits.md): each would otherwise quietly remove a cap, a wait or
 // the executor, and the last fails only after the leases are granted.
 func TestParseRefusesTyposThatRemoveALimit(t *testing.T) {
 	arch := func(budget string) string {
