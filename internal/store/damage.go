@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -49,22 +51,37 @@ func openBolt(path string, opts Options) (b *bolt.DB, err error) {
 // from; a reader does too, because a damaged element offset makes bbolt's
 // search miss a key, and an absent record reads as a valid state (no
 // incident, no host name). About 1.5 ms at 1,000,000 hosts.
-func checkFile(path string) error {
-	st, err := os.Stat(path)
+//
+// It holds the lock bbolt will take (shared for a reader, exclusive for a
+// writer) on its own descriptor while it reads, so no writer changes a
+// page or a meta page under it; it waits for that lock as bbolt does (see
+// lockWait). A writer that commits after the check and before bbolt's
+// open writes pages fleetq's own bbolt made: the check is of damage at
+// rest.
+func checkFile(ctx context.Context, path string, opts Options, deadline time.Time) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close() // releases the lock
+	if err := lockWait(ctx, f, !opts.ReadOnly, deadline, func() { opts.waiting(path) }); err != nil {
+		return err
+	}
+	st, err := f.Stat()
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	if st.Size() == 0 {
 		return fmt.Errorf("%s: %w (an empty file; fleetq creates only a missing path)", path, ErrNotFleetq)
 	}
-	m, err := newestMeta(path)
+	m, err := newestMeta(f, path)
 	if err != nil {
 		return err
 	}
 	if need := m.psz * int64(m.hwm); st.Size() < need {
 		return fmt.Errorf("%s: truncated (%d bytes, the database needs %d): %w", path, st.Size(), need, ErrCorrupt)
 	}
-	return walkFile(path, m)
+	return walkFile(f, path, m)
 }
 
 // bbolt's meta page: a 16-byte page header, then magic, version, page
@@ -88,17 +105,14 @@ type meta struct {
 }
 
 // newestMeta reads the newer valid meta page; page size × high water mark
-// is the bytes bbolt will read. Neither meta valid is not a bbolt file; only
-// one valid is damage, because bbolt would silently read the older
-// transaction and a reader would answer from it as if it were the newest
-// (bbolt writes its two meta pages whole, and a killed writer leaves both
-// valid).
-func newestMeta(path string) (meta, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return meta{}, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
+// is the bytes bbolt will read. Neither meta valid is not a bbolt file.
+// Only one valid is refused too: bbolt writes one of the two per commit,
+// after the commit's pages are synced, so an invalid one is a damaged page
+// or a commit torn by a power loss, and bbolt would silently answer from
+// the older transaction, as if it were the newest (a lease or an audit
+// entry gone). A killed process cannot tear it: the kernel finishes the
+// write. docs/storage.md says what to do.
+func newestMeta(f *os.File, path string) (meta, error) {
 	m0, ok0 := readMeta(f, 0)
 	off := int64(os.Getpagesize())
 	if ok0 {
@@ -139,12 +153,7 @@ func metaU64(m []byte, off int) uint64 { return binary.LittleEndian.Uint64(m[off
 // walkFile checks the pages of the tree the meta page m roots, through a
 // read-only mapping of the file where the platform has one (a range is a
 // slice, not a read), under guard.
-func walkFile(path string, m meta) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
+func walkFile(f *os.File, path string, m meta) error {
 	return guard("checking the pages of "+path, func() error {
 		src, unmap := mapFile(f, m.psz*int64(m.hwm))
 		defer unmap()

@@ -184,9 +184,11 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // damage too.
 func (d *dict) chunkBytes(c uint32) []byte {
 	v := d.b.Get(u32(c))
-	if v == nil && c<<chunkBits < d.n {
-		d.fail(fmt.Errorf("host dictionary chunk %d: %w: missing (the dictionary holds %d names)", c, ErrCorrupt, d.n))
-		return nil
+	if v == nil {
+		if c<<chunkBits < d.n {
+			d.fail(fmt.Errorf("host dictionary chunk %d: %w: missing (the dictionary holds %d names)", c, ErrCorrupt, d.n))
+		}
+		return nil // past the last name: the chunk the next id starts
 	}
 	data, err := openChunk(v, d.sealed)
 	if err != nil {
@@ -325,6 +327,9 @@ func (w *dictWriter) flush(tx *bolt.Tx) error {
 	total := w.n + uint32(len(w.added))
 	for c := first >> chunkBits; c<<chunkBits < total; c++ {
 		names := append([]string(nil), w.chunk(c)...)
+		if w.err != nil {
+			return w.err
+		}
 		for id := c<<chunkBits + uint32(len(names)); id < total && id < (c+1)<<chunkBits; id++ {
 			names = append(names, w.added[id-first])
 		}

@@ -21,8 +21,7 @@ const lockPoll = 100 * time.Millisecond
 // its lock, or until ctx is done. An attempt that fails for want of the
 // lock has opened nothing and written nothing; the first one calls
 // opts.Waiting.
-func openBoltWait(ctx context.Context, path string, opts Options) (*bolt.DB, error) {
-	deadline := time.Now().Add(opts.Timeout)
+func openBoltWait(ctx context.Context, path string, opts Options, deadline time.Time) (*bolt.DB, error) {
 	for waited := false; ; waited = true {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("waiting for the lock of %s: %w", path, err)
@@ -36,8 +35,16 @@ func openBoltWait(ctx context.Context, path string, opts Options) (*bolt.DB, err
 		if !errors.Is(err, berrors.ErrTimeout) || !time.Now().Before(deadline) {
 			return b, err
 		}
-		if !waited && opts.Waiting != nil {
-			opts.Waiting(lockHolder(path))
+		if !waited {
+			opts.waiting(path)
 		}
+	}
+}
+
+// waiting tells opts.Waiting, once per open, who holds the lock of path.
+func (o *Options) waiting(path string) {
+	if o.Waiting != nil && o.waited != nil && !*o.waited {
+		*o.waited = true
+		o.Waiting(lockHolder(path))
 	}
 }

@@ -144,3 +144,31 @@ func TestLegacyDictionaryIsSealedOnFirstWrite(t *testing.T) {
 	_, err = names()
 	assert.ErrorIs(t, err, ErrCorrupt, "beside a sealed count, a chunk without its checksum is damage")
 }
+
+// TestIngestOnADamagedDictionaryChunkFails: a writer that meets a chunk
+// failing its checksum writes nothing (the chunk's hosts would otherwise
+// get second ids).
+func TestIngestOnADamagedDictionaryChunkFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "w.db")
+	db, err := Open(path, Options{Create: true})
+	require.NoError(t, err)
+	defer db.Close()
+	hosts := func(names ...string) NewPass {
+		return NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{{Kind: "hosts", Name: "up", Path: "up", Hosts: names}}}
+	}
+	_, err = db.CreatePass(hosts("a1.x", "a2.x"))
+	require.NoError(t, err)
+	require.NoError(t, db.bolt.Update(func(tx *bolt.Tx) error {
+		v := append([]byte(nil), tx.Bucket(bucketHosts).Get(u32(0))...)
+		v[1] ^= 0x20 // "a1.x" → "A1.x", the checksum no longer matches
+		return tx.Bucket(bucketHosts).Put(u32(0), v)
+	}))
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, err = db.CreatePass(hosts("a1.x", "a2.x", "a3.x"))
+	assert.ErrorIs(t, err, ErrCorrupt)
+	assert.ErrorContains(t, err, "host dictionary chunk 0: corrupt data: checksum mismatch")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "nothing written")
+}

@@ -51,6 +51,8 @@ type Options struct {
 	// another process and Open starts to wait for it, with who holds it
 	// ("held by pid 4242 (fleetq drain, …)").
 	Waiting func(holder string)
+
+	waited *bool // Waiting was called (set by open)
 }
 
 // Open opens the database at path. A missing file is an error unless
@@ -90,12 +92,16 @@ func open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Timeout == 0 {
 		opts.Timeout = 10 * time.Second
 	}
+	deadline := time.Now().Add(opts.Timeout)
+	opts.waited = new(bool)
 	if !missing {
-		if err := checkFile(path); err != nil {
+		if err := checkFile(ctx, path, opts, deadline); errors.Is(err, berrors.ErrTimeout) {
+			return nil, openError(path, err)
+		} else if err != nil {
 			return nil, err
 		}
 	}
-	b, err := openBoltWait(ctx, path, opts)
+	b, err := openBoltWait(ctx, path, opts, deadline)
 	if err != nil {
 		return nil, openError(path, err)
 	}

@@ -63,16 +63,19 @@ func (inv *Inventory) IP(ip string) (string, bool) {
 }
 
 // CreatePass builds and seals a new pass in one write transaction. On any
-// error nothing is written.
+// error nothing is written; a damaged file it reads (a host-dictionary
+// chunk, a carried source) is that error, never a pass built on it.
 func (db *DB) CreatePass(np NewPass) (*PassInfo, error) {
 	if err := validateSources(np.Sources); err != nil {
 		return nil, err
 	}
 	var out *PassInfo
-	err := db.bolt.Update(func(btx *bolt.Tx) error {
-		p, err := buildPass(btx, np)
-		out = p
-		return err
+	err := db.guard("writing a pass to", func() error {
+		return db.bolt.Update(func(btx *bolt.Tx) error {
+			p, err := buildPass(btx, np)
+			out = p
+			return err
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -170,6 +173,11 @@ func buildPass(btx *bolt.Tx, np NewPass) (*PassInfo, error) {
 	}
 	p.Sources = append(p.Sources, carried...)
 	sortSources(p.Sources)
+	// A damaged chunk read while assigning ids decodes as empty: its hosts
+	// would get second ids. Stop before anything of it is written.
+	if err := firstErr(dw.err, tx.Err()); err != nil {
+		return nil, err
+	}
 	if err := dw.flush(btx); err != nil {
 		return nil, err
 	}
@@ -400,5 +408,15 @@ func sealAll(btx *bolt.Tx, p *PassInfo) error {
 		return err
 	}
 	p.All, p.Hosts = h, int(all.GetCardinality())
+	return nil
+}
+
+// firstErr is the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
