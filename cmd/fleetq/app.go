@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"slices"
 	"strings"
 	"time"
 
@@ -210,10 +211,8 @@ func groupCommands(root *cobra.Command) {
 }
 
 func (a *app) validate() error {
-	switch a.format {
-	case "text", "json", "csv", "folded":
-	default:
-		return &usageError{fmt.Sprintf("--format %q: expected text, json, csv or folded", a.format)}
+	if !slices.Contains(outputFormats, a.format) {
+		return &usageError{fmt.Sprintf("--format %q: expected %s", a.format, orList(outputFormats))}
 	}
 	return nil
 }

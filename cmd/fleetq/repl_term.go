@@ -47,11 +47,7 @@ func (a *app) paint(w io.Writer, style, s string) string {
 func (a *app) writeRows(w io.Writer, header []string, rows [][]string) error {
 	if a.format == "csv" {
 		cw := newCSVWriter(w)
-		lower := make([]string, len(header))
-		for i, h := range header {
-			lower[i] = strings.ToLower(h)
-		}
-		cw.Write(lower)
+		cw.Write(csvHeader(header))
 		cw.WriteAll(rows)
 		return cw.Error()
 	}

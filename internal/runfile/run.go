@@ -75,7 +75,7 @@ func (r *Report) Failed() error {
 func Run(env *query.Env, f *File) (*Report, error) {
 	cur := env.Snap.Current()
 	r := &Report{
-		Pass: cur.ID(), Created: cur.Created().Format("2006-01-02T15:04:05Z"), Seed: env.Seed,
+		Pass: cur.ID(), Created: cur.Created().UTC().Format("2006-01-02T15:04:05Z"), Seed: env.Seed,
 		Bound: map[string]*roaring.Bitmap{}, Save: map[string]*roaring.Bitmap{}, file: f.Path,
 	}
 	skipped := map[string]bool{}
@@ -159,8 +159,11 @@ func count(r *query.Result) uint64 {
 // pass; nil when there is no previous pass or it has no such set.
 func prevCount(env *query.Env, name string) (*int64, error) {
 	prev, err := env.Snap.Resolve(fleet.PassRef{Rel: -1})
-	if err != nil {
+	if errors.Is(err, fleet.ErrNoPass) {
 		return nil, nil // no previous pass
+	}
+	if err != nil {
+		return nil, err
 	}
 	bm, ok, err := prev.Set(name)
 	if err != nil || !ok {

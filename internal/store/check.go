@@ -121,12 +121,13 @@ func (c *checker) dict() error {
 	}
 	c.n = n
 	seen := make(map[string]uint32, c.n)
+	sealed := sealedCount(c.btx)
 	id := uint32(0)
 	err = c.btx.Bucket(bucketHosts).ForEach(func(k, v []byte) error {
 		if len(k) != 4 || binary.BigEndian.Uint32(k) != id>>chunkBits {
 			return fmt.Errorf("chunk key %x out of order (expected chunk %d)", k, id>>chunkBits)
 		}
-		data, err := openChunk(v, sealedCount(c.btx))
+		data, err := openChunk(v, sealed)
 		if err != nil {
 			return fmt.Errorf("chunk %d: %w", id>>chunkBits, err)
 		}

@@ -172,6 +172,9 @@ func walkTx(tx *bolt.Tx) error {
 	}
 	defer f.Close()
 	psz := int64(tx.DB().Info().PageSize)
-	_, err = walkPages(readerSource{f}, psz, uint64(tx.Size()/psz), uint64(tx.Cursor().Bucket().RootPage()))
+	n := tx.Size()
+	src, unmap := mapFile(f, n)
+	defer unmap()
+	_, err = walkPages(src, psz, uint64(n/psz), uint64(tx.Cursor().Bucket().RootPage()))
 	return err
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -151,10 +150,8 @@ func lastEntry(b *bolt.Bucket) ([]byte, error) {
 
 // entryJSON is a stored entry without its checksum trailer, checked or not.
 func entryJSON(v []byte) []byte {
-	if n := len(v) - recordTrailer; n >= 0 && bytes.Equal(v[n:n+len(recordMark)], recordMark) {
-		return v[:n]
-	}
-	return v
+	data, _, _ := splitRecord(v)
+	return data
 }
 
 func (t *Tx) setAuditHead(last []byte) error {

@@ -33,14 +33,21 @@ func recordSum(key, data []byte) uint32 {
 // openRecord returns a stored record's JSON, or ErrCorrupt when its
 // checksum does not match. The bytes are valid until the transaction ends.
 func openRecord(key, v []byte) ([]byte, error) {
-	n := len(v) - recordTrailer
-	if n < 0 || !bytes.Equal(v[n:n+len(recordMark)], recordMark) {
-		return v, nil
-	}
-	if recordSum(key, v[:n]) != binary.BigEndian.Uint32(v[n+len(recordMark):]) {
+	data, sum, sealed := splitRecord(v)
+	if sealed && recordSum(key, data) != sum {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
 	}
-	return v[:n], nil
+	return data, nil
+}
+
+// splitRecord is a stored record's JSON and checksum; sealed is false for
+// a record written before the trailer existed (data is v, whole).
+func splitRecord(v []byte) (data []byte, sum uint32, sealed bool) {
+	n := len(v) - recordTrailer
+	if n < 0 || !bytes.Equal(v[n:n+len(recordMark)], recordMark) {
+		return v, 0, false
+	}
+	return v[:n], binary.BigEndian.Uint32(v[n+len(recordMark):]), true
 }
 
 // encodeRecord is the stored form of v: its JSON, sealed.
