@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of the project for $1 (default 20s) each.
+# Runs every fuzz target of the project for $1 each: a duration (default
+# 20s) or a count of inputs (20000x, as make fuzz-smoke does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t=${1:-20s}
