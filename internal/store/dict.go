@@ -137,6 +137,9 @@ func (d *dict) index() map[string]uint32 {
 
 // Lookup maps host keys to ids.
 func (d *dict) Lookup(names []string) (*roaring.Bitmap, []string) {
+	if !d.indexed && len(names) <= scanLookupMax {
+		return d.scanLookup(names)
+	}
 	idx := d.index()
 	out := roaring.New()
 	var missing []string

@@ -67,3 +67,43 @@ func appendSorted(buf []byte, names []string) []byte {
 	}
 	return buf
 }
+
+// scanLookupMax is how many names Lookup finds by scanning the chunks in
+// place rather than building the name → id map: a map of every name costs
+// 275 ms and 220 MiB at 1,000,000 hosts, a scan for one name a pass over
+// the chunks' bytes.
+const scanLookupMax = 8
+
+// scanLookup is Lookup by one pass over the verified chunks, comparing
+// names in place, stopping when every name is found.
+func (d *dict) scanLookup(names []string) (*roaring.Bitmap, []string) {
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	out := roaring.New()
+	left := len(want)
+	for c := uint32(0); c<<chunkBits < d.n && left > 0; c++ {
+		data := d.chunkBytes(c)
+		for i, off := uint32(0), 0; off < len(data) && left > 0; i++ {
+			l, k := binary.Uvarint(data[off:])
+			if k <= 0 || int(l) > len(data)-off-k {
+				break
+			}
+			name := data[off+k : off+k+int(l)]
+			if want[string(name)] {
+				want[string(name)] = false
+				out.Add(c<<chunkBits | i)
+				left--
+			}
+			off += k + int(l)
+		}
+	}
+	var missing []string
+	for _, n := range names {
+		if want[n] { // still wanted: not in the dictionary
+			missing = append(missing, n)
+		}
+	}
+	return out, missing
+}

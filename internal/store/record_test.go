@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -171,4 +172,35 @@ func TestIngestOnADamagedDictionaryChunkFails(t *testing.T) {
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, before, after, "nothing written")
+}
+
+// TestScanLookupMatchesTheIndex: a lookup of a few names (a scan of the
+// chunks in place) finds what the name → id map finds, across chunks,
+// with the same missing names.
+func TestScanLookupMatchesTheIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.db")
+	db, err := Open(path, Options{Create: true})
+	require.NoError(t, err)
+	defer db.Close()
+	hosts := make([]string, 3*chunkSize+17)
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf("h%05d.x", i)
+	}
+	_, err = db.CreatePass(NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{{Kind: "hosts", Name: "up", Path: "up", Hosts: hosts}}})
+	require.NoError(t, err)
+	queries := [][]string{
+		{"h00000.x"}, {hosts[len(hosts)-1]}, {"h01024.x", "h02048.x", "nope.x"},
+		{"nope.x", "nope.x"}, {"h00007.x", "h00007.x"}, {},
+	}
+	require.NoError(t, db.View(func(tx *Tx) error {
+		for _, q := range queries {
+			got, gotMissing := tx.dict.scanLookup(q)
+			idx := newDict(tx.btx)
+			idx.index()
+			want, wantMissing := idx.Lookup(q)
+			assert.True(t, want.Equals(got), "%v: %v, want %v", q, got, want)
+			assert.Equal(t, wantMissing, gotMissing, "%v", q)
+		}
+		return tx.Err()
+	}))
 }
