@@ -76,11 +76,8 @@ func TestDamagedMetaPageIsCorrupt(t *testing.T) {
 // whose chunk is gone (a damaged key or page) fails the read, never an
 // empty host name.
 func TestMissingDictionaryChunkIsCorrupt(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "d.db")
-	db, err := Open(path, Options{Create: true})
-	require.NoError(t, err)
-	defer db.Close()
-	_, err = db.CreatePass(NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{{Kind: "hosts", Name: "up", Path: "up", Hosts: []string{"a1.x", "a2.x"}}}})
+	db, _ := newTestDB(t)
+	_, err := db.CreatePass(hostsPass("a1.x", "a2.x"))
 	require.NoError(t, err)
 	require.NoError(t, db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketHosts).Delete(u32(0)) }))
 	err = db.View(func(tx *Tx) error {
@@ -100,14 +97,8 @@ func TestMissingDictionaryChunkIsCorrupt(t *testing.T) {
 // are; the first write that adds a host seals them with the count, and
 // from then on a chunk without a valid checksum is damage.
 func TestLegacyDictionaryIsSealedOnFirstWrite(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "l.db")
-	db, err := Open(path, Options{Create: true})
-	require.NoError(t, err)
-	defer db.Close()
-	hosts := func(names ...string) NewPass {
-		return NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{{Kind: "hosts", Name: "up", Path: "up", Hosts: names}}}
-	}
-	_, err = db.CreatePass(hosts("a1.x", "a2.x"))
+	db, _ := newTestDB(t)
+	_, err := db.CreatePass(hostsPass("a1.x", "a2.x"))
 	require.NoError(t, err)
 	legacy := []byte("\x04a1.x\x04a2.x")
 	setLegacy := func(tx *bolt.Tx) error {
@@ -132,7 +123,7 @@ func TestLegacyDictionaryIsSealedOnFirstWrite(t *testing.T) {
 	require.NoError(t, err, "an older fleetq's dictionary reads")
 	assert.Equal(t, []string{"a1.x", "a2.x"}, got)
 
-	_, err = db.CreatePass(hosts("a1.x", "a2.x", "a3.x"))
+	_, err = db.CreatePass(hostsPass("a1.x", "a2.x", "a3.x"))
 	require.NoError(t, err)
 	require.NoError(t, db.bolt.View(func(tx *bolt.Tx) error {
 		assert.Len(t, tx.Bucket(bucketMeta).Get(keyNHosts), 12, "the count is sealed")
@@ -150,14 +141,8 @@ func TestLegacyDictionaryIsSealedOnFirstWrite(t *testing.T) {
 // failing its checksum writes nothing (the chunk's hosts would otherwise
 // get second ids).
 func TestIngestOnADamagedDictionaryChunkFails(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "w.db")
-	db, err := Open(path, Options{Create: true})
-	require.NoError(t, err)
-	defer db.Close()
-	hosts := func(names ...string) NewPass {
-		return NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{{Kind: "hosts", Name: "up", Path: "up", Hosts: names}}}
-	}
-	_, err = db.CreatePass(hosts("a1.x", "a2.x"))
+	db, path := newTestDB(t)
+	_, err := db.CreatePass(hostsPass("a1.x", "a2.x"))
 	require.NoError(t, err)
 	require.NoError(t, db.bolt.Update(func(tx *bolt.Tx) error {
 		v := append([]byte(nil), tx.Bucket(bucketHosts).Get(u32(0))...)
@@ -166,7 +151,7 @@ func TestIngestOnADamagedDictionaryChunkFails(t *testing.T) {
 	}))
 	before, err := os.ReadFile(path)
 	require.NoError(t, err)
-	_, err = db.CreatePass(hosts("a1.x", "a2.x", "a3.x"))
+	_, err = db.CreatePass(hostsPass("a1.x", "a2.x", "a3.x"))
 	assert.ErrorIs(t, err, ErrCorrupt)
 	assert.ErrorContains(t, err, "host dictionary chunk 0: corrupt data: checksum mismatch")
 	after, err := os.ReadFile(path)
@@ -178,15 +163,12 @@ func TestIngestOnADamagedDictionaryChunkFails(t *testing.T) {
 // chunks in place) finds what the name → id map finds, across chunks,
 // with the same missing names.
 func TestScanLookupMatchesTheIndex(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "s.db")
-	db, err := Open(path, Options{Create: true})
-	require.NoError(t, err)
-	defer db.Close()
+	db, _ := newTestDB(t)
 	hosts := make([]string, 3*chunkSize+17)
 	for i := range hosts {
 		hosts[i] = fmt.Sprintf("h%05d.x", i)
 	}
-	_, err = db.CreatePass(NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{{Kind: "hosts", Name: "up", Path: "up", Hosts: hosts}}})
+	_, err := db.CreatePass(hostsPass(hosts...))
 	require.NoError(t, err)
 	queries := [][]string{
 		{"h00000.x"}, {hosts[len(hosts)-1]}, {"h01024.x", "h02048.x", "nope.x"},
@@ -203,4 +185,18 @@ func TestScanLookupMatchesTheIndex(t *testing.T) {
 		}
 		return tx.Err()
 	}))
+}
+
+// newTestDB is a new database in a temp directory, closed at cleanup.
+func newTestDB(t *testing.T) (*DB, string) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	db, err := Open(path, Options{Create: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db, path
+}
+
+// hostsPass is a pass of one host list named up.
+func hostsPass(names ...string) NewPass {
+	return NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{{Kind: "hosts", Name: "up", Path: "up", Hosts: names}}}
 }
