@@ -86,6 +86,8 @@ func (hv *hostView) writeText(w *textWriter) {
 	fmt.Fprintf(w, "\nsets: %s\n", strings.Join(hv.Sets, " "))
 }
 
+// lookupHost reads the host's value of each attribute in place, touching
+// only the chunks of each blob that lead to it (store.PassView.HostValue).
 func lookupHost(tx *store.Tx, p *store.PassView, name string) (hostView, error) {
 	hv := hostView{Host: name, Pass: p.ID(), Sets: []string{}}
 	ids, missing := tx.Hosts().Lookup([]string{name})
@@ -94,20 +96,20 @@ func lookupHost(tx *store.Tx, p *store.PassView, name string) (hostView, error) 
 	}
 	id := ids.Minimum()
 	for _, an := range p.AttrNames() {
-		at, _, err := p.Attr(an)
+		v, ok, err := p.HostValue(an, id)
 		if err != nil {
 			return hv, err
 		}
-		if v, ok := at.Value(id); ok {
-			hv.Attrs = append(hv.Attrs, attrValue{an, at.Type().String(), v.String(), shortOrigin(p.Origin(an))})
+		if ok {
+			hv.Attrs = append(hv.Attrs, attrValue{an, v.Type.String(), v.String(), shortOrigin(p.Origin(an))})
 		}
 	}
 	for _, sn := range p.SetNames() {
-		bm, ok, err := p.Set(sn)
+		in, err := p.SetContains(sn, id)
 		if err != nil {
 			return hv, err
 		}
-		if ok && bm.Contains(id) {
+		if in {
 			hv.Sets = append(hv.Sets, sn)
 		}
 	}

@@ -1,9 +1,7 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -165,12 +163,12 @@ func checkHostKey(name string) error {
 	return hostkey.Check(name)
 }
 
-// blobs checks that every whole blob's bytes hash to its key and returns
-// how many there are.
+// blobs checks that every whole blob's bytes (every chunk of a chunked
+// one) hash to its key and returns how many there are.
 func (c *checker) blobs() (int, error) {
 	n := 0
 	err := c.btx.Bucket(bucketBlobs).ForEach(func(k, v []byte) error {
-		if sum := sha256.Sum256(v); !bytes.Equal(sum[:], k) {
+		if !blobMatches(k, v) {
 			return fmt.Errorf("%w: blob %x: its %d bytes do not match its hash (damaged on disk)", ErrCorrupt, k[:6], len(v))
 		}
 		n++

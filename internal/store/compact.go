@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -67,7 +66,7 @@ func rebuildDelta(tx *bolt.Tx, key []byte) (out []byte, ok bool, err error) {
 			return nil, true, err
 		}
 	}
-	if sum := sha256.Sum256(out); !bytes.Equal(sum[:], key) {
+	if !blobMatches(key, out) {
 		return nil, true, fmt.Errorf("%w: delta rebuilds the wrong bytes", ErrCorrupt)
 	}
 	return out, true, nil

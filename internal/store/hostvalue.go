@@ -1,0 +1,242 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fleetq/fleetq/internal/fleet"
+)
+
+// One-host reads: the value of one host (fleetq host, why) read from an
+// attribute's blob in place, touching (and so hashing, see blob.go) only
+// the chunks that lead to it, instead of decoding the whole attribute. The
+// value is the one the decoded attribute's Value returns; an encoding this
+// file does not know is decoded whole.
+
+// HostValue returns host id's value of attribute name: ok is false when
+// the pass has no such attribute or the host no value; err names the pass
+// and the attribute when its blob cannot be read.
+func (v *PassView) HostValue(name string, id uint32) (fleet.Value, bool, error) {
+	src, ok := v.attrs[name]
+	if !ok {
+		return fleet.Value{}, false, nil
+	}
+	if a, ok := v.acache[name]; ok {
+		val, ok := a.Value(id)
+		return val, ok, nil
+	}
+	val, ok, err := v.hostValue(src.ref.Blob, name, id)
+	if err != nil {
+		return fleet.Value{}, false, v.readError("attribute "+name, err)
+	}
+	return val, ok, nil
+}
+
+func (v *PassView) hostValue(hash, name string, id uint32) (fleet.Value, bool, error) {
+	b, err := openBlob(v.tx.btx, hash)
+	if err != nil {
+		return fleet.Value{}, false, err
+	}
+	val, ok, known, err := blobHostValue(b, id)
+	if known || err != nil {
+		return val, ok, err
+	}
+	a, err := v.loadAttr(name)
+	if err != nil {
+		return fleet.Value{}, false, err
+	}
+	val, ok = a.Value(id)
+	return val, ok, nil
+}
+
+// blobHostValue reads host id's value from an attribute blob; known is
+// false for an encoding it cannot read in place.
+func blobHostValue(b *blob, id uint32) (val fleet.Value, ok, known bool, err error) {
+	r := &spanReader{b: b}
+	enc := r.bytes(1)
+	if r.err != nil {
+		return fleet.Value{}, false, true, fmt.Errorf("%w: empty attribute blob", ErrCorrupt)
+	}
+	switch enc[0] {
+	case encBool:
+		val, ok = r.boolValue(id)
+	case encIndex:
+		val, ok = r.indexValue(id)
+	case encColumn:
+		val, ok = r.stringValue(id)
+	case encNumber:
+		flags := r.bytes(1) // bit 0: sample times follow the values
+		val, ok = r.numValue(fleet.Number, id, len(flags) == 1 && flags[0]&1 != 0)
+	case encTime:
+		val, ok = r.numValue(fleet.Time, id, false)
+	default:
+		return fleet.Value{}, false, false, nil
+	}
+	if r.err != nil {
+		return fleet.Value{}, false, true, r.err
+	}
+	return val, ok, true, nil
+}
+
+// SetContains reports whether set name of the pass holds host id, reading
+// the set of a bool attribute as the host's value.
+func (v *PassView) SetContains(name string, id uint32) (bool, error) {
+	if r, ok := v.sets[name]; ok && r.attr != "" && !strings.HasPrefix(name, RolloutSetPrefix) {
+		if _, cached := v.cache[name]; !cached {
+			val, ok, err := v.HostValue(r.attr, id)
+			if err != nil {
+				return false, fmt.Errorf("set %s: %w", name, err)
+			}
+			return ok && val.Type == fleet.Bool && val.Bool, nil
+		}
+	}
+	bm, ok, err := v.Set(name)
+	return ok && bm.Contains(id), err
+}
+
+// spanReader walks a blob from the start, verifying what it reads; the
+// first error stops it.
+type spanReader struct {
+	b   *blob
+	off uint64
+	err error
+}
+
+func (r *spanReader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	out, err := r.b.span(r.off, n)
+	if err != nil {
+		r.err = err
+		return nil
+	}
+	r.off += n
+	return out
+}
+
+func (r *spanReader) uvarint() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	head, err := r.b.span(r.off, min(binary.MaxVarintLen64, r.b.Len()-r.off))
+	if err != nil {
+		r.err = err
+		return 0
+	}
+	x, n := binary.Uvarint(head)
+	if n <= 0 {
+		r.err = fmt.Errorf("%w: truncated varint", ErrCorrupt)
+		return 0
+	}
+	r.off += uint64(n)
+	return x
+}
+
+func (r *spanReader) bitmap() *roaring.Bitmap {
+	data := r.bytes(r.uvarint())
+	if r.err != nil {
+		return nil
+	}
+	bm, err := viewBitmap(data)
+	if err != nil {
+		r.err = err
+	}
+	return bm
+}
+
+func (r *spanReader) boolValue(id uint32) (fleet.Value, bool) {
+	if t := r.bitmap(); r.err == nil && t.Contains(id) {
+		return fleet.Value{Type: fleet.Bool, Bool: true}, true
+	}
+	if f := r.bitmap(); r.err == nil && f.Contains(id) {
+		return fleet.Value{Type: fleet.Bool, Bool: false}, true
+	}
+	return fleet.Value{}, false
+}
+
+// indexValue tests each value's bitmap in turn, as indexAttr.Value does.
+func (r *spanReader) indexValue(id uint32) (fleet.Value, bool) {
+	n := r.uvarint()
+	if n > r.b.Len() {
+		r.err = fmt.Errorf("%w: bad index size", ErrCorrupt)
+	}
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		s := r.bytes(r.uvarint())
+		if bm := r.bitmap(); r.err == nil && bm.Contains(id) {
+			return fleet.Value{Type: fleet.String, Str: string(s)}, true
+		}
+	}
+	return fleet.Value{}, false
+}
+
+// stringValue skips to the host's string: the strings of the present
+// hosts before it are walked, since the column stores no offsets.
+func (r *spanReader) stringValue(id uint32) (fleet.Value, bool) {
+	p := r.bitmap()
+	if r.err != nil || !p.Contains(id) {
+		return fleet.Value{}, false
+	}
+	r.skipStrings(p.Rank(id) - 1)
+	s := r.bytes(r.uvarint())
+	if r.err != nil {
+		return fleet.Value{}, false
+	}
+	return fleet.Value{Type: fleet.String, Str: string(s)}, true
+}
+
+// skipStrings steps over n length-prefixed strings: a verified chunk at
+// a time, and one string at a time where a string crosses into the next.
+func (r *spanReader) skipStrings(n uint64) {
+	for n > 0 && r.err == nil {
+		b := r.bytes(r.b.chunkEnd(r.off) - r.off)
+		i := 0
+		for ; n > 0; n-- {
+			l, k := binary.Uvarint(b[i:])
+			if k <= 0 || l > uint64(len(b)-i-k) {
+				break
+			}
+			i += k + int(l)
+		}
+		r.off -= uint64(len(b) - i)
+		if n > 0 && r.err == nil {
+			r.bytes(r.uvarint()) // the string that crosses a chunk's end
+			n--
+		}
+	}
+}
+
+// numValue reads the host's eight bytes at its rank among present hosts;
+// the blob must hold eight bytes per present host (sixteen when sampled),
+// as the whole decode requires.
+func (r *spanReader) numValue(t fleet.Type, id uint32, sampled bool) (fleet.Value, bool) {
+	p := r.bitmap()
+	if r.err != nil {
+		return fleet.Value{}, false
+	}
+	n := p.GetCardinality()
+	if sampled {
+		n *= 2
+	}
+	if n > (r.b.Len()-r.off)/8 {
+		r.err = fmt.Errorf("%w: truncated blob", ErrCorrupt)
+		return fleet.Value{}, false
+	}
+	if !p.Contains(id) {
+		return fleet.Value{}, false
+	}
+	r.off += 8 * (p.Rank(id) - 1)
+	b := r.bytes(8)
+	if r.err != nil {
+		return fleet.Value{}, false
+	}
+	u := binary.LittleEndian.Uint64(b)
+	if t == fleet.Time {
+		return fleet.Value{Type: fleet.Time, Num: float64(int64(u))}, true
+	}
+	return fleet.Value{Type: fleet.Number, Num: math.Float64frombits(u)}, true
+}
