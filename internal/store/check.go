@@ -151,6 +151,10 @@ func (c *checker) dict() error {
 	if err == nil && id != c.n {
 		err = fmt.Errorf("%d names stored, size says %d", id, c.n)
 	}
+	if err == nil {
+		d := newDict(c.btx)
+		err = checkFence(c.btx, c.n, d.chunk)
+	}
 	return err
 }
 

@@ -24,12 +24,14 @@ const chunkSize = 1 << chunkBits
 // chunks. It implements fleet.Hosts.
 type dict struct {
 	b       *bolt.Bucket
+	meta    *bolt.Bucket
 	n       uint32
 	chunks  map[uint32][]string
 	byName  map[string]uint32 // built on first Lookup
 	indexed bool              // byName holds every name of the dictionary
 	sealed  bool              // the host count is sealed, so every chunk is
 	err     error             // the first damaged chunk read (see Tx.Err)
+	fence   *fence            // read on first scanLookup (fence.go)
 }
 
 func (d *dict) fail(err error) {
@@ -39,7 +41,7 @@ func (d *dict) fail(err error) {
 }
 
 func newDict(tx *bolt.Tx) *dict {
-	d := &dict{b: tx.Bucket(bucketHosts), chunks: map[uint32][]string{}}
+	d := &dict{b: tx.Bucket(bucketHosts), meta: tx.Bucket(bucketMeta), chunks: map[uint32][]string{}}
 	n, err := hostCount(tx)
 	if err != nil {
 		d.fail(err)
@@ -340,6 +342,9 @@ func (w *dictWriter) flush(tx *bolt.Tx) error {
 			return fmt.Errorf("write host dictionary: %w", err)
 		}
 		w.chunks[c] = names
+	}
+	if err := w.writeFence(tx, first, total); err != nil {
+		return err
 	}
 	w.n, w.added = total, nil
 	return tx.Bucket(bucketMeta).Put(keyNHosts, sealCounter(uint64(total)))

@@ -144,7 +144,7 @@ func openCounter(v []byte) (uint64, error) {
 
 // metaKeys are every key the meta bucket may hold.
 var (
-	metaKeys   = map[string]bool{string(keyVersion): true, string(keyNHosts): true, string(keyDefinitions): true}
+	metaKeys   = map[string]bool{string(keyVersion): true, string(keyNHosts): true, string(keyDefinitions): true, string(keyHostFence): true}
 	ledgerKeys = map[string]bool{string(keyLedgerVersion): true, string(keyIncident): true, string(keyAuditHead): true}
 )
 
