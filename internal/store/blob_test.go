@@ -241,3 +241,45 @@ func TestHostValueMatchesDecode(t *testing.T) {
 		t.Logf("%s: %d bytes, %d of 400 reads met the damaged chunk", col.Name, len(data), failed)
 	}
 }
+
+// TestPassViewHostReads: through a pass written by CreatePass (chunked
+// blobs), HostValue answers what Attr(…).Value answers and SetContains
+// what Set(…).Contains answers, for hosts of every attribute and set.
+func TestPassViewHostReads(t *testing.T) {
+	r := blobSeed(t)
+	db, _ := newTestDB(t)
+	const n = 12_000
+	src := &SourceData{Kind: "inventory", Name: "inventory", Path: "inv.csv", ReadAt: time.Unix(1795132800, 0), Records: n}
+	for i := 0; i < n; i++ {
+		src.Hosts = append(src.Hosts, fmt.Sprintf("h%05d.x", (i*7919)%n))
+	}
+	src.Attrs = hostValueColumns(r, n)
+	_, err := db.CreatePass(NewPass{Created: time.Unix(1795132800, 0), Sources: []*SourceData{src}})
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *Tx) error {
+		p, err := tx.Pass(0)
+		require.NoError(t, err)
+		for i := 0; i < 300; i++ {
+			id := uint32(r.IntN(n + 2))
+			for _, name := range p.AttrNames() {
+				got, gok, err := p.HostValue(name, id)
+				require.NoError(t, err)
+				a, _, err := p.Attr(name)
+				require.NoError(t, err)
+				want, wok := a.Value(id)
+				require.Equal(t, wok, gok, "%s: host %d", name, id)
+				require.Equal(t, want, got, "%s: host %d", name, id)
+				delete(p.acache, name) // the next host reads in place again
+			}
+			for _, name := range p.SetNames() {
+				in, err := p.SetContains(name, id)
+				require.NoError(t, err)
+				bm, _, err := p.Set(name)
+				require.NoError(t, err)
+				require.Equal(t, bm.Contains(id), in, "set %s: host %d", name, id)
+				delete(p.cache, name)
+			}
+		}
+		return nil
+	}))
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -29,11 +28,30 @@ func (v *PassView) HostValue(name string, id uint32) (fleet.Value, bool, error) 
 		val, ok := a.Value(id)
 		return val, ok, nil
 	}
+	if r, ok := v.hcache[hostRef{name, id}]; ok {
+		return r.val, r.ok, nil
+	}
 	val, ok, err := v.hostValue(src.ref.Blob, name, id)
 	if err != nil {
 		return fleet.Value{}, false, v.readError("attribute "+name, err)
 	}
+	if v.hcache == nil {
+		v.hcache = map[hostRef]hostRead{}
+	}
+	v.hcache[hostRef{name, id}] = hostRead{val, ok}
 	return val, ok, nil
+}
+
+// hostRef and hostRead cache a one-host read: fleetq host reads a bool
+// attribute's value and then its set, which is the same read.
+type hostRef struct {
+	attr string
+	id   uint32
+}
+
+type hostRead struct {
+	val fleet.Value
+	ok  bool
 }
 
 func (v *PassView) hostValue(hash, name string, id uint32) (fleet.Value, bool, error) {
@@ -85,7 +103,7 @@ func blobHostValue(b *blob, id uint32) (val fleet.Value, ok, known bool, err err
 // SetContains reports whether set name of the pass holds host id, reading
 // the set of a bool attribute as the host's value.
 func (v *PassView) SetContains(name string, id uint32) (bool, error) {
-	if r, ok := v.sets[name]; ok && r.attr != "" && !strings.HasPrefix(name, RolloutSetPrefix) {
+	if r, ok := v.sets[name]; ok && r.attr != "" {
 		if _, cached := v.cache[name]; !cached {
 			val, ok, err := v.HostValue(r.attr, id)
 			if err != nil {

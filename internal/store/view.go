@@ -162,6 +162,7 @@ type PassView struct {
 	attrs  map[string]attrSrc
 	cache  map[string]*roaring.Bitmap
 	acache map[string]fleet.Attr
+	hcache map[hostRef]hostRead // one-host reads (hostvalue.go)
 	all    *roaring.Bitmap
 }
 
