@@ -101,19 +101,39 @@ func blobHostValue(b *blob, id uint32) (val fleet.Value, ok, known bool, err err
 }
 
 // SetContains reports whether set name of the pass holds host id, reading
-// the set of a bool attribute as the host's value.
+// the set of a bool attribute as the host's value and a stored set's
+// bitmaps in place (their headers and the container of id).
 func (v *PassView) SetContains(name string, id uint32) (bool, error) {
-	if r, ok := v.sets[name]; ok && r.attr != "" {
-		if _, cached := v.cache[name]; !cached {
-			val, ok, err := v.HostValue(r.attr, id)
-			if err != nil {
-				return false, fmt.Errorf("set %s: %w", name, err)
-			}
-			return ok && val.Type == fleet.Bool && val.Bool, nil
+	r, ok := v.sets[name]
+	if _, cached := v.cache[name]; !ok || cached {
+		bm, ok, err := v.Set(name)
+		return ok && bm.Contains(id), err
+	}
+	if r.attr != "" {
+		val, ok, err := v.HostValue(r.attr, id)
+		if err != nil {
+			return false, fmt.Errorf("set %s: %w", name, err)
+		}
+		return ok && val.Type == fleet.Bool && val.Bool, nil
+	}
+	for _, h := range r.blobs {
+		in, err := v.blobContains(h, id)
+		if err != nil {
+			return false, v.readError("set "+name, err)
+		}
+		if in {
+			return true, nil
 		}
 	}
-	bm, ok, err := v.Set(name)
-	return ok && bm.Contains(id), err
+	return false, nil
+}
+
+func (v *PassView) blobContains(hash string, id uint32) (bool, error) {
+	b, err := openBlob(v.tx.btx, hash)
+	if err != nil {
+		return false, err
+	}
+	return bitmapContains(b, 0, b.Len(), id)
 }
 
 // spanReader walks a blob from the start, verifying what it reads; the
@@ -167,11 +187,26 @@ func (r *spanReader) bitmap() *roaring.Bitmap {
 	return bm
 }
 
+// contains reads the next bitmap in place: whether it holds id.
+func (r *spanReader) contains(id uint32) bool {
+	n := r.uvarint()
+	if r.err != nil {
+		return false
+	}
+	in, err := bitmapContains(r.b, r.off, n, id)
+	if err != nil {
+		r.err = err
+		return false
+	}
+	r.off += n
+	return in
+}
+
 func (r *spanReader) boolValue(id uint32) (fleet.Value, bool) {
-	if t := r.bitmap(); r.err == nil && t.Contains(id) {
+	if r.contains(id) {
 		return fleet.Value{Type: fleet.Bool, Bool: true}, true
 	}
-	if f := r.bitmap(); r.err == nil && f.Contains(id) {
+	if r.contains(id) {
 		return fleet.Value{Type: fleet.Bool, Bool: false}, true
 	}
 	return fleet.Value{}, false
@@ -185,7 +220,7 @@ func (r *spanReader) indexValue(id uint32) (fleet.Value, bool) {
 	}
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		s := r.bytes(r.uvarint())
-		if bm := r.bitmap(); r.err == nil && bm.Contains(id) {
+		if r.contains(id) {
 			return fleet.Value{Type: fleet.String, Str: string(s)}, true
 		}
 	}
