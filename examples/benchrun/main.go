@@ -1,7 +1,8 @@
 // Command benchrun times whole processes side by side: it runs each named
 // shell command in turn, round-robin, so load changes hit all of them
 // alike, and prints the median wall time, peak resident memory and the
-// ratio to the first command.
+// ratio to the first command, then the ratio of the first to the second
+// (fleetq / its peer, the way `make bench` orders its tables).
 //
 //	benchrun -runs 7 fleetq='bin/fleetq query …' comm='comm -23 … | shuf -n 5'
 //
@@ -183,6 +184,9 @@ func report(w io.Writer, title string, benches []*bench) {
 			fmt.Fprintf(w, "  (a later run FAILED: %s)", b.failed)
 		}
 		fmt.Fprintln(w)
+	}
+	if len(benches) > 1 && base > 0 && len(benches[1].walls) > 0 {
+		fmt.Fprintf(w, "ratio %s / %s: %.2fx\n", benches[0].name, benches[1].name, float64(base)/float64(benches[1].median()))
 	}
 }
 
