@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -36,14 +37,14 @@ func shortForm(root *cobra.Command, args []string) (shorthand, error) {
 		return shorthand{}, quoteHint("query", words)
 	}
 	sh := shorthand{args: append(append(args[:i:i], "query"), args[i:]...)}
-	if bareWord.MatchString(args[i]) {
+	if bareWord().MatchString(args[i]) {
 		sh.word = args[i]
 	}
 	return sh, nil
 }
 
 // bareWord is a lone word that could be a misspelt command.
-var bareWord = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+var bareWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`) })
 
 // anyFlags is every flag of the root and its commands: cobra accepts a
 // command's flag before the command's name (`fleetq --pass 1 query …`), so
