@@ -11,6 +11,8 @@
 #   BENCH_GO=1              the Go benchmarks first (0 skips them)
 #   BENCH_GROWTH_HOSTS=100000 BENCH_GROWTH_PASSES=300   the growth section
 #   BENCH_FLEETQ=bin/fleetq  the binary measured
+#   BENCH_SIZES=none BENCH_GROWTH=0   skip the sizes, or the growth section
+#   BENCH_REPORT=.bench/report.txt    where the report goes
 #
 # A command that fails prints a FAILED line in its table; the bench goes
 # on. Floors (examples/benchfloor) time only their in-memory work, so they
@@ -28,7 +30,7 @@ B=.bench
 mkdir -p "$B"
 FQ=$(realpath "${BENCH_FLEETQ:-bin/fleetq}")
 FLOOR="$PWD/bin/benchfloor"
-REPORT="$B/report.txt"
+REPORT=${BENCH_REPORT:-$B/report.txt}
 : >"$REPORT"
 say() { echo "$*" | tee -a "$REPORT"; }
 # row RUNS TITLE NAME=CMD...: one benchrun table; a failed command has
@@ -45,7 +47,7 @@ fi
 go build -o bin/benchrun ./examples/benchrun || exit 1
 go build -o bin/benchfloor ./examples/benchfloor || exit 1
 
-say "# fleetq bench $(date -u +%Y-%m-%dT%H:%M:%SZ), fleetq $("$FQ" version 2>/dev/null | head -1)"
+say "# fleetq bench $(date -u +%Y-%m-%dT%H:%M:%SZ), $("$FQ" version 2>/dev/null | head -1)"
 say "# $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 say "# $(go version), sqlite $(sqlite3 --version | cut -d' ' -f1), $(comm --version | head -1), $(diff --version | head -1)"
 say "# load at start:$(uptime | sed 's/.*load average//')"
@@ -91,6 +93,7 @@ SQL="SELECT host FROM all_hosts EXCEPT SELECT host FROM hadoop_exclude INTERSECT
 RE='^Q9'
 if [ "$(sqlite3 :memory: "SELECT 'Q9X' REGEXP '$RE'" 2>/dev/null)" = 1 ]; then HAVE_REGEXP=1; else HAVE_REGEXP=0; fi
 
+[ "$SIZES" = none ] && SIZES=""
 for n in $SIZES; do
   d="$B/fleet-$n"; gen "$n" 2 0.01 "$d"
   # The queries run on the newest pass (pass 2), compared with pass 2's
@@ -178,9 +181,10 @@ for n in $SIZES; do
   say "database: $(stat -c %s "$db") bytes for 2 passes; sqlite: $(stat -c %s "$sdb") bytes for 4 indexed lists"
 done
 
+if [ "${BENCH_GROWTH:-1}" != 0 ]; then
 say ""; say "## storage growth: $GROWTH_HOSTS hosts, 1 pass, an identical pass, $GROWTH_PASSES passes at 1% churn"
 d="$B/growth-$GROWTH_HOSTS"; gen "$GROWTH_HOSTS" "$GROWTH_PASSES" 0.01 "$d"
-g="$B/growth.db"; rm -f "$g"
+g="$B/growth-$GROWTH_HOSTS.db"; rm -f "$g"
 "$FQ" --db "$g" ingest --fresh "$d/pass-001/inventory.csv" "$d/pass-001/responsive" >/dev/null
 one=$(stat -c %s "$g")
 "$FQ" --db "$g" ingest --fresh "$d/pass-001/inventory.csv" "$d/pass-001/responsive" >/dev/null
@@ -197,5 +201,6 @@ done
 row "$RUNS" "the oldest pass (pass 1, $GROWTH_PASSES passes back) vs the newest" \
   "fleetq, newest pass=$FQ --db $g query '$Q | count'" \
   "fleetq, pass 1=$FQ --db $g --pass 1 query '$Q | count'"
+fi
 say ""; say "# load at the end:$(uptime | sed 's/.*load average//')"
 say "report written to $REPORT"

@@ -1,8 +1,10 @@
 // Command benchrun times whole processes side by side: it runs each named
 // shell command in turn, round-robin, so load changes hit all of them
-// alike, and prints the median wall time, peak resident memory and the
-// ratio to the first command, then the ratio of the first to the second
-// (fleetq / its peer, the way `make bench` orders its tables).
+// alike, and prints the median wall time, the median CPU time (user +
+// system, of the shell and what it ran: steadier than wall time on a
+// loaded machine), peak resident memory and the ratio to the first
+// command, then the ratio of the first to the second (fleetq / its peer,
+// the way `make bench` orders its tables).
 //
 //	benchrun -runs 7 fleetq='bin/fleetq query …' comm='comm -23 … | shuf -n 5'
 //
@@ -34,7 +36,8 @@ type bench struct {
 	shell  string
 	self   bool // the command reports its own time ("elapsed: DURATION")
 	walls  []time.Duration
-	rss    int64 // KiB, the largest seen
+	cpus   []time.Duration // user + system time of each run
+	rss    int64           // KiB, the largest seen
 	failed string
 }
 
@@ -113,6 +116,7 @@ func (b *bench) once() error {
 		}
 	}
 	b.walls = append(b.walls, wall)
+	b.cpus = append(b.cpus, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		b.rss = max(b.rss, ru.Maxrss)
 	}
@@ -155,8 +159,10 @@ func lastLine(s string) string {
 	return s
 }
 
-func (b *bench) median() time.Duration {
-	w := slices.Clone(b.walls)
+func (b *bench) median() time.Duration { return median(b.walls) }
+
+func median(d []time.Duration) time.Duration {
+	w := slices.Clone(d)
 	slices.Sort(w)
 	return w[len(w)/2]
 }
@@ -165,7 +171,7 @@ func report(w io.Writer, title string, benches []*bench) {
 	if title != "" {
 		fmt.Fprintf(w, "\n%s\n", title)
 	}
-	fmt.Fprintf(w, "%-34s %12s %12s %10s %12s\n", "command", "median", "min", "peak RSS", "vs first")
+	fmt.Fprintf(w, "%-34s %12s %12s %12s %10s %12s\n", "command", "median", "min", "median CPU", "peak RSS", "vs first")
 	var base time.Duration
 	if len(benches[0].walls) > 0 {
 		base = benches[0].median()
@@ -179,7 +185,7 @@ func report(w io.Writer, title string, benches []*bench) {
 		if base > 0 {
 			ratio = fmt.Sprintf("%.2fx", float64(b.median())/float64(base))
 		}
-		fmt.Fprintf(w, "%-34s %12s %12s %8.1fMB %12s", b.name, ms(b.median()), ms(slices.Min(b.walls)), float64(b.rss)/1024, ratio)
+		fmt.Fprintf(w, "%-34s %12s %12s %12s %8.1fMB %12s", b.name, ms(b.median()), ms(slices.Min(b.walls)), ms(median(b.cpus)), float64(b.rss)/1024, ratio)
 		if b.failed != "" {
 			fmt.Fprintf(w, "  (a later run FAILED: %s)", b.failed)
 		}
