@@ -118,16 +118,20 @@ for n in $SIZES; do
   row "$RUNS" "drain dry run of 100 hosts of $X vs the same selection as a query (the dry run on a fresh copy of the db each run)" \
     "fleetq drain (dry run)=cp $db $scratch ::: $FQ --db $scratch --policy examples/policy.toml drain 'cluster = \"$X\" | head 100' --reason bench" \
     "fleetq query=$FQ --db $db query 'cluster = \"$X\" | head 100'"
-  row "$BIG_RUNS" "drain dry run over every candidate ($("$FQ" --db "$db" query "$Q | count") hosts of $Q), max_request raised" \
-    "fleetq drain (dry run)=cp $db $scratch ::: $FQ --db $scratch --policy $B/policy-big.toml drain '$Q' --reason bench" \
-    "fleetq query=$FQ --db $db query '$Q'"
+  # Every candidate of the classic query (870,326 at 1M); above 1M the
+  # first 870,000 of them (issue 14's row is 870k candidates), so a 5M
+  # run does not need five times the memory of today's decisions.
+  BIG="$Q"; [ "$n" -gt 1000000 ] && BIG="$Q | head 870000"
+  c=$("$FQ" --db "$db" query "$BIG | count")
+  row "$BIG_RUNS" "drain dry run over $c candidates ($BIG), max_request raised" \
+    "fleetq drain (dry run)=cp $db $scratch ::: $FQ --db $scratch --policy $B/policy-big.toml drain '$BIG' --reason bench" \
+    "fleetq query=$FQ --db $db query '$BIG'"
   # The scratch copy now holds exactly one dry run more than $db.
   before=$("$FLOOR" databytes "$db"); after=$("$FLOOR" databytes "$scratch" 2>/dev/null)
-  c=$("$FQ" --db "$db" query "$Q | count")
-  if [ -n "$after" ] && [ "$after" -gt "$before" ]; then
-    say "audit: one dry run over every candidate added $((after-before)) bytes of data ($(( (after-before)/c )) bytes per candidate host; benchfloor databytes, keys and values of every bucket)"
+  if [ -n "$after" ] && [ "$after" -gt "$before" ] && [ "${c:-0}" -gt 0 ]; then
+    say "audit: one dry run over $c candidates added $((after-before)) bytes of data ($(( (after-before)/c )) bytes per candidate host; benchfloor databytes, keys and values of every bucket)"
   else
-    say "FAILED: no dry run over every candidate to count the audit bytes of"
+    say "FAILED: no dry run over the candidates to count the audit bytes of"
   fi
   rm -f "$scratch"
 
