@@ -203,11 +203,23 @@ func groupCommands(root *cobra.Command) {
 	for _, g := range commandGroups {
 		root.AddGroup(&cobra.Group{ID: g.id, Title: g.title})
 		for _, name := range g.commands {
-			if c, _, err := root.Find([]string{name}); err == nil && c != root {
+			if c := subcommand(root, name); c != nil {
 				c.GroupID = g.id
 			}
 		}
 	}
+}
+
+// subcommand is root's command called name (or aliased so), else nil: the
+// command root.Find([]string{name}) finds, without Find's suggestions for
+// a name that is not built ("generate" without -tags man).
+func subcommand(root *cobra.Command, name string) *cobra.Command {
+	for _, c := range root.Commands() {
+		if c.Name() == name || c.HasAlias(name) {
+			return c
+		}
+	}
+	return nil
 }
 
 func (a *app) validate() error {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -79,14 +80,14 @@ func splitList(s string) []string {
 	return out
 }
 
-var rolloutNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`)
+var rolloutNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.\-]*$`) })
 
 func (o *planRolloutOptions) Validate() error {
 	var err error
 	if o.sizes, err = actions.ParseWaves(o.waves); err != nil {
 		return &usageError{err.Error()}
 	}
-	if o.name != "" && (!rolloutNamePattern.MatchString(o.name) || regexp.MustCompile(`^r?[0-9]+$`).MatchString(o.name)) {
+	if o.name != "" && (!rolloutNamePattern().MatchString(o.name) || regexp.MustCompile(`^r?[0-9]+$`).MatchString(o.name)) {
 		return &usageError{fmt.Sprintf("--name %q: expected a word of letters, digits, _ . - that is not a rollout id (r3)", o.name)}
 	}
 	return o.ledgerOptions.Validate()

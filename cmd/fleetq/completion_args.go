@@ -25,10 +25,26 @@ type completeFunc = func(*cobra.Command, []string, string) ([]string, cobra.Shel
 func registerCompletions(root *cobra.Command, a *app) {
 	_ = root.RegisterFlagCompletionFunc("format", fixedValues(formatNames))
 	walkCommands(root, func(c *cobra.Command) {
-		if c.LocalNonPersistentFlags().Lookup("pass") != nil {
+		if ownFlag(c, "pass") {
 			_ = c.RegisterFlagCompletionFunc("pass", a.completePassIDs)
 		}
 	})
+}
+
+// ownFlag reports whether c declares the non-persistent flag name itself:
+// what c.LocalNonPersistentFlags().Lookup(name) says, without merging
+// every parent's persistent flags into every command (a third of the
+// time it took to build the command tree, in every process).
+func ownFlag(c *cobra.Command, name string) bool {
+	if c.Flags().Lookup(name) == nil || c.PersistentFlags().Lookup(name) != nil {
+		return false
+	}
+	for p := c.Parent(); p != nil; p = p.Parent() {
+		if p.PersistentFlags().Lookup(name) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func walkCommands(c *cobra.Command, fn func(*cobra.Command)) {

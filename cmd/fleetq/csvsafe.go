@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 	"regexp"
+	"sync"
 )
 
 // CSV output is opened in spreadsheets, which run a cell that begins with
@@ -65,7 +66,7 @@ func csvCells(record []string) []string {
 }
 
 // plainNumber is a number a spreadsheet reads as one, formula or not.
-var plainNumber = regexp.MustCompile(`^-[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
+var plainNumber = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`) })
 
 // csvCell is s with a quote in front when a spreadsheet would read it as
 // a formula.
@@ -77,7 +78,7 @@ func csvCell(s string) string {
 	case '=', '+', '@', '\t', '\r':
 		return "'" + s
 	case '-':
-		if !plainNumber.MatchString(s) {
+		if !plainNumber().MatchString(s) {
 			return "'" + s
 		}
 	}

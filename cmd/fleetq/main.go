@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
@@ -127,9 +128,11 @@ func (e *usageError) Error() string { return e.msg }
 // cobraUnknownCommand is the one usage error cobra makes where no hook
 // reaches: a root command's unknown subcommand (flags and arguments are
 // made usage errors at their source, app.go usageAtSource).
-var cobraUnknownCommand = regexp.MustCompile(`^unknown command `)
+// Compiled on first use, as every pattern of this package: a process
+// compiles only what it needs.
+var cobraUnknownCommand = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^unknown command `) })
 
 func isUsage(err error) bool {
 	var ue *usageError
-	return errors.As(err, &ue) || cobraUnknownCommand.MatchString(err.Error())
+	return errors.As(err, &ue) || cobraUnknownCommand().MatchString(err.Error())
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -36,25 +37,49 @@ func shortForm(root *cobra.Command, args []string) (shorthand, error) {
 		return shorthand{}, quoteHint("query", words)
 	}
 	sh := shorthand{args: append(append(args[:i:i], "query"), args[i:]...)}
-	if bareWord.MatchString(args[i]) {
+	if bareWord().MatchString(args[i]) {
 		sh.word = args[i]
 	}
 	return sh, nil
 }
 
 // bareWord is a lone word that could be a misspelt command.
-var bareWord = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`)
+var bareWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`) })
+
+// flagLookup finds a flag by name or by its one-letter shorthand.
+type flagLookup interface {
+	Lookup(name string) *pflag.Flag
+	ShorthandLookup(name string) *pflag.Flag
+}
 
 // anyFlags is every flag of the root and its commands: cobra accepts a
 // command's flag before the command's name (`fleetq --pass 1 query …`), so
-// finding the first word needs to know which flags take a value.
-func anyFlags(root *cobra.Command) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("any", pflag.ContinueOnError)
-	fs.AddFlagSet(root.PersistentFlags())
-	for _, c := range root.Commands() {
-		fs.AddFlagSet(c.Flags())
+// finding the first word needs to know which flags take a value. The
+// first definition of a name wins, the root's persistent flags first,
+// then the commands in order; looked up in place, not copied into a new
+// flag set in every process.
+func anyFlags(root *cobra.Command) flagLookup { return allFlags{root} }
+
+type allFlags struct{ root *cobra.Command }
+
+func (a allFlags) Lookup(name string) *pflag.Flag {
+	return a.find(func(fs *pflag.FlagSet) *pflag.Flag { return fs.Lookup(name) })
+}
+
+func (a allFlags) ShorthandLookup(name string) *pflag.Flag {
+	return a.find(func(fs *pflag.FlagSet) *pflag.Flag { return fs.ShorthandLookup(name) })
+}
+
+func (a allFlags) find(in func(*pflag.FlagSet) *pflag.Flag) *pflag.Flag {
+	if f := in(a.root.PersistentFlags()); f != nil {
+		return f
 	}
-	return fs
+	for _, c := range a.root.Commands() {
+		if f := in(c.Flags()); f != nil {
+			return f
+		}
+	}
+	return nil
 }
 
 // isCommand reports whether word names a command (or one of cobra's own).
@@ -77,7 +102,7 @@ func findCommand(root *cobra.Command, name string) *cobra.Command {
 
 // firstPositional is the index of the first argument that is not a flag
 // or a flag's value, or -1.
-func firstPositional(flags *pflag.FlagSet, args []string) int {
+func firstPositional(flags flagLookup, args []string) int {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -96,7 +121,7 @@ func firstPositional(flags *pflag.FlagSet, args []string) int {
 }
 
 // positionals lists the arguments that are neither flags nor their values.
-func positionals(flags *pflag.FlagSet, args []string) []string {
+func positionals(flags flagLookup, args []string) []string {
 	var out []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -114,7 +139,7 @@ func positionals(flags *pflag.FlagSet, args []string) []string {
 
 // takesValue reports whether the flag argument a (`--db`, `-o`) is
 // followed by its value as the next argument.
-func takesValue(flags *pflag.FlagSet, a string) bool {
+func takesValue(flags flagLookup, a string) bool {
 	if strings.Contains(a, "=") {
 		return false
 	}

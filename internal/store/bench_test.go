@@ -112,7 +112,7 @@ func churn(src *store.SourceData) {
 // benchQuery parses and evaluates text on the newest pass, in a fresh read
 // transaction each time, as one fleetq query process does.
 func benchQuery(b *testing.B, text string) {
-	path := benchDB(b)
+	path := openBenchPath(b)
 	db, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
 		b.Fatal(err)

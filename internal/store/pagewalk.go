@@ -98,15 +98,15 @@ func (w *pageWalk) bucket(root uint64, via []uint64) error {
 // tree checks the subtree at page id, whose keys must be ≥ lo and < hi (nil
 // for no bound), and returns its greatest key.
 func (w *pageWalk) tree(id uint64, lo, hi []byte, via []uint64) ([]byte, error) {
-	p, err := w.page(id, via)
-	if err != nil {
+	var p page // on the stack: one page run per call, none kept
+	if err := w.page(&p, id, via); err != nil {
 		return nil, err
 	}
 	via = append(via, id)
 	if p.branch {
-		return w.branch(p, lo, hi, via)
+		return w.branch(&p, lo, hi, via)
 	}
-	return w.leaf(p, lo, hi, via)
+	return w.leaf(&p, lo, hi, via)
 }
 
 // page is one page run as read: its header fields and the bytes of its
@@ -123,38 +123,39 @@ type page struct {
 	next     int64  // where the next element's key must start (layout)
 }
 
-func (w *pageWalk) page(id uint64, via []uint64) (*page, error) {
+// page reads the header of the run at page id into p.
+func (w *pageWalk) page(p *page, id uint64, via []uint64) error {
 	if id < 2 || id >= w.hwm {
-		return nil, fmt.Errorf("page %d out of range [2, %d) (via %v)", id, w.hwm, via)
+		return fmt.Errorf("page %d out of range [2, %d) (via %v)", id, w.hwm, via)
 	}
 	head, err := w.r.at(int64(id)*w.psz, w.psz)
 	if err != nil {
-		return nil, fmt.Errorf("page %d: %w", id, err)
+		return fmt.Errorf("page %d: %w", id, err)
 	}
 	got := binary.LittleEndian.Uint64(head)
 	flags := binary.LittleEndian.Uint16(head[8:])
 	overflow := uint64(binary.LittleEndian.Uint32(head[12:]))
 	switch {
 	case got != id:
-		return nil, fmt.Errorf("page %d names itself %d (via %v)", id, got, via)
+		return fmt.Errorf("page %d names itself %d (via %v)", id, got, via)
 	case flags != branchPageFlag && flags != leafPageFlag:
-		return nil, fmt.Errorf("page %d: type %#x is not a branch or leaf (via %v)", id, flags, via)
+		return fmt.Errorf("page %d: type %#x is not a branch or leaf (via %v)", id, flags, via)
 	case id+overflow >= w.hwm:
-		return nil, fmt.Errorf("page %d: %d overflow pages pass the end (%d pages) (via %v)", id, overflow, w.hwm, via)
+		return fmt.Errorf("page %d: %d overflow pages pass the end (%d pages) (via %v)", id, overflow, w.hwm, via)
 	}
 	for i := id; i <= id+overflow; i++ {
 		if !w.mark(i) {
-			return nil, fmt.Errorf("page %d referenced twice (via %v)", i, via)
+			return fmt.Errorf("page %d referenced twice (via %v)", i, via)
 		}
 	}
 	w.pages++
-	p := &page{id: id, branch: flags == branchPageFlag, count: int(binary.LittleEndian.Uint16(head[10:])),
+	*p = page{id: id, branch: flags == branchPageFlag, count: int(binary.LittleEndian.Uint16(head[10:])),
 		size: int64(overflow+1) * w.psz, off: int64(id) * w.psz, head: head}
 	p.next = int64(pageHeaderLen + p.count*pageElemLen)
 	if p.next > p.size {
-		return nil, fmt.Errorf("page %d: %d elements overflow the page", id, p.count)
+		return fmt.Errorf("page %d: %d elements overflow the page", id, p.count)
 	}
-	return p, nil
+	return nil
 }
 
 // data checks bbolt's layout of an element's key and value, and advances
@@ -316,12 +317,12 @@ func (w *pageWalk) child(p *page, off, n int64, via []uint64) error {
 	if flags := binary.LittleEndian.Uint16(in[8:]); flags != leafPageFlag {
 		return fmt.Errorf("page %d: an inline bucket of type %#x", p.id, flags)
 	}
-	ip := &page{id: p.id, count: int(binary.LittleEndian.Uint16(in[10:])), size: int64(len(in)), inline: true, inlineOf: in}
+	ip := page{id: p.id, count: int(binary.LittleEndian.Uint16(in[10:])), size: int64(len(in)), inline: true, inlineOf: in}
 	ip.next = int64(pageHeaderLen + ip.count*pageElemLen)
 	if ip.next > ip.size {
 		return fmt.Errorf("page %d: an inline bucket's %d elements overflow it", p.id, ip.count)
 	}
-	if _, err = w.leaf(ip, nil, nil, via); err != nil {
+	if _, err = w.leaf(&ip, nil, nil, via); err != nil {
 		return err
 	}
 	if ip.next != ip.size {
