@@ -7,6 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 )
 
@@ -23,6 +24,7 @@ type clusterBudget struct {
 	out      int // unavailable + leased + approved so far (hosts that cost)
 	approved int
 	inMaint  map[string]bool // replica groups with leased or approved hosts
+	maint    []string        // inMaint sorted, nil when it changed since
 	started  int             // lease starts of this verb in the rate window
 	oldest   time.Time       // earliest expiry of an active lease here
 }
@@ -37,13 +39,16 @@ type budgets struct {
 	groups   map[string]int // hosts out per cluster/replica group
 }
 
-func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster) *budgets {
+func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster, racks map[string]bool) *budgets {
 	b := &budgets{v: v, verb: verb, rules: v.pol.Rules(verb), clusters: map[string]*clusterBudget{},
 		racks: map[string]int{}, groups: map[string]int{}}
 	for _, c := range hosts {
 		b.clusters[c.Name] = b.openCluster(c, classes[c.Name])
 	}
-	b.countOut()
+	b.countRacks(racks)
+	for _, cb := range b.clusters {
+		b.countCluster(cb)
+	}
 	b.countStarts()
 	return b
 }
@@ -78,29 +83,64 @@ func (b *budgets) openCluster(c policy.Cluster, class policy.Class) *clusterBudg
 	return cb
 }
 
-// countOut tallies the hosts already out per rack and per replica group,
-// and the groups in maintenance per cluster. A leased host counts as
-// leased even when it is also unavailable, as it did when it was
-// approved: every approval costs one.
-func (b *budgets) countOut() {
-	b.tally(b.v.out, false)
-	b.tally(b.v.leasedOut(), true)
-}
-
-func (b *budgets) tally(hosts *roaring.Bitmap, leased bool) {
-	it := hosts.Iterator()
-	for it.HasNext() {
-		id := it.Next()
-		b.racks[rackKey(b.v, id)]++ // racks may hold hosts of several clusters
-		cluster := str(b.v.cluster, id)
-		cb, ok := b.clusters[cluster]
-		if !ok {
+// countRacks counts the hosts already out in each of the given racks
+// (the candidates' racks: no other rack's count is ever read), whatever
+// their cluster: racks may hold hosts of several clusters. A host that is
+// unavailable and leased counts twice, as it did when it was approved:
+// every approval costs one.
+func (b *budgets) countRacks(keys map[string]bool) {
+	r := b.v.rackR
+	for _, set := range []*roaring.Bitmap{b.v.out, b.v.leasedOut()} {
+		n := int(set.GetCardinality())
+		if r.a != nil && r.byGroups(n) {
+			b.countRacksByGroup(r.allGroups(), set, keys)
 			continue
 		}
-		if g := str(b.v.group, id); g != "" {
-			b.groups[cluster+"\x00"+g]++
+		ids := set.ToArray()
+		col := r.column(ids, set)
+		for i := range ids {
+			if k := rackKeyOf(col.at(int32(i))); keys[k] {
+				b.racks[k]++
+			}
+		}
+	}
+}
+
+// countRacksByGroup reads the count of each rack from its hosts; hosts
+// with no rack ("<none>") are those no rack holds.
+func (b *budgets) countRacksByGroup(groups []fleet.Group, set *roaring.Bitmap, keys map[string]bool) {
+	racked := uint64(0)
+	for _, g := range groups {
+		k := rackKeyOf(g.Value.String())
+		if !keys[k] && !keys[noRack] {
+			continue
+		}
+		n := g.Hosts.AndCardinality(set)
+		racked += n
+		if keys[k] {
+			b.racks[k] += int(n)
+		}
+	}
+	if keys[noRack] {
+		b.racks[noRack] += int(set.GetCardinality() - racked)
+	}
+}
+
+// countCluster tallies a touched cluster's hosts already out per replica
+// group, its groups in maintenance (leased) and its oldest active lease.
+func (b *budgets) countCluster(cb *clusterBudget) {
+	b.tally(cb, roaring.And(b.v.out, cb.hosts), false)
+	b.tally(cb, roaring.And(b.v.leasedOut(), cb.hosts), true)
+}
+
+func (b *budgets) tally(cb *clusterBudget, hosts *roaring.Bitmap, leased bool) {
+	ids := hosts.ToArray()
+	groups := b.v.groupR.column(ids, hosts)
+	for i, id := range ids {
+		if g := groups.at(int32(i)); g != "" {
+			b.groups[cb.report.Cluster+"\x00"+g]++
 			if leased {
-				cb.inMaint[g] = true
+				cb.addMaint(g)
 			}
 		}
 		if l := b.v.leases[id]; leased && !b.v.stuck.Contains(id) && (cb.oldest.IsZero() || l.Expiry.Before(cb.oldest)) {
@@ -109,11 +149,14 @@ func (b *budgets) tally(hosts *roaring.Bitmap, leased bool) {
 	}
 }
 
-func rackKey(v *view, id uint32) string {
-	if r := str(v.rack, id); r != "" {
-		return r
+// noRack is the rack key of hosts without a rack.
+const noRack = "<none>"
+
+func rackKeyOf(rack string) string {
+	if rack != "" {
+		return rack
 	}
-	return "<none>"
+	return noRack
 }
 
 func (b *budgets) countStarts() {
@@ -130,17 +173,28 @@ func (b *budgets) countStarts() {
 
 // inMaint lists a cluster's replica groups in maintenance, sorted.
 func (cb *clusterBudget) groupsInMaint() []string {
+	if cb.maint != nil {
+		return cb.maint
+	}
 	out := make([]string, 0, len(cb.inMaint))
 	for g := range cb.inMaint {
 		out = append(out, g)
 	}
 	sort.Strings(out)
+	cb.maint = out
 	return out
+}
+
+// addMaint marks a replica group as in maintenance.
+func (cb *clusterBudget) addMaint(g string) {
+	if !cb.inMaint[g] {
+		cb.inMaint[g], cb.maint = true, nil
+	}
 }
 
 // hostCost is what approving one host would take.
 type hostCost struct {
-	name    string
+	id      uint32
 	cluster string
 	rack    string
 	group   string
@@ -170,8 +224,11 @@ func (b *budgets) check(cb *clusterBudget, h hostCost) (rule, detail string) {
 }
 
 func cooldownFull(b *budgets, _ *clusterBudget, h hostCost) (string, bool) {
-	last, ok := b.v.lastOp[h.name]
-	if b.rules.Cooldown <= 0 || !ok || !b.v.now.Before(last.Add(b.rules.Cooldown)) {
+	if b.rules.Cooldown <= 0 || len(b.v.lastOp) == 0 {
+		return "", false
+	}
+	last, ok := b.v.lastOp[b.v.names.Name(h.id)]
+	if !ok || !b.v.now.Before(last.Add(b.rules.Cooldown)) {
 		return "", false
 	}
 	return fmt.Sprintf("last operation ended %s; cooldown %s until %s", stamp(last), b.rules.Cooldown, stamp(last.Add(b.rules.Cooldown))), true
@@ -219,7 +276,7 @@ func (b *budgets) take(cb *clusterBudget, h hostCost) {
 	cb.approved++
 	cb.report.Approved++
 	if h.group != "" {
-		cb.inMaint[h.group] = true
+		cb.addMaint(h.group)
 	}
 	if !cb.report.Budgeted {
 		return

@@ -89,22 +89,23 @@ func candidates(env *query.Env, expr string) (*roaring.Bitmap, error) {
 }
 
 func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) error {
-	touched, noCluster := d.touchedClusters(v, cands)
-	hosts := v.clusterHosts(touched)
+	cs := newCandSet(v, cands)
+	hosts := v.clusterHosts(cs.touched())
 	classes, err := v.pol.Classify(ctx, v.pass, hosts, d.Verb)
 	if err != nil {
 		return err
 	}
-	b := newBudgets(v, d.Verb, classes, hosts)
+	b := newBudgets(v, d.Verb, classes, hosts, cs.rackKeys())
 	if v.group == nil && v.pol.GroupAttr != "" {
 		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
 	}
-	for _, id := range shuffled(cands, d.Seed) {
-		if noCluster.Contains(id) {
-			d.deny(v, id, "", RuleNoCluster, fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr))
+	for _, i := range shuffled(len(cs.ids), d.Seed) {
+		h := hostCost{id: cs.ids[i], cluster: cs.cluster.at(i), rack: rackKeyOf(cs.rack.at(i)), group: cs.group.at(i)}
+		if h.cluster == "" {
+			d.deny(v, h.id, "", RuleNoCluster, fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr))
 			continue
 		}
-		d.decideHost(b, id)
+		d.decideHost(b, h)
 	}
 	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {
 		d.Clusters = append(d.Clusters, *b.clusters[name].report)
@@ -112,38 +113,26 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 	return nil
 }
 
-// touchedClusters are the clusters of the candidates; hosts without a
-// cluster are returned apart.
-func (d *Decision) touchedClusters(v *view, cands *roaring.Bitmap) (map[string]bool, *roaring.Bitmap) {
-	touched, none := map[string]bool{}, roaring.New()
-	it := cands.Iterator()
-	for it.HasNext() {
-		id := it.Next()
-		if c := str(v.cluster, id); c != "" {
-			touched[c] = true
-		} else {
-			none.Add(id)
-		}
+// shuffled returns the positions 0..n-1 of the sorted candidates in a
+// random order drawn from seed (the order a shuffle of the candidates'
+// ids themselves would take).
+func shuffled(n int, seed uint64) []int32 {
+	pos := make([]int32, n)
+	for i := range pos {
+		pos[i] = int32(i)
 	}
-	return touched, none
-}
-
-// shuffled returns the candidates in a random order drawn from seed.
-func shuffled(cands *roaring.Bitmap, seed uint64) []uint32 {
-	ids := cands.ToArray()
 	rng := rand.New(rand.NewPCG(seed, seed^shuffleSalt))
-	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
-	return ids
+	rng.Shuffle(n, func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
+	return pos
 }
 
-func (d *Decision) decideHost(b *budgets, id uint32) {
+func (d *Decision) decideHost(b *budgets, h hostCost) {
 	v := b.v
-	h := hostCost{name: v.names.Name(id), cluster: str(v.cluster, id), rack: rackKey(v, id), group: str(v.group, id)}
 	cb := b.clusters[h.cluster]
 	cb.report.Requested++
-	facts := &hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[id], incident: v.incident, freeze: v.freezeOf(h.cluster),
-		force: d.Force && d.Reason != "", planes: v.planes(id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
-		hold: v.holds[id]}
+	facts := &hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: v.freezeOf(h.cluster),
+		force: d.Force && d.Reason != "", planes: v.planes(h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
+		hold: v.holds[h.id]}
 	rule, detail, forced := checkInvariants(facts)
 	if rule == "" && b.rules.Budgeted && !cb.class.HasBudget {
 		rule, detail = RuleNoBudget, fmt.Sprintf("archetype %s gives %s no budget (and no `any`): refused", cb.class.Archetype, d.Verb)
@@ -152,7 +141,7 @@ func (d *Decision) decideHost(b *budgets, id uint32) {
 		rule, detail = b.check(cb, h)
 	}
 	if rule != "" {
-		d.deny(v, id, h.cluster, rule, detail)
+		d.deny(v, h.id, h.cluster, rule, detail)
 		return
 	}
 	d.Forced = d.Forced || forced
@@ -165,15 +154,17 @@ func (d *Decision) decideHost(b *budgets, id uint32) {
 
 func (d *Decision) deny(v *view, id uint32, cluster, rule, detail string) {
 	d.Denied = append(d.Denied, Denial{Host: v.names.Name(id), Cluster: cluster, Rule: rule, Detail: detail, Transient: Transient(rule)})
+	d.denials = append(d.denials, store.DeniedHost{ID: id, Rule: rule, Cluster: cluster, Detail: detail, Transient: Transient(rule)})
 }
 
 func (d *Decision) approve(v *view, h hostCost, forced bool) {
-	d.Approved = append(d.Approved, h.name)
+	name := v.names.Name(h.id)
+	d.Approved = append(d.Approved, name)
 	ttl := v.pol.Rules(d.Verb).Lease
 	if forced {
 		ttl = min(ttl, v.pol.ForceLease)
 	}
-	d.leases = append(d.leases, store.Lease{Host: h.name, Verb: d.Verb, Cluster: h.cluster, Requester: d.Requester,
+	d.leases = append(d.leases, store.Lease{Host: name, Verb: d.Verb, Cluster: h.cluster, Requester: d.Requester,
 		Reason: d.Reason, Start: d.Now, Expiry: d.Now.Add(ttl), Forced: forced})
 }
 
