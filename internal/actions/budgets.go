@@ -27,6 +27,24 @@ type clusterBudget struct {
 	maint    []string        // inMaint sorted, nil when it changed since
 	started  int             // lease starts of this verb in the rate window
 	oldest   time.Time       // earliest expiry of an active lease here
+	// full and rate are the last details of a full cluster or rate
+	// budget, kept while the count they print stands.
+	full, rate memo
+}
+
+// memo is a denial's detail and the count it was written for: most
+// denials of one decision repeat a handful of details.
+type memo struct {
+	n      int
+	detail string
+}
+
+// get returns the detail for count n, writing it only when n changed.
+func (m *memo) get(n int, write func() string) string {
+	if m.detail == "" || m.n != n {
+		m.n, m.detail = n, write()
+	}
+	return m.detail
 }
 
 // budgets is the running account of one decision.
@@ -37,11 +55,15 @@ type budgets struct {
 	clusters map[string]*clusterBudget
 	racks    map[string]int // hosts out per rack
 	groups   map[string]int // hosts out per cluster/replica group
+	// rackMemo and groupMemo are the last details of full racks and
+	// groups; facts is the one candidate's facts being judged.
+	rackMemo, groupMemo map[string]*memo
+	facts               hostFacts
 }
 
 func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster, racks map[string]bool) *budgets {
 	b := &budgets{v: v, verb: verb, rules: v.pol.Rules(verb), clusters: map[string]*clusterBudget{},
-		racks: map[string]int{}, groups: map[string]int{}}
+		racks: map[string]int{}, groups: map[string]int{}, rackMemo: map[string]*memo{}, groupMemo: map[string]*memo{}}
 	for _, c := range hosts {
 		b.clusters[c.Name] = b.openCluster(c, classes[c.Name])
 	}
@@ -194,6 +216,7 @@ func (cb *clusterBudget) addMaint(g string) {
 
 // hostCost is what approving one host would take.
 type hostCost struct {
+	pos     int32 // among the sorted candidates
 	id      uint32
 	cluster string
 	rack    string
@@ -239,20 +262,22 @@ func rateFull(b *budgets, cb *clusterBudget, _ hostCost) (string, bool) {
 	if r.IsZero() || cb.started+cb.approved < r.N {
 		return "", false
 	}
-	return fmt.Sprintf("%s rate %d per %s in %s: %d started in the window", b.verb, r.N, r.Window, cb.report.Cluster, cb.started+cb.approved), true
+	return cb.rate.get(cb.started+cb.approved, func() string {
+		return fmt.Sprintf("%s rate %d per %s in %s: %d started in the window", b.verb, r.N, r.Window, cb.report.Cluster, cb.started+cb.approved)
+	}), true
 }
 
 func clusterFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 	if !cb.report.Budgeted || cb.out < cb.report.Arith.Cap {
 		return "", false
 	}
-	d := fmt.Sprintf("%s budget full: cap %d, %d out", cb.report.Cluster, cb.report.Arith.Cap, cb.out)
-	if !cb.oldest.IsZero() {
-		d += "; retry after the oldest lease expires at " + stamp(cb.oldest)
-	} else {
-		d += "; retry when unavailable hosts return"
-	}
-	return d, true
+	return cb.full.get(cb.out, func() string {
+		d := fmt.Sprintf("%s budget full: cap %d, %d out", cb.report.Cluster, cb.report.Arith.Cap, cb.out)
+		if !cb.oldest.IsZero() {
+			return d + "; retry after the oldest lease expires at " + stamp(cb.oldest)
+		}
+		return d + "; retry when unavailable hosts return"
+	}), true
 }
 
 func rackFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
@@ -260,7 +285,18 @@ func rackFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 	if !cb.report.Budgeted || lim == 0 || b.racks[h.rack] < lim {
 		return "", false
 	}
-	return fmt.Sprintf("rack %s: %d out (per_rack %d)", h.rack, b.racks[h.rack], lim), true
+	return memoOf(b.rackMemo, h.rack).get(b.racks[h.rack], func() string {
+		return fmt.Sprintf("rack %s: %d out (per_rack %d)", h.rack, b.racks[h.rack], lim)
+	}), true
+}
+
+func memoOf(m map[string]*memo, key string) *memo {
+	x := m[key]
+	if x == nil {
+		x = &memo{}
+		m[key] = x
+	}
+	return x
 }
 
 func groupFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
@@ -268,7 +304,9 @@ func groupFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 	if !cb.report.Budgeted || lim == 0 || h.group == "" || b.groups[key] < lim {
 		return "", false
 	}
-	return fmt.Sprintf("replica group %s of %s: %d out (per_group %d)", h.group, h.cluster, b.groups[key], lim), true
+	return memoOf(b.groupMemo, key).get(b.groups[key], func() string {
+		return fmt.Sprintf("replica group %s of %s: %d out (per_group %d)", h.group, h.cluster, b.groups[key], lim)
+	}), true
 }
 
 // take records an approved host against every budget covering it.

@@ -39,8 +39,15 @@ func (r *attrReader) indexed() bool {
 
 // byGroups reports whether a set of n hosts is read from the groups.
 func (r *attrReader) byGroups(n int) bool {
+	if readByValue {
+		return false
+	}
 	return r.indexed() || uint64(n)*4 > r.a.Present().GetCardinality()
 }
+
+// readByValue makes every read one Value per host, as decisions read
+// attributes before the columns: the reference the tests compare with.
+var readByValue = false
 
 // allGroups lists the attribute's groups once per decision.
 func (r *attrReader) allGroups() []fleet.Group {

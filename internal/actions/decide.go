@@ -99,14 +99,16 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 	if v.group == nil && v.pol.GroupAttr != "" {
 		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
 	}
-	for _, i := range shuffled(len(cs.ids), d.Seed) {
-		h := hostCost{id: cs.ids[i], cluster: cs.cluster.at(i), rack: rackKeyOf(cs.rack.at(i)), group: cs.group.at(i)}
+	order := shuffled(len(cs.ids), d.Seed)
+	for _, i := range order {
+		h := hostCost{pos: i, id: cs.ids[i], cluster: cs.cluster.at(i), rack: rackKeyOf(cs.rack.at(i)), group: cs.group.at(i)}
 		if h.cluster == "" {
-			d.deny(v, h.id, "", RuleNoCluster, fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr))
+			d.deny(h, "", RuleNoCluster, fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr))
 			continue
 		}
 		d.decideHost(b, h)
 	}
+	d.nameDenials(v.names, order)
 	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {
 		d.Clusters = append(d.Clusters, *b.clusters[name].report)
 	}
@@ -130,7 +132,8 @@ func (d *Decision) decideHost(b *budgets, h hostCost) {
 	v := b.v
 	cb := b.clusters[h.cluster]
 	cb.report.Requested++
-	facts := &hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: v.freezeOf(h.cluster),
+	facts := &b.facts
+	*facts = hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: v.freezeOf(h.cluster),
 		force: d.Force && d.Reason != "", planes: v.planes(h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
 		hold: v.holds[h.id]}
 	rule, detail, forced := checkInvariants(facts)
@@ -141,7 +144,7 @@ func (d *Decision) decideHost(b *budgets, h hostCost) {
 		rule, detail = b.check(cb, h)
 	}
 	if rule != "" {
-		d.deny(v, h.id, h.cluster, rule, detail)
+		d.deny(h, h.cluster, rule, detail)
 		return
 	}
 	d.Forced = d.Forced || forced
@@ -152,9 +155,41 @@ func (d *Decision) decideHost(b *budgets, h hostCost) {
 	d.approve(v, h, forced)
 }
 
-func (d *Decision) deny(v *view, id uint32, cluster, rule, detail string) {
-	d.Denied = append(d.Denied, Denial{Host: v.names.Name(id), Cluster: cluster, Rule: rule, Detail: detail, Transient: Transient(rule)})
-	d.denials = append(d.denials, store.DeniedHost{ID: id, Rule: rule, Cluster: cluster, Detail: detail, Transient: Transient(rule)})
+func (d *Decision) deny(h hostCost, cluster, rule, detail string) {
+	d.denials = append(d.denials, store.DeniedHost{ID: h.id, Rule: rule, Cluster: cluster, Detail: detail, Transient: Transient(rule)})
+	d.deniedAt = append(d.deniedAt, h.pos)
+}
+
+// nameDenials lists the denied hosts by name, sorted, and keeps their
+// ids in the same order. Names are read in id order (the dictionary's
+// chunks one after another): denials are put in candidate position
+// order first, which is id order.
+func (d *Decision) nameDenials(names fleet.Hosts, order []int32) {
+	at := order // used up: reused as position → denial
+	for i := range at {
+		at[i] = -1
+	}
+	for k, pos := range d.deniedAt {
+		at[pos] = int32(k)
+	}
+	byID := make([]int32, 0, len(d.denials))
+	for _, k := range at {
+		if k >= 0 {
+			byID = append(byID, k)
+		}
+	}
+	named := make([]string, len(byID))
+	for i, k := range byID {
+		named[i] = names.Name(d.denials[k].ID)
+	}
+	d.Denied = make([]Denial, len(named))
+	sorted := make([]store.DeniedHost, len(named))
+	for j, i := range sortByName(named) {
+		x := d.denials[byID[i]]
+		sorted[j] = x
+		d.Denied[j] = Denial{Host: named[i], Cluster: x.Cluster, Rule: x.Rule, Detail: x.Detail, Transient: x.Transient}
+	}
+	d.denials, d.deniedAt = sorted, nil
 }
 
 func (d *Decision) approve(v *view, h hostCost, forced bool) {

@@ -127,7 +127,8 @@ type Decision struct {
 
 	leases []store.Lease
 	// denials are Denied by host id, for the audit record's compact form.
-	denials []store.DeniedHost
+	denials  []store.DeniedHost
+	deniedAt []int32 // while deciding: each denial's candidate position
 }
 
 // Leases are the leases committing the decision grants.

@@ -66,46 +66,48 @@ type DeniedHost struct {
 // (in rule order), its cluster and detail those of most of its hosts
 // (the first such pair in host order on a tie), a variant per other pair.
 func DeniedSetsOf(hosts []DeniedHost) []DeniedSet {
-	type pair struct{ cluster, detail string }
-	byRule := map[string]map[pair]*roaring.Bitmap{}
+	type pair struct{ rule, cluster, detail string }
+	index := map[pair]int{}
+	var pairs []pair
+	var ids [][]uint32
 	transient := map[string]bool{}
 	for _, h := range hosts {
-		pairs := byRule[h.Rule]
-		if pairs == nil {
-			pairs = map[pair]*roaring.Bitmap{}
-			byRule[h.Rule] = pairs
+		p := pair{h.Rule, h.Cluster, h.Detail}
+		i, ok := index[p]
+		if !ok {
+			i = len(pairs)
+			index[p] = i
+			pairs, ids = append(pairs, p), append(ids, nil)
+			transient[h.Rule] = transient[h.Rule] || h.Transient
 		}
-		p := pair{h.Cluster, h.Detail}
-		if pairs[p] == nil {
-			pairs[p] = roaring.New()
-		}
-		pairs[p].Add(h.ID)
-		transient[h.Rule] = transient[h.Rule] || h.Transient
+		ids[i] = append(ids[i], h.ID)
+	}
+	bms := make([]*roaring.Bitmap, len(ids))
+	byRule := map[string][]int{}
+	for i, x := range ids {
+		slices.Sort(x)
+		bms[i] = roaring.BitmapOf(x...)
+		byRule[pairs[i].rule] = append(byRule[pairs[i].rule], i)
 	}
 	out := make([]DeniedSet, 0, len(byRule))
 	for _, rule := range sortedKeys(byRule) {
-		pairs := byRule[rule]
-		keys := make([]pair, 0, len(pairs))
-		for p := range pairs {
-			keys = append(keys, p)
-		}
+		keys := byRule[rule]
 		// the most common pair first, ties by its lowest host id
-		slices.SortFunc(keys, func(a, b pair) int {
-			na, nb := pairs[a].GetCardinality(), pairs[b].GetCardinality()
-			if na != nb {
-				return int(nb) - int(na)
+		slices.SortFunc(keys, func(a, b int) int {
+			if na, nb := len(ids[a]), len(ids[b]); na != nb {
+				return nb - na
 			}
-			return int(pairs[a].Minimum()) - int(pairs[b].Minimum())
+			return int(ids[a][0]) - int(ids[b][0])
 		})
-		all := roaring.New()
-		s := DeniedSet{Rule: rule, Transient: transient[rule], Cluster: keys[0].cluster, Detail: keys[0].detail}
-		for i, p := range keys {
-			all.Or(pairs[p])
-			if i > 0 {
-				s.Except = append(s.Except, DeniedVariant{Cluster: p.cluster, Detail: p.detail, Hosts: bitmapBytes(pairs[p])})
+		s := DeniedSet{Rule: rule, Transient: transient[rule], Cluster: pairs[keys[0]].cluster, Detail: pairs[keys[0]].detail}
+		all := make([]*roaring.Bitmap, len(keys))
+		for j, k := range keys {
+			all[j] = bms[k]
+			if j > 0 {
+				s.Except = append(s.Except, DeniedVariant{Cluster: pairs[k].cluster, Detail: pairs[k].detail, Hosts: bitmapBytes(bms[k])})
 			}
 		}
-		s.Hosts = bitmapBytes(all)
+		s.Hosts = bitmapBytes(roaring.FastOr(all...))
 		out = append(out, s)
 	}
 	return out
