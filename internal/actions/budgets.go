@@ -112,20 +112,32 @@ func (b *budgets) openCluster(c policy.Cluster, class policy.Class) *clusterBudg
 // every approval costs one.
 func (b *budgets) countRacks(keys map[string]bool) {
 	r := b.v.rackR
+	if b.v.pol.PerRack == 0 || !b.anyBudgeted() {
+		return // no rack limit is checked: the counts are never read
+	}
 	for _, set := range []*roaring.Bitmap{b.v.out, b.v.leasedOut()} {
 		n := int(set.GetCardinality())
 		if r.a != nil && r.byGroups(n) {
 			b.countRacksByGroup(r.allGroups(), set, keys)
 			continue
 		}
-		ids := set.ToArray()
-		col := r.column(ids, set)
-		for i := range ids {
-			if k := rackKeyOf(col.at(int32(i))); keys[k] {
+		it := set.Iterator()
+		for it.HasNext() {
+			if k := rackKeyOf(str(r.a, it.Next())); keys[k] {
 				b.racks[k]++
 			}
 		}
 	}
+}
+
+// anyBudgeted reports whether a budget applies in a touched cluster.
+func (b *budgets) anyBudgeted() bool {
+	for _, cb := range b.clusters {
+		if cb.report.Budgeted {
+			return true
+		}
+	}
+	return false
 }
 
 // countRacksByGroup reads the count of each rack from its hosts; hosts
