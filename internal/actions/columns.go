@@ -90,11 +90,13 @@ func (c *column) fromGroups(groups []fleet.Group, ids []uint32, set *roaring.Bit
 		}
 		code := c.code(g.Value.String(), nil)
 		it := roaring.And(g.Hosts, set).Iterator()
-		for it.HasNext() {
-			i, _ := slices.BinarySearch(ids, it.Next())
+		for lo := 0; it.HasNext(); { // ascending: search on from the last one
+			i, _ := slices.BinarySearch(ids[lo:], it.Next())
+			i += lo
 			if !assigned[i] {
 				assigned[i], c.codes[i] = true, code
 			}
+			lo = i + 1
 		}
 	}
 }
@@ -129,12 +131,25 @@ type candSet struct {
 	set                  *roaring.Bitmap
 	ids                  []uint32
 	cluster, rack, group *column
+	// codes are the three columns' codes side by side, per position: the
+	// candidates are taken in a random order, one cache line each.
+	codes [][3]int32
 }
 
 func newCandSet(v *view, cands *roaring.Bitmap) *candSet {
 	ids := cands.ToArray()
-	return &candSet{set: cands, ids: ids, cluster: v.clusterR.column(ids, cands),
-		rack: v.rackR.column(ids, cands), group: v.groupR.column(ids, cands)}
+	c := &candSet{set: cands, ids: ids, cluster: v.clusterR.column(ids, cands),
+		rack: v.rackR.column(ids, cands), group: v.groupR.column(ids, cands), codes: make([][3]int32, len(ids))}
+	for i := range c.codes {
+		c.codes[i] = [3]int32{c.cluster.codes[i], c.rack.codes[i], c.group.codes[i]}
+	}
+	return c
+}
+
+// host is what the columns say of the candidate at position i.
+func (c *candSet) host(i int32) hostCost {
+	k := c.codes[i]
+	return hostCost{pos: i, id: c.ids[i], cluster: c.cluster.vals[k[0]], rack: rackKeyOf(c.rack.vals[k[1]]), group: c.group.vals[k[2]]}
 }
 
 // touched are the clusters of the candidates.

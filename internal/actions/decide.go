@@ -100,15 +100,16 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
 	}
 	order := shuffled(len(cs.ids), d.Seed)
+	d.denials = make([]store.DeniedHost, len(order)) // by position until nameDenials
 	for _, i := range order {
-		h := hostCost{pos: i, id: cs.ids[i], cluster: cs.cluster.at(i), rack: rackKeyOf(cs.rack.at(i)), group: cs.group.at(i)}
+		h := cs.host(i)
 		if h.cluster == "" {
 			d.deny(h, "", RuleNoCluster, fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr))
 			continue
 		}
 		d.decideHost(b, h)
 	}
-	d.nameDenials(v.names, order)
+	d.nameDenials(v.names)
 	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {
 		d.Clusters = append(d.Clusters, *b.clusters[name].report)
 	}
@@ -134,7 +135,7 @@ func (d *Decision) decideHost(b *budgets, h hostCost) {
 	cb.report.Requested++
 	facts := &b.facts
 	*facts = hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: v.freezeOf(h.cluster),
-		force: d.Force && d.Reason != "", planes: v.planes(h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
+		force: d.Force && d.Reason != "", planes: v.planes(d.Verb, h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
 		hold: v.holds[h.id]}
 	rule, detail, forced := checkInvariants(facts)
 	if rule == "" && b.rules.Budgeted && !cb.class.HasBudget {
@@ -156,40 +157,30 @@ func (d *Decision) decideHost(b *budgets, h hostCost) {
 }
 
 func (d *Decision) deny(h hostCost, cluster, rule, detail string) {
-	d.denials = append(d.denials, store.DeniedHost{ID: h.id, Rule: rule, Cluster: cluster, Detail: detail, Transient: Transient(rule)})
-	d.deniedAt = append(d.deniedAt, h.pos)
+	d.denials[h.pos] = store.DeniedHost{ID: h.id, Rule: rule, Cluster: cluster, Detail: detail, Transient: Transient(rule)}
 }
 
-// nameDenials lists the denied hosts by name, sorted, and keeps their
-// ids in the same order. Names are read in id order (the dictionary's
-// chunks one after another): denials are put in candidate position
-// order first, which is id order.
-func (d *Decision) nameDenials(names fleet.Hosts, order []int32) {
-	at := order // used up: reused as position → denial
-	for i := range at {
-		at[i] = -1
-	}
-	for k, pos := range d.deniedAt {
-		at[pos] = int32(k)
-	}
-	byID := make([]int32, 0, len(d.denials))
-	for _, k := range at {
-		if k >= 0 {
-			byID = append(byID, k)
+// nameDenials lists the denied hosts by name, sorted. d.denials is held
+// by candidate position while deciding (id order, a rule for each denied
+// one): it is packed in place, and names are read in id order, the
+// dictionary's chunks one after another.
+func (d *Decision) nameDenials(names fleet.Hosts) {
+	list := d.denials[:0]
+	for _, x := range d.denials {
+		if x.Rule != "" {
+			list = append(list, x)
 		}
 	}
-	named := make([]string, len(byID))
-	for i, k := range byID {
-		named[i] = names.Name(d.denials[k].ID)
+	d.denials = slices.Clip(list)
+	named := make([]string, len(list))
+	for i := range list {
+		named[i] = names.Name(list[i].ID)
 	}
 	d.Denied = make([]Denial, len(named))
-	sorted := make([]store.DeniedHost, len(named))
 	for j, i := range sortByName(named) {
-		x := d.denials[byID[i]]
-		sorted[j] = x
+		x := &list[i]
 		d.Denied[j] = Denial{Host: named[i], Cluster: x.Cluster, Rule: x.Rule, Detail: x.Detail, Transient: x.Transient}
 	}
-	d.denials, d.deniedAt = sorted, nil
 }
 
 func (d *Decision) approve(v *view, h hostCost, forced bool) {

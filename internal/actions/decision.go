@@ -126,9 +126,9 @@ type Decision struct {
 	Evidence []Evidence `json:"evidence"`
 
 	leases []store.Lease
-	// denials are Denied by host id, for the audit record's compact form.
-	denials  []store.DeniedHost
-	deniedAt []int32 // while deciding: each denial's candidate position
+	// denials are Denied by host id, in id order, for the audit record's
+	// compact form.
+	denials []store.DeniedHost
 }
 
 // Leases are the leases committing the decision grants.

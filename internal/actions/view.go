@@ -202,8 +202,12 @@ func (v *view) freezeOf(cluster string) *store.Freeze {
 	return v.freezes["all"]
 }
 
-// planes reports what the control planes the policy names say of a host.
-func (v *view) planes(id uint32) []planeFact {
+// planes reports what the control planes the policy names say of a host,
+// for a verb the unserved invariant judges (no other rule reads them).
+func (v *view) planes(verb string, id uint32) []planeFact {
+	if !unservingVerbs[verb] {
+		return nil
+	}
 	out := make([]planeFact, 0, len(v.pol.ControlPlanes))
 	for _, name := range v.pol.ControlPlanes {
 		f := planeFact{name: name}
