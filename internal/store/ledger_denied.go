@@ -244,13 +244,25 @@ func spliceDenied(decision json.RawMessage, list []DecisionDenial) (json.RawMess
 	if !bytes.Equal(bytes.TrimSpace(decision[start:end]), []byte("[]")) {
 		return nil, fmt.Errorf("%w: a decision with denied sets lists denied hosts too", ErrCorrupt)
 	}
-	val, err := json.Marshal(list)
-	if err != nil {
-		return nil, err
+	size := len(decision) + 2
+	for i := range list {
+		x := &list[i]
+		size += 64 + len(x.Host) + len(x.Cluster) + len(x.Rule) + len(x.Detail)
 	}
-	out := make([]byte, 0, len(decision)+len(val))
-	out = append(append(append(out, decision[:start]...), val...), decision[end:]...)
-	return out, nil
+	out := append(make([]byte, 0, size), decision[:start]...)
+	out = append(out, '[')
+	for i := range list {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		b, err := json.Marshal(&list[i]) // as json.Marshal of the list writes each
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+	}
+	out = append(out, ']')
+	return append(out, decision[end:]...), nil
 }
 
 // topLevelValue finds the bytes of the value of key in a JSON object.
