@@ -7,6 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 )
 
@@ -23,8 +24,27 @@ type clusterBudget struct {
 	out      int // unavailable + leased + approved so far (hosts that cost)
 	approved int
 	inMaint  map[string]bool // replica groups with leased or approved hosts
+	maint    []string        // inMaint sorted, nil when it changed since
 	started  int             // lease starts of this verb in the rate window
 	oldest   time.Time       // earliest expiry of an active lease here
+	// full and rate are the last details of a full cluster or rate
+	// budget, kept while the count they print stands.
+	full, rate memo
+}
+
+// memo is a denial's detail and the count it was written for: most
+// denials of one decision repeat a handful of details.
+type memo struct {
+	n      int
+	detail string
+}
+
+// get returns the detail for count n, writing it only when n changed.
+func (m *memo) get(n int, write func() string) string {
+	if m.detail == "" || m.n != n {
+		m.n, m.detail = n, write()
+	}
+	return m.detail
 }
 
 // budgets is the running account of one decision.
@@ -35,15 +55,22 @@ type budgets struct {
 	clusters map[string]*clusterBudget
 	racks    map[string]int // hosts out per rack
 	groups   map[string]int // hosts out per cluster/replica group
+	// rackMemo and groupMemo are the last details of full racks and
+	// groups; facts is the one candidate's facts being judged.
+	rackMemo, groupMemo map[string]*memo
+	facts               hostFacts
 }
 
-func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster) *budgets {
+func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster, racks map[string]bool) *budgets {
 	b := &budgets{v: v, verb: verb, rules: v.pol.Rules(verb), clusters: map[string]*clusterBudget{},
-		racks: map[string]int{}, groups: map[string]int{}}
+		racks: map[string]int{}, groups: map[string]int{}, rackMemo: map[string]*memo{}, groupMemo: map[string]*memo{}}
 	for _, c := range hosts {
 		b.clusters[c.Name] = b.openCluster(c, classes[c.Name])
 	}
-	b.countOut()
+	b.countRacks(racks)
+	for _, cb := range b.clusters {
+		b.countCluster(cb)
+	}
 	b.countStarts()
 	return b
 }
@@ -78,29 +105,76 @@ func (b *budgets) openCluster(c policy.Cluster, class policy.Class) *clusterBudg
 	return cb
 }
 
-// countOut tallies the hosts already out per rack and per replica group,
-// and the groups in maintenance per cluster. A leased host counts as
-// leased even when it is also unavailable, as it did when it was
-// approved: every approval costs one.
-func (b *budgets) countOut() {
-	b.tally(b.v.out, false)
-	b.tally(b.v.leasedOut(), true)
-}
-
-func (b *budgets) tally(hosts *roaring.Bitmap, leased bool) {
-	it := hosts.Iterator()
-	for it.HasNext() {
-		id := it.Next()
-		b.racks[rackKey(b.v, id)]++ // racks may hold hosts of several clusters
-		cluster := str(b.v.cluster, id)
-		cb, ok := b.clusters[cluster]
-		if !ok {
+// countRacks counts the hosts already out in each of the given racks
+// (the candidates' racks: no other rack's count is ever read), whatever
+// their cluster: racks may hold hosts of several clusters. A host that is
+// unavailable and leased counts twice, as it did when it was approved:
+// every approval costs one.
+func (b *budgets) countRacks(keys map[string]bool) {
+	r := b.v.rackR
+	if b.v.pol.PerRack == 0 || !b.anyBudgeted() {
+		return // no rack limit is checked: the counts are never read
+	}
+	for _, set := range []*roaring.Bitmap{b.v.out, b.v.leasedOut()} {
+		n := int(set.GetCardinality())
+		if r.a != nil && r.byGroups(n) {
+			b.countRacksByGroup(r.allGroups(), set, keys)
 			continue
 		}
-		if g := str(b.v.group, id); g != "" {
-			b.groups[cluster+"\x00"+g]++
+		it := set.Iterator()
+		for it.HasNext() {
+			if k := rackKeyOf(str(r.a, it.Next())); keys[k] {
+				b.racks[k]++
+			}
+		}
+	}
+}
+
+// anyBudgeted reports whether a budget applies in a touched cluster.
+func (b *budgets) anyBudgeted() bool {
+	for _, cb := range b.clusters {
+		if cb.report.Budgeted {
+			return true
+		}
+	}
+	return false
+}
+
+// countRacksByGroup reads the count of each rack from its hosts; hosts
+// with no rack ("<none>") are those no rack holds.
+func (b *budgets) countRacksByGroup(groups []fleet.Group, set *roaring.Bitmap, keys map[string]bool) {
+	racked := uint64(0)
+	for _, g := range groups {
+		k := rackKeyOf(g.Value.String())
+		if !keys[k] && !keys[noRack] {
+			continue
+		}
+		n := g.Hosts.AndCardinality(set)
+		racked += n
+		if keys[k] {
+			b.racks[k] += int(n)
+		}
+	}
+	if keys[noRack] {
+		b.racks[noRack] += int(set.GetCardinality() - racked)
+	}
+}
+
+// countCluster tallies a touched cluster's hosts already out per replica
+// group, its groups in maintenance (leased) and its oldest active lease.
+func (b *budgets) countCluster(cb *clusterBudget) {
+	b.tally(cb, roaring.And(b.v.out, cb.hosts), false)
+	b.tally(cb, roaring.And(b.v.leasedOut(), cb.hosts), true)
+}
+
+func (b *budgets) tally(cb *clusterBudget, hosts *roaring.Bitmap, leased bool) {
+	ids := hosts.ToArray()
+	groups := b.v.groupR.column(ids, hosts)
+	for i, id := range ids {
+		if g := groups.at(int32(i)); g != "" {
+			b.groups[cb.report.Cluster+"\x00"+g]++
 			if leased {
-				cb.inMaint[g] = true
+				cb.addMaint(g)
 			}
 		}
 		if l := b.v.leases[id]; leased && !b.v.stuck.Contains(id) && (cb.oldest.IsZero() || l.Expiry.Before(cb.oldest)) {
@@ -109,11 +183,14 @@ func (b *budgets) tally(hosts *roaring.Bitmap, leased bool) {
 	}
 }
 
-func rackKey(v *view, id uint32) string {
-	if r := str(v.rack, id); r != "" {
-		return r
+// noRack is the rack key of hosts without a rack.
+const noRack = "<none>"
+
+func rackKeyOf(rack string) string {
+	if rack != "" {
+		return rack
 	}
-	return "<none>"
+	return noRack
 }
 
 func (b *budgets) countStarts() {
@@ -130,17 +207,29 @@ func (b *budgets) countStarts() {
 
 // inMaint lists a cluster's replica groups in maintenance, sorted.
 func (cb *clusterBudget) groupsInMaint() []string {
+	if cb.maint != nil {
+		return cb.maint
+	}
 	out := make([]string, 0, len(cb.inMaint))
 	for g := range cb.inMaint {
 		out = append(out, g)
 	}
 	sort.Strings(out)
+	cb.maint = out
 	return out
+}
+
+// addMaint marks a replica group as in maintenance.
+func (cb *clusterBudget) addMaint(g string) {
+	if !cb.inMaint[g] {
+		cb.inMaint[g], cb.maint = true, nil
+	}
 }
 
 // hostCost is what approving one host would take.
 type hostCost struct {
-	name    string
+	pos     int32 // among the sorted candidates
+	id      uint32
 	cluster string
 	rack    string
 	group   string
@@ -170,8 +259,11 @@ func (b *budgets) check(cb *clusterBudget, h hostCost) (rule, detail string) {
 }
 
 func cooldownFull(b *budgets, _ *clusterBudget, h hostCost) (string, bool) {
-	last, ok := b.v.lastOp[h.name]
-	if b.rules.Cooldown <= 0 || !ok || !b.v.now.Before(last.Add(b.rules.Cooldown)) {
+	if b.rules.Cooldown <= 0 || len(b.v.lastOp) == 0 {
+		return "", false
+	}
+	last, ok := b.v.lastOp[b.v.names.Name(h.id)]
+	if !ok || !b.v.now.Before(last.Add(b.rules.Cooldown)) {
 		return "", false
 	}
 	return fmt.Sprintf("last operation ended %s; cooldown %s until %s", stamp(last), b.rules.Cooldown, stamp(last.Add(b.rules.Cooldown))), true
@@ -182,20 +274,22 @@ func rateFull(b *budgets, cb *clusterBudget, _ hostCost) (string, bool) {
 	if r.IsZero() || cb.started+cb.approved < r.N {
 		return "", false
 	}
-	return fmt.Sprintf("%s rate %d per %s in %s: %d started in the window", b.verb, r.N, r.Window, cb.report.Cluster, cb.started+cb.approved), true
+	return cb.rate.get(cb.started+cb.approved, func() string {
+		return fmt.Sprintf("%s rate %d per %s in %s: %d started in the window", b.verb, r.N, r.Window, cb.report.Cluster, cb.started+cb.approved)
+	}), true
 }
 
 func clusterFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 	if !cb.report.Budgeted || cb.out < cb.report.Arith.Cap {
 		return "", false
 	}
-	d := fmt.Sprintf("%s budget full: cap %d, %d out", cb.report.Cluster, cb.report.Arith.Cap, cb.out)
-	if !cb.oldest.IsZero() {
-		d += "; retry after the oldest lease expires at " + stamp(cb.oldest)
-	} else {
-		d += "; retry when unavailable hosts return"
-	}
-	return d, true
+	return cb.full.get(cb.out, func() string {
+		d := fmt.Sprintf("%s budget full: cap %d, %d out", cb.report.Cluster, cb.report.Arith.Cap, cb.out)
+		if !cb.oldest.IsZero() {
+			return d + "; retry after the oldest lease expires at " + stamp(cb.oldest)
+		}
+		return d + "; retry when unavailable hosts return"
+	}), true
 }
 
 func rackFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
@@ -203,7 +297,18 @@ func rackFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 	if !cb.report.Budgeted || lim == 0 || b.racks[h.rack] < lim {
 		return "", false
 	}
-	return fmt.Sprintf("rack %s: %d out (per_rack %d)", h.rack, b.racks[h.rack], lim), true
+	return memoOf(b.rackMemo, h.rack).get(b.racks[h.rack], func() string {
+		return fmt.Sprintf("rack %s: %d out (per_rack %d)", h.rack, b.racks[h.rack], lim)
+	}), true
+}
+
+func memoOf(m map[string]*memo, key string) *memo {
+	x := m[key]
+	if x == nil {
+		x = &memo{}
+		m[key] = x
+	}
+	return x
 }
 
 func groupFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
@@ -211,7 +316,9 @@ func groupFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 	if !cb.report.Budgeted || lim == 0 || h.group == "" || b.groups[key] < lim {
 		return "", false
 	}
-	return fmt.Sprintf("replica group %s of %s: %d out (per_group %d)", h.group, h.cluster, b.groups[key], lim), true
+	return memoOf(b.groupMemo, key).get(b.groups[key], func() string {
+		return fmt.Sprintf("replica group %s of %s: %d out (per_group %d)", h.group, h.cluster, b.groups[key], lim)
+	}), true
 }
 
 // take records an approved host against every budget covering it.
@@ -219,7 +326,7 @@ func (b *budgets) take(cb *clusterBudget, h hostCost) {
 	cb.approved++
 	cb.report.Approved++
 	if h.group != "" {
-		cb.inMaint[h.group] = true
+		cb.addMaint(h.group)
 	}
 	if !cb.report.Budgeted {
 		return

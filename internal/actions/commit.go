@@ -84,7 +84,7 @@ func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, comm
 		e.Token = tokenOf(d, e.ID).String()
 	}
 	var err error
-	if e.Decision, err = json.Marshal(d); err != nil {
+	if e.Decision, err = d.record(); err != nil {
 		return nil, err
 	}
 	if e.Inputs, err = json.Marshal(inputs{Ledger: l}); err != nil {

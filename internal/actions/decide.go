@@ -89,61 +89,54 @@ func candidates(env *query.Env, expr string) (*roaring.Bitmap, error) {
 }
 
 func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) error {
-	touched, noCluster := d.touchedClusters(v, cands)
-	hosts := v.clusterHosts(touched)
+	cs := newCandSet(v, cands)
+	hosts := v.clusterHosts(cs.touched())
 	classes, err := v.pol.Classify(ctx, v.pass, hosts, d.Verb)
 	if err != nil {
 		return err
 	}
-	b := newBudgets(v, d.Verb, classes, hosts)
+	b := newBudgets(v, d.Verb, classes, hosts, cs.rackKeys())
 	if v.group == nil && v.pol.GroupAttr != "" {
 		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
 	}
-	for _, id := range shuffled(cands, d.Seed) {
-		if noCluster.Contains(id) {
-			d.deny(v, id, "", RuleNoCluster, fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr))
+	order := shuffled(len(cs.ids), d.Seed)
+	d.denials = make([]store.DeniedHost, len(order)) // by position until nameDenials
+	for _, i := range order {
+		h := cs.host(i)
+		if h.cluster == "" {
+			d.deny(h, "", RuleNoCluster, fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr))
 			continue
 		}
-		d.decideHost(b, id)
+		d.decideHost(b, h)
 	}
+	d.nameDenials(v.names)
 	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {
 		d.Clusters = append(d.Clusters, *b.clusters[name].report)
 	}
 	return nil
 }
 
-// touchedClusters are the clusters of the candidates; hosts without a
-// cluster are returned apart.
-func (d *Decision) touchedClusters(v *view, cands *roaring.Bitmap) (map[string]bool, *roaring.Bitmap) {
-	touched, none := map[string]bool{}, roaring.New()
-	it := cands.Iterator()
-	for it.HasNext() {
-		id := it.Next()
-		if c := str(v.cluster, id); c != "" {
-			touched[c] = true
-		} else {
-			none.Add(id)
-		}
+// shuffled returns the positions 0..n-1 of the sorted candidates in a
+// random order drawn from seed (the order a shuffle of the candidates'
+// ids themselves would take).
+func shuffled(n int, seed uint64) []int32 {
+	pos := make([]int32, n)
+	for i := range pos {
+		pos[i] = int32(i)
 	}
-	return touched, none
-}
-
-// shuffled returns the candidates in a random order drawn from seed.
-func shuffled(cands *roaring.Bitmap, seed uint64) []uint32 {
-	ids := cands.ToArray()
 	rng := rand.New(rand.NewPCG(seed, seed^shuffleSalt))
-	rng.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
-	return ids
+	rng.Shuffle(n, func(i, j int) { pos[i], pos[j] = pos[j], pos[i] })
+	return pos
 }
 
-func (d *Decision) decideHost(b *budgets, id uint32) {
+func (d *Decision) decideHost(b *budgets, h hostCost) {
 	v := b.v
-	h := hostCost{name: v.names.Name(id), cluster: str(v.cluster, id), rack: rackKey(v, id), group: str(v.group, id)}
 	cb := b.clusters[h.cluster]
 	cb.report.Requested++
-	facts := &hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[id], incident: v.incident, freeze: v.freezeOf(h.cluster),
-		force: d.Force && d.Reason != "", planes: v.planes(id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
-		hold: v.holds[id]}
+	facts := &b.facts
+	*facts = hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: v.freezeOf(h.cluster),
+		force: d.Force && d.Reason != "", planes: v.planes(d.Verb, h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
+		hold: v.holds[h.id]}
 	rule, detail, forced := checkInvariants(facts)
 	if rule == "" && b.rules.Budgeted && !cb.class.HasBudget {
 		rule, detail = RuleNoBudget, fmt.Sprintf("archetype %s gives %s no budget (and no `any`): refused", cb.class.Archetype, d.Verb)
@@ -152,7 +145,7 @@ func (d *Decision) decideHost(b *budgets, id uint32) {
 		rule, detail = b.check(cb, h)
 	}
 	if rule != "" {
-		d.deny(v, id, h.cluster, rule, detail)
+		d.deny(h, h.cluster, rule, detail)
 		return
 	}
 	d.Forced = d.Forced || forced
@@ -163,17 +156,41 @@ func (d *Decision) decideHost(b *budgets, id uint32) {
 	d.approve(v, h, forced)
 }
 
-func (d *Decision) deny(v *view, id uint32, cluster, rule, detail string) {
-	d.Denied = append(d.Denied, Denial{Host: v.names.Name(id), Cluster: cluster, Rule: rule, Detail: detail, Transient: Transient(rule)})
+func (d *Decision) deny(h hostCost, cluster, rule, detail string) {
+	d.denials[h.pos] = store.DeniedHost{ID: h.id, Rule: rule, Cluster: cluster, Detail: detail, Transient: Transient(rule)}
+}
+
+// nameDenials lists the denied hosts by name, sorted. d.denials is held
+// by candidate position while deciding (id order, a rule for each denied
+// one): it is packed in place, and names are read in id order, the
+// dictionary's chunks one after another.
+func (d *Decision) nameDenials(names fleet.Hosts) {
+	list := d.denials[:0]
+	for _, x := range d.denials {
+		if x.Rule != "" {
+			list = append(list, x)
+		}
+	}
+	d.denials = slices.Clip(list)
+	named := make([]string, len(list))
+	for i := range list {
+		named[i] = names.Name(list[i].ID)
+	}
+	d.Denied = make([]Denial, len(named))
+	for j, i := range sortByName(named) {
+		x := &list[i]
+		d.Denied[j] = Denial{Host: named[i], Cluster: x.Cluster, Rule: x.Rule, Detail: x.Detail, Transient: x.Transient}
+	}
 }
 
 func (d *Decision) approve(v *view, h hostCost, forced bool) {
-	d.Approved = append(d.Approved, h.name)
+	name := v.names.Name(h.id)
+	d.Approved = append(d.Approved, name)
 	ttl := v.pol.Rules(d.Verb).Lease
 	if forced {
 		ttl = min(ttl, v.pol.ForceLease)
 	}
-	d.leases = append(d.leases, store.Lease{Host: h.name, Verb: d.Verb, Cluster: h.cluster, Requester: d.Requester,
+	d.leases = append(d.leases, store.Lease{Host: name, Verb: d.Verb, Cluster: h.cluster, Requester: d.Requester,
 		Reason: d.Reason, Start: d.Now, Expiry: d.Now.Add(ttl), Forced: forced})
 }
 

@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -43,14 +44,9 @@ const (
 // Transient reports whether a rule is a budget that clears by itself.
 func Transient(rule string) bool { return strings.HasPrefix(rule, "budget:") }
 
-// Denial is one refused host and the rule that refused it.
-type Denial struct {
-	Host      string `json:"host"`
-	Cluster   string `json:"cluster,omitempty"`
-	Rule      string `json:"rule"`
-	Detail    string `json:"detail"`
-	Transient bool   `json:"transient"`
-}
+// Denial is one refused host and the rule that refused it (the store's
+// type, so the audit log expands its compact form into this very shape).
+type Denial = store.DecisionDenial
 
 // Cause is one reason hosts of a cluster are already out.
 type Cause struct {
@@ -130,6 +126,9 @@ type Decision struct {
 	Evidence []Evidence `json:"evidence"`
 
 	leases []store.Lease
+	// denials are Denied by host id, in id order, for the audit record's
+	// compact form.
+	denials []store.DeniedHost
 }
 
 // Leases are the leases committing the decision grants.
@@ -151,11 +150,18 @@ func (d *Decision) Blocked() string {
 	return "permanent"
 }
 
-// AuditEntry is the decision as the audit log records it.
+// AuditEntry is the decision as the audit log records it: its denied
+// hosts as sets by rule (store.DeniedSetsOf), or one by one for a
+// decision that does not know their ids (one decoded from a record).
 func (d *Decision) AuditEntry(committed bool) *store.AuditEntry {
-	denied := make([]store.Denied, len(d.Denied))
-	for i, x := range d.Denied {
-		denied[i] = store.Denied{Host: x.Host, Rule: x.Rule, Detail: x.Detail}
+	denied, sets := []store.Denied{}, []store.DeniedSet(nil)
+	if d.compact() {
+		sets = store.DeniedSetsOf(d.denials)
+	} else {
+		denied = make([]store.Denied, len(d.Denied))
+		for i, x := range d.Denied {
+			denied[i] = store.Denied{Host: x.Host, Rule: x.Rule, Detail: x.Detail}
+		}
 	}
 	kind := store.KindDecision
 	if committed {
@@ -165,8 +171,23 @@ func (d *Decision) AuditEntry(committed bool) *store.AuditEntry {
 		Time: d.Now, Requester: d.Requester, Kind: kind, Verb: d.Verb, Expr: d.Expr,
 		Reason: d.Reason, Pass: d.Pass, PolicyHash: d.PolicyHash, Seed: d.Seed,
 		LedgerVersion: d.LedgerVersion, Committed: committed, Forced: d.Forced,
-		Approved: nonNil(d.Approved), Denied: denied, Refused: d.Refused,
+		Approved: nonNil(d.Approved), Denied: denied, DeniedSets: sets, Refused: d.Refused,
 	}
+}
+
+// compact reports whether the decision's denied hosts are known by id.
+func (d *Decision) compact() bool { return len(d.Denied) > 0 && len(d.denials) == len(d.Denied) }
+
+// record is the decision as its audit entry's decision record holds it:
+// without the denied hosts when the entry holds them as sets (the log
+// puts them back when it reads the entry).
+func (d *Decision) record() ([]byte, error) {
+	if !d.compact() {
+		return json.Marshal(d)
+	}
+	c := *d
+	c.Denied = []Denial{}
+	return json.Marshal(&c)
 }
 
 func nonNil(s []string) []string {

@@ -35,6 +35,11 @@ func buildFleet(specs ...clusterSpec) *querytest.Fleet {
 	for _, c := range specs {
 		addCluster(a, c)
 	}
+	return fleetOf(a)
+}
+
+// fleetOf is a one-pass fleet of the attributes in a.
+func fleetOf(a fleetAttrs) *querytest.Fleet {
 	f := querytest.NewFleet()
 	p := f.NewPassAt(fleetCreated).SetString("cluster", a.cluster).SetString("rack", a.rack).SetString("lifecycle", a.life)
 	if len(a.group) > 0 {

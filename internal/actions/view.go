@@ -21,6 +21,8 @@ type view struct {
 	cluster fleet.Attr // nil when the pass has no cluster attribute
 	rack    fleet.Attr
 	group   fleet.Attr // nil when the invariant is off
+	// clusterR, rackR and groupR read them over sets of hosts (columns.go).
+	clusterR, rackR, groupR *attrReader
 	// clusters and planeSets are read once, with the attributes above.
 	clusters  []policy.Cluster
 	planeSets map[string]planeRead
@@ -168,6 +170,7 @@ func (v *view) read() error {
 			return err
 		}
 	}
+	v.clusterR, v.rackR, v.groupR = newAttrReader(v.cluster), newAttrReader(v.rack), newAttrReader(v.group)
 	if v.clusters, err = policy.Clusters(v.pass, v.pol.ClusterAttr); err != nil {
 		return err
 	}
@@ -199,8 +202,12 @@ func (v *view) freezeOf(cluster string) *store.Freeze {
 	return v.freezes["all"]
 }
 
-// planes reports what the control planes the policy names say of a host.
-func (v *view) planes(id uint32) []planeFact {
+// planes reports what the control planes the policy names say of a host,
+// for a verb the unserved invariant judges (no other rule reads them).
+func (v *view) planes(verb string, id uint32) []planeFact {
+	if !unservingVerbs[verb] {
+		return nil
+	}
 	out := make([]planeFact, 0, len(v.pol.ControlPlanes))
 	for _, name := range v.pol.ControlPlanes {
 		f := planeFact{name: name}

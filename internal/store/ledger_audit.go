@@ -31,6 +31,11 @@ type AuditEntry struct {
 	Token         string    `json:"token,omitempty"`
 	Approved      []string  `json:"approved"`
 	Denied        []Denied  `json:"denied"`
+	// DeniedSets is how a decision stores its denied hosts (and its
+	// decision record's denied list) since the compact form
+	// (ledger_denied.go); reading the entry expands them into Denied and
+	// the record, and clears this field.
+	DeniedSets []DeniedSet `json:"denied_sets,omitempty"`
 	// Refused is why a request was refused as a whole (over max_request),
 	// or why an apply refused its token.
 	Refused string `json:"refused,omitempty"`
@@ -134,10 +139,19 @@ func (t *Tx) Audit(id int64) (*AuditEntry, error) {
 		return nil, fmt.Errorf("audit entry %d: %w", id, ErrNoAudit)
 	}
 	var e AuditEntry
-	if err := decodeRecord(u64(uint64(id)), b.Get(u64(uint64(id))), &e); err != nil {
+	if err := t.decodeAudit(u64(uint64(id)), b.Get(u64(uint64(id))), &e); err != nil {
 		return nil, fmt.Errorf("audit entry %d: %w", id, err)
 	}
 	return &e, nil
+}
+
+// decodeAudit verifies and decodes a stored entry, its denied sets
+// expanded.
+func (t *Tx) decodeAudit(k, v []byte, e *AuditEntry) error {
+	if err := decodeRecord(k, v, e); err != nil {
+		return err
+	}
+	return t.expandDenied(e)
 }
 
 // AuditSince lists the entries with an id greater than after, oldest first.
@@ -150,7 +164,7 @@ func (t *Tx) AuditSince(after int64) ([]AuditEntry, error) {
 	c := b.Cursor()
 	for k, v := c.Seek(u64(uint64(after + 1))); k != nil; k, v = c.Next() {
 		var e AuditEntry
-		if err := decodeRecord(k, v, &e); err != nil {
+		if err := t.decodeAudit(k, v, &e); err != nil {
 			return nil, fmt.Errorf("audit entry %d: %w", be64(k), err)
 		}
 		out = append(out, e)

@@ -101,7 +101,7 @@ func (c *checker) records() error {
 		if err := checkAuditSequence(b); err != nil {
 			return err
 		}
-		if err := b.ForEach(func(k, v []byte) error { return checkRecord(k, v, "audit entry %d", be64(k)) }); err != nil {
+		if err := b.ForEach(func(k, v []byte) error { return c.auditRecord(k, v) }); err != nil {
 			return err
 		}
 	}
@@ -111,6 +111,21 @@ func (c *checker) records() error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// auditRecord checks an audit entry's checksum and JSON, and its denied
+// sets (ledger_denied.go) against the dictionary.
+func (c *checker) auditRecord(k, v []byte) error {
+	var e struct {
+		DeniedSets []DeniedSet `json:"denied_sets"`
+	}
+	if err := decodeRecord(k, v, &e); err != nil {
+		return fmt.Errorf("audit entry %d: %w", be64(k), err)
+	}
+	if _, err := denialGroups(e.DeniedSets, c.n); err != nil {
+		return fmt.Errorf("audit entry %d: %w", be64(k), err)
 	}
 	return nil
 }

@@ -1,0 +1,173 @@
+package actions
+
+import (
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fleetq/fleetq/internal/fleet"
+)
+
+// A decision reads the policy's cluster, rack and replica-group
+// attributes of its candidates (and of the hosts already out that share
+// their clusters or racks), never host by host over the whole fleet:
+// each attribute is inverted once per decision into a column over those
+// hosts. An indexed attribute (a fleet.ValueLister: a bitmap per value)
+// is inverted by intersecting each value's hosts with the set, so the
+// cost is one bitmap test per value and one step per host, not a probe
+// of every value's bitmap per host. Any other attribute is read one
+// Value at a time, unless the set holds more than a quarter of the hosts
+// that have a value: then one pass over its groups (kept for the
+// decision) is cheaper.
+
+// attrReader is one attribute as a decision reads it (a nil attribute
+// has no values).
+type attrReader struct {
+	a      fleet.Attr
+	groups []fleet.Group
+	listed bool
+}
+
+func newAttrReader(a fleet.Attr) *attrReader { return &attrReader{a: a} }
+
+// indexed reports whether the attribute keeps a bitmap per value, so its
+// groups cost nothing to list.
+func (r *attrReader) indexed() bool {
+	_, ok := r.a.(fleet.ValueLister)
+	return ok
+}
+
+// byGroups reports whether a set of n hosts is read from the groups.
+func (r *attrReader) byGroups(n int) bool {
+	if readByValue {
+		return false
+	}
+	return r.indexed() || uint64(n)*4 > r.a.Present().GetCardinality()
+}
+
+// readByValue makes every read one Value per host, as decisions read
+// attributes before the columns: the reference the tests compare with.
+var readByValue = false
+
+// allGroups lists the attribute's groups once per decision.
+func (r *attrReader) allGroups() []fleet.Group {
+	if !r.listed {
+		r.groups, r.listed = r.a.Groups(), true
+	}
+	return r.groups
+}
+
+// column is one attribute's string values over a sorted set of hosts, by
+// position in that set ("" where a host has no value, as str reads it).
+type column struct {
+	vals  []string // distinct values; vals[0] is ""
+	codes []int32  // per position: an index into vals
+}
+
+// at is the value of the host at position i.
+func (c *column) at(i int32) string { return c.vals[c.codes[i]] }
+
+// column reads the attribute over the hosts ids (sorted, the members of
+// set).
+func (r *attrReader) column(ids []uint32, set *roaring.Bitmap) *column {
+	c := &column{vals: []string{""}, codes: make([]int32, len(ids))}
+	switch {
+	case r.a == nil || len(ids) == 0:
+	case r.byGroups(len(ids)):
+		c.fromGroups(r.allGroups(), ids, set)
+	default:
+		c.fromValues(r.a, ids)
+	}
+	return c
+}
+
+// fromGroups assigns each host the first group holding it, as Value does.
+func (c *column) fromGroups(groups []fleet.Group, ids []uint32, set *roaring.Bitmap) {
+	assigned := make([]bool, len(ids))
+	for _, g := range groups {
+		if !g.Hosts.Intersects(set) {
+			continue
+		}
+		code := c.code(g.Value.String(), nil)
+		it := roaring.And(g.Hosts, set).Iterator()
+		for lo := 0; it.HasNext(); { // ascending: search on from the last one
+			i, _ := slices.BinarySearch(ids[lo:], it.Next())
+			i += lo
+			if !assigned[i] {
+				assigned[i], c.codes[i] = true, code
+			}
+			lo = i + 1
+		}
+	}
+}
+
+func (c *column) fromValues(a fleet.Attr, ids []uint32) {
+	seen := map[string]int32{}
+	for i, id := range ids {
+		if v, ok := a.Value(id); ok {
+			c.codes[i] = c.code(v.String(), seen)
+		}
+	}
+}
+
+// code interns a value (seen may be nil when every value comes once).
+func (c *column) code(v string, seen map[string]int32) int32 {
+	if v == "" {
+		return 0
+	}
+	if seen != nil {
+		if k, ok := seen[v]; ok {
+			return k
+		}
+		seen[v] = int32(len(c.vals))
+	}
+	c.vals = append(c.vals, v)
+	return int32(len(c.vals) - 1)
+}
+
+// candSet is a decision's candidates, sorted, with the values of the
+// policy's cluster, rack and replica-group attributes.
+type candSet struct {
+	set                  *roaring.Bitmap
+	ids                  []uint32
+	cluster, rack, group *column
+	// codes are the three columns' codes side by side, per position: the
+	// candidates are taken in a random order, one cache line each.
+	codes [][3]int32
+}
+
+func newCandSet(v *view, cands *roaring.Bitmap) *candSet {
+	ids := cands.ToArray()
+	c := &candSet{set: cands, ids: ids, cluster: v.clusterR.column(ids, cands),
+		rack: v.rackR.column(ids, cands), group: v.groupR.column(ids, cands), codes: make([][3]int32, len(ids))}
+	for i := range c.codes {
+		c.codes[i] = [3]int32{c.cluster.codes[i], c.rack.codes[i], c.group.codes[i]}
+	}
+	return c
+}
+
+// host is what the columns say of the candidate at position i.
+func (c *candSet) host(i int32) hostCost {
+	k := c.codes[i]
+	return hostCost{pos: i, id: c.ids[i], cluster: c.cluster.vals[k[0]], rack: rackKeyOf(c.rack.vals[k[1]]), group: c.group.vals[k[2]]}
+}
+
+// touched are the clusters of the candidates.
+func (c *candSet) touched() map[string]bool {
+	out := map[string]bool{}
+	for _, code := range c.cluster.codes {
+		if code != 0 {
+			out[c.cluster.vals[code]] = true
+		}
+	}
+	return out
+}
+
+// rackKeys are the racks of the candidates, as budgets count them.
+func (c *candSet) rackKeys() map[string]bool {
+	out := map[string]bool{}
+	for _, code := range c.rack.codes {
+		out[rackKeyOf(c.rack.vals[code])] = true
+	}
+	return out
+}
