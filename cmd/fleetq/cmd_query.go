@@ -104,13 +104,12 @@ func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 		if err != nil {
 			return err
 		}
-		out, err = evalStatement(tx, env, a, text, nil)
-		return err
+		if out, err = evalStatement(tx, env, a, text, nil); err != nil {
+			return err
+		}
+		return a.printStatement(a.stdout, out, "--seed") // host sets stream from tx
 	})
 	if err != nil {
-		return err
-	}
-	if err := a.printStatement(a.stdout, out, "--seed"); err != nil {
 		return err
 	}
 	if o.failEmpty && out.empty {
@@ -120,8 +119,8 @@ func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 }
 
 // evalStatement parses and runs one statement in env, the one way both
-// fleetq query and the REPL do, and renders the result inside the
-// transaction. bind keeps the hosts of a NAME = … binding; nil refuses
+// fleetq query and the REPL do; its result is printed (printStatement)
+// inside the same transaction. bind keeps the hosts of a NAME = … binding; nil refuses
 // bindings (a one-shot query, where one would vanish).
 func evalStatement(tx *store.Tx, env *query.Env, a *app, text string, bind func(string, *roaring.Bitmap)) (*queryResult, error) {
 	st, err := parseStatement(env, text)
@@ -142,9 +141,12 @@ func evalStatement(tx *store.Tx, env *query.Env, a *app, text string, bind func(
 		bind(r.Bound, r.Hosts)
 		out = &queryResult{bound: r.Bound, size: r.Hosts.GetCardinality(), seed: env.Seed, random: r.Random}
 	} else {
-		out = render(a.format, tx, env, r)
+		out = render(tx, env, r)
 	}
 	out.warnings = append(env.Warnings, staleWarnings(tx, env, st, a.stale)...)
+	if err := tx.Err(); err != nil {
+		return nil, err // damage read while evaluating: print nothing
+	}
 	return out, nil
 }
 
@@ -165,6 +167,9 @@ func (a *app) printStatement(w io.Writer, out *queryResult, seedFlag string) err
 	bw := bufio.NewWriterSize(w, 256<<10)
 	if err := renderAs(&textWriter{Writer: bw}, a.format, out); err != nil {
 		return err
+	}
+	if out.err != nil {
+		return out.err
 	}
 	return bw.Flush()
 }
