@@ -2,7 +2,6 @@ package nodeset
 
 import (
 	"bytes"
-	"encoding/binary"
 	"io"
 	"slices"
 	"strings"
@@ -46,15 +45,14 @@ func sortedUnique(names []string) []string {
 // repeated, the result is the same, only slower. The zero Folder is empty
 // and ready.
 type Folder struct {
-	shapes map[string]*shape
-	last   []byte // the previous name: repeats are skipped, disorder noted
-	any    bool   // a name was added
-	disord bool   // a name came before the one added before it
+	shapes map[uint64]*shape // by the hash of their text fields
+	last   []byte            // the previous name: repeats are skipped, disorder noted
+	any    bool              // a name was added
+	disord bool              // a name came before the one added before it
 	sets   setTable
 	huge   digitTable
-	key    []byte   // scratch: the shape key of the name being added
-	nums   []uint64 // scratch: its digit fields as codes
-	texts  [][]byte // scratch: its text fields
+	nums   []uint64 // scratch: the digit fields of the name being added, as codes
+	texts  []span   // scratch: its text fields
 }
 
 // AddString adds one name; "" is skipped.
@@ -69,51 +67,65 @@ func (f *Folder) Add(name []byte) {
 		switch c := bytes.Compare(f.last, name); {
 		case c == 0:
 			return
-		case c > 0:
+		case c > 0 && !f.disord:
 			f.disord = true
+			for _, sh := range f.shapes {
+				sh.ungroup()
+			}
 		}
 	}
 	f.any = true
 	f.last = append(f.last[:0], name...)
-	f.tokenize(name)
-	sh := f.shapes[string(f.key)]
+	h := f.tokenize(name)
+	sh := f.shapes[h]
+	for sh != nil && !sh.is(name, f.texts) {
+		sh = sh.collides
+	}
 	if sh == nil {
-		sh = newShape(f.texts)
+		sh = newShape(name, f.texts)
 		if f.shapes == nil {
-			f.shapes = map[string]*shape{}
+			f.shapes = map[uint64]*shape{}
 		}
-		f.shapes[string(f.key)] = sh
+		sh.collides = f.shapes[h]
+		f.shapes[h] = sh
 	}
 	sh.add(f, f.nums)
 }
 
 // tokenize splits name into text fields around its runs of ASCII digits
-// (f.texts, one more than f.nums), encodes the text fields unambiguously
-// as the shape key (f.key), and the runs of digits as codes (f.nums).
-func (f *Folder) tokenize(name []byte) {
-	f.key, f.nums, f.texts = f.key[:0], f.nums[:0], f.texts[:0]
+// (f.texts, one more than f.nums) and the runs of digits, as codes
+// (f.nums), and returns a hash of the text fields.
+func (f *Folder) tokenize(name []byte) uint64 {
+	f.nums, f.texts = f.nums[:0], f.texts[:0]
+	h := uint64(fnvOffset)
 	start := 0
 	for i := 0; i < len(name); {
-		if !isDigit(name[i]) {
+		if c := name[i]; !isDigit(c) {
+			h = (h ^ uint64(c)) * fnvPrime
 			i++
 			continue
 		}
-		j := i
+		j := i + 1
 		for j < len(name) && isDigit(name[j]) {
 			j++
 		}
-		f.addText(name[start:i])
-		f.nums = append(f.nums, f.huge.code(name[i:j]))
+		f.texts = append(f.texts, span{start, i})
+		if c, ok := smallCode(name[i:j]); ok {
+			f.nums = append(f.nums, c)
+		} else {
+			f.nums = append(f.nums, f.huge.code(name[i:j]))
+		}
+		h = (h ^ 0x100) * fnvPrime // a field boundary, no byte
 		start, i = j, j
 	}
-	f.addText(name[start:])
+	f.texts = append(f.texts, span{start, len(name)})
+	return h
 }
 
-func (f *Folder) addText(t []byte) {
-	f.texts = append(f.texts, t)
-	f.key = binary.AppendUvarint(f.key, uint64(len(t)))
-	f.key = append(f.key, t...)
-}
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 

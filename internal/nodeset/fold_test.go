@@ -2,7 +2,9 @@ package nodeset
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,4 +132,43 @@ func TestFolderEmpty(t *testing.T) {
 	require.Empty(t, f.String())
 	f.AddString("")
 	require.Empty(t, f.String())
+}
+
+// fleetNames is ~870,000 names shaped as a generated fleet's: a role
+// prefix, six digits, a datacenter (most with a digit), ~13% missing, in
+// byte order.
+func fleetNames() [][]byte {
+	roles := []struct {
+		prefix string
+		n      int
+	}{{"dn", 120_000}, {"web", 32_000}, {"k", 27_000}, {"db", 14_000}, {"kf", 11_000}, {"mc", 9_000}, {"ci", 4_500}, {"zk", 2_300}, {"lb", 2_300}}
+	dcs := []string{"ams1", "atla", "pdx2", "sin1", "smf1"}
+	var names []string
+	for _, r := range roles {
+		for i := 1; i <= r.n; i++ {
+			for j, dc := range dcs {
+				if (i*7+j*13)%8 != 0 {
+					names = append(names, fmt.Sprintf("%s%06d.%s", r.prefix, i, dc))
+				}
+			}
+		}
+	}
+	slices.Sort(names)
+	out := make([][]byte, len(names))
+	for i, n := range names {
+		out[i] = []byte(n)
+	}
+	return out
+}
+
+func BenchmarkFolderFleet(b *testing.B) {
+	names := fleetNames()
+	b.ReportAllocs()
+	for b.Loop() {
+		var f Folder
+		for _, n := range names {
+			f.Add(n)
+		}
+		_, _ = f.WriteTo(io.Discard)
+	}
 }

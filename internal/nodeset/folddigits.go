@@ -30,20 +30,42 @@ type digitTable struct {
 	strs []string
 }
 
+// smallCode is the small code of a run of digits, if it has one.
+func smallCode(d []byte) (uint64, bool) {
+	if len(d) > smallDigits {
+		return smallCodeLong(d)
+	}
+	var v uint64
+	for _, c := range d {
+		v = v*10 + uint64(c-'0')
+	}
+	return v<<6 | uint64(len(d)), true
+}
+
+// smallCodeLong is smallCode of a run longer than smallDigits: small
+// only with enough leading zeros.
+func smallCodeLong(d []byte) (uint64, bool) {
+	if len(d) >= smallLen {
+		return 0, false
+	}
+	z := 0
+	for z < len(d) && d[z] == '0' {
+		z++
+	}
+	if len(d)-z > smallDigits {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range d[z:] {
+		v = v*10 + uint64(c-'0')
+	}
+	return v<<6 | uint64(len(d)), true
+}
+
 // code is the code of a run of digits.
 func (t *digitTable) code(d []byte) uint64 {
-	if len(d) < smallLen {
-		z := 0
-		for z < len(d) && d[z] == '0' {
-			z++
-		}
-		if len(d)-z <= smallDigits {
-			var v uint64
-			for _, c := range d[z:] {
-				v = v*10 + uint64(c-'0')
-			}
-			return v<<6 | uint64(len(d))
-		}
+	if c, ok := smallCode(d); ok {
+		return c
 	}
 	if id, ok := t.ids[string(d)]; ok {
 		return hugeBit | id
@@ -122,38 +144,51 @@ func compareDigits(a, b string) int {
 // setTable interns sets of two or more codes, sorted and without repeats,
 // so that equal sets have one ref.
 type setTable struct {
-	pool []uint64
-	off  []int             // set i is pool[off[i]:off[i+1]]
+	sets [][]uint64
 	head map[uint64]uint32 // hash → the last set with it, +1
 	next []uint32          // set i → the previous set with its hash, +1
 }
 
-// ref is the ref of codes (sorted, no repeats, at least one).
-func (t *setTable) ref(codes []uint64) uint64 {
+// ref is the ref of codes (sorted, no repeats, at least one), which ref
+// copies if it keeps them.
+func (t *setTable) ref(codes []uint64) uint64 { return t.intern(codes, false) }
+
+// own is ref for codes the table may keep as they are.
+func (t *setTable) own(codes []uint64) uint64 { return t.intern(codes, true) }
+
+func (t *setTable) intern(codes []uint64, owned bool) uint64 {
 	if len(codes) == 1 {
 		return codes[0]
 	}
 	h := hashCodes(codes)
 	for id := t.head[h]; id != 0; id = t.next[id-1] {
-		if slices.Equal(t.members(id-1), codes) {
+		if slices.Equal(t.sets[id-1], codes) {
 			return setBit | uint64(id-1)
 		}
 	}
 	if t.head == nil {
-		t.head, t.off = map[uint64]uint32{}, []int{0}
+		t.head = map[uint64]uint32{}
 	}
-	id := uint32(len(t.off) - 1)
-	t.pool = append(t.pool, codes...)
-	t.off = append(t.off, len(t.pool))
+	if !owned {
+		codes = slices.Clone(codes)
+	}
+	id := uint32(len(t.sets))
+	t.sets = append(t.sets, codes)
 	t.next = append(t.next, t.head[h])
 	t.head[h] = id + 1
 	return setBit | uint64(id)
 }
 
-func (t *setTable) members(id uint32) []uint64 { return t.pool[t.off[id]:t.off[id+1]] }
-
 // get is the codes of a set ref.
-func (t *setTable) get(ref uint64) []uint64 { return t.members(uint32(ref &^ setBit)) }
+func (t *setTable) get(ref uint64) []uint64 { return t.sets[uint32(ref&^setBit)] }
+
+// size is how many codes ref stands for.
+func (t *setTable) size(ref uint64) int {
+	if ref&setBit == 0 {
+		return 1
+	}
+	return len(t.get(ref))
+}
 
 // appendMembers appends the codes ref stands for.
 func (t *setTable) appendMembers(buf []uint64, ref uint64) []uint64 {

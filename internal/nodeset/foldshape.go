@@ -10,10 +10,11 @@ import (
 // per numeric field, held as one ref per field (a digit code, or a set of
 // them in the Folder's setTable; equal refs are equal sets).
 type shape struct {
-	text  []string
-	nf    int      // numeric fields: len(text)-1
-	names int      // names added
-	items []uint64 // nf refs per item
+	text     []string
+	collides *shape   // the next shape whose text fields hash the same
+	nf       int      // numeric fields: len(text)-1
+	names    int      // names added
+	items    []uint64 // nf refs per item
 	// The open item: the names added last that agree on every numeric
 	// field but the last, whose last fields gather in tail. Names added in
 	// byte order that agree so are adjacent (their text up to the last
@@ -22,14 +23,40 @@ type shape struct {
 	open    []uint64
 	tail    []uint64
 	hasOpen bool
+	// While the names come in order, the closed items are also grouped
+	// by every field but the one before the last, which is the first
+	// round's second merge: item (a, b, t) joins the group of (a, ·, t).
+	groups []level2
+	byKey  map[string]int32 // group by key, as bytes
+	key    []byte           // scratch
 }
 
-func newShape(texts [][]byte) *shape {
+// level2 is a group of closed items: key holds their refs but the one
+// before the last, whose codes gather in codes.
+type level2 struct {
+	key   []uint64
+	codes []uint64
+}
+
+func newShape(name []byte, texts []span) *shape {
 	sh := &shape{text: make([]string, len(texts)), nf: len(texts) - 1}
 	for i, t := range texts {
-		sh.text[i] = string(t)
+		sh.text[i] = string(name[t.start:t.end])
 	}
 	return sh
+}
+
+// is reports whether texts, the text fields of name, are sh's.
+func (sh *shape) is(name []byte, texts []span) bool {
+	if len(texts) != len(sh.text) {
+		return false
+	}
+	for i, t := range texts {
+		if string(name[t.start:t.end]) != sh.text[i] {
+			return false
+		}
+	}
+	return true
 }
 
 func (sh *shape) add(f *Folder, nums []uint64) {
@@ -52,9 +79,84 @@ func (sh *shape) closeOpen(f *Folder) {
 	if !sh.hasOpen {
 		return
 	}
+	ref := sh.tail[0]
+	if len(sh.tail) > 1 {
+		ref = f.sets.ref(f.sortUnique(sh.tail))
+	}
+	sh.tail, sh.hasOpen = sh.tail[:0], false
+	if sh.nf >= 2 && !f.disord {
+		sh.group(ref)
+		return
+	}
 	sh.items = append(sh.items, sh.open...)
-	sh.items = append(sh.items, f.sets.ref(f.sortUnique(sh.tail)))
-	sh.hasOpen = false
+	sh.items = append(sh.items, ref)
+}
+
+// group adds the item (open, last) to its level-2 group.
+func (sh *shape) group(last uint64) {
+	k := sh.nf - 2
+	code := sh.open[k]
+	if n := len(sh.groups); n > 0 {
+		g := &sh.groups[n-1]
+		if g.key[k] == last && slices.Equal(g.key[:k], sh.open[:k]) {
+			g.codes = append(g.codes, code)
+			return
+		}
+	}
+	sh.key = sh.key[:0]
+	for _, r := range sh.open[:k] {
+		sh.key = binary.LittleEndian.AppendUint64(sh.key, r)
+	}
+	sh.key = binary.LittleEndian.AppendUint64(sh.key, last)
+	if i, ok := sh.byKey[string(sh.key)]; ok {
+		// Move the group last, where the next item of it is looked for.
+		g := sh.groups[i]
+		g.codes = append(g.codes, code)
+		sh.groups[i] = sh.groups[len(sh.groups)-1]
+		sh.byKey[string(sh.groupKey(i))] = i
+		sh.groups[len(sh.groups)-1] = g
+		sh.byKey[string(sh.key)] = int32(len(sh.groups) - 1)
+		return
+	}
+	if sh.byKey == nil {
+		sh.byKey = map[string]int32{}
+	}
+	key := append(slices.Clone(sh.open[:k]), last)
+	sh.byKey[string(sh.key)] = int32(len(sh.groups))
+	sh.groups = append(sh.groups, level2{key: key, codes: []uint64{code}})
+}
+
+// groupKey is group i's key as bytes.
+func (sh *shape) groupKey(i int32) []byte {
+	var b []byte
+	for _, r := range sh.groups[i].key {
+		b = binary.LittleEndian.AppendUint64(b, r)
+	}
+	return b
+}
+
+// ungroup turns the level-2 groups back into items, when a name came out
+// of order: the groups' merges may then be incomplete (adjacent names no
+// longer share their item), so fold does the first round in full.
+func (sh *shape) ungroup() {
+	k := sh.nf - 2
+	for _, g := range sh.groups {
+		for _, c := range g.codes {
+			sh.items = append(sh.items, g.key[:k]...)
+			sh.items = append(sh.items, c, g.key[k])
+		}
+	}
+	sh.groups, sh.byKey = nil, nil
+}
+
+// groupItems turns the level-2 groups into items, each merged.
+func (sh *shape) groupItems(f *Folder) {
+	k := sh.nf - 2
+	for _, g := range sh.groups {
+		sh.items = append(sh.items, g.key[:k]...)
+		sh.items = append(sh.items, f.sets.own(f.sortUnique(g.codes)), g.key[k])
+	}
+	sh.groups, sh.byKey = nil, nil
 }
 
 // fold merges items along each field, last field first, until a round
@@ -70,10 +172,15 @@ func (sh *shape) fold(f *Folder, groups []string) []string {
 		return append(groups, sh.text[0])
 	}
 	sh.closeOpen(f)
+	done := sh.nf // the first round's axes done as the names came: none
+	if !f.disord {
+		done = max(sh.nf-2, 0)
+		sh.groupItems(f)
+	}
 	before := sh.names
 	for round := 0; ; round++ {
 		for axis := sh.nf - 1; axis >= 0; axis-- {
-			if round > 0 || axis < sh.nf-1 || f.disord {
+			if round > 0 || axis < done {
 				f.mergeAxis(sh, axis)
 			}
 		}
@@ -115,18 +222,21 @@ func (f *Folder) mergeAxis(sh *shape, axis int) {
 		fill[g]++
 	}
 	out := make([]uint64, 0, len(firsts)*nf)
-	var buf []uint64
 	for g, first := range firsts {
 		base := len(out)
 		out = append(out, items[int(first)*nf:(int(first)+1)*nf]...)
 		if start[g+1]-start[g] == 1 {
 			continue
 		}
-		buf = buf[:0]
+		size := 0
+		for _, m := range members[start[g]:start[g+1]] {
+			size += f.sets.size(items[int(m)*nf+axis])
+		}
+		buf := make([]uint64, 0, size)
 		for _, m := range members[start[g]:start[g+1]] {
 			buf = f.sets.appendMembers(buf, items[int(m)*nf+axis])
 		}
-		out[base+axis] = f.sets.ref(f.sortUnique(buf))
+		out[base+axis] = f.sets.own(f.sortUnique(buf))
 	}
 	sh.items = out
 }
