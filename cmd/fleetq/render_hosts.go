@@ -16,7 +16,8 @@ import (
 // buffered writer, so printing a million names needs no more memory than
 // printing ten. Text, CSV and JSON stream; folded cannot, since a group
 // such as dn[0001-0042].smf1 needs every name of its shape, but it keeps
-// only a few bytes per name (nodeset.Folder).
+// only a few bytes per name (nodeset.Folder), and folds on a second
+// goroutine as the names are read.
 
 // eachHost calls fn with every name of s in byte order; the first error,
 // of the dictionary or of fn, is kept in r.err and stops the printing.
@@ -38,11 +39,7 @@ func (r *queryResult) writeHostLines(w *textWriter, s *roaring.Bitmap, folded bo
 	if s.IsEmpty() {
 		return
 	}
-	var f nodeset.Folder
-	r.eachHost(s, func(name []byte) error {
-		f.Add(name)
-		return nil
-	})
+	f := r.foldHosts(s)
 	if r.err == nil {
 		_, _ = f.WriteTo(w)
 		_ = w.WriteByte('\n')
@@ -148,4 +145,73 @@ func appendJSONString(b, s []byte) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// foldHosts folds the names of s (see foldNames).
+func (r *queryResult) foldHosts(s *roaring.Bitmap) *nodeset.Folder {
+	return foldNames(func(fn func([]byte) error) { r.eachHost(s, fn) })
+}
+
+// foldNames folds the names each gives on a second goroutine while this
+// one reads them (from the dictionary: its bytes are read only here,
+// under the store's guard), handing them over in batches of copies: on
+// two cores the fold costs about what reading the names costs.
+func foldNames(each func(fn func(name []byte) error)) *nodeset.Folder {
+	const inFlight = 4
+	full, free := make(chan *nameBatch, inFlight), make(chan *nameBatch, inFlight)
+	for range inFlight {
+		free <- &nameBatch{}
+	}
+	f := &nodeset.Folder{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := range full {
+			b.each(f.Add)
+			free <- b
+		}
+	}()
+	func() {
+		defer close(full) // also when reading panics: a damaged page, which the store's guard turns into an error
+		b := <-free
+		each(func(name []byte) error {
+			if !b.add(name) {
+				full <- b
+				b = <-free
+				b.add(name)
+			}
+			return nil
+		})
+		full <- b
+	}()
+	<-done
+	return f
+}
+
+// nameBatch is names copied end to end.
+type nameBatch struct {
+	buf  []byte
+	ends []int
+}
+
+const nameBatchBytes = 64 << 10
+
+// add appends name, unless the batch is full (and not empty).
+func (b *nameBatch) add(name []byte) bool {
+	if len(b.ends) > 0 && len(b.buf)+len(name) > nameBatchBytes {
+		return false
+	}
+	b.buf = append(b.buf, name...)
+	b.ends = append(b.ends, len(b.buf))
+	return true
+}
+
+// each calls fn with every name of the batch, then empties it.
+func (b *nameBatch) each(fn func([]byte)) {
+	start := 0
+	for _, end := range b.ends {
+		fn(b.buf[start:end])
+		start = end
+	}
+	b.buf, b.ends = b.buf[:0], b.ends[:0]
 }

@@ -3,6 +3,7 @@ package nodeset
 import (
 	"bytes"
 	"io"
+	"math/bits"
 	"slices"
 	"strings"
 )
@@ -53,6 +54,7 @@ type Folder struct {
 	huge   digitTable
 	nums   []uint64 // scratch: the digit fields of the name being added, as codes
 	texts  []span   // scratch: its text fields
+	recent [1 << recentBits]*shape
 }
 
 // AddString adds one name; "" is skipped.
@@ -76,7 +78,16 @@ func (f *Folder) Add(name []byte) {
 	}
 	f.any = true
 	f.last = append(f.last[:0], name...)
-	h := f.tokenize(name)
+	f.shape(name, f.tokenize(name)).add(f, f.nums)
+}
+
+// shape is the shape of name, whose text fields f.texts hash to h: from
+// a small cache indexed by the hash, else the map of every shape.
+func (f *Folder) shape(name []byte, h uint64) *shape {
+	slot := &f.recent[h>>(64-recentBits)]
+	if sh := *slot; sh != nil && sh.hash == h && sh.is(name, f.texts) {
+		return sh
+	}
 	sh := f.shapes[h]
 	for sh != nil && !sh.is(name, f.texts) {
 		sh = sh.collides
@@ -86,22 +97,26 @@ func (f *Folder) Add(name []byte) {
 		if f.shapes == nil {
 			f.shapes = map[uint64]*shape{}
 		}
-		sh.collides = f.shapes[h]
+		sh.hash, sh.collides = h, f.shapes[h]
 		f.shapes[h] = sh
 	}
-	sh.add(f, f.nums)
+	*slot = sh
+	return sh
 }
+
+// recentBits sizes the cache of shapes by hash (256 entries).
+const recentBits = 8
 
 // tokenize splits name into text fields around its runs of ASCII digits
 // (f.texts, one more than f.nums) and the runs of digits, as codes
 // (f.nums), and returns a hash of the text fields.
 func (f *Folder) tokenize(name []byte) uint64 {
 	f.nums, f.texts = f.nums[:0], f.texts[:0]
-	h := uint64(fnvOffset)
+	h := uint64(0)
 	start := 0
 	for i := 0; i < len(name); {
 		if c := name[i]; !isDigit(c) {
-			h = (h ^ uint64(c)) * fnvPrime
+			h = bits.RotateLeft64(h, 7) ^ uint64(c)
 			i++
 			continue
 		}
@@ -115,17 +130,12 @@ func (f *Folder) tokenize(name []byte) uint64 {
 		} else {
 			f.nums = append(f.nums, f.huge.code(name[i:j]))
 		}
-		h = (h ^ 0x100) * fnvPrime // a field boundary, no byte
+		h = bits.RotateLeft64(h, 7) ^ 0x100 // a field boundary, no byte
 		start, i = j, j
 	}
 	f.texts = append(f.texts, span{start, len(name)})
-	return h
+	return (h ^ h>>31) * 0x9e3779b97f4a7c15 // mixed, so its top bits index the cache
 }
-
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 

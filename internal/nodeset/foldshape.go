@@ -11,6 +11,7 @@ import (
 // them in the Folder's setTable; equal refs are equal sets).
 type shape struct {
 	text     []string
+	hash     uint64   // of the text fields
 	collides *shape   // the next shape whose text fields hash the same
 	nf       int      // numeric fields: len(text)-1
 	names    int      // names added
