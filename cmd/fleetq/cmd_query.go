@@ -99,6 +99,7 @@ func parseStatement(env *query.Env, text string) (*query.Statement, error) {
 
 func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 	var out *queryResult
+	held := &heldOutput{w: a.stdout}
 	err := a.view(func(tx *store.Tx) (err error) {
 		env, err := newEnv(ctx, tx, o)
 		if err != nil {
@@ -107,9 +108,12 @@ func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 		if out, err = evalStatement(tx, env, a, text, nil); err != nil {
 			return err
 		}
-		return a.printStatement(a.stdout, out, "--seed") // host sets stream from tx
+		return a.printStatement(held, out, "--seed") // host sets stream from tx
 	})
 	if err != nil {
+		return err
+	}
+	if err := held.release(); err != nil {
 		return err
 	}
 	if o.failEmpty && out.empty {
@@ -172,6 +176,46 @@ func (a *app) printStatement(w io.Writer, out *queryResult, seedFlag string) err
 		return out.err
 	}
 	return bw.Flush()
+}
+
+// heldOutputMax is how much of a result heldOutput holds.
+const heldOutputMax = 4 << 20
+
+// heldOutput is where a result printed inside the read transaction goes:
+// its first heldOutputMax bytes are held in memory and written by release,
+// after the transaction (and the database's shared lock) is gone, so a
+// slow reader of a small result (| less) never keeps a writer waiting.
+// Past that, they are written through and the rest streams with the
+// transaction open: memory stays bounded whatever the result's size.
+type heldOutput struct {
+	w       io.Writer
+	buf     []byte
+	through bool
+}
+
+func (h *heldOutput) Write(p []byte) (int, error) {
+	if !h.through {
+		if len(h.buf)+len(p) <= heldOutputMax {
+			h.buf = append(h.buf, p...)
+			return len(p), nil
+		}
+		h.through = true
+		if err := h.release(); err != nil {
+			return 0, err
+		}
+	}
+	return h.w.Write(p)
+}
+
+// release writes what is held.
+func (h *heldOutput) release() error {
+	b := h.buf
+	h.buf = nil
+	if len(b) == 0 {
+		return nil
+	}
+	_, err := h.w.Write(b)
+	return err
 }
 
 // staleWarnings names the carried sources older than limit that the

@@ -45,3 +45,27 @@ func TestJSONStringMatchesEncoding(t *testing.T) {
 		require.Equal(t, strings.TrimSuffix(want.String(), "\n"), string(appendJSONString(nil, []byte(s))), "%q", s)
 	}
 }
+
+// TestHeldOutput pins that a small result is held until release (after
+// the read transaction), and a large one written through once past the
+// bound, in order, with nothing left held.
+func TestHeldOutput(t *testing.T) {
+	var out strings.Builder
+	h := &heldOutput{w: &out}
+	_, err := h.Write([]byte("small\n"))
+	require.NoError(t, err)
+	require.Empty(t, out.String(), "held until release")
+	require.NoError(t, h.release())
+	require.Equal(t, "small\n", out.String())
+
+	out.Reset()
+	h = &heldOutput{w: &out}
+	chunk := strings.Repeat("x", 1<<20)
+	for range 5 {
+		_, err := h.Write([]byte(chunk))
+		require.NoError(t, err)
+	}
+	require.Equal(t, 5<<20, out.Len(), "written through past heldOutputMax")
+	require.NoError(t, h.release())
+	require.Equal(t, strings.Repeat(chunk, 5), out.String())
+}
