@@ -179,7 +179,7 @@ func (a *app) printStatement(w io.Writer, out *queryResult, seedFlag string) err
 }
 
 // heldOutputMax is how much of a result heldOutput holds.
-const heldOutputMax = 4 << 20
+const heldOutputMax = 2 << 20
 
 // heldOutput is where a result printed inside the read transaction goes:
 // its first heldOutputMax bytes are held in memory and written by release,
@@ -189,14 +189,17 @@ const heldOutputMax = 4 << 20
 // transaction open: memory stays bounded whatever the result's size.
 type heldOutput struct {
 	w       io.Writer
-	buf     []byte
+	chunks  [][]byte // of heldChunk bytes each, never grown by copying
+	size    int
 	through bool
 }
 
+const heldChunk = 64 << 10
+
 func (h *heldOutput) Write(p []byte) (int, error) {
 	if !h.through {
-		if len(h.buf)+len(p) <= heldOutputMax {
-			h.buf = append(h.buf, p...)
+		if h.size+len(p) <= heldOutputMax {
+			h.hold(p)
 			return len(p), nil
 		}
 		h.through = true
@@ -207,15 +210,29 @@ func (h *heldOutput) Write(p []byte) (int, error) {
 	return h.w.Write(p)
 }
 
+func (h *heldOutput) hold(p []byte) {
+	h.size += len(p)
+	for len(p) > 0 {
+		if n := len(h.chunks); n == 0 || len(h.chunks[n-1]) == heldChunk {
+			h.chunks = append(h.chunks, make([]byte, 0, heldChunk))
+		}
+		last := &h.chunks[len(h.chunks)-1]
+		k := min(len(p), heldChunk-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+}
+
 // release writes what is held.
 func (h *heldOutput) release() error {
-	b := h.buf
-	h.buf = nil
-	if len(b) == 0 {
-		return nil
+	chunks := h.chunks
+	h.chunks, h.size = nil, 0
+	for _, c := range chunks {
+		if _, err := h.w.Write(c); err != nil {
+			return err
+		}
 	}
-	_, err := h.w.Write(b)
-	return err
+	return nil
 }
 
 // staleWarnings names the carried sources older than limit that the
