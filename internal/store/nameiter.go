@@ -109,7 +109,10 @@ func (d *dict) mergeRuns(s *roaring.Bitmap, runs []uint32, fn func([]byte) error
 // moving forward through each chunk's bytes.
 type nameCursor struct {
 	d      *dict
-	it     roaring.IntPeekable
+	it     roaring.IntPeekable     // from start to end; or
+	many   roaring.ManyIntIterable // from the first id to the last, in batches
+	ids    []uint32                // many's batch, from pos
+	pos    int
 	end    uint64
 	run    int
 	id     uint32
@@ -122,20 +125,49 @@ type nameCursor struct {
 }
 
 func (d *dict) cursor(s *roaring.Bitmap, start uint32, end uint64) *nameCursor {
+	if start == 0 && end == noEnd {
+		return &nameCursor{d: d, many: s.ManyIterator(), end: end}
+	}
 	it := s.Iterator()
 	it.AdvanceIfNeeded(start)
 	return &nameCursor{d: d, it: it, end: end}
 }
 
+// nextID is the next id of the cursor's range, if any.
+func (c *nameCursor) nextID() (uint32, bool) {
+	if c.many == nil {
+		if !c.it.HasNext() {
+			return 0, false
+		}
+		id := c.it.PeekNext()
+		if uint64(id) >= c.end {
+			return 0, false
+		}
+		c.it.Next()
+		return id, true
+	}
+	if c.pos == len(c.ids) {
+		if c.ids == nil {
+			c.ids = make([]uint32, 256)
+		}
+		n := c.many.NextMany(c.ids[:cap(c.ids)])
+		if n == 0 {
+			return 0, false
+		}
+		c.ids, c.pos = c.ids[:n], 0
+	}
+	c.pos++
+	return c.ids[c.pos-1], true
+}
+
 // next moves to the next id that has a name; an id below the host count
 // without one is damage, recorded (as Name does) and skipped.
 func (c *nameCursor) next() bool {
-	for c.it.HasNext() {
-		id := c.it.PeekNext()
-		if uint64(id) >= c.end {
+	for {
+		id, ok := c.nextID()
+		if !ok {
 			return false
 		}
-		c.it.Next()
 		if name, ok := c.at(id); ok {
 			c.id, c.name = id, name
 			return true
@@ -144,7 +176,6 @@ func (c *nameCursor) next() bool {
 			c.d.fail(fmt.Errorf("host dictionary: %w: no name for host id %d (the dictionary holds %d names)", ErrCorrupt, id, c.d.n))
 		}
 	}
-	return false
 }
 
 // at reads id's name, skipping the entries before it in its chunk.
