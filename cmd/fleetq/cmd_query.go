@@ -99,18 +99,21 @@ func parseStatement(env *query.Env, text string) (*query.Statement, error) {
 
 func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 	var out *queryResult
+	held := &heldOutput{w: a.stdout}
 	err := a.view(func(tx *store.Tx) (err error) {
 		env, err := newEnv(ctx, tx, o)
 		if err != nil {
 			return err
 		}
-		out, err = evalStatement(tx, env, a, text, nil)
-		return err
+		if out, err = evalStatement(tx, env, a, text, nil); err != nil {
+			return err
+		}
+		return a.printStatement(held, out, "--seed") // host sets stream from tx
 	})
 	if err != nil {
 		return err
 	}
-	if err := a.printStatement(a.stdout, out, "--seed"); err != nil {
+	if err := held.release(); err != nil {
 		return err
 	}
 	if o.failEmpty && out.empty {
@@ -120,8 +123,8 @@ func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 }
 
 // evalStatement parses and runs one statement in env, the one way both
-// fleetq query and the REPL do, and renders the result inside the
-// transaction. bind keeps the hosts of a NAME = … binding; nil refuses
+// fleetq query and the REPL do; its result is printed (printStatement)
+// inside the same transaction. bind keeps the hosts of a NAME = … binding; nil refuses
 // bindings (a one-shot query, where one would vanish).
 func evalStatement(tx *store.Tx, env *query.Env, a *app, text string, bind func(string, *roaring.Bitmap)) (*queryResult, error) {
 	st, err := parseStatement(env, text)
@@ -142,9 +145,12 @@ func evalStatement(tx *store.Tx, env *query.Env, a *app, text string, bind func(
 		bind(r.Bound, r.Hosts)
 		out = &queryResult{bound: r.Bound, size: r.Hosts.GetCardinality(), seed: env.Seed, random: r.Random}
 	} else {
-		out = render(a.format, tx, env, r)
+		out = render(tx, env, r)
 	}
 	out.warnings = append(env.Warnings, staleWarnings(tx, env, st, a.stale)...)
+	if err := tx.Err(); err != nil {
+		return nil, err // damage read while evaluating: print nothing
+	}
 	return out, nil
 }
 
@@ -166,7 +172,67 @@ func (a *app) printStatement(w io.Writer, out *queryResult, seedFlag string) err
 	if err := renderAs(&textWriter{Writer: bw}, a.format, out); err != nil {
 		return err
 	}
+	if out.err != nil {
+		return out.err
+	}
 	return bw.Flush()
+}
+
+// heldOutputMax is how much of a result heldOutput holds.
+const heldOutputMax = 2 << 20
+
+// heldOutput is where a result printed inside the read transaction goes:
+// its first heldOutputMax bytes are held in memory and written by release,
+// after the transaction (and the database's shared lock) is gone, so a
+// slow reader of a small result (| less) never keeps a writer waiting.
+// Past that, they are written through and the rest streams with the
+// transaction open: memory stays bounded whatever the result's size.
+type heldOutput struct {
+	w       io.Writer
+	chunks  [][]byte // of heldChunk bytes each, never grown by copying
+	size    int
+	through bool
+}
+
+const heldChunk = 64 << 10
+
+func (h *heldOutput) Write(p []byte) (int, error) {
+	if !h.through {
+		if h.size+len(p) <= heldOutputMax {
+			h.hold(p)
+			return len(p), nil
+		}
+		h.through = true
+		if err := h.release(); err != nil {
+			return 0, err
+		}
+	}
+	return h.w.Write(p)
+}
+
+func (h *heldOutput) hold(p []byte) {
+	h.size += len(p)
+	for len(p) > 0 {
+		if n := len(h.chunks); n == 0 || len(h.chunks[n-1]) == heldChunk {
+			h.chunks = append(h.chunks, make([]byte, 0, heldChunk))
+		}
+		last := &h.chunks[len(h.chunks)-1]
+		k := min(len(p), heldChunk-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+}
+
+// release writes what is held.
+func (h *heldOutput) release() error {
+	chunks := h.chunks
+	h.chunks, h.size = nil, 0
+	for _, c := range chunks {
+		if _, err := h.w.Write(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // staleWarnings names the carried sources older than limit that the

@@ -36,6 +36,11 @@ type textResult interface{ writeText(w *textWriter) }
 // jsonResult is a result that has a JSON form: the value to encode.
 type jsonResult interface{ jsonValue() any }
 
+// jsonStreamer is a result that writes its JSON itself, byte for byte as
+// writeJSON writes its jsonValue, without building it in memory first (a
+// query's host set of millions of names).
+type jsonStreamer interface{ streamJSON(w *textWriter) error }
+
 // csvResult is a result that prints as CSV: a header row, then records.
 type csvResult interface{ writeCSV(cw *csvWriter) }
 
@@ -161,6 +166,9 @@ func renderAs(w *textWriter, format string, result any) error {
 	switch r := result.(type) {
 	case jsonResult:
 		if format == formatJSON {
+			if s, ok := result.(jsonStreamer); ok {
+				return s.streamJSON(w)
+			}
 			return writeJSON(w, r.jsonValue())
 		}
 	}

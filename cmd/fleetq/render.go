@@ -8,35 +8,40 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/fleetq/fleetq/internal/fleet"
-	"github.com/fleetq/fleetq/internal/nodeset"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
 // queryResult is a result turned into plain data inside the read
-// transaction, so it can be printed after the database is closed.
+// transaction, except its host sets: those are read from the host
+// dictionary as they are printed (streamed: no name is kept), so a
+// queryResult is printed inside the transaction that made it.
 type queryResult struct {
 	kind     query.ResultKind
 	pass     int64
 	seed     uint64
 	random   bool
 	empty    bool
-	hosts    []string
-	lines    []byte // a host set as newline-terminated names (text output)
+	set      *roaring.Bitmap   // a host set
+	batches  []*roaring.Bitmap // split's batches
+	dict     *store.HostDict   // the names of set and batches
+	hosts    []string          // show's hosts
 	count    uint64
 	groups   []query.GroupCount
 	cols     []string
 	rows     [][]string
-	bats     [][]string
 	warnings []string
 	bound    string // the name a REPL binding bound (nothing to print)
 	size     uint64 // the size of the binding
+	err      error  // the first error of printing a host set
 }
 
-func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *queryResult {
+func render(tx *store.Tx, env *query.Env, r *query.Result) *queryResult {
 	dict := tx.Hosts()
-	out := &queryResult{kind: r.Kind, pass: env.Snap.Current().ID(), seed: env.Seed, random: r.Random}
+	out := &queryResult{kind: r.Kind, pass: env.Snap.Current().ID(), seed: env.Seed, random: r.Random, dict: dict}
 	switch r.Kind {
 	case query.CountResult:
 		out.count = r.Count
@@ -46,15 +51,9 @@ func render(format string, tx *store.Tx, env *query.Env, r *query.Result) *query
 		out.hosts = dict.Names(r.Hosts)
 		out.cols, out.rows = r.Columns, showRows(r.ColumnAttrs, dict, out.hosts)
 	case query.BatchesResult:
-		for _, b := range r.Batches {
-			out.bats = append(out.bats, dict.Names(b))
-		}
+		out.batches = r.Batches
 	default:
-		if format == "text" {
-			out.lines = dict.AppendNames(make([]byte, 0, 16*r.Hosts.GetCardinality()), r.Hosts)
-		} else {
-			out.hosts = dict.Names(r.Hosts)
-		}
+		out.set = r.Hosts
 	}
 	out.empty = r.Hosts.IsEmpty()
 	return out
@@ -82,13 +81,7 @@ func showRows(attrs []fleet.Attr, dict *store.HostDict, hosts []string) [][]stri
 }
 
 // writeText prints the result as text: host sets one name per line.
-func (r *queryResult) writeText(w *textWriter) {
-	if r.lines != nil {
-		_, _ = w.Write(r.lines)
-		return
-	}
-	r.writeHuman(w, false)
-}
+func (r *queryResult) writeText(w *textWriter) { r.writeHuman(w, false) }
 
 // writeFolded is the text with host sets folded (dn[01-03].smf1).
 func (r *queryResult) writeFolded(w *textWriter) { r.writeHuman(w, true) }
@@ -110,26 +103,12 @@ func (r *queryResult) writeHuman(w *textWriter, folded bool) {
 		}
 		writeTable(w, append([]string{"HOST"}, upper(r.cols)...), rows)
 	case query.BatchesResult:
-		for i, b := range r.bats {
-			fmt.Fprintf(w, "# batch %d: %d hosts\n", i+1, len(b))
-			writeHostLines(w, b, folded)
+		for i, b := range r.batches {
+			fmt.Fprintf(w, "# batch %d: %d hosts\n", i+1, b.GetCardinality())
+			r.writeHostLines(w, b, folded)
 		}
 	default:
-		writeHostLines(w, r.hosts, folded)
-	}
-}
-
-func writeHostLines(w *textWriter, hosts []string, folded bool) {
-	if folded {
-		if len(hosts) > 0 {
-			w.WriteString(nodeset.Fold(hosts))
-			w.WriteByte('\n')
-		}
-		return
-	}
-	for _, h := range hosts {
-		w.WriteString(h)
-		w.WriteByte('\n')
+		r.writeHostLines(w, r.set, folded)
 	}
 }
 
@@ -154,9 +133,14 @@ func (r *queryResult) jsonValue() any {
 		}
 		return map[string]any{"pass": r.pass, "rows": rows}
 	case query.BatchesResult:
-		return map[string]any{"pass": r.pass, "seed": r.seed, "batches": r.bats}
+		var bats [][]string
+		for _, b := range r.batches {
+			bats = append(bats, r.dict.Names(b))
+		}
+		return map[string]any{"pass": r.pass, "seed": r.seed, "batches": bats}
 	}
-	v := map[string]any{"pass": r.pass, "count": len(r.hosts), "hosts": nonNil(r.hosts)}
+	hosts := r.dict.Names(r.set)
+	v := map[string]any{"pass": r.pass, "count": len(hosts), "hosts": nonNil(hosts)}
 	if r.random {
 		v["seed"] = r.seed
 	}
@@ -187,16 +171,12 @@ func (r *queryResult) writeCSV(cw *csvWriter) {
 		}
 	case query.BatchesResult:
 		cw.Write([]string{"batch", "host"})
-		for i, b := range r.bats {
-			for _, h := range b {
-				cw.Write([]string{strconv.Itoa(i + 1), h})
-			}
+		for i, b := range r.batches {
+			r.writeHostRecords(cw, b, strconv.Itoa(i+1))
 		}
 	default:
 		cw.Write([]string{"host"})
-		for _, h := range r.hosts {
-			cw.Write([]string{h})
-		}
+		r.writeHostRecords(cw, r.set, "")
 	}
 }
 

@@ -112,15 +112,18 @@ func (s *session) view(ctx context.Context, fn func(tx *store.Tx, env *query.Env
 // statement evaluates one statement of the language and prints its result
 // the way `fleetq query` does.
 func (s *session) statement(ctx context.Context, text string) error {
-	var out *queryResult
-	err := s.view(ctx, func(tx *store.Tx, env *query.Env) (err error) {
-		out, err = evalStatement(tx, env, s.a, text, s.bind)
-		return err
+	held := &heldOutput{w: &cancelWriter{ctx: ctx, w: s.a.stdout}}
+	err := s.view(ctx, func(tx *store.Tx, env *query.Env) error {
+		out, err := evalStatement(tx, env, s.a, text, s.bind)
+		if err != nil {
+			return err
+		}
+		return s.a.printStatement(held, out, ":seed") // host sets stream from tx
 	})
 	if err != nil {
 		return err
 	}
-	return s.a.printStatement(&cancelWriter{ctx: ctx, w: s.a.stdout}, out, ":seed")
+	return held.release()
 }
 
 // cancelWriter stops a long result at Ctrl-C: it writes in chunks and

@@ -1,9 +1,10 @@
 package nodeset
 
 import (
-	"math"
+	"bytes"
+	"io"
+	"math/bits"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -18,21 +19,11 @@ import (
 // Names containing '[', ']', ',' or whitespace cannot be written in the
 // notation and are copied as they are.
 func Fold(names []string) string {
-	shapes := map[string]*shape{}
-	for _, name := range sortedUnique(names) {
-		text, nums := tokenize(name)
-		k := lengthKey(text)
-		if shapes[k] == nil {
-			shapes[k] = &shape{text: text}
-		}
-		shapes[k].add(nums)
+	var f Folder
+	for _, n := range sortedUnique(names) {
+		f.AddString(n)
 	}
-	var groups []string
-	for _, sh := range shapes {
-		groups = append(groups, sh.fold()...)
-	}
-	slices.Sort(groups)
-	return strings.Join(groups, ",")
+	return f.String()
 }
 
 // sortedUnique returns the non-empty names, sorted and without duplicates.
@@ -47,176 +38,135 @@ func sortedUnique(names []string) []string {
 	return slices.Compact(out)
 }
 
-// tokenize splits name into text fields around its runs of ASCII digits;
-// len(text) == len(nums)+1.
-func tokenize(name string) (text, nums []string) {
+// Folder folds names added one at a time, as Fold does, without keeping
+// the names: a name costs 8 bytes per numeric field (its digits as a
+// number), and its shape (its text fields) is kept once. Names are best
+// added in byte order (as fleetq's host dictionary lists them): the last
+// numeric field is then merged as they arrive. In any other order, or
+// repeated, the result is the same, only slower. The zero Folder is empty
+// and ready.
+type Folder struct {
+	shapes map[uint64]*shape // by the hash of their text fields
+	last   []byte            // the previous name: repeats are skipped, disorder noted
+	any    bool              // a name was added
+	disord bool              // a name came before the one added before it
+	sets   setTable
+	huge   digitTable
+	nums   []uint64 // scratch: the digit fields of the name being added, as codes
+	texts  []span   // scratch: its text fields
+	recent [1 << recentBits]*shape
+}
+
+// AddString adds one name; "" is skipped.
+func (f *Folder) AddString(name string) { f.Add([]byte(name)) }
+
+// Add adds one name, which Add does not keep; an empty one is skipped.
+func (f *Folder) Add(name []byte) {
+	if len(name) == 0 {
+		return
+	}
+	if f.any {
+		switch c := bytes.Compare(f.last, name); {
+		case c == 0:
+			return
+		case c > 0 && !f.disord:
+			f.disord = true
+			for _, sh := range f.shapes {
+				sh.ungroup()
+			}
+		}
+	}
+	f.any = true
+	f.last = append(f.last[:0], name...)
+	f.shape(name, f.tokenize(name)).add(f, f.nums)
+}
+
+// shape is the shape of name, whose text fields f.texts hash to h: from
+// a small cache indexed by the hash, else the map of every shape.
+func (f *Folder) shape(name []byte, h uint64) *shape {
+	slot := &f.recent[h>>(64-recentBits)]
+	if sh := *slot; sh != nil && sh.hash == h && sh.is(name, f.texts) {
+		return sh
+	}
+	sh := f.shapes[h]
+	for sh != nil && !sh.is(name, f.texts) {
+		sh = sh.collides
+	}
+	if sh == nil {
+		sh = newShape(name, f.texts)
+		if f.shapes == nil {
+			f.shapes = map[uint64]*shape{}
+		}
+		sh.hash, sh.collides = h, f.shapes[h]
+		f.shapes[h] = sh
+	}
+	*slot = sh
+	return sh
+}
+
+// recentBits sizes the cache of shapes by hash (256 entries).
+const recentBits = 8
+
+// tokenize splits name into text fields around its runs of ASCII digits
+// (f.texts, one more than f.nums) and the runs of digits, as codes
+// (f.nums), and returns a hash of the text fields.
+func (f *Folder) tokenize(name []byte) uint64 {
+	f.nums, f.texts = f.nums[:0], f.texts[:0]
+	h := uint64(0)
 	start := 0
 	for i := 0; i < len(name); {
-		if !isDigit(name[i]) {
+		if c := name[i]; !isDigit(c) {
+			h = bits.RotateLeft64(h, 7) ^ uint64(c)
 			i++
 			continue
 		}
-		j := i
+		j := i + 1
 		for j < len(name) && isDigit(name[j]) {
 			j++
 		}
-		text, nums = append(text, name[start:i]), append(nums, name[i:j])
+		f.texts = append(f.texts, span{start, i})
+		if c, ok := smallCode(name[i:j]); ok {
+			f.nums = append(f.nums, c)
+		} else {
+			f.nums = append(f.nums, f.huge.code(name[i:j]))
+		}
+		h = bits.RotateLeft64(h, 7) ^ 0x100 // a field boundary, no byte
 		start, i = j, j
 	}
-	return append(text, name[start:]), nums
+	f.texts = append(f.texts, span{start, len(name)})
+	return (h ^ h>>31) * 0x9e3779b97f4a7c15 // mixed, so its top bits index the cache
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-// lengthKey encodes strings unambiguously as one map key.
-func lengthKey(parts []string) string {
-	var b []byte
-	for _, p := range parts {
-		b = strconv.AppendInt(b, int64(len(p)), 10)
-		b = append(b, ':')
-		b = append(b, p...)
-	}
-	return string(b)
-}
-
-// shape holds the names sharing one sequence of text fields, as items: each
-// item stands for the cartesian product of one set of digit strings per
-// numeric field.
-type shape struct {
-	text  []string
-	items [][][]string // item → field → digit strings in compareDigits order
-}
-
-func (sh *shape) add(nums []string) {
-	item := make([][]string, len(nums))
-	for i := range nums {
-		item[i] = nums[i : i+1 : i+1] // capped, so a merge copies before appending
-	}
-	sh.items = append(sh.items, item)
-}
-
-// fold merges items along each field, last field first, until nothing
-// merges, and renders them. Merging items equal in every other field is
-// exact, so the names covered never change.
-func (sh *shape) fold() []string {
-	for fields := len(sh.text) - 1; ; {
-		before := len(sh.items)
-		for axis := fields - 1; axis >= 0; axis-- {
-			sh.items = mergeAxis(sh.items, axis)
-		}
-		if len(sh.items) == before || fields <= 1 {
-			break
-		}
-	}
-	out := make([]string, len(sh.items))
-	for i, item := range sh.items {
-		out[i] = sh.render(item)
-	}
-	return out
-}
-
-// mergeAxis unions the axis field of items that agree on every other field.
-func mergeAxis(items [][][]string, axis int) [][][]string {
-	index := map[string]int{}
-	merged := map[int]bool{}
-	var out [][][]string
-	for _, item := range items {
-		k := keyExcept(item, axis)
-		i, ok := index[k]
-		if !ok {
-			index[k] = len(out)
-			out = append(out, item)
-			continue
-		}
-		out[i][axis] = append(out[i][axis], item[axis]...)
-		merged[i] = true
-	}
-	for i := range merged {
-		slices.SortFunc(out[i][axis], compareDigits)
-		out[i][axis] = slices.Compact(out[i][axis])
-	}
-	return out
-}
-
-// keyExcept encodes every field of item but axis as one map key.
-func keyExcept(item [][]string, axis int) string {
-	var b []byte
-	for f, set := range item {
-		if f == axis {
-			continue
-		}
-		b = strconv.AppendInt(b, int64(len(set)), 10)
-		b = append(b, '|')
-		b = append(b, lengthKey(set)...)
-	}
-	return string(b)
-}
-
-// render writes one item in folded notation.
-func (sh *shape) render(item [][]string) string {
+// String is the folded notation of every name added.
+func (f *Folder) String() string {
 	var b strings.Builder
-	for f, set := range item {
-		b.WriteString(sh.text[f])
-		b.WriteString(renderSet(set))
-	}
-	b.WriteString(sh.text[len(item)])
+	_, _ = f.WriteTo(&b)
 	return b.String()
 }
 
-// renderSet writes a set of digit strings: bare when it has one member,
-// else as bracketed ranges. A range lo-hi is used only when Expand would give
-// back exactly the strings it replaces (lo's padding applied to every value).
-func renderSet(set []string) string {
-	if len(set) == 1 {
-		return set[0]
+// WriteTo writes the folded notation of every name added: the groups in
+// byte order, separated by commas. It folds what was added so far; adding
+// more names after it is not supported.
+func (f *Folder) WriteTo(w io.Writer) (int64, error) {
+	var groups []string
+	for _, sh := range f.shapes {
+		groups = sh.fold(f, groups)
 	}
-	left := make(map[string]bool, len(set))
-	for _, s := range set {
-		left[s] = true
-	}
-	var items []string
-	for _, lo := range set {
-		if !left[lo] {
-			continue
+	slices.Sort(groups)
+	var n int64
+	for i, g := range groups {
+		if i > 0 {
+			k, err := io.WriteString(w, ",")
+			if n += int64(k); err != nil {
+				return n, err
+			}
 		}
-		delete(left, lo)
-		items = append(items, extendRange(lo, left))
+		k, err := io.WriteString(w, g)
+		if n += int64(k); err != nil {
+			return n, err
+		}
 	}
-	return "[" + strings.Join(items, ",") + "]"
-}
-
-// extendRange consumes from left the values following lo in lo's padding
-// and returns the range item covering them.
-func extendRange(lo string, left map[string]bool) string {
-	v, err := strconv.ParseUint(lo, 10, 64)
-	if err != nil {
-		return lo
-	}
-	width := 0
-	if len(lo) > 1 && lo[0] == '0' {
-		width = len(lo)
-	}
-	hi := ""
-	for v < math.MaxUint64 && left[pad(v+1, width)] {
-		v++
-		hi = pad(v, width)
-		delete(left, hi)
-	}
-	if hi == "" {
-		return lo
-	}
-	return lo + "-" + hi
-}
-
-// compareDigits orders digit strings by value, then shorter (less padded)
-// first.
-func compareDigits(a, b string) int {
-	ta, tb := strings.TrimLeft(a, "0"), strings.TrimLeft(b, "0")
-	if c := len(ta) - len(tb); c != 0 {
-		return c
-	}
-	if c := strings.Compare(ta, tb); c != 0 {
-		return c
-	}
-	return len(a) - len(b)
+	return n, nil
 }

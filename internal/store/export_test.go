@@ -72,3 +72,11 @@ func SetVerifyBlobs(on bool) bool { old := verifyBlobs; verifyBlobs = on; return
 func SealChunk(raw []byte) []byte {
 	return binary.BigEndian.AppendUint32(append([]byte(nil), raw...), crc32.Checksum(raw, castagnoli))
 }
+
+// SetMaxNameRuns sets how many runs EachName merges, for the tests of its
+// fallback; it returns the old value.
+func SetMaxNameRuns(n int) int {
+	old := maxNameRuns
+	maxNameRuns = n
+	return old
+}
