@@ -5,8 +5,10 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -100,6 +102,7 @@ func parseStatement(env *query.Env, text string) (*query.Statement, error) {
 func runQuery(ctx context.Context, a *app, o *queryOptions, text string) error {
 	var out *queryResult
 	held := &heldOutput{w: a.stdout}
+	defer held.discard()
 	err := a.view(func(tx *store.Tx) (err error) {
 		env, err := newEnv(ctx, tx, o)
 		if err != nil {
@@ -178,36 +181,80 @@ func (a *app) printStatement(w io.Writer, out *queryResult, seedFlag string) err
 	return bw.Flush()
 }
 
-// heldOutputMax is how much of a result heldOutput holds.
+// heldOutputMax is how much of a result heldOutput holds in memory.
 const heldOutputMax = 2 << 20
 
-// heldOutput is where a result printed inside the read transaction goes:
-// its first heldOutputMax bytes are held in memory and written by release,
-// after the transaction (and the database's shared lock) is gone, so a
-// slow reader of a small result (| less) never keeps a writer waiting.
-// Past that, they are written through and the rest streams with the
-// transaction open: memory stays bounded whatever the result's size.
+// heldOutput is where a result printed inside the read transaction goes,
+// so that nothing downstream of fleetq (| less, a slow pipe) holds the
+// database's shared lock and keeps a writer waiting: everything is
+// written by release, after the transaction is gone. The first
+// heldOutputMax bytes are held in memory; past that the output spills to
+// an unlinked temporary file, so memory stays bounded whatever the
+// result's size. Where waiting cannot happen (w is a regular file or
+// /dev/null), or no temporary file can be made, it writes through.
 type heldOutput struct {
 	w       io.Writer
 	chunks  [][]byte // of heldChunk bytes each, never grown by copying
 	size    int
+	spill   *os.File
 	through bool
 }
 
 const heldChunk = 64 << 10
 
 func (h *heldOutput) Write(p []byte) (int, error) {
-	if !h.through {
-		if h.size+len(p) <= heldOutputMax {
-			h.hold(p)
-			return len(p), nil
-		}
-		h.through = true
-		if err := h.release(); err != nil {
-			return 0, err
-		}
+	switch {
+	case h.through:
+		return h.w.Write(p)
+	case h.spill != nil:
+		return h.spill.Write(p)
+	case h.size+len(p) <= heldOutputMax:
+		h.hold(p)
+		return len(p), nil
 	}
-	return h.w.Write(p)
+	if err := h.overflow(); err != nil {
+		return 0, err
+	}
+	return h.Write(p)
+}
+
+// overflow moves what is held to a temporary file, or writes it through.
+func (h *heldOutput) overflow() error {
+	f, err := spillFile(h.w)
+	if f == nil {
+		h.through = true
+		return errors.Join(err, h.writeHeld(h.w))
+	}
+	h.spill = f
+	return h.writeHeld(f)
+}
+
+// spillFile returns an unlinked temporary file for output bound for w, or
+// nil when w never blocks (a regular file, /dev/null) or no file can be made.
+func spillFile(w io.Writer) (*os.File, error) {
+	if out, ok := w.(*os.File); ok && neverBlocks(out) {
+		return nil, nil
+	}
+	f, err := os.CreateTemp("", "fleetq-out-*")
+	if err != nil {
+		return nil, nil // write through: the lock is held longer, nothing is lost
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		return nil, f.Close() // write through rather than leave a file behind
+	}
+	return f, nil
+}
+
+func neverBlocks(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	if fi.Mode().IsRegular() {
+		return true
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && os.SameFile(fi, null)
 }
 
 func (h *heldOutput) hold(p []byte) {
@@ -223,16 +270,39 @@ func (h *heldOutput) hold(p []byte) {
 	}
 }
 
-// release writes what is held.
-func (h *heldOutput) release() error {
+func (h *heldOutput) writeHeld(w io.Writer) error {
 	chunks := h.chunks
 	h.chunks, h.size = nil, 0
 	for _, c := range chunks {
-		if _, err := h.w.Write(c); err != nil {
+		if _, err := w.Write(c); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// discard drops what is held or spilled, on an error path (release after
+// it writes nothing).
+func (h *heldOutput) discard() {
+	h.chunks, h.size = nil, 0
+	if h.spill != nil {
+		_ = h.spill.Close() // unlinked already: closing frees it
+		h.spill = nil
+	}
+}
+
+// release writes what is held or spilled, and removes the spill file.
+func (h *heldOutput) release() error {
+	if h.spill == nil {
+		return h.writeHeld(h.w)
+	}
+	f := h.spill
+	h.spill = nil
+	_, err := f.Seek(0, io.SeekStart)
+	if err == nil {
+		_, err = io.Copy(h.w, f)
+	}
+	return errors.Join(err, f.Close())
 }
 
 // staleWarnings names the carried sources older than limit that the

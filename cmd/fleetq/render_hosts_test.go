@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -46,9 +49,11 @@ func TestJSONStringMatchesEncoding(t *testing.T) {
 	}
 }
 
-// TestHeldOutput pins that a small result is held until release (after
-// the read transaction), and a large one written through once past the
-// bound, in order, with nothing left held.
+// TestHeldOutput pins that nothing is written before release (after the
+// read transaction), whatever the size: a small result is held in memory,
+// a large one spills to a temporary file; and that output bound for a
+// regular file, which cannot keep a writer waiting, is written through
+// once past the bound. Every byte arrives, in order.
 func TestHeldOutput(t *testing.T) {
 	var out strings.Builder
 	h := &heldOutput{w: &out}
@@ -58,16 +63,32 @@ func TestHeldOutput(t *testing.T) {
 	require.NoError(t, h.release())
 	require.Equal(t, "small\n", out.String())
 
+	large := func(w io.Writer) string {
+		var want strings.Builder
+		for i := range 40 {
+			chunk := strings.Repeat(string(rune('a'+i%26)), 100_000+i)
+			want.WriteString(chunk)
+			_, err := w.Write([]byte(chunk))
+			require.NoError(t, err)
+		}
+		return want.String()
+	}
 	out.Reset()
 	h = &heldOutput{w: &out}
-	var want strings.Builder
-	for i := range 40 {
-		chunk := strings.Repeat(string(rune('a'+i%26)), 100_000+i)
-		want.WriteString(chunk)
-		_, err := h.Write([]byte(chunk))
-		require.NoError(t, err)
-	}
-	require.Greater(t, out.Len(), heldOutputMax, "written through past heldOutputMax")
+	want := large(h)
+	require.Empty(t, out.String(), "a large result spills until release")
+	require.NotNil(t, h.spill)
 	require.NoError(t, h.release())
-	require.Equal(t, want.String(), out.String())
+	require.Equal(t, want, out.String())
+
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	require.NoError(t, err)
+	defer f.Close()
+	h = &heldOutput{w: f}
+	want = large(h)
+	require.True(t, h.through, "a regular file is written through")
+	require.NoError(t, h.release())
+	got, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	require.Equal(t, want, string(got))
 }

@@ -113,6 +113,7 @@ func (s *session) view(ctx context.Context, fn func(tx *store.Tx, env *query.Env
 // the way `fleetq query` does.
 func (s *session) statement(ctx context.Context, text string) error {
 	held := &heldOutput{w: &cancelWriter{ctx: ctx, w: s.a.stdout}}
+	defer held.discard()
 	err := s.view(ctx, func(tx *store.Tx, env *query.Env) error {
 		out, err := evalStatement(tx, env, s.a, text, s.bind)
 		if err != nil {
