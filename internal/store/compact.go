@@ -24,14 +24,15 @@ import (
 //
 // Buckets (created on first use, so older files need no migration):
 //
-//	deltas  blob sha256 → base sha256 (32 bytes) + delta (compact_delta.go)
-//	chains  whole blob sha256 → uvarint: an upper bound on the number of
-//	        deltas applied to rebuild any blob whose chain ends at it
+//	deltas  blob sha256 → base sha256 (32 bytes) + delta (compact_delta_fmt.go)
+//	chains  whole blob sha256 → uvarint(depth) uvarint(bytes): upper bounds
+//	        on the deltas, and their bytes, applied to rebuild any blob
+//	        whose chain ends at it (files written before the byte bound
+//	        hold the depth alone)
 //
 // A delta is only ever made against a whole blob, and a whole blob never
-// points anywhere, so chains cannot form cycles. maxChain bounds how many
-// deltas any read applies: a version that would make a chain longer stays
-// whole (a keyframe).
+// points anywhere, so chains cannot form cycles. A version that would make
+// a chain too long or too heavy stays whole (a keyframe, see chainBytes).
 var (
 	bucketDeltas = []byte("deltas")
 	bucketChains = []byte("chains")
