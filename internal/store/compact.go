@@ -23,27 +23,43 @@ import (
 //
 // Buckets (created on first use, so older files need no migration):
 //
-//	deltas  blob sha256 → base sha256 (32 bytes) + delta (compact_delta.go)
-//	chains  whole blob sha256 → uvarint: an upper bound on the number of
-//	        deltas applied to rebuild any blob whose chain ends at it
+//	deltas  blob sha256 → base sha256 (32 bytes) + delta (compact_delta_fmt.go)
+//	chains  whole blob sha256 → uvarint(depth) uvarint(bytes): upper bounds
+//	        on the deltas, and their bytes, applied to rebuild any blob
+//	        whose chain ends at it (files written before the byte bound
+//	        hold the depth alone)
 //
 // A delta is only ever made against a whole blob, and a whole blob never
-// points anywhere, so chains cannot form cycles. maxChain bounds how many
-// deltas any read applies: a version that would make a chain longer stays
-// whole (a keyframe).
+// points anywhere, so chains cannot form cycles. A version that would make
+// a chain too long or too heavy stays whole (a keyframe, see chainBytes).
 var (
 	bucketDeltas = []byte("deltas")
 	bucketChains = []byte("chains")
 )
 
-// maxChain is the most deltas a read applies to rebuild one blob.
-const maxChain = 128
+// Keyframes: a version is kept whole rather than as one more delta when
+// its chain would hold more than maxChain deltas, or more delta bytes than
+// chainBytes (3/2) times the version's size: the rule of Mercurial's
+// revlog, which stores a full text when the chain to read exceeds a small
+// multiple of it. Rebuilding a version then reads at most 1.5 times its
+// size in deltas, and keyframes cost at most 2/3 of the deltas they cut
+// off. A small busy blob (a bitmap of 16 KB where 1% of the hosts flip each
+// pass makes deltas of 1-2 KB) is a keyframe every 10-40 versions; a large
+// quiet one (the 1.2 MB ip column, deltas of 0.1%) reaches maxChain first.
+// docs/storage.md explains the trade.
+const (
+	chainBytesNum, chainBytesDen = 3, 2
+)
+
+// maxChain is a variable only so that tests can shorten it.
+var maxChain = 1024
 
 // minDeltaBlob is the smallest blob worth keeping as a delta.
-const minDeltaBlob = 1024
+const minDeltaBlob = 128
 
 // rebuildDelta rebuilds a blob kept as a delta. ok is false when no delta
-// of that key exists.
+// of that key exists. Each step writes into the buffer the step before
+// last wrote, so a chain of any length allocates two blobs.
 func rebuildDelta(tx *bolt.Tx, key []byte) (out []byte, ok bool, err error) {
 	deltas := tx.Bucket(bucketDeltas)
 	if deltas == nil || deltas.Get(key) == nil {
@@ -61,10 +77,14 @@ func rebuildDelta(tx *bolt.Tx, key []byte) (out []byte, ok bool, err error) {
 		base = tx.Bucket(bucketBlobs).Get(k)
 	}
 	out = base
+	var bufs [2][]byte
+	var scratch []byte
 	for i := len(chain) - 1; i >= 0; i-- {
-		if out, err = applyDelta(out, chain[i]); err != nil {
+		b := &bufs[i&1]
+		if *b, err = applyDeltaTo(*b, out, chain[i], &scratch); err != nil {
 			return nil, true, err
 		}
+		out = *b
 	}
 	if !blobMatches(key, out) {
 		return nil, true, fmt.Errorf("%w: delta rebuilds the wrong bytes", ErrCorrupt)
@@ -74,60 +94,97 @@ func rebuildDelta(tx *bolt.Tx, key []byte) (out []byte, ok bool, err error) {
 
 // promoteDelta drops the delta of key, if any, before the blob is written
 // whole again (a value that came back). Deltas against key stay valid. A
-// chain through key was at most the old end's bound long and key is hops
-// deltas from that end, so chains now ending at key are at most bound-hops
-// long. (Carrying the whole bound over made a value that came back after a
-// long history refuse every delta: each version after it stayed whole.)
+// chain through key was at most the old end's bounds long and key is hops
+// deltas (of n bytes) from that end, so chains now ending at key are at
+// most the bounds less those. (Carrying the whole bound over made a value
+// that came back after a long history refuse every delta: each version
+// after it stayed whole.)
 func promoteDelta(tx *bolt.Tx, key []byte) error {
 	deltas := tx.Bucket(bucketDeltas)
 	if deltas == nil || deltas.Get(key) == nil {
 		return nil
 	}
-	end, hops := chainEnd(tx, key)
-	depth := chainDepth(tx, end)
-	depth -= min(depth, hops)
+	end, path := chainEnd(tx, key)
+	c := getChain(tx, end)
+	c.depth -= min(c.depth, path.depth)
+	c.bytes -= min(c.bytes, path.bytes)
 	if err := deltas.Delete(key); err != nil {
 		return err
 	}
-	return setChainDepth(tx, key, depth)
+	return setChain(tx, key, c)
 }
 
 // chainEnd follows key's deltas to the whole blob they end at, and says
-// how many deltas it followed.
-func chainEnd(tx *bolt.Tx, key []byte) ([]byte, uint64) {
+// how many deltas of how many bytes it followed.
+func chainEnd(tx *bolt.Tx, key []byte) ([]byte, chain) {
 	deltas := tx.Bucket(bucketDeltas)
-	var hops uint64
-	for ; hops <= 2*maxChain; hops++ {
+	var path chain
+	for ; path.depth <= 2*uint64(maxChain); path.depth++ {
 		d := deltas.Get(key)
 		if d == nil || len(d) < sha256.Size {
-			return key, hops
+			return key, path
 		}
 		key = d[:sha256.Size]
+		path.bytes += uint64(len(d) - sha256.Size)
 	}
-	return key, hops
+	return key, path
 }
 
-func chainDepth(tx *bolt.Tx, key []byte) uint64 {
+// chain bounds the chains that end at a whole blob: no chain holds more
+// than depth deltas or more than bytes delta bytes. The chains bucket
+// keeps uvarint(depth) uvarint(bytes); a file written before the byte
+// bound keeps uvarint(depth) alone, and known is then false.
+type chain struct {
+	depth, bytes uint64
+	known        bool
+}
+
+func getChain(tx *bolt.Tx, key []byte) chain {
 	b := tx.Bucket(bucketChains)
 	if b == nil {
-		return 0
+		return chain{known: true}
 	}
-	v, n := binary.Uvarint(b.Get(key))
+	v := b.Get(key)
+	if v == nil {
+		return chain{known: true}
+	}
+	depth, n := binary.Uvarint(v)
 	if n <= 0 {
-		return 0
+		return chain{}
 	}
-	return v
+	bytes, m := binary.Uvarint(v[n:])
+	if m <= 0 {
+		return chain{depth: depth}
+	}
+	return chain{depth: depth, bytes: bytes, known: true}
 }
 
-func setChainDepth(tx *bolt.Tx, key []byte, depth uint64) error {
+func setChain(tx *bolt.Tx, key []byte, c chain) error {
 	b, err := tx.CreateBucketIfNotExists(bucketChains)
 	if err != nil {
 		return err
 	}
-	if depth == 0 {
+	if c.depth == 0 {
 		return b.Delete(key)
 	}
-	return b.Put(key, binary.AppendUvarint(nil, depth))
+	return b.Put(key, binary.AppendUvarint(binary.AppendUvarint(nil, c.depth), c.bytes))
+}
+
+// extend is c with one more delta of n bytes at its end. A bound written
+// before the byte bound counts every earlier delta as n bytes.
+func (c chain) extend(n int) chain {
+	if !c.known {
+		c.bytes = c.depth * uint64(n)
+	}
+	return chain{depth: c.depth + 1, bytes: c.bytes + uint64(n), known: true}
+}
+
+// keyframe reports whether a version of size bytes is better kept whole
+// than made the newest delta of chain c: when rebuilding the oldest
+// version of the chain would apply more than maxChain deltas, or read more
+// delta bytes than chainBytes times the version's size.
+func (c chain) keyframe(size int) bool {
+	return c.depth > uint64(maxChain) || c.bytes*chainBytesDen > chainBytesNum*uint64(size)
 }
 
 // deltify keeps the blob old as a delta against the whole blob cur (its
@@ -145,12 +202,15 @@ func deltify(tx *bolt.Tx, old, cur string) error {
 	if len(ok) != sha256.Size || len(ov) < minDeltaBlob || cv == nil {
 		return nil
 	}
-	depth := chainDepth(tx, ok) + 1
-	if depth > maxChain {
+	c := getChain(tx, ok)
+	if c.depth+1 > uint64(maxChain) {
 		return nil
 	}
 	d := makeDelta(cv, ov, len(ov)/2)
 	if d == nil {
+		return nil
+	}
+	if c = c.extend(len(d)); c.keyframe(len(ov)) {
 		return nil
 	}
 	deltas, err := tx.CreateBucketIfNotExists(bucketDeltas)
@@ -163,10 +223,18 @@ func deltify(tx *bolt.Tx, old, cur string) error {
 	if err := blobs.Delete(ok); err != nil {
 		return err
 	}
-	if err := setChainDepth(tx, ok, 0); err != nil {
+	if err := setChain(tx, ok, chain{}); err != nil {
 		return err
 	}
-	return setChainDepth(tx, ck, max(depth, chainDepth(tx, ck)))
+	return setChain(tx, ck, c.merge(getChain(tx, ck)))
+}
+
+// merge is the bound of two sets of chains that end at one blob.
+func (c chain) merge(o chain) chain {
+	if !o.known {
+		o.bytes = o.depth * (c.bytes / max(c.depth, 1))
+	}
+	return chain{depth: max(c.depth, o.depth), bytes: max(c.bytes, o.bytes), known: true}
 }
 
 // Deltify keeps the blobs of pass id's parent that pass id replaced as
@@ -200,7 +268,7 @@ func deltifyPair(tx *bolt.Tx, older, newer *PassInfo) error {
 		if err != nil {
 			return err
 		}
-		pairs = append(pairs, ps...)
+		pairs = append(append(pairs, ps...), [2]string{o.Manifest, s.Manifest})
 	}
 	for _, p := range pairs {
 		if err := deltify(tx, p[0], p[1]); err != nil {

@@ -12,23 +12,43 @@ import (
 // mostly the same bytes at shifted offsets (a host added, a value changed),
 // so the delta of a 1% change is about 1% of the blob.
 //
-// Encoding: uvarint(target length), then operations, each uvarint(n<<1|k):
-// k=0 inserts the next n bytes, k=1 copies n bytes from base at the
-// uvarint offset that follows.
+// The encoding is in compact_delta_fmt.go.
 
 // deltaBlock is the match granularity: base is indexed at every
 // deltaBlock-aligned offset and a match is at least this long.
 const deltaBlock = 16
 
 // makeDelta returns a delta that rebuilds target from base, or nil when
-// the delta would be longer than limit bytes (not worth keeping).
+// the delta would be longer than limit bytes (not worth keeping). It is
+// written in the current format (compact_delta_fmt.go).
 func makeDelta(base, target []byte, limit int) []byte {
+	ops, ok := matchOps(base, target, limit)
+	if !ok {
+		return nil
+	}
+	d := encodeDelta(base, target, ops)
+	if len(d) > limit {
+		return nil
+	}
+	return d
+}
+
+// copyOp is one step of a delta: the target bytes lit (a slice of the
+// target) that no copy covers, then n bytes copied from base at off. The
+// last step has n = 0.
+type copyOp struct {
+	lit    []byte
+	off, n int
+}
+
+// matchOps finds the copies that rebuild target from base. ok is false
+// when more than limit bytes of target match nothing.
+func matchOps(base, target []byte, limit int) (ops []copyOp, ok bool) {
 	idx := newBlockIndex(base)
-	d := binary.AppendUvarint(make([]byte, 0, 64+len(target)/32), uint64(len(target)))
-	lit, pos, diag, farOnly := 0, 0, 0, 0
+	lit, pos, diag, farOnly, unmatched := 0, 0, 0, 0, 0
 	for pos+deltaBlock <= len(target) {
-		if pos-lit > limit {
-			return nil
+		if unmatched+pos-lit > limit {
+			return nil, false
 		}
 		cand, n := 0, 0
 		if pos >= farOnly {
@@ -52,20 +72,18 @@ func makeDelta(base, target []byte, limit int) []byte {
 			t--
 		}
 		end := pos + n
-		d = appendInsert(d, target[lit:t])
-		d = appendCopy(d, s, end-t)
+		unmatched += t - lit
+		ops = append(ops, copyOp{lit: target[lit:t], off: s, n: end - t})
 		pos, lit, diag = end, end, cand-pos
-		if len(d) > limit {
-			return nil
-		}
 	}
-	d = appendInsert(d, target[lit:])
-	if len(d) > limit {
-		return nil
+	if unmatched+len(target)-lit > limit {
+		return nil, false
 	}
-	return d
+	return append(ops, copyOp{lit: target[lit:]}), true
 }
 
+// appendInsert and appendCopy write the operations of the legacy format
+// (see applyLegacyDelta); only tests still write it.
 func appendInsert(d, lit []byte) []byte {
 	if len(lit) == 0 {
 		return d
@@ -192,15 +210,19 @@ func (m *matcher) try(c int) bool {
 	return m.n >= goodMatch
 }
 
-// applyDelta rebuilds the target of d from base.
-func applyDelta(base, d []byte) ([]byte, error) {
+// applyLegacyDelta rebuilds the target of a delta in the first format,
+// which fleetq wrote before the format byte (files written then still hold
+// them): uvarint(target length), then operations uvarint(n<<1|k), k=0
+// inserting the next n bytes, k=1 copying n bytes from base at the uvarint
+// offset that follows. dst is reused for the output.
+func applyLegacyDelta(dst, base, d []byte) ([]byte, error) {
 	r := &reader{b: d}
 	size := r.uvarint()
-	if r.err != nil || size > 1<<40 {
+	if r.err != nil {
 		return nil, fmt.Errorf("%w: delta header", ErrCorrupt)
 	}
-	out := make([]byte, 0, size)
-	for len(r.b) > 0 && r.err == nil {
+	out := dst[:0]
+	for len(r.b) > 0 && r.err == nil && uint64(len(out)) <= size {
 		op := r.uvarint()
 		n := op >> 1
 		if op&1 == 0 {
