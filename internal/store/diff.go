@@ -204,6 +204,12 @@ func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 		return a.Present().Clone()
 	}
 	x := roaring.Xor(a.Present(), b.Present())
+	da, okA := asDict(a)
+	db, okB := asDict(b)
+	if okA && okB {
+		x.Or(dictChanged(da, db))
+		return x
+	}
 	if grouped(a) && grouped(b) {
 		x.Or(groupsXor(a.Groups(), b.Groups()))
 		return x
@@ -227,9 +233,40 @@ func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 	return x
 }
 
+// dictChanged returns the hosts present in both a and b whose values
+// differ, comparing codes after mapping a's dictionary onto b's.
+func dictChanged(a, b *dictAttr) *roaring.Bitmap {
+	onB := translate(a.dict, b.dict)
+	var out []uint32
+	c := newCursor(b.present)
+	a.eachRank(func(rank int, id uint32) {
+		if rb, ok := c.seek(id); ok && onB[a.code(rank)] != b.code(rb) {
+			out = append(out, id)
+		}
+	})
+	return roaring.BitmapOf(out...)
+}
+
+// translate maps each value of the sorted dictionary from to its code in
+// the sorted dictionary to, fleet.NoCode when to lacks it.
+func translate(from, to []string) []uint32 {
+	out := make([]uint32, len(from))
+	j := 0
+	for i, v := range from {
+		for j < len(to) && to[j] < v {
+			j++
+		}
+		out[i] = fleet.NoCode
+		if j < len(to) && to[j] == v {
+			out[i] = uint32(j)
+		}
+	}
+	return out
+}
+
 func grouped(a fleet.Attr) bool {
 	switch a.(type) {
-	case *boolAttr, *indexAttr:
+	case *boolAttr, *indexAttr, dictIndex:
 		return true
 	}
 	return false
@@ -270,6 +307,13 @@ func groupsXor(ga, gb []fleet.Group) *roaring.Bitmap {
 func idValues(a fleet.Attr) ([]uint32, []fleet.Value) {
 	var ids []uint32
 	var vals []fleet.Value
+	if d, ok := asDict(a); ok {
+		d.eachRank(func(rank int, id uint32) {
+			ids = append(ids, id)
+			vals = append(vals, d.str(d.code(rank)))
+		})
+		return ids, vals
+	}
 	switch a := a.(type) {
 	case *strColumn:
 		a.each(func(id uint32, v string) {

@@ -1,0 +1,506 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fleetq/fleetq/internal/fleet"
+)
+
+// A string attribute is stored dictionary-encoded (encDict):
+//
+//	'D' flags:byte presence:bitmap
+//	n:uvarint n×(len:uvarint bytes)   distinct values, strictly increasing
+//	width:byte                        bytes per code, widthFor(n)
+//	codes                             card(presence)×width, little-endian, in id order
+//	[n×bitmap]                        when flags&dictBitmaps: the hosts of each value
+//
+// A host's code is the index of its value in the dictionary, so grouping,
+// counting and matching work on small integers, and a predicate runs once
+// per distinct value. Up to maxIndexValues values, a bitmap per value is
+// kept too, so `role = "web"` is one lookup.
+
+// dictBitmaps is the flag of an encDict blob that stores a bitmap per value.
+const dictBitmaps = 1
+
+// widthFor is the bytes per code of a dictionary of n values.
+func widthFor(n int) int {
+	switch {
+	case n <= 1:
+		return 0
+	case n <= 1<<8:
+		return 1
+	case n <= 1<<16:
+		return 2
+	case n <= 1<<24:
+		return 3
+	}
+	return 4
+}
+
+// appendCode appends code c in w bytes, little-endian.
+func appendCode(b []byte, c uint32, w int) []byte {
+	for i := range w {
+		b = append(b, byte(c>>(8*i)))
+	}
+	return b
+}
+
+func encodeString(c *Column, es []entry) []byte {
+	values, codes := internStrings(c, es)
+	flags := byte(0)
+	if len(values) <= maxIndexValues {
+		flags = dictBitmaps
+	}
+	b := appendBitmap([]byte{encDict, flags}, presence(es))
+	b = binary.AppendUvarint(b, uint64(len(values)))
+	for _, v := range values {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		b = append(b, v...)
+	}
+	w := widthFor(len(values))
+	b = append(b, byte(w))
+	for _, k := range codes {
+		b = appendCode(b, k, w)
+	}
+	if flags&dictBitmaps != 0 {
+		for _, bm := range codeBitmaps(es, codes, len(values)) {
+			b = appendBitmap(b, bm)
+		}
+	}
+	return b
+}
+
+// internStrings returns the distinct values of the present hosts es,
+// sorted, and the code of each entry.
+func internStrings(c *Column, es []entry) ([]string, []uint32) {
+	index := map[string]uint32{}
+	var values []string
+	codes := make([]uint32, len(es))
+	for i, e := range es {
+		v := c.Str[e.row]
+		k, ok := index[v]
+		if !ok {
+			k = uint32(len(values))
+			index[v] = k
+			values = append(values, v)
+		}
+		codes[i] = k
+	}
+	order := make([]uint32, len(values))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(x, y uint32) int { return strings.Compare(values[x], values[y]) })
+	remap := make([]uint32, len(values))
+	sorted := make([]string, len(values))
+	for rank, old := range order {
+		remap[old] = uint32(rank)
+		sorted[rank] = values[old]
+	}
+	for i, k := range codes {
+		codes[i] = remap[k]
+	}
+	return sorted, codes
+}
+
+// codeBitmaps builds the hosts of each of n codes.
+func codeBitmaps(es []entry, codes []uint32, n int) []*roaring.Bitmap {
+	ids := make([][]uint32, n)
+	for i, e := range es {
+		ids[codes[i]] = append(ids[codes[i]], e.id)
+	}
+	out := make([]*roaring.Bitmap, n)
+	for k := range ids {
+		out[k] = roaring.BitmapOf(ids[k]...)
+	}
+	return out
+}
+
+// dictAttr is a dictionary-encoded string attribute read in place: the
+// codes stay in the stored bytes; the values are substrings of one copy
+// of the dictionary.
+type dictAttr struct {
+	present *roaring.Bitmap
+	dict    []string
+	width   int
+	codes   []byte            // card(present)×width bytes
+	bitmaps []*roaring.Bitmap // hosts per code, nil unless stored
+	groups  []fleet.Group     // built on first Groups
+}
+
+// dictIndex is a dictAttr with a bitmap per value: few enough values
+// that it lists them for the checker's typo warning (fleet.ValueLister).
+type dictIndex struct{ *dictAttr }
+
+// Values lists the distinct values, sorted (fleet.ValueLister).
+func (a dictIndex) Values() []string { return a.dict }
+
+func decodeDict(r *reader) fleet.Attr {
+	flags := r.byte()
+	if flags&^dictBitmaps != 0 {
+		r.fail("unknown dictionary flags %#x", flags)
+	}
+	a := &dictAttr{present: r.bitmap()}
+	a.dict = r.dictionary()
+	a.width = int(r.byte())
+	if r.err == nil && a.width != widthFor(len(a.dict)) {
+		r.fail("code width %d for %d values", a.width, len(a.dict))
+	}
+	a.codes = r.bytes(uint64(a.width) * cardOf(a.present))
+	if r.err != nil {
+		return nil
+	}
+	counts := a.checkCodes(r, flags&dictBitmaps != 0)
+	if flags&dictBitmaps == 0 {
+		r.end()
+		return a
+	}
+	a.bitmaps = make([]*roaring.Bitmap, len(a.dict))
+	for k := range a.bitmaps {
+		a.bitmaps[k] = r.bitmap()
+		if r.err == nil && a.bitmaps[k].GetCardinality() != uint64(counts[k]) {
+			r.fail("value %q has %d hosts in its bitmap and %d codes", a.dict[k], a.bitmaps[k].GetCardinality(), counts[k])
+		}
+	}
+	r.end()
+	return dictIndex{a}
+}
+
+// dictionary reads n strictly increasing strings into substrings of one
+// copy of their bytes.
+func (r *reader) dictionary() []string {
+	n := r.uvarint()
+	if r.err != nil {
+		return nil
+	}
+	if n > uint64(len(r.b)) {
+		r.fail("dictionary of %d values in %d bytes", n, len(r.b))
+		return nil
+	}
+	start := r.b
+	spans := make([]uint32, 0, 2*n)
+	for i := uint64(0); i < n && r.err == nil; i++ {
+		l := r.uvarint()
+		at := len(start) - len(r.b)
+		r.bytes(l)
+		spans = append(spans, uint32(at), uint32(at)+uint32(l))
+	}
+	if r.err != nil {
+		return nil
+	}
+	all := string(start[:len(start)-len(r.b)])
+	dict := make([]string, n)
+	for i := range dict {
+		dict[i] = all[spans[2*i]:spans[2*i+1]]
+		if i > 0 && dict[i-1] >= dict[i] {
+			r.fail("dictionary not strictly increasing at value %d", i)
+			return nil
+		}
+	}
+	return dict
+}
+
+// checkCodes fails unless every code is below the dictionary size; with
+// count it also returns the hosts per code.
+func (a *dictAttr) checkCodes(r *reader, count bool) []uint32 {
+	n := a.len()
+	if n > 0 && len(a.dict) == 0 {
+		r.fail("%d codes and no values", n)
+		return nil
+	}
+	var counts []uint32
+	if count {
+		counts = make([]uint32, len(a.dict))
+	}
+	limit := uint32(len(a.dict))
+	for i := range n {
+		k := a.code(i)
+		if k >= limit {
+			r.fail("code %d of host %d beyond %d values", k, i, limit)
+			return nil
+		}
+		if count {
+			counts[k]++
+		}
+	}
+	return counts
+}
+
+// len is the number of present hosts (of codes).
+func (a *dictAttr) len() int {
+	if a.width == 0 {
+		return int(a.present.GetCardinality())
+	}
+	return len(a.codes) / a.width
+}
+
+// code is the code of the present host of rank i.
+func (a *dictAttr) code(i int) uint32 {
+	b := a.codes
+	switch a.width {
+	case 0:
+		return 0
+	case 1:
+		return uint32(b[i])
+	case 2:
+		return uint32(binary.LittleEndian.Uint16(b[2*i:]))
+	case 3:
+		j := 3 * i
+		return uint32(b[j]) | uint32(b[j+1])<<8 | uint32(b[j+2])<<16
+	}
+	return binary.LittleEndian.Uint32(b[4*i:])
+}
+
+func (a *dictAttr) Type() fleet.Type                                  { return fleet.String }
+func (a *dictAttr) Present() *roaring.Bitmap                          { return a.present }
+func (a *dictAttr) Sampled() bool                                     { return false }
+func (a *dictAttr) FilterSampleTime(func(int64) bool) *roaring.Bitmap { return roaring.New() }
+func (a *dictAttr) Dict() []string                                    { return a.dict }
+
+func (a *dictAttr) str(k uint32) fleet.Value { return fleet.Value{Type: fleet.String, Str: a.dict[k]} }
+
+// Filter runs keep once per distinct value, then selects hosts by code.
+func (a *dictAttr) Filter(keep func(fleet.Value) bool) *roaring.Bitmap {
+	hit := make([]bool, len(a.dict))
+	for k := range a.dict {
+		hit[k] = keep(a.str(uint32(k)))
+	}
+	return a.HostsWith(hit)
+}
+
+// HostsWith ORs the bitmaps of the kept values when they are stored, else
+// scans the codes once.
+func (a *dictAttr) HostsWith(keep []bool) *roaring.Bitmap {
+	kept := 0
+	for _, k := range keep {
+		if k {
+			kept++
+		}
+	}
+	switch {
+	case kept == 0:
+		return roaring.New()
+	case kept == len(a.dict):
+		return a.present.Clone()
+	case a.bitmaps != nil:
+		var hit []*roaring.Bitmap
+		for k, bm := range a.bitmaps {
+			if keep[k] {
+				hit = append(hit, bm)
+			}
+		}
+		return roaring.FastOr(hit...)
+	}
+	var out []uint32
+	a.eachRank(func(rank int, id uint32) {
+		if keep[a.code(rank)] {
+			out = append(out, id)
+		}
+	})
+	return roaring.BitmapOf(out...)
+}
+
+// eachRank calls fn for every present host in id order with its rank.
+func (a *dictAttr) eachRank(fn func(rank int, id uint32)) {
+	it := a.present.ManyIterator()
+	buf := make([]uint32, 4096)
+	rank := 0
+	for {
+		n := it.NextMany(buf)
+		if n == 0 {
+			return
+		}
+		for _, id := range buf[:n] {
+			fn(rank, id)
+			rank++
+		}
+	}
+}
+
+// Groups lists the values with their hosts: the stored bitmaps, or built
+// from the codes in one pass (values no host has are left out).
+func (a *dictAttr) Groups() []fleet.Group {
+	if a.groups != nil {
+		return a.groups
+	}
+	bms := a.bitmaps
+	if bms == nil {
+		bms = a.buildBitmaps()
+	}
+	gs := make([]fleet.Group, 0, len(bms))
+	for k, bm := range bms {
+		if bm != nil && !bm.IsEmpty() {
+			gs = append(gs, fleet.Group{Value: a.str(uint32(k)), Hosts: bm})
+		}
+	}
+	a.groups = gs
+	return gs
+}
+
+// buildBitmaps sorts the present hosts by code (a counting sort, so each
+// value's hosts stay in id order) and makes a bitmap of each run.
+func (a *dictAttr) buildBitmaps() []*roaring.Bitmap {
+	n := len(a.dict)
+	start := make([]int, n+1)
+	for i := range a.len() {
+		start[a.code(i)+1]++
+	}
+	for k := range n {
+		start[k+1] += start[k]
+	}
+	ids := make([]uint32, a.len())
+	next := slices.Clone(start[:n])
+	a.eachRank(func(rank int, id uint32) {
+		k := a.code(rank)
+		ids[next[k]] = id
+		next[k]++
+	})
+	out := make([]*roaring.Bitmap, n)
+	for k := range out {
+		if start[k] < start[k+1] {
+			out[k] = roaring.BitmapOf(ids[start[k]:start[k+1]]...)
+		}
+	}
+	return out
+}
+
+func (a *dictAttr) Value(id uint32) (fleet.Value, bool) {
+	if !a.present.Contains(id) {
+		return fleet.Value{}, false
+	}
+	return a.str(a.code(int(a.present.Rank(id) - 1))), true
+}
+
+// sparseCodes is how many times fewer members than present hosts make
+// Codes look each member up by rank rather than walk every present host.
+const sparseCodes = 16
+
+// Codes returns the code of every member of hosts in id order.
+func (a *dictAttr) Codes(hosts *roaring.Bitmap) []uint32 {
+	out := make([]uint32, 0, hosts.GetCardinality())
+	if hosts.GetCardinality()*sparseCodes < uint64(a.len()) {
+		it := hosts.Iterator()
+		for it.HasNext() {
+			id := it.Next()
+			if a.present.Contains(id) {
+				out = append(out, a.code(int(a.present.Rank(id)-1)))
+			} else {
+				out = append(out, fleet.NoCode)
+			}
+		}
+		return out
+	}
+	c := newCursor(a.present)
+	it := hosts.ManyIterator()
+	buf := make([]uint32, 4096)
+	for {
+		n := it.NextMany(buf)
+		if n == 0 {
+			return out
+		}
+		for _, id := range buf[:n] {
+			if rank, ok := c.seek(id); ok {
+				out = append(out, a.code(rank))
+			} else {
+				out = append(out, fleet.NoCode)
+			}
+		}
+	}
+}
+
+// cursor walks a bitmap forward, counting the rank of each member.
+type cursor struct {
+	it   roaring.ManyIntIterable
+	buf  []uint32
+	pos  int // next member in buf
+	base int // rank of buf[0]
+	done bool
+}
+
+func newCursor(bm *roaring.Bitmap) *cursor {
+	c := &cursor{it: bm.ManyIterator(), buf: make([]uint32, 0, 4096)}
+	c.fill()
+	return c
+}
+
+func (c *cursor) fill() {
+	c.base += len(c.buf)
+	n := c.it.NextMany(c.buf[:cap(c.buf)])
+	c.buf, c.pos, c.done = c.buf[:n], 0, n == 0
+}
+
+// seek moves to the first member >= id and reports its rank and whether
+// it is id. Successive calls must ask for increasing ids.
+func (c *cursor) seek(id uint32) (int, bool) {
+	for !c.done {
+		if c.pos == len(c.buf) {
+			c.fill()
+			continue
+		}
+		if last := c.buf[len(c.buf)-1]; last < id {
+			c.pos = len(c.buf)
+			continue
+		}
+		for c.buf[c.pos] < id {
+			c.pos++
+		}
+		return c.base + c.pos, c.buf[c.pos] == id
+	}
+	return 0, false
+}
+
+// countCodes counts the present hosts of each value.
+func (a *dictAttr) countCodes() []uint64 {
+	counts := make([]uint64, len(a.dict))
+	for i := range a.len() {
+		counts[a.code(i)]++
+	}
+	return counts
+}
+
+// asDict returns the dictionary behind a string attribute stored as one.
+func asDict(a fleet.Attr) (*dictAttr, bool) {
+	switch a := a.(type) {
+	case *dictAttr:
+		return a, true
+	case dictIndex:
+		return a.dictAttr, true
+	}
+	return nil, false
+}
+
+// orEmpty is bm, or an empty bitmap for nil.
+func orEmpty(bm *roaring.Bitmap) *roaring.Bitmap {
+	if bm == nil {
+		return roaring.New()
+	}
+	return bm
+}
+
+// byte reads one byte.
+func (r *reader) byte() byte {
+	b := r.bytes(1)
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
+// fail records the first decoding error.
+func (r *reader) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+}
+
+// end fails if bytes are left over.
+func (r *reader) end() {
+	if r.err == nil && len(r.b) != 0 {
+		r.fail("%d bytes after the attribute", len(r.b))
+	}
+}
