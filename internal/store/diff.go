@@ -238,10 +238,12 @@ func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 func dictChanged(a, b *dictAttr) *roaring.Bitmap {
 	onB := translate(a.dict, b.dict)
 	var out []uint32
-	c := newCursor(b.present)
-	a.eachRank(func(rank int, id uint32) {
-		if rb, ok := c.seek(id); ok && onB[a.code(rank)] != b.code(rb) {
-			out = append(out, id)
+	c := b.cursor()
+	a.chunks(func(ids, ks []uint32) {
+		for j, id := range ids {
+			if kb := c.seek(id); kb != fleet.NoCode && onB[ks[j]] != kb {
+				out = append(out, id)
+			}
 		}
 	})
 	return roaring.BitmapOf(out...)
@@ -308,9 +310,11 @@ func idValues(a fleet.Attr) ([]uint32, []fleet.Value) {
 	var ids []uint32
 	var vals []fleet.Value
 	if d, ok := asDict(a); ok {
-		d.eachRank(func(rank int, id uint32) {
-			ids = append(ids, id)
-			vals = append(vals, d.str(d.code(rank)))
+		d.chunks(func(hs, ks []uint32) {
+			for j, k := range ks {
+				ids = append(ids, hs[j])
+				vals = append(vals, d.str(k))
+			}
 		})
 		return ids, vals
 	}

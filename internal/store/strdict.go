@@ -208,25 +208,28 @@ func (r *reader) dictionary() []string {
 // checkCodes fails unless every code is below the dictionary size; with
 // count it also returns the hosts per code.
 func (a *dictAttr) checkCodes(r *reader, count bool) []uint32 {
-	n := a.len()
-	if n > 0 && len(a.dict) == 0 {
-		r.fail("%d codes and no values", n)
+	if a.len() > 0 && len(a.dict) == 0 {
+		r.fail("%d codes and no values", a.len())
 		return nil
 	}
 	var counts []uint32
 	if count {
 		counts = make([]uint32, len(a.dict))
 	}
-	limit := uint32(len(a.dict))
-	for i := range n {
-		k := a.code(i)
-		if k >= limit {
-			r.fail("code %d of host %d beyond %d values", k, i, limit)
-			return nil
+	top := uint32(0)
+	a.codeChunks(func(ks []uint32) {
+		for _, k := range ks {
+			top = max(top, k)
 		}
-		if count {
-			counts[k]++
+		if count && top < uint32(len(a.dict)) {
+			for _, k := range ks {
+				counts[k]++
+			}
 		}
+	})
+	if a.len() > 0 && top >= uint32(len(a.dict)) {
+		r.fail("code %d beyond %d values", top, len(a.dict))
+		return nil
 	}
 	return counts
 }
@@ -237,6 +240,64 @@ func (a *dictAttr) len() int {
 		return int(a.present.GetCardinality())
 	}
 	return len(a.codes) / a.width
+}
+
+// chunk is how many hosts the scans decode at a time.
+const chunk = 4096
+
+// decode writes the codes of the present hosts of ranks i.. to dst.
+func (a *dictAttr) decode(i int, dst []uint32) {
+	b := a.codes[a.width*i:]
+	switch a.width {
+	case 0:
+		clear(dst)
+	case 1:
+		for j := range dst {
+			dst[j] = uint32(b[j])
+		}
+	case 2:
+		b = b[:2*len(dst)]
+		for j := range dst {
+			dst[j] = uint32(binary.LittleEndian.Uint16(b[2*j:]))
+		}
+	case 3:
+		b = b[:3*len(dst)]
+		for j := range dst {
+			dst[j] = uint32(b[3*j]) | uint32(b[3*j+1])<<8 | uint32(b[3*j+2])<<16
+		}
+	default:
+		b = b[:4*len(dst)]
+		for j := range dst {
+			dst[j] = binary.LittleEndian.Uint32(b[4*j:])
+		}
+	}
+}
+
+// codeChunks calls fn with the codes of all present hosts, in id order,
+// a chunk at a time.
+func (a *dictAttr) codeChunks(fn func(ks []uint32)) {
+	ks := make([]uint32, chunk)
+	for i, n := 0, a.len(); i < n; i += chunk {
+		m := min(chunk, n-i)
+		a.decode(i, ks[:m])
+		fn(ks[:m])
+	}
+}
+
+// chunks calls fn with the present hosts and their codes, in id order, a
+// chunk at a time.
+func (a *dictAttr) chunks(fn func(ids, ks []uint32)) {
+	it := a.present.ManyIterator()
+	ids, ks := make([]uint32, chunk), make([]uint32, chunk)
+	for rank := 0; ; {
+		m := it.NextMany(ids)
+		if m == 0 || rank+m > a.len() {
+			return
+		}
+		a.decode(rank, ks[:m])
+		fn(ids[:m], ks[:m])
+		rank += m
+	}
 }
 
 // code is the code of the present host of rank i.
@@ -297,29 +358,14 @@ func (a *dictAttr) HostsWith(keep []bool) *roaring.Bitmap {
 		return roaring.FastOr(hit...)
 	}
 	var out []uint32
-	a.eachRank(func(rank int, id uint32) {
-		if keep[a.code(rank)] {
-			out = append(out, id)
+	a.chunks(func(ids, ks []uint32) {
+		for j, k := range ks {
+			if keep[k] {
+				out = append(out, ids[j])
+			}
 		}
 	})
 	return roaring.BitmapOf(out...)
-}
-
-// eachRank calls fn for every present host in id order with its rank.
-func (a *dictAttr) eachRank(fn func(rank int, id uint32)) {
-	it := a.present.ManyIterator()
-	buf := make([]uint32, 4096)
-	rank := 0
-	for {
-		n := it.NextMany(buf)
-		if n == 0 {
-			return
-		}
-		for _, id := range buf[:n] {
-			fn(rank, id)
-			rank++
-		}
-	}
 }
 
 // Groups lists the values with their hosts: the stored bitmaps, or built
@@ -347,18 +393,21 @@ func (a *dictAttr) Groups() []fleet.Group {
 func (a *dictAttr) buildBitmaps() []*roaring.Bitmap {
 	n := len(a.dict)
 	start := make([]int, n+1)
-	for i := range a.len() {
-		start[a.code(i)+1]++
-	}
+	a.codeChunks(func(ks []uint32) {
+		for _, k := range ks {
+			start[k+1]++
+		}
+	})
 	for k := range n {
 		start[k+1] += start[k]
 	}
 	ids := make([]uint32, a.len())
 	next := slices.Clone(start[:n])
-	a.eachRank(func(rank int, id uint32) {
-		k := a.code(rank)
-		ids[next[k]] = id
-		next[k]++
+	a.chunks(func(hosts, ks []uint32) {
+		for j, k := range ks {
+			ids[next[k]] = hosts[j]
+			next[k]++
+		}
 	})
 	out := make([]*roaring.Bitmap, n)
 	for k := range out {
@@ -380,10 +429,18 @@ func (a *dictAttr) Value(id uint32) (fleet.Value, bool) {
 // Codes look each member up by rank rather than walk every present host.
 const sparseCodes = 16
 
-// Codes returns the code of every member of hosts in id order.
+// Codes returns the code of every member of hosts in id order: all codes
+// when hosts are the present hosts, a rank lookup per member when they
+// are few, else one walk of both.
 func (a *dictAttr) Codes(hosts *roaring.Bitmap) []uint32 {
-	out := make([]uint32, 0, hosts.GetCardinality())
-	if hosts.GetCardinality()*sparseCodes < uint64(a.len()) {
+	card := hosts.GetCardinality()
+	if card == uint64(a.len()) && hosts.Equals(a.present) {
+		out := make([]uint32, card)
+		a.decode(0, out)
+		return out
+	}
+	out := make([]uint32, 0, card)
+	if card*sparseCodes < uint64(a.len()) {
 		it := hosts.Iterator()
 		for it.HasNext() {
 			id := it.Next()
@@ -395,71 +452,73 @@ func (a *dictAttr) Codes(hosts *roaring.Bitmap) []uint32 {
 		}
 		return out
 	}
-	c := newCursor(a.present)
+	c := a.cursor()
 	it := hosts.ManyIterator()
-	buf := make([]uint32, 4096)
+	buf := make([]uint32, chunk)
 	for {
 		n := it.NextMany(buf)
 		if n == 0 {
 			return out
 		}
 		for _, id := range buf[:n] {
-			if rank, ok := c.seek(id); ok {
-				out = append(out, a.code(rank))
-			} else {
-				out = append(out, fleet.NoCode)
-			}
+			out = append(out, c.seek(id))
 		}
 	}
 }
 
-// cursor walks a bitmap forward, counting the rank of each member.
-type cursor struct {
-	it   roaring.ManyIntIterable
-	buf  []uint32
-	pos  int // next member in buf
-	base int // rank of buf[0]
-	done bool
+// codeCursor walks the present hosts of a forward with their codes.
+type codeCursor struct {
+	a        *dictAttr
+	it       roaring.ManyIntIterable
+	ids, ks  []uint32
+	pos      int // next host in ids
+	rank     int // rank of ids[0]
+	finished bool
 }
 
-func newCursor(bm *roaring.Bitmap) *cursor {
-	c := &cursor{it: bm.ManyIterator(), buf: make([]uint32, 0, 4096)}
+func (a *dictAttr) cursor() *codeCursor {
+	c := &codeCursor{a: a, it: a.present.ManyIterator(), ids: make([]uint32, 0, chunk), ks: make([]uint32, chunk)}
 	c.fill()
 	return c
 }
 
-func (c *cursor) fill() {
-	c.base += len(c.buf)
-	n := c.it.NextMany(c.buf[:cap(c.buf)])
-	c.buf, c.pos, c.done = c.buf[:n], 0, n == 0
+func (c *codeCursor) fill() {
+	c.rank += len(c.ids)
+	n := c.it.NextMany(c.ids[:cap(c.ids)])
+	if c.rank+n > c.a.len() {
+		n = 0 // cannot happen: decoding checked the codes cover the present hosts
+	}
+	c.ids, c.pos, c.finished = c.ids[:n], 0, n == 0
+	c.a.decode(c.rank, c.ks[:n])
 }
 
-// seek moves to the first member >= id and reports its rank and whether
-// it is id. Successive calls must ask for increasing ids.
-func (c *cursor) seek(id uint32) (int, bool) {
-	for !c.done {
-		if c.pos == len(c.buf) {
+// seek returns the code of host id, fleet.NoCode when it has none.
+// Successive calls must ask for increasing ids.
+func (c *codeCursor) seek(id uint32) uint32 {
+	for !c.finished {
+		if c.pos == len(c.ids) || c.ids[len(c.ids)-1] < id {
 			c.fill()
 			continue
 		}
-		if last := c.buf[len(c.buf)-1]; last < id {
-			c.pos = len(c.buf)
-			continue
-		}
-		for c.buf[c.pos] < id {
+		for c.ids[c.pos] < id {
 			c.pos++
 		}
-		return c.base + c.pos, c.buf[c.pos] == id
+		if c.ids[c.pos] == id {
+			return c.ks[c.pos]
+		}
+		return fleet.NoCode
 	}
-	return 0, false
+	return fleet.NoCode
 }
 
 // countCodes counts the present hosts of each value.
 func (a *dictAttr) countCodes() []uint64 {
 	counts := make([]uint64, len(a.dict))
-	for i := range a.len() {
-		counts[a.code(i)]++
-	}
+	a.codeChunks(func(ks []uint32) {
+		for _, k := range ks {
+			counts[k]++
+		}
+	})
 	return counts
 }
 
