@@ -97,13 +97,15 @@ const NoCode = ^uint32(0)
 // of small integers. Everything returned must not be modified.
 type Coded interface {
 	Attr
-	// Dict lists the distinct values in byte order (the order of Groups);
-	// code c stands for Dict()[c].
-	Dict() []string
+	// DictLen is the number of distinct values.
+	DictLen() int
+	// DictValue is the value code c stands for, c < DictLen(); values
+	// are in byte order (the order of Groups).
+	DictValue(c uint32) string
 	// Codes returns the code of every member of hosts, in ascending id
 	// order, NoCode for a member without a value.
 	Codes(hosts *roaring.Bitmap) []uint32
 	// HostsWith returns the hosts whose code c has keep[c] set;
-	// len(keep) is len(Dict()).
+	// len(keep) is DictLen().
 	HostsWith(keep []bool) *roaring.Bitmap
 }

@@ -22,28 +22,32 @@ func filter(a fleet.Attr, op string, lit Literal, keep func(fleet.Value) bool) *
 	if !ok || lit.Kind != fleet.String {
 		return a.Filter(keep)
 	}
-	dict := c.Dict()
 	var lo, hi int
 	switch op {
 	case "=":
-		lo = sort.SearchStrings(dict, lit.Str)
-		hi = min(lo+1, len(dict))
+		lo = search(c, lit.Str)
+		hi = min(lo+1, c.DictLen())
 	case "~":
-		lo, hi = prefixRange(dict, anchoredPrefix(lit.Str))
+		lo, hi = prefixRange(c, anchoredPrefix(lit.Str))
 	default:
 		return a.Filter(keep)
 	}
-	want := make([]bool, len(dict))
+	want := make([]bool, c.DictLen())
 	for k := lo; k < hi; k++ {
-		want[k] = keep(fleet.Value{Type: fleet.String, Str: dict[k]})
+		want[k] = keep(fleet.Value{Type: fleet.String, Str: c.DictValue(uint32(k))})
 	}
 	return c.HostsWith(want)
 }
 
-// prefixRange is the range of the sorted dict whose values start with p.
-func prefixRange(dict []string, p string) (lo, hi int) {
-	lo = sort.SearchStrings(dict, p)
-	hi = lo + sort.Search(len(dict)-lo, func(i int) bool { return !strings.HasPrefix(dict[lo+i], p) })
+// search is the first code whose value is >= v.
+func search(c fleet.Coded, v string) int {
+	return sort.Search(c.DictLen(), func(k int) bool { return c.DictValue(uint32(k)) >= v })
+}
+
+// prefixRange is the range of codes whose values start with p.
+func prefixRange(c fleet.Coded, p string) (lo, hi int) {
+	lo = search(c, p)
+	hi = lo + sort.Search(c.DictLen()-lo, func(i int) bool { return !strings.HasPrefix(c.DictValue(uint32(lo+i)), p) })
 	return lo, hi
 }
 

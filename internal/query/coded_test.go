@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/fleetq/fleetq/internal/fleet"
 )
 
 func TestAnchoredPrefix(t *testing.T) {
@@ -25,8 +27,18 @@ func TestAnchoredPrefix(t *testing.T) {
 	}
 }
 
+// sliceDict is a fleet.Coded dictionary over a sorted slice, for the
+// range lookups (the other methods are not used).
+type sliceDict struct {
+	fleet.Coded
+	values []string
+}
+
+func (d sliceDict) DictLen() int              { return len(d.values) }
+func (d sliceDict) DictValue(k uint32) string { return d.values[k] }
+
 func TestPrefixRange(t *testing.T) {
-	dict := []string{"a", "ab", "abc", "abd", "b", "ba"}
+	dict := sliceDict{values: []string{"a", "ab", "abc", "abd", "b", "ba"}}
 	for p, want := range map[string][2]int{"": {0, 6}, "a": {0, 4}, "ab": {1, 4}, "abc": {2, 3}, "b": {4, 6}, "c": {6, 6}, "aa": {1, 1}} {
 		lo, hi := prefixRange(dict, p)
 		assert.Equal(t, want, [2]int{lo, hi}, p)

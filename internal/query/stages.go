@@ -4,7 +4,6 @@ import (
 	"hash/fnv"
 	"math/bits"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"strings"
 
@@ -129,7 +128,7 @@ func (ev *evaluator) head(n int, hosts *roaring.Bitmap) *roaring.Bitmap {
 // spread is `spread ATTR N`, by code when the attribute has codes.
 func spread(a fleet.Attr, hosts *roaring.Bitmap, n int, rng *rand.Rand) *roaring.Bitmap {
 	if c, ok := a.(fleet.Coded); ok {
-		return setops.SpreadCodes(hosts, n, c.Codes(hosts), len(c.Dict()), rng)
+		return setops.SpreadCodes(hosts, n, c.Codes(hosts), c.DictLen(), rng)
 	}
 	return setops.Spread(hosts, n, groupIndex(a, hosts), rng)
 }
@@ -137,7 +136,7 @@ func spread(a fleet.Attr, hosts *roaring.Bitmap, n int, rng *rand.Rand) *roaring
 // split is `split N` across a (nil: no rack), by code when a has codes.
 func split(a fleet.Attr, hosts *roaring.Bitmap, n int, rng *rand.Rand) []*roaring.Bitmap {
 	if c, ok := a.(fleet.Coded); ok {
-		return setops.SplitCodes(hosts, n, c.Codes(hosts), len(c.Dict()), rng)
+		return setops.SplitCodes(hosts, n, c.Codes(hosts), c.DictLen(), rng)
 	}
 	return setops.Split(hosts, n, groupIndex(a, hosts), rng)
 }
@@ -162,10 +161,10 @@ func comboCodes(as []fleet.Attr, hosts *roaring.Bitmap) (keys []uint64, ok bool)
 	radix := uint64(1)
 	for i, a := range as {
 		c, isCoded := a.(fleet.Coded)
-		if !isCoded || len(as) > 1 && anyHasNUL(c.Dict()) {
+		if !isCoded || len(as) > 1 && anyHasNUL(c) {
 			return nil, false
 		}
-		hi, lo := bits.Mul64(radix, uint64(len(c.Dict())+1))
+		hi, lo := bits.Mul64(radix, uint64(c.DictLen()+1))
 		if hi != 0 {
 			return nil, false
 		}
@@ -174,9 +173,8 @@ func comboCodes(as []fleet.Attr, hosts *roaring.Bitmap) (keys []uint64, ok bool)
 	keys = make([]uint64, hosts.GetCardinality())
 	scale := uint64(1)
 	for _, c := range coded {
-		dict := c.Dict()
-		none := uint64(len(dict))
-		if k, found := slices.BinarySearch(dict, "<none>"); found {
+		none := uint64(c.DictLen())
+		if k := search(c, "<none>"); k < c.DictLen() && c.DictValue(uint32(k)) == "<none>" {
 			none = uint64(k)
 		}
 		for i, k := range c.Codes(hosts) {
@@ -186,14 +184,14 @@ func comboCodes(as []fleet.Attr, hosts *roaring.Bitmap) (keys []uint64, ok bool)
 			}
 			keys[i] += d * scale
 		}
-		scale *= uint64(len(dict) + 1)
+		scale *= uint64(c.DictLen() + 1)
 	}
 	return keys, true
 }
 
-func anyHasNUL(values []string) bool {
-	for _, v := range values {
-		if strings.IndexByte(v, 0) >= 0 {
+func anyHasNUL(c fleet.Coded) bool {
+	for k := range c.DictLen() {
+		if strings.IndexByte(c.DictValue(uint32(k)), 0) >= 0 {
 			return true
 		}
 	}
@@ -254,18 +252,18 @@ func countBy(a fleet.Attr, hosts *roaring.Bitmap) []GroupCount {
 
 // countCodes is countBy from codes: one pass over the hosts' codes.
 func countCodes(c fleet.Coded, hosts *roaring.Bitmap) []GroupCount {
-	dict := c.Dict()
-	counts := make([]uint64, len(dict)+1)
+	size := c.DictLen()
+	counts := make([]uint64, size+1)
 	for _, k := range c.Codes(hosts) {
-		counts[min(k, uint32(len(dict)))]++
+		counts[min(k, uint32(size))]++
 	}
 	var out []GroupCount
-	for k, n := range counts[:len(dict)] {
+	for k, n := range counts[:size] {
 		if n > 0 {
-			out = append(out, GroupCount{Value: dict[k], Count: n})
+			out = append(out, GroupCount{Value: c.DictValue(uint32(k)), Count: n})
 		}
 	}
-	if n := counts[len(dict)]; n > 0 {
+	if n := counts[size]; n > 0 {
 		out = append(out, GroupCount{Value: "<none>", Count: n})
 	}
 	return out

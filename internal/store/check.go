@@ -314,7 +314,7 @@ func checkAttrBody(a any) error {
 	case dictIndex:
 		for k, bm := range a.buildBitmaps() {
 			if !a.bitmaps[k].Equals(orEmpty(bm)) {
-				return fmt.Errorf("value %q: bitmap does not match the codes", a.dict[k])
+				return fmt.Errorf("value %q: bitmap does not match the codes", a.dict.at(uint32(k)))
 			}
 		}
 	case *indexAttr:

@@ -251,16 +251,17 @@ func dictChanged(a, b *dictAttr) *roaring.Bitmap {
 
 // translate maps each value of the sorted dictionary from to its code in
 // the sorted dictionary to, fleet.NoCode when to lacks it.
-func translate(from, to []string) []uint32 {
-	out := make([]uint32, len(from))
-	j := 0
-	for i, v := range from {
-		for j < len(to) && to[j] < v {
+func translate(from, to strDict) []uint32 {
+	out := make([]uint32, from.len())
+	j := uint32(0)
+	for i := range out {
+		v := from.at(uint32(i))
+		for int(j) < to.len() && to.at(j) < v {
 			j++
 		}
 		out[i] = fleet.NoCode
-		if j < len(to) && to[j] == v {
-			out[i] = uint32(j)
+		if int(j) < to.len() && to.at(j) == v {
+			out[i] = j
 		}
 	}
 	return out

@@ -19,6 +19,11 @@ import (
 //	codes                             card(presence)×width, little-endian, in id order
 //	[n×bitmap]                        when flags&dictBitmaps: the hosts of each value
 //
+// Decoding checks every length, the order of the values, that every code
+// is below their number and that the bitmaps hold as many hosts as there
+// are codes; that each bitmap holds exactly the hosts of its code is left
+// to the check (checkAttrBody), as the blob's hash already vouches for it.
+//
 // A host's code is the index of its value in the dictionary, so grouping,
 // counting and matching work on small integers, and a predicate runs once
 // per distinct value. Up to maxIndexValues values, a bitmap per value is
@@ -126,7 +131,7 @@ func codeBitmaps(es []entry, codes []uint32, n int) []*roaring.Bitmap {
 // of the dictionary.
 type dictAttr struct {
 	present *roaring.Bitmap
-	dict    []string
+	dict    strDict
 	width   int
 	codes   []byte            // card(present)×width bytes
 	bitmaps []*roaring.Bitmap // hosts per code, nil unless stored
@@ -138,7 +143,13 @@ type dictAttr struct {
 type dictIndex struct{ *dictAttr }
 
 // Values lists the distinct values, sorted (fleet.ValueLister).
-func (a dictIndex) Values() []string { return a.dict }
+func (a dictIndex) Values() []string {
+	out := make([]string, a.dict.len())
+	for k := range out {
+		out[k] = a.dict.at(uint32(k))
+	}
+	return out
+}
 
 func decodeDict(r *reader) fleet.Attr {
 	flags := r.byte()
@@ -148,90 +159,119 @@ func decodeDict(r *reader) fleet.Attr {
 	a := &dictAttr{present: r.bitmap()}
 	a.dict = r.dictionary()
 	a.width = int(r.byte())
-	if r.err == nil && a.width != widthFor(len(a.dict)) {
-		r.fail("code width %d for %d values", a.width, len(a.dict))
+	if r.err == nil && a.width != widthFor(a.dict.len()) {
+		r.fail("code width %d for %d values", a.width, a.dict.len())
 	}
 	a.codes = r.bytes(uint64(a.width) * cardOf(a.present))
 	if r.err != nil {
 		return nil
 	}
-	counts := a.checkCodes(r, flags&dictBitmaps != 0)
+	a.checkCodes(r)
 	if flags&dictBitmaps == 0 {
 		r.end()
 		return a
 	}
-	a.bitmaps = make([]*roaring.Bitmap, len(a.dict))
+	a.bitmaps = make([]*roaring.Bitmap, a.dict.len())
+	total := uint64(0)
 	for k := range a.bitmaps {
 		a.bitmaps[k] = r.bitmap()
-		if r.err == nil && a.bitmaps[k].GetCardinality() != uint64(counts[k]) {
-			r.fail("value %q has %d hosts in its bitmap and %d codes", a.dict[k], a.bitmaps[k].GetCardinality(), counts[k])
-		}
+		total += cardOf(a.bitmaps[k])
+	}
+	if r.err == nil && total != uint64(a.len()) {
+		r.fail("%d hosts in the value bitmaps and %d codes", total, a.len())
 	}
 	r.end()
 	return dictIndex{a}
 }
 
-// dictionary reads n strictly increasing strings into substrings of one
-// copy of their bytes.
-func (r *reader) dictionary() []string {
-	n := r.uvarint()
-	if r.err != nil {
-		return nil
-	}
-	if n > uint64(len(r.b)) {
-		r.fail("dictionary of %d values in %d bytes", n, len(r.b))
-		return nil
-	}
-	start := r.b
-	spans := make([]uint32, 0, 2*n)
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		l := r.uvarint()
-		at := len(start) - len(r.b)
-		r.bytes(l)
-		spans = append(spans, uint32(at), uint32(at)+uint32(l))
-	}
-	if r.err != nil {
-		return nil
-	}
-	all := string(start[:len(start)-len(r.b)])
-	dict := make([]string, n)
-	for i := range dict {
-		dict[i] = all[spans[2*i]:spans[2*i+1]]
-		if i > 0 && dict[i-1] >= dict[i] {
-			r.fail("dictionary not strictly increasing at value %d", i)
-			return nil
-		}
-	}
-	return dict
+// strDict is a sorted dictionary: every value is a substring of one copy
+// of the stored bytes, found by its span, so a million values cost one
+// string and an array the collector need not scan.
+type strDict struct {
+	all   string
+	spans []uint32 // start and end in all of each value
 }
 
-// checkCodes fails unless every code is below the dictionary size; with
-// count it also returns the hosts per code.
-func (a *dictAttr) checkCodes(r *reader, count bool) []uint32 {
-	if a.len() > 0 && len(a.dict) == 0 {
-		r.fail("%d codes and no values", a.len())
-		return nil
+func (d strDict) len() int { return len(d.spans) / 2 }
+
+func (d strDict) at(k uint32) string { return d.all[d.spans[2*k]:d.spans[2*k+1]] }
+
+// dictionary reads n strictly increasing strings. It walks the bytes in
+// one tight loop (a serial or ip dictionary has a value per host).
+func (r *reader) dictionary() strDict {
+	n := r.uvarint()
+	if r.err != nil {
+		return strDict{}
 	}
-	var counts []uint32
-	if count {
-		counts = make([]uint32, len(a.dict))
+	b := r.b
+	if n > uint64(len(b)) {
+		r.fail("dictionary of %d values in %d bytes", n, len(b))
+		return strDict{}
 	}
+	spans := make([]uint32, 2*n)
+	pos, prev := 0, 0
+	for i := range int(n) {
+		l, k := uint64(0), 1
+		switch {
+		case pos >= len(b):
+			k = 0
+		case b[pos] < 0x80:
+			l = uint64(b[pos])
+		default:
+			l, k = binary.Uvarint(b[pos:])
+		}
+		if k <= 0 || l > uint64(len(b)-pos-k) {
+			r.fail("truncated dictionary at value %d", i)
+			return strDict{}
+		}
+		start, end := pos+k, pos+k+int(l)
+		if i > 0 && string(b[prev:spans[2*i-1]]) >= string(b[start:end]) {
+			r.fail("dictionary not strictly increasing at value %d", i)
+			return strDict{}
+		}
+		spans[2*i], spans[2*i+1] = uint32(start), uint32(end)
+		prev, pos = start, end
+	}
+	r.b = b[pos:]
+	return strDict{all: string(b[:pos]), spans: spans}
+}
+
+// checkCodes fails unless every code is below the dictionary size.
+func (a *dictAttr) checkCodes(r *reader) {
+	if a.len() == 0 {
+		return
+	}
+	if top := a.maxCode(); top >= uint32(a.dict.len()) {
+		r.fail("code %d beyond %d values", top, a.dict.len())
+	}
+}
+
+// maxCode is the largest code, read from the stored bytes directly for
+// the common widths.
+func (a *dictAttr) maxCode() uint32 {
 	top := uint32(0)
-	a.codeChunks(func(ks []uint32) {
-		for _, k := range ks {
-			top = max(top, k)
+	switch a.width {
+	case 0:
+	case 1:
+		m := byte(0)
+		for _, c := range a.codes {
+			m = max(m, c)
 		}
-		if count && top < uint32(len(a.dict)) {
+		top = uint32(m)
+	case 2:
+		m, b := uint16(0), a.codes
+		for i := 0; i+1 < len(b); i += 2 {
+			m = max(m, binary.LittleEndian.Uint16(b[i:]))
+		}
+		top = uint32(m)
+	default:
+		a.codeChunks(func(ks []uint32) {
 			for _, k := range ks {
-				counts[k]++
+				top = max(top, k)
 			}
-		}
-	})
-	if a.len() > 0 && top >= uint32(len(a.dict)) {
-		r.fail("code %d beyond %d values", top, len(a.dict))
-		return nil
+		})
 	}
-	return counts
+	return top
 }
 
 // len is the number of present hosts (of codes).
@@ -321,14 +361,17 @@ func (a *dictAttr) Type() fleet.Type                                  { return f
 func (a *dictAttr) Present() *roaring.Bitmap                          { return a.present }
 func (a *dictAttr) Sampled() bool                                     { return false }
 func (a *dictAttr) FilterSampleTime(func(int64) bool) *roaring.Bitmap { return roaring.New() }
-func (a *dictAttr) Dict() []string                                    { return a.dict }
+func (a *dictAttr) DictLen() int                                      { return a.dict.len() }
+func (a *dictAttr) DictValue(k uint32) string                         { return a.dict.at(k) }
 
-func (a *dictAttr) str(k uint32) fleet.Value { return fleet.Value{Type: fleet.String, Str: a.dict[k]} }
+func (a *dictAttr) str(k uint32) fleet.Value {
+	return fleet.Value{Type: fleet.String, Str: a.dict.at(k)}
+}
 
 // Filter runs keep once per distinct value, then selects hosts by code.
 func (a *dictAttr) Filter(keep func(fleet.Value) bool) *roaring.Bitmap {
-	hit := make([]bool, len(a.dict))
-	for k := range a.dict {
+	hit := make([]bool, a.dict.len())
+	for k := range hit {
 		hit[k] = keep(a.str(uint32(k)))
 	}
 	return a.HostsWith(hit)
@@ -346,7 +389,7 @@ func (a *dictAttr) HostsWith(keep []bool) *roaring.Bitmap {
 	switch {
 	case kept == 0:
 		return roaring.New()
-	case kept == len(a.dict):
+	case kept == a.dict.len():
 		return a.present.Clone()
 	case a.bitmaps != nil:
 		var hit []*roaring.Bitmap
@@ -391,7 +434,7 @@ func (a *dictAttr) Groups() []fleet.Group {
 // buildBitmaps sorts the present hosts by code (a counting sort, so each
 // value's hosts stay in id order) and makes a bitmap of each run.
 func (a *dictAttr) buildBitmaps() []*roaring.Bitmap {
-	n := len(a.dict)
+	n := a.dict.len()
 	start := make([]int, n+1)
 	a.codeChunks(func(ks []uint32) {
 		for _, k := range ks {
@@ -513,7 +556,7 @@ func (c *codeCursor) seek(id uint32) uint32 {
 
 // countCodes counts the present hosts of each value.
 func (a *dictAttr) countCodes() []uint64 {
-	counts := make([]uint64, len(a.dict))
+	counts := make([]uint64, a.dict.len())
 	a.codeChunks(func(ks []uint32) {
 		for _, k := range ks {
 			counts[k]++

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"flag"
+	"fmt"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -205,7 +206,11 @@ func randomKeep(rng *rand.Rand) func(string) bool {
 // checkCodedAgainstRef compares the fleet.Coded methods with the reference.
 func checkCodedAgainstRef(t *testing.T, rng *rand.Rand, a fleet.Coded, rc refColumn, values []string) {
 	t.Helper()
-	assert.True(t, slices.Equal(values, a.Dict()), "dictionary")
+	dict := make([]string, a.DictLen())
+	for k := range dict {
+		dict[k] = a.DictValue(uint32(k))
+	}
+	assert.True(t, slices.Equal(values, dict), "dictionary")
 	if l, ok := a.(fleet.ValueLister); ok {
 		assert.True(t, slices.Equal(values, l.Values()), "values")
 	}
@@ -269,7 +274,9 @@ func TestDictDamage(t *testing.T) {
 		"wrong width":            dictBlob(0, p, []string{"a", "b"}, 2, []uint32{0, 1, 1}, nil),
 		"trailing bytes":         dictBlob(0, p, []string{"a", "b"}, 1, []uint32{0, 1, 1}, []byte{0}),
 		"unknown flags":          dictBlob(4, p, []string{"a", "b"}, 1, []uint32{0, 1, 1}, nil),
-		"bitmap count":           dictBlob(1, p, []string{"a", "b"}, 1, []uint32{0, 1, 1}, appendBitmap(appendBitmap(nil, roaring.BitmapOf(1, 5)), roaring.BitmapOf(9))),
+		"bitmap count":           dictBlob(1, p, []string{"a", "b"}, 1, []uint32{0, 1, 1}, appendBitmap(appendBitmap(nil, roaring.BitmapOf(1, 5)), roaring.BitmapOf(5, 9))),
+		"code beyond, 2 bytes":   dictBlob(0, roaring.BitmapOf(1, 2), names(300), 2, []uint32{299, 300}, nil),
+		"code beyond, 3 bytes":   dictBlob(0, roaring.BitmapOf(1, 2), names(70000), 3, []uint32{70000, 1}, nil),
 		"missing bitmaps":        dictBlob(1, p, []string{"a", "b"}, 1, []uint32{0, 1, 1}, nil),
 		"huge dictionary":        append(appendBitmap([]byte{encDict, 0}, p), 0xff, 0xff, 0xff, 0x0f),
 	} {
@@ -285,6 +292,14 @@ func TestDictDamage(t *testing.T) {
 			assert.True(t, errors.Is(err, ErrCorrupt), "cut at %d of %d: %v", cut, len(data), err)
 		}
 	}
+}
+
+func names(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("v%06d", i)
+	}
+	return out
 }
 
 // TestDictCheckFindsWrongBitmap: a stored bitmap holding the right number
