@@ -144,29 +144,36 @@ func split(a fleet.Attr, hosts *roaring.Bitmap, n int, rng *rand.Rand) []*roarin
 // stratify is `stratify ATTR[,ATTR…] N`, keyed by the attributes' codes
 // when they all have codes.
 func stratify(as []fleet.Attr, hosts *roaring.Bitmap, n int, rng *rand.Rand) *roaring.Bitmap {
-	if keys, ok := comboCodes(as, hosts); ok {
+	if keys, radix, ok := comboCodes(as, hosts); ok {
+		if radix < 1<<32 && radix <= 4*hosts.GetCardinality()+1024 { // few combinations: number them densely
+			codes := make([]uint32, len(keys))
+			for i, k := range keys {
+				codes[i] = uint32(k)
+			}
+			return setops.SpreadCodes(hosts, n, codes, int(radix), rng)
+		}
 		return setops.StratifyKeys(hosts, n, keys, rng)
 	}
 	return setops.Stratify(hosts, n, comboKey(as), rng)
 }
 
 // comboCodes keys each member of hosts by its codes of as, as one number
-// in mixed radix, so that two hosts share a key exactly when comboKey
+// in mixed radix below radix, so that two hosts share a key exactly when comboKey
 // gives them the same string: a missing value is one more digit, shared
 // with a value spelt "<none>". ok is false when an attribute has no codes,
 // when a value holds the joining NUL (the strings could then collide
 // across attributes) or when the combinations overflow 64 bits.
-func comboCodes(as []fleet.Attr, hosts *roaring.Bitmap) (keys []uint64, ok bool) {
+func comboCodes(as []fleet.Attr, hosts *roaring.Bitmap) (keys []uint64, radix uint64, ok bool) {
 	coded := make([]fleet.Coded, len(as))
-	radix := uint64(1)
+	radix = 1
 	for i, a := range as {
 		c, isCoded := a.(fleet.Coded)
 		if !isCoded || len(as) > 1 && anyHasNUL(c) {
-			return nil, false
+			return nil, 0, false
 		}
 		hi, lo := bits.Mul64(radix, uint64(c.DictLen()+1))
 		if hi != 0 {
-			return nil, false
+			return nil, 0, false
 		}
 		coded[i], radix = c, lo
 	}
@@ -186,7 +193,7 @@ func comboCodes(as []fleet.Attr, hosts *roaring.Bitmap) (keys []uint64, ok bool)
 		}
 		scale *= uint64(c.DictLen() + 1)
 	}
-	return keys, true
+	return keys, radix, true
 }
 
 func anyHasNUL(c fleet.Coded) bool {

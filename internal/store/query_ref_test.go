@@ -106,6 +106,7 @@ func (f refFleet) queries(rng *rand.Rand) []string {
 		`all | stratify role,tag 1`,
 		`all | stratify tag,role 2`,
 		`all | stratify rack 1`,
+		`all | stratify rack,tag 1`,
 		`all | stratify role,n 1`,
 		`all | split 3`,
 		fmt.Sprintf(`rack = %q | split 2`, pick("rack")),
