@@ -85,3 +85,27 @@ type Snapshot interface {
 	// matches no pass is an error wrapping ErrNoPass.
 	Resolve(ref PassRef) (Pass, error)
 }
+
+// NoCode is the code Coded.Codes reports for a host without a value.
+const NoCode = ^uint32(0)
+
+// Coded is an optional interface of a string Attr stored as a sorted
+// dictionary of its distinct values and one code per host, the index of
+// the host's value in the dictionary. The query layer type-asserts it to
+// group, count and match by code instead of by string: a predicate runs
+// once per distinct value, and `by`, `spread` and `stratify` read an array
+// of small integers. Everything returned must not be modified.
+type Coded interface {
+	Attr
+	// DictLen is the number of distinct values.
+	DictLen() int
+	// DictValue is the value code c stands for, c < DictLen(); values
+	// are in byte order (the order of Groups).
+	DictValue(c uint32) string
+	// Codes returns the code of every member of hosts, in ascending id
+	// order, NoCode for a member without a value.
+	Codes(hosts *roaring.Bitmap) []uint32
+	// HostsWith returns the hosts whose code c has keep[c] set;
+	// len(keep) is DictLen().
+	HostsWith(keep []bool) *roaring.Bitmap
+}

@@ -265,7 +265,7 @@ func (ev *evaluator) compare(n *Compare, pass fleet.Pass) (*roaring.Bitmap, erro
 	if err != nil {
 		return nil, err
 	}
-	hit := a.Filter(keep)
+	hit := filter(a, op, n.Right, keep)
 	if negative {
 		return setops.Difference(pass.All(), hit), nil
 	}

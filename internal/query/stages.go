@@ -2,6 +2,8 @@ package query
 
 import (
 	"hash/fnv"
+	"math/bits"
+	"math/rand/v2"
 	"sort"
 	"strings"
 
@@ -22,9 +24,9 @@ func (ev *evaluator) stage(s Stage, r *Result, pass fleet.Pass) error {
 	case *Head:
 		r.Hosts = ev.head(s.N, r.Hosts)
 	case *Spread:
-		r.Hosts = setops.Spread(r.Hosts, s.N, groupIndex(attrs[0], r.Hosts), ev.random())
+		r.Hosts = spread(attrs[0], r.Hosts, s.N, ev.random())
 	case *Stratify:
-		r.Hosts = setops.Stratify(r.Hosts, s.N, comboKey(attrs), ev.random())
+		r.Hosts = stratify(attrs, r.Hosts, s.N, ev.random())
 	case *Where:
 		keep, err := ev.eval(s.Pred, pass)
 		if err != nil {
@@ -39,7 +41,7 @@ func (ev *evaluator) stage(s Stage, r *Result, pass fleet.Pass) error {
 		r.Kind, r.Columns, r.ColumnAttrs = ShowResult, s.Attrs, attrs
 	case *Split:
 		r.Kind = BatchesResult
-		r.Batches = setops.Split(r.Hosts, s.N, groupIndex(attrs[0], r.Hosts), ev.random())
+		r.Batches = split(attrs[0], r.Hosts, s.N, ev.random())
 	}
 	return nil
 }
@@ -123,6 +125,86 @@ func (ev *evaluator) head(n int, hosts *roaring.Bitmap) *roaring.Bitmap {
 	return out
 }
 
+// spread is `spread ATTR N`, by code when the attribute has codes.
+func spread(a fleet.Attr, hosts *roaring.Bitmap, n int, rng *rand.Rand) *roaring.Bitmap {
+	if c, ok := a.(fleet.Coded); ok {
+		return setops.SpreadCodes(hosts, n, c.Codes(hosts), c.DictLen(), rng)
+	}
+	return setops.Spread(hosts, n, groupIndex(a, hosts), rng)
+}
+
+// split is `split N` across a (nil: no rack), by code when a has codes.
+func split(a fleet.Attr, hosts *roaring.Bitmap, n int, rng *rand.Rand) []*roaring.Bitmap {
+	if c, ok := a.(fleet.Coded); ok {
+		return setops.SplitCodes(hosts, n, c.Codes(hosts), c.DictLen(), rng)
+	}
+	return setops.Split(hosts, n, groupIndex(a, hosts), rng)
+}
+
+// stratify is `stratify ATTR[,ATTR…] N`, keyed by the attributes' codes
+// when they all have codes.
+func stratify(as []fleet.Attr, hosts *roaring.Bitmap, n int, rng *rand.Rand) *roaring.Bitmap {
+	if keys, radix, ok := comboCodes(as, hosts); ok {
+		if radix < 1<<32 && radix <= 4*hosts.GetCardinality()+1024 { // few combinations: number them densely
+			codes := make([]uint32, len(keys))
+			for i, k := range keys {
+				codes[i] = uint32(k)
+			}
+			return setops.SpreadCodes(hosts, n, codes, int(radix), rng)
+		}
+		return setops.StratifyKeys(hosts, n, keys, rng)
+	}
+	return setops.Stratify(hosts, n, comboKey(as), rng)
+}
+
+// comboCodes keys each member of hosts by its codes of as, as one number
+// in mixed radix below radix, so that two hosts share a key exactly when comboKey
+// gives them the same string: a missing value is one more digit, shared
+// with a value spelt "<none>". ok is false when an attribute has no codes,
+// when a value holds the joining NUL (the strings could then collide
+// across attributes) or when the combinations overflow 64 bits.
+func comboCodes(as []fleet.Attr, hosts *roaring.Bitmap) (keys []uint64, radix uint64, ok bool) {
+	coded := make([]fleet.Coded, len(as))
+	radix = 1
+	for i, a := range as {
+		c, isCoded := a.(fleet.Coded)
+		if !isCoded || len(as) > 1 && anyHasNUL(c) {
+			return nil, 0, false
+		}
+		hi, lo := bits.Mul64(radix, uint64(c.DictLen()+1))
+		if hi != 0 {
+			return nil, 0, false
+		}
+		coded[i], radix = c, lo
+	}
+	keys = make([]uint64, hosts.GetCardinality())
+	scale := uint64(1)
+	for _, c := range coded {
+		none := uint64(c.DictLen())
+		if k := search(c, "<none>"); k < c.DictLen() && c.DictValue(uint32(k)) == "<none>" {
+			none = uint64(k)
+		}
+		for i, k := range c.Codes(hosts) {
+			d := none
+			if k != fleet.NoCode {
+				d = uint64(k)
+			}
+			keys[i] += d * scale
+		}
+		scale *= uint64(c.DictLen() + 1)
+	}
+	return keys, radix, true
+}
+
+func anyHasNUL(c fleet.Coded) bool {
+	for k := range c.DictLen() {
+		if strings.IndexByte(c.DictValue(uint32(k)), 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // groupIndex maps each host of hosts to the index of its attribute value;
 // hosts without a value (or with no attribute) report ok=false.
 func groupIndex(a fleet.Attr, hosts *roaring.Bitmap) func(uint32) (uint32, bool) {
@@ -160,6 +242,9 @@ func comboKey(as []fleet.Attr) func(uint32) string {
 // countBy counts hosts per value, in value order, with hosts lacking the
 // attribute last as "<none>".
 func countBy(a fleet.Attr, hosts *roaring.Bitmap) []GroupCount {
+	if c, ok := a.(fleet.Coded); ok {
+		return countCodes(c, hosts)
+	}
 	var out []GroupCount
 	for _, g := range a.Groups() {
 		if n := g.Hosts.AndCardinality(hosts); n > 0 {
@@ -167,6 +252,25 @@ func countBy(a fleet.Attr, hosts *roaring.Bitmap) []GroupCount {
 		}
 	}
 	if n := hosts.GetCardinality() - hosts.AndCardinality(a.Present()); n > 0 {
+		out = append(out, GroupCount{Value: "<none>", Count: n})
+	}
+	return out
+}
+
+// countCodes is countBy from codes: one pass over the hosts' codes.
+func countCodes(c fleet.Coded, hosts *roaring.Bitmap) []GroupCount {
+	size := c.DictLen()
+	counts := make([]uint64, size+1)
+	for _, k := range c.Codes(hosts) {
+		counts[min(k, uint32(size))]++
+	}
+	var out []GroupCount
+	for k, n := range counts[:size] {
+		if n > 0 {
+			out = append(out, GroupCount{Value: c.DictValue(uint32(k)), Count: n})
+		}
+	}
+	if n := counts[size]; n > 0 {
 		out = append(out, GroupCount{Value: "<none>", Count: n})
 	}
 	return out

@@ -160,3 +160,56 @@ func BenchmarkSerialize(b *testing.B) {
 		})
 	}
 }
+
+// rackCodes gives every host of the fleet one of 29,787 racks, the
+// cardinality of rack in the generated 1M-host fleet.
+const benchRacks = 29787
+
+var rackCodes = sync.OnceValue(func() []uint32 {
+	rng := rand.New(rand.NewPCG(2026, 12))
+	codes := make([]uint32, fleetSize)
+	for i := range codes {
+		codes[i] = rng.Uint32N(benchRacks)
+	}
+	return codes
+})
+
+// BenchmarkSpreadFloor is the least work `spread rack 1` can do: walk 1M
+// ids with their codes in two plain arrays and keep one uniform pick per
+// code (reservoir of one). docs/performance.md compares the query with it.
+func BenchmarkSpreadFloor(b *testing.B) {
+	ids, codes := benchFleet().allA, rackCodes()
+	b.ReportAllocs()
+	for range b.N {
+		rng := rand.New(rand.NewPCG(1, 2))
+		seen := make([]uint32, benchRacks)
+		pick := make([]uint32, benchRacks)
+		for i, id := range ids {
+			k := codes[i]
+			seen[k]++
+			if seen[k] == 1 || rng.Uint32N(seen[k]) == 0 {
+				pick[k] = id
+			}
+		}
+		sink = pick
+	}
+}
+
+// BenchmarkSpreadCodes is SpreadCodes on the same input, from a bitmap.
+func BenchmarkSpreadCodes(b *testing.B) {
+	all, codes := benchFleet().all, rackCodes()
+	b.ReportAllocs()
+	for range b.N {
+		sink = SpreadCodes(all, 1, codes, benchRacks, rand.New(rand.NewPCG(1, 2)))
+	}
+}
+
+// BenchmarkSpreadFunc is Spread with a func group lookup over the same
+// codes, the path of attributes that are not dictionary-encoded.
+func BenchmarkSpreadFunc(b *testing.B) {
+	all, codes := benchFleet().all, rackCodes()
+	b.ReportAllocs()
+	for range b.N {
+		sink = Spread(all, 1, func(id uint32) (uint32, bool) { return codes[id], true }, rand.New(rand.NewPCG(1, 2)))
+	}
+}

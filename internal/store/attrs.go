@@ -26,6 +26,8 @@ func decodeAttr(data []byte) (fleet.Attr, error) {
 		a = decodeIndex(r)
 	case encColumn:
 		a = &strColumn{present: r.bitmap(), data: r.b}
+	case encDict:
+		a = decodeDict(r)
 	case encNumber:
 		a = decodeNumber(r)
 	case encTime:

@@ -277,7 +277,7 @@ func (c *checker) attr(ref attrRef, hosts *roaring.Bitmap) error {
 		return err
 	}
 	if want := map[fleet.Type]byte{fleet.Bool: encBool, fleet.Number: encNumber, fleet.Time: encTime}[ref.Type]; want != 0 && data[0] != want ||
-		ref.Type == fleet.String && data[0] != encIndex && data[0] != encColumn {
+		ref.Type == fleet.String && data[0] != encIndex && data[0] != encColumn && data[0] != encDict {
 		return fmt.Errorf("type %s stored with encoding %q", ref.Type, data[0])
 	}
 	if err := checkAttrBody(a); err != nil {
@@ -312,6 +312,12 @@ func checkAttrBody(a any) error {
 	case *boolAttr:
 		if a.t.Intersects(a.f) {
 			return errors.New("hosts both true and false")
+		}
+	case dictIndex:
+		for k, bm := range a.buildBitmaps() {
+			if !a.bitmaps[k].Equals(orEmpty(bm)) {
+				return fmt.Errorf("value %q: bitmap does not match the codes", a.dict.at(uint32(k)))
+			}
 		}
 	case *indexAttr:
 		seen := roaring.New()

@@ -204,6 +204,12 @@ func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 		return a.Present().Clone()
 	}
 	x := roaring.Xor(a.Present(), b.Present())
+	da, okA := asDict(a)
+	db, okB := asDict(b)
+	if okA && okB {
+		x.Or(dictChanged(da, db))
+		return x
+	}
 	if grouped(a) && grouped(b) {
 		x.Or(groupsXor(a.Groups(), b.Groups()))
 		return x
@@ -227,9 +233,43 @@ func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 	return x
 }
 
+// dictChanged returns the hosts present in both a and b whose values
+// differ, comparing codes after mapping a's dictionary onto b's.
+func dictChanged(a, b *dictAttr) *roaring.Bitmap {
+	onB := translate(a.dict, b.dict)
+	var out []uint32
+	c := b.cursor()
+	a.chunks(func(ids, ks []uint32) {
+		for j, id := range ids {
+			if kb := c.seek(id); kb != fleet.NoCode && onB[ks[j]] != kb {
+				out = append(out, id)
+			}
+		}
+	})
+	return roaring.BitmapOf(out...)
+}
+
+// translate maps each value of the sorted dictionary from to its code in
+// the sorted dictionary to, fleet.NoCode when to lacks it.
+func translate(from, to strDict) []uint32 {
+	out := make([]uint32, from.len())
+	j := uint32(0)
+	for i := range out {
+		v := from.at(uint32(i))
+		for int(j) < to.len() && to.at(j) < v {
+			j++
+		}
+		out[i] = fleet.NoCode
+		if int(j) < to.len() && to.at(j) == v {
+			out[i] = j
+		}
+	}
+	return out
+}
+
 func grouped(a fleet.Attr) bool {
 	switch a.(type) {
-	case *boolAttr, *indexAttr:
+	case *boolAttr, *indexAttr, dictIndex:
 		return true
 	}
 	return false
@@ -270,6 +310,15 @@ func groupsXor(ga, gb []fleet.Group) *roaring.Bitmap {
 func idValues(a fleet.Attr) ([]uint32, []fleet.Value) {
 	var ids []uint32
 	var vals []fleet.Value
+	if d, ok := asDict(a); ok {
+		d.chunks(func(hs, ks []uint32) {
+			for j, k := range ks {
+				ids = append(ids, hs[j])
+				vals = append(vals, d.str(k))
+			}
+		})
+		return ids, vals
+	}
 	switch a := a.(type) {
 	case *strColumn:
 		a.each(func(id uint32, v string) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -17,16 +16,17 @@ import (
 // Encodings of an attribute blob, the first byte of the blob.
 const (
 	encBool   = 'B' // two bitmaps: true, false
-	encIndex  = 'I' // sorted distinct strings, one bitmap each
-	encColumn = 'S' // presence bitmap, then one string per present host in id order
+	encIndex  = 'I' // sorted distinct strings, one bitmap each (read only: older files)
+	encColumn = 'S' // presence bitmap, then one string per present host in id order (read only)
+	encDict   = 'D' // presence, sorted distinct strings, a code per host, bitmaps when few (strdict.go)
 	encNumber = 'N' // presence bitmap, float64s in id order, optional sample times
 	encTime   = 'T' // presence bitmap, int64 unix seconds in id order
 )
 
-// maxIndexValues is the cardinality up to which a string attribute is kept
-// as a value index (a bitmap per value, so `role = "x"` is one lookup).
-// Above it (ip, serial) a column is scanned instead: a bitmap per host
-// would cost more than the column.
+// maxIndexValues is the cardinality up to which a string attribute keeps
+// a bitmap per value besides its codes, so `role = "x"` is one lookup.
+// Above it (rack, ip, serial) the codes are scanned instead: a bitmap per
+// value would cost more than the codes.
 const maxIndexValues = 4096
 
 // entry is one present host of a column in global id space.
@@ -103,44 +103,6 @@ func encodeBool(c *Column, es []entry) []byte {
 		}
 	}
 	return appendBitmap(appendBitmap([]byte{encBool}, t), f)
-}
-
-func encodeString(c *Column, es []entry) []byte {
-	byValue := map[string]*roaring.Bitmap{}
-	for _, e := range es {
-		v := c.Str[e.row]
-		bm, ok := byValue[v]
-		if !ok {
-			if len(byValue) == maxIndexValues {
-				return encodeStringColumn(c, es)
-			}
-			bm = roaring.New()
-			byValue[v] = bm
-		}
-		bm.Add(e.id)
-	}
-	values := make([]string, 0, len(byValue))
-	for v := range byValue {
-		values = append(values, v)
-	}
-	sort.Strings(values)
-	b := binary.AppendUvarint([]byte{encIndex}, uint64(len(values)))
-	for _, v := range values {
-		b = binary.AppendUvarint(b, uint64(len(v)))
-		b = append(b, v...)
-		b = appendBitmap(b, byValue[v])
-	}
-	return b
-}
-
-func encodeStringColumn(c *Column, es []entry) []byte {
-	b := appendBitmap([]byte{encColumn}, presence(es))
-	for _, e := range es {
-		v := c.Str[e.row]
-		b = binary.AppendUvarint(b, uint64(len(v)))
-		b = append(b, v...)
-	}
-	return b
 }
 
 func encodeNumber(c *Column, es []entry) []byte {

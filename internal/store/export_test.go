@@ -12,9 +12,14 @@ import (
 )
 
 // AttrEncoding names how a decoded attribute is stored, for tests that pin
-// the index/column switch.
+// the index/column switch: a dictionary with a bitmap per value is an
+// "index", one with codes only a "column", as are the older encodings.
 func AttrEncoding(a fleet.Attr) string {
 	switch a.(type) {
+	case dictIndex:
+		return "index"
+	case *dictAttr:
+		return "column"
 	case *boolAttr:
 		return "bool"
 	case *indexAttr:

@@ -67,7 +67,7 @@ func (v *PassView) summarize(name string, examples int) (AttrSummary, error) {
 
 // valueCounts counts the hosts of every distinct value without building a
 // bitmap per value: value indexes and bools already hold one per value,
-// columns are counted in one scan.
+// columns and dictionary codes are counted in one scan.
 func valueCounts(a fleet.Attr) []ValueCount {
 	switch a := a.(type) {
 	case *strColumn:
@@ -80,6 +80,15 @@ func valueCounts(a fleet.Attr) []ValueCount {
 		return out
 	case *numColumn:
 		return numCounts(a)
+	}
+	if d, ok := asDict(a); ok {
+		var out []ValueCount
+		for k, n := range d.countCodes() {
+			if n > 0 {
+				out = append(out, ValueCount{d.str(uint32(k)), n})
+			}
+		}
+		return out
 	}
 	var out []ValueCount
 	for _, g := range a.Groups() {
