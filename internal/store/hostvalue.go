@@ -86,6 +86,8 @@ func blobHostValue(b *blob, id uint32) (val fleet.Value, ok, known bool, err err
 		val, ok = r.indexValue(id)
 	case encColumn:
 		val, ok = r.stringValue(id)
+	case encDict:
+		val, ok = r.dictValue(id)
 	case encNumber:
 		flags := r.bytes(1) // bit 0: sample times follow the values
 		val, ok = r.numValue(fleet.Number, id, len(flags) == 1 && flags[0]&1 != 0)
@@ -240,6 +242,54 @@ func (r *spanReader) stringValue(id uint32) (fleet.Value, bool) {
 		return fleet.Value{}, false
 	}
 	return fleet.Value{Type: fleet.String, Str: string(s)}, true
+}
+
+// dictValue reads the host's code at its rank among present hosts, then
+// its value in the dictionary: the dictionary is walked up to the end and
+// up to the value (it stores no offsets), the codes are not.
+func (r *spanReader) dictValue(id uint32) (fleet.Value, bool) {
+	flags := r.bytes(1)
+	p := r.bitmap()
+	n := r.uvarint()
+	if r.err != nil || flags[0]&^dictBitmaps != 0 || n > r.b.Len() {
+		return r.corrupt("bad dictionary header")
+	}
+	start := r.off
+	r.skipStrings(n)
+	width := r.bytes(1)
+	if r.err != nil || int(width[0]) != widthFor(int(n)) {
+		return r.corrupt("bad dictionary code width")
+	}
+	w := uint64(width[0])
+	if w*p.GetCardinality() > r.b.Len()-r.off {
+		return r.corrupt("truncated dictionary codes")
+	}
+	if !p.Contains(id) {
+		return fleet.Value{}, false
+	}
+	r.off += w * (p.Rank(id) - 1)
+	code := uint64(0)
+	for i, c := range r.bytes(w) {
+		code |= uint64(c) << (8 * i)
+	}
+	if r.err != nil || code >= n {
+		return r.corrupt("dictionary code out of range")
+	}
+	r.off = start
+	r.skipStrings(code)
+	s := r.bytes(r.uvarint())
+	if r.err != nil {
+		return fleet.Value{}, false
+	}
+	return fleet.Value{Type: fleet.String, Str: string(s)}, true
+}
+
+// corrupt stops r with damage (an earlier read error stays the error).
+func (r *spanReader) corrupt(what string) (fleet.Value, bool) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: %s", ErrCorrupt, what)
+	}
+	return fleet.Value{}, false
 }
 
 // skipStrings steps over n length-prefixed strings: a verified chunk at
