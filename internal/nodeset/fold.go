@@ -71,8 +71,10 @@ func (f *Folder) Add(name []byte) {
 			return
 		case c > 0 && !f.disord:
 			f.disord = true
-			for _, sh := range f.shapes {
-				sh.ungroup()
+			for _, head := range f.shapes {
+				for sh := head; sh != nil; sh = sh.collides {
+					sh.ungroup()
+				}
 			}
 		}
 	}
@@ -151,8 +153,10 @@ func (f *Folder) String() string {
 // more names after it is not supported.
 func (f *Folder) WriteTo(w io.Writer) (int64, error) {
 	var groups []string
-	for _, sh := range f.shapes {
-		groups = sh.fold(f, groups)
+	for _, head := range f.shapes {
+		for sh := head; sh != nil; sh = sh.collides { // shapes whose hashes collide too
+			groups = sh.fold(f, groups)
+		}
 	}
 	slices.Sort(groups)
 	var n int64

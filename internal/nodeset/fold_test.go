@@ -172,3 +172,11 @@ func BenchmarkFolderFleet(b *testing.B) {
 		_, _ = f.WriteTo(io.Discard)
 	}
 }
+
+// TestFoldHashCollisions: names whose text fields hash alike ("\xfa" and
+// "\x00\xfa": a leading zero byte leaves the hash unchanged) are distinct
+// shapes, and every one of them is folded (found by FuzzExpand).
+func TestFoldHashCollisions(t *testing.T) {
+	require.Equal(t, "\x00\xfa,\xfa", Fold([]string{"\xfa", "\x00\xfa"}))
+	require.Equal(t, "\x00a[1-2],a[1-2]", Fold([]string{"a2", "\x00a1", "a1", "\x00a2"}))
+}
