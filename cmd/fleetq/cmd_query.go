@@ -190,8 +190,9 @@ const heldOutputMax = 2 << 20
 // written by release, after the transaction is gone. The first
 // heldOutputMax bytes are held in memory; past that the output spills to
 // an unlinked temporary file, so memory stays bounded whatever the
-// result's size. Where waiting cannot happen (w is a regular file or
-// /dev/null), or no temporary file can be made, it writes through.
+// result's size, and a read that fails midway (damage met by a later
+// batch) leaves no partial result in a file. Only /dev/null, or a system
+// where no temporary file can be made, is written through.
 type heldOutput struct {
 	w       io.Writer
 	chunks  [][]byte // of heldChunk bytes each, never grown by copying
@@ -230,9 +231,9 @@ func (h *heldOutput) overflow() error {
 }
 
 // spillFile returns an unlinked temporary file for output bound for w, or
-// nil when w never blocks (a regular file, /dev/null) or no file can be made.
+// nil when w is /dev/null or no file can be made.
 func spillFile(w io.Writer) (*os.File, error) {
-	if out, ok := w.(*os.File); ok && neverBlocks(out) {
+	if out, ok := w.(*os.File); ok && isDevNull(out) {
 		return nil, nil
 	}
 	f, err := os.CreateTemp("", "fleetq-out-*")
@@ -245,13 +246,10 @@ func spillFile(w io.Writer) (*os.File, error) {
 	return f, nil
 }
 
-func neverBlocks(f *os.File) bool {
+func isDevNull(f *os.File) bool {
 	fi, err := f.Stat()
 	if err != nil {
 		return false
-	}
-	if fi.Mode().IsRegular() {
-		return true
 	}
 	null, err := os.Stat(os.DevNull)
 	return err == nil && os.SameFile(fi, null)

@@ -50,10 +50,10 @@ func TestJSONStringMatchesEncoding(t *testing.T) {
 }
 
 // TestHeldOutput pins that nothing is written before release (after the
-// read transaction), whatever the size: a small result is held in memory,
-// a large one spills to a temporary file; and that output bound for a
-// regular file, which cannot keep a writer waiting, is written through
-// once past the bound. Every byte arrives, in order.
+// read transaction), whatever the size and wherever it goes: a small
+// result is held in memory, a large one spills to a temporary file; only
+// /dev/null is written through once past the bound. Every byte arrives,
+// in order.
 func TestHeldOutput(t *testing.T) {
 	var out strings.Builder
 	h := &heldOutput{w: &out}
@@ -86,9 +86,17 @@ func TestHeldOutput(t *testing.T) {
 	defer f.Close()
 	h = &heldOutput{w: f}
 	want = large(h)
-	require.True(t, h.through, "a regular file is written through")
+	require.NotNil(t, h.spill, "a regular file gets no partial result either")
 	require.NoError(t, h.release())
 	got, err := os.ReadFile(f.Name())
 	require.NoError(t, err)
 	require.Equal(t, want, string(got))
+
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer null.Close()
+	h = &heldOutput{w: null}
+	large(h)
+	require.True(t, h.through, "/dev/null is written through")
+	require.NoError(t, h.release())
 }

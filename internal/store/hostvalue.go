@@ -192,6 +192,9 @@ func (r *spanReader) bitmap() *roaring.Bitmap {
 // contains reads the next bitmap in place: whether it holds id.
 func (r *spanReader) contains(id uint32) bool {
 	n := r.uvarint()
+	if r.err == nil && n > r.b.Len()-r.off {
+		r.err = fmt.Errorf("%w: bitmap longer than its blob", ErrCorrupt)
+	}
 	if r.err != nil {
 		return false
 	}

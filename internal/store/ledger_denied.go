@@ -202,7 +202,9 @@ func deniedHosts(sets []DeniedSet, d *dict) ([]DecisionDenial, error) {
 
 func readBitmap(b []byte) (*roaring.Bitmap, error) {
 	bm := roaring.New()
-	if n, err := bm.ReadFrom(bytes.NewReader(b)); err != nil || n != int64(len(b)) {
+	// Validate refuses unsorted or repeated ids in a container, which would
+	// make Maximum (the check that ids are assigned) lie.
+	if n, err := bm.ReadFrom(bytes.NewReader(b)); err != nil || n != int64(len(b)) || bm.Validate() != nil {
 		return nil, fmt.Errorf("%w: a host bitmap does not decode", ErrCorrupt)
 	}
 	return bm, nil
