@@ -1,72 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 
 	"github.com/RoaringBitmap/roaring/v2"
 )
-
-// AppendNames appends the names of the ids in s to buf, one per line, in
-// byte order, reading the dictionary chunks in place: no string per host,
-// which is what printing a million names costs otherwise. The result is a
-// copy, valid after the transaction ends.
-func (d *dict) AppendNames(buf []byte, s *roaring.Bitmap) []byte {
-	start := len(buf)
-	var offs []int
-	var data []byte
-	cur := ^uint32(0)
-	var prev []byte
-	sorted := true
-	it := s.Iterator()
-	for it.HasNext() {
-		id := it.Next()
-		if c := id >> chunkBits; c != cur {
-			cur, data = c, d.chunkBytes(c)
-			offs = chunkOffsets(data, offs[:0])
-		}
-		i := int(id & (chunkSize - 1))
-		if i+1 >= len(offs) {
-			continue
-		}
-		name := nameAt(data, offs[i])
-		if sorted && prev != nil && bytes.Compare(prev, name) > 0 {
-			sorted = false
-		}
-		prev = name
-		buf = append(append(buf, name...), '\n')
-	}
-	if sorted {
-		return buf
-	}
-	return appendSorted(buf[:start], d.Names(s))
-}
-
-// chunkOffsets lists the offset of every entry of a chunk, plus its end.
-func chunkOffsets(b []byte, offs []int) []int {
-	off := 0
-	for off < len(b) {
-		offs = append(offs, off)
-		l, n := binary.Uvarint(b[off:])
-		if n <= 0 || int(l) > len(b)-off-n {
-			break
-		}
-		off += n + int(l)
-	}
-	return append(offs, off)
-}
-
-func nameAt(b []byte, off int) []byte {
-	l, n := binary.Uvarint(b[off:])
-	return b[off+n : off+n+int(l)]
-}
-
-func appendSorted(buf []byte, names []string) []byte {
-	for _, n := range names {
-		buf = append(append(buf, n...), '\n')
-	}
-	return buf
-}
 
 // scanLookupMax is how many names Lookup finds by reading the chunks in
 // place rather than building the name → id map: a map of every name costs
