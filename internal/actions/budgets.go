@@ -9,6 +9,7 @@ import (
 
 	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // Policy budgets: how many hosts may be out at once per cluster, rack and
@@ -30,6 +31,11 @@ type clusterBudget struct {
 	// full and rate are the last details of a full cluster or rate
 	// budget, kept while the count they print stands.
 	full, rate memo
+	freeze     *store.Freeze // the active freeze covering the cluster
+	// groupDetails are the replica-group invariant's details by group,
+	// for the groups in maintenance now (reset when they change).
+	groupDetails map[string]string
+	noBudget     string // the no-budget denial's detail, once written
 }
 
 // memo is a denial's detail and the count it was written for: most
@@ -55,15 +61,23 @@ type budgets struct {
 	clusters map[string]*clusterBudget
 	racks    map[string]int // hosts out per rack
 	groups   map[string]int // hosts out per cluster/replica group
-	// rackMemo and groupMemo are the last details of full racks and
-	// groups; facts is the one candidate's facts being judged.
-	rackMemo, groupMemo map[string]*memo
-	facts               hostFacts
+	facts    hostFacts // the one candidate's facts being judged
+	// The per-host accounts by the candidates' codes (index): byCode is
+	// each cluster code's budget; rackOut and rackMemo a rack's count and
+	// the last detail of it full, by slot (rackSlot of a rack code);
+	// groupOut and groupMemo the same per cluster and replica group, by
+	// the slot groupSlots gives a (cluster code, group code) pair.
+	byCode              []*clusterBudget
+	rackSlot            []int32
+	rackOut             []int
+	rackMemo, groupMemo []memo
+	groupSlots          map[uint64]int32
+	groupOut            []int
 }
 
 func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster, racks map[string]bool) *budgets {
 	b := &budgets{v: v, verb: verb, rules: v.pol.Rules(verb), clusters: map[string]*clusterBudget{},
-		racks: map[string]int{}, groups: map[string]int{}, rackMemo: map[string]*memo{}, groupMemo: map[string]*memo{}}
+		racks: map[string]int{}, groups: map[string]int{}, groupSlots: map[uint64]int32{}}
 	for _, c := range hosts {
 		b.clusters[c.Name] = b.openCluster(c, classes[c.Name])
 	}
@@ -78,7 +92,7 @@ func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []p
 func (b *budgets) openCluster(c policy.Cluster, class policy.Class) *clusterBudget {
 	r := &ClusterReport{Cluster: c.Name, Archetype: class.Archetype, Exception: class.Exception,
 		Budgeted: class.HasBudget && b.rules.Budgeted}
-	cb := &clusterBudget{report: r, class: class, hosts: c.Hosts, inMaint: map[string]bool{}}
+	cb := &clusterBudget{report: r, class: class, hosts: c.Hosts, inMaint: map[string]bool{}, freeze: b.v.freezeOf(c.Name)}
 	if class.HasBudget {
 		r.Arith = class.Budget.Cap(c.Size())
 	}
@@ -99,10 +113,49 @@ func (b *budgets) openCluster(c policy.Cluster, class policy.Class) *clusterBudg
 	r.Unavailable += r.Leased + r.Stuck
 	cb.out = r.Unavailable
 	r.Headroom = policy.Headroom(r.Arith.Cap, r.Unavailable-r.Leased-r.Stuck, r.Leased+r.Stuck)
-	if f := b.v.freezeOf(c.Name); f != nil {
-		r.Frozen = f.Reason
+	if cb.freeze != nil {
+		r.Frozen = cb.freeze.Reason
 	}
 	return cb
+}
+
+// index keys the accounts by the candidates' codes, once they are counted.
+func (b *budgets) index(cs *candSet) {
+	b.byCode = make([]*clusterBudget, len(cs.cluster.vals))
+	for code, name := range cs.cluster.vals {
+		if code != 0 {
+			b.byCode[code] = b.clusters[name]
+		}
+	}
+	slots := map[string]int32{}
+	b.rackSlot = make([]int32, len(cs.rackKeys))
+	for code, k := range cs.rackKeys {
+		slot, ok := slots[k]
+		if !ok {
+			slot = int32(len(b.rackOut))
+			slots[k] = slot
+			b.rackOut = append(b.rackOut, b.racks[k])
+		}
+		b.rackSlot[code] = slot
+	}
+	b.rackMemo = make([]memo, len(b.rackOut))
+}
+
+// groupSlot is the slot of a host's cluster and replica group (-1 when
+// it has no group).
+func (b *budgets) groupSlot(h *hostCost) int32 {
+	if h.group == "" {
+		return -1
+	}
+	key := uint64(h.codes[0])<<32 | uint64(h.codes[2])
+	slot, ok := b.groupSlots[key]
+	if !ok {
+		slot = int32(len(b.groupOut))
+		b.groupSlots[key] = slot
+		b.groupOut = append(b.groupOut, b.groups[h.cluster+"\x00"+h.group])
+		b.groupMemo = append(b.groupMemo, memo{})
+	}
+	return slot
 }
 
 // countRacks counts the hosts already out in each of the given racks
@@ -222,7 +275,7 @@ func (cb *clusterBudget) groupsInMaint() []string {
 // addMaint marks a replica group as in maintenance.
 func (cb *clusterBudget) addMaint(g string) {
 	if !cb.inMaint[g] {
-		cb.inMaint[g], cb.maint = true, nil
+		cb.inMaint[g], cb.maint, cb.groupDetails = true, nil, nil
 	}
 }
 
@@ -233,6 +286,11 @@ type hostCost struct {
 	cluster string
 	rack    string
 	group   string
+	codes   [3]int32 // the candidate's cluster, rack and group codes
+	// cb is the cluster's budget, groupSlot the index of its cluster and
+	// group in the budgets' group accounts (-1 without a group).
+	cb        *clusterBudget
+	groupSlot int32
 }
 
 type budgetCheck struct {
@@ -293,31 +351,22 @@ func clusterFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 }
 
 func rackFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
-	lim := b.v.pol.PerRack
-	if !cb.report.Budgeted || lim == 0 || b.racks[h.rack] < lim {
+	lim, slot := b.v.pol.PerRack, b.rackSlot[h.codes[1]]
+	if !cb.report.Budgeted || lim == 0 || b.rackOut[slot] < lim {
 		return "", false
 	}
-	return memoOf(b.rackMemo, h.rack).get(b.racks[h.rack], func() string {
-		return fmt.Sprintf("rack %s: %d out (per_rack %d)", h.rack, b.racks[h.rack], lim)
+	return b.rackMemo[slot].get(b.rackOut[slot], func() string {
+		return fmt.Sprintf("rack %s: %d out (per_rack %d)", h.rack, b.rackOut[slot], lim)
 	}), true
 }
 
-func memoOf(m map[string]*memo, key string) *memo {
-	x := m[key]
-	if x == nil {
-		x = &memo{}
-		m[key] = x
-	}
-	return x
-}
-
 func groupFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
-	lim, key := b.v.pol.PerGroup, h.cluster+"\x00"+h.group
-	if !cb.report.Budgeted || lim == 0 || h.group == "" || b.groups[key] < lim {
+	lim, slot := b.v.pol.PerGroup, h.groupSlot
+	if !cb.report.Budgeted || lim == 0 || slot < 0 || b.groupOut[slot] < lim {
 		return "", false
 	}
-	return memoOf(b.groupMemo, key).get(b.groups[key], func() string {
-		return fmt.Sprintf("replica group %s of %s: %d out (per_group %d)", h.group, h.cluster, b.groups[key], lim)
+	return b.groupMemo[slot].get(b.groupOut[slot], func() string {
+		return fmt.Sprintf("replica group %s of %s: %d out (per_group %d)", h.group, h.cluster, b.groupOut[slot], lim)
 	}), true
 }
 
@@ -332,8 +381,8 @@ func (b *budgets) take(cb *clusterBudget, h hostCost) {
 		return
 	}
 	cb.out++
-	b.racks[h.rack]++
-	if h.group != "" {
-		b.groups[h.cluster+"\x00"+h.group]++
+	b.rackOut[b.rackSlot[h.codes[1]]]++
+	if h.groupSlot >= 0 {
+		b.groupOut[h.groupSlot]++
 	}
 }

@@ -134,6 +134,8 @@ type candSet struct {
 	// codes are the three columns' codes side by side, per position: the
 	// candidates are taken in a random order, one cache line each.
 	codes [][3]int32
+	// rackKeys are the rack column's values as budgets count them, by code.
+	rackKeys []string
 }
 
 func newCandSet(v *view, cands *roaring.Bitmap) *candSet {
@@ -143,31 +145,47 @@ func newCandSet(v *view, cands *roaring.Bitmap) *candSet {
 	for i := range c.codes {
 		c.codes[i] = [3]int32{c.cluster.codes[i], c.rack.codes[i], c.group.codes[i]}
 	}
+	c.rackKeys = make([]string, len(c.rack.vals))
+	for i, r := range c.rack.vals {
+		c.rackKeys[i] = rackKeyOf(r)
+	}
 	return c
 }
 
 // host is what the columns say of the candidate at position i.
 func (c *candSet) host(i int32) hostCost {
 	k := c.codes[i]
-	return hostCost{pos: i, id: c.ids[i], cluster: c.cluster.vals[k[0]], rack: rackKeyOf(c.rack.vals[k[1]]), group: c.group.vals[k[2]]}
+	return hostCost{pos: i, id: c.ids[i], cluster: c.cluster.vals[k[0]], rack: c.rackKeys[k[1]], group: c.group.vals[k[2]],
+		codes: k}
+}
+
+// usedCodes marks the codes of a column that some candidate has.
+func usedCodes(col *column) []bool {
+	used := make([]bool, len(col.vals))
+	for _, code := range col.codes {
+		used[code] = true
+	}
+	return used
 }
 
 // touched are the clusters of the candidates.
 func (c *candSet) touched() map[string]bool {
 	out := map[string]bool{}
-	for _, code := range c.cluster.codes {
-		if code != 0 {
+	for code, ok := range usedCodes(c.cluster) {
+		if ok && code != 0 {
 			out[c.cluster.vals[code]] = true
 		}
 	}
 	return out
 }
 
-// rackKeys are the racks of the candidates, as budgets count them.
-func (c *candSet) rackKeys() map[string]bool {
+// rackKeySet are the racks of the candidates, as budgets count them.
+func (c *candSet) rackKeySet() map[string]bool {
 	out := map[string]bool{}
-	for _, code := range c.rack.codes {
-		out[rackKeyOf(c.rack.vals[code])] = true
+	for code, ok := range usedCodes(c.rack) {
+		if ok {
+			out[c.rackKeys[code]] = true
+		}
 	}
 	return out
 }

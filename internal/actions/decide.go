@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -95,21 +96,25 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 	if err != nil {
 		return err
 	}
-	b := newBudgets(v, d.Verb, classes, hosts, cs.rackKeys())
+	b := newBudgets(v, d.Verb, classes, hosts, cs.rackKeySet())
+	b.index(cs)
 	if v.group == nil && v.pol.GroupAttr != "" {
 		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
 	}
 	order := shuffled(len(cs.ids), d.Seed)
-	d.denials = make([]store.DeniedHost, len(order)) // by position until nameDenials
+	m := newMarks(len(order))
+	noCluster := fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr)
 	for _, i := range order {
 		h := cs.host(i)
 		if h.cluster == "" {
-			d.deny(h, "", RuleNoCluster, fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr))
+			m.deny(h, RuleNoCluster, noCluster)
 			continue
 		}
-		d.decideHost(b, h)
+		h.cb, h.groupSlot = b.byCode[h.codes[0]], b.groupSlot(&h)
+		d.decideHost(b, m, h)
 	}
-	d.nameDenials(v.names)
+	d.nameApproved(v, cs, m)
+	d.nameDenials(v.names, cs, m)
 	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {
 		d.Clusters = append(d.Clusters, *b.clusters[name].report)
 	}
@@ -129,23 +134,28 @@ func shuffled(n int, seed uint64) []int32 {
 	return pos
 }
 
-func (d *Decision) decideHost(b *budgets, h hostCost) {
-	v := b.v
-	cb := b.clusters[h.cluster]
+func (d *Decision) decideHost(b *budgets, m *marks, h hostCost) {
+	v, cb := b.v, h.cb
 	cb.report.Requested++
+	if cb.groupDetails == nil {
+		cb.groupDetails = map[string]string{}
+	}
 	facts := &b.facts
-	*facts = hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: v.freezeOf(h.cluster),
+	*facts = hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: cb.freeze,
 		force: d.Force && d.Reason != "", planes: v.planes(d.Verb, h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
-		hold: v.holds[h.id]}
+		hold: v.holds[h.id], groupDetails: cb.groupDetails}
 	rule, detail, forced := checkInvariants(facts)
 	if rule == "" && b.rules.Budgeted && !cb.class.HasBudget {
-		rule, detail = RuleNoBudget, fmt.Sprintf("archetype %s gives %s no budget (and no `any`): refused", cb.class.Archetype, d.Verb)
+		if cb.noBudget == "" {
+			cb.noBudget = fmt.Sprintf("archetype %s gives %s no budget (and no `any`): refused", cb.class.Archetype, d.Verb)
+		}
+		rule, detail = RuleNoBudget, cb.noBudget
 	}
 	if rule == "" {
 		rule, detail = b.check(cb, h)
 	}
 	if rule != "" {
-		d.deny(h, h.cluster, rule, detail)
+		m.deny(h, rule, detail)
 		return
 	}
 	d.Forced = d.Forced || forced
@@ -153,52 +163,88 @@ func (d *Decision) decideHost(b *budgets, h hostCost) {
 		d.ForcedStale = v.stale
 	}
 	b.take(cb, h)
-	d.approve(v, h, forced)
+	m.approve(h, forced)
 }
 
-func (d *Decision) deny(h hostCost, cluster, rule, detail string) {
-	d.denials[h.pos] = store.DeniedHost{ID: h.id, Rule: rule, Cluster: cluster, Detail: detail, Transient: Transient(rule)}
-}
-
-// nameDenials lists the denied hosts by name, sorted. d.denials is held
-// by candidate position while deciding (id order, a rule for each denied
-// one): it is packed in place, and names are read in id order, the
-// dictionary's chunks one after another.
-func (d *Decision) nameDenials(names fleet.Hosts) {
-	list := d.denials[:0]
-	for _, x := range d.denials {
-		if x.Rule != "" {
-			list = append(list, x)
+// nameApproved lists the approved hosts and their leases by name, reading
+// the names in id order.
+func (d *Decision) nameApproved(v *view, cs *candSet, m *marks) {
+	var named []string
+	var at []int32
+	for pos, x := range m.at {
+		if x.rule == approvedMark {
+			named, at = append(named, v.names.Name(cs.ids[pos])), append(at, int32(pos))
 		}
 	}
-	d.denials = slices.Clip(list)
-	named := make([]string, len(list))
-	for i := range list {
-		named[i] = names.Name(list[i].ID)
+	if len(named) == 0 {
+		return
 	}
-	d.Denied = make([]Denial, len(named))
-	for j, i := range sortByName(named) {
-		x := &list[i]
-		d.Denied[j] = Denial{Host: named[i], Cluster: x.Cluster, Rule: x.Rule, Detail: x.Detail, Transient: x.Transient}
+	ttl := v.pol.Rules(d.Verb).Lease
+	d.Approved = make([]string, 0, len(named))
+	d.leases = make([]store.Lease, 0, len(named))
+	for _, i := range sortByName(named) {
+		pos, forced := at[i], m.at[at[i]].detail == 1
+		name := named[i]
+		d.Approved = append(d.Approved, name)
+		lease := ttl
+		if forced {
+			lease = min(ttl, v.pol.ForceLease)
+		}
+		d.leases = append(d.leases, store.Lease{Host: name, Verb: d.Verb, Cluster: cs.cluster.vals[cs.codes[pos][0]], Requester: d.Requester,
+			Reason: d.Reason, Start: d.Now, Expiry: d.Now.Add(lease), Forced: forced})
 	}
 }
 
-func (d *Decision) approve(v *view, h hostCost, forced bool) {
-	name := v.names.Name(h.id)
-	d.Approved = append(d.Approved, name)
-	ttl := v.pol.Rules(d.Verb).Lease
-	if forced {
-		ttl = min(ttl, v.pol.ForceLease)
+// nameDenials lists the denied hosts by name, sorted, and groups them by
+// rule, cluster and detail for the audit record's compact form. The
+// marks are by candidate position (id order): names are read in id
+// order, the dictionary's chunks one after another.
+func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
+	type key struct {
+		rule            uint8
+		cluster, detail int32
 	}
-	d.leases = append(d.leases, store.Lease{Host: name, Verb: d.Verb, Cluster: h.cluster, Requester: d.Requester,
-		Reason: d.Reason, Start: d.Now, Expiry: d.Now.Add(ttl), Forced: forced})
+	index := map[key]int{}
+	var named []string
+	var at []int32
+	for pos, x := range m.at {
+		if x.rule == 0 || x.rule == approvedMark {
+			continue
+		}
+		k := key{x.rule, cs.codes[pos][0], x.detail}
+		g, ok := index[k]
+		if !ok {
+			g = len(d.deniedGroups)
+			index[k] = g
+			rule := ruleNames[x.rule-1]
+			d.deniedGroups = append(d.deniedGroups, store.DeniedGroup{Rule: rule, Cluster: cs.cluster.vals[k.cluster],
+				Detail: m.details[x.detail], Transient: Transient(rule)})
+		}
+		d.deniedGroups[g].IDs = append(d.deniedGroups[g].IDs, cs.ids[pos])
+		named, at = append(named, names.Name(cs.ids[pos])), append(at, int32(pos))
+	}
+	d.deniedN = len(named)
+	d.Denied = make([]Denial, len(named))
+	for j, i := range sortByName(named) {
+		x := m.at[at[i]]
+		rule := ruleNames[x.rule-1]
+		d.Denied[j] = Denial{Host: named[i], Cluster: cs.cluster.vals[cs.codes[at[i]][0]], Rule: rule, Detail: m.details[x.detail], Transient: Transient(rule)}
+	}
 }
 
 // finish sorts everything into canonical order and counts denials by rule.
 func (d *Decision) finish() *Decision {
-	sort.Strings(d.Approved)
-	sort.Slice(d.Denied, func(i, j int) bool { return d.Denied[i].Host < d.Denied[j].Host })
-	sort.Slice(d.leases, func(i, j int) bool { return d.leases[i].Host < d.leases[j].Host })
+	// Host names are unique in a decision, so an order that is already
+	// sorted is the one any sort gives.
+	if !slices.IsSorted(d.Approved) {
+		sort.Strings(d.Approved)
+	}
+	if !slices.IsSortedFunc(d.Denied, func(a, b Denial) int { return strings.Compare(a.Host, b.Host) }) {
+		sort.Slice(d.Denied, func(i, j int) bool { return d.Denied[i].Host < d.Denied[j].Host })
+	}
+	if !slices.IsSortedFunc(d.leases, func(a, b store.Lease) int { return strings.Compare(a.Host, b.Host) }) {
+		sort.Slice(d.leases, func(i, j int) bool { return d.leases[i].Host < d.leases[j].Host })
+	}
 	counts := map[string]int{}
 	for _, x := range d.Denied {
 		counts[x.Rule]++

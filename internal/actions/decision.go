@@ -126,9 +126,11 @@ type Decision struct {
 	Evidence []Evidence `json:"evidence"`
 
 	leases []store.Lease
-	// denials are Denied by host id, in id order, for the audit record's
-	// compact form.
-	denials []store.DeniedHost
+	// deniedGroups are the Denied hosts grouped by rule, cluster and
+	// detail, by host id, for the audit record's compact form; deniedN
+	// is how many hosts they hold.
+	deniedGroups []store.DeniedGroup
+	deniedN      int
 }
 
 // Leases are the leases committing the decision grants.
@@ -151,12 +153,12 @@ func (d *Decision) Blocked() string {
 }
 
 // AuditEntry is the decision as the audit log records it: its denied
-// hosts as sets by rule (store.DeniedSetsOf), or one by one for a
+// hosts as sets by rule (store.DeniedSetsOfGroups), or one by one for a
 // decision that does not know their ids (one decoded from a record).
 func (d *Decision) AuditEntry(committed bool) *store.AuditEntry {
 	denied, sets := []store.Denied{}, []store.DeniedSet(nil)
 	if d.compact() {
-		sets = store.DeniedSetsOf(d.denials)
+		sets = store.DeniedSetsOfGroups(d.deniedGroups)
 	} else {
 		denied = make([]store.Denied, len(d.Denied))
 		for i, x := range d.Denied {
@@ -176,7 +178,7 @@ func (d *Decision) AuditEntry(committed bool) *store.AuditEntry {
 }
 
 // compact reports whether the decision's denied hosts are known by id.
-func (d *Decision) compact() bool { return len(d.Denied) > 0 && len(d.denials) == len(d.Denied) }
+func (d *Decision) compact() bool { return len(d.Denied) > 0 && d.deniedN == len(d.Denied) }
 
 // record is the decision as its audit entry's decision record holds it:
 // without the denied hosts when the entry holds them as sets (the log

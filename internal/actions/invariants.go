@@ -29,6 +29,10 @@ type hostFacts struct {
 	inMaint  []string        // replica groups of its cluster in maintenance, sorted
 	maxGroup int             // K: at most K distinct groups in maintenance
 	hold     *rolloutHold    // a halted rollout holding the host (view_rollout.go)
+	// groupDetails keeps the replica-group details written for inMaint,
+	// by group (nil: none kept): the detail is the same for every host of
+	// a group until inMaint changes.
+	groupDetails map[string]string
 }
 
 // planeFact is what one control plane says about a host.
@@ -158,7 +162,14 @@ func replicaGroups(f *hostFacts) (string, bool) {
 	if i < len(f.inMaint) && f.inMaint[i] == f.group || len(f.inMaint) < f.maxGroup {
 		return "", false
 	}
-	return fmt.Sprintf("replica group %s: %s in maintenance already (leased or approved), max %d distinct", f.group, strings.Join(f.inMaint, ", "), f.maxGroup), true
+	if d, ok := f.groupDetails[f.group]; ok {
+		return d, true
+	}
+	d := fmt.Sprintf("replica group %s: %s in maintenance already (leased or approved), max %d distinct", f.group, strings.Join(f.inMaint, ", "), f.maxGroup)
+	if f.groupDetails != nil {
+		f.groupDetails[f.group] = d
+	}
+	return d, true
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -62,49 +62,69 @@ type DeniedHost struct {
 	Transient             bool
 }
 
+// DeniedGroup is the hosts of a decision that share one denial but for
+// the host: their ids, ascending.
+type DeniedGroup struct {
+	Rule, Cluster, Detail string
+	Transient             bool
+	IDs                   []uint32
+}
+
 // DeniedSetsOf groups denied hosts into the compact form: a set per rule
 // (in rule order), its cluster and detail those of most of its hosts
 // (the first such pair in host order on a tie), a variant per other pair.
 func DeniedSetsOf(hosts []DeniedHost) []DeniedSet {
 	type pair struct{ rule, cluster, detail string }
 	index := map[pair]int{}
-	var pairs []pair
-	var ids [][]uint32
-	transient := map[string]bool{}
+	var groups []DeniedGroup
 	for _, h := range hosts {
 		p := pair{h.Rule, h.Cluster, h.Detail}
 		i, ok := index[p]
 		if !ok {
-			i = len(pairs)
+			i = len(groups)
 			index[p] = i
-			pairs, ids = append(pairs, p), append(ids, nil)
-			transient[h.Rule] = transient[h.Rule] || h.Transient
+			groups = append(groups, DeniedGroup{Rule: h.Rule, Cluster: h.Cluster, Detail: h.Detail})
 		}
-		ids[i] = append(ids[i], h.ID)
+		groups[i].Transient = groups[i].Transient || h.Transient
+		groups[i].IDs = append(groups[i].IDs, h.ID)
 	}
-	bms := make([]*roaring.Bitmap, len(ids))
+	for i := range groups {
+		slices.Sort(groups[i].IDs)
+	}
+	return DeniedSetsOfGroups(groups)
+}
+
+// DeniedSetsOfGroups is DeniedSetsOf of hosts already grouped by (rule,
+// cluster, detail), each group's ids ascending and no pair twice: what a
+// decision that knows its denials by those three builds without hashing
+// them per host. A rule is transient when any of its groups says so.
+func DeniedSetsOfGroups(groups []DeniedGroup) []DeniedSet {
+	bms := make([]*roaring.Bitmap, len(groups))
 	byRule := map[string][]int{}
-	for i, x := range ids {
-		slices.Sort(x)
-		bms[i] = roaring.BitmapOf(x...)
-		byRule[pairs[i].rule] = append(byRule[pairs[i].rule], i)
+	transient := map[string]bool{}
+	for i := range groups {
+		g := &groups[i]
+		bms[i] = roaring.New()
+		bms[i].AddMany(g.IDs)
+		byRule[g.Rule] = append(byRule[g.Rule], i)
+		transient[g.Rule] = transient[g.Rule] || g.Transient
 	}
 	out := make([]DeniedSet, 0, len(byRule))
 	for _, rule := range sortedKeys(byRule) {
 		keys := byRule[rule]
 		// the most common pair first, ties by its lowest host id
 		slices.SortFunc(keys, func(a, b int) int {
-			if na, nb := len(ids[a]), len(ids[b]); na != nb {
+			if na, nb := len(groups[a].IDs), len(groups[b].IDs); na != nb {
 				return nb - na
 			}
-			return int(ids[a][0]) - int(ids[b][0])
+			return int(groups[a].IDs[0]) - int(groups[b].IDs[0])
 		})
-		s := DeniedSet{Rule: rule, Transient: transient[rule], Cluster: pairs[keys[0]].cluster, Detail: pairs[keys[0]].detail}
+		s := DeniedSet{Rule: rule, Transient: transient[rule], Cluster: groups[keys[0]].Cluster, Detail: groups[keys[0]].Detail}
 		all := make([]*roaring.Bitmap, len(keys))
 		for j, k := range keys {
 			all[j] = bms[k]
 			if j > 0 {
-				s.Except = append(s.Except, DeniedVariant{Cluster: pairs[k].cluster, Detail: pairs[k].detail, Hosts: bitmapBytes(bms[k])})
+				s.Except = append(s.Except, DeniedVariant{Cluster: groups[k].Cluster, Detail: groups[k].Detail, Hosts: bitmapBytes(bms[k])})
 			}
 		}
 		s.Hosts = bitmapBytes(roaring.FastOr(all...))
