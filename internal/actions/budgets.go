@@ -36,6 +36,9 @@ type clusterBudget struct {
 	// for the groups in maintenance now (reset when they change).
 	groupDetails map[string]string
 	noBudget     string // the no-budget denial's detail, once written
+	// groupSlots are 1 + the budgets' group slot of each group code of
+	// the cluster's candidates (0: none yet), when they have few codes.
+	groupSlots []int32
 }
 
 // memo is a denial's detail and the count it was written for: most
@@ -73,6 +76,7 @@ type budgets struct {
 	rackMemo, groupMemo []memo
 	groupSlots          map[uint64]int32
 	groupOut            []int
+	groupCodes          int // how many codes the candidates' group column has
 }
 
 func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster, racks map[string]bool) *budgets {
@@ -139,23 +143,44 @@ func (b *budgets) index(cs *candSet) {
 		b.rackSlot[code] = slot
 	}
 	b.rackMemo = make([]memo, len(b.rackOut))
+	b.groupCodes = len(cs.group.vals)
 }
 
 // groupSlot is the slot of a host's cluster and replica group (-1 when
-// it has no group).
+// it has no group): found by group code in the cluster's own table when
+// the candidates have few groups, else in a map by both codes.
 func (b *budgets) groupSlot(h *hostCost) int32 {
 	if h.group == "" {
 		return -1
 	}
-	key := uint64(h.codes[0])<<32 | uint64(h.codes[2])
-	slot, ok := b.groupSlots[key]
-	if !ok {
-		slot = int32(len(b.groupOut))
-		b.groupSlots[key] = slot
-		b.groupOut = append(b.groupOut, b.groups[h.cluster+"\x00"+h.group])
-		b.groupMemo = append(b.groupMemo, memo{})
+	if b.groupCodes > maxGroupTable {
+		key := uint64(h.codes[0])<<32 | uint64(h.codes[2])
+		slot, ok := b.groupSlots[key]
+		if !ok {
+			slot = b.newGroupSlot(h)
+			b.groupSlots[key] = slot
+		}
+		return slot
 	}
+	cb := h.cb
+	if cb.groupSlots == nil {
+		cb.groupSlots = make([]int32, b.groupCodes)
+	}
+	if s := cb.groupSlots[h.codes[2]]; s > 0 {
+		return s - 1
+	}
+	slot := b.newGroupSlot(h)
+	cb.groupSlots[h.codes[2]] = slot + 1
 	return slot
+}
+
+// maxGroupTable is the most group codes a per-cluster table is kept for.
+const maxGroupTable = 64
+
+func (b *budgets) newGroupSlot(h *hostCost) int32 {
+	b.groupOut = append(b.groupOut, b.groups[h.cluster+"\x00"+h.group])
+	b.groupMemo = append(b.groupMemo, memo{})
+	return int32(len(b.groupOut) - 1)
 }
 
 // countRacks counts the hosts already out in each of the given racks

@@ -70,11 +70,17 @@ func (c *column) at(i int32) string { return c.vals[c.codes[i]] }
 // column reads the attribute over the hosts ids (sorted, the members of
 // set).
 func (r *attrReader) column(ids []uint32, set *roaring.Bitmap) *column {
+	return r.columnAt(ids, set, nil)
+}
+
+// columnAt is column with, when not nil, the position of every id of
+// set by id (positions.at).
+func (r *attrReader) columnAt(ids []uint32, set *roaring.Bitmap, pos *positions) *column {
 	c := &column{vals: []string{""}, codes: make([]int32, len(ids))}
 	switch {
 	case r.a == nil || len(ids) == 0:
 	case r.byGroups(len(ids)):
-		c.fromGroups(r.allGroups(), ids, set)
+		c.fromGroups(r.allGroups(), ids, set, pos)
 	default:
 		c.fromValues(r.a, ids)
 	}
@@ -82,7 +88,7 @@ func (r *attrReader) column(ids []uint32, set *roaring.Bitmap) *column {
 }
 
 // fromGroups assigns each host the first group holding it, as Value does.
-func (c *column) fromGroups(groups []fleet.Group, ids []uint32, set *roaring.Bitmap) {
+func (c *column) fromGroups(groups []fleet.Group, ids []uint32, set *roaring.Bitmap, pos *positions) {
 	assigned := make([]bool, len(ids))
 	for _, g := range groups {
 		if !g.Hosts.Intersects(set) {
@@ -91,14 +97,37 @@ func (c *column) fromGroups(groups []fleet.Group, ids []uint32, set *roaring.Bit
 		code := c.code(g.Value.String(), nil)
 		it := roaring.And(g.Hosts, set).Iterator()
 		for lo := 0; it.HasNext(); { // ascending: search on from the last one
-			i, _ := slices.BinarySearch(ids[lo:], it.Next())
-			i += lo
+			var i int
+			if id := it.Next(); pos != nil {
+				i = int(pos.at[id])
+			} else {
+				i, _ = slices.BinarySearch(ids[lo:], id)
+				i += lo
+			}
 			if !assigned[i] {
 				assigned[i], c.codes[i] = true, code
 			}
 			lo = i + 1
 		}
 	}
+}
+
+// positions are the positions of a sorted set's ids, by id: kept only
+// for a set that fills a good part of its id range, where they cost a
+// few bytes per member and save a search per host and attribute.
+type positions struct{ at []int32 }
+
+// positionsOf returns the positions of ids (sorted), or nil when the set
+// is sparse in its range.
+func positionsOf(ids []uint32) *positions {
+	if len(ids) == 0 || uint64(ids[len(ids)-1]) > 4*uint64(len(ids)) {
+		return nil
+	}
+	p := &positions{at: make([]int32, ids[len(ids)-1]+1)}
+	for i, id := range ids {
+		p.at[id] = int32(i)
+	}
+	return p
 }
 
 func (c *column) fromValues(a fleet.Attr, ids []uint32) {
@@ -140,8 +169,9 @@ type candSet struct {
 
 func newCandSet(v *view, cands *roaring.Bitmap) *candSet {
 	ids := cands.ToArray()
-	c := &candSet{set: cands, ids: ids, cluster: v.clusterR.column(ids, cands),
-		rack: v.rackR.column(ids, cands), group: v.groupR.column(ids, cands), codes: make([][3]int32, len(ids))}
+	pos := positionsOf(ids)
+	c := &candSet{set: cands, ids: ids, cluster: v.clusterR.columnAt(ids, cands, pos),
+		rack: v.rackR.columnAt(ids, cands, pos), group: v.groupR.columnAt(ids, cands, pos), codes: make([][3]int32, len(ids))}
 	for i := range c.codes {
 		c.codes[i] = [3]int32{c.cluster.codes[i], c.rack.codes[i], c.group.codes[i]}
 	}

@@ -102,7 +102,7 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
 	}
 	order := shuffled(len(cs.ids), d.Seed)
-	m := newMarks(len(order))
+	m := newMarks(len(order), len(cs.cluster.vals))
 	noCluster := fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr)
 	for _, i := range order {
 		h := cs.host(i)
@@ -110,7 +110,8 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 			m.deny(h, RuleNoCluster, noCluster)
 			continue
 		}
-		h.cb, h.groupSlot = b.byCode[h.codes[0]], b.groupSlot(&h)
+		h.cb = b.byCode[h.codes[0]]
+		h.groupSlot = b.groupSlot(&h)
 		d.decideHost(b, m, h)
 	}
 	d.nameApproved(v, cs, m)
@@ -205,6 +206,13 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 		cluster, detail int32
 	}
 	index := map[key]int{}
+	// last is per cluster code the key and group of its last denied host:
+	// hosts of a cluster mostly share one.
+	type lastGroup struct {
+		k key
+		g int
+	}
+	last := make([]lastGroup, len(cs.cluster.vals))
 	var named []string
 	var at []int32
 	for pos, x := range m.at {
@@ -212,7 +220,10 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 			continue
 		}
 		k := key{x.rule, cs.codes[pos][0], x.detail}
-		g, ok := index[k]
+		g, ok := last[k.cluster].g, last[k.cluster].k == k
+		if !ok {
+			g, ok = index[k]
+		}
 		if !ok {
 			g = len(d.deniedGroups)
 			index[k] = g
@@ -220,6 +231,7 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 			d.deniedGroups = append(d.deniedGroups, store.DeniedGroup{Rule: rule, Cluster: cs.cluster.vals[k.cluster],
 				Detail: m.details[x.detail], Transient: Transient(rule)})
 		}
+		last[k.cluster] = lastGroup{k, g}
 		d.deniedGroups[g].IDs = append(d.deniedGroups[g].IDs, cs.ids[pos])
 		named, at = append(named, names.Name(cs.ids[pos])), append(at, int32(pos))
 	}

@@ -10,7 +10,16 @@ type marks struct {
 	at      []mark
 	details []string         // the distinct details, by index
 	index   map[string]int32 // details by text
-	last    []int32          // per rule: the index of its last detail, -1 for none
+	// last is per cluster code the last detail a host of it was denied
+	// with: most denials repeat it (a full budget keeps the very same
+	// string while its count stands), so they cost a comparison of two
+	// identical strings, not a lookup of the text.
+	last []lastDetail
+}
+
+type lastDetail struct {
+	detail string
+	index  int32
 }
 
 // mark is one candidate's outcome: rule 0 is undecided, approvedMark is
@@ -29,12 +38,10 @@ var ruleNames = []string{
 	RuleNoCluster, RuleNoBudget, RuleCluster, RuleRack, RuleGroup, RuleRate, RuleCooldown,
 }
 
-func newMarks(n int) *marks {
-	m := &marks{at: make([]mark, n), index: map[string]int32{}, last: make([]int32, len(ruleNames))}
-	for i := range m.last {
-		m.last[i] = -1
-	}
-	return m
+// newMarks holds the outcomes of n candidates of the given number of
+// cluster codes.
+func newMarks(n, clusters int) *marks {
+	return &marks{at: make([]mark, n), index: map[string]int32{}, last: make([]lastDetail, clusters)}
 }
 
 // ruleIndex is 1 + the index of rule in ruleNames.
@@ -48,15 +55,14 @@ func ruleIndex(rule string) uint8 {
 }
 
 func (m *marks) deny(h hostCost, rule, detail string) {
-	r := ruleIndex(rule)
-	m.at[h.pos] = mark{rule: r, detail: m.detailIndex(r, detail)}
+	m.at[h.pos] = mark{rule: ruleIndex(rule), detail: m.detailIndex(h.codes[0], detail)}
 }
 
-// detailIndex interns a detail: most denials of a rule repeat its last
-// detail (the budgets keep the very same string while a count stands).
-func (m *marks) detailIndex(r uint8, detail string) int32 {
-	if last := m.last[r-1]; last >= 0 && m.details[last] == detail {
-		return last
+// detailIndex interns a detail of a host of the given cluster code.
+func (m *marks) detailIndex(cluster int32, detail string) int32 {
+	last := &m.last[cluster]
+	if last.detail == detail && detail != "" {
+		return last.index
 	}
 	i, ok := m.index[detail]
 	if !ok {
@@ -64,7 +70,7 @@ func (m *marks) detailIndex(r uint8, detail string) int32 {
 		m.index[detail] = i
 		m.details = append(m.details, detail)
 	}
-	m.last[r-1] = i
+	*last = lastDetail{detail, i}
 	return i
 }
 
