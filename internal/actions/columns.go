@@ -182,11 +182,29 @@ func newCandSet(v *view, cands *roaring.Bitmap) *candSet {
 	return c
 }
 
-// host is what the columns say of the candidate at position i.
-func (c *candSet) host(i int32) hostCost {
-	k := c.codes[i]
-	return hostCost{pos: i, id: c.ids[i], cluster: c.cluster.vals[k[0]], rack: c.rackKeys[k[1]], group: c.group.vals[k[2]],
-		codes: k}
+// inOrder yields what the columns say of the candidates at the given
+// positions, in that order. The codes and ids are gathered a batch at a
+// time first: the positions are in random order, and loads that do not
+// wait on one another overlap their cache misses.
+func (c *candSet) inOrder(order []int32) func(yield func(hostCost) bool) {
+	return func(yield func(hostCost) bool) {
+		const batch = 4096
+		var codes [batch][3]int32
+		var ids [batch]uint32
+		for start := 0; start < len(order); start += batch {
+			part := order[start:min(start+batch, len(order))]
+			for j, i := range part {
+				codes[j], ids[j] = c.codes[i], c.ids[i]
+			}
+			for j, i := range part {
+				k := codes[j]
+				h := hostCost{pos: i, id: ids[j], cluster: c.cluster.vals[k[0]], rack: c.rackKeys[k[1]], group: c.group.vals[k[2]], codes: k}
+				if !yield(h) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // usedCodes marks the codes of a column that some candidate has.

@@ -104,8 +104,7 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 	order := shuffled(len(cs.ids), d.Seed)
 	m := newMarks(len(order), len(cs.cluster.vals))
 	noCluster := fmt.Sprintf("no %s attribute: no budget covers the host", v.pol.ClusterAttr)
-	for _, i := range order {
-		h := cs.host(i)
+	for h := range cs.inOrder(order) {
 		if h.cluster == "" {
 			m.deny(h, RuleNoCluster, noCluster)
 			continue
@@ -213,8 +212,13 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 		g int
 	}
 	last := make([]lastGroup, len(cs.cluster.vals))
-	var named []string
-	var at []int32
+	n := 0
+	for _, x := range m.at {
+		if x.rule != 0 && x.rule != approvedMark {
+			n++
+		}
+	}
+	named, at := make([]string, 0, n), make([]int32, 0, n)
 	for pos, x := range m.at {
 		if x.rule == 0 || x.rule == approvedMark {
 			continue
