@@ -64,7 +64,7 @@ type budgets struct {
 	clusters map[string]*clusterBudget
 	racks    map[string]int // hosts out per rack
 	groups   map[string]int // hosts out per cluster/replica group
-	facts    hostFacts // the one candidate's facts being judged
+	facts    hostFacts      // the one candidate's facts being judged
 	// The per-host accounts by the candidates' codes (index): byCode is
 	// each cluster code's budget; rackOut and rackMemo a rack's count and
 	// the last detail of it full, by slot (rackSlot of a rack code);
