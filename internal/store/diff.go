@@ -206,14 +206,25 @@ func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 	x := roaring.Xor(a.Present(), b.Present())
 	da, okA := asDict(a)
 	db, okB := asDict(b)
-	if okA && okB {
+	na, numA := a.(*numColumn)
+	nb, numB := b.(*numColumn)
+	switch {
+	case okA && okB:
 		x.Or(dictChanged(da, db))
-		return x
-	}
-	if grouped(a) && grouped(b) {
+	case numA && numB:
+		x.Or(numChanged(na, nb))
+	case grouped(a) && grouped(b):
 		x.Or(groupsXor(a.Groups(), b.Groups()))
-		return x
+	default:
+		x.Or(valuesChanged(a, b))
 	}
+	return x
+}
+
+// valuesChanged compares the values of the hosts present in both, any
+// encodings, by merging their lists in id order.
+func valuesChanged(a, b fleet.Attr) *roaring.Bitmap {
+	x := roaring.New()
 	ia, va := idValues(a)
 	ib, vb := idValues(b)
 	for i, j := 0, 0; i < len(ia) && j < len(ib); {
@@ -233,17 +244,41 @@ func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 	return x
 }
 
-// dictChanged returns the hosts present in both a and b whose values
-// differ, comparing codes after mapping a's dictionary onto b's.
-func dictChanged(a, b *dictAttr) *roaring.Bitmap {
-	onB := translate(a.dict, b.dict)
+// numChanged returns the hosts present in both a and b whose numbers
+// differ, reading the stored values in place: equal bits are equal
+// values, other pairs compare as values (-0 = 0, NaN = NaN).
+func numChanged(a, b *numColumn) *roaring.Bitmap {
 	var out []uint32
-	c := b.cursor()
-	a.chunks(func(ids, ks []uint32) {
-		for j, id := range ids {
-			if kb := c.seek(id); kb != fleet.NoCode && onB[ks[j]] != kb {
+	eachCommon(a.present, b.present, func(id uint32, ra, rb int) {
+		if a.bits(ra) == b.bits(rb) && a.typ == b.typ {
+			return
+		}
+		if !sameValue(a.at(ra), b.at(rb)) {
+			out = append(out, id)
+		}
+	})
+	return roaring.BitmapOf(out...)
+}
+
+// dictChanged returns the hosts present in both a and b whose values
+// differ, comparing codes: a's are mapped onto b's dictionary once per
+// distinct value (a merge of the two sorted dictionaries, skipped when they
+// are equal), never a string per host (a host's value is a random place
+// in a dictionary of a value per host).
+func dictChanged(a, b *dictAttr) *roaring.Bitmap {
+	var out []uint32
+	if a.dict.all == b.dict.all {
+		eachCommon(a.present, b.present, func(id uint32, ra, rb int) {
+			if a.code(ra) != b.code(rb) {
 				out = append(out, id)
 			}
+		})
+		return roaring.BitmapOf(out...)
+	}
+	onB := translate(a.dict, b.dict)
+	eachCommon(a.present, b.present, func(id uint32, ra, rb int) {
+		if onB[a.code(ra)] != b.code(rb) {
+			out = append(out, id)
 		}
 	})
 	return roaring.BitmapOf(out...)
@@ -349,4 +384,48 @@ func idValues(a fleet.Attr) ([]uint32, []fleet.Value) {
 		}
 	}
 	return ids, vals
+}
+
+// eachCommon calls fn, in id order, with each host in both a and b and
+// its rank in each (its index among the present hosts).
+func eachCommon(a, b *roaring.Bitmap, fn func(id uint32, ra, rb int)) {
+	ca, cb := newRankCursor(a), newRankCursor(b)
+	for ca.ok() && cb.ok() {
+		x, y := ca.id(), cb.id()
+		switch {
+		case x < y:
+			ca.next()
+		case x > y:
+			cb.next()
+		default:
+			fn(x, ca.rank, cb.rank)
+			ca.next()
+			cb.next()
+		}
+	}
+}
+
+// rankCursor walks a bitmap in id order, a chunk at a time, counting ranks.
+type rankCursor struct {
+	it   roaring.ManyIntIterable
+	buf  []uint32
+	pos  int
+	rank int // rank of buf[pos]
+}
+
+func newRankCursor(bm *roaring.Bitmap) *rankCursor {
+	c := &rankCursor{it: bm.ManyIterator(), buf: make([]uint32, chunk)}
+	c.buf = c.buf[:c.it.NextMany(c.buf[:chunk])]
+	return c
+}
+
+func (c *rankCursor) ok() bool   { return c.pos < len(c.buf) }
+func (c *rankCursor) id() uint32 { return c.buf[c.pos] }
+
+func (c *rankCursor) next() {
+	c.pos++
+	c.rank++
+	if c.pos == len(c.buf) {
+		c.buf, c.pos = c.buf[:c.it.NextMany(c.buf[:chunk])], 0
+	}
 }
