@@ -153,6 +153,7 @@ func diffAttrs(dict *dict, va, vb *PassView) ([]AttrChange, error) {
 		seen[n] = true
 	}
 	var out []AttrChange
+	var ids []uint32 // the host of each change
 	for _, name := range slices.Sorted(maps.Keys(seen)) {
 		ra, okA := va.attrs[name]
 		rb, okB := vb.attrs[name]
@@ -172,18 +173,30 @@ func diffAttrs(dict *dict, va, vb *PassView) ([]AttrChange, error) {
 		it := changed.Iterator()
 		for it.HasNext() {
 			id := it.Next()
-			c := AttrChange{Host: dict.Name(id), Attr: name}
+			c := AttrChange{Attr: name}
 			if aa != nil {
 				c.Old, c.Had = aa.Value(id)
 			}
 			if bb != nil {
 				c.New, c.Has = bb.Value(id)
 			}
-			out = append(out, c)
+			out, ids = append(out, c), append(ids, id)
 		}
 	}
+	nameChanges(dict, out, ids)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Host < out[j].Host })
 	return out, nil
+}
+
+// nameChanges fills in the host name of each change, ids[i] being the
+// host of out[i], reading each name once.
+func nameChanges(dict *dict, out []AttrChange, ids []uint32) {
+	hosts := slices.Compact(slices.Sorted(slices.Values(ids)))
+	names := dict.namesOf(hosts)
+	for i, id := range ids {
+		k, _ := slices.BinarySearch(hosts, id)
+		out[i].Host = names[k]
+	}
 }
 
 // attrOrNil is an attribute of v, nil when v has none of that name.

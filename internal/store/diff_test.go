@@ -196,3 +196,36 @@ func findColumn(src *store.SourceData, name string) *store.Column {
 	}
 	return nil
 }
+
+// TestNamesOfAgreesWithName reads random increasing ids, some past the
+// last name, in bulk and one at a time, in fresh transactions (no chunk
+// decoded yet) and after some chunks were.
+func TestNamesOfAgreesWithName(t *testing.T) {
+	r := diffSeed(t)
+	db := storetest.Open(t)
+	var hosts []string
+	for i := range 3000 + r.IntN(3000) {
+		hosts = append(hosts, fmt.Sprintf("n%05d.example.com", i))
+	}
+	create(t, db, store.NewPass{Sources: []*store.SourceData{newSource("inventory", "inventory", hosts...)}})
+	for round := range 20 {
+		var ids []uint32
+		for id := range uint32(len(hosts) + 1500) {
+			if r.IntN(1+round*10) == 0 {
+				ids = append(ids, id)
+			}
+		}
+		require.NoError(t, db.View(func(tx *store.Tx) error {
+			h := tx.Hosts()
+			if round%2 == 1 {
+				h.Name(uint32(r.IntN(len(hosts)))) // one chunk decoded first
+			}
+			got := store.NamesOf(h, ids)
+			require.Len(t, got, len(ids))
+			for i, id := range ids {
+				require.Equal(t, h.Name(id), got[i], "round %d id %d", round, id)
+			}
+			return tx.Err()
+		}))
+	}
+}
