@@ -116,11 +116,7 @@ func (d *dict) noName(id uint32) string {
 
 // Names returns the names of the ids in s, sorted in byte order.
 func (d *dict) Names(s *roaring.Bitmap) []string {
-	out := make([]string, 0, s.GetCardinality())
-	it := s.Iterator()
-	for it.HasNext() {
-		out = append(out, d.Name(it.Next()))
-	}
+	out := d.namesOf(s.ToArray())
 	if !slices.IsSorted(out) {
 		slices.Sort(out)
 	}

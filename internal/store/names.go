@@ -71,10 +71,11 @@ func (d *dict) hostFence() *fence {
 	return f
 }
 
-// namesOf returns the names of ids (increasing), as Name would, reading
-// each chunk not decoded yet in place once and copying only the names
-// asked for: a few thousand names spread over a million hosts cost no
-// string per host of the chunks they fall in.
+// namesOf returns the names of ids (increasing), as Name would. A chunk
+// decoded already, or of which many names are asked, goes through Name
+// (decoded once and kept); of another only the names asked for are copied,
+// reading its bytes in place: a few thousand names spread over a million
+// hosts cost no string per host of the chunks they fall in.
 func (d *dict) namesOf(ids []uint32) []string {
 	out := make([]string, len(ids))
 	for i := 0; i < len(ids); {
@@ -82,7 +83,7 @@ func (d *dict) namesOf(ids []uint32) []string {
 		for j < len(ids) && ids[j]>>chunkBits == c {
 			j++
 		}
-		if _, ok := d.chunks[c]; ok {
+		if _, ok := d.chunks[c]; ok || j-i > chunkSize/8 {
 			for k := i; k < j; k++ {
 				out[k] = d.Name(ids[k])
 			}
