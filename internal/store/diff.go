@@ -262,12 +262,12 @@ func valuesChanged(a, b fleet.Attr) *roaring.Bitmap {
 // values, other pairs compare as values (-0 = 0, NaN = NaN).
 func numChanged(a, b *numColumn) *roaring.Bitmap {
 	var out []uint32
-	eachCommon(a.present, b.present, func(id uint32, ra, rb int) {
-		if a.bits(ra) == b.bits(rb) && a.typ == b.typ {
-			return
-		}
-		if !sameValue(a.at(ra), b.at(rb)) {
-			out = append(out, id)
+	commonChunks(a.present, b.present, func(ids, ra, rb []uint32) {
+		for j, id := range ids {
+			i, k := int(ra[j]), int(rb[j])
+			if (a.bits(i) != b.bits(k) || a.typ != b.typ) && !sameValue(a.at(i), b.at(k)) {
+				out = append(out, id)
+			}
 		}
 	})
 	return roaring.BitmapOf(out...)
@@ -277,24 +277,54 @@ func numChanged(a, b *numColumn) *roaring.Bitmap {
 // differ, comparing codes: a's are mapped onto b's dictionary once per
 // distinct value (a merge of the two sorted dictionaries, skipped when they
 // are equal), never a string per host (a host's value is a random place
-// in a dictionary of a value per host).
+// in a dictionary of a value per host). With value bitmaps on both sides
+// it is their XOR, value by value.
 func dictChanged(a, b *dictAttr) *roaring.Bitmap {
+	var onB []uint32 // nil: equal dictionaries
+	if a.dict.all != b.dict.all {
+		onB = translate(a.dict, b.dict)
+	}
+	if a.bitmaps != nil && b.bitmaps != nil {
+		return bitmapsChanged(a.bitmaps, b.bitmaps, onB)
+	}
 	var out []uint32
-	if a.dict.all == b.dict.all {
-		eachCommon(a.present, b.present, func(id uint32, ra, rb int) {
-			if a.code(ra) != b.code(rb) {
+	ka, kb := make([]uint32, chunk), make([]uint32, chunk)
+	commonChunks(a.present, b.present, func(ids, ra, rb []uint32) {
+		a.codesAt(ra, ka)
+		b.codesAt(rb, kb)
+		if onB != nil {
+			for j, k := range ka[:len(ids)] {
+				ka[j] = onB[k]
+			}
+		}
+		for j, id := range ids {
+			if ka[j] != kb[j] {
 				out = append(out, id)
 			}
-		})
-		return roaring.BitmapOf(out...)
-	}
-	onB := translate(a.dict, b.dict)
-	eachCommon(a.present, b.present, func(id uint32, ra, rb int) {
-		if onB[a.code(ra)] != b.code(rb) {
-			out = append(out, id)
 		}
 	})
 	return roaring.BitmapOf(out...)
+}
+
+// bitmapsChanged is the union over a's values of the hosts that hold the
+// value in exactly one of a and b (value bitmaps by code; onB maps a's
+// codes to b's, nil when the codes are the same). That is every host of
+// both whose value differs (it leaves its value of a) and some hosts
+// present in only one; b's values a lacks add nothing more.
+func bitmapsChanged(a, b []*roaring.Bitmap, onB []uint32) *roaring.Bitmap {
+	parts := make([]*roaring.Bitmap, 0, len(a))
+	for k, hosts := range a {
+		kb := uint32(k)
+		if onB != nil {
+			kb = onB[k]
+		}
+		if kb == fleet.NoCode {
+			parts = append(parts, hosts)
+			continue
+		}
+		parts = append(parts, roaring.Xor(hosts, b[kb]))
+	}
+	return roaring.FastOr(parts...)
 }
 
 // translate maps each value of the sorted dictionary from to its code in
@@ -399,46 +429,39 @@ func idValues(a fleet.Attr) ([]uint32, []fleet.Value) {
 	return ids, vals
 }
 
-// eachCommon calls fn, in id order, with each host in both a and b and
-// its rank in each (its index among the present hosts).
-func eachCommon(a, b *roaring.Bitmap, fn func(id uint32, ra, rb int)) {
-	ca, cb := newRankCursor(a), newRankCursor(b)
-	for ca.ok() && cb.ok() {
-		x, y := ca.id(), cb.id()
-		switch {
+// commonChunks calls fn, in id order and up to chunk hosts at a time,
+// with the hosts in both a and b and their ranks in each (their index
+// among the present hosts): one merge of the two bitmaps, and loops over
+// plain slices for the caller.
+func commonChunks(a, b *roaring.Bitmap, fn func(ids, ra, rb []uint32)) {
+	ia, ib := a.ManyIterator(), b.ManyIterator()
+	bufA, bufB := make([]uint32, chunk), make([]uint32, chunk)
+	na, nb := ia.NextMany(bufA), ib.NextMany(bufB)
+	pa, pb, baseA, baseB := 0, 0, 0, 0 // positions in the buffers, ranks of their first hosts
+	ids, ras, rbs := make([]uint32, 0, chunk), make([]uint32, 0, chunk), make([]uint32, 0, chunk)
+	for na > 0 && nb > 0 {
+		switch x, y := bufA[pa], bufB[pb]; {
 		case x < y:
-			ca.next()
+			pa++
 		case x > y:
-			cb.next()
+			pb++
 		default:
-			fn(x, ca.rank, cb.rank)
-			ca.next()
-			cb.next()
+			ids, ras, rbs = append(ids, x), append(ras, uint32(baseA+pa)), append(rbs, uint32(baseB+pb))
+			pa++
+			pb++
+			if len(ids) == chunk {
+				fn(ids, ras, rbs)
+				ids, ras, rbs = ids[:0], ras[:0], rbs[:0]
+			}
+		}
+		if pa == na {
+			baseA, pa, na = baseA+na, 0, ia.NextMany(bufA)
+		}
+		if pb == nb {
+			baseB, pb, nb = baseB+nb, 0, ib.NextMany(bufB)
 		}
 	}
-}
-
-// rankCursor walks a bitmap in id order, a chunk at a time, counting ranks.
-type rankCursor struct {
-	it   roaring.ManyIntIterable
-	buf  []uint32
-	pos  int
-	rank int // rank of buf[pos]
-}
-
-func newRankCursor(bm *roaring.Bitmap) *rankCursor {
-	c := &rankCursor{it: bm.ManyIterator(), buf: make([]uint32, chunk)}
-	c.buf = c.buf[:c.it.NextMany(c.buf[:chunk])]
-	return c
-}
-
-func (c *rankCursor) ok() bool   { return c.pos < len(c.buf) }
-func (c *rankCursor) id() uint32 { return c.buf[c.pos] }
-
-func (c *rankCursor) next() {
-	c.pos++
-	c.rank++
-	if c.pos == len(c.buf) {
-		c.buf, c.pos = c.buf[:c.it.NextMany(c.buf[:chunk])], 0
+	if len(ids) > 0 {
+		fn(ids, ras, rbs)
 	}
 }
