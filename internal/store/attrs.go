@@ -232,8 +232,11 @@ func (a *numColumn) Type() fleet.Type         { return a.typ }
 func (a *numColumn) Present() *roaring.Bitmap { return a.present }
 func (a *numColumn) Sampled() bool            { return a.ts != nil }
 
+// bits is the stored eight bytes of the present host of rank i.
+func (a *numColumn) bits(i int) uint64 { return binary.LittleEndian.Uint64(a.vals[8*i:]) }
+
 func (a *numColumn) at(i int) fleet.Value {
-	u := binary.LittleEndian.Uint64(a.vals[8*i:])
+	u := a.bits(i)
 	if a.typ == fleet.Time {
 		return fleet.Value{Type: fleet.Time, Num: float64(int64(u))}
 	}

@@ -102,6 +102,12 @@ func (d *dict) Name(id uint32) string {
 	if i := int(id & (chunkSize - 1)); i < len(names) {
 		return names[i]
 	}
+	return d.noName(id)
+}
+
+// noName is the name of an id its chunk lacks: "", and damage recorded
+// for an id below the host count.
+func (d *dict) noName(id uint32) string {
 	if id < d.n {
 		d.fail(fmt.Errorf("host dictionary: %w: no name for host id %d (the dictionary holds %d names)", ErrCorrupt, id, d.n))
 	}
@@ -110,11 +116,7 @@ func (d *dict) Name(id uint32) string {
 
 // Names returns the names of the ids in s, sorted in byte order.
 func (d *dict) Names(s *roaring.Bitmap) []string {
-	out := make([]string, 0, s.GetCardinality())
-	it := s.Iterator()
-	for it.HasNext() {
-		out = append(out, d.Name(it.Next()))
-	}
+	out := d.namesOf(s.ToArray())
 	if !slices.IsSorted(out) {
 		slices.Sort(out)
 	}

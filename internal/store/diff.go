@@ -153,6 +153,7 @@ func diffAttrs(dict *dict, va, vb *PassView) ([]AttrChange, error) {
 		seen[n] = true
 	}
 	var out []AttrChange
+	var ids []uint32 // the host of each change
 	for _, name := range slices.Sorted(maps.Keys(seen)) {
 		ra, okA := va.attrs[name]
 		rb, okB := vb.attrs[name]
@@ -172,18 +173,30 @@ func diffAttrs(dict *dict, va, vb *PassView) ([]AttrChange, error) {
 		it := changed.Iterator()
 		for it.HasNext() {
 			id := it.Next()
-			c := AttrChange{Host: dict.Name(id), Attr: name}
+			c := AttrChange{Attr: name}
 			if aa != nil {
 				c.Old, c.Had = aa.Value(id)
 			}
 			if bb != nil {
 				c.New, c.Has = bb.Value(id)
 			}
-			out = append(out, c)
+			out, ids = append(out, c), append(ids, id)
 		}
 	}
+	nameChanges(dict, out, ids)
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Host < out[j].Host })
 	return out, nil
+}
+
+// nameChanges fills in the host name of each change, ids[i] being the
+// host of out[i], reading each name once.
+func nameChanges(dict *dict, out []AttrChange, ids []uint32) {
+	hosts := slices.Compact(slices.Sorted(slices.Values(ids)))
+	names := dict.namesOf(hosts)
+	for i, id := range ids {
+		k, _ := slices.BinarySearch(hosts, id)
+		out[i].Host = names[k]
+	}
 }
 
 // attrOrNil is an attribute of v, nil when v has none of that name.
@@ -206,14 +219,25 @@ func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 	x := roaring.Xor(a.Present(), b.Present())
 	da, okA := asDict(a)
 	db, okB := asDict(b)
-	if okA && okB {
+	na, numA := a.(*numColumn)
+	nb, numB := b.(*numColumn)
+	switch {
+	case okA && okB:
 		x.Or(dictChanged(da, db))
-		return x
-	}
-	if grouped(a) && grouped(b) {
+	case numA && numB:
+		x.Or(numChanged(na, nb))
+	case grouped(a) && grouped(b):
 		x.Or(groupsXor(a.Groups(), b.Groups()))
-		return x
+	default:
+		x.Or(valuesChanged(a, b))
 	}
+	return x
+}
+
+// valuesChanged compares the values of the hosts present in both, any
+// encodings, by merging their lists in id order.
+func valuesChanged(a, b fleet.Attr) *roaring.Bitmap {
+	x := roaring.New()
 	ia, va := idValues(a)
 	ib, vb := idValues(b)
 	for i, j := 0, 0; i < len(ia) && j < len(ib); {
@@ -233,20 +257,74 @@ func changedHosts(a, b fleet.Attr) *roaring.Bitmap {
 	return x
 }
 
-// dictChanged returns the hosts present in both a and b whose values
-// differ, comparing codes after mapping a's dictionary onto b's.
-func dictChanged(a, b *dictAttr) *roaring.Bitmap {
-	onB := translate(a.dict, b.dict)
+// numChanged returns the hosts present in both a and b whose numbers
+// differ, reading the stored values in place: equal bits are equal
+// values, other pairs compare as values (-0 = 0, NaN = NaN).
+func numChanged(a, b *numColumn) *roaring.Bitmap {
 	var out []uint32
-	c := b.cursor()
-	a.chunks(func(ids, ks []uint32) {
+	commonChunks(a.present, b.present, func(ids, ra, rb []uint32) {
 		for j, id := range ids {
-			if kb := c.seek(id); kb != fleet.NoCode && onB[ks[j]] != kb {
+			i, k := int(ra[j]), int(rb[j])
+			if (a.bits(i) != b.bits(k) || a.typ != b.typ) && !sameValue(a.at(i), b.at(k)) {
 				out = append(out, id)
 			}
 		}
 	})
 	return roaring.BitmapOf(out...)
+}
+
+// dictChanged returns the hosts present in both a and b whose values
+// differ, comparing codes: a's are mapped onto b's dictionary once per
+// distinct value (a merge of the two sorted dictionaries, skipped when they
+// are equal), never a string per host (a host's value is a random place
+// in a dictionary of a value per host). With value bitmaps on both sides
+// it is their XOR, value by value.
+func dictChanged(a, b *dictAttr) *roaring.Bitmap {
+	var onB []uint32 // nil: equal dictionaries
+	if a.dict.all != b.dict.all {
+		onB = translate(a.dict, b.dict)
+	}
+	if a.bitmaps != nil && b.bitmaps != nil {
+		return bitmapsChanged(a.bitmaps, b.bitmaps, onB)
+	}
+	var out []uint32
+	ka, kb := make([]uint32, chunk), make([]uint32, chunk)
+	commonChunks(a.present, b.present, func(ids, ra, rb []uint32) {
+		a.codesAt(ra, ka)
+		b.codesAt(rb, kb)
+		if onB != nil {
+			for j, k := range ka[:len(ids)] {
+				ka[j] = onB[k]
+			}
+		}
+		for j, id := range ids {
+			if ka[j] != kb[j] {
+				out = append(out, id)
+			}
+		}
+	})
+	return roaring.BitmapOf(out...)
+}
+
+// bitmapsChanged is the union over a's values of the hosts that hold the
+// value in exactly one of a and b (value bitmaps by code; onB maps a's
+// codes to b's, nil when the codes are the same). That is every host of
+// both whose value differs (it leaves its value of a) and some hosts
+// present in only one; b's values a lacks add nothing more.
+func bitmapsChanged(a, b []*roaring.Bitmap, onB []uint32) *roaring.Bitmap {
+	parts := make([]*roaring.Bitmap, 0, len(a))
+	for k, hosts := range a {
+		kb := uint32(k)
+		if onB != nil {
+			kb = onB[k]
+		}
+		if kb == fleet.NoCode {
+			parts = append(parts, hosts)
+			continue
+		}
+		parts = append(parts, roaring.Xor(hosts, b[kb]))
+	}
+	return roaring.FastOr(parts...)
 }
 
 // translate maps each value of the sorted dictionary from to its code in
@@ -349,4 +427,41 @@ func idValues(a fleet.Attr) ([]uint32, []fleet.Value) {
 		}
 	}
 	return ids, vals
+}
+
+// commonChunks calls fn, in id order and up to chunk hosts at a time,
+// with the hosts in both a and b and their ranks in each (their index
+// among the present hosts): one merge of the two bitmaps, and loops over
+// plain slices for the caller.
+func commonChunks(a, b *roaring.Bitmap, fn func(ids, ra, rb []uint32)) {
+	ia, ib := a.ManyIterator(), b.ManyIterator()
+	bufA, bufB := make([]uint32, chunk), make([]uint32, chunk)
+	na, nb := ia.NextMany(bufA), ib.NextMany(bufB)
+	pa, pb, baseA, baseB := 0, 0, 0, 0 // positions in the buffers, ranks of their first hosts
+	ids, ras, rbs := make([]uint32, 0, chunk), make([]uint32, 0, chunk), make([]uint32, 0, chunk)
+	for na > 0 && nb > 0 {
+		switch x, y := bufA[pa], bufB[pb]; {
+		case x < y:
+			pa++
+		case x > y:
+			pb++
+		default:
+			ids, ras, rbs = append(ids, x), append(ras, uint32(baseA+pa)), append(rbs, uint32(baseB+pb))
+			pa++
+			pb++
+			if len(ids) == chunk {
+				fn(ids, ras, rbs)
+				ids, ras, rbs = ids[:0], ras[:0], rbs[:0]
+			}
+		}
+		if pa == na {
+			baseA, pa, na = baseA+na, 0, ia.NextMany(bufA)
+		}
+		if pb == nb {
+			baseB, pb, nb = baseB+nb, 0, ib.NextMany(bufB)
+		}
+	}
+	if len(ids) > 0 {
+		fn(ids, ras, rbs)
+	}
 }

@@ -85,3 +85,6 @@ func SetMaxNameRuns(n int) int {
 	maxNameRuns = n
 	return old
 }
+
+// NamesOf is the host dictionary's bulk name read (namesOf).
+func NamesOf(h *HostDict, ids []uint32) []string { return h.namesOf(ids) }

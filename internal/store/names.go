@@ -70,3 +70,48 @@ func (d *dict) hostFence() *fence {
 	d.fence = f
 	return f
 }
+
+// namesOf returns the names of ids (increasing), as Name would. A chunk
+// decoded already, or of which many names are asked, goes through Name
+// (decoded once and kept); of another only the names asked for are copied,
+// reading its bytes in place: a few thousand names spread over a million
+// hosts cost no string per host of the chunks they fall in.
+func (d *dict) namesOf(ids []uint32) []string {
+	out := make([]string, len(ids))
+	for i := 0; i < len(ids); {
+		c, j := ids[i]>>chunkBits, i+1
+		for j < len(ids) && ids[j]>>chunkBits == c {
+			j++
+		}
+		if _, ok := d.chunks[c]; ok || j-i > chunkSize/8 {
+			for k := i; k < j; k++ {
+				out[k] = d.Name(ids[k])
+			}
+		} else {
+			d.namesInChunk(c, ids[i:j], out[i:j])
+		}
+		i = j
+	}
+	return out
+}
+
+// namesInChunk writes to out the names of ids (increasing, all in chunk
+// c), walking the chunk's verified bytes once.
+func (d *dict) namesInChunk(c uint32, ids []uint32, out []string) {
+	b := d.chunkBytes(c)
+	k := 0
+	for i := uint32(0); len(b) > 0 && k < len(ids); i++ {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || l > uint64(len(b)-n) {
+			break
+		}
+		if ids[k]&(chunkSize-1) == i {
+			out[k] = string(b[n : n+int(l)])
+			k++
+		}
+		b = b[n+int(l):]
+	}
+	for ; k < len(ids); k++ {
+		out[k] = d.noName(ids[k])
+	}
+}

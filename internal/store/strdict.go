@@ -606,3 +606,29 @@ func (r *reader) end() {
 		r.fail("%d bytes after the attribute", len(r.b))
 	}
 }
+
+// codesAt writes to dst the codes of the present hosts of the given ranks.
+func (a *dictAttr) codesAt(ranks, dst []uint32) {
+	b := a.codes
+	switch a.width {
+	case 0:
+		clear(dst[:len(ranks)])
+	case 1:
+		for j, i := range ranks {
+			dst[j] = uint32(b[i])
+		}
+	case 2:
+		for j, i := range ranks {
+			dst[j] = uint32(binary.LittleEndian.Uint16(b[2*i:]))
+		}
+	case 3:
+		for j, i := range ranks {
+			k := 3 * i
+			dst[j] = uint32(b[k]) | uint32(b[k+1])<<8 | uint32(b[k+2])<<16
+		}
+	default:
+		for j, i := range ranks {
+			dst[j] = binary.LittleEndian.Uint32(b[4*i:])
+		}
+	}
+}
