@@ -152,7 +152,7 @@ func (a *strColumn) each(fn func(id uint32, v string)) {
 	it := a.present.Iterator()
 	for it.HasNext() {
 		l, n := binary.Uvarint(b)
-		if n <= 0 || int(l) > len(b)-n {
+		if n <= 0 || l > uint64(len(b)-n) {
 			return
 		}
 		fn(it.Next(), string(b[n:n+int(l)]))
@@ -192,7 +192,7 @@ func (a *strColumn) Value(id uint32) (fleet.Value, bool) {
 		b := a.data
 		for len(b) > 0 {
 			l, n := binary.Uvarint(b)
-			if n <= 0 || int(l) > len(b)-n {
+			if n <= 0 || l > uint64(len(b)-n) {
 				break
 			}
 			a.offsets = append(a.offsets, off)

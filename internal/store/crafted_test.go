@@ -160,3 +160,14 @@ func TestMutatedAttrsNeverPanic(t *testing.T) {
 		}()
 	}
 }
+
+// A name length above 2^63 must not wrap to a negative int and slice out
+// of range: the chunk readers stop at it (the chunk's hash was forged).
+func TestHugeNameLengthStopsTheChunkReaders(t *testing.T) {
+	chunk := binary.AppendUvarint(nil, 3)
+	chunk = append(chunk, "abc"...)
+	chunk = binary.AppendUvarint(chunk, 1<<63+5)
+	chunk = append(chunk, "xyz"...)
+	require.Equal(t, []string{"abc"}, decodeChunk(chunk))
+	require.False(t, legacyChunk(chunk))
+}

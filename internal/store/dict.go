@@ -161,7 +161,7 @@ func decodeChunk(b []byte) []string {
 	var names []string
 	for len(b) > 0 {
 		l, n := binary.Uvarint(b)
-		if n <= 0 || int(l) > len(b)-n {
+		if n <= 0 || l > uint64(len(b)-n) {
 			return names
 		}
 		names = append(names, string(b[n:n+int(l)]))

@@ -41,7 +41,7 @@ func (d *dict) findInChunk(c uint32, names []string, found []bool, out *roaring.
 	marked := 0
 	for i, off := uint32(0), 0; off < len(data); i++ {
 		l, k := binary.Uvarint(data[off:])
-		if k <= 0 || int(l) > len(data)-off-k {
+		if k <= 0 || l > uint64(len(data)-off-k) {
 			break
 		}
 		name := data[off+k : off+k+int(l)]
