@@ -256,6 +256,7 @@ type dictWriter struct {
 	*dict
 	added        []string
 	pendingIndex bool // byName lacks the names firstIDs added
+	sortedN      int  // len(added) when it was last seen sorted
 }
 
 func newDictWriter(tx *bolt.Tx) *dictWriter {
@@ -268,8 +269,11 @@ func (w *dictWriter) IDs(names []string) []uint32 {
 	if w.n == 0 && w.byName == nil {
 		return w.firstIDs(names)
 	}
-	if w.byName == nil {
-		w.byName = make(map[string]uint32, int(w.n)+len(names))
+	if ids, ok := w.searchAdded(names); ok {
+		return ids
+	}
+	if w.byName == nil || w.pendingIndex && len(w.byName) == 0 {
+		w.byName = make(map[string]uint32, int(w.n)+len(w.added)+len(names))
 	}
 	idx := w.index()
 	if w.pendingIndex {
@@ -315,9 +319,41 @@ func (w *dictWriter) firstIDs(names []string) []uint32 {
 		ids[i] = uint32(rank)
 		w.added[rank] = names[i]
 	}
-	w.byName, w.indexed = make(map[string]uint32, len(names)), true
+	w.byName, w.indexed = map[string]uint32{}, true
 	w.pendingIndex = true
 	return ids
+}
+
+// searchAdded finds the ids of names that a first ingest's firstIDs
+// already added, by binary search of its sorted names instead of a map of
+// them (72 MB at 1,000,000 hosts): the usual case of a host list mapped
+// onto the inventory in the same pass. It reports false, and nothing is
+// assigned, when the dictionary is not that or a name is new.
+func (w *dictWriter) searchAdded(names []string) ([]uint32, bool) {
+	if w.n != 0 || !w.pendingIndex || len(w.byName) != 0 || !w.addedSorted() {
+		return nil, false
+	}
+	ids := make([]uint32, len(names))
+	for i, n := range names {
+		k, found := slices.BinarySearch(w.added, n)
+		if !found {
+			return nil, false
+		}
+		ids[i] = uint32(k)
+	}
+	return ids, true
+}
+
+// addedSorted reports whether w.added is in byte order, remembering a yes
+// for as long as nothing is added.
+func (w *dictWriter) addedSorted() bool {
+	if w.sortedN != len(w.added) {
+		if !slices.IsSorted(w.added) {
+			return false
+		}
+		w.sortedN = len(w.added)
+	}
+	return true
 }
 
 // flush writes the chunks that gained names and the new size.
