@@ -32,8 +32,8 @@ func guard(doing string, fn func() error) (err error) {
 func openBolt(path string, opts Options) (b *bolt.DB, err error) {
 	err = guard("opening "+path, func() error {
 		b, err = bolt.Open(path, 0o644, &bolt.Options{
-			ReadOnly:       opts.ReadOnly,
-			Timeout:        opts.Timeout,
+			ReadOnly:        opts.ReadOnly,
+			Timeout:         opts.Timeout,
 			NoFreelistSync:  true,
 			FreelistType:    bolt.FreelistMapType,
 			InitialMmapSize: initialMapSize(path, opts),

@@ -18,7 +18,7 @@ import (
 type Builder struct {
 	src   *store.SourceData
 	index map[string]int // nil while the hosts came in byte order (find)
-	sized int                // the hosts expected, for the index's size
+	sized int            // the hosts expected, for the index's size
 	cols  map[string]*store.Column
 	sets  map[string]map[uint32]struct{}
 	bad   *HostError // the first name that is no host key
