@@ -255,6 +255,13 @@ func (a *app) openWrite(ingesting bool) (*store.DB, error) {
 	return db, missingDBHint(err, "the first fleetq ingest creates it, or give --create to start an empty one")
 }
 
+// openWriteHint is openWrite for an ingest that expects to write about
+// hint bytes (store.Options.WriteHint).
+func (a *app) openWriteHint(hint int64) (*store.DB, error) {
+	db, err := store.OpenContext(a.context(), a.dbPath(), a.storeOptions(store.Options{Create: true, Owner: a.command, WriteHint: hint}))
+	return db, missingDBHint(err, "the first fleetq ingest creates it, or give --create to start an empty one")
+}
+
 // storeOptions are o with the lock wait of --timeout, said on stderr
 // when it starts.
 func (a *app) storeOptions(o store.Options) store.Options {

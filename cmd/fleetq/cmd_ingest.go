@@ -155,7 +155,7 @@ func runIngest(ctx context.Context, a *app, o *ingestOptions, args []string) err
 // writePass opens (or, the first time, creates) the database and seals
 // one pass of srcs; the database is closed when it returns.
 func writePass(a *app, o *ingestOptions, d *defs.File, srcs []*store.SourceData, now time.Time) (*store.PassInfo, *store.DB, error) {
-	db, err := a.openWrite(true)
+	db, err := a.openWriteHint(writeHint(srcs))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -173,6 +173,16 @@ func writePass(a *app, o *ingestOptions, d *defs.File, srcs []*store.SourceData,
 		fmt.Fprintf(a.stderr, "fleetq: warning: pass %d is sealed, but %v; the file is intact, the next ingest or fleetq gc compacts it\n", p.ID, err)
 	}
 	return p, db, nil
+}
+
+// writeHint estimates the bytes a pass of srcs writes (store.Options
+// WriteHint): about 16 bytes a host plus 8 a value.
+func writeHint(srcs []*store.SourceData) int64 {
+	var n int64
+	for _, s := range srcs {
+		n += int64(len(s.Hosts)) * int64(16+8*len(s.Attrs))
+	}
+	return n
 }
 
 // readSources parses every source before the database is opened.

@@ -83,8 +83,14 @@ func checkBounds(file string, data []byte, src *store.SourceData, lim Limits) er
 // checkFields returns ErrFieldTooLong for the first string value of c
 // longer than max, at the line that holds it.
 func checkFields(file string, data []byte, hosts []string, c *store.Column, max int) error {
-	for i, v := range c.Str {
-		if len(v) > max {
+	if c.Str == nil && !c.Coded() {
+		return nil
+	}
+	for i := range hosts {
+		if !c.Present(i) {
+			continue
+		}
+		if v := c.StrAt(i); len(v) > max {
 			what := fmt.Sprintf("attribute %s of host %s is %d bytes", c.Name, hosts[i], len(v))
 			return source.BoundError(file, source.LineOf(data, v[:min(len(v), fieldProbe)]), ErrFieldTooLong, what, int64(max), "--max-field-bytes")
 		}

@@ -32,14 +32,35 @@ func guard(doing string, fn func() error) (err error) {
 func openBolt(path string, opts Options) (b *bolt.DB, err error) {
 	err = guard("opening "+path, func() error {
 		b, err = bolt.Open(path, 0o644, &bolt.Options{
-			ReadOnly:       opts.ReadOnly,
-			Timeout:        opts.Timeout,
-			NoFreelistSync: true,
-			FreelistType:   bolt.FreelistMapType,
+			ReadOnly:        opts.ReadOnly,
+			Timeout:         opts.Timeout,
+			NoFreelistSync:  true,
+			FreelistType:    bolt.FreelistMapType,
+			InitialMmapSize: initialMapSize(path, opts),
 		})
 		return err
 	})
 	return b, err
+}
+
+// initialMapSize is how much address space a writer that expects a large
+// transaction (opts.WriteHint) maps up front: the file's size plus twice
+// the hint, so the pass does not outgrow the mapping. When it does, bbolt
+// remaps and first copies every node the transaction touched onto the
+// heap (node.dereference), which at 1,000,000 hosts was 375 MB of an
+// ingest's allocations. It is address space only: pages not touched cost
+// no memory. Below 64 MiB, and for a reader, it is 0 (bbolt's own sizes):
+// bbolt grows a file mapped smaller than its 16 MiB allocation step to
+// the whole mapping, so a larger mapping would make small files large.
+func initialMapSize(path string, opts Options) int {
+	if opts.ReadOnly || opts.WriteHint < 64<<20 {
+		return 0
+	}
+	size := int64(0)
+	if fi, err := os.Stat(path); err == nil {
+		size = fi.Size()
+	}
+	return int(size + 2*opts.WriteHint)
 }
 
 // checkFile looks at an existing file before bbolt maps it: an empty file

@@ -48,10 +48,35 @@ type Column struct {
 	// value, so age(NAME) works. Metrics set it.
 	TS  []int64
 	Has []bool
+	// Codes and Dict are the coded form of a String column, which a
+	// parser may give instead of Str (Codes not nil marks it): host i's
+	// value is Dict[Codes[i]]; the code of an absent host is ignored.
+	// Dict need be neither sorted nor distinct (the writer sorts and
+	// merges it), so a parser keeps one Go string per distinct value it
+	// has seen rather than one per host.
+	Codes []uint32
+	Dict  []string
 }
 
 // Present reports whether host i has a value in c.
 func (c *Column) Present(i int) bool { return c.Has == nil || c.Has[i] }
+
+// Coded reports whether c is a String column in the coded form.
+func (c *Column) Coded() bool { return c.Codes != nil }
+
+// StrAt is host i's value in a String column, plain or coded.
+func (c *Column) StrAt(i int) string {
+	if c.Codes != nil {
+		return c.Dict[c.Codes[i]]
+	}
+	return c.Str[i]
+}
+
+// NewCodedColumn returns an empty String column in the coded form for n
+// hosts, every value absent.
+func NewCodedColumn(name string, n int) *Column {
+	return &Column{Name: name, Type: fleet.String, Has: make([]bool, n), Codes: make([]uint32, n), Dict: []string{}}
+}
 
 // NewColumn returns an empty column of type t for n hosts, with every value
 // absent until Set* is called.
@@ -75,7 +100,11 @@ func (c *Column) Grow() {
 	c.Has = append(c.Has, false)
 	switch c.Type {
 	case fleet.String:
-		c.Str = append(c.Str, "")
+		if c.Codes != nil {
+			c.Codes = append(c.Codes, 0)
+		} else {
+			c.Str = append(c.Str, "")
+		}
 	case fleet.Number:
 		c.Num = append(c.Num, 0)
 	case fleet.Bool:

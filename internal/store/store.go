@@ -51,6 +51,10 @@ type Options struct {
 	// another process and Open starts to wait for it, with who holds it
 	// ("held by pid 4242 (fleetq drain, …)").
 	Waiting func(holder string)
+	// WriteHint, for a writer, is about how many bytes it will write in
+	// one transaction (an ingest's estimate of its pass). From 64 MiB on,
+	// the file is mapped that much larger from the start (initialMapSize).
+	WriteHint int64
 
 	waited *bool // Waiting was called (set by open)
 }

@@ -56,7 +56,13 @@ func appendCode(b []byte, c uint32, w int) []byte {
 }
 
 func encodeString(c *Column, es []entry) []byte {
-	values, codes := internStrings(c, es)
+	var values []string
+	var codes []uint32
+	if c.Coded() {
+		values, codes = rankCoded(c, es)
+	} else {
+		values, codes = internStrings(c, es)
+	}
 	flags := byte(0)
 	if len(values) <= maxIndexValues {
 		flags = dictBitmaps
@@ -109,6 +115,36 @@ func internStrings(c *Column, es []entry) ([]string, []uint32) {
 	}
 	for i, k := range codes {
 		codes[i] = remap[k]
+	}
+	return sorted, codes
+}
+
+// rankCoded is internStrings for a coded column: its dictionary is sorted
+// once (no map of per-host strings), entries no present host uses are
+// dropped and equal ones merged, and each entry's code is its value's rank.
+func rankCoded(c *Column, es []entry) ([]string, []uint32) {
+	used := make([]bool, len(c.Dict))
+	for _, e := range es {
+		used[c.Codes[e.row]] = true
+	}
+	order := make([]uint32, 0, len(c.Dict))
+	for k, u := range used {
+		if u {
+			order = append(order, uint32(k))
+		}
+	}
+	slices.SortFunc(order, func(x, y uint32) int { return strings.Compare(c.Dict[x], c.Dict[y]) })
+	remap := make([]uint32, len(c.Dict))
+	var sorted []string
+	for _, old := range order {
+		if v := c.Dict[old]; len(sorted) == 0 || sorted[len(sorted)-1] != v {
+			sorted = append(sorted, v)
+		}
+		remap[old] = uint32(len(sorted) - 1)
+	}
+	codes := make([]uint32, len(es))
+	for i, e := range es {
+		codes[i] = remap[c.Codes[e.row]]
 	}
 	return sorted, codes
 }

@@ -109,7 +109,14 @@ func validateSources(srcs []*SourceData) error {
 func alignedData(s *SourceData) error {
 	n := len(s.Hosts)
 	for _, c := range s.Attrs {
-		vals := map[fleet.Type]int{fleet.String: len(c.Str), fleet.Number: len(c.Num), fleet.Bool: len(c.Bool), fleet.Time: len(c.Time)}[c.Type]
+		strs := len(c.Str)
+		if c.Coded() {
+			strs = len(c.Codes)
+			if err := codesInDict(c); err != nil {
+				return err
+			}
+		}
+		vals := map[fleet.Type]int{fleet.String: strs, fleet.Number: len(c.Num), fleet.Bool: len(c.Bool), fleet.Time: len(c.Time)}[c.Type]
 		switch {
 		case c.Type < fleet.String || c.Type > fleet.Time:
 			return fmt.Errorf("attribute %s: unknown type %v", c.Name, c.Type)
@@ -129,7 +136,33 @@ func alignedData(s *SourceData) error {
 	return nil
 }
 
+// codesInDict checks that a coded column's codes index its dictionary
+// and that it is a String column.
+func codesInDict(c *Column) error {
+	if c.Type != fleet.String || c.Str != nil {
+		return fmt.Errorf("attribute %s: coded values in a %v column that also has plain ones", c.Name, c.Type)
+	}
+	n := uint32(len(c.Dict))
+	for i, k := range c.Codes {
+		if k >= n && c.Present(i) {
+			return fmt.Errorf("attribute %s: host %d has code %d of a dictionary of %d", c.Name, i, k, n)
+		}
+	}
+	return nil
+}
+
 func uniqueHosts(s *SourceData) error {
+	if slices.IsSorted(s.Hosts) { // a sorted dump: duplicates are neighbours, no map
+		for i, h := range s.Hosts {
+			if h == "" {
+				return fmt.Errorf("%s: empty host key", s.Path)
+			}
+			if i > 0 && s.Hosts[i-1] == h {
+				return fmt.Errorf("%s: host %s listed twice after mapping", s.Path, h)
+			}
+		}
+		return nil
+	}
 	seen := make(map[string]struct{}, len(s.Hosts))
 	for _, h := range s.Hosts {
 		if h == "" {
@@ -282,8 +315,8 @@ func addInventory(inv *Inventory, src *SourceData) {
 		if c.Type == fleet.String && (c.Name == "ip" || c.Name == "primary_ip") {
 			inv.pendingIP = append(inv.pendingIP, func(byIP map[string]string) {
 				for i, h := range src.Hosts {
-					if c.Present(i) && c.Str[i] != "" {
-						byIP[strings.ToLower(c.Str[i])] = h
+					if c.Present(i) && c.StrAt(i) != "" {
+						byIP[strings.ToLower(c.StrAt(i))] = h
 					}
 				}
 			})

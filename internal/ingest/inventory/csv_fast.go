@@ -18,9 +18,13 @@ import (
 // columns) without keeping any record. Its results and errors are those of
 // the encoding/csv path, which files with quotes still take.
 
-// maxInterned bounds the distinct values a string column shares copies
-// of; beyond it (ip, serial) each value is its own copy.
-const maxInterned = 4096
+// maxInterned bounds the distinct values a string column shares codes
+// of; beyond it (ip, serial) a value not yet known gets an entry of its
+// own, and the writer merges equal entries when it sorts the dictionary.
+const maxInterned = 1 << 16
+
+// arenaChunk is the size of the blocks string values are copied into.
+const arenaChunk = 256 << 10
 
 type csvFast struct {
 	file    string
@@ -154,11 +158,16 @@ func (p *csvFast) addHosts(b *source.Builder) ([]int32, error) {
 // overrides what it gives).
 func (p *csvFast) fill(b *source.Builder, idx []int32) {
 	cols := make([]*store.Column, p.nf)
-	interned := make([]map[string]string, p.nf)
+	interned := make([]*interner, p.nf)
 	for c, name := range p.header.header {
-		if c != p.header.hostCol && p.types[c] != 0 { // 0: no cell had a value
+		if c == p.header.hostCol || p.types[c] == 0 { // 0: no cell had a value
+			continue
+		}
+		if p.types[c] == fleet.String {
+			cols[c] = b.CodedColumn(name)
+			interned[c] = &interner{col: cols[c], index: map[string]uint32{}}
+		} else {
 			cols[c] = b.Column(name, p.types[c])
-			interned[c] = map[string]string{}
 		}
 	}
 	r := 0
@@ -177,7 +186,7 @@ func (p *csvFast) fill(b *source.Builder, idx []int32) {
 	})
 }
 
-func setCell(col *store.Column, i int, v string, interned map[string]string) {
+func setCell(col *store.Column, i int, v string, in *interner) {
 	if v == "" {
 		return
 	}
@@ -187,16 +196,43 @@ func setCell(col *store.Column, i int, v string, interned map[string]string) {
 	case fleet.Number:
 		col.Num[i], _ = strconv.ParseFloat(v, 64)
 	default:
-		s, ok := interned[v]
-		if !ok {
-			s = strings.Clone(v)
-			if len(interned) < maxInterned {
-				interned[s] = s
-			}
-		}
-		col.Str[i] = s
+		col.Codes[i] = in.code(v)
 	}
 	col.Has[i] = true
+}
+
+// interner gives the codes of one coded String column (store.Column
+// Codes and Dict): a value seen before keeps its code while the column
+// has fewer than maxInterned distinct values; a new value is copied once
+// into an arena block, so the column holds no Go string per host.
+type interner struct {
+	col   *store.Column
+	index map[string]uint32
+	arena []byte
+}
+
+func (n *interner) code(v string) uint32 {
+	if k, ok := n.index[v]; ok {
+		return k
+	}
+	k := uint32(len(n.col.Dict))
+	s := n.keep(v)
+	n.col.Dict = append(n.col.Dict, s)
+	if len(n.index) < maxInterned {
+		n.index[s] = k
+	}
+	return k
+}
+
+// keep copies v (not empty) into the arena; the block is never written
+// again where a kept string lies, so the string stays valid.
+func (n *interner) keep(v string) string {
+	if len(v) > cap(n.arena)-len(n.arena) {
+		n.arena = make([]byte, 0, max(arenaChunk, len(v)))
+	}
+	start := len(n.arena)
+	n.arena = append(n.arena, v...)
+	return unsafe.String(&n.arena[start], len(v))
 }
 
 // normalizeHostBytes is NormalizeHost without an intermediate copy for

@@ -17,7 +17,8 @@ import (
 // makes Finish fail, so no pass is made from the source.
 type Builder struct {
 	src   *store.SourceData
-	index map[string]int
+	index map[string]int // nil while the hosts came in byte order (find)
+	sized int            // the hosts expected, for the index's size
 	cols  map[string]*store.Column
 	sets  map[string]map[uint32]struct{}
 	bad   *HostError // the first name that is no host key
@@ -26,12 +27,13 @@ type Builder struct {
 // NewBuilder starts a source of the given kind whose host set is called name.
 func NewBuilder(kind, name string) *Builder { return NewBuilderSized(kind, name, 0) }
 
-// NewBuilderSized is NewBuilder for about n hosts, sizing its index up
-// front (growing a map of a million keys costs more than filling it).
+// NewBuilderSized is NewBuilder for about n hosts, sizing its host list
+// and, if one is needed, its index up front (growing a map of a million
+// keys costs more than filling it).
 func NewBuilderSized(kind, name string, n int) *Builder {
 	return &Builder{
 		src:   &store.SourceData{Kind: kind, Name: name, Hosts: make([]string, 0, n)},
-		index: make(map[string]int, n),
+		sized: n,
 		cols:  map[string]*store.Column{},
 		sets:  map[string]map[uint32]struct{}{},
 	}
@@ -46,10 +48,12 @@ func (b *Builder) Host(name string, alt ...string) int {
 	if err != nil && b.bad == nil {
 		b.bad = &HostError{Name: name, Err: err}
 	}
-	i, ok := b.index[key]
+	i, ok := b.find(key)
 	if !ok {
 		i = len(b.src.Hosts)
-		b.index[key] = i
+		if b.index != nil {
+			b.index[key] = i
+		}
 		b.src.Hosts = append(b.src.Hosts, key)
 		for _, c := range b.cols {
 			c.Grow()
@@ -57,6 +61,28 @@ func (b *Builder) Host(name string, alt ...string) int {
 	}
 	b.addAlt(i, alt)
 	return i
+}
+
+// find returns the index of a host added before. While hosts arrive in
+// byte order (a sorted dump) a repeat can only be the last one, and no
+// map of keys is kept (70 MB at 1,000,000 hosts); the first key out of
+// order builds the map, which is kept up to date from then on.
+func (b *Builder) find(key string) (int, bool) {
+	if b.index == nil {
+		n := len(b.src.Hosts)
+		if n == 0 || key > b.src.Hosts[n-1] {
+			return 0, false
+		}
+		if key == b.src.Hosts[n-1] {
+			return n - 1, true
+		}
+		b.index = make(map[string]int, max(b.sized, 2*n))
+		for i, h := range b.src.Hosts {
+			b.index[h] = i
+		}
+	}
+	i, ok := b.index[key]
+	return i, ok
 }
 
 // Len is the number of distinct hosts so far.
@@ -99,6 +125,19 @@ func (b *Builder) column(name string, t fleet.Type) *store.Column {
 // for every host so far, for parsers that fill a column in bulk.
 func (b *Builder) Column(name string, t fleet.Type) *store.Column { return b.column(name, t) }
 
+// CodedColumn returns the named String column, creating it in the coded
+// form (store.Column.Codes, Dict) with a slot for every host so far, for
+// parsers that intern values as they read them.
+func (b *Builder) CodedColumn(name string) *store.Column {
+	c, ok := b.cols[name]
+	if !ok {
+		c = store.NewCodedColumn(name, len(b.src.Hosts))
+		b.cols[name] = c
+		b.src.Attrs = append(b.src.Attrs, c)
+	}
+	return c
+}
+
 // ColumnType returns the type of an existing column, or 0.
 func (b *Builder) ColumnType(name string) fleet.Type {
 	if c, ok := b.cols[name]; ok {
@@ -110,7 +149,12 @@ func (b *Builder) ColumnType(name string) fleet.Type {
 // SetString sets a string attribute of host i.
 func (b *Builder) SetString(i int, name, v string) {
 	c := b.column(name, fleet.String)
-	c.Str[i], c.Has[i] = v, true
+	if c.Coded() {
+		c.Codes[i], c.Dict = uint32(len(c.Dict)), append(c.Dict, v)
+	} else {
+		c.Str[i] = v
+	}
+	c.Has[i] = true
 }
 
 // SetNumber sets a number attribute of host i.

@@ -1,7 +1,11 @@
 package source_test
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,4 +75,36 @@ func TestBuilderRefusesBadHostKeys(t *testing.T) {
 	assert.Equal(t, "Web 01", he.Name)
 	assert.ErrorIs(t, err, hostkey.ErrChar)
 	assert.EqualError(t, err, `test: host "web 01": contains a blank (`+hostkey.Allowed+")")
+}
+
+// Host finds repeats whether or not the keys come in byte order (a sorted
+// dump keeps no index until the first key out of order), against a map.
+func TestBuilderHostOrderReference(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for round := range 200 {
+		n := 1 + rng.IntN(300)
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = fmt.Sprintf("h%04d", rng.IntN(2*n))
+		}
+		if rng.IntN(2) == 0 { // sorted, then maybe a tail out of order
+			slices.Sort(keys)
+			for i := n - rng.IntN(3); i < n; i++ {
+				keys[i] = fmt.Sprintf("h%04d", rng.IntN(2*n))
+			}
+		}
+		b := source.NewBuilderSized("inventory", "inventory", rng.IntN(n+1))
+		ref := map[string]int{}
+		for _, k := range keys {
+			want, ok := ref[k]
+			if !ok {
+				want = len(ref)
+				ref[k] = want
+			}
+			require.Equal(t, want, b.Host(k), "round %d key %s", round, k)
+		}
+		require.Equal(t, len(ref), b.Len(), "round %d", round)
+	}
 }

@@ -107,7 +107,7 @@ func Attr(t testing.TB, src *store.SourceData, host, name string) any {
 	}
 	switch c.Type {
 	case fleet.String:
-		return c.Str[i]
+		return c.StrAt(i)
 	case fleet.Number:
 		return c.Num[i]
 	case fleet.Bool:
@@ -242,7 +242,7 @@ func checkValues(t *testing.T, src *store.SourceData, want Want) {
 	for k, v := range want.Str {
 		c, i := Value(t, src, k)
 		require.Equal(t, fleet.String, c.Type, k)
-		assert.Equal(t, v, c.Str[i], k)
+		assert.Equal(t, v, c.StrAt(i), k)
 	}
 	for k, v := range want.Bool {
 		c, i := Value(t, src, k)
@@ -278,7 +278,16 @@ func Invariants(t testing.TB, src *store.SourceData) {
 		if c.Name == "" || source.AttrName(c.Name) != c.Name {
 			t.Fatalf("bad attribute name %q", c.Name)
 		}
-		l := map[fleet.Type]int{fleet.String: len(c.Str), fleet.Number: len(c.Num), fleet.Bool: len(c.Bool), fleet.Time: len(c.Time)}[c.Type]
+		strs := len(c.Str)
+		if c.Coded() {
+			strs = len(c.Codes)
+			for i, k := range c.Codes {
+				if c.Present(i) && int(k) >= len(c.Dict) {
+					t.Fatalf("column %s: host %d has code %d of a dictionary of %d", c.Name, i, k, len(c.Dict))
+				}
+			}
+		}
+		l := map[fleet.Type]int{fleet.String: strs, fleet.Number: len(c.Num), fleet.Bool: len(c.Bool), fleet.Time: len(c.Time)}[c.Type]
 		if l != n || (c.Has != nil && len(c.Has) != n) || (c.TS != nil && len(c.TS) != n) {
 			t.Fatalf("column %s not aligned with %d hosts", c.Name, n)
 		}
@@ -397,5 +406,5 @@ func value(c *store.Column, i int) string {
 	case fleet.Time:
 		return strconv.FormatInt(c.Time[i], 10)
 	}
-	return strconv.Quote(c.Str[i])
+	return strconv.Quote(c.StrAt(i))
 }
