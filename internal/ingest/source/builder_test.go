@@ -91,7 +91,7 @@ func TestBuilderHostOrderReference(t *testing.T) {
 		}
 		if rng.IntN(2) == 0 { // sorted, then maybe a tail out of order
 			slices.Sort(keys)
-			for i := n - rng.IntN(3); i < n; i++ {
+			for i := max(0, n-rng.IntN(3)); i < n; i++ {
 				keys[i] = fmt.Sprintf("h%04d", rng.IntN(2*n))
 			}
 		}
