@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"sort"
@@ -62,8 +63,63 @@ func splitDict(b []byte) (dictParts, error) {
 	return p, nil
 }
 
-// toValues is blob b with each code replaced by its value.
-func toValues(b []byte) ([]byte, error) {
+// Deltas are of stored values, so a blob of more than one chunk starts
+// with its frame header (blob.go), which value space keeps as it is.
+
+// unframe cuts a stored value into its frame header (empty for a blob
+// stored whole) and the blob's bytes, and says the blob's length when
+// the header states it.
+func unframe(v []byte) (hdr, data []byte, size uint64, framed bool, err error) {
+	if len(v) > 0 && v[0] == encDict {
+		return nil, v, 0, false, nil
+	}
+	p := len(frameMagic) + 2
+	if len(v) < p || string(v[:len(frameMagic)]) != frameMagic || v[len(frameMagic)] != frameVersion {
+		return nil, nil, 0, false, fmt.Errorf("%w: value-space delta of a blob that is not a dictionary", ErrCorrupt)
+	}
+	shift := v[len(frameMagic)+1]
+	size, k := binary.Uvarint(v[p:])
+	if shift < minChunkShift || shift > maxChunkShift || k <= 0 || size <= 1<<shift || size > uint64(len(v)) {
+		return nil, nil, 0, false, fmt.Errorf("%w: value-space delta: bad frame header", ErrCorrupt)
+	}
+	h := p + k + chunkCount(size, shift)*sha256.Size
+	if h > len(v) {
+		return nil, nil, 0, false, fmt.Errorf("%w: value-space delta: bad frame header", ErrCorrupt)
+	}
+	return v[:h], v[h:], size, true, nil
+}
+
+// toValues is the stored value v of a dictionary blob in value space.
+func toValues(v []byte) ([]byte, error) {
+	hdr, data, _, _, err := unframe(v)
+	if err != nil {
+		return nil, err
+	}
+	t, err := dictToValues(data)
+	if err != nil {
+		return nil, err
+	}
+	return append(append(make([]byte, 0, len(hdr)+len(t)), hdr...), t...), nil
+}
+
+// fromValues is the inverse of toValues.
+func fromValues(t []byte) ([]byte, error) {
+	hdr, data, size, framed, err := unframe(t)
+	if err != nil {
+		return nil, err
+	}
+	b, err := dictFromValues(data)
+	if err != nil {
+		return nil, err
+	}
+	if framed && uint64(len(b)) != size {
+		return nil, fmt.Errorf("%w: value-space delta rebuilds %d bytes, its frame says %d", ErrCorrupt, len(b), size)
+	}
+	return append(append(make([]byte, 0, len(hdr)+len(b)), hdr...), b...), nil
+}
+
+// dictToValues is blob b with each code replaced by its value.
+func dictToValues(b []byte) ([]byte, error) {
 	p, err := splitDict(b)
 	if err != nil {
 		return nil, err
@@ -88,8 +144,8 @@ func toValues(b []byte) ([]byte, error) {
 	return append(out, tail...), nil
 }
 
-// fromValues is the inverse of toValues.
-func fromValues(t []byte) ([]byte, error) {
+// dictFromValues is the inverse of dictToValues.
+func dictFromValues(t []byte) ([]byte, error) {
 	p, err := splitDict(t)
 	if err != nil {
 		return nil, err
@@ -165,7 +221,11 @@ func applyDictDelta(base, d []byte, scratch *[]byte) ([]byte, error) {
 // bytes or more, or the delta is longer than limit. It is checked by
 // applying it, so a delta that would not rebuild target is never kept.
 func makeDictDelta(base, target []byte, limit int) []byte {
-	for _, b := range [][]byte{base, target} {
+	for _, v := range [][]byte{base, target} {
+		_, b, _, _, err := unframe(v)
+		if err != nil {
+			return nil
+		}
 		if p, err := splitDict(b); err != nil || p.width < minDictDeltaWidth {
 			return nil
 		}

@@ -42,10 +42,13 @@ func TestDictDeltaReference(t *testing.T) {
 	made := 0
 	for round := 0; round < 8; round++ {
 		rc := randomColumn(rng)
-		versions := [][]byte{rc.encode(t)}
+		// Deltas are of stored values: chunked ones start with a frame.
+		shift := uint8(minChunkShift + rng.IntN(8))
+		stored := func(b []byte) []byte { _, v := frameBlob(b, shift); return v }
+		versions := [][]byte{stored(rc.encode(t))}
 		for range 1 + rng.IntN(5) {
 			rc = churnColumn(rng, rc, []float64{0.001, 0.01, 0.1}[rng.IntN(3)])
-			versions = append(versions, rc.encode(t))
+			versions = append(versions, stored(rc.encode(t)))
 		}
 		// chain[i] rebuilds versions[i] from versions[i+1]; the newest is whole.
 		var chain [][]byte
@@ -100,12 +103,16 @@ func TestDictDeltaValuesRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 4))
 	for round := 0; round < 20; round++ {
 		b := randomColumn(rng).encode(t)
+		if rng.IntN(2) == 0 {
+			_, b = frameBlob(b, uint8(minChunkShift+rng.IntN(4)))
+		}
 		tv, err := toValues(b)
-		if b[0] != encDict {
+		_, data, _, _, uerr := unframe(b)
+		if uerr != nil || data[0] != encDict {
 			require.Error(t, err)
 			continue
 		}
-		if p, perr := splitDict(b); perr != nil || p.width == 0 {
+		if p, perr := splitDict(data); perr != nil || p.width == 0 {
 			require.Error(t, err)
 			continue
 		}
