@@ -35,13 +35,14 @@ const deltaDict = 0x03
 // values and codes rarely shift.
 const minDictDeltaWidth = 2
 
-// dictParts is a 'D' blob cut where toValues works: head holds the bytes
-// up to and including the code width, codes the codes, tail what follows.
+// dictParts is the start of a 'D' blob, where toValues works: head holds
+// the bytes up to and including the code width, and hosts codes of width
+// bytes follow it.
 type dictParts struct {
-	head, codes, tail []byte
-	dict              strDict
-	width             int
-	hosts             uint64
+	head  []byte
+	dict  strDict
+	width int
+	hosts uint64
 }
 
 // splitDict parses the parts of blob b, which must be a 'D' blob.
