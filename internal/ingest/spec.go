@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/fleetq/fleetq/internal/ingest/source"
 )
@@ -20,7 +21,7 @@ type Spec struct {
 
 // kindWord is what a mistyped kind looks like (`hfds:` in hfds:report.txt):
 // a path's directory part has a slash or a dot, a kind has neither.
-var kindWord = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+var kindWord = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z][a-z0-9_]*$`) })
 
 func exists(path string) bool {
 	_, err := os.Stat(path)
@@ -41,7 +42,7 @@ func ParseSpec(arg string) (Spec, error) {
 			}
 			return s, nil
 		}
-		if kindWord.MatchString(arg[:i]) && !exists(arg) {
+		if kindWord().MatchString(arg[:i]) && !exists(arg) {
 			return Spec{}, fmt.Errorf("%s: unknown source kind %q (expected KIND:PATH with a kind of %s)", arg, arg[:i], strings.Join(KindNames(), ", "))
 		}
 	}

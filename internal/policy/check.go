@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
@@ -138,8 +139,8 @@ func checkExpr(ctx context.Context, snap fleet.Snapshot, e Expr) ExprCheck {
 }
 
 var (
-	tableHeader = regexp.MustCompile(`^\s*(\[\[?)\s*([^\]]*?)\s*\]\]?`)
-	keyStart    = regexp.MustCompile(`^\s*([A-Za-z0-9_-]+)\s*=`)
+	tableHeader = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*(\[\[?)\s*([^\]]*?)\s*\]\]?`) })
+	keyStart    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([A-Za-z0-9_-]+)\s*=`) })
 )
 
 // keyLine finds the line of key in table (the nth [[table]] for arrays;
@@ -149,13 +150,13 @@ func keyLine(text, table string, nth int, key string) int {
 	cur, seen := "", map[string]int{}
 	idx := 0
 	for i, line := range strings.Split(text, "\n") {
-		if m := tableHeader.FindStringSubmatch(line); m != nil {
+		if m := tableHeader().FindStringSubmatch(line); m != nil {
 			cur = m[2]
 			idx = seen[cur]
 			seen[cur]++
 			continue
 		}
-		if m := keyStart.FindStringSubmatch(line); m != nil && m[1] == key && cur == table && idx == nth {
+		if m := keyStart().FindStringSubmatch(line); m != nil && m[1] == key && cur == table && idx == nth {
 			return i + 1
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fleetq/fleetq/internal/query"
 )
@@ -32,8 +33,10 @@ type File struct {
 }
 
 var (
-	assertRE = regexp.MustCompile(`^assert\s+count\((.*)\)\s*(<=|>=|==|!=|<|>|=)\s*(\d+)\s*$`)
-	saveRE   = regexp.MustCompile(`^save\s+([A-Za-z_][A-Za-z0-9_.\-]*)\s*$`)
+	assertRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^assert\s+count\((.*)\)\s*(<=|>=|==|!=|<|>|=)\s*(\d+)\s*$`)
+	})
+	saveRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^save\s+([A-Za-z_][A-Za-z0-9_.\-]*)\s*$`) })
 )
 
 // Parse parses the text of the query file at path. Blank lines and #
@@ -57,11 +60,11 @@ func Parse(path, text string) (*File, error) {
 
 func parseLine(s string, no int) (Line, error) {
 	l := Line{No: no, Text: s}
-	if m := saveRE.FindStringSubmatch(s); m != nil {
+	if m := saveRE().FindStringSubmatch(s); m != nil {
 		l.Save = m[1]
 		return l, nil
 	}
-	if m := assertRE.FindStringSubmatch(s); m != nil {
+	if m := assertRE().FindStringSubmatch(s); m != nil {
 		e, err := query.ParseExpr(m[1])
 		if err != nil {
 			return l, err

@@ -112,6 +112,11 @@ func churn(src *store.SourceData) {
 // benchQuery parses and evaluates text on the newest pass, in a fresh read
 // transaction each time, as one fleetq query process does.
 func benchQuery(b *testing.B, text string) {
+	benchQueryPass(b, text, 0)
+}
+
+// benchQueryPass is benchQuery on pass id (0: the newest).
+func benchQueryPass(b *testing.B, text string, id int64) {
 	path := openBenchPath(b)
 	db, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
@@ -122,7 +127,7 @@ func benchQuery(b *testing.B, text string) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		err := db.View(func(tx *store.Tx) error {
-			snap, err := tx.Snapshot(0)
+			snap, err := tx.Snapshot(id)
 			if err != nil {
 				return err
 			}
@@ -142,6 +147,17 @@ func benchQuery(b *testing.B, text string) {
 
 func BenchmarkParseEvalSample(b *testing.B) {
 	benchQuery(b, "all - hadoop_exclude & responsive & puppet_ok | sample 5")
+}
+
+// BenchmarkOldPassCount is the count of the flagship query on pass
+// BENCH_PASS (default 1) of BENCH_DB: on make bench's growth database,
+// the oldest pass of a long history, whose blobs are rebuilt from deltas.
+func BenchmarkOldPassCount(b *testing.B) {
+	id, err := strconv.ParseInt(os.Getenv("BENCH_PASS"), 10, 64)
+	if err != nil {
+		id = 1
+	}
+	benchQueryPass(b, "all - hadoop_exclude & responsive & puppet_ok | count", id)
 }
 
 func BenchmarkParseEvalCount(b *testing.B) {

@@ -76,20 +76,55 @@ func rebuildDelta(tx *bolt.Tx, key []byte) (out []byte, ok bool, err error) {
 		k = d[:sha256.Size]
 		base = tx.Bucket(bucketBlobs).Get(k)
 	}
-	out = base
-	var bufs [2][]byte
-	var scratch []byte
-	for i := len(chain) - 1; i >= 0; i-- {
-		b := &bufs[i&1]
-		if *b, err = applyDeltaTo(*b, out, chain[i], &scratch); err != nil {
-			return nil, true, err
-		}
-		out = *b
+	if out, err = applyChain(base, chain); err != nil {
+		return nil, true, err
 	}
 	if !blobMatches(key, out) {
 		return nil, true, fmt.Errorf("%w: delta rebuilds the wrong bytes", ErrCorrupt)
 	}
 	return out, true, nil
+}
+
+// applyChain applies chain, newest delta last, to base. Each step writes
+// into the buffer the step before last wrote, so a chain of any length
+// allocates two blobs. Consecutive value-space deltas (compact_dictdelta.go)
+// are applied in value space, converting once on the way in and once out.
+func applyChain(base []byte, chain [][]byte) (out []byte, err error) {
+	out = base
+	var bufs [2][]byte
+	var scratch []byte
+	inValues := false
+	for i := len(chain) - 1; i >= 0; i-- {
+		d := chain[i]
+		if isDictDelta(d) != inValues {
+			if out, err = switchSpace(out, inValues); err != nil {
+				return nil, err
+			}
+			inValues = !inValues
+		}
+		if inValues {
+			if d, _, err = dictInner(d); err != nil {
+				return nil, err
+			}
+		}
+		b := &bufs[i&1]
+		if *b, err = applyDeltaTo(*b, out, d, &scratch); err != nil {
+			return nil, err
+		}
+		out = *b
+	}
+	if inValues {
+		return fromValues(out)
+	}
+	return out, nil
+}
+
+// switchSpace converts b into value space, or out of it when inValues.
+func switchSpace(b []byte, inValues bool) ([]byte, error) {
+	if inValues {
+		return fromValues(b)
+	}
+	return toValues(b)
 }
 
 // promoteDelta drops the delta of key, if any, before the blob is written
@@ -207,6 +242,13 @@ func deltify(tx *bolt.Tx, old, cur string) error {
 		return nil
 	}
 	d := makeDelta(cv, ov, len(ov)/2)
+	limit := len(ov) / 2
+	if d != nil {
+		limit = len(d) - 1
+	}
+	if dd := makeDictDelta(cv, ov, limit); dd != nil {
+		d = dd
+	}
 	if d == nil {
 		return nil
 	}

@@ -107,6 +107,8 @@ func applyDeltaTo(dst, base, d []byte, scratch *[]byte) ([]byte, error) {
 	}
 	body := d[2+n:]
 	switch d[1] {
+	case deltaDict:
+		return applyDictDelta(base, d, scratch)
 	case deltaRaw:
 	case deltaDeflate:
 		var err error

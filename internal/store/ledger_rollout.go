@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -126,12 +127,12 @@ func (t *Tx) Rollouts() ([]Rollout, error) {
 	return out, err
 }
 
-var rolloutIDPattern = regexp.MustCompile(`^r?([0-9]+)$`)
+var rolloutIDPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^r?([0-9]+)$`) })
 
 // FindRollout finds a rollout by reference (r3, or 3) or, failing that,
 // by name (the newest of that name); "" is the newest rollout.
 func (t *Tx) FindRollout(ref string) (*Rollout, error) {
-	if m := rolloutIDPattern.FindStringSubmatch(ref); m != nil {
+	if m := rolloutIDPattern().FindStringSubmatch(ref); m != nil {
 		id, _ := strconv.ParseInt(m[1], 10, 64)
 		return t.rollout(id, ref)
 	}

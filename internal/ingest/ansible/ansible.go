@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -109,7 +110,7 @@ func Looks(head []byte) bool {
 	if isYAML(head) {
 		return looksLikeYAML(head)
 	}
-	if !sectionRe.Match(head) {
+	if !sectionRe().Match(head) {
 		return false
 	}
 	_, err := parseINI("", head, sniffExpansions)
@@ -122,8 +123,8 @@ func Looks(head []byte) bool {
 const sniffExpansions = 10_000
 
 var (
-	yamlKeyRe = regexp.MustCompile(`^[^\s\[#;{][^=]*:(\s|$)`)
-	sectionRe = regexp.MustCompile(`(?m)^\s*\[[^:\]\s]+(:\w+)?\]\s*(#.*)?$`)
+	yamlKeyRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[^\s\[#;{][^=]*:(\s|$)`) })
+	sectionRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*\[[^:\]\s]+(:\w+)?\]\s*(#.*)?$`) })
 )
 
 // isYAML reports whether the first significant line is a YAML key
@@ -134,7 +135,7 @@ func isYAML(data []byte) bool {
 		if t == "" || t[0] == '#' || t[0] == ';' {
 			continue
 		}
-		return t == "---" || yamlKeyRe.MatchString(t)
+		return t == "---" || yamlKeyRe().MatchString(t)
 	}
 	return false
 }

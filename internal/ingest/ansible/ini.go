@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fleetq/fleetq/internal/excerpt"
 	"github.com/fleetq/fleetq/internal/ingest/source"
@@ -18,7 +19,7 @@ import (
 var maxRange = 100000
 
 var (
-	headerRe = regexp.MustCompile(`^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$`)
+	headerRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$`) })
 )
 
 // iniReader is the state of the INI reader: the section being read.
@@ -50,7 +51,7 @@ func (p *iniReader) line(n int, line string) error {
 	if line == "" || line[0] == '#' || line[0] == ';' {
 		return nil
 	}
-	if m := headerRe.FindStringSubmatch(line); m != nil {
+	if m := headerRe().FindStringSubmatch(line); m != nil {
 		return p.section(n, m[1], m[2])
 	}
 	if line[0] == '[' && line[len(line)-1] == ']' {

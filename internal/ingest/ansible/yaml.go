@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -17,7 +18,7 @@ import (
 // exponential (a "billion laughs" document).
 const yamlBudget = 4
 
-var yamlLineRe = regexp.MustCompile(`line (\d+)`)
+var yamlLineRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`line (\d+)`) })
 
 // yamlReader is the state of the YAML reader.
 type yamlReader struct {
@@ -33,7 +34,7 @@ func parseYAML(file string, data []byte, maxExpand int) (*inventory, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		line := 0
-		if m := yamlLineRe.FindStringSubmatch(err.Error()); m != nil {
+		if m := yamlLineRe().FindStringSubmatch(err.Error()); m != nil {
 			line, _ = strconv.Atoi(m[1])
 		}
 		return nil, source.Errorf(file, line, "invalid YAML: %v (expected %s)", err, expected)

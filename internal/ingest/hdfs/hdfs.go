@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/fleetq/fleetq/internal/ingest/source"
@@ -62,18 +63,20 @@ func Parse(file string, data []byte) (*store.SourceData, error) {
 // Looks reports whether head (source.Head) starts like `hdfs dfsadmin -report`.
 func Looks(head []byte) bool {
 	s := string(head)
-	if strings.Contains(s, "Decommission Status :") || sectionRE.MatchString(s) {
+	if strings.Contains(s, "Decommission Status :") || sectionRE().MatchString(s) {
 		return true
 	}
 	return strings.Contains(s, "Configured Capacity:") && strings.Contains(s, "DFS Used%:")
 }
 
 // sectionRE matches a section header such as "Live datanodes (5):".
-var sectionRE = regexp.MustCompile(`(?m)^(Live|Dead|Decommissioning|Entering maintenance|In maintenance) datanodes \((\d+)\):[ \t]*$`)
+var sectionRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^(Live|Dead|Decommissioning|Entering maintenance|In maintenance) datanodes \((\d+)\):[ \t]*$`)
+})
 
 // isSection reports whether line is a section header (cheap test first).
 func isSection(line string) bool {
-	return strings.Contains(line, " datanodes (") && sectionRE.MatchString(line)
+	return strings.Contains(line, " datanodes (") && sectionRE().MatchString(line)
 }
 
 // section is one "<Kind> datanodes (N):" list.
@@ -147,7 +150,7 @@ func (r *reader) outside(n int, line string) error {
 }
 
 func (r *reader) startSection(n int, line string) {
-	m := sectionRE.FindStringSubmatch(line)
+	m := sectionRE().FindStringSubmatch(line)
 	want, _ := strconv.Atoi(m[2]) // \d+; an absurd count only fails the count check
 	kind := strings.ReplaceAll(strings.ToLower(m[1]), " ", "_")
 	r.sections = append(r.sections, &section{kind: kind, line: n, want: want})

@@ -37,6 +37,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fleetq/fleetq/internal/hostkey"
@@ -90,7 +91,7 @@ func Parse(file string, data []byte) (*store.SourceData, error) {
 func Looks(head []byte) bool {
 	t := bytes.TrimLeft(head, " \t\r\n")
 	if len(t) > 0 && t[0] == '{' {
-		return kindRE.Match(head)
+		return kindRE().Match(head)
 	}
 	return looksLikeTable(head)
 }
@@ -98,7 +99,7 @@ func Looks(head []byte) bool {
 // kindRE finds a Node or NodeList kind in the first few KB. kubectl
 // sorts keys, so its List's own "kind" comes last, but each item starts
 // with "apiVersion" and "kind": "Node".
-var kindRE = regexp.MustCompile(`"kind"\s*:\s*"(Node|NodeList)"`)
+var kindRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"kind"\s*:\s*"(Node|NodeList)"`) })
 
 func firstLine(b []byte) string {
 	if i := bytes.IndexByte(b, '\n'); i >= 0 {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // AttrName maps s to an attribute name: letters, digits, '_', '.' and
@@ -23,11 +24,11 @@ func AttrName(s string) string {
 	return string(out)
 }
 
-var validName = regexp.MustCompile(`^[A-Za-z_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?$`)
+var validName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?$`) })
 
 // ValidName reports whether s can be written as a set or attribute name
 // in the query language.
-func ValidName(s string) bool { return validName.MatchString(s) }
+func ValidName(s string) bool { return validName().MatchString(s) }
 
 // ValidSetName reports whether s can name a set a source gives (a host
 // list's file name): a valid name, not "all", and not MANIFEST in any case,
@@ -36,7 +37,9 @@ func ValidSetName(s string) bool {
 	return ValidName(s) && s != "all" && !strings.EqualFold(s, "MANIFEST")
 }
 
-var numberRe = regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
+var numberRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
+})
 
 // TextValue types a value written as text (an Ansible INI value, a NetBox
 // CSV custom field) by fleetq's rule: "x"/'x' stay strings (unquoted),
@@ -52,7 +55,7 @@ func TextValue(v string) any {
 	case "false":
 		return false
 	}
-	if numberRe.MatchString(v) {
+	if numberRe().MatchString(v) {
 		if f, err := strconv.ParseFloat(v, 64); err == nil {
 			return f
 		}
