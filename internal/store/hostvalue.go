@@ -12,7 +12,8 @@ import (
 
 // One-host reads: the value of one host (fleetq host, why) read from an
 // attribute's blob in place, touching (and so hashing, see blob.go) only
-// the chunks that lead to it, instead of decoding the whole attribute. The
+// the chunks that lead to it, instead of decoding the whole attribute, and
+// releasing the mapped pages after each (releaseMapped). The
 // value is the one the decoded attribute's Value returns; an encoding this
 // file does not know is decoded whole.
 
@@ -32,6 +33,7 @@ func (v *PassView) HostValue(name string, id uint32) (fleet.Value, bool, error) 
 		return r.val, r.ok, nil
 	}
 	val, ok, err := v.hostValue(src.ref.Blob, name, id)
+	releaseMapped(v.tx.btx)
 	if err != nil {
 		return fleet.Value{}, false, v.readError("attribute "+name, err)
 	}
@@ -120,6 +122,7 @@ func (v *PassView) SetContains(name string, id uint32) (bool, error) {
 	}
 	for _, h := range r.blobs {
 		in, err := v.blobContains(h, id)
+		releaseMapped(v.tx.btx)
 		if err != nil {
 			return false, v.readError("set "+name, err)
 		}
