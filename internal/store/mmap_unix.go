@@ -25,10 +25,12 @@ func mapFile(f *os.File, n int64) (pageSource, func()) {
 const dropEvery = 64
 
 // mappedSource is a read-only mapping that releases its pages every
-// dropEvery ranges. The kernel maps up to 16 pages around each page the
-// walk faults in (fault-around, which MADV_RANDOM does not turn off), so
-// a walk of 1,000 page runs spread over an 85 MB file left 22 MB of the
-// file counted in the process's peak RSS. MADV_DONTNEED on a shared file
+// dropEvery ranges. The kernel maps more than the page the walk faults in
+// (16 pages around it, or the whole 2 MiB folio where the page cache
+// holds large folios, as ext4 does on recent kernels; neither
+// MADV_RANDOM nor MADV_NOHUGEPAGE turns that off), so a walk of 1,000
+// page runs spread over an 85 MB file left 22 MB of the file counted in
+// the process's peak RSS. MADV_DONTNEED on a shared file
 // mapping only unmaps: the pages stay in the page cache, and a range read
 // earlier that is used again faults back in with the same bytes.
 type mappedSource struct {
