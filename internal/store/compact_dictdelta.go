@@ -50,9 +50,13 @@ func splitDict(b []byte) (dictParts, error) {
 	if len(b) < 2 || b[0] != encDict {
 		return dictParts{}, fmt.Errorf("%w: value-space delta of a blob that is not a dictionary", ErrCorrupt)
 	}
+	flags := b[1]
+	if flags&^(dictBitmaps|dictOffsets) != 0 {
+		return dictParts{}, fmt.Errorf("%w: unknown dictionary flags %#x", ErrCorrupt, flags)
+	}
 	r := &reader{b: b[2:]}
 	present := r.bitmap()
-	dict := r.dictionary()
+	dict := r.dictionary(flags&dictOffsets != 0)
 	w := int(r.byte())
 	if r.err != nil {
 		return dictParts{}, r.err

@@ -12,7 +12,8 @@ import (
 
 // One-host reads: the value of one host (fleetq host, why) read from an
 // attribute's blob in place, touching (and so hashing, see blob.go) only
-// the chunks that lead to it, instead of decoding the whole attribute. The
+// the chunks that lead to it, instead of decoding the whole attribute, and
+// releasing the mapped pages after each (releaseMapped). The
 // value is the one the decoded attribute's Value returns; an encoding this
 // file does not know is decoded whole.
 
@@ -32,6 +33,7 @@ func (v *PassView) HostValue(name string, id uint32) (fleet.Value, bool, error) 
 		return r.val, r.ok, nil
 	}
 	val, ok, err := v.hostValue(src.ref.Blob, name, id)
+	releaseMapped(v.tx.btx)
 	if err != nil {
 		return fleet.Value{}, false, v.readError("attribute "+name, err)
 	}
@@ -120,6 +122,7 @@ func (v *PassView) SetContains(name string, id uint32) (bool, error) {
 	}
 	for _, h := range r.blobs {
 		in, err := v.blobContains(h, id)
+		releaseMapped(v.tx.btx)
 		if err != nil {
 			return false, v.readError("set "+name, err)
 		}
@@ -248,17 +251,23 @@ func (r *spanReader) stringValue(id uint32) (fleet.Value, bool) {
 }
 
 // dictValue reads the host's code at its rank among present hosts, then
-// its value in the dictionary: the dictionary is walked up to the end and
-// up to the value (it stores no offsets), the codes are not.
+// its value in the dictionary. With stored offsets (dictOffsets) both are
+// found directly: the codes follow the values' stored size, and the value
+// is walked from its group's offset (groupValue). Without them the
+// dictionary is walked up to its end and up to the value.
 func (r *spanReader) dictValue(id uint32) (fleet.Value, bool) {
 	flags := r.bytes(1)
 	p := r.bitmap()
 	n := r.uvarint()
-	if r.err != nil || flags[0]&^dictBitmaps != 0 || n > r.b.Len() {
+	if r.err != nil || flags[0]&^(dictBitmaps|dictOffsets) != 0 || n > r.b.Len() {
 		return r.corrupt("bad dictionary header")
 	}
-	start := r.off
-	r.skipStrings(n)
+	start, d := r.off, dictSpan{}
+	if flags[0]&dictOffsets != 0 {
+		d = r.offsetHeader(n)
+	} else {
+		r.skipStrings(n)
+	}
 	width := r.bytes(1)
 	if r.err != nil || int(width[0]) != widthFor(int(n)) {
 		return r.corrupt("bad dictionary code width")
@@ -278,13 +287,100 @@ func (r *spanReader) dictValue(id uint32) (fleet.Value, bool) {
 	if r.err != nil || code >= n {
 		return r.corrupt("dictionary code out of range")
 	}
-	r.off = start
-	r.skipStrings(code)
-	s := r.bytes(r.uvarint())
+	var s []byte
+	if d.n > 0 {
+		s = r.groupValue(d, code)
+	} else {
+		r.off = start
+		r.skipStrings(code)
+		s = r.bytes(r.uvarint())
+	}
 	if r.err != nil {
 		return fleet.Value{}, false
 	}
 	return fleet.Value{Type: fleet.String, Str: string(s)}, true
+}
+
+// dictSpan is where the parts of a dictionary with offsets lie in its
+// blob: n values, their offsets at table, the values at values, size
+// bytes of them.
+type dictSpan struct{ n, table, values, size uint64 }
+
+// offsetHeader reads the size and places the offsets of n values, and
+// leaves r at the code width that follows the values.
+func (r *spanReader) offsetHeader(n uint64) dictSpan {
+	d := dictSpan{n: n, size: r.uvarint(), table: r.off}
+	if r.err == nil && 4*dictGroups(n) > r.b.Len()-r.off {
+		r.corrupt("truncated dictionary offsets")
+	}
+	d.values = d.table + 4*dictGroups(n)
+	if r.err == nil && d.size > r.b.Len()-d.values {
+		r.corrupt("dictionary longer than its blob")
+	}
+	r.off = d.values + d.size
+	return d
+}
+
+// groupValue returns value code of d. It walks the group holding it, the
+// group before and the last group, and each must be strictly increasing
+// and end exactly where the next offset (the size, for the last) says,
+// the first starting at 0. So an offset or size that is not where the
+// writer put it is damage rather than a wrong value: the group before
+// vouches for the offset read from, the group itself for the next one,
+// the last group for the size that placed the codes.
+func (r *spanReader) groupValue(d dictSpan, code uint64) []byte {
+	j, last := code/dictGroup, dictGroups(d.n)-1
+	if j > 0 {
+		r.walkGroup(d, j-1, code)
+	}
+	if last > j {
+		r.walkGroup(d, last, code)
+	}
+	return r.walkGroup(d, j, code)
+}
+
+// walkGroup walks group g of d, returning value code when it is in it.
+func (r *spanReader) walkGroup(d dictSpan, g, code uint64) []byte {
+	start, end := r.offsetAt(d, g), d.size
+	if g+1 < dictGroups(d.n) {
+		end = r.offsetAt(d, g+1)
+	}
+	if r.err != nil || g == 0 && start != 0 || start > end || end > d.size {
+		r.corrupt("bad dictionary offset")
+		return nil
+	}
+	r.off = d.values + start
+	var prev, hit []byte
+	for i := g * dictGroup; i < min(d.n, (g+1)*dictGroup) && r.err == nil; i++ {
+		s := r.bytes(r.uvarint())
+		if i > g*dictGroup && string(prev) >= string(s) {
+			r.corrupt("dictionary not strictly increasing")
+		}
+		if i == code {
+			hit = s
+		}
+		prev = s
+	}
+	if r.err == nil && r.off != d.values+end {
+		r.corrupt("dictionary offset is not where its value starts")
+	}
+	if r.err != nil {
+		return nil
+	}
+	return hit
+}
+
+// offsetAt is the stored start of group g among the values of d.
+func (r *spanReader) offsetAt(d dictSpan, g uint64) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	b, err := r.b.span(d.table+4*g, 4)
+	if err != nil {
+		r.err = err
+		return 0
+	}
+	return uint64(binary.LittleEndian.Uint32(b))
 }
 
 // corrupt stops r with damage (an earlier read error stays the error).

@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -14,7 +15,10 @@ import (
 // A string attribute is stored dictionary-encoded (encDict):
 //
 //	'D' flags:byte presence:bitmap
-//	n:uvarint n×(len:uvarint bytes)   distinct values, strictly increasing
+//	n:uvarint
+//	[size:uvarint ⌈n/64⌉×uint32]      when flags&dictOffsets: the bytes of the values,
+//	                                  and where value 64j starts among them (little-endian)
+//	n×(len:uvarint bytes)             distinct values, strictly increasing
 //	width:byte                        bytes per code, widthFor(n)
 //	codes                             card(presence)×width, little-endian, in id order
 //	[n×bitmap]                        when flags&dictBitmaps: the hosts of each value
@@ -31,6 +35,19 @@ import (
 
 // dictBitmaps is the flag of an encDict blob that stores a bitmap per value.
 const dictBitmaps = 1
+
+// dictOffsets is the flag of an encDict blob that stores the size of its
+// values and the offset of every dictGroup-th one, so a one-host read
+// (hostvalue.go) finds the codes and one value without walking the
+// dictionary. fleetq writes it above dictGroup values; a blob without it
+// (every one written before it) still reads, walking the values.
+const dictOffsets = 2
+
+// dictGroup is how many values lie between two stored offsets.
+const dictGroup = 64
+
+// dictGroups is the number of stored offsets of n values.
+func dictGroups(n uint64) uint64 { return (n + dictGroup - 1) / dictGroup }
 
 // widthFor is the bytes per code of a dictionary of n values.
 func widthFor(n int) int {
@@ -63,12 +80,28 @@ func encodeString(c *Column, es []entry) []byte {
 	} else {
 		values, codes = internStrings(c, es)
 	}
+	return encodeDict(values, codes, es, len(values) > dictGroup)
+}
+
+// encodeDict writes the sorted values and the code of each entry, with
+// the offsets when asked for and the values fit their 32-bit offsets.
+func encodeDict(values []string, codes []uint32, es []entry, offsets bool) []byte {
 	flags := byte(0)
 	if len(values) <= maxIndexValues {
 		flags = dictBitmaps
 	}
+	size := uint64(0)
+	for _, v := range values {
+		size += uint64(uvarintLen(uint64(len(v)))) + uint64(len(v))
+	}
+	if offsets && size <= math.MaxUint32 {
+		flags |= dictOffsets
+	}
 	b := appendBitmap([]byte{encDict, flags}, presence(es))
 	b = binary.AppendUvarint(b, uint64(len(values)))
+	if flags&dictOffsets != 0 {
+		b = appendDictOffsets(b, values, size)
+	}
 	for _, v := range values {
 		b = binary.AppendUvarint(b, uint64(len(v)))
 		b = append(b, v...)
@@ -84,6 +117,29 @@ func encodeString(c *Column, es []entry) []byte {
 		}
 	}
 	return b
+}
+
+// appendDictOffsets appends the size of the values and where every
+// dictGroup-th value starts among them.
+func appendDictOffsets(b []byte, values []string, size uint64) []byte {
+	b = binary.AppendUvarint(b, size)
+	pos := uint64(0)
+	for i, v := range values {
+		if i%dictGroup == 0 {
+			b = binary.LittleEndian.AppendUint32(b, uint32(pos))
+		}
+		pos += uint64(uvarintLen(uint64(len(v)))) + uint64(len(v))
+	}
+	return b
+}
+
+// uvarintLen is the bytes of x as a uvarint.
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
 }
 
 // internStrings returns the distinct values of the present hosts es,
@@ -189,11 +245,11 @@ func (a dictIndex) Values() []string {
 
 func decodeDict(r *reader) fleet.Attr {
 	flags := r.byte()
-	if flags&^dictBitmaps != 0 {
+	if flags&^(dictBitmaps|dictOffsets) != 0 {
 		r.fail("unknown dictionary flags %#x", flags)
 	}
 	a := &dictAttr{present: r.bitmap()}
-	a.dict = r.dictionary()
+	a.dict = r.dictionary(flags&dictOffsets != 0)
 	a.width = int(r.byte())
 	if r.err == nil && a.width != widthFor(a.dict.len()) {
 		r.fail("code width %d for %d values", a.width, a.dict.len())
@@ -232,21 +288,35 @@ func (d strDict) len() int { return len(d.spans) / 2 }
 
 func (d strDict) at(k uint32) string { return d.all[d.spans[2*k]:d.spans[2*k+1]] }
 
-// dictionary reads n strictly increasing strings. It walks the bytes in
-// one tight loop (a serial or ip dictionary has a value per host).
-func (r *reader) dictionary() strDict {
+// dictionary reads n strictly increasing strings, after their size and
+// offsets when withOffsets, each of which must be exactly where the walk
+// finds it. It walks the bytes in one tight loop (a serial or ip
+// dictionary has a value per host).
+func (r *reader) dictionary(withOffsets bool) strDict {
 	n := r.uvarint()
 	if r.err != nil {
 		return strDict{}
 	}
-	b := r.b
-	if n > uint64(len(b)) {
-		r.fail("dictionary of %d values in %d bytes", n, len(b))
+	if n > uint64(len(r.b)) {
+		r.fail("dictionary of %d values in %d bytes", n, len(r.b))
 		return strDict{}
 	}
+	size, table := uint64(0), []byte(nil)
+	if withOffsets {
+		size = r.uvarint()
+		table = r.bytes(4 * dictGroups(n))
+		if r.err != nil {
+			return strDict{}
+		}
+	}
+	b := r.b
 	spans := make([]uint32, 2*n)
 	pos, prev := 0, 0
 	for i := range int(n) {
+		if table != nil && i%dictGroup == 0 && binary.LittleEndian.Uint32(table[4*(i/dictGroup):]) != uint32(pos) {
+			r.fail("dictionary offset %d is not where value %d starts", i/dictGroup, i)
+			return strDict{}
+		}
 		l, k := uint64(0), 1
 		switch {
 		case pos >= len(b):
@@ -267,6 +337,10 @@ func (r *reader) dictionary() strDict {
 		}
 		spans[2*i], spans[2*i+1] = uint32(start), uint32(end)
 		prev, pos = start, end
+	}
+	if withOffsets && uint64(pos) != size {
+		r.fail("dictionary of %d bytes stored as %d", pos, size)
+		return strDict{}
 	}
 	r.b = b[pos:]
 	return strDict{all: string(b[:pos]), spans: spans}
