@@ -37,9 +37,10 @@ type clusterBudget struct {
 	// for the groups in maintenance now (reset when they change).
 	groupDetails map[string]string
 	noBudget     string // the no-budget denial's detail, once written
-	// bound counts the denials by each budget over an attribute and slot
-	// (index << 32 | slot), for the report's "bound by".
-	bound map[uint64]int
+	// bound lists the budgets over attributes and slots (index << 32 |
+	// slot) that refused hosts of the cluster, for the report's "bound
+	// by" (with repeats, compacted at the end).
+	bound []uint64
 }
 
 // memo is a denial's detail and the count it was written for: most

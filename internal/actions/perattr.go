@@ -2,6 +2,8 @@ package actions
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -40,10 +42,16 @@ type perBudget struct {
 	slotOf  []int32
 	slotMap map[uint64]int32
 	out     []int
-	caps    []policy.Arith
+	caps    []int          // by slot: the cap
+	ariths  []policy.Arith // by slot, for a pct budget only: its arithmetic
 	memos   []memo
-	keys    []string // the value of each slot
+	codes0  []int32 // the value code of each slot (its key: key(code))
 	sizes   map[string]*roaring.Bitmap
+	// denied counts the hosts each slot refused in this decision;
+	// lastCB is the cluster of the last one (a slot is listed under a
+	// cluster's bound once per run of denials there).
+	denied []int
+	lastCB []*clusterBudget
 }
 
 // RulePer is the prefix of a [[limits.per]] denial: "budget:per dc".
@@ -207,6 +215,9 @@ func (pb *perBudget) index(clusterCodes int) {
 		n *= clusterCodes
 	}
 	pb.slotOf = make([]int32, n)
+	if !pb.scoped { // at most one slot per code
+		pb.out, pb.caps, pb.memos, pb.codes0 = make([]int, 0, n), make([]int, 0, n), make([]memo, 0, n), make([]int32, 0, n)
+	}
 }
 
 // slot is the candidate's slot in the budget (-1: the budget leaves it
@@ -258,9 +269,13 @@ func (b *budgets) openSlot(pb *perBudget, h *hostCost, code int32) int32 {
 	} else {
 		pb.out = append(pb.out, pb.counts[ck])
 	}
-	pb.caps = append(pb.caps, pb.lim.Cap(pb.size(h, k)))
+	a := pb.lim.Cap(pb.size(h, k))
+	pb.caps = append(pb.caps, a.Cap)
+	if pb.lim.Max == nil {
+		pb.ariths = append(pb.ariths, a)
+	}
 	pb.memos = append(pb.memos, memo{})
-	pb.keys = append(pb.keys, k)
+	pb.codes0 = append(pb.codes0, code)
 	return int32(len(pb.out) - 1)
 }
 
@@ -299,10 +314,10 @@ func (b *budgets) resolve(h *hostCost) {
 // budget over attributes, and counts the denial against its cluster.
 func (b *budgets) perFull(i int, cb *clusterBudget, h hostCost) (string, bool) {
 	pb, slot := b.all[i], b.slots[i]
-	if !cb.report.Budgeted || slot < 0 || pb.out[slot] < pb.caps[slot].Cap {
+	if !cb.report.Budgeted || slot < 0 || pb.out[slot] < pb.caps[slot] {
 		return "", false
 	}
-	cb.bind(i, slot)
+	b.bind(i, slot, cb)
 	return pb.memos[slot].get(pb.out[slot], func() string { return pb.detail(slot, h) }), true
 }
 
@@ -315,11 +330,7 @@ func (pb *perBudget) detail(slot int32, h hostCost) string {
 	if pb.scoped {
 		of = " of " + h.cluster
 	}
-	limit := pb.limit
-	if pb.which == 0 {
-		limit += " " + pb.caps[slot].String()
-	}
-	return fmt.Sprintf("%s %s%s: %d out (%s)", pb.label, pb.keys[slot], of, pb.out[slot], limit)
+	return fmt.Sprintf("%s %s%s: %d out (%s)", pb.label, pb.keyOf(slot), of, pb.out[slot], pb.limitText(slot))
 }
 
 // takePer records an approved host in every budget over attributes.
@@ -331,37 +342,53 @@ func (b *budgets) takePer() {
 	}
 }
 
-// bind counts a denial by the i-th budget over attributes, slot slot.
-func (cb *clusterBudget) bind(i int, slot int32) {
-	if cb.bound == nil {
-		cb.bound = map[uint64]int{}
+// bind counts a denial by the i-th budget over attributes, slot slot,
+// and lists the slot under the cluster on its first denial there.
+func (b *budgets) bind(i int, slot int32, cb *clusterBudget) {
+	pb := b.all[i]
+	if int(slot) >= len(pb.denied) { // grown to every slot there may be, or doubled
+		n := max(cap(pb.out), 2*len(pb.out))
+		pb.denied = append(pb.denied, make([]int, n-len(pb.denied))...)
+		pb.lastCB = append(pb.lastCB, make([]*clusterBudget, n-len(pb.lastCB))...)
 	}
-	cb.bound[uint64(i)<<32|uint64(slot)]++
+	pb.denied[slot]++
+	if pb.lastCB[slot] != cb {
+		pb.lastCB[slot] = cb
+		cb.bound = append(cb.bound, uint64(i)<<32|uint64(slot))
+	}
 }
 
-// boundBy names the budget over attributes that refused the most of the
-// cluster's hosts (ties: the first in check order, then the value), for
-// the cluster's line of the report.
+// boundBy names the budget over attributes that refused the most hosts
+// among those that refused hosts of the cluster (ties: the first in
+// check order, then the value by name), for the cluster's line.
 func (b *budgets) boundBy(cb *clusterBudget) *Bound {
+	slices.Sort(cb.bound)
+	keys := slices.Compact(cb.bound)
 	var best *Bound
-	var bestKey uint64
-	for k, n := range cb.bound {
-		i, slot := int(k>>32), int32(k&0xffffffff)
-		pb := b.all[i]
-		x := &Bound{Rule: pb.rule, Attr: pb.label, Value: pb.keys[slot], Limit: pb.limitText(slot), Denied: n}
-		if best == nil || n > best.Denied || (n == best.Denied && (k>>32 < bestKey>>32 || (k>>32 == bestKey>>32 && x.Value < best.Value))) {
-			best, bestKey = x, k
+	for _, k := range keys {
+		pb, slot := b.all[int(k>>32)], int32(k&0xffffffff)
+		n := pb.denied[slot]
+		if best == nil || n > best.Denied || (n == best.Denied && best.Rule == pb.rule && pb.keyOf(slot) < best.Value) {
+			best = &Bound{Rule: pb.rule, Attr: pb.label, Value: pb.keyOf(slot), Limit: pb.limitText(slot), Denied: n}
 		}
 	}
 	if best != nil {
-		best.More = len(cb.bound) - 1
+		best.More = len(keys) - 1
 	}
 	return best
 }
 
+// limitText is the limit as the details print it: "per_rack 2", "per dc
+// max 40", "per dc 5% of 70 = 3 (floor 1, ceiling none)".
 func (pb *perBudget) limitText(slot int32) string {
-	if pb.which == 0 {
-		return pb.limit + " " + pb.caps[slot].String()
+	switch {
+	case pb.which > 0:
+		return pb.limit
+	case pb.lim.Max != nil:
+		return pb.limit + " max " + strconv.Itoa(pb.caps[slot])
 	}
-	return pb.limit
+	return pb.limit + " " + pb.ariths[slot].String()
 }
+
+// keyOf is the value of a slot.
+func (pb *perBudget) keyOf(slot int32) string { return pb.key(pb.codes0[slot]) }
