@@ -125,17 +125,7 @@ func (b *budgets) countOut(pb *perBudget, keys map[string]bool) {
 		return
 	}
 	if pb.scoped {
-		for _, cb := range b.clusters {
-			for _, set := range []*roaring.Bitmap{b.v.out, b.v.leasedOut()} {
-				in := roaring.And(set, cb.hosts)
-				col := pb.r.column(in.ToArray(), in)
-				for _, code := range col.codes {
-					if code != 0 {
-						pb.counts[cb.report.Cluster+"\x00"+col.vals[code]]++
-					}
-				}
-			}
-		}
+		b.countScoped(pb)
 		return
 	}
 	for _, set := range []*roaring.Bitmap{b.v.out, b.v.leasedOut()} {
@@ -152,6 +142,33 @@ func (b *budgets) countOut(pb *perBudget, keys map[string]bool) {
 			}
 			if keys[k] {
 				pb.counts[k]++
+			}
+		}
+	}
+}
+
+// countScoped counts per touched cluster and value: the attribute is read
+// once over the hosts out in all of them, then each cluster's hosts are
+// found among those by position.
+func (b *budgets) countScoped(pb *perBudget) {
+	all := make([]*roaring.Bitmap, 0, len(b.clusters))
+	for _, cb := range b.clusters {
+		all = append(all, cb.hosts)
+	}
+	touched := roaring.FastOr(all...)
+	for _, set := range []*roaring.Bitmap{b.v.out, b.v.leasedOut()} {
+		in := roaring.And(set, touched)
+		ids := in.ToArray()
+		col := pb.r.column(ids, in)
+		for _, cb := range b.clusters {
+			it := roaring.And(in, cb.hosts).Iterator()
+			for lo := 0; it.HasNext(); {
+				i, _ := slices.BinarySearch(ids[lo:], it.Next())
+				i += lo
+				if v := col.at(int32(i)); v != "" {
+					pb.counts[cb.report.Cluster+"\x00"+v]++
+				}
+				lo = i + 1
 			}
 		}
 	}
