@@ -41,18 +41,24 @@ type perBudget struct {
 	// slotMap by both codes.
 	slotOf  []int32
 	slotMap map[uint64]int32
-	out     []int
-	caps    []int          // by slot: the cap
-	ariths  []policy.Arith // by slot, for a pct budget only: its arithmetic
-	memos   []memo
-	codes0  []int32 // the value code of each slot (its key: key(code))
-	sizes   map[string]*roaring.Bitmap
+	// lastOf is, by value code, the last cluster code and 1 + slot the
+	// map gave: most values (racks) are in one cluster, so most lookups
+	// end there.
+	lastOf []clusterSlot
+	out    []int
+	caps   []int          // by slot: the cap
+	ariths []policy.Arith // by slot, for a pct budget only: its arithmetic
+	memos  []memo
+	codes0 []int32 // the value code of each slot (its key: key(code))
+	sizes  map[string]*roaring.Bitmap
 	// denied counts the hosts each slot refused in this decision;
 	// lastCB is the cluster of the last one (a slot is listed under a
 	// cluster's bound once per run of denials there).
 	denied []int
 	lastCB []*clusterBudget
 }
+
+type clusterSlot struct{ cluster, slot int32 }
 
 // RulePer is the prefix of a [[limits.per]] denial: "budget:per dc".
 const RulePer = "budget:per"
@@ -226,7 +232,7 @@ func (pb *perBudget) index(clusterCodes int) {
 	n := len(pb.vals)
 	if pb.scoped {
 		if uint64(clusterCodes)*uint64(n) > maxSlotTable {
-			pb.slotMap = map[uint64]int32{}
+			pb.slotMap, pb.lastOf = map[uint64]int32{}, make([]clusterSlot, n)
 			return
 		}
 		n *= clusterCodes
@@ -245,12 +251,16 @@ func (b *budgets) slot(pb *perBudget, h *hostCost) int32 {
 		return -1
 	}
 	if pb.slotMap != nil {
+		if c := pb.lastOf[code]; c.slot > 0 && c.cluster == h.codes[0] {
+			return c.slot - 1
+		}
 		k := uint64(h.codes[0])<<32 | uint64(code)
 		s, ok := pb.slotMap[k]
 		if !ok {
 			s = b.openSlot(pb, h, code)
 			pb.slotMap[k] = s
 		}
+		pb.lastOf[code] = clusterSlot{h.codes[0], s + 1}
 		return s
 	}
 	i := int(code)
