@@ -309,7 +309,7 @@ func (p *Policy) buildPer(raw []rawPer) error {
 			return fmt.Errorf("%s: a second budget over %s with scope %s (give one)", where, r.Attr, scope)
 		}
 		seen[scope+"\x00"+r.Attr] = true
-		if err := r.Budget.validate(); err != nil {
+		if err := r.validate(); err != nil {
 			return fmt.Errorf("%s: %v", where, err)
 		}
 		p.Per = append(p.Per, PerLimit{Attr: r.Attr, Scope: scope, Budget: r.Budget})
