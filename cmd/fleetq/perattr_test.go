@@ -37,6 +37,7 @@ func newDCFixture(t *testing.T, head string, n, pct int) *actionFixture {
 }
 
 type perDecisionJSON struct {
+	Audit    int64
 	Approved []string
 	Denied   []struct{ Host, Rule, Detail string }
 	Clusters []struct {
@@ -75,6 +76,7 @@ func TestPerDCBudgetThroughTheBinary(t *testing.T) {
 		require.NotNil(t, c.Bound, c.Cluster)
 		assert.Equal(t, "budget:per dc", c.Bound.Rule)
 	}
+	assert.Contains(t, f.ok("audit", "replay", fmt.Sprint(d.Audit)), "match: the decision comes out the same")
 	text := f.ok("drain", "all", "--reason", "psu swap")
 	assert.Contains(t, text, "; bound by dc ams1")
 	assert.Contains(t, text, "(per dc max 6) and 1 more")
@@ -112,6 +114,7 @@ func TestPercentRateThroughTheBinary(t *testing.T) {
 	var later perDecisionJSON
 	require.NoError(t, json.Unmarshal([]byte(f.ok("reboot", web, "--reason", "kernel", "--what-if", "11m", "--format", "json")), &later))
 	assert.Len(t, later.Approved, 3, "after the window, a new 3")
+	assert.Contains(t, f.ok("audit", "replay", fmt.Sprint(d.Audit)), "match: the decision comes out the same")
 }
 
 // TestPerLimitsBadPolicy: a bad [[limits.per]] or rate is a one-line
