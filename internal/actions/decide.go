@@ -96,8 +96,11 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 	if err != nil {
 		return err
 	}
-	b := newBudgets(v, d.Verb, classes, hosts, cs.rackKeySet())
-	b.index(cs)
+	b, err := newBudgets(v, d.Verb, classes, hosts, cs)
+	if err != nil {
+		return err
+	}
+	d.Notes = append(d.Notes, b.notes...)
 	if v.group == nil && v.pol.GroupAttr != "" {
 		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
 	}
@@ -110,13 +113,15 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 			continue
 		}
 		h.cb = b.byCode[h.codes[0]]
-		h.groupSlot = b.groupSlot(&h)
+		b.resolve(&h)
 		d.decideHost(b, m, h)
 	}
 	d.nameApproved(v, cs, m)
 	d.nameDenials(v.names, cs, m)
 	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {
-		d.Clusters = append(d.Clusters, *b.clusters[name].report)
+		cb := b.clusters[name]
+		cb.report.Bound = b.boundBy(cb)
+		d.Clusters = append(d.Clusters, *cb.report)
 	}
 	return nil
 }
@@ -231,7 +236,7 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 		if !ok {
 			g = len(d.deniedGroups)
 			index[k] = g
-			rule := ruleNames[x.rule-1]
+			rule := m.ruleName(x.rule)
 			d.deniedGroups = append(d.deniedGroups, store.DeniedGroup{Rule: rule, Cluster: cs.cluster.vals[k.cluster],
 				Detail: m.details[x.detail], Transient: Transient(rule)})
 		}
@@ -243,7 +248,7 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 	d.Denied = make([]Denial, len(named))
 	for j, i := range sortByName(named) {
 		x := m.at[at[i]]
-		rule := ruleNames[x.rule-1]
+		rule := m.ruleName(x.rule)
 		d.Denied[j] = Denial{Host: named[i], Cluster: cs.cluster.vals[cs.codes[at[i]][0]], Rule: rule, Detail: m.details[x.detail], Transient: Transient(rule)}
 	}
 }
