@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/fleetq/fleetq/internal/fleet"
@@ -55,11 +56,64 @@ func (a *indexedAttr) Values() []string {
 	return out
 }
 
+// codedSnap shows a snapshot's string attributes as dictionary-coded
+// ones (fleet.Coded, as the store's 'D' encoding is), built naively from
+// their groups, so a decision reads the few clusters it touches by code.
+type codedSnap struct{ fleet.Snapshot }
+
+func (s codedSnap) Current() fleet.Pass { return codedPass{s.Snapshot.Current()} }
+
+type codedPass struct{ fleet.Pass }
+
+func (p codedPass) Attr(name string) (fleet.Attr, bool, error) {
+	a, ok, err := p.Pass.Attr(name)
+	if !ok || err != nil || a.Type() != fleet.String {
+		return a, ok, err
+	}
+	gs := a.Groups()
+	fleet.SortGroups(gs)
+	return &codedAttr{Attr: a, groups: gs}, true, nil
+}
+
+type codedAttr struct {
+	fleet.Attr
+	groups []fleet.Group
+}
+
+func (a *codedAttr) DictLen() int              { return len(a.groups) }
+func (a *codedAttr) DictValue(c uint32) string { return a.groups[c].Value.Str }
+func (a *codedAttr) Groups() []fleet.Group     { return a.groups }
+func (a *codedAttr) HostsWith(keep []bool) *roaring.Bitmap {
+	out := roaring.New()
+	for c, g := range a.groups {
+		if keep[c] {
+			out.Or(g.Hosts)
+		}
+	}
+	return out
+}
+
+func (a *codedAttr) Codes(hosts *roaring.Bitmap) []uint32 {
+	var out []uint32
+	for _, id := range hosts.ToArray() {
+		code := fleet.NoCode
+		for c, g := range a.groups {
+			if g.Hosts.Contains(id) {
+				code = uint32(c)
+				break
+			}
+		}
+		out = append(out, code)
+	}
+	return out
+}
+
 // TestDecisionsAgreeAcrossAttributeReaders decides random requests on
 // random fleets (some hosts without a cluster, a rack or a replica
-// group) three ways: reading every attribute one Value per host (how
+// group) four ways: reading every attribute one Value per host (how
 // decisions read them before the columns: the reference), through the
-// columns, and through the columns of indexed attributes. All three must
+// columns, through the columns of indexed attributes, and through
+// dictionary-coded ones. All four must
 // be the same decision, to the byte.
 func TestDecisionsAgreeAcrossAttributeReaders(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
@@ -78,7 +132,7 @@ func TestDecisionsAgreeAcrossAttributeReaders(t *testing.T) {
 			readByValue = true
 			want := decide(t, f.Snapshot(), pol, ledger, req)
 			readByValue = false
-			for _, snap := range []fleet.Snapshot{f.Snapshot(), indexedSnap{f.Snapshot()}} {
+			for _, snap := range []fleet.Snapshot{f.Snapshot(), indexedSnap{f.Snapshot()}, codedSnap{f.Snapshot()}} {
 				got := decide(t, snap, pol, ledger, req)
 				requireSameDecision(t, want, got, msg+" "+expr)
 			}

@@ -91,7 +91,10 @@ func candidates(env *query.Env, expr string) (*roaring.Bitmap, error) {
 
 func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) error {
 	cs := newCandSet(v, cands)
-	hosts := v.clusterHosts(cs.touched())
+	hosts, err := v.clusterHosts(cs.touched())
+	if err != nil {
+		return err
+	}
 	classes, err := v.pol.Classify(ctx, v.pass, hosts, d.Verb)
 	if err != nil {
 		return err

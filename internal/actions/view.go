@@ -1,6 +1,8 @@
 package actions
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -23,8 +25,7 @@ type view struct {
 	group   fleet.Attr // nil when the invariant is off
 	// clusterR, rackR and groupR read them over sets of hosts (columns.go).
 	clusterR, rackR, groupR *attrReader
-	// clusters and planeSets are read once, with the attributes above.
-	clusters  []policy.Cluster
+	// planeSets are read once, with the attributes above.
 	planeSets map[string]planeRead
 	causes    []cause
 	out       *roaring.Bitmap // unavailable (any cause), before leases
@@ -171,9 +172,6 @@ func (v *view) read() error {
 		}
 	}
 	v.clusterR, v.rackR, v.groupR = newAttrReader(v.cluster), newAttrReader(v.rack), newAttrReader(v.group)
-	if v.clusters, err = policy.Clusters(v.pass, v.pol.ClusterAttr); err != nil {
-		return err
-	}
 	v.planeSets = map[string]planeRead{}
 	for _, name := range v.pol.ControlPlanes {
 		var r planeRead
@@ -220,14 +218,43 @@ func (v *view) planes(verb string, id uint32) []planeFact {
 	return out
 }
 
-// clusterHosts groups the pass's hosts of the given clusters.
-func (v *view) clusterHosts(names map[string]bool) []policy.Cluster {
+// clusterHosts groups the pass's hosts of the given clusters. A few
+// clusters of a dictionary-coded attribute are read by code, one walk
+// each, not by building every cluster's hosts: at 5M hosts and ~14k
+// clusters that was 0.45 s of a 100-host dry run.
+func (v *view) clusterHosts(names map[string]bool) ([]policy.Cluster, error) {
+	if c, ok := v.cluster.(fleet.Coded); ok && len(names) <= fewClusters {
+		return codedClusters(c, names), nil
+	}
+	all, err := policy.Clusters(v.pass, v.pol.ClusterAttr)
+	if err != nil {
+		return nil, err
+	}
 	var out []policy.Cluster
-	for _, c := range v.clusters {
+	for _, c := range all {
 		if names[c.Name] {
 			out = append(out, c)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// fewClusters is how many touched clusters clusterHosts reads by code.
+const fewClusters = 8
+
+// codedClusters finds each named cluster's code by binary search of the
+// sorted dictionary and its hosts with one HostsWith.
+func codedClusters(c fleet.Coded, names map[string]bool) []policy.Cluster {
+	n := c.DictLen()
+	var out []policy.Cluster
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		k := sort.Search(n, func(i int) bool { return c.DictValue(uint32(i)) >= name })
+		if k == n || c.DictValue(uint32(k)) != name {
+			continue
+		}
+		keep := make([]bool, n)
+		keep[k] = true
+		out = append(out, policy.Cluster{Name: name, Hosts: c.HostsWith(keep)})
+	}
 	return out
 }

@@ -32,7 +32,7 @@ func decodeAttr(data []byte) (fleet.Attr, error) {
 		a = decodeNumber(r)
 	case encTime:
 		p := r.bitmap()
-		a = &numColumn{typ: fleet.Time, present: p, vals: r.bytes(8 * cardOf(p))}
+		a = &numColumn{typ: fleet.Time, present: p, ranks: newRanker(p), vals: r.bytes(8 * cardOf(p))}
 	default:
 		return nil, fmt.Errorf("%w: unknown attribute encoding %q", ErrCorrupt, data[0])
 	}
@@ -214,6 +214,7 @@ func (a *strColumn) Value(id uint32) (fleet.Value, bool) {
 type numColumn struct {
 	typ     fleet.Type
 	present *roaring.Bitmap
+	ranks   ranker // present's ranks, for lookups of one host
 	vals    []byte
 	ts      []byte // nil unless sampled
 }
@@ -221,7 +222,7 @@ type numColumn struct {
 func decodeNumber(r *reader) *numColumn {
 	flags := r.bytes(1)
 	p := r.bitmap()
-	a := &numColumn{typ: fleet.Number, present: p, vals: r.bytes(8 * cardOf(p))}
+	a := &numColumn{typ: fleet.Number, present: p, ranks: newRanker(p), vals: r.bytes(8 * cardOf(p))}
 	if len(flags) == 1 && flags[0]&1 != 0 {
 		a.ts = r.bytes(8 * cardOf(p))
 	}
@@ -295,7 +296,7 @@ func (a *numColumn) Value(id uint32) (fleet.Value, bool) {
 	if !a.present.Contains(id) {
 		return fleet.Value{}, false
 	}
-	return a.at(int(a.present.Rank(id) - 1)), true
+	return a.at(int(a.ranks.rank(id) - 1)), true
 }
 
 // SampleTime returns a host's sample time in unix milliseconds.
@@ -303,7 +304,7 @@ func (a *numColumn) SampleTime(id uint32) (int64, bool) {
 	if a.ts == nil || !a.present.Contains(id) {
 		return 0, false
 	}
-	i := a.present.Rank(id) - 1
+	i := a.ranks.rank(id) - 1
 	return int64(binary.LittleEndian.Uint64(a.ts[8*i:])), true
 }
 

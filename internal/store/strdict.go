@@ -223,6 +223,7 @@ func codeBitmaps(es []entry, codes []uint32, n int) []*roaring.Bitmap {
 // of the dictionary.
 type dictAttr struct {
 	present *roaring.Bitmap
+	ranks   ranker // present's ranks, for lookups of one host
 	dict    strDict
 	width   int
 	codes   []byte            // card(present)×width bytes
@@ -249,6 +250,7 @@ func decodeDict(r *reader) fleet.Attr {
 		r.fail("unknown dictionary flags %#x", flags)
 	}
 	a := &dictAttr{present: r.bitmap()}
+	a.ranks = newRanker(a.present)
 	a.dict = r.dictionary(flags&dictOffsets != 0)
 	a.width = int(r.byte())
 	if r.err == nil && a.width != widthFor(a.dict.len()) {
@@ -575,7 +577,7 @@ func (a *dictAttr) Value(id uint32) (fleet.Value, bool) {
 	if !a.present.Contains(id) {
 		return fleet.Value{}, false
 	}
-	return a.str(a.code(int(a.present.Rank(id) - 1))), true
+	return a.str(a.code(int(a.ranks.rank(id) - 1))), true
 }
 
 // sparseCodes is how many times fewer members than present hosts make
@@ -598,7 +600,7 @@ func (a *dictAttr) Codes(hosts *roaring.Bitmap) []uint32 {
 		for it.HasNext() {
 			id := it.Next()
 			if a.present.Contains(id) {
-				out = append(out, a.code(int(a.present.Rank(id)-1)))
+				out = append(out, a.code(int(a.ranks.rank(id)-1)))
 			} else {
 				out = append(out, fleet.NoCode)
 			}
