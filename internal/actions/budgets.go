@@ -39,6 +39,7 @@ type clusterBudget struct {
 	// groupSlots are 1 + the budgets' group slot of each group code of
 	// the cluster's candidates (0: none yet), when they have few codes.
 	groupSlots []int32
+	cons       *clusterCons // the cluster's constraints (nil: none apply)
 }
 
 // memo is a denial's detail and the count it was written for: most
@@ -330,6 +331,9 @@ var budgetChecks = []budgetCheck{
 	{RuleCluster, clusterFull},
 	{RuleRack, rackFull},
 	{RuleGroup, groupFull},
+	{RuleMinHealthy, minHealthyFull},
+	{RuleCapacity, capacityFull},
+	{RuleUndrained, undrainedFull},
 }
 
 func (b *budgets) check(cb *clusterBudget, h hostCost) (rule, detail string) {
@@ -405,6 +409,7 @@ func (b *budgets) take(cb *clusterBudget, h hostCost) {
 	if !cb.report.Budgeted {
 		return
 	}
+	cb.takeConstraints(h)
 	cb.out++
 	b.rackOut[b.rackSlot[h.codes[1]]]++
 	if h.groupSlot >= 0 {

@@ -98,6 +98,9 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 	}
 	b := newBudgets(v, d.Verb, classes, hosts, cs.rackKeySet())
 	b.index(cs)
+	if err := b.openConstraints(ctx, v); err != nil {
+		return err
+	}
 	if v.group == nil && v.pol.GroupAttr != "" {
 		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
 	}
@@ -113,6 +116,7 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 		h.groupSlot = b.groupSlot(&h)
 		d.decideHost(b, m, h)
 	}
+	b.finishConstraints()
 	d.nameApproved(v, cs, m)
 	d.nameDenials(v.names, cs, m)
 	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {

@@ -70,6 +70,8 @@ type ClusterReport struct {
 	Requested   int     `json:"requested"`
 	Approved    int     `json:"approved"`
 	Frozen      string  `json:"frozen,omitempty"`
+	// Constraints are the cluster's constraint lines (constraints_capacity.go).
+	Constraints []ConstraintLine `json:"constraints,omitempty"`
 }
 
 // String renders the arithmetic by cause: "smf1-dense-02 (dense): 6% of
