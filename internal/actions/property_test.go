@@ -71,6 +71,7 @@ per_rack = %d
 	d := decide(t, f.Snapshot(), pol, ledger, Request{Verb: "drain", Expr: `lifecycle = "active"`, Seed: rng.Uint64()})
 	held := heldHosts(ledger, a, pol.Health != "", pass)
 	checkDecision(t, d, a, pol.PerRack, pol.MaxGroups, held, msg)
+	checkConstraintsRound(t, rng, f, a, pol, ledger, held, msg+" (constraints)")
 	// Deciding again on top of the leases just granted keeps every limit
 	// too (the next committer sees this one's leases).
 	next := leaseAll(ledger, d)
