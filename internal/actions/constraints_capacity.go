@@ -390,3 +390,14 @@ func (acc *capAccount) line(size int) ConstraintLine {
 	}
 	return l
 }
+
+// constraintNames are the names the constraints read: the summed
+// attributes, and the control planes' states when downtime is counted.
+func constraintNames(attrs []string, undrained bool) []string {
+	if undrained {
+		for _, cp := range controlPlaneOut {
+			attrs = append(attrs, cp.attr)
+		}
+	}
+	return attrs
+}

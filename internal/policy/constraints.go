@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -148,3 +149,26 @@ func (r rawConstraints) over(base Constraints) Constraints {
 
 // noConstraints is the zero of Constraints (no maximum is -1).
 var noConstraints = Constraints{MaxUndrainedDown: -1}
+
+// ConstraintAttrs are the attributes the constraints of any archetype or
+// exception sum (min_capacity), sorted, for the evidence a decision lists.
+func (p *Policy) ConstraintAttrs() (attrs []string, undrained bool) {
+	seen := map[string]bool{}
+	add := func(c Constraints) {
+		for _, m := range c.MinCapacity {
+			if !seen[m.Attr] {
+				seen[m.Attr] = true
+				attrs = append(attrs, m.Attr)
+			}
+		}
+		undrained = undrained || c.MaxUndrainedDown >= 0
+	}
+	for _, a := range p.Archetypes {
+		add(a.Constraints)
+	}
+	for _, o := range p.Clusters {
+		add(o.constraints.over(noConstraints))
+	}
+	sort.Strings(attrs)
+	return attrs, undrained
+}
