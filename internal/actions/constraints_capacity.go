@@ -70,7 +70,6 @@ type clusterCons struct {
 	// included; drained is the decision's set of drained hosts.
 	undrained int
 	drained   *roaring.Bitmap
-	lines     []ConstraintLine
 }
 
 // capAccount is one capacity minimum of one cluster.

@@ -186,10 +186,10 @@ func (p *Policy) buildArchetypes(raw []rawArchetype) error {
 		if err != nil {
 			return err
 		}
-		if err := a.rawConstraints.validate("archetype "+a.Name, p.Health); err != nil {
+		if err := a.validate("archetype "+a.Name, p.Health); err != nil {
 			return err
 		}
-		p.Archetypes = append(p.Archetypes, Archetype{Name: a.Name, Clusters: a.Clusters, Budgets: b, Constraints: a.rawConstraints.over(noConstraints)})
+		p.Archetypes = append(p.Archetypes, Archetype{Name: a.Name, Clusters: a.Clusters, Budgets: b, Constraints: a.over(noConstraints)})
 	}
 	if p.Archetypes[len(p.Archetypes)-1].Clusters != "" {
 		return fmt.Errorf("the last [[archetype]] must have no clusters condition: it is the fallback every cluster falls into")
@@ -206,7 +206,7 @@ func (p *Policy) buildOverrides(raw map[string]rawOverride) error {
 		if err != nil {
 			return err
 		}
-		if err := o.rawConstraints.validate("cluster "+name, p.Health); err != nil {
+		if err := o.validate("cluster "+name, p.Health); err != nil {
 			return err
 		}
 		p.Clusters[name] = Override{Archetype: o.Archetype, Budgets: b, constraints: o.rawConstraints}
