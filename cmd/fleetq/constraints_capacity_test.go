@@ -87,3 +87,43 @@ min_capacity = [{ attr = "capacity_bytes", pct = 95 }, { attr = "cores", min = 2
 		assert.Equal(t, "budget:capacity", x.Rule)
 	}
 }
+
+// Downtime without a drain through the binary: of 30 hosts one is dead,
+// two are decommissioned in HDFS (drained), one is leased for a reboot;
+// max_undrained_down = 3 lets one more in-service host be rebooted (the
+// decommissioned ones and the dead one go too: they add nothing), and
+// refuses the rest.
+func TestUndrainedDownScenario(t *testing.T) {
+	dir := t.TempDir()
+	var inv strings.Builder
+	inv.WriteString("host,cluster,rack,lifecycle,hdfs.state\n")
+	for i := 0; i < 30; i++ {
+		life, state := "active", "in_service"
+		switch i {
+		case 0:
+			life = "dead"
+		case 3, 4:
+			state = "decommissioned"
+		}
+		fmt.Fprintf(&inv, "w%02d.c,c-web-01,r%d,%s,%s\n", i, i/10, life, state)
+	}
+	invPath := filepath.Join(dir, "inventory.csv")
+	require.NoError(t, os.WriteFile(invPath, []byte(inv.String()), 0o644))
+	f := &actionFixture{t: t, dir: dir, db: filepath.Join(dir, "fleetq.db"), policy: filepath.Join(dir, "policy.toml"), base: time.Now().UTC()}
+	require.NoError(t, os.WriteFile(f.policy, []byte(actionPolicy+`
+[cluster."c-web-01"]
+any = { max = 10 }
+max_undrained_down = 3
+`), 0o644))
+	f.ok("ingest", invPath)
+	first := f.decide("reboot", `"w01.c"`, "--reason", "kernel", "--commit", "--yes")
+	require.Equal(t, []string{"w01.c"}, first.Approved)
+	out := f.ok("reboot", `cluster = "c-web-01"`, "--reason", "kernel", "--seed", "9")
+	assert.Contains(t, out, "    max_undrained_down 3: down without a drain 2, after 3\n")
+	assert.Contains(t, out, "approved 4:\n  w00.c\n  w03.c\n  w04.c\n")
+	assert.Contains(t, out, "budget:undrained-down       25  transient")
+	assert.Contains(t, out, "c-web-01: 3 hosts down without a drain (max_undrained_down 3): drain the host first, or wait for one to return")
+	// A drain is the drain: not limited by the rule.
+	d := f.decide("drain", `cluster = "c-web-01" & lifecycle = "active"`, "--reason", "disks")
+	assert.Len(t, d.Approved, 6) // max 10, 4 out
+}
