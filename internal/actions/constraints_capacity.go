@@ -70,6 +70,10 @@ type clusterCons struct {
 	// included; drained is the decision's set of drained hosts.
 	undrained int
 	drained   *roaring.Bitmap
+	// healthyMemo (for a host outside and one inside the health set) and
+	// undrainedMemo are the last denial details, by the count they print.
+	healthyMemo   [2]memo
+	undrainedMemo memo
 }
 
 // capAccount is one capacity minimum of one cluster.
@@ -81,6 +85,9 @@ type capAccount struct {
 	reported     int
 	before       float64
 	detailNoData string
+	// details are the denial details by what would be left, since the
+	// last take.
+	details map[float64]string
 }
 
 // openConstraints opens the constraint accounts of every touched cluster
@@ -205,14 +212,16 @@ func minHealthyFull(_ *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 	if cc == nil || cc.healthy == nil {
 		return "", false
 	}
-	after := cc.healthyLeft
+	after, m := cc.healthyLeft, &cc.healthyMemo[0]
 	if cc.healthy.Contains(h.id) {
-		after--
+		after, m = after-1, &cc.healthyMemo[1]
 	}
 	if after >= cc.minHealthy {
 		return "", false
 	}
-	return fmt.Sprintf("%s: would leave %d healthy of %d, min_healthy %s", cb.report.Cluster, after, cc.size, cc.minHealthyText()), true
+	return m.get(after, func() string {
+		return fmt.Sprintf("%s: would leave %d healthy of %d, min_healthy %s", cb.report.Cluster, after, cc.size, cc.minHealthyText())
+	}), true
 }
 
 func (cc *clusterCons) minHealthyText() string {
@@ -235,10 +244,24 @@ func capacityFull(_ *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 		}
 		after := acc.left - acc.cost(cc, h.id)
 		if after < acc.bound {
-			return acc.rule.Attr + ": would leave " + acc.leaves(after), true
+			return acc.detail(after), true
 		}
 	}
 	return "", false
+}
+
+// detail is the denial's detail for what would be left, written once
+// per distinct amount while the account stands (most denials repeat one).
+func (acc *capAccount) detail(after float64) string {
+	if d, ok := acc.details[after]; ok {
+		return d
+	}
+	if acc.details == nil || len(acc.details) > 64 {
+		acc.details = map[float64]string{}
+	}
+	d := acc.rule.Attr + ": would leave " + acc.leaves(after)
+	acc.details[after] = d
+	return d
 }
 
 // cost is the capacity approving a host takes: its value when it is
@@ -307,8 +330,10 @@ func undrainedFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 	if cc == nil || cc.drained == nil || !cc.addsUndrained(h.id) || cc.undrained+1 <= cc.c.MaxUndrainedDown {
 		return "", false
 	}
-	return fmt.Sprintf("%s: %d hosts down without a drain (max_undrained_down %d): drain the host first, or wait for one to return",
-		cb.report.Cluster, cc.undrained, cc.c.MaxUndrainedDown), true
+	return cc.undrainedMemo.get(cc.undrained, func() string {
+		return fmt.Sprintf("%s: %d hosts down without a drain (max_undrained_down %d): drain the host first, or wait for one to return",
+			cb.report.Cluster, cc.undrained, cc.c.MaxUndrainedDown)
+	}), true
 }
 
 // addsUndrained reports whether taking a host down adds one to the hosts
@@ -328,7 +353,10 @@ func (cb *clusterBudget) takeConstraints(h hostCost) {
 	}
 	for i := range cc.caps {
 		if acc := &cc.caps[i]; acc.attr != nil {
-			acc.left -= acc.cost(cc, h.id)
+			if c := acc.cost(cc, h.id); c != 0 {
+				acc.left -= c
+				acc.details = nil
+			}
 		}
 	}
 	if cc.drained != nil && cc.addsUndrained(h.id) {
