@@ -93,7 +93,7 @@ type capAccount struct {
 // openConstraints opens the constraint accounts of every touched cluster
 // whose class has constraints, for a verb the budgets apply to.
 func (b *budgets) openConstraints(ctx context.Context, v *view) error {
-	var drained, health *roaring.Bitmap
+	var drained, health, outAll *roaring.Bitmap
 	for _, cb := range b.clusters {
 		c := cb.class.Constraints
 		if !b.rules.Budgeted || !cb.class.HasBudget || c.IsZero() {
@@ -105,8 +105,10 @@ func (b *budgets) openConstraints(ctx context.Context, v *view) error {
 				return err
 			}
 		}
-		out := roaring.Or(b.v.out, b.v.leased)
-		out.And(cb.hosts)
+		if outAll == nil {
+			outAll = roaring.Or(b.v.out, b.v.leased)
+		}
+		out := roaring.And(outAll, cb.hosts)
 		cc := &clusterCons{c: c, all: cb.hosts, size: int(cb.hosts.GetCardinality()), costly: roaring.AndNot(cb.hosts, out)}
 		if c.MinHealthy != nil {
 			cc.openHealthy(health)
