@@ -172,3 +172,29 @@ func (p *Policy) ConstraintAttrs() (attrs []string, undrained bool) {
 	sort.Strings(attrs)
 	return attrs, undrained
 }
+
+// capacityRefs are the attributes min_capacity sums, where written: the
+// archetypes' in file order, then the exceptions' by cluster name.
+func (p *Policy) capacityRefs(text string) []AttrRef {
+	var out []AttrRef
+	for i, a := range p.Archetypes {
+		line := keyLine(text, "archetype", i, "min_capacity")
+		for _, m := range a.Constraints.MinCapacity {
+			out = append(out, AttrRef{"min_capacity.attr", m.Attr, line})
+		}
+	}
+	names := make([]string, 0, len(p.Clusters))
+	for name := range p.Clusters {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if c := p.Clusters[name].constraints.MinCapacity; c != nil {
+			line := keyLine(text, fmt.Sprintf("cluster.%q", name), 0, "min_capacity")
+			for _, m := range *c {
+				out = append(out, AttrRef{"min_capacity.attr", m.Attr, line})
+			}
+		}
+	}
+	return out
+}

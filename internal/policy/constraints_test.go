@@ -87,3 +87,15 @@ func TestParseConstraintErrors(t *testing.T) {
 		require.Contains(t, err.Error(), c.want)
 	}
 }
+
+func TestCapacityAttrRefs(t *testing.T) {
+	p, err := Parse([]byte(constraintTOML("", `min_capacity = [{ attr = "cores", min = 1 }]`, `min_capacity = [{ attr = "gpus", pct = 50 }]`)))
+	require.NoError(t, err)
+	var got []AttrRef
+	for _, r := range p.AttrRefs() {
+		if r.Key == "min_capacity.attr" {
+			got = append(got, r)
+		}
+	}
+	require.Equal(t, []AttrRef{{"min_capacity.attr", "cores", 5}, {"min_capacity.attr", "gpus", 7}}, got)
+}
