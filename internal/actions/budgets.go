@@ -3,11 +3,11 @@ package actions
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
-	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -27,6 +27,7 @@ type clusterBudget struct {
 	inMaint  map[string]bool // replica groups with leased or approved hosts
 	maint    []string        // inMaint sorted, nil when it changed since
 	started  int             // lease starts of this verb in the rate window
+	rateMax  int             // the rate's starts per window here (Rate.Limit)
 	oldest   time.Time       // earliest expiry of an active lease here
 	// full and rate are the last details of a full cluster or rate
 	// budget, kept while the count they print stands.
@@ -36,10 +37,11 @@ type clusterBudget struct {
 	// for the groups in maintenance now (reset when they change).
 	groupDetails map[string]string
 	noBudget     string // the no-budget denial's detail, once written
-	// groupSlots are 1 + the budgets' group slot of each group code of
-	// the cluster's candidates (0: none yet), when they have few codes.
-	groupSlots []int32
-	cons       *clusterCons // the cluster's constraints (nil: none apply)
+	// bound lists the budgets over attributes and slots (index << 32 |
+	// slot) that refused hosts of the cluster, for the report's "bound
+	// by" (with repeats, compacted at the end).
+	bound []uint64
+	cons  *clusterCons // the cluster's constraints (nil: none apply)
 }
 
 // memo is a denial's detail and the count it was written for: most
@@ -63,41 +65,45 @@ type budgets struct {
 	verb     string
 	rules    policy.VerbRules
 	clusters map[string]*clusterBudget
-	racks    map[string]int // hosts out per rack
 	groups   map[string]int // hosts out per cluster/replica group
 	facts    hostFacts      // the one candidate's facts being judged
-	// The per-host accounts by the candidates' codes (index): byCode is
-	// each cluster code's budget; rackOut and rackMemo a rack's count and
-	// the last detail of it full, by slot (rackSlot of a rack code);
-	// groupOut and groupMemo the same per cluster and replica group, by
-	// the slot groupSlots gives a (cluster code, group code) pair.
-	byCode              []*clusterBudget
-	rackSlot            []int32
-	rackOut             []int
-	rackMemo, groupMemo []memo
-	groupSlots          map[uint64]int32
-	groupOut            []int
-	groupCodes          int // how many codes the candidates' group column has
+	// byCode is each cluster code's budget (index).
+	byCode []*clusterBudget
+	// The budgets over attributes (perattr.go): rack and group are
+	// limits.per_rack and per_group (nil when 0), extra the
+	// [[limits.per]]; all of them in check order, and slots the current
+	// candidate's slot in each (resolve).
+	rack, group *perBudget
+	extra, all  []*perBudget
+	slots       []int32
+	notes       []string
+	perRule     string // the rule of the last [[limits.per]] denial
 }
 
-func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster, racks map[string]bool) *budgets {
-	b := &budgets{v: v, verb: verb, rules: v.pol.Rules(verb), clusters: map[string]*clusterBudget{},
-		racks: map[string]int{}, groups: map[string]int{}, groupSlots: map[uint64]int32{}}
+func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster, cs *candSet) (*budgets, error) {
+	b := &budgets{v: v, verb: verb, rules: v.pol.Rules(verb), clusters: map[string]*clusterBudget{}, groups: map[string]int{}}
 	for _, c := range hosts {
 		b.clusters[c.Name] = b.openCluster(c, classes[c.Name])
 	}
-	b.countRacks(racks)
+	if err := b.newPerBudgets(cs); err != nil {
+		return nil, err
+	}
+	for _, pb := range b.all {
+		b.countOut(pb, pb.keySet(cs))
+	}
 	for _, cb := range b.clusters {
 		b.countCluster(cb)
 	}
 	b.countStarts()
-	return b
+	b.index(cs)
+	return b, nil
 }
 
 func (b *budgets) openCluster(c policy.Cluster, class policy.Class) *clusterBudget {
 	r := &ClusterReport{Cluster: c.Name, Archetype: class.Archetype, Exception: class.Exception,
 		Budgeted: class.HasBudget && b.rules.Budgeted}
-	cb := &clusterBudget{report: r, class: class, hosts: c.Hosts, inMaint: map[string]bool{}, freeze: b.v.freezeOf(c.Name)}
+	cb := &clusterBudget{report: r, class: class, hosts: c.Hosts, inMaint: map[string]bool{}, freeze: b.v.freezeOf(c.Name),
+		rateMax: b.rules.Rate.Limit(c.Size())}
 	if class.HasBudget {
 		r.Arith = class.Budget.Cap(c.Size())
 	}
@@ -132,80 +138,8 @@ func (b *budgets) index(cs *candSet) {
 			b.byCode[code] = b.clusters[name]
 		}
 	}
-	slots := map[string]int32{}
-	b.rackSlot = make([]int32, len(cs.rackKeys))
-	for code, k := range cs.rackKeys {
-		slot, ok := slots[k]
-		if !ok {
-			slot = int32(len(b.rackOut))
-			slots[k] = slot
-			b.rackOut = append(b.rackOut, b.racks[k])
-		}
-		b.rackSlot[code] = slot
-	}
-	b.rackMemo = make([]memo, len(b.rackOut))
-	b.groupCodes = len(cs.group.vals)
-}
-
-// groupSlot is the slot of a host's cluster and replica group (-1 when
-// it has no group): found by group code in the cluster's own table when
-// the candidates have few groups, else in a map by both codes.
-func (b *budgets) groupSlot(h *hostCost) int32 {
-	if h.group == "" {
-		return -1
-	}
-	if b.groupCodes > maxGroupTable {
-		key := uint64(h.codes[0])<<32 | uint64(h.codes[2])
-		slot, ok := b.groupSlots[key]
-		if !ok {
-			slot = b.newGroupSlot(h)
-			b.groupSlots[key] = slot
-		}
-		return slot
-	}
-	cb := h.cb
-	if cb.groupSlots == nil {
-		cb.groupSlots = make([]int32, b.groupCodes)
-	}
-	if s := cb.groupSlots[h.codes[2]]; s > 0 {
-		return s - 1
-	}
-	slot := b.newGroupSlot(h)
-	cb.groupSlots[h.codes[2]] = slot + 1
-	return slot
-}
-
-// maxGroupTable is the most group codes a per-cluster table is kept for.
-const maxGroupTable = 64
-
-func (b *budgets) newGroupSlot(h *hostCost) int32 {
-	b.groupOut = append(b.groupOut, b.groups[h.cluster+"\x00"+h.group])
-	b.groupMemo = append(b.groupMemo, memo{})
-	return int32(len(b.groupOut) - 1)
-}
-
-// countRacks counts the hosts already out in each of the given racks
-// (the candidates' racks: no other rack's count is ever read), whatever
-// their cluster: racks may hold hosts of several clusters. A host that is
-// unavailable and leased counts twice, as it did when it was approved:
-// every approval costs one.
-func (b *budgets) countRacks(keys map[string]bool) {
-	r := b.v.rackR
-	if b.v.pol.PerRack == 0 || !b.anyBudgeted() {
-		return // no rack limit is checked: the counts are never read
-	}
-	for _, set := range []*roaring.Bitmap{b.v.out, b.v.leasedOut()} {
-		n := int(set.GetCardinality())
-		if r.a != nil && r.byGroups(n) {
-			b.countRacksByGroup(r.allGroups(), set, keys)
-			continue
-		}
-		it := set.Iterator()
-		for it.HasNext() {
-			if k := rackKeyOf(str(r.a, it.Next())); keys[k] {
-				b.racks[k]++
-			}
-		}
+	for _, pb := range b.all {
+		pb.index(len(cs.cluster.vals))
 	}
 }
 
@@ -217,26 +151,6 @@ func (b *budgets) anyBudgeted() bool {
 		}
 	}
 	return false
-}
-
-// countRacksByGroup reads the count of each rack from its hosts; hosts
-// with no rack ("<none>") are those no rack holds.
-func (b *budgets) countRacksByGroup(groups []fleet.Group, set *roaring.Bitmap, keys map[string]bool) {
-	racked := uint64(0)
-	for _, g := range groups {
-		k := rackKeyOf(g.Value.String())
-		if !keys[k] && !keys[noRack] {
-			continue
-		}
-		n := g.Hosts.AndCardinality(set)
-		racked += n
-		if keys[k] {
-			b.racks[k] += int(n)
-		}
-	}
-	if keys[noRack] {
-		b.racks[noRack] += int(set.GetCardinality() - racked)
-	}
 }
 
 // countCluster tallies a touched cluster's hosts already out per replica
@@ -313,10 +227,8 @@ type hostCost struct {
 	rack    string
 	group   string
 	codes   [3]int32 // the candidate's cluster, rack and group codes
-	// cb is the cluster's budget, groupSlot the index of its cluster and
-	// group in the budgets' group accounts (-1 without a group).
-	cb        *clusterBudget
-	groupSlot int32
+	// cb is the cluster's budget.
+	cb *clusterBudget
 }
 
 type budgetCheck struct {
@@ -331,6 +243,7 @@ var budgetChecks = []budgetCheck{
 	{RuleCluster, clusterFull},
 	{RuleRack, rackFull},
 	{RuleGroup, groupFull},
+	{RulePer, perAttrFull},
 	{RuleMinHealthy, minHealthyFull},
 	{RuleCapacity, capacityFull},
 	{RuleUndrained, undrainedFull},
@@ -339,6 +252,9 @@ var budgetChecks = []budgetCheck{
 func (b *budgets) check(cb *clusterBudget, h hostCost) (rule, detail string) {
 	for _, c := range budgetChecks {
 		if d, over := c.check(b, cb, h); over {
+			if c.rule == RulePer {
+				return b.perRule, d
+			}
 			return c.rule, d
 		}
 	}
@@ -358,11 +274,19 @@ func cooldownFull(b *budgets, _ *clusterBudget, h hostCost) (string, bool) {
 
 func rateFull(b *budgets, cb *clusterBudget, _ hostCost) (string, bool) {
 	r := b.rules.Rate
-	if r.IsZero() || cb.started+cb.approved < r.N {
+	if r.IsZero() || cb.started+cb.approved < cb.rateMax {
 		return "", false
 	}
 	return cb.rate.get(cb.started+cb.approved, func() string {
-		return fmt.Sprintf("%s rate %d per %s in %s: %d started in the window", b.verb, r.N, r.Window, cb.report.Cluster, cb.started+cb.approved)
+		n := strconv.Itoa(cb.rateMax)
+		if r.IsPct {
+			size := int(cb.hosts.GetCardinality())
+			n = fmt.Sprintf("%s%% of %d = %d", strconv.FormatFloat(r.Pct, 'f', -1, 64), size, r.Raw(size))
+			if cb.rateMax != r.Raw(size) {
+				n += fmt.Sprintf(" → %d (floor %d)", cb.rateMax, r.Floor)
+			}
+		}
+		return fmt.Sprintf("%s rate %s per %s in %s: %d started in the window", b.verb, n, r.Window, cb.report.Cluster, cb.started+cb.approved)
 	}), true
 }
 
@@ -380,23 +304,33 @@ func clusterFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
 }
 
 func rackFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
-	lim, slot := b.v.pol.PerRack, b.rackSlot[h.codes[1]]
-	if !cb.report.Budgeted || lim == 0 || b.rackOut[slot] < lim {
+	if b.rack == nil {
 		return "", false
 	}
-	return b.rackMemo[slot].get(b.rackOut[slot], func() string {
-		return fmt.Sprintf("rack %s: %d out (per_rack %d)", h.rack, b.rackOut[slot], lim)
-	}), true
+	return b.perFull(0, cb, h)
 }
 
 func groupFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
-	lim, slot := b.v.pol.PerGroup, h.groupSlot
-	if !cb.report.Budgeted || lim == 0 || slot < 0 || b.groupOut[slot] < lim {
+	if b.group == nil {
 		return "", false
 	}
-	return b.groupMemo[slot].get(b.groupOut[slot], func() string {
-		return fmt.Sprintf("replica group %s of %s: %d out (per_group %d)", h.group, h.cluster, b.groupOut[slot], lim)
-	}), true
+	i := 0
+	if b.rack != nil {
+		i = 1
+	}
+	return b.perFull(i, cb, h)
+}
+
+// perAttrFull checks the [[limits.per]] in file order; the first full
+// one names the denial (b.perRule: "budget:per dc").
+func perAttrFull(b *budgets, cb *clusterBudget, h hostCost) (string, bool) {
+	for i := len(b.all) - len(b.extra); i < len(b.all); i++ {
+		if d, over := b.perFull(i, cb, h); over {
+			b.perRule = b.all[i].rule
+			return d, true
+		}
+	}
+	return "", false
 }
 
 // take records an approved host against every budget covering it.
@@ -411,8 +345,5 @@ func (b *budgets) take(cb *clusterBudget, h hostCost) {
 	}
 	cb.takeConstraints(h)
 	cb.out++
-	b.rackOut[b.rackSlot[h.codes[1]]]++
-	if h.groupSlot >= 0 {
-		b.groupOut[h.groupSlot]++
-	}
+	b.takePer()
 }

@@ -226,14 +226,3 @@ func (c *candSet) touched() map[string]bool {
 	}
 	return out
 }
-
-// rackKeySet are the racks of the candidates, as budgets count them.
-func (c *candSet) rackKeySet() map[string]bool {
-	out := map[string]bool{}
-	for code, ok := range usedCodes(c.rack) {
-		if ok {
-			out[c.rackKeys[code]] = true
-		}
-	}
-	return out
-}

@@ -96,8 +96,11 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 	if err != nil {
 		return err
 	}
-	b := newBudgets(v, d.Verb, classes, hosts, cs.rackKeySet())
-	b.index(cs)
+	b, err := newBudgets(v, d.Verb, classes, hosts, cs)
+	if err != nil {
+		return err
+	}
+	d.Notes = append(d.Notes, b.notes...)
 	if err := b.openConstraints(ctx, v); err != nil {
 		return err
 	}
@@ -113,14 +116,16 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 			continue
 		}
 		h.cb = b.byCode[h.codes[0]]
-		h.groupSlot = b.groupSlot(&h)
+		b.resolve(&h)
 		d.decideHost(b, m, h)
 	}
 	b.finishConstraints()
 	d.nameApproved(v, cs, m)
 	d.nameDenials(v.names, cs, m)
 	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {
-		d.Clusters = append(d.Clusters, *b.clusters[name].report)
+		cb := b.clusters[name]
+		cb.report.Bound = b.boundBy(cb)
+		d.Clusters = append(d.Clusters, *cb.report)
 	}
 	return nil
 }
@@ -235,7 +240,7 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 		if !ok {
 			g = len(d.deniedGroups)
 			index[k] = g
-			rule := ruleNames[x.rule-1]
+			rule := m.ruleName(x.rule)
 			d.deniedGroups = append(d.deniedGroups, store.DeniedGroup{Rule: rule, Cluster: cs.cluster.vals[k.cluster],
 				Detail: m.details[x.detail], Transient: Transient(rule)})
 		}
@@ -247,7 +252,7 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 	d.Denied = make([]Denial, len(named))
 	for j, i := range sortByName(named) {
 		x := m.at[at[i]]
-		rule := ruleNames[x.rule-1]
+		rule := m.ruleName(x.rule)
 		d.Denied[j] = Denial{Host: named[i], Cluster: cs.cluster.vals[cs.codes[at[i]][0]], Rule: rule, Detail: m.details[x.detail], Transient: Transient(rule)}
 	}
 }

@@ -72,6 +72,29 @@ type ClusterReport struct {
 	Frozen      string  `json:"frozen,omitempty"`
 	// Constraints are the cluster's constraint lines (constraints_capacity.go).
 	Constraints []ConstraintLine `json:"constraints,omitempty"`
+	// Bound is the budget over an attribute (rack, replica group,
+	// [[limits.per]]) that refused the most of this request's hosts in
+	// the cluster, when one refused any.
+	Bound *Bound `json:"bound,omitempty"`
+}
+
+// Bound names a binding budget over an attribute on a cluster's line:
+// "bound by rack smf1-r0040 (per_rack 2)".
+type Bound struct {
+	Rule   string `json:"rule"`
+	Attr   string `json:"attr"` // "rack", "replica group", "dc"
+	Value  string `json:"value"`
+	Limit  string `json:"limit"`
+	Denied int    `json:"denied"` // hosts of this cluster it refused
+	More   int    `json:"more,omitempty"`
+}
+
+func (x *Bound) String() string {
+	s := fmt.Sprintf("bound by %s %s (%s)", x.Attr, x.Value, x.Limit)
+	if x.More > 0 {
+		s += fmt.Sprintf(" and %d more", x.More)
+	}
+	return s
 }
 
 // String renders the arithmetic by cause: "smf1-dense-02 (dense): 6% of
@@ -93,8 +116,12 @@ func (c ClusterReport) String() string {
 	if causes == "" {
 		causes = "none"
 	}
-	return fmt.Sprintf("%s (%s): %s; unavailable %d = %s; headroom %d",
+	s := fmt.Sprintf("%s (%s): %s; unavailable %d = %s; headroom %d",
 		c.Cluster, arch, c.Arith, c.Unavailable, causes, c.Headroom)
+	if c.Bound != nil {
+		s += "; " + c.Bound.String()
+	}
+	return s
 }
 
 // RuleCount is how many hosts one rule refused.

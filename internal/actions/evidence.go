@@ -74,10 +74,20 @@ func sourceEvidence(s store.SourceInfo, pol *policy.Policy, now time.Time) *Evid
 		AgeSec: int64(age.Seconds()), MaxAge: store.AgeString(limit), Stale: age > limit}
 }
 
+// budgetAttrs are the attributes the budgets read: the cluster, the rack
+// and every [[limits.per]] attribute.
+func budgetAttrs(pol *policy.Policy) []string {
+	out := []string{pol.ClusterAttr, pol.RackAttr}
+	for _, l := range pol.Per {
+		out = append(out, l.Attr)
+	}
+	return out
+}
+
 // dependencies are the names each part of a decision reads, by the part.
 func dependencies(pass fleet.Pass, pol *policy.Policy, verb string) map[string][]string {
 	deps := map[string][]string{
-		"budgets":         {pol.ClusterAttr, pol.RackAttr},
+		"budgets":         budgetAttrs(pol),
 		RuleReplicaGroups: {pol.GroupAttr},
 		"unavailable":     exprNames(pass, pol.Unavailable),
 		"health":          exprNames(pass, pol.Health),

@@ -1,5 +1,7 @@
 package actions
 
+import "strings"
+
 // marks are what a decision made of each candidate, by position among
 // the sorted candidates, while it takes them in a random order: a rule
 // and a detail as small numbers, so the writes in random order are a few
@@ -15,6 +17,9 @@ type marks struct {
 	// string while its count stands), so they cost a comparison of two
 	// identical strings, not a lookup of the text.
 	last []lastDetail
+	// rules are the rules named per decision (a [[limits.per]] rule names
+	// its attribute: "budget:per dc"), after ruleNames.
+	rules []string
 }
 
 type lastDetail struct {
@@ -45,18 +50,35 @@ func newMarks(n, clusters int) *marks {
 	return &marks{at: make([]mark, n), index: map[string]int32{}, last: make([]lastDetail, clusters)}
 }
 
-// ruleIndex is 1 + the index of rule in ruleNames.
-func ruleIndex(rule string) uint8 {
+// ruleIndex is 1 + the index of rule in ruleNames, then in m.rules.
+func (m *marks) ruleIndex(rule string) uint8 {
 	for i, r := range ruleNames {
 		if r == rule {
 			return uint8(i + 1)
 		}
 	}
-	panic("actions: a denial by an unlisted rule " + rule) // every Rule constant is listed
+	for i, r := range m.rules {
+		if r == rule {
+			return uint8(len(ruleNames) + i + 1)
+		}
+	}
+	if !strings.HasPrefix(rule, RulePer+" ") || len(ruleNames)+len(m.rules)+1 >= approvedMark {
+		panic("actions: a denial by an unlisted rule " + rule) // every Rule constant is listed
+	}
+	m.rules = append(m.rules, rule)
+	return uint8(len(ruleNames) + len(m.rules))
+}
+
+// ruleName is the rule of a mark's rule index.
+func (m *marks) ruleName(i uint8) string {
+	if int(i) <= len(ruleNames) {
+		return ruleNames[i-1]
+	}
+	return m.rules[int(i)-len(ruleNames)-1]
 }
 
 func (m *marks) deny(h hostCost, rule, detail string) {
-	m.at[h.pos] = mark{rule: ruleIndex(rule), detail: m.detailIndex(h.codes[0], detail)}
+	m.at[h.pos] = mark{rule: m.ruleIndex(rule), detail: m.detailIndex(h.codes[0], detail)}
 }
 
 // detailIndex interns a detail of a host of the given cluster code.

@@ -34,12 +34,8 @@ func (b Budget) validate() error {
 	if b.Pct == nil {
 		return fmt.Errorf("pct (or max) is required")
 	}
-	pct := *b.Pct
-	if math.IsNaN(pct) || pct < 0 || pct > 100 {
-		return fmt.Errorf("pct = %v: must be between 0 and 100", pct)
-	}
-	if x := pct * pctScale; math.Abs(x-math.Round(x)) > 1e-6 {
-		return fmt.Errorf("pct = %v: at most 4 decimals", pct)
+	if err := validPct(*b.Pct); err != nil {
+		return err
 	}
 	if b.Ceiling != nil && *b.Ceiling < 0 {
 		return fmt.Errorf("ceiling = %d: must not be negative (leave ceiling out for no ceiling)", *b.Ceiling)
@@ -50,6 +46,17 @@ func (b Budget) validate() error {
 	}
 	if ceiling >= 0 && ceiling < floor {
 		return fmt.Errorf("ceiling %d is below floor %d", ceiling, floor)
+	}
+	return nil
+}
+
+// validPct checks a percentage: 0 to 100, at most 4 decimals.
+func validPct(pct float64) error {
+	if math.IsNaN(pct) || pct < 0 || pct > 100 {
+		return fmt.Errorf("pct = %v: must be between 0 and 100", pct)
+	}
+	if x := pct * pctScale; math.Abs(x-math.Round(x)) > 1e-6 {
+		return fmt.Errorf("pct = %v: at most 4 decimals", pct)
 	}
 	return nil
 }
@@ -76,8 +83,7 @@ func (b Budget) Cap(size int) Arith {
 		return Arith{Size: size, Max: *b.Max, Cap: *b.Max, Floor: -1, Ceiling: -1}
 	}
 	a := Arith{Pct: *b.Pct, Size: size, Floor: b.floor(), Ceiling: b.ceiling(), Max: -1}
-	ppm := int64(math.Round(*b.Pct * pctScale))
-	a.Raw = int(ppm * int64(size) / (100 * pctScale))
+	a.Raw = pctOf(*b.Pct, size)
 	a.Cap = max(a.Raw, a.Floor)
 	if a.Ceiling >= 0 {
 		a.Cap = min(a.Cap, a.Ceiling)

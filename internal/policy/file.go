@@ -141,16 +141,25 @@ type rawOverride struct {
 }
 
 type rawLimits struct {
-	PerRack  *int `toml:"per_rack"`
-	PerGroup *int `toml:"per_group"`
+	PerRack  *int     `toml:"per_rack"`
+	PerGroup *int     `toml:"per_group"`
+	Per      []rawPer `toml:"per"`
+}
+
+// rawPer is one [[limits.per]]: a budget over the values of an attribute.
+type rawPer struct {
+	Attr  string `toml:"attr"`
+	Scope string `toml:"scope"`
+	Budget
 }
 
 type rawVerbRules struct {
-	Lease    *Duration `toml:"lease"`
-	Rate     string    `toml:"rate"`
-	Cooldown *Duration `toml:"cooldown"`
-	Budget   *bool     `toml:"budget"`
-	Executor []string  `toml:"executor"`
+	Lease     *Duration `toml:"lease"`
+	Rate      string    `toml:"rate"`
+	RateFloor *int      `toml:"rate_floor"`
+	Cooldown  *Duration `toml:"cooldown"`
+	Budget    *bool     `toml:"budget"`
+	Executor  []string  `toml:"executor"`
 }
 
 type rawRollout struct {

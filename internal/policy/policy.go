@@ -40,8 +40,11 @@ type Policy struct {
 	Clusters      map[string]Override
 	PerRack       int // 0: no rack limit
 	PerGroup      int // 0: no per-replica-group budget
-	Verbs         map[string]VerbRules
-	Rollout       Rollout
+	// Per are the [[limits.per]] budgets over other attributes, in file
+	// order.
+	Per     []PerLimit
+	Verbs   map[string]VerbRules
+	Rollout Rollout
 	// MaxEvidenceAge is how old the pass, and every source a decision's
 	// invariants, unavailable expression or health set read, may be
 	// against the clock; EvidenceAge overrides it per source kind.
@@ -52,6 +55,31 @@ type Policy struct {
 	Hash string
 	Path string
 }
+
+// PerLimit is one [[limits.per]]: at most Budget's cap of hosts out per
+// value of Attr, counted over the whole fleet (Scope "fleet", the
+// default: a datacenter or a power domain holds hosts of many clusters)
+// or per cluster and value (Scope "cluster"). A pct budget is of the
+// hosts that have the value (in the cluster, for scope "cluster"),
+// rounded and clamped as a cluster budget is. Hosts without the
+// attribute are in no value's budget.
+type PerLimit struct {
+	Attr   string
+	Scope  string
+	Budget Budget
+}
+
+// Cluster reports whether the limit counts per cluster and value.
+func (l PerLimit) Cluster() bool { return l.Scope == ScopeCluster }
+
+// MaxPer is the most [[limits.per]] a policy may have.
+const MaxPer = 64
+
+// The scopes of a [[limits.per]].
+const (
+	ScopeFleet   = "fleet"
+	ScopeCluster = "cluster"
+)
 
 // Archetype is a class of clusters and its budgets per verb.
 type Archetype struct {
@@ -142,6 +170,9 @@ func (r *rawPolicy) build() (*Policy, error) {
 		return nil, err
 	}
 	if err := p.buildVerbs(r.Verb); err != nil {
+		return nil, err
+	}
+	if err := p.buildPer(r.Limits.Per); err != nil {
 		return nil, err
 	}
 	return p, p.buildRollout(r.Rollout)
@@ -237,14 +268,61 @@ func (p *Policy) buildVerbs(raw map[string]rawVerbRules) error {
 		if rules.Executor == nil {
 			rules.Executor = p.Executor
 		}
-		if r.Rate != "" {
-			rate, err := ParseRate(r.Rate)
-			if err != nil {
-				return fmt.Errorf("[verb.%s] rate: %v", v, err)
-			}
-			rules.Rate = rate
+		if err := rules.buildRate(v, r); err != nil {
+			return err
 		}
 		p.Verbs[v] = rules
+	}
+	return nil
+}
+
+func (rules *VerbRules) buildRate(verb string, r rawVerbRules) error {
+	if r.Rate == "" {
+		if r.RateFloor != nil {
+			return fmt.Errorf("[verb.%s] rate_floor: only with a percentage rate (rate = \"30%%/10m\")", verb)
+		}
+		return nil
+	}
+	rate, err := ParseRate(r.Rate)
+	if err != nil {
+		return fmt.Errorf("[verb.%s] rate: %v", verb, err)
+	}
+	if r.RateFloor != nil {
+		if !rate.IsPct || *r.RateFloor < 0 {
+			return fmt.Errorf("[verb.%s] rate_floor = %d: expected a count of at least 0, with a percentage rate (rate = \"30%%/10m\")", verb, *r.RateFloor)
+		}
+		rate.Floor = *r.RateFloor
+	}
+	rules.Rate = rate
+	return nil
+}
+
+// buildPer validates the [[limits.per]] budgets: an attribute, a scope
+// (fleet, the default, or cluster) and a budget (max, or pct with floor
+// and ceiling); one attribute and scope once.
+func (p *Policy) buildPer(raw []rawPer) error {
+	if len(raw) > MaxPer {
+		return fmt.Errorf("[[limits.per]]: %d budgets, at most %d", len(raw), MaxPer)
+	}
+	seen := map[string]bool{}
+	for i, r := range raw {
+		where := fmt.Sprintf("[[limits.per]] %d", i+1)
+		if strings.TrimSpace(r.Attr) == "" {
+			return fmt.Errorf("%s: attr is required (the attribute whose values are budgeted, e.g. attr = \"dc\")", where)
+		}
+		where += fmt.Sprintf(" (attr %q)", r.Attr)
+		scope := orDefault(r.Scope, ScopeFleet)
+		if scope != ScopeFleet && scope != ScopeCluster {
+			return fmt.Errorf("%s: scope = %q: expected \"fleet\" or \"cluster\"", where, r.Scope)
+		}
+		if seen[scope+"\x00"+r.Attr] {
+			return fmt.Errorf("%s: a second budget over %s with scope %s (give one)", where, r.Attr, scope)
+		}
+		seen[scope+"\x00"+r.Attr] = true
+		if err := r.validate(); err != nil {
+			return fmt.Errorf("%s: %v", where, err)
+		}
+		p.Per = append(p.Per, PerLimit{Attr: r.Attr, Scope: scope, Budget: r.Budget})
 	}
 	return nil
 }
