@@ -44,6 +44,9 @@ func writeOutcome(w *bufio.Writer, out *actions.Outcome, folded bool) {
 	}
 	for _, c := range d.Clusters {
 		fmt.Fprintf(w, "  %s\n", c)
+		for _, l := range c.Constraints {
+			fmt.Fprintf(w, "    %s\n", l.Text)
+		}
 		extra := fmt.Sprintf("requested %d, approved %d", c.Requested, c.Approved)
 		if c.Frozen != "" {
 			extra += "; frozen: " + c.Frozen

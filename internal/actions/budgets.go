@@ -41,6 +41,7 @@ type clusterBudget struct {
 	// slot) that refused hosts of the cluster, for the report's "bound
 	// by" (with repeats, compacted at the end).
 	bound []uint64
+	cons  *clusterCons // the cluster's constraints (nil: none apply)
 }
 
 // memo is a denial's detail and the count it was written for: most
@@ -243,6 +244,9 @@ var budgetChecks = []budgetCheck{
 	{RuleRack, rackFull},
 	{RuleGroup, groupFull},
 	{RulePer, perAttrFull},
+	{RuleMinHealthy, minHealthyFull},
+	{RuleCapacity, capacityFull},
+	{RuleUndrained, undrainedFull},
 }
 
 func (b *budgets) check(cb *clusterBudget, h hostCost) (rule, detail string) {
@@ -339,6 +343,7 @@ func (b *budgets) take(cb *clusterBudget, h hostCost) {
 	if !cb.report.Budgeted {
 		return
 	}
+	cb.takeConstraints(h)
 	cb.out++
 	b.takePer()
 }

@@ -104,6 +104,9 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 		return err
 	}
 	d.Notes = append(d.Notes, b.notes...)
+	if err := b.openConstraints(ctx, v); err != nil {
+		return err
+	}
 	if v.group == nil && v.pol.GroupAttr != "" {
 		d.Notes = append(d.Notes, fmt.Sprintf("replica-group invariant not checked: pass %d has no attribute %s", d.Pass, v.pol.GroupAttr))
 	}
@@ -119,6 +122,7 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 		b.resolve(&h)
 		d.decideHost(b, m, h)
 	}
+	b.finishConstraints()
 	d.nameApproved(v, cs, m)
 	d.nameDenials(v.names, cs, m)
 	for _, name := range slices.Sorted(maps.Keys(b.clusters)) {

@@ -70,6 +70,8 @@ type ClusterReport struct {
 	Requested   int     `json:"requested"`
 	Approved    int     `json:"approved"`
 	Frozen      string  `json:"frozen,omitempty"`
+	// Constraints are the cluster's constraint lines (constraints_capacity.go).
+	Constraints []ConstraintLine `json:"constraints,omitempty"`
 	// Bound is the budget over an attribute (rack, replica group,
 	// [[limits.per]]) that refused the most of this request's hosts in
 	// the cluster, when one refused any.

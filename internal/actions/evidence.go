@@ -95,6 +95,9 @@ func dependencies(pass fleet.Pass, pol *policy.Policy, verb string) map[string][
 	if pol.ControlPlaneOut {
 		deps["unavailable"] = append(deps["unavailable"], "hdfs.state", "yarn.state")
 	}
+	if attrs, undrained := pol.ConstraintAttrs(); len(attrs) > 0 || undrained {
+		deps["constraints"] = constraintNames(attrs, undrained && takesDown[verb])
+	}
 	if unservingVerbs[verb] {
 		for _, cp := range pol.ControlPlanes {
 			deps[RuleUnserved] = append(deps[RuleUnserved], cp, cp+".state")

@@ -41,6 +41,7 @@ const approvedMark = 0xff
 var ruleNames = []string{
 	RuleStaleEvidence, RuleOneOperation, RuleUnserved, RuleReplicaGroups, RuleFreeze, RuleIncident, RuleRolloutHalted,
 	RuleNoCluster, RuleNoBudget, RuleCluster, RuleRack, RuleGroup, RuleRate, RuleCooldown,
+	RuleMinHealthy, RuleCapacity, RuleUndrained,
 }
 
 // newMarks holds the outcomes of n candidates of the given number of

@@ -74,6 +74,7 @@ per_rack = %d
 	held := heldHosts(ledger, a, pol.Health != "", pass)
 	checkDecision(t, d, a, pol.PerRack, pol.MaxGroups, held, msg)
 	per.check(t, d, a, held, nil, msg)
+	checkConstraintsRound(t, rng, f, a, pol, ledger, held, msg+" (constraints)")
 	// Deciding again on top of the leases just granted keeps every limit
 	// too (the next committer sees this one's leases).
 	next := leaseAll(ledger, d)

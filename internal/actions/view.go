@@ -16,6 +16,7 @@ import (
 
 // view is the fleet and the ledger as one decision sees them.
 type view struct {
+	snap    fleet.Snapshot
 	pass    fleet.Pass
 	names   fleet.Hosts
 	pol     *policy.Policy
@@ -49,7 +50,7 @@ type view struct {
 }
 
 func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, verb string, now time.Time) (*view, error) {
-	v := &view{pass: env.Snap.Current(), names: env.Snap.Hosts(), pol: pol, now: now,
+	v := &view{snap: env.Snap, pass: env.Snap.Current(), names: env.Snap.Hosts(), pol: pol, now: now,
 		leases: map[uint32]*store.Lease{}, ghostLeased: map[string]int{}, freezes: map[string]*store.Freeze{},
 		incident: l.Incident, lastOp: l.LastOp, starts: l.Starts}
 	if err := v.read(); err != nil {

@@ -72,6 +72,7 @@ func (p *Policy) AttrRefs() []AttrRef {
 			out = append(out, r)
 		}
 	}
+	out = append(out, p.capacityRefs(text)...)
 	for _, m := range p.Rollout.Metrics {
 		out = append(out, AttrRef{"rollout.metrics", strings.TrimPrefix(m, "-"), keyLine(text, "rollout", 0, "metrics")})
 	}

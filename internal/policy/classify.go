@@ -23,6 +23,9 @@ type Class struct {
 	// archetype gives the verb (or `any`) a budget: the verb is refused
 	// there, fail closed.
 	HasBudget bool
+	// Constraints are the archetype's constraints with the exception's
+	// keys over them (they do not depend on the verb).
+	Constraints Constraints
 }
 
 // Classify assigns every cluster an archetype (a [cluster."NAME"]
@@ -80,6 +83,7 @@ func (p *Policy) class(cluster, archetype, verb string) Class {
 	if ok && o.Archetype != "" {
 		c.Archetype, c.Exception = o.Archetype, true
 	}
+	c.Constraints = p.constraintsOf(c.Archetype, o)
 	if ok {
 		if b, found := pick(o.Budgets, verb); found {
 			c.Budget, c.HasBudget, c.Exception = b, true, true
@@ -98,4 +102,14 @@ func pick(budgets map[string]Budget, verb string) (Budget, bool) {
 	}
 	b, ok := budgets["any"]
 	return b, ok
+}
+
+// constraintsOf is an archetype's constraints with an exception's keys
+// over them.
+func (p *Policy) constraintsOf(archetype string, o Override) Constraints {
+	base := noConstraints
+	if a := p.archetype(archetype); a != nil {
+		base = a.Constraints
+	}
+	return o.constraints.over(base)
 }

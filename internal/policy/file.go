@@ -131,11 +131,13 @@ type rawArchetype struct {
 	Name     string `toml:"name"`
 	Clusters string `toml:"clusters"`
 	rawBudgets
+	rawConstraints
 }
 
 type rawOverride struct {
 	Archetype string `toml:"archetype"`
 	rawBudgets
+	rawConstraints
 }
 
 type rawLimits struct {

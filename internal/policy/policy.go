@@ -87,12 +87,16 @@ type Archetype struct {
 	// Clusters is a condition over clusters ("" matches every cluster).
 	Clusters string
 	Budgets  map[string]Budget // by verb; "any" is the fallback
+	// Constraints are the cluster constraints (constraints.go).
+	Constraints Constraints
 }
 
 // Override is a per-cluster exception: a forced archetype, budgets.
 type Override struct {
 	Archetype string
 	Budgets   map[string]Budget
+	// constraints are the constraint keys the exception sets itself.
+	constraints rawConstraints
 }
 
 // VerbRules are a verb's settings apart from budgets.
@@ -213,7 +217,10 @@ func (p *Policy) buildArchetypes(raw []rawArchetype) error {
 		if err != nil {
 			return err
 		}
-		p.Archetypes = append(p.Archetypes, Archetype{Name: a.Name, Clusters: a.Clusters, Budgets: b})
+		if err := a.validate("archetype "+a.Name, p.Health); err != nil {
+			return err
+		}
+		p.Archetypes = append(p.Archetypes, Archetype{Name: a.Name, Clusters: a.Clusters, Budgets: b, Constraints: a.over(noConstraints)})
 	}
 	if p.Archetypes[len(p.Archetypes)-1].Clusters != "" {
 		return fmt.Errorf("the last [[archetype]] must have no clusters condition: it is the fallback every cluster falls into")
@@ -230,7 +237,10 @@ func (p *Policy) buildOverrides(raw map[string]rawOverride) error {
 		if err != nil {
 			return err
 		}
-		p.Clusters[name] = Override{Archetype: o.Archetype, Budgets: b}
+		if err := o.validate("cluster "+name, p.Health); err != nil {
+			return err
+		}
+		p.Clusters[name] = Override{Archetype: o.Archetype, Budgets: b, constraints: o.rawConstraints}
 	}
 	return nil
 }
