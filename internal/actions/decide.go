@@ -61,7 +61,7 @@ func Decide(in Input, req Request) (*Decision, error) {
 		return nil, err
 	}
 	d.Evidence = v.evidence
-	if err := d.run(in.Ctx, v, cands); err != nil {
+	if err := d.run(env, v, cands); err != nil {
 		return nil, err
 	}
 	return d.finish(), nil
@@ -89,13 +89,14 @@ func candidates(env *query.Env, expr string) (*roaring.Bitmap, error) {
 	return r.Hosts, nil
 }
 
-func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) error {
+func (d *Decision) run(env *query.Env, v *view, cands *roaring.Bitmap) error {
 	cs := newCandSet(v, cands)
 	hosts := v.clusterHosts(cs.touched())
-	classes, err := v.pol.Classify(ctx, v.pass, hosts, d.Verb)
+	classes, err := v.pol.Classify(env.Ctx, v.pass, hosts, d.Verb)
 	if err != nil {
 		return err
 	}
+	gates := evalGates(env, cs.cluster.vals, hosts, classes)
 	b := newBudgets(v, d.Verb, classes, hosts, cs.rackKeySet())
 	b.index(cs)
 	if v.group == nil && v.pol.GroupAttr != "" {
@@ -111,7 +112,7 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 		}
 		h.cb = b.byCode[h.codes[0]]
 		h.groupSlot = b.groupSlot(&h)
-		d.decideHost(b, m, h)
+		d.decideHost(b, gates[h.codes[0]], m, h)
 	}
 	d.nameApproved(v, cs, m)
 	d.nameDenials(v.names, cs, m)
@@ -134,7 +135,7 @@ func shuffled(n int, seed uint64) []int32 {
 	return pos
 }
 
-func (d *Decision) decideHost(b *budgets, m *marks, h hostCost) {
+func (d *Decision) decideHost(b *budgets, gate gateVerdict, m *marks, h hostCost) {
 	v, cb := b.v, h.cb
 	cb.report.Requested++
 	if cb.groupDetails == nil {
@@ -145,6 +146,9 @@ func (d *Decision) decideHost(b *budgets, m *marks, h hostCost) {
 		force: d.Force && d.Reason != "", planes: v.planes(d.Verb, h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
 		hold: v.holds[h.id], groupDetails: cb.groupDetails}
 	rule, detail, forced := checkInvariants(facts)
+	if rule == "" && gate.rule != "" {
+		rule, detail = gate.rule, gate.detail
+	}
 	if rule == "" && b.rules.Budgeted && !cb.class.HasBudget {
 		if cb.noBudget == "" {
 			cb.noBudget = fmt.Sprintf("archetype %s gives %s no budget (and no `any`): refused", cb.class.Archetype, d.Verb)
@@ -231,7 +235,7 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 		if !ok {
 			g = len(d.deniedGroups)
 			index[k] = g
-			rule := ruleNames[x.rule-1]
+			rule := m.ruleName(x.rule)
 			d.deniedGroups = append(d.deniedGroups, store.DeniedGroup{Rule: rule, Cluster: cs.cluster.vals[k.cluster],
 				Detail: m.details[x.detail], Transient: Transient(rule)})
 		}
@@ -243,7 +247,7 @@ func (d *Decision) nameDenials(names fleet.Hosts, cs *candSet, m *marks) {
 	d.Denied = make([]Denial, len(named))
 	for j, i := range sortByName(named) {
 		x := m.at[at[i]]
-		rule := ruleNames[x.rule-1]
+		rule := m.ruleName(x.rule)
 		d.Denied[j] = Denial{Host: named[i], Cluster: cs.cluster.vals[cs.codes[at[i]][0]], Rule: rule, Detail: m.details[x.detail], Transient: Transient(rule)}
 	}
 }

@@ -39,10 +39,16 @@ const (
 	RuleGroup         = "budget:replica-group"
 	RuleRate          = "budget:rate"
 	RuleCooldown      = "budget:cooldown"
+	// RuleGatePrefix starts the rule of a failing cluster gate: gate:NAME
+	// (gates.go).
+	RuleGatePrefix = "gate:"
 )
 
 // Transient reports whether a rule is a budget that clears by itself.
-func Transient(rule string) bool { return strings.HasPrefix(rule, "budget:") }
+func Transient(rule string) bool { return strings.HasPrefix(rule, "budget:") || IsGateRule(rule) }
+
+// IsGateRule reports whether a rule is a cluster gate's, gate:NAME.
+func IsGateRule(rule string) bool { return strings.HasPrefix(rule, RuleGatePrefix) }
 
 // Denial is one refused host and the rule that refused it (the store's
 // type, so the audit log expands its compact form into this very shape).

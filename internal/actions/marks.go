@@ -15,6 +15,9 @@ type marks struct {
 	// string while its count stands), so they cost a comparison of two
 	// identical strings, not a lookup of the text.
 	last []lastDetail
+	// gates are the gate:NAME rules this decision denied by, numbered
+	// after ruleNames (gate names come from the policy, not from code).
+	gates []string
 }
 
 type lastDetail struct {
@@ -44,18 +47,37 @@ func newMarks(n, clusters int) *marks {
 	return &marks{at: make([]mark, n), index: map[string]int32{}, last: make([]lastDetail, clusters)}
 }
 
-// ruleIndex is 1 + the index of rule in ruleNames.
-func ruleIndex(rule string) uint8 {
+// ruleIndex is 1 + the index of rule in ruleNames, then in m.gates (a
+// gate rule is added on its first denial; the policy has at most
+// policy.MaxGates of them).
+func (m *marks) ruleIndex(rule string) uint8 {
 	for i, r := range ruleNames {
 		if r == rule {
 			return uint8(i + 1)
 		}
 	}
-	panic("actions: a denial by an unlisted rule " + rule) // every Rule constant is listed
+	if !IsGateRule(rule) {
+		panic("actions: a denial by an unlisted rule " + rule) // every Rule constant is listed
+	}
+	for i, r := range m.gates {
+		if r == rule {
+			return uint8(len(ruleNames) + i + 1)
+		}
+	}
+	m.gates = append(m.gates, rule)
+	return uint8(len(ruleNames) + len(m.gates))
+}
+
+// ruleName is the rule of a mark's rule number.
+func (m *marks) ruleName(x uint8) string {
+	if int(x) <= len(ruleNames) {
+		return ruleNames[x-1]
+	}
+	return m.gates[int(x)-len(ruleNames)-1]
 }
 
 func (m *marks) deny(h hostCost, rule, detail string) {
-	m.at[h.pos] = mark{rule: ruleIndex(rule), detail: m.detailIndex(h.codes[0], detail)}
+	m.at[h.pos] = mark{rule: m.ruleIndex(rule), detail: m.detailIndex(h.codes[0], detail)}
 }
 
 // detailIndex interns a detail of a host of the given cluster code.

@@ -23,6 +23,9 @@ type Class struct {
 	// archetype gives the verb (or `any`) a budget: the verb is refused
 	// there, fail closed.
 	HasBudget bool
+	// Gates are the cluster's gates: its archetype's, then its
+	// exception's (which replace an archetype gate of the same name).
+	Gates []Gate
 }
 
 // Classify assigns every cluster an archetype (a [cluster."NAME"]
@@ -80,6 +83,10 @@ func (p *Policy) class(cluster, archetype, verb string) Class {
 	if ok && o.Archetype != "" {
 		c.Archetype, c.Exception = o.Archetype, true
 	}
+	if a := p.archetype(c.Archetype); a != nil {
+		c.Gates = a.Gates
+	}
+	c.Gates = mergeGates(c.Gates, o.Gates)
 	if ok {
 		if b, found := pick(o.Budgets, verb); found {
 			c.Budget, c.HasBudget, c.Exception = b, true, true

@@ -128,13 +128,15 @@ type rawBudgets struct {
 }
 
 type rawArchetype struct {
-	Name     string `toml:"name"`
-	Clusters string `toml:"clusters"`
+	Name     string    `toml:"name"`
+	Clusters string    `toml:"clusters"`
+	Gates    []rawGate `toml:"gate"`
 	rawBudgets
 }
 
 type rawOverride struct {
-	Archetype string `toml:"archetype"`
+	Archetype string    `toml:"archetype"`
+	Gates     []rawGate `toml:"gate"`
 	rawBudgets
 }
 

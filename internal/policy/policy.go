@@ -59,12 +59,17 @@ type Archetype struct {
 	// Clusters is a condition over clusters ("" matches every cluster).
 	Clusters string
 	Budgets  map[string]Budget // by verb; "any" is the fallback
+	// Gates are the archetype's cluster gates ([[archetype.gate]]).
+	Gates []Gate
 }
 
 // Override is a per-cluster exception: a forced archetype, budgets.
 type Override struct {
 	Archetype string
 	Budgets   map[string]Budget
+	// Gates are added to the archetype's; one of the same name replaces
+	// the archetype's gate.
+	Gates []Gate
 }
 
 // VerbRules are a verb's settings apart from budgets.
@@ -182,7 +187,11 @@ func (p *Policy) buildArchetypes(raw []rawArchetype) error {
 		if err != nil {
 			return err
 		}
-		p.Archetypes = append(p.Archetypes, Archetype{Name: a.Name, Clusters: a.Clusters, Budgets: b})
+		gates, err := buildGates("archetype "+a.Name, a.Gates)
+		if err != nil {
+			return err
+		}
+		p.Archetypes = append(p.Archetypes, Archetype{Name: a.Name, Clusters: a.Clusters, Budgets: b, Gates: gates})
 	}
 	if p.Archetypes[len(p.Archetypes)-1].Clusters != "" {
 		return fmt.Errorf("the last [[archetype]] must have no clusters condition: it is the fallback every cluster falls into")
@@ -199,9 +208,13 @@ func (p *Policy) buildOverrides(raw map[string]rawOverride) error {
 		if err != nil {
 			return err
 		}
-		p.Clusters[name] = Override{Archetype: o.Archetype, Budgets: b}
+		gates, err := buildGates("cluster "+name, o.Gates)
+		if err != nil {
+			return err
+		}
+		p.Clusters[name] = Override{Archetype: o.Archetype, Budgets: b, Gates: gates}
 	}
-	return nil
+	return p.validateGateCount()
 }
 
 func (p *Policy) buildVerbs(raw map[string]rawVerbRules) error {
