@@ -40,6 +40,7 @@ func checkRandomRound(t *testing.T, rng *rand.Rand, msg string) {
 		return
 	}
 	f := buildFleet(specs...)
+	gates := randomGates(rng, f, a)
 	perRack, k, pct := rng.IntN(4), 1, rng.IntN(30)
 	health := []string{"", `health = 'lifecycle = "active"'`}[rng.IntN(2)]
 	pol := mustPolicy(t, fmt.Sprintf(health+`
@@ -54,7 +55,7 @@ name = "d"
 any = { pct = %d, floor = 1, ceiling = %d }
 [limits]
 per_rack = %d
-`, k, pct, rng.IntN(3), 3+rng.IntN(3), pct, 5+rng.IntN(20), perRack))
+`, k, pct, rng.IntN(3), 3+rng.IntN(3), pct, 5+rng.IntN(20), perRack)+gates.policy)
 	hosts := slices.Sorted(maps.Keys(a.cluster))
 	pass := fleetCreated
 	ledger := &store.Ledger{}
@@ -71,11 +72,13 @@ per_rack = %d
 	d := decide(t, f.Snapshot(), pol, ledger, Request{Verb: "drain", Expr: `lifecycle = "active"`, Seed: rng.Uint64()})
 	held := heldHosts(ledger, a, pol.Health != "", pass)
 	checkDecision(t, d, a, pol.PerRack, pol.MaxGroups, held, msg)
+	gates.check(t, d, a, msg)
 	// Deciding again on top of the leases just granted keeps every limit
 	// too (the next committer sees this one's leases).
 	next := leaseAll(ledger, d)
 	d2 := decide(t, f.Snapshot(), pol, next, Request{Verb: "drain", Expr: "all", Seed: rng.Uint64()})
 	checkDecision(t, d2, a, pol.PerRack, pol.MaxGroups, heldHosts(next, a, pol.Health != "", pass), msg+" (second)")
+	gates.check(t, d2, a, msg+" (second)")
 }
 
 // heldHosts is the reference for which leases still hold their host: an

@@ -1,0 +1,77 @@
+package actions
+
+import (
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/fleetq/fleetq/internal/query/querytest"
+)
+
+// randomGateSet is the random property test's gates: a random set
+// under_replicated in the fleet's pass and, on random clusters, a gate
+// with a random comparison, as [cluster."NAME".gate] exceptions.
+type randomGateSet struct {
+	policy string
+	bad    map[string]bool
+	gates  map[string]func(n int) bool // by cluster: does the gate hold for n bad hosts
+}
+
+var gateOps = map[string]func(a, b int) bool{
+	"==": func(a, b int) bool { return a == b }, "!=": func(a, b int) bool { return a != b },
+	"<": func(a, b int) bool { return a < b }, "<=": func(a, b int) bool { return a <= b },
+	">": func(a, b int) bool { return a > b }, ">=": func(a, b int) bool { return a >= b },
+}
+
+func randomGates(rng *rand.Rand, f *querytest.Fleet, a fleetAttrs) randomGateSet {
+	g := randomGateSet{bad: map[string]bool{}, gates: map[string]func(int) bool{}}
+	var bad []string
+	for _, h := range slices.Sorted(maps.Keys(a.cluster)) {
+		if rng.IntN(30) == 0 {
+			bad, g.bad[h] = append(bad, h), true
+		}
+	}
+	f.Newest().AddSet("under_replicated", bad...)
+	ops := slices.Sorted(maps.Keys(gateOps))
+	var b strings.Builder
+	for _, c := range slices.Sorted(maps.Values(a.cluster)) {
+		if _, done := g.gates[c]; done || rng.IntN(2) == 0 {
+			continue
+		}
+		op, want := ops[rng.IntN(len(ops))], rng.IntN(3)
+		fmt.Fprintf(&b, "[[cluster.%q.gate]]\nname = \"urp\"\nexpr = 'count(under_replicated & this) %s %d'\n", c, op, want)
+		g.gates[c] = func(n int) bool { return gateOps[op](n, want) }
+	}
+	g.policy = b.String()
+	return g
+}
+
+// check: no host of a cluster whose gate fails is approved, every
+// candidate of it is denied by the gate or an earlier rule (an
+// invariant), and a cluster whose gate holds has no gate denial.
+func (g randomGateSet) check(t *testing.T, d *Decision, a fleetAttrs, msg string) {
+	bad := map[string]int{}
+	for h := range g.bad {
+		bad[a.cluster[h]]++
+	}
+	failing := map[string]bool{}
+	for c, holds := range g.gates {
+		failing[c] = !holds(bad[c])
+	}
+	for _, h := range d.Approved {
+		assert.False(t, failing[a.cluster[h]], "%s: %s approved, its cluster's gate fails (%d bad)", msg, h, bad[a.cluster[h]])
+	}
+	for _, x := range d.Denied {
+		if x.Rule == "gate:urp" {
+			assert.True(t, failing[x.Cluster], "%s: %s denied by a gate that holds", msg, x.Host)
+			assert.Equal(t, fmt.Sprintf("count(under_replicated & this) = %d, ", bad[x.Cluster]), x.Detail[:strings.Index(x.Detail, "want")], msg)
+		} else if failing[x.Cluster] {
+			assert.True(t, strings.HasPrefix(x.Rule, "invariant:"), "%s: %s of a gated cluster denied by %s, not the gate", msg, x.Host, x.Rule)
+		}
+	}
+}
