@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/nodeset"
@@ -30,7 +31,11 @@ func (o outcome) writeFolded(w *textWriter) { writeOutcome(w.Writer, o.Outcome, 
 
 func writeOutcome(w *bufio.Writer, out *actions.Outcome, folded bool) {
 	d := out.Decision
-	fmt.Fprintf(w, "%s %s: %s selected (pass %d, policy %.12s, seed %d)\n", d.Verb, quoteExpr(d.Expr), plural(d.Requested, "host"), d.Pass, d.PolicyHash, d.Seed)
+	dur := ""
+	if d.Duration > 0 {
+		dur = ", duration " + time.Duration(d.Duration).String()
+	}
+	fmt.Fprintf(w, "%s %s: %s selected (pass %d, policy %.12s, seed %d%s)\n", d.Verb, quoteExpr(d.Expr), plural(d.Requested, "host"), d.Pass, d.PolicyHash, d.Seed, dur)
 	if out.WhatIf {
 		fmt.Fprintf(w, "WHAT-IF at %s: not recorded in the audit log, no token; a real decision is made at the machine's clock\n", stampShort(d.Now))
 	}

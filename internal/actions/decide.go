@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -40,6 +41,9 @@ func Decide(in Input, req Request) (*Decision, error) {
 	}
 	if req.Force && req.Reason == "" {
 		return nil, ErrNeedReason
+	}
+	if err := CheckDuration(in.Policy, req.Verb, time.Duration(req.Duration)); err != nil {
+		return nil, err
 	}
 	env := &query.Env{Ctx: in.Ctx, Snap: in.Snap, Seed: req.Seed}
 	cands, err := candidates(env, req.Expr)
@@ -183,7 +187,7 @@ func (d *Decision) nameApproved(v *view, cs *candSet, m *marks) {
 	if len(named) == 0 {
 		return
 	}
-	ttl := v.pol.Rules(d.Verb).Lease
+	ttl := leaseLength(v.pol, d.Verb, time.Duration(d.Duration))
 	d.Approved = make([]string, 0, len(named))
 	d.leases = make([]store.Lease, 0, len(named))
 	for _, i := range sortByName(named) {
@@ -195,7 +199,7 @@ func (d *Decision) nameApproved(v *view, cs *candSet, m *marks) {
 			lease = min(ttl, v.pol.ForceLease)
 		}
 		d.leases = append(d.leases, store.Lease{Host: name, Verb: d.Verb, Cluster: cs.cluster.vals[cs.codes[pos][0]], Requester: d.Requester,
-			Reason: d.Reason, Start: d.Now, Expiry: d.Now.Add(lease), Forced: forced})
+			Reason: d.Reason, Start: d.Now, Expiry: d.Now.Add(lease), Forced: forced, Requested: d.Duration.text()})
 	}
 }
 

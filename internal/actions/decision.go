@@ -19,6 +19,9 @@ type Request struct {
 	Force     bool      `json:"force,omitempty"`
 	Seed      uint64    `json:"seed"`
 	Now       time.Time `json:"now"`
+	// Duration is the lease length asked for with --duration (0: the
+	// verb's lease), at most the verb's max_duration (duration.go).
+	Duration Span `json:"duration,omitempty"`
 }
 
 // Rule names. An invariant or a freeze is a permanent block (retrying
@@ -180,6 +183,7 @@ func (d *Decision) AuditEntry(committed bool) *store.AuditEntry {
 		Reason: d.Reason, Pass: d.Pass, PolicyHash: d.PolicyHash, Seed: d.Seed,
 		LedgerVersion: d.LedgerVersion, Committed: committed, Forced: d.Forced,
 		Approved: nonNil(d.Approved), Denied: denied, DeniedSets: sets, Refused: d.Refused,
+		Duration: d.Duration.text(),
 	}
 }
 

@@ -146,7 +146,8 @@ type rawLimits struct {
 }
 
 type rawVerbRules struct {
-	Lease    *Duration `toml:"lease"`
+	Lease       *Duration `toml:"lease"`
+	MaxDuration *Duration `toml:"max_duration"`
 	Rate     string    `toml:"rate"`
 	Cooldown *Duration `toml:"cooldown"`
 	Budget   *bool     `toml:"budget"`

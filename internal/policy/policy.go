@@ -74,7 +74,9 @@ type Override struct {
 
 // VerbRules are a verb's settings apart from budgets.
 type VerbRules struct {
-	Lease    time.Duration
+	Lease time.Duration
+	// MaxDuration bounds a requested --duration (default: Lease).
+	MaxDuration time.Duration
 	Rate     Rate // zero: no rate limit
 	Cooldown time.Duration
 	// Budgeted is false for verbs that return capacity (undrain): the
@@ -236,6 +238,10 @@ func (p *Policy) buildVerbs(raw map[string]rawVerbRules) error {
 		}
 		if rules.Lease <= 0 {
 			return fmt.Errorf("[verb.%s] lease: must be a positive duration", v)
+		}
+		rules.MaxDuration = time.Duration(deref(r.MaxDuration, Duration(rules.Lease)))
+		if rules.MaxDuration <= 0 {
+			return fmt.Errorf("[verb.%s] max_duration: must be a positive duration", v)
 		}
 		if rules.Executor == nil {
 			rules.Executor = p.Executor

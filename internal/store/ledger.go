@@ -46,6 +46,9 @@ type Lease struct {
 	Expiry    time.Time `json:"expiry"`
 	Audit     int64     `json:"audit"` // the decision that granted it
 	Forced    bool      `json:"forced,omitempty"`
+	// Requested is the --duration the lease was asked for with, as Go
+	// writes durations ("" when the verb's lease applied).
+	Requested string `json:"requested,omitempty"`
 	// Expired is the lease-expired audit entry that recorded its expiry
 	// (0 until a writing command has seen it expired).
 	Expired int64 `json:"expired,omitempty"`

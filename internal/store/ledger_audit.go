@@ -29,6 +29,9 @@ type AuditEntry struct {
 	Committed     bool      `json:"committed"`
 	Forced        bool      `json:"forced,omitempty"`
 	Token         string    `json:"token,omitempty"`
+	// Duration is a decision's requested lease length (--duration), as
+	// Go writes durations (2h0m0s); "" when none was asked for.
+	Duration string   `json:"duration,omitempty"`
 	Approved      []string  `json:"approved"`
 	Denied        []Denied  `json:"denied"`
 	// DeniedSets is how a decision stores its denied hosts (and its
