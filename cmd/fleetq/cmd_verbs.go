@@ -17,10 +17,10 @@ import (
 
 type verbOptions struct {
 	ledgerOptions
-	reason string
-	commit bool
-	yes    bool
-	force  bool
+	reason   string
+	commit   bool
+	yes      bool
+	force    bool
 	seed     uint64
 	whatIf   string
 	duration string

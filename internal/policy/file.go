@@ -148,10 +148,10 @@ type rawLimits struct {
 type rawVerbRules struct {
 	Lease       *Duration `toml:"lease"`
 	MaxDuration *Duration `toml:"max_duration"`
-	Rate     string    `toml:"rate"`
-	Cooldown *Duration `toml:"cooldown"`
-	Budget   *bool     `toml:"budget"`
-	Executor []string  `toml:"executor"`
+	Rate        string    `toml:"rate"`
+	Cooldown    *Duration `toml:"cooldown"`
+	Budget      *bool     `toml:"budget"`
+	Executor    []string  `toml:"executor"`
 }
 
 type rawRollout struct {

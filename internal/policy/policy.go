@@ -77,8 +77,8 @@ type VerbRules struct {
 	Lease time.Duration
 	// MaxDuration bounds a requested --duration (default: Lease).
 	MaxDuration time.Duration
-	Rate     Rate // zero: no rate limit
-	Cooldown time.Duration
+	Rate        Rate // zero: no rate limit
+	Cooldown    time.Duration
 	// Budgeted is false for verbs that return capacity (undrain): the
 	// cluster, rack and group budgets do not apply to them.
 	Budgeted bool
