@@ -57,9 +57,12 @@ type Lease struct {
 // Active reports whether the lease still holds at now.
 func (l Lease) Active(now time.Time) bool { return now.Before(l.Expiry) }
 
-// Freeze is a change moratorium on one cluster, or on all ("all").
+// Freeze is a change moratorium on one cluster, on all ("all"), or on
+// the hosts of an expression (Expr set; Scope is then its canonical
+// text), evaluated again on every later decision's pass.
 type Freeze struct {
 	Scope     string    `json:"scope"`
+	Expr      string    `json:"expr,omitempty"`
 	Reason    string    `json:"reason"`
 	Requester string    `json:"requester"`
 	Start     time.Time `json:"start"`
