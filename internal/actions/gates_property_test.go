@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
 	"github.com/fleetq/fleetq/internal/query/querytest"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // randomGateSet is the random property test's gates: a random set
@@ -72,6 +74,54 @@ func (g randomGateSet) check(t *testing.T, d *Decision, a fleetAttrs, msg string
 			assert.Equal(t, fmt.Sprintf("count(under_replicated & this) = %d, ", bad[x.Cluster]), x.Detail[:strings.Index(x.Detail, "want")], msg)
 		} else if failing[x.Cluster] {
 			assert.True(t, strings.HasPrefix(x.Rule, "invariant:"), "%s: %s of a gated cluster denied by %s, not the gate", msg, x.Host, x.Rule)
+		}
+	}
+}
+
+// randomExprFreeze adds, half the time, a freeze by expression over
+// random racks to the ledger; check asserts no host it holds is approved
+// (the request has no --force).
+type randomFreeze struct{ held map[string]bool }
+
+func randomExprFreeze(rng *rand.Rand, a fleetAttrs, l *store.Ledger) randomFreeze {
+	fr := randomFreeze{held: map[string]bool{}}
+	if rng.IntN(2) == 0 {
+		return fr
+	}
+	var racks []string
+	for _, r := range slices.Sorted(maps.Keys(invert(a.rack))) {
+		if rng.IntN(3) == 0 {
+			racks = append(racks, fmt.Sprintf("%q", r))
+		}
+	}
+	if len(racks) == 0 {
+		return fr
+	}
+	expr := fmt.Sprintf("rack in (%s)", strings.Join(racks, ", "))
+	l.Freezes = append(l.Freezes, store.Freeze{Scope: expr, Expr: expr, Reason: "r", Requester: "p", Start: t0.Add(-time.Hour)})
+	for h, r := range a.rack {
+		if slices.Contains(racks, fmt.Sprintf("%q", r)) {
+			fr.held[h] = true
+		}
+	}
+	return fr
+}
+
+func invert(m map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for _, v := range m {
+		out[v] = true
+	}
+	return out
+}
+
+func (fr randomFreeze) check(t *testing.T, d *Decision, msg string) {
+	for _, h := range d.Approved {
+		assert.False(t, fr.held[h], "%s: %s approved, held by a freeze by expression", msg, h)
+	}
+	for _, x := range d.Denied {
+		if x.Rule == RuleFreeze {
+			assert.True(t, fr.held[x.Host], "%s: %s denied by a freeze that does not hold it", msg, x.Host)
 		}
 	}
 }

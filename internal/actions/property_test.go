@@ -69,7 +69,9 @@ per_rack = %d
 			ledger.Leases = append(ledger.Leases, store.Lease{Host: h, Verb: "drain", Cluster: a.cluster[h], Start: pass.Add(time.Minute), Expiry: t0.Add(-time.Minute)})
 		}
 	}
+	frz := randomExprFreeze(rng, a, ledger)
 	d := decide(t, f.Snapshot(), pol, ledger, Request{Verb: "drain", Expr: `lifecycle = "active"`, Seed: rng.Uint64()})
+	frz.check(t, d, msg)
 	held := heldHosts(ledger, a, pol.Health != "", pass)
 	checkDecision(t, d, a, pol.PerRack, pol.MaxGroups, held, msg)
 	gates.check(t, d, a, msg)
