@@ -33,6 +33,8 @@ var conditionTests = []struct {
 	{in: "count(a or b) == 0", want: "count(a + b) == 0"},
 	{in: "count(a)", err: "1:9: unexpected end of input" + shape},
 	{in: "count(a) == 1.5", err: "1:1: count(…) == 1.5: a count compares with a whole number" + shape},
+	{in: "count(a) == 18446744073709551616", err: "1:1: count(…) == 18446744073709551616: a count compares with a whole number" + shape},
+	{in: `count(rollout:r1/w0 & "h[1-3]"@-1) != 0`, want: `count(rollout:r1/w0 & ("h[1-3]")@-1) != 0`},
 	{in: "count(a) == -1", err: "1:13: unexpected token \"-\"" + shape},
 	{in: "count(a | count) == 0", err: "1:9: a pipeline stage (|) is only allowed at the top level, not inside parentheses"},
 	{in: "a == 0", err: "1:1: unexpected token \"a\"" + shape},
