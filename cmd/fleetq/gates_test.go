@@ -89,6 +89,7 @@ func TestGateOnPrometheusDeniesAClusterAndLifts(t *testing.T) {
 	}
 	text := f.ok("drain", `cluster = "kafka-a"`, "--reason", "broker upgrade", "--seed", "3")
 	assert.Contains(t, text, "gate:no-under-replication     20  transient")
+	assert.Contains(t, text, "A cluster gate fails (transient): retry after a newer pass shows it holding.")
 
 	for h := range urp {
 		urp[h] = 0

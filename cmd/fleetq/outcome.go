@@ -129,11 +129,25 @@ func blockKind(transient bool) string {
 	return "permanent"
 }
 
+// onlyGates reports whether every denial of a decision is a cluster gate's.
+func onlyGates(rules []actions.RuleCount) bool {
+	for _, r := range rules {
+		if !actions.IsGateRule(r.Rule) {
+			return false
+		}
+	}
+	return len(rules) > 0
+}
+
 func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
 	fmt.Fprintln(w)
 	d := out.Decision
 	switch d.Blocked() {
 	case "transient":
+		if onlyGates(d.Rules) {
+			fmt.Fprintln(w, "nothing approved: do nothing now. A cluster gate fails (transient): retry after a newer pass shows it holding.")
+			break
+		}
 		fmt.Fprintln(w, "nothing approved: do nothing now. The budget is spent (transient): retry after the oldest lease expires or unavailable hosts return.")
 	case "permanent":
 		fmt.Fprintln(w, "nothing approved: every host is blocked by an invariant, a freeze or the policy (permanent): retrying will not help until that changes.")
