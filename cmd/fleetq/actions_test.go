@@ -511,7 +511,7 @@ func TestAuditReplayMatches(t *testing.T) {
 func TestActionCommandsHaveHelp(t *testing.T) {
 	f := newActionFixture(t)
 	for _, c := range [][]string{{"drain"}, {"undrain"}, {"reboot"}, {"rekick"}, {"burnin"}, {"firmware"}, {"apply"},
-		{"leases"}, {"release"}, {"freeze"}, {"unfreeze"}, {"incident"}, {"audit"}, {"audit", "replay"}, {"audit", "show"}, {"audit", "verify"},
+		{"leases"}, {"release"}, {"freeze"}, {"freezes"}, {"unfreeze"}, {"incident"}, {"audit"}, {"audit", "replay"}, {"audit", "show"}, {"audit", "verify"},
 		{"plan", "rollout"}, {"check", "wave"}} {
 		out := f.ok(append(c, "--help")...)
 		assert.Contains(t, out, "Examples:", c)

@@ -138,6 +138,7 @@ Examples:
 	root.AddCommand(
 		newApplyCommand(a),
 		newLeasesCommand(a),
+		newFreezesCommand(a),
 		newReleaseCommand(a),
 		newFreezeCommand(a),
 		newUnfreezeCommand(a),

@@ -233,7 +233,12 @@ func policyFindings(ctx context.Context, snap fleet.Snapshot, pol *policy.Policy
 
 func exprLabel(e policy.Expr) string {
 	label := fmt.Sprintf("%s = '%s'", e.Key, e.Text)
-	if e.Of != "" {
+	switch {
+	case e.Gate != "" && e.Of != "":
+		label = fmt.Sprintf("archetype %s: gate %s: expr = '%s'", e.Of, e.Gate, e.Text)
+	case e.Gate != "":
+		label = fmt.Sprintf("cluster %s: gate %s: expr = '%s'", e.Cluster, e.Gate, e.Text)
+	case e.Of != "":
 		label = fmt.Sprintf("archetype %s: clusters = '%s'", e.Of, e.Text)
 	}
 	if e.Line == 0 {

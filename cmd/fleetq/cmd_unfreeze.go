@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -22,14 +23,17 @@ func (o *unfreezeOptions) AddFlags(fs *pflag.FlagSet) {
 func newUnfreezeCommand(a *app) *cobra.Command {
 	o := &unfreezeOptions{}
 	cmd := &cobra.Command{
-		Use:   "unfreeze CLUSTER|all",
+		Use:   "unfreeze EXPR|CLUSTER|all",
 		Short: "End a change freeze",
 		Long: `End the freeze of a cluster, or the fleet-wide freeze 'all' (a cluster's own
-freeze and 'all' are separate). Recorded in the audit log (kind unfreeze).
+freeze and 'all' are separate), or a freeze by expression, named by the
+text it was frozen with or its canonical form as 'fleetq freezes' lists
+it. Recorded in the audit log (kind unfreeze).
 
 Examples:
   fleetq unfreeze smf1-dense-02
   fleetq unfreeze all --reason "moratorium over"
+  fleetq unfreeze 'role = "kafka"' --reason "freeze over"
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
@@ -46,8 +50,14 @@ func runUnfreeze(a *app, o *unfreezeOptions, scope string) error {
 	var had bool
 	var err error
 	err = a.update(func(tx *store.Tx) error {
-		if had, err = tx.DeleteFreeze(scope); err != nil || !had {
+		if had, err = tx.DeleteFreeze(scope); err != nil {
 			return err
+		}
+		if !had {
+			scope = canonicalScope(tx, scope)
+			if had, err = tx.DeleteFreeze(scope); err != nil || !had {
+				return err
+			}
 		}
 		return ledgerAudit(tx, store.KindUnfreeze, scope, o.reason, o.requester(), now)
 	})
@@ -58,4 +68,19 @@ func runUnfreeze(a *app, o *unfreezeOptions, scope string) error {
 		return fmt.Errorf("%s is not frozen", scope)
 	}
 	return a.print(&ledgerChange{Change: "unfrozen", Scope: scope, Reason: o.reason})
+}
+
+// canonicalScope is text as a freeze by expression stores it (its
+// canonical form in the newest pass), or text itself when it does not
+// read as one there.
+func canonicalScope(tx *store.Tx, text string) string {
+	snap, err := tx.Snapshot(0)
+	if err != nil {
+		return text
+	}
+	st, err := query.Parse(text)
+	if err != nil || query.Resolve(snap.Current(), st) != nil {
+		return text
+	}
+	return st.String()
 }

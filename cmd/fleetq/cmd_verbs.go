@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -16,12 +17,13 @@ import (
 
 type verbOptions struct {
 	ledgerOptions
-	reason string
-	commit bool
-	yes    bool
-	force  bool
-	seed   uint64
-	whatIf string
+	reason   string
+	commit   bool
+	yes      bool
+	force    bool
+	seed     uint64
+	whatIf   string
+	duration string
 }
 
 func (o *verbOptions) AddFlags(fs *pflag.FlagSet) {
@@ -31,6 +33,7 @@ func (o *verbOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVarP(&o.yes, "yes", "y", false, "with --commit: do not ask (scripts and cron must say it; a terminal is asked for an exact y)")
 	fs.BoolVar(&o.force, "force", false, "act on a frozen cluster or during an incident (within the budget; recorded; needs --reason)")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed for the shuffle and the expression's random stages (default: random, recorded)")
+	fs.StringVar(&o.duration, "duration", "", "lease length to ask for (`DURATION`: 2h, 1d12h), at most the verb's max_duration (default: the verb's lease); recorded in the plan token, so apply commits the same")
 	fs.StringVar(&o.whatIf, "what-if", "", "decide as if the clock read `TIME` (RFC 3339, or a duration from now: 25h): a dry run that records nothing and prints no token")
 }
 
@@ -46,7 +49,26 @@ func (o *verbOptions) Validate() error {
 			return err
 		}
 	}
+	if _, err := o.requestedDuration(); err != nil {
+		return err
+	}
 	return o.ledgerOptions.Validate()
+}
+
+// requestedDuration is --duration: 0 when not given, else a positive
+// whole number of seconds (a plan token records it in seconds).
+func (o *verbOptions) requestedDuration() (time.Duration, error) {
+	if o.duration == "" {
+		return 0, nil
+	}
+	d, err := policy.ParseDuration(o.duration)
+	switch {
+	case err != nil:
+		return 0, &usageError{fmt.Sprintf("--duration %q: %v (write 30m, 2h, 1d12h)", o.duration, err)}
+	case d <= 0 || d%time.Second != 0:
+		return 0, &usageError{fmt.Sprintf("--duration %q: must be a positive whole number of seconds", o.duration)}
+	}
+	return d, nil
 }
 
 var verbSummaries = map[string]string{
@@ -87,7 +109,10 @@ successful run. Hosts are taken in a random order from --seed (recorded).
 A pass, or a source the invariants, budgets, unavailable expression or
 health set read, older than the policy's max_evidence_age (default 2h)
 refuses every host (invariant:stale-evidence) until fresh sources are
-ingested or --force --reason. The decision is made at the machine's clock;
+ingested or --force --reason. --duration asks for leases of that length
+instead of the verb's lease, at most the verb's max_duration in the policy
+(default: its lease); longer is refused naming the maximum, nothing
+written. A forced lease is still capped by force_lease. The decision is made at the machine's clock;
 --what-if TIME shows the answer at another time without recording it.
 The policy is --policy, else $FLEETQ_POLICY, else fleetq.policy.toml beside
 the database; see 'docs/actions.md'.
@@ -98,6 +123,7 @@ Examples:
   fleetq %[1]s 'dead-reboot' --reason "INC-123" --commit --yes  # in scripts and cron
   fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --format json | jq .approved
   fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --what-if 25h   # after today's leases expire
+  fleetq %[1]s 'cluster = "smf1-dense-02"' --reason "fw" --duration 2h  # leases of 2h (at most max_duration)
 
 `, verb) + exitCodesHelp,
 		Args:              exprArgs(1),
@@ -119,7 +145,12 @@ func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) err
 	if seed == 0 {
 		seed = randomSeed()
 	}
-	req := actions.Request{Verb: verb, Expr: expr, Reason: o.reason, Requester: o.requester(), Force: o.force, Seed: seed, Now: now}
+	dur, err := o.requestedDuration()
+	if err != nil {
+		return err
+	}
+	req := actions.Request{Verb: verb, Expr: expr, Reason: o.reason, Requester: o.requester(), Force: o.force, Seed: seed, Now: now,
+		Duration: actions.Span(dur)}
 	if o.whatIf != "" {
 		return runWhatIf(ctx, a, o, req)
 	}

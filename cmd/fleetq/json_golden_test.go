@@ -105,6 +105,7 @@ func (f *goldenFixture) runAll() {
 	f.json("gc", 0, "gc", "--keep-last", "1", "--dry-run")
 
 	f.json("freeze", 0, "freeze", "ams1-zk-01", "--reason", "golden", "--until", "8h")
+	f.json("freezes", 0, "freezes")
 	f.json("unfreeze", 0, "unfreeze", "ams1-zk-01")
 	f.json("incident-start", 0, "incident", "start", "--reason", "golden")
 	f.json("incident-status", 0, "incident", "status")

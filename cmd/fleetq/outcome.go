@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/nodeset"
@@ -30,7 +31,11 @@ func (o outcome) writeFolded(w *textWriter) { writeOutcome(w.Writer, o.Outcome, 
 
 func writeOutcome(w *bufio.Writer, out *actions.Outcome, folded bool) {
 	d := out.Decision
-	fmt.Fprintf(w, "%s %s: %s selected (pass %d, policy %.12s, seed %d)\n", d.Verb, quoteExpr(d.Expr), plural(d.Requested, "host"), d.Pass, d.PolicyHash, d.Seed)
+	dur := ""
+	if d.Duration > 0 {
+		dur = ", duration " + time.Duration(d.Duration).String()
+	}
+	fmt.Fprintf(w, "%s %s: %s selected (pass %d, policy %.12s, seed %d%s)\n", d.Verb, quoteExpr(d.Expr), plural(d.Requested, "host"), d.Pass, d.PolicyHash, d.Seed, dur)
 	if out.WhatIf {
 		fmt.Fprintf(w, "WHAT-IF at %s: not recorded in the audit log, no token; a real decision is made at the machine's clock\n", stampShort(d.Now))
 	}
@@ -127,11 +132,25 @@ func blockKind(transient bool) string {
 	return "permanent"
 }
 
+// onlyGates reports whether every denial of a decision is a cluster gate's.
+func onlyGates(rules []actions.RuleCount) bool {
+	for _, r := range rules {
+		if !actions.IsGateRule(r.Rule) {
+			return false
+		}
+	}
+	return len(rules) > 0
+}
+
 func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
 	fmt.Fprintln(w)
 	d := out.Decision
 	switch d.Blocked() {
 	case "transient":
+		if onlyGates(d.Rules) {
+			fmt.Fprintln(w, "nothing approved: do nothing now. A cluster gate fails (transient): retry after a newer pass shows it holding.")
+			break
+		}
 		fmt.Fprintln(w, "nothing approved: do nothing now. The budget is spent (transient): retry after the oldest lease expires or unavailable hosts return.")
 	case "permanent":
 		fmt.Fprintln(w, "nothing approved: every host is blocked by an invariant, a freeze or the policy (permanent): retrying will not help until that changes.")

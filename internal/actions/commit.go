@@ -162,7 +162,7 @@ func Apply(ctx context.Context, tx *store.Tx, pol *policy.Policy, token, request
 	req := Request{Verb: plan.Verb, Expr: plan.Expr, Reason: plan.Reason, Requester: requester, Force: plan.Forced, Seed: plan.Seed, Now: now}
 	var pd Decision
 	if json.Unmarshal(plan.Decision, &pd) == nil {
-		req.Force = pd.Force
+		req.Force, req.Duration = pd.Force, pd.Duration
 	}
 	d, l, err := decideIn(ctx, tx, pol, req, plan.Pass)
 	if err != nil {

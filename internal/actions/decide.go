@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -41,6 +42,9 @@ func Decide(in Input, req Request) (*Decision, error) {
 	if req.Force && req.Reason == "" {
 		return nil, ErrNeedReason
 	}
+	if err := CheckDuration(in.Policy, req.Verb, time.Duration(req.Duration)); err != nil {
+		return nil, err
+	}
 	env := &query.Env{Ctx: in.Ctx, Snap: in.Snap, Seed: req.Seed}
 	cands, err := candidates(env, req.Expr)
 	if err != nil {
@@ -61,7 +65,7 @@ func Decide(in Input, req Request) (*Decision, error) {
 		return nil, err
 	}
 	d.Evidence = v.evidence
-	if err := d.run(in.Ctx, v, cands); err != nil {
+	if err := d.run(env, v, cands); err != nil {
 		return nil, err
 	}
 	return d.finish(), nil
@@ -89,22 +93,23 @@ func candidates(env *query.Env, expr string) (*roaring.Bitmap, error) {
 	return r.Hosts, nil
 }
 
-func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) error {
+func (d *Decision) run(env *query.Env, v *view, cands *roaring.Bitmap) error {
 	cs := newCandSet(v, cands)
 	hosts, err := v.clusterHosts(cs.touched())
 	if err != nil {
 		return err
 	}
-	classes, err := v.pol.Classify(ctx, v.pass, hosts, d.Verb)
+	classes, err := v.pol.Classify(env.Ctx, v.pass, hosts, d.Verb)
 	if err != nil {
 		return err
 	}
+	gates := evalGates(env, cs.cluster.vals, hosts, classes)
 	b, err := newBudgets(v, d.Verb, classes, hosts, cs)
 	if err != nil {
 		return err
 	}
 	d.Notes = append(d.Notes, b.notes...)
-	if err := b.openConstraints(ctx, v); err != nil {
+	if err := b.openConstraints(env.Ctx, v); err != nil {
 		return err
 	}
 	if v.group == nil && v.pol.GroupAttr != "" {
@@ -120,7 +125,7 @@ func (d *Decision) run(ctx context.Context, v *view, cands *roaring.Bitmap) erro
 		}
 		h.cb = b.byCode[h.codes[0]]
 		b.resolve(&h)
-		d.decideHost(b, m, h)
+		d.decideHost(b, gates[h.codes[0]], m, h)
 	}
 	b.finishConstraints()
 	d.nameApproved(v, cs, m)
@@ -146,17 +151,20 @@ func shuffled(n int, seed uint64) []int32 {
 	return pos
 }
 
-func (d *Decision) decideHost(b *budgets, m *marks, h hostCost) {
+func (d *Decision) decideHost(b *budgets, gate gateVerdict, m *marks, h hostCost) {
 	v, cb := b.v, h.cb
 	cb.report.Requested++
 	if cb.groupDetails == nil {
 		cb.groupDetails = map[string]string{}
 	}
 	facts := &b.facts
-	*facts = hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: cb.freeze,
+	*facts = hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: v.freezeFor(cb.freeze, h.id),
 		force: d.Force && d.Reason != "", planes: v.planes(d.Verb, h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
 		hold: v.holds[h.id], groupDetails: cb.groupDetails}
 	rule, detail, forced := checkInvariants(facts)
+	if rule == "" && gate.rule != "" {
+		rule, detail = gate.rule, gate.detail
+	}
 	if rule == "" && b.rules.Budgeted && !cb.class.HasBudget {
 		if cb.noBudget == "" {
 			cb.noBudget = fmt.Sprintf("archetype %s gives %s no budget (and no `any`): refused", cb.class.Archetype, d.Verb)
@@ -191,7 +199,7 @@ func (d *Decision) nameApproved(v *view, cs *candSet, m *marks) {
 	if len(named) == 0 {
 		return
 	}
-	ttl := v.pol.Rules(d.Verb).Lease
+	ttl := leaseLength(v.pol, d.Verb, time.Duration(d.Duration))
 	d.Approved = make([]string, 0, len(named))
 	d.leases = make([]store.Lease, 0, len(named))
 	for _, i := range sortByName(named) {
@@ -203,7 +211,7 @@ func (d *Decision) nameApproved(v *view, cs *candSet, m *marks) {
 			lease = min(ttl, v.pol.ForceLease)
 		}
 		d.leases = append(d.leases, store.Lease{Host: name, Verb: d.Verb, Cluster: cs.cluster.vals[cs.codes[pos][0]], Requester: d.Requester,
-			Reason: d.Reason, Start: d.Now, Expiry: d.Now.Add(lease), Forced: forced})
+			Reason: d.Reason, Start: d.Now, Expiry: d.Now.Add(lease), Forced: forced, Requested: d.Duration.text()})
 	}
 }
 

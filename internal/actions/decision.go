@@ -19,6 +19,9 @@ type Request struct {
 	Force     bool      `json:"force,omitempty"`
 	Seed      uint64    `json:"seed"`
 	Now       time.Time `json:"now"`
+	// Duration is the lease length asked for with --duration (0: the
+	// verb's lease), at most the verb's max_duration (duration.go).
+	Duration Span `json:"duration,omitempty"`
 }
 
 // Rule names. An invariant or a freeze is a permanent block (retrying
@@ -39,10 +42,16 @@ const (
 	RuleGroup         = "budget:replica-group"
 	RuleRate          = "budget:rate"
 	RuleCooldown      = "budget:cooldown"
+	// RuleGatePrefix starts the rule of a failing cluster gate: gate:NAME
+	// (gates.go).
+	RuleGatePrefix = "gate:"
 )
 
 // Transient reports whether a rule is a budget that clears by itself.
-func Transient(rule string) bool { return strings.HasPrefix(rule, "budget:") }
+func Transient(rule string) bool { return strings.HasPrefix(rule, "budget:") || IsGateRule(rule) }
+
+// IsGateRule reports whether a rule is a cluster gate's, gate:NAME.
+func IsGateRule(rule string) bool { return strings.HasPrefix(rule, RuleGatePrefix) }
 
 // Denial is one refused host and the rule that refused it (the store's
 // type, so the audit log expands its compact form into this very shape).
@@ -203,6 +212,7 @@ func (d *Decision) AuditEntry(committed bool) *store.AuditEntry {
 		Reason: d.Reason, Pass: d.Pass, PolicyHash: d.PolicyHash, Seed: d.Seed,
 		LedgerVersion: d.LedgerVersion, Committed: committed, Forced: d.Forced,
 		Approved: nonNil(d.Approved), Denied: denied, DeniedSets: sets, Refused: d.Refused,
+		Duration: d.Duration.text(),
 	}
 }
 

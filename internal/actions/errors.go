@@ -20,6 +20,9 @@ var (
 	ErrBadToken = errors.New("bad plan token")
 	// ErrNeedReason is returned when --force is given without --reason.
 	ErrNeedReason = errors.New("--force needs --reason")
+	// ErrOverMaxDuration is returned when --duration is longer than the
+	// verb's max_duration: the request is refused, nothing is written.
+	ErrOverMaxDuration = errors.New("requested duration over the maximum")
 )
 
 // ErrAlreadyApplied is returned (wrapped in a RefusedApply) when a plan

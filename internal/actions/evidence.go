@@ -91,6 +91,7 @@ func dependencies(pass fleet.Pass, pol *policy.Policy, verb string) map[string][
 		RuleReplicaGroups: {pol.GroupAttr},
 		"unavailable":     exprNames(pass, pol.Unavailable),
 		"health":          exprNames(pass, pol.Health),
+		"gates":           gateNames(pol),
 	}
 	if pol.ControlPlaneOut {
 		deps["unavailable"] = append(deps["unavailable"], "hdfs.state", "yarn.state")

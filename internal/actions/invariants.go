@@ -127,7 +127,11 @@ func frozen(f *hostFacts) (string, bool) {
 	if !f.freeze.Until.IsZero() {
 		until = "until " + stamp(f.freeze.Until)
 	}
-	return fmt.Sprintf("%s frozen by %s %s: %s; --force --reason to override", f.freeze.Scope, f.freeze.Requester, until, f.freeze.Reason), true
+	scope := f.freeze.Scope
+	if f.freeze.Expr != "" {
+		scope = "freeze '" + f.freeze.Expr + "': host"
+	}
+	return fmt.Sprintf("%s frozen by %s %s: %s; --force --reason to override", scope, f.freeze.Requester, until, f.freeze.Reason), true
 }
 
 // unserved: rekick and burnin only hosts that HDFS and YARN no longer

@@ -17,8 +17,9 @@ type marks struct {
 	// string while its count stands), so they cost a comparison of two
 	// identical strings, not a lookup of the text.
 	last []lastDetail
-	// rules are the rules named per decision (a [[limits.per]] rule names
-	// its attribute: "budget:per dc"), after ruleNames.
+	// rules are the rules named per decision, after ruleNames: a
+	// [[limits.per]] rule names its attribute ("budget:per dc"), a gate
+	// rule its gate ("gate:NAME"; the policy has at most policy.MaxGates).
 	rules []string
 }
 
@@ -50,7 +51,8 @@ func newMarks(n, clusters int) *marks {
 	return &marks{at: make([]mark, n), index: map[string]int32{}, last: make([]lastDetail, clusters)}
 }
 
-// ruleIndex is 1 + the index of rule in ruleNames, then in m.rules.
+// ruleIndex is 1 + the index of rule in ruleNames, then in m.rules
+// (a per-decision rule is added on its first denial).
 func (m *marks) ruleIndex(rule string) uint8 {
 	for i, r := range ruleNames {
 		if r == rule {
@@ -62,7 +64,7 @@ func (m *marks) ruleIndex(rule string) uint8 {
 			return uint8(len(ruleNames) + i + 1)
 		}
 	}
-	if !strings.HasPrefix(rule, RulePer+" ") || len(ruleNames)+len(m.rules)+1 >= approvedMark {
+	if !(strings.HasPrefix(rule, RulePer+" ") || IsGateRule(rule)) || len(ruleNames)+len(m.rules)+1 >= approvedMark {
 		panic("actions: a denial by an unlisted rule " + rule) // every Rule constant is listed
 	}
 	m.rules = append(m.rules, rule)

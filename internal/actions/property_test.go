@@ -41,6 +41,7 @@ func checkRandomRound(t *testing.T, rng *rand.Rand, msg string) {
 	}
 	f := buildFleet(specs...)
 	per := randomPerLimits(rng, f, a)
+	gates := randomGates(rng, f, a)
 	perRack, k, pct := rng.IntN(4), 1, rng.IntN(30)
 	health := []string{"", `health = 'lifecycle = "active"'`}[rng.IntN(2)]
 	pol := mustPolicy(t, fmt.Sprintf(health+`
@@ -56,7 +57,7 @@ any = { pct = %d, floor = 1, ceiling = %d }
 %s
 [limits]
 per_rack = %d
-%s`, k, pct, rng.IntN(3), 3+rng.IntN(3), pct, 5+rng.IntN(20), per.rateTOML(), perRack, per.toml()))
+%s`, k, pct, rng.IntN(3), 3+rng.IntN(3), pct, 5+rng.IntN(20), per.rateTOML(), perRack, per.toml())+gates.policy)
 	hosts := slices.Sorted(maps.Keys(a.cluster))
 	pass := fleetCreated
 	ledger := &store.Ledger{}
@@ -70,17 +71,21 @@ per_rack = %d
 			ledger.Leases = append(ledger.Leases, store.Lease{Host: h, Verb: "drain", Cluster: a.cluster[h], Start: pass.Add(time.Minute), Expiry: t0.Add(-time.Minute)})
 		}
 	}
+	frz := randomExprFreeze(rng, a, ledger)
 	d := decide(t, f.Snapshot(), pol, ledger, Request{Verb: "drain", Expr: `lifecycle = "active"`, Seed: rng.Uint64()})
+	frz.check(t, d, msg)
 	held := heldHosts(ledger, a, pol.Health != "", pass)
 	checkDecision(t, d, a, pol.PerRack, pol.MaxGroups, held, msg)
 	per.check(t, d, a, held, nil, msg)
 	checkConstraintsRound(t, rng, f, a, pol, ledger, held, msg+" (constraints)")
+	gates.check(t, d, a, msg)
 	// Deciding again on top of the leases just granted keeps every limit
 	// too (the next committer sees this one's leases).
 	next := leaseAll(ledger, d)
 	d2 := decide(t, f.Snapshot(), pol, next, Request{Verb: "drain", Expr: "all", Seed: rng.Uint64()})
 	checkDecision(t, d2, a, pol.PerRack, pol.MaxGroups, heldHosts(next, a, pol.Health != "", pass), msg+" (second)")
 	per.check(t, d2, a, heldHosts(next, a, pol.Health != "", pass), d, msg+" (second)")
+	gates.check(t, d2, a, msg+" (second)")
 }
 
 // heldHosts is the reference for which leases still hold their host: an

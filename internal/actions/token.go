@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Token names a dry-run plan: the audit entry that recorded it and the
@@ -15,18 +16,26 @@ type Token struct {
 	Ledger uint64
 	Policy string // first 12 hex digits of the policy hash
 	Seed   uint64
+	// Seconds is the requested --duration in whole seconds (0: none),
+	// written as a sixth part .d7200 only when set.
+	Seconds uint64
 }
 
-// String renders a token: a17.p6.l12.3fa9c2e1b4d0.s42.
+// String renders a token: a17.p6.l12.3fa9c2e1b4d0.s42, and with a
+// requested duration of 2h a17.p6.l12.3fa9c2e1b4d0.s42.d7200.
 func (t Token) String() string {
-	return fmt.Sprintf("a%d.p%d.l%d.%s.s%d", t.Audit, t.Pass, t.Ledger, t.Policy, t.Seed)
+	s := fmt.Sprintf("a%d.p%d.l%d.%s.s%d", t.Audit, t.Pass, t.Ledger, t.Policy, t.Seed)
+	if t.Seconds > 0 {
+		s += fmt.Sprintf(".d%d", t.Seconds)
+	}
+	return s
 }
 
 // ParseToken parses a token printed by String.
 func ParseToken(s string) (Token, error) {
 	parts := strings.Split(strings.TrimSpace(s), ".")
-	if len(parts) != 5 {
-		return Token{}, fmt.Errorf("%w %q: expected a<audit>.p<pass>.l<ledger>.<policy>.s<seed>", ErrBadToken, s)
+	if len(parts) != 5 && len(parts) != 6 {
+		return Token{}, fmt.Errorf("%w %q: expected a<audit>.p<pass>.l<ledger>.<policy>.s<seed>[.d<seconds>]", ErrBadToken, s)
 	}
 	var t Token
 	var err error
@@ -49,6 +58,9 @@ func ParseToken(s string) (Token, error) {
 	t.Ledger = num(parts[2], "l")
 	t.Policy = parts[3]
 	t.Seed = num(parts[4], "s")
+	if len(parts) == 6 {
+		t.Seconds = num(parts[5], "d")
+	}
 	return t, err
 }
 
@@ -57,5 +69,6 @@ func tokenOf(d *Decision, audit int64) Token {
 	if len(short) > 12 {
 		short = short[:12]
 	}
-	return Token{Audit: audit, Pass: d.Pass, Ledger: d.LedgerVersion, Policy: short, Seed: d.Seed}
+	return Token{Audit: audit, Pass: d.Pass, Ledger: d.LedgerVersion, Policy: short, Seed: d.Seed,
+		Seconds: uint64(time.Duration(d.Duration) / time.Second)}
 }

@@ -42,7 +42,8 @@ type view struct {
 	// ghostLeased counts active leases on hosts not in the pass, by the
 	// cluster the lease recorded: they still count against its budget.
 	ghostLeased map[string]int
-	freezes     map[string]*store.Freeze // active, by scope
+	freezes     map[string]*store.Freeze // active, by scope (clusters and all)
+	exprFreezes []exprFreeze             // active freezes by expression
 	incident    *store.Incident
 	lastOp      map[string]time.Time
 	starts      []store.Start
@@ -71,10 +72,11 @@ func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, verb string, n
 	}
 	v.holds = rolloutHolds(v.names, l.Halted)
 	for i := range l.Freezes {
-		if f := &l.Freezes[i]; f.Active(now) {
+		if f := &l.Freezes[i]; f.Active(now) && f.Expr == "" {
 			v.freezes[f.Scope] = f
 		}
 	}
+	v.exprFreezes = evalExprFreezes(env, l.Freezes, now)
 	return v, nil
 }
 

@@ -3,9 +3,13 @@ package policy
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
@@ -21,6 +25,10 @@ type Expr struct {
 	// Clusters is set for archetype conditions: they are evaluated over
 	// the clusters of a pass, not its hosts.
 	Clusters bool
+	// Gate is the name of the cluster gate this condition is ("" for
+	// set expressions); Of names its archetype, or Cluster its exception.
+	Gate    string
+	Cluster string
 	// Lenient is set for decommissioned: the verbs read an expression
 	// that does not evaluate (a fleet without lifecycle) as the empty
 	// set, so its failure is a warning, not an error.
@@ -44,6 +52,7 @@ func (p *Policy) Expressions() []Expr {
 	for i, a := range p.Archetypes {
 		add(Expr{Key: "archetype.clusters", Text: a.Clusters, Of: a.Name, Clusters: true, Line: keyLine(text, "archetype", i, "clusters")})
 	}
+	out = append(out, p.gateExprs(text)...)
 	// rollout.health defaults to health: checked once, where it is written.
 	if line := keyLine(text, "rollout", 0, "health"); line != 0 || p.Rollout.Health != p.Health {
 		add(Expr{Key: "rollout.health", Text: p.Rollout.Health, Line: line})
@@ -106,9 +115,49 @@ func (p *Policy) CheckExpressions(ctx context.Context, snap fleet.Snapshot) []Ex
 			out[i] = ExprCheck{Expr: e, Err: err} // the clusters cannot be read
 			continue
 		}
+		if e.Gate != "" {
+			out[i] = checkGate(ctx, snap, e)
+			continue
+		}
 		out[i] = checkExpr(ctx, s, e)
 	}
 	return out
+}
+
+// gateExprs are the gates' conditions, archetypes first, then exceptions
+// by cluster name.
+func (p *Policy) gateExprs(text string) []Expr {
+	var out []Expr
+	nth := 0
+	for _, a := range p.Archetypes {
+		for _, g := range a.Gates {
+			out = append(out, Expr{Key: "gate", Text: g.Expr, Of: a.Name, Gate: g.Name, Line: keyLine(text, "archetype.gate", nth, "expr")})
+			nth++
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.Clusters)) {
+		for j, g := range p.Clusters[name].Gates {
+			table := fmt.Sprintf("cluster.%q.gate", name)
+			out = append(out, Expr{Key: "gate", Text: g.Expr, Cluster: name, Gate: g.Name, Line: keyLine(text, table, j, "expr")})
+		}
+	}
+	return out
+}
+
+// checkGate compiles and evaluates a gate's condition with `this` bound
+// to every host of the pass (a decision binds one cluster's hosts);
+// Size is the count.
+func checkGate(ctx context.Context, snap fleet.Snapshot, e Expr) ExprCheck {
+	c := ExprCheck{Expr: e}
+	cond, err := query.ParseCondition(e.Text)
+	if err != nil {
+		c.Err = err
+		return c
+	}
+	env := &query.Env{Ctx: ctx, Snap: snap, Seed: 1, Bindings: map[string]*roaring.Bitmap{GateThis: snap.Current().All()}}
+	c.Size, _, c.Err = query.EvalCondition(env, cond)
+	c.Warnings = env.Warnings
+	return c
 }
 
 func checkExpr(ctx context.Context, snap fleet.Snapshot, e Expr) ExprCheck {

@@ -26,6 +26,9 @@ type Class struct {
 	// Constraints are the archetype's constraints with the exception's
 	// keys over them (they do not depend on the verb).
 	Constraints Constraints
+	// Gates are the cluster's gates: its archetype's, then its
+	// exception's (which replace an archetype gate of the same name).
+	Gates []Gate
 }
 
 // Classify assigns every cluster an archetype (a [cluster."NAME"]
@@ -84,6 +87,10 @@ func (p *Policy) class(cluster, archetype, verb string) Class {
 		c.Archetype, c.Exception = o.Archetype, true
 	}
 	c.Constraints = p.constraintsOf(c.Archetype, o)
+	if a := p.archetype(c.Archetype); a != nil {
+		c.Gates = a.Gates
+	}
+	c.Gates = mergeGates(c.Gates, o.Gates)
 	if ok {
 		if b, found := pick(o.Budgets, verb); found {
 			c.Budget, c.HasBudget, c.Exception = b, true, true

@@ -128,14 +128,16 @@ type rawBudgets struct {
 }
 
 type rawArchetype struct {
-	Name     string `toml:"name"`
-	Clusters string `toml:"clusters"`
+	Name     string    `toml:"name"`
+	Clusters string    `toml:"clusters"`
+	Gates    []rawGate `toml:"gate"`
 	rawBudgets
 	rawConstraints
 }
 
 type rawOverride struct {
-	Archetype string `toml:"archetype"`
+	Archetype string    `toml:"archetype"`
+	Gates     []rawGate `toml:"gate"`
 	rawBudgets
 	rawConstraints
 }
@@ -154,12 +156,13 @@ type rawPer struct {
 }
 
 type rawVerbRules struct {
-	Lease     *Duration `toml:"lease"`
-	Rate      string    `toml:"rate"`
-	RateFloor *int      `toml:"rate_floor"`
-	Cooldown  *Duration `toml:"cooldown"`
-	Budget    *bool     `toml:"budget"`
-	Executor  []string  `toml:"executor"`
+	Lease       *Duration `toml:"lease"`
+	MaxDuration *Duration `toml:"max_duration"`
+	Rate        string    `toml:"rate"`
+	RateFloor   *int      `toml:"rate_floor"`
+	Cooldown    *Duration `toml:"cooldown"`
+	Budget      *bool     `toml:"budget"`
+	Executor    []string  `toml:"executor"`
 }
 
 type rawRollout struct {

@@ -89,6 +89,8 @@ type Archetype struct {
 	Budgets  map[string]Budget // by verb; "any" is the fallback
 	// Constraints are the cluster constraints (constraints.go).
 	Constraints Constraints
+	// Gates are the archetype's cluster gates ([[archetype.gate]]).
+	Gates []Gate
 }
 
 // Override is a per-cluster exception: a forced archetype, budgets.
@@ -97,13 +99,18 @@ type Override struct {
 	Budgets   map[string]Budget
 	// constraints are the constraint keys the exception sets itself.
 	constraints rawConstraints
+	// Gates are added to the archetype's; one of the same name replaces
+	// the archetype's gate.
+	Gates []Gate
 }
 
 // VerbRules are a verb's settings apart from budgets.
 type VerbRules struct {
-	Lease    time.Duration
-	Rate     Rate // zero: no rate limit
-	Cooldown time.Duration
+	Lease time.Duration
+	// MaxDuration bounds a requested --duration (default: Lease).
+	MaxDuration time.Duration
+	Rate        Rate // zero: no rate limit
+	Cooldown    time.Duration
 	// Budgeted is false for verbs that return capacity (undrain): the
 	// cluster, rack and group budgets do not apply to them.
 	Budgeted bool
@@ -220,7 +227,11 @@ func (p *Policy) buildArchetypes(raw []rawArchetype) error {
 		if err := a.validate("archetype "+a.Name, p.Health); err != nil {
 			return err
 		}
-		p.Archetypes = append(p.Archetypes, Archetype{Name: a.Name, Clusters: a.Clusters, Budgets: b, Constraints: a.over(noConstraints)})
+		gates, err := buildGates("archetype "+a.Name, a.Gates)
+		if err != nil {
+			return err
+		}
+		p.Archetypes = append(p.Archetypes, Archetype{Name: a.Name, Clusters: a.Clusters, Budgets: b, Constraints: a.over(noConstraints), Gates: gates})
 	}
 	if p.Archetypes[len(p.Archetypes)-1].Clusters != "" {
 		return fmt.Errorf("the last [[archetype]] must have no clusters condition: it is the fallback every cluster falls into")
@@ -240,9 +251,13 @@ func (p *Policy) buildOverrides(raw map[string]rawOverride) error {
 		if err := o.validate("cluster "+name, p.Health); err != nil {
 			return err
 		}
-		p.Clusters[name] = Override{Archetype: o.Archetype, Budgets: b, constraints: o.rawConstraints}
+		gates, err := buildGates("cluster "+name, o.Gates)
+		if err != nil {
+			return err
+		}
+		p.Clusters[name] = Override{Archetype: o.Archetype, Budgets: b, constraints: o.rawConstraints, Gates: gates}
 	}
-	return nil
+	return p.validateGateCount()
 }
 
 func (p *Policy) buildVerbs(raw map[string]rawVerbRules) error {
@@ -264,6 +279,10 @@ func (p *Policy) buildVerbs(raw map[string]rawVerbRules) error {
 		}
 		if rules.Lease <= 0 {
 			return fmt.Errorf("[verb.%s] lease: must be a positive duration", v)
+		}
+		rules.MaxDuration = time.Duration(deref(r.MaxDuration, Duration(rules.Lease)))
+		if rules.MaxDuration <= 0 {
+			return fmt.Errorf("[verb.%s] max_duration: must be a positive duration", v)
 		}
 		if rules.Executor == nil {
 			rules.Executor = p.Executor

@@ -46,6 +46,9 @@ type Lease struct {
 	Expiry    time.Time `json:"expiry"`
 	Audit     int64     `json:"audit"` // the decision that granted it
 	Forced    bool      `json:"forced,omitempty"`
+	// Requested is the --duration the lease was asked for with, as Go
+	// writes durations ("" when the verb's lease applied).
+	Requested string `json:"requested,omitempty"`
 	// Expired is the lease-expired audit entry that recorded its expiry
 	// (0 until a writing command has seen it expired).
 	Expired int64 `json:"expired,omitempty"`
@@ -54,9 +57,12 @@ type Lease struct {
 // Active reports whether the lease still holds at now.
 func (l Lease) Active(now time.Time) bool { return now.Before(l.Expiry) }
 
-// Freeze is a change moratorium on one cluster, or on all ("all").
+// Freeze is a change moratorium on one cluster, on all ("all"), or on
+// the hosts of an expression (Expr set; Scope is then its canonical
+// text), evaluated again on every later decision's pass.
 type Freeze struct {
 	Scope     string    `json:"scope"`
+	Expr      string    `json:"expr,omitempty"`
 	Reason    string    `json:"reason"`
 	Requester string    `json:"requester"`
 	Start     time.Time `json:"start"`

@@ -29,8 +29,11 @@ type AuditEntry struct {
 	Committed     bool      `json:"committed"`
 	Forced        bool      `json:"forced,omitempty"`
 	Token         string    `json:"token,omitempty"`
-	Approved      []string  `json:"approved"`
-	Denied        []Denied  `json:"denied"`
+	// Duration is a decision's requested lease length (--duration), as
+	// Go writes durations (2h0m0s); "" when none was asked for.
+	Duration string   `json:"duration,omitempty"`
+	Approved []string `json:"approved"`
+	Denied   []Denied `json:"denied"`
 	// DeniedSets is how a decision stores its denied hosts (and its
 	// decision record's denied list) since the compact form
 	// (ledger_denied.go); reading the entry expands them into Denied and
