@@ -205,7 +205,7 @@ func policyFindings(ctx context.Context, snap fleet.Snapshot, pol *policy.Policy
 	checks := pol.CheckExpressions(ctx, snap)
 	bad := 0
 	for _, c := range checks {
-		where := fileLine(pol.Path, c.Line)
+		where := fileLine(c.File, c.Line)
 		switch {
 		case c.Err != nil && c.Lenient:
 			fs = append(fs, finding{levelWarn, "policy", where, exprLabel(c.Expr) + ": " + c.Err.Error() + " (the verbs read it as no host)"})
@@ -220,7 +220,7 @@ func policyFindings(ctx context.Context, snap fleet.Snapshot, pol *policy.Policy
 	pass := snap.Current()
 	for _, r := range pol.AttrRefs() {
 		if !slices.Contains(pass.AttrNames(), r.Name) {
-			fs = append(fs, finding{levelWarn, "policy", fileLine(pol.Path, r.Line),
+			fs = append(fs, finding{levelWarn, "policy", fileLine(r.File, r.Line),
 				fmt.Sprintf("%s = %q: no attribute %s in pass %d", r.Key, r.Name, r.Name, pass.ID())})
 		}
 	}

@@ -48,9 +48,12 @@ type Policy struct {
 	MaxEvidenceAge time.Duration
 	EvidenceAge    map[string]time.Duration
 
+	// Text is the file, or the bundle of a directory's files
+	// (bundle.go); Hash is its sha256; Path the file or directory.
 	Text []byte
 	Hash string
 	Path string
+	src  *merged // where each key is written; built on first use
 }
 
 // Archetype is a class of clusters and its budgets per verb.
