@@ -86,7 +86,7 @@ func (p *Policy) sources() *merged {
 		}
 		m, err := mergeFiles([]srcFile{{Name: name, Text: p.Text}})
 		if err != nil { // it parsed once: cannot happen, but never panic
-			m = &merged{tree: map[string]any{}, origin: map[string]Loc{}}
+			m = &merged{tree: map[string]any{}, origin: map[string]Loc{}, inline: map[string]bool{}}
 		}
 		p.src = m
 	}

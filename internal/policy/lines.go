@@ -20,8 +20,8 @@ var (
 // "archetype[1].clusters") to their 1-based lines. It reads table
 // headers and key lines only: keys inside inline tables and multi-line
 // values take the line of the key that holds them.
-func lineIndex(text string) map[string]int {
-	idx := map[string]int{}
+func lineIndex(text string) (idx map[string]int, inline map[string]bool) {
+	idx, inline = map[string]int{}, map[string]bool{}
 	arrays := map[string]int{} // array-of-tables path → elements so far
 	cur := ""
 	for i, line := range strings.Split(text, "\n") {
@@ -31,11 +31,14 @@ func lineIndex(text string) map[string]int {
 			continue
 		}
 		if m := dottedKey().FindStringSubmatch(line); m != nil {
-			p := keyPath(append([]string{cur}, splitKey(m[1])...))
-			setFirst(idx, strings.TrimPrefix(p, "."), i+1)
+			p := strings.TrimPrefix(keyPath(append([]string{cur}, splitKey(m[1])...)), ".")
+			setFirst(idx, p, i+1)
+			if strings.HasPrefix(strings.TrimSpace(line[len(m[0]):]), "{") {
+				inline[p] = true
+			}
 		}
 	}
-	return idx
+	return idx, inline
 }
 
 // resolveHeader turns header parts into a path with the index of the

@@ -33,6 +33,12 @@ func (l Loc) String() string {
 type merged struct {
 	tree   map[string]any
 	origin map[string]Loc
+	// inline holds the paths written as `key = { … }`: one value, so
+	// a second file setting any of it is a conflict, not a merge.
+	inline map[string]bool
+	// fileInline reports whether a path of the file being merged is
+	// written inline.
+	fileInline func(local string) bool
 }
 
 // mergeFiles merges the files in order. Tables merge key by key; arrays
@@ -40,19 +46,20 @@ type merged struct {
 // set by two files is a conflict naming both. The keys of a
 // DIR/ROLE/CLUSTER.toml file are those of [cluster."CLUSTER"].
 func mergeFiles(files []srcFile) (*merged, error) {
-	m := &merged{tree: map[string]any{}, origin: map[string]Loc{}}
+	m := &merged{tree: map[string]any{}, origin: map[string]Loc{}, inline: map[string]bool{}}
 	for _, f := range files {
 		tree := map[string]any{}
 		if _, err := toml.NewDecoder(bytes.NewReader(f.Text)).Decode(&tree); err != nil {
 			return nil, fmt.Errorf("%s: %w: %v", f.Name, ErrInvalid, err)
 		}
-		lines := lineIndex(string(f.Text))
+		lines, inline := lineIndex(string(f.Text))
 		var base []string
 		if c := f.Cluster(); c != "" {
 			tree = map[string]any{"cluster": map[string]any{c: tree}}
 			base = []string{"cluster", c}
 		}
 		src := func(local string) Loc { return Loc{f.Name, lookupLine(lines, local)} }
+		m.fileInline = func(local string) bool { return inline[local] }
 		if err := m.mergeTable(m.tree, tree, nil, len(base), src); err != nil {
 			return nil, err
 		}
@@ -83,7 +90,7 @@ func (m *merged) mergeKey(dst map[string]any, k string, v any, p []string, skip 
 	}
 	ot, ok1 := old.(map[string]any)
 	nt, ok2 := v.(map[string]any)
-	if ok1 && ok2 {
+	if ok1 && ok2 && !m.inline[keyPath(p)] && !m.fileInline(local(p)) {
 		return m.mergeTable(ot, nt, p, skip, loc)
 	}
 	oa, ok1 := tableArray(old)
@@ -104,6 +111,9 @@ func (m *merged) mergeKey(dst map[string]any, k string, v any, p []string, skip 
 // record notes where v and every key below it are written.
 func (m *merged) record(v any, p []string, local func([]string) string, loc func(string) Loc) {
 	m.origin[keyPath(p)] = loc(local(p))
+	if m.fileInline != nil && m.fileInline(local(p)) {
+		m.inline[keyPath(p)] = true
+	}
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
@@ -138,6 +148,9 @@ func (m *merged) recordElem(e map[string]any, p []string, i, j, skip int, local 
 // recordSub records v under merged path mp, written at local path lp.
 func (m *merged) recordSub(v any, mp, lp string, loc func(string) Loc) {
 	m.origin[mp] = loc(lp)
+	if m.fileInline(lp) {
+		m.inline[mp] = true
+	}
 	if t, ok := v.(map[string]any); ok {
 		for k, e := range t {
 			m.recordSub(e, mp+"."+k, lp+"."+k, loc)
