@@ -56,7 +56,10 @@ line it is written at. A key without a place has its default.
 
 Examples:
   fleetq policy show smf1-dense-02
-  fleetq policy show --policy examples/policy/ atla-kafka-01 --format json
+  fleetq policy show --policy examples/policy/ smf1-critical-01 --format json
+
+Exit status: 0, or 1 when the policy does not load (a merge conflict,
+an unknown key) or the cluster is not in the newest pass.
 `,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -90,8 +90,18 @@ func setFirst(idx map[string]int, k string, line int) {
 	}
 }
 
-// lookupLine is the line of path p, else of its nearest enclosing key.
+// lookupLine is the line of path p, else of the first key under it
+// (drain.floor = 2 sets drain), else of its nearest enclosing key.
 func lookupLine(idx map[string]int, p string) int {
+	first := 0
+	for k, l := range idx {
+		if (strings.HasPrefix(k, p+".") || strings.HasPrefix(k, p+"[")) && (first == 0 || l < first) {
+			first = l
+		}
+	}
+	if _, ok := idx[p]; !ok && first > 0 {
+		return first
+	}
 	for {
 		if l, ok := idx[p]; ok {
 			return l
