@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -182,4 +183,82 @@ func TestExampleDirEqualsExampleFile(t *testing.T) {
 		p.Text, p.Hash, p.Path, p.src = nil, "", "", nil
 	}
 	assert.Equal(t, file, dir)
+}
+
+// TestRandomSplitEqualsOneFile writes random policies as one file and
+// as a directory split at random (global keys, tables and archetypes
+// over several files, exceptions in ROLE/CLUSTER.toml files): the merge
+// is checked against the single file as its reference.
+func TestRandomSplitEqualsOneFile(t *testing.T) {
+	seed := rand.Uint64()
+	t.Logf("seed %d", seed)
+	r := rand.New(rand.NewPCG(seed, 2))
+	for range 300 {
+		one, files := randomPolicy(r)
+		want, err := parseText([]byte(one))
+		require.NoError(t, err, one)
+		got, err := parseFiles(files)
+		require.NoError(t, err, "%v", files)
+		got.Text, got.Hash, got.src = nil, "", nil
+		assert.Equal(t, want, got, one)
+	}
+}
+
+// randomPolicy returns a policy's single-file text and the same policy
+// as directory files.
+func randomPolicy(r *rand.Rand) (string, []srcFile) {
+	var one strings.Builder
+	nfiles := 1 + r.IntN(3)
+	top := make([]strings.Builder, nfiles)
+	pick := func() *strings.Builder { return &top[r.IntN(nfiles)] }
+	for _, kv := range []string{"max_request = 77", `health = 'responsive'`, `lease = "12h"`, "count_control_plane = false"} {
+		if r.IntN(2) == 0 {
+			fmt.Fprintln(&one, kv)
+			fmt.Fprintln(pick(), kv)
+		}
+	}
+	// keys of tables, as dotted keys: [limits] and [verb.reboot] are
+	// split over files key by key
+	for _, kv := range []string{"limits.per_rack = 2", "limits.per_group = 3", `verb.reboot.rate = "5/1h"`, `verb.reboot.cooldown = "10m"`, `verb.drain.lease = "2h"`} {
+		if r.IntN(2) == 0 {
+			fmt.Fprintln(&one, kv)
+			fmt.Fprintln(pick(), kv)
+		}
+	}
+	n := 1 + r.IntN(4)
+	var arch strings.Builder
+	for i := range n {
+		cond := fmt.Sprintf("clusters = 'size > %d'\n", r.IntN(100))
+		if i == n-1 {
+			cond = ""
+		}
+		a := fmt.Sprintf("[[archetype]]\nname = \"a%d\"\n%sany = { pct = %d }\n", i, cond, 1+r.IntN(20))
+		arch.WriteString(a)
+	}
+	// [[archetype]] concatenates in file order: kept in the first file,
+	// the order is the single file's
+	fmt.Fprintf(&top[0], "\n%s", arch.String())
+	one.WriteString(arch.String())
+	var files []srcFile
+	for i := range top {
+		files = append(files, srcFile{Name: fmt.Sprintf("%02d.toml", i), Text: []byte(top[i].String()), InDir: true})
+	}
+	for c := range r.IntN(4) {
+		body := fmt.Sprintf("archetype = \"a%d\"\ndrain = { max = %d }\n", r.IntN(n), r.IntN(5))
+		fmt.Fprintf(&one, "[cluster.\"c-%d\"]\n%s", c, body)
+		files = append(files, srcFile{Name: fmt.Sprintf("role%d/c-%d.toml", r.IntN(2), c), Text: []byte(body), InDir: true})
+	}
+	slices.SortFunc(files, func(x, y srcFile) int { return dirOrder(x.Name, y.Name) })
+	return one.String(), files
+}
+
+func dirOrder(a, b string) int {
+	ad, bd := strings.Contains(a, "/"), strings.Contains(b, "/")
+	if ad != bd {
+		if ad {
+			return 1
+		}
+		return -1
+	}
+	return strings.Compare(a, b)
 }
