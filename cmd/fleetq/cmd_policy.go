@@ -35,6 +35,8 @@ describes.
 Examples:
   fleetq policy show smf1-dense-02
   fleetq policy check examples/policy/
+
+Exit status: that of the subcommand (without one, this help and 0).
 `,
 		Args: cobra.NoArgs,
 	}

@@ -25,7 +25,7 @@ func dirFiles(pairs ...string) []srcFile {
 const testArchetypes = "[[archetype]]\nname = \"dense\"\nclusters = 'cluster ~ \"-dense-\"'\nany = { pct = 6 }\n\n[[archetype]]\nname = \"default\"\nany = { pct = 3 }\n"
 
 func TestMergeIsGenericAndOrdered(t *testing.T) {
-	p, err := parseFiles(dirFiles(
+	_, err := parseFiles(dirFiles(
 		"a.toml", testArchetypes,
 		"b.toml", "[limits]\nper_rack = 2\n[verb.reboot]\nrate = \"20/1h\"\n",
 		"c.toml", "[limits]\nper_group = 3\n[[archetype]]\nname = \"late\"\nclusters = 'size > 1'\nany = { max = 1 }\n",
@@ -34,7 +34,7 @@ func TestMergeIsGenericAndOrdered(t *testing.T) {
 	require.Error(t, err, "the last archetype must be the fallback: c.toml's comes after a.toml's")
 	assert.Contains(t, err.Error(), "the last [[archetype]] must have no clusters")
 
-	p, err = parseFiles(dirFiles(
+	p, err := parseFiles(dirFiles(
 		"a.toml", "[[archetype]]\nname = \"late\"\nclusters = 'size > 100'\nany = { max = 1 }\n",
 		"b.toml", testArchetypes+"[limits]\nper_rack = 2\n",
 		"c.toml", "[limits]\nper_group = 3\n",
