@@ -66,8 +66,11 @@ echo; echo "== a typo is an error with a suggestion, never an empty set"
 fails query 'all - hadoop_exlude & responsive'
 
 echo; echo "== acting safely: decisions through safety invariants and policy budgets (docs/actions.md)"
-export FLEETQ_POLICY=examples/policy.toml
-echo "# policy: examples/policy.toml (dense clusters 8%, others 3%, per_rack 2, one replica group at a time)"
+export FLEETQ_POLICY=examples/policy/
+echo "# policy: the directory examples/policy/ (dense clusters 8%, others 3%, per_rack 2, one replica group at a time;"
+echo "# db/smf1-critical-01.toml: one host at a time there). Validate it, and see what applies to one cluster:"
+run policy check
+run policy show smf1-critical-01
 echo "# a dry run: the arithmetic by cause, the approved hosts, every refused host with its rule"
 run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "disk firmware" --seed 42
 echo; echo "# a cluster whose budget broken hosts already spent: do nothing (exit 0)"

@@ -147,6 +147,7 @@ Examples:
 		newPlanCommand(a),
 		newRolloutCommand(a),
 		newCheckCommand(a),
+		newPolicyCommand(a),
 		newGCCommand(a),
 		newVersionCommand(a),
 		newCompletionCommand(a),
@@ -197,7 +198,7 @@ var commandGroups = []struct {
 	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},
 	{"ledger", "Ledger:", []string{"leases", "release", "freeze", "unfreeze", "incident", "audit"}},
 	{"rollout", "Rollout:", []string{"plan", "rollout"}},
-	{"admin", "Admin:", []string{"check", "gc", "version", "completion", "generate"}},
+	{"admin", "Admin:", []string{"check", "policy", "gc", "version", "completion", "generate"}},
 }
 
 func groupCommands(root *cobra.Command) {

@@ -49,7 +49,7 @@ type checkOptions struct {
 }
 
 func (o *checkOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
+	fs.StringVar(&o.policy, "policy", "", "policy file or directory (default $FLEETQ_POLICY, else fleetq.policy.toml or fleetq.policy.d/ beside the database)")
 	fs.StringVar(&o.defs, "defs", "", "definitions file to check (default: the ones kept in the database, else those the newest pass was sealed with)")
 	fs.StringVar(&o.now, "at", "", "judge ages as if the clock read `TIME` (RFC 3339; default now): check only reads, so another clock changes nothing")
 }
@@ -77,7 +77,8 @@ operator's first minute. One line per finding:
            dictionary is sound); docs/storage.md says what is verified
            when, and what to do with a damaged file
   policy   the policy (--policy, $FLEETQ_POLICY, else fleetq.policy.toml
-           beside the database) parses, and every expression in it
+           or fleetq.policy.d/ beside the database) parses (a directory
+           merges; 'fleetq policy check' runs this check alone), and every expression in it
            (unavailable, health, decommissioned, each archetype's
            clusters, rollout.health) compiles and evaluates against the
            newest pass; the attributes it names exist
@@ -205,7 +206,7 @@ func policyFindings(ctx context.Context, snap fleet.Snapshot, pol *policy.Policy
 	checks := pol.CheckExpressions(ctx, snap)
 	bad := 0
 	for _, c := range checks {
-		where := fileLine(pol.Path, c.Line)
+		where := fileLine(c.File, c.Line)
 		switch {
 		case c.Err != nil && c.Lenient:
 			fs = append(fs, finding{levelWarn, "policy", where, exprLabel(c.Expr) + ": " + c.Err.Error() + " (the verbs read it as no host)"})
@@ -220,7 +221,7 @@ func policyFindings(ctx context.Context, snap fleet.Snapshot, pol *policy.Policy
 	pass := snap.Current()
 	for _, r := range pol.AttrRefs() {
 		if !slices.Contains(pass.AttrNames(), r.Name) {
-			fs = append(fs, finding{levelWarn, "policy", fileLine(pol.Path, r.Line),
+			fs = append(fs, finding{levelWarn, "policy", fileLine(r.File, r.Line),
 				fmt.Sprintf("%s = %q: no attribute %s in pass %d", r.Key, r.Name, r.Name, pass.ID())})
 		}
 	}

@@ -151,6 +151,8 @@ func cookbookDemo(t *testing.T, root, bash string) string {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "examples", e.Name()), data, 0o755))
 		}
 	}
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "examples", "policy"), os.DirFS(filepath.Join(root, "examples", "policy"))),
+		"the demo reads the policy directory examples/policy/")
 	demo := exec.Command(bash, filepath.Join(dir, "examples", "demo.sh"))
 	demo.Env = append(cookbookEnv(), "PATH="+os.Getenv("PATH"), "NO_COLOR=1")
 	out, err = demo.CombinedOutput()

@@ -99,6 +99,8 @@ func (f *goldenFixture) runAll() {
 	f.json("explain", 0, "explain", "all - responsive")
 	f.json("why", 0, "why", "dn0001.smf1", "all - responsive")
 	f.json("check", 0, "check")
+	f.json("policy-show", 0, "policy", "show", "smf1-critical-01")
+	f.json("policy-check", 0, "policy", "check")
 	f.json("defs-eval", 0, "defs", "eval")
 	f.json("run", 0, "run", "--seed", "1", filepath.Join(f.dir, "daily.fq"))
 	f.json("export", 0, "export", filepath.Join(f.dir, "export"))

@@ -20,7 +20,7 @@ type ledgerOptions struct {
 }
 
 func (o *ledgerOptions) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.policy, "policy", "", "policy file (default $FLEETQ_POLICY, else fleetq.policy.toml beside the database)")
+	fs.StringVar(&o.policy, "policy", "", "policy file or directory (default $FLEETQ_POLICY, else fleetq.policy.toml or fleetq.policy.d/ beside the database)")
 	fs.StringVar(&o.as, "as", "", "requester recorded in leases and the audit log (default: the OS user)")
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -20,6 +22,9 @@ type Expr struct {
 	Key  string // as the file spells it: health, rollout.health, archetype.clusters
 	Text string
 	Line int // 1-based line of the key in the file; 0 when not found
+	// File is the file the key is written in (the policy's path for a
+	// single file; DIR/NAME for a directory).
+	File string
 	// Of names the archetype whose condition this is ("" otherwise).
 	Of string
 	// Clusters is set for archetype conditions: they are evaluated over
@@ -39,25 +44,48 @@ type Expr struct {
 // of keys: unavailable, health, decommissioned, each archetype's clusters
 // condition, rollout.health. Empty ones are left out.
 func (p *Policy) Expressions() []Expr {
-	text := string(p.Text)
 	var out []Expr
-	add := func(e Expr) {
+	add := func(e Expr, path string) {
+		e.File, e.Line = p.where(path)
 		if strings.TrimSpace(e.Text) != "" {
 			out = append(out, e)
 		}
 	}
-	add(Expr{Key: "unavailable", Text: p.Unavailable, Line: keyLine(text, "", 0, "unavailable")})
-	add(Expr{Key: "health", Text: p.Health, Line: keyLine(text, "", 0, "health")})
-	add(Expr{Key: "decommissioned", Text: p.Decommissioned, Lenient: true, Line: keyLine(text, "", 0, "decommissioned")})
+	add(Expr{Key: "unavailable", Text: p.Unavailable}, "unavailable")
+	add(Expr{Key: "health", Text: p.Health}, "health")
+	add(Expr{Key: "decommissioned", Text: p.Decommissioned, Lenient: true}, "decommissioned")
 	for i, a := range p.Archetypes {
-		add(Expr{Key: "archetype.clusters", Text: a.Clusters, Of: a.Name, Clusters: true, Line: keyLine(text, "archetype", i, "clusters")})
+		add(Expr{Key: "archetype.clusters", Text: a.Clusters, Of: a.Name, Clusters: true}, fmt.Sprintf("archetype[%d].clusters", i))
 	}
-	out = append(out, p.gateExprs(text)...)
+	out = append(out, p.gateExprs()...)
 	// rollout.health defaults to health: checked once, where it is written.
-	if line := keyLine(text, "rollout", 0, "health"); line != 0 || p.Rollout.Health != p.Health {
-		add(Expr{Key: "rollout.health", Text: p.Rollout.Health, Line: line})
+	if _, line := p.where("rollout.health"); line != 0 || p.Rollout.Health != p.Health {
+		add(Expr{Key: "rollout.health", Text: p.Rollout.Health}, "rollout.health")
 	}
 	return out
+}
+
+// where is the file and line of the key at path: in a directory, the
+// file that sets it (0 and the directory when none does); in a single
+// file its line, found as keyLine always found it.
+func (p *Policy) where(path string) (string, int) {
+	if !p.IsDir() {
+		table, key := "", path
+		if i := strings.LastIndexByte(path, '.'); i >= 0 {
+			table, key = path[:i], path[i+1:]
+		}
+		nth := 0
+		if j := strings.IndexByte(table, '['); j >= 0 {
+			nth, _ = strconv.Atoi(strings.TrimSuffix(table[j+1:], "]"))
+			table = table[:j]
+		}
+		return p.Path, keyLine(string(p.Text), table, nth, key)
+	}
+	l := p.sources().exact(path)
+	if l.File == "" {
+		return p.Path, 0
+	}
+	return filepath.Join(p.Path, filepath.FromSlash(l.File)), l.Line
 }
 
 // AttrRef is an attribute the policy names by itself (not in an
@@ -66,24 +94,27 @@ type AttrRef struct {
 	Key  string
 	Name string
 	Line int
+	File string
 }
 
 // AttrRefs lists the attributes the policy names, empty ones left out.
 func (p *Policy) AttrRefs() []AttrRef {
-	text := string(p.Text)
 	var out []AttrRef
 	for _, r := range []AttrRef{
-		{"cluster_attr", p.ClusterAttr, keyLine(text, "", 0, "cluster_attr")},
-		{"rack_attr", p.RackAttr, keyLine(text, "", 0, "rack_attr")},
-		{"replica_group_attr", p.GroupAttr, keyLine(text, "", 0, "replica_group_attr")},
+		{Key: "cluster_attr", Name: p.ClusterAttr},
+		{Key: "rack_attr", Name: p.RackAttr},
+		{Key: "replica_group_attr", Name: p.GroupAttr},
 	} {
 		if r.Name != "" {
+			r.File, r.Line = p.where(r.Key)
 			out = append(out, r)
 		}
 	}
-	out = append(out, p.capacityRefs(text)...)
+	out = append(out, p.capacityRefs()...)
 	for _, m := range p.Rollout.Metrics {
-		out = append(out, AttrRef{"rollout.metrics", strings.TrimPrefix(m, "-"), keyLine(text, "rollout", 0, "metrics")})
+		r := AttrRef{Key: "rollout.metrics", Name: strings.TrimPrefix(m, "-")}
+		r.File, r.Line = p.where(r.Key)
+		out = append(out, r)
 	}
 	return out
 }
@@ -126,22 +157,34 @@ func (p *Policy) CheckExpressions(ctx context.Context, snap fleet.Snapshot) []Ex
 
 // gateExprs are the gates' conditions, archetypes first, then exceptions
 // by cluster name.
-func (p *Policy) gateExprs(text string) []Expr {
+func (p *Policy) gateExprs() []Expr {
 	var out []Expr
 	nth := 0
-	for _, a := range p.Archetypes {
-		for _, g := range a.Gates {
-			out = append(out, Expr{Key: "gate", Text: g.Expr, Of: a.Name, Gate: g.Name, Line: keyLine(text, "archetype.gate", nth, "expr")})
+	for i, a := range p.Archetypes {
+		for j, g := range a.Gates {
+			file, line := p.lineOf(fmt.Sprintf("archetype[%d].gate[%d].expr", i, j), "archetype.gate", nth, "expr")
+			out = append(out, Expr{Key: "gate", Text: g.Expr, Of: a.Name, Gate: g.Name, File: file, Line: line})
 			nth++
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(p.Clusters)) {
 		for j, g := range p.Clusters[name].Gates {
 			table := fmt.Sprintf("cluster.%q.gate", name)
-			out = append(out, Expr{Key: "gate", Text: g.Expr, Cluster: name, Gate: g.Name, Line: keyLine(text, table, j, "expr")})
+			file, line := p.lineOf(fmt.Sprintf("cluster.%s.gate[%d].expr", name, j), table, j, "expr")
+			out = append(out, Expr{Key: "gate", Text: g.Expr, Cluster: name, Gate: g.Name, File: file, Line: line})
 		}
 	}
 	return out
+}
+
+// lineOf is the file and line of a key inside an array of tables: in a
+// single file the nth header of table, then key; in a directory the
+// merged path's origin.
+func (p *Policy) lineOf(path, table string, nth int, key string) (string, int) {
+	if !p.IsDir() {
+		return p.Path, keyLine(string(p.Text), table, nth, key)
+	}
+	return p.where(path)
 }
 
 // checkGate compiles and evaluates a gate's condition with `this` bound

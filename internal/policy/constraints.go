@@ -175,12 +175,12 @@ func (p *Policy) ConstraintAttrs() (attrs []string, undrained bool) {
 
 // capacityRefs are the attributes min_capacity sums, where written: the
 // archetypes' in file order, then the exceptions' by cluster name.
-func (p *Policy) capacityRefs(text string) []AttrRef {
+func (p *Policy) capacityRefs() []AttrRef {
 	var out []AttrRef
 	for i, a := range p.Archetypes {
-		line := keyLine(text, "archetype", i, "min_capacity")
+		file, line := p.lineOf(fmt.Sprintf("archetype[%d].min_capacity", i), "archetype", i, "min_capacity")
 		for _, m := range a.Constraints.MinCapacity {
-			out = append(out, AttrRef{"min_capacity.attr", m.Attr, line})
+			out = append(out, AttrRef{Key: "min_capacity.attr", Name: m.Attr, Line: line, File: file})
 		}
 	}
 	names := make([]string, 0, len(p.Clusters))
@@ -190,9 +190,9 @@ func (p *Policy) capacityRefs(text string) []AttrRef {
 	sort.Strings(names)
 	for _, name := range names {
 		if c := p.Clusters[name].constraints.MinCapacity; c != nil {
-			line := keyLine(text, fmt.Sprintf("cluster.%q", name), 0, "min_capacity")
+			file, line := p.lineOf(fmt.Sprintf("cluster.%s.min_capacity", name), fmt.Sprintf("cluster.%q", name), 0, "min_capacity")
 			for _, m := range *c {
-				out = append(out, AttrRef{"min_capacity.attr", m.Attr, line})
+				out = append(out, AttrRef{Key: "min_capacity.attr", Name: m.Attr, Line: line, File: file})
 			}
 		}
 	}

@@ -97,5 +97,5 @@ func TestCapacityAttrRefs(t *testing.T) {
 			got = append(got, r)
 		}
 	}
-	require.Equal(t, []AttrRef{{"min_capacity.attr", "cores", 5}, {"min_capacity.attr", "gpus", 7}}, got)
+	require.Equal(t, []AttrRef{{"min_capacity.attr", "cores", 5, ""}, {"min_capacity.attr", "gpus", 7, ""}}, got)
 }

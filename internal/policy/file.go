@@ -31,23 +31,36 @@ func IsVerb(v string) bool {
 // FileName is the policy looked for beside the database.
 const FileName = "fleetq.policy.toml"
 
-// Find resolves the policy path: flag, else $FLEETQ_POLICY (env), else
-// fleetq.policy.toml beside the database. A missing file is ErrNoPolicy.
+// Find resolves the policy path (a file or a directory): flag, else
+// $FLEETQ_POLICY (env), else fleetq.policy.toml or fleetq.policy.d/
+// beside the database. Neither is ErrNoPolicy; both is an error too, so
+// a half-done move to a directory never silently picks one.
 func Find(flag, env, dbPath string) (string, error) {
 	for _, p := range []string{flag, env} {
 		if p != "" {
 			return p, nil
 		}
 	}
-	p := filepath.Join(filepath.Dir(dbPath), FileName)
-	if _, err := os.Stat(p); err != nil {
-		return "", fmt.Errorf("%w: give --policy FILE, set $FLEETQ_POLICY, or put %s beside the database (see examples/policy.toml)", ErrNoPolicy, FileName)
+	file := filepath.Join(filepath.Dir(dbPath), FileName)
+	dir := filepath.Join(filepath.Dir(dbPath), DirName)
+	_, ferr := os.Stat(file)
+	_, derr := os.Stat(dir)
+	switch {
+	case ferr == nil && derr == nil:
+		return "", fmt.Errorf("%w: both %s and %s lie beside the database: remove one, or say which with --policy", ErrInvalid, file, dir)
+	case derr == nil:
+		return dir, nil
+	case ferr == nil:
+		return file, nil
 	}
-	return p, nil
+	return "", fmt.Errorf("%w: give --policy FILE|DIR, set $FLEETQ_POLICY, or put %s or %s/ beside the database (see examples/policy.toml, examples/policy/)", ErrNoPolicy, FileName, DirName)
 }
 
-// Load reads and parses a policy file.
+// Load reads and parses a policy file, or a policy directory (LoadDir).
 func Load(path string) (*Policy, error) {
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return LoadDir(path)
+	}
 	data, err := readFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -63,15 +76,62 @@ func Load(path string) (*Policy, error) {
 	return p, nil
 }
 
+// Sources returns where the keys of a policy are written: for a
+// directory its merged files, for a single file that file.
+func (p *Policy) sources() *merged {
+	if p.src == nil {
+		name := p.Path
+		if name == "" {
+			name = "policy"
+		}
+		m, err := mergeFiles([]srcFile{{Name: name, Text: p.Text}})
+		if err != nil { // it parsed once: cannot happen, but never panic
+			m = &merged{tree: map[string]any{}, origin: map[string]Loc{}, inline: map[string]bool{}}
+		}
+		p.src = m
+	}
+	return p.src
+}
+
+// Locate returns the file and line of the key at path p ("health",
+// "verb.drain.rate", "archetype[1].clusters", "cluster.NAME.drain").
+func (p *Policy) Locate(path string) Loc { return p.sources().Locate(path) }
+
+// IsDir reports whether the policy was read from a directory.
+func (p *Policy) IsDir() bool { return isBundle(p.Text) }
+
 // Hash is the hex sha256 of a policy text, as decisions record it.
 func Hash(text []byte) string {
 	h := sha256.Sum256(text)
 	return hex.EncodeToString(h[:])
 }
 
-// Parse decodes and validates a policy. Unknown keys are errors, so a
-// misspelt limit is never silently ignored.
+// Parse decodes and validates a policy: a single file's text, or the
+// bundle of a directory as decisions store it. Unknown keys are errors,
+// so a misspelt limit is never silently ignored.
 func Parse(text []byte) (*Policy, error) {
+	if isBundle(text) {
+		files, err := unbundle(text)
+		if err != nil {
+			return nil, err
+		}
+		return parseFiles(files)
+	}
+	p, err := parseText(text)
+	if err != nil {
+		return nil, err
+	}
+	p.Text, p.Hash = text, Hash(text)
+	return p, nil
+}
+
+// unknownKeys is the error of keys no policy setting reads.
+type unknownKeys struct{ keys []string }
+
+func (e *unknownKeys) Error() string { return "unknown key " + strings.Join(e.keys, ", ") }
+
+// parseText decodes and validates one TOML text.
+func parseText(text []byte) (*Policy, error) {
 	var raw rawPolicy
 	md, err := toml.NewDecoder(bytes.NewReader(text)).Decode(&raw)
 	if err != nil {
@@ -83,13 +143,12 @@ func Parse(text []byte) (*Policy, error) {
 			keys[i] = k.String()
 		}
 		sort.Strings(keys)
-		return nil, fmt.Errorf("%w: unknown key %s", ErrInvalid, strings.Join(keys, ", "))
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, &unknownKeys{keys})
 	}
 	p, err := raw.build()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	p.Text, p.Hash = text, Hash(text)
 	return p, nil
 }
 

@@ -51,9 +51,12 @@ type Policy struct {
 	MaxEvidenceAge time.Duration
 	EvidenceAge    map[string]time.Duration
 
+	// Text is the file, or the bundle of a directory's files
+	// (bundle.go); Hash is its sha256; Path the file or directory.
 	Text []byte
 	Hash string
 	Path string
+	src  *merged // where each key is written; built on first use
 }
 
 // PerLimit is one [[limits.per]]: at most Budget's cap of hosts out per
