@@ -95,26 +95,27 @@ func splitDictHead(b []byte) (dictParts, error) {
 // Deltas are of stored values, so a blob of more than one chunk starts
 // with its frame header (blob.go), which the skeleton keeps as it is.
 
-// unframe cuts a stored value into its frame header (empty for a blob
-// stored whole) and the blob's bytes.
-func unframe(v []byte) (hdr, data []byte, err error) {
+// unframe cuts a stored value, or its skeleton, into its frame header
+// (empty for a blob stored whole) and the blob's bytes, and says the
+// blob's length the header states (0 without one).
+func unframe(v []byte) (hdr, data []byte, size uint64, err error) {
 	if len(v) > 0 && v[0] == encDict {
-		return nil, v, nil
+		return nil, v, 0, nil
 	}
 	p := len(frameMagic) + 2
 	if len(v) < p || string(v[:len(frameMagic)]) != frameMagic || v[len(frameMagic)] != frameVersion {
-		return nil, nil, fmt.Errorf("%w: code-space delta of a blob that is not a dictionary", ErrCorrupt)
+		return nil, nil, 0, fmt.Errorf("%w: code-space delta of a blob that is not a dictionary", ErrCorrupt)
 	}
 	shift := v[len(frameMagic)+1]
 	size, k := binary.Uvarint(v[p:])
-	if shift < minChunkShift || shift > maxChunkShift || k <= 0 || size <= 1<<shift || size > uint64(len(v)) {
-		return nil, nil, fmt.Errorf("%w: code-space delta: bad frame header", ErrCorrupt)
+	if shift < minChunkShift || shift > maxChunkShift || k <= 0 || size <= 1<<shift || size > maxBody {
+		return nil, nil, 0, fmt.Errorf("%w: code-space delta: bad frame header", ErrCorrupt)
 	}
 	h := p + k + chunkCount(size, shift)*sha256.Size
 	if h > len(v) {
-		return nil, nil, fmt.Errorf("%w: code-space delta: bad frame header", ErrCorrupt)
+		return nil, nil, 0, fmt.Errorf("%w: code-space delta: bad frame header", ErrCorrupt)
 	}
-	return v[:h], v[h:], nil
+	return v[:h], v[h:], size, nil
 }
 
 // storedDict is a stored dictionary value cut apart.
@@ -124,9 +125,12 @@ type storedDict struct {
 }
 
 func parseStored(v []byte) (storedDict, error) {
-	hdr, data, err := unframe(v)
+	hdr, data, size, err := unframe(v)
 	if err != nil {
 		return storedDict{}, err
+	}
+	if hdr != nil && size != uint64(len(data)) {
+		return storedDict{}, fmt.Errorf("%w: code-space delta: frame of %d bytes holds %d", ErrCorrupt, size, len(data))
 	}
 	p, err := splitDict(data)
 	if err != nil {
@@ -269,7 +273,7 @@ func applyDictDelta(base, d []byte, scratch *[]byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hdr, data, err := unframe(ts)
+	hdr, data, framed, err := unframe(ts)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +289,7 @@ func applyDictDelta(base, d []byte, scratch *[]byte) ([]byte, error) {
 		return nil, err
 	}
 	want := uint64(len(ts)) + t.hosts*uint64(t.width)
-	if want != size {
+	if want != size || (hdr != nil && framed != want-uint64(len(hdr))) {
 		return nil, fmt.Errorf("%w: delta rebuilds %d bytes, expected %d", ErrCorrupt, want, size)
 	}
 	out := make([]byte, 0, size)
