@@ -87,44 +87,20 @@ func rebuildDelta(tx *bolt.Tx, key []byte) (out []byte, ok bool, err error) {
 
 // applyChain applies chain, newest delta last, to base. Each step writes
 // into the buffer the step before last wrote, so a chain of any length
-// allocates two blobs. Consecutive value-space deltas (compact_dictdelta.go)
-// are applied in value space, converting once on the way in and once out.
+// allocates two blobs (a code-space delta, compact_dictdelta.go, makes
+// its own).
 func applyChain(base []byte, chain [][]byte) (out []byte, err error) {
 	out = base
 	var bufs [2][]byte
 	var scratch []byte
-	inValues := false
 	for i := len(chain) - 1; i >= 0; i-- {
-		d := chain[i]
-		if isDictDelta(d) != inValues {
-			if out, err = switchSpace(out, inValues); err != nil {
-				return nil, err
-			}
-			inValues = !inValues
-		}
-		if inValues {
-			if d, _, err = dictInner(d); err != nil {
-				return nil, err
-			}
-		}
 		b := &bufs[i&1]
-		if *b, err = applyDeltaTo(*b, out, d, &scratch); err != nil {
+		if *b, err = applyDeltaTo(*b, out, chain[i], &scratch); err != nil {
 			return nil, err
 		}
 		out = *b
 	}
-	if inValues {
-		return fromValues(out)
-	}
 	return out, nil
-}
-
-// switchSpace converts b into value space, or out of it when inValues.
-func switchSpace(b []byte, inValues bool) ([]byte, error) {
-	if inValues {
-		return fromValues(b)
-	}
-	return toValues(b)
 }
 
 // promoteDelta drops the delta of key, if any, before the blob is written

@@ -5,50 +5,74 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
 )
 
-// Deltas of dictionary-encoded strings in value space (delta format 0x03,
+// Deltas of dictionary-encoded strings in code space (delta format 0x03,
 // docs/storage.md "Old versions").
 //
 // A 'D' blob stores a code per host, the index of its value in the sorted
 // dictionary. When a column of a value per host (a serial, an ip) gains
 // and loses 1% of its values, the codes of nearly every host shift by a
 // few, so the byte delta of two versions is most of the codes (~250 KB a
-// pass for 100,000 serials). In value space, where each code is replaced
-// by the bytes of its value, only the hosts whose value changed differ:
+// pass for 100,000 serials). Yet the shift is the same for every host of
+// a value: it follows from the two dictionaries alone. So the delta
+// keeps the rest of the blob apart from the codes, and the codes that a
+// translation of the base codes does not predict:
 //
-//	0x00 0x03 uvarint(target length) inner
+//	0x00 0x03 uvarint(target length) uvarint(len(skel)) skel
+//	uvarint(count) count×(uvarint(position gap) uvarint(code))
 //
-// inner is a delta of format 0x01 or 0x02 that rebuilds toValues(target)
-// from toValues(base). toValues keeps the blob's bytes up to and including
-// the code width and those after the codes as they are, and writes each
-// code k as uvarint(len(v)) v, v being value k; fromValues finds each
-// value in the dictionary again (it is sorted, and holds every value a
-// code names), so fromValues(toValues(b)) == b for every valid blob.
-// A chain of such deltas stays in value space from one to the next
-// (rebuildDelta), so a long chain converts twice, not at every step.
+// The skeleton of a stored value is the value less its codes: its frame
+// header (blob.go) if any, the 'D' blob up to and including the code
+// width (flags, presence bitmap, dictionary), and what follows the codes.
+// skel is a delta of format 0x01 or 0x02 that rebuilds the target's
+// skeleton from the base's, so it holds the dictionary's and the presence
+// bitmap's changes. Rebuilding merges the two sorted dictionaries once to
+// translate each base code to the target code of the same value, gives
+// every target host present in the base the translation of its base code
+// (0 when its value is gone), and then sets the exceptions: the hosts, by
+// position among the target's present hosts (the first gap is the
+// position, each next one the distance from the one before), whose code
+// is another, including those absent from the base.
 const deltaDict = 0x03
 
-// minDictDeltaWidth is the narrowest code for which a value-space delta
+// minDictDeltaWidth is the narrowest code for which a code-space delta
 // is tried: below 2 bytes a code a host, the dictionary has at most 256
 // values and codes rarely shift.
 const minDictDeltaWidth = 2
 
-// dictParts is the start of a 'D' blob, where toValues works: head holds
-// the bytes up to and including the code width, and hosts codes of width
-// bytes follow it.
+// dictParts is a 'D' blob cut apart: head holds the bytes up to and
+// including the code width, codes the hosts' codes of width bytes, and
+// tail what follows them.
 type dictParts struct {
-	head  []byte
-	dict  strDict
-	width int
-	hosts uint64
+	head, codes, tail []byte
+	dict              strDict
+	present           *roaring.Bitmap
+	width             int
+	hosts             uint64
 }
 
 // splitDict parses the parts of blob b, which must be a 'D' blob.
 func splitDict(b []byte) (dictParts, error) {
+	p, err := splitDictHead(b)
+	if err != nil {
+		return p, err
+	}
+	rest := b[len(p.head):]
+	if uint64(len(rest))/uint64(p.width) < p.hosts {
+		return dictParts{}, fmt.Errorf("%w: dictionary codes truncated", ErrCorrupt)
+	}
+	n := p.hosts * uint64(p.width)
+	p.codes, p.tail = rest[:n], rest[n:]
+	return p, nil
+}
+
+// splitDictHead parses the head of b, up to and including the code width.
+func splitDictHead(b []byte) (dictParts, error) {
 	if len(b) < 2 || b[0] != encDict {
-		return dictParts{}, fmt.Errorf("%w: value-space delta of a blob that is not a dictionary", ErrCorrupt)
+		return dictParts{}, fmt.Errorf("%w: code-space delta of a blob that is not a dictionary", ErrCorrupt)
 	}
 	flags := b[1]
 	if flags&^(dictBitmaps|dictOffsets) != 0 {
@@ -64,138 +88,118 @@ func splitDict(b []byte) (dictParts, error) {
 	if w != widthFor(dict.len()) || w == 0 {
 		return dictParts{}, fmt.Errorf("%w: dictionary code width %d for %d values", ErrCorrupt, w, dict.len())
 	}
-	p := dictParts{head: b[:len(b)-len(r.b)], dict: dict, width: w, hosts: cardOf(present)}
+	p := dictParts{head: b[:len(b)-len(r.b)], dict: dict, present: present, width: w, hosts: cardOf(present)}
 	return p, nil
 }
 
 // Deltas are of stored values, so a blob of more than one chunk starts
-// with its frame header (blob.go), which value space keeps as it is.
+// with its frame header (blob.go), which the skeleton keeps as it is.
 
-// unframe cuts a stored value into its frame header (empty for a blob
-// stored whole) and the blob's bytes, and says the blob's length when
-// the header states it.
-func unframe(v []byte) (hdr, data []byte, size uint64, framed bool, err error) {
+// unframe cuts a stored value, or its skeleton, into its frame header
+// (empty for a blob stored whole) and the blob's bytes, and says the
+// blob's length the header states (0 without one).
+func unframe(v []byte) (hdr, data []byte, size uint64, err error) {
 	if len(v) > 0 && v[0] == encDict {
-		return nil, v, 0, false, nil
+		return nil, v, 0, nil
 	}
 	p := len(frameMagic) + 2
 	if len(v) < p || string(v[:len(frameMagic)]) != frameMagic || v[len(frameMagic)] != frameVersion {
-		return nil, nil, 0, false, fmt.Errorf("%w: value-space delta of a blob that is not a dictionary", ErrCorrupt)
+		return nil, nil, 0, fmt.Errorf("%w: code-space delta of a blob that is not a dictionary", ErrCorrupt)
 	}
 	shift := v[len(frameMagic)+1]
 	size, k := binary.Uvarint(v[p:])
-	if shift < minChunkShift || shift > maxChunkShift || k <= 0 || size <= 1<<shift || size > uint64(len(v)) {
-		return nil, nil, 0, false, fmt.Errorf("%w: value-space delta: bad frame header", ErrCorrupt)
+	if shift < minChunkShift || shift > maxChunkShift || k <= 0 || size <= 1<<shift || size > maxBody {
+		return nil, nil, 0, fmt.Errorf("%w: code-space delta: bad frame header", ErrCorrupt)
 	}
 	h := p + k + chunkCount(size, shift)*sha256.Size
 	if h > len(v) {
-		return nil, nil, 0, false, fmt.Errorf("%w: value-space delta: bad frame header", ErrCorrupt)
+		return nil, nil, 0, fmt.Errorf("%w: code-space delta: bad frame header", ErrCorrupt)
 	}
-	return v[:h], v[h:], size, true, nil
+	return v[:h], v[h:], size, nil
 }
 
-// toValues is the stored value v of a dictionary blob in value space.
-func toValues(v []byte) ([]byte, error) {
-	hdr, data, _, _, err := unframe(v)
-	if err != nil {
-		return nil, err
-	}
-	t, err := dictToValues(data)
-	if err != nil {
-		return nil, err
-	}
-	return append(append(make([]byte, 0, len(hdr)+len(t)), hdr...), t...), nil
+// storedDict is a stored dictionary value cut apart.
+type storedDict struct {
+	hdr []byte
+	dictParts
 }
 
-// fromValues is the inverse of toValues.
-func fromValues(t []byte) ([]byte, error) {
-	hdr, data, size, framed, err := unframe(t)
+func parseStored(v []byte) (storedDict, error) {
+	hdr, data, size, err := unframe(v)
 	if err != nil {
-		return nil, err
+		return storedDict{}, err
 	}
-	b, err := dictFromValues(data)
+	if hdr != nil && size != uint64(len(data)) {
+		return storedDict{}, fmt.Errorf("%w: code-space delta: frame of %d bytes holds %d", ErrCorrupt, size, len(data))
+	}
+	p, err := splitDict(data)
 	if err != nil {
-		return nil, err
+		return storedDict{}, err
 	}
-	if framed && uint64(len(b)) != size {
-		return nil, fmt.Errorf("%w: value-space delta rebuilds %d bytes, its frame says %d", ErrCorrupt, len(b), size)
-	}
-	return append(append(make([]byte, 0, len(hdr)+len(b)), hdr...), b...), nil
+	return storedDict{hdr: hdr, dictParts: p}, nil
 }
 
-// dictToValues is blob b with each code replaced by its value.
-func dictToValues(b []byte) ([]byte, error) {
-	p, err := splitDict(b)
-	if err != nil {
-		return nil, err
-	}
-	rest := b[len(p.head):]
-	if uint64(len(rest))/uint64(p.width) < p.hosts {
-		return nil, fmt.Errorf("%w: dictionary codes truncated", ErrCorrupt)
-	}
-	codes, tail := rest[:p.hosts*uint64(p.width)], rest[p.hosts*uint64(p.width):]
-	out := make([]byte, 0, len(b)+len(p.dict.all))
-	out = append(out, p.head...)
-	n := uint32(p.dict.len())
-	for i := 0; i < len(codes); i += p.width {
-		k := readCode(codes[i:], p.width)
-		if k >= n {
-			return nil, fmt.Errorf("%w: code %d beyond %d values", ErrCorrupt, k, n)
+// skeleton is the stored value less its codes.
+func (s storedDict) skeleton() []byte {
+	out := make([]byte, 0, len(s.hdr)+len(s.head)+len(s.tail))
+	return append(append(append(out, s.hdr...), s.head...), s.tail...)
+}
+
+// translation maps each code of base to the code of the same value in
+// target, or to noCode when target lacks the value, by one merge of the
+// two sorted dictionaries.
+func translation(base, target strDict) []uint32 {
+	tr := make([]uint32, base.len())
+	j, m := 0, target.len()
+	for i := range tr {
+		v := base.at(uint32(i))
+		for j < m && target.at(uint32(j)) < v {
+			j++
 		}
-		v := p.dict.at(k)
-		out = binary.AppendUvarint(out, uint64(len(v)))
-		out = append(out, v...)
-	}
-	return append(out, tail...), nil
-}
-
-// dictFromValues is the inverse of dictToValues.
-func dictFromValues(t []byte) ([]byte, error) {
-	p, err := splitDict(t)
-	if err != nil {
-		return nil, err
-	}
-	r := &reader{b: t[len(p.head):]}
-	out := make([]byte, 0, len(p.head)+int(min(p.hosts, uint64(len(t))))*p.width)
-	out = append(out, p.head...)
-	code := p.dict.coder(p.hosts)
-	for range p.hosts {
-		v := r.bytes(r.uvarint())
-		if r.err != nil {
-			return nil, r.err
-		}
-		k, ok := code(v)
-		if !ok {
-			return nil, fmt.Errorf("%w: value-space delta names a value not in the dictionary", ErrCorrupt)
-		}
-		out = appendCode(out, k, p.width)
-	}
-	return append(out, r.b...), nil
-}
-
-// coderMapMin is the dictionary size from which coder indexes the values
-// in a map: a serial or ip dictionary (a value per host) cost ~20 string
-// compares of long shared prefixes per host by binary search, 2.5 s of
-// a 1M-host diff --attrs of an older pass, against ~0.2 s with the map.
-const coderMapMin = 256
-
-// coder returns the code of a value of d, for lookups of hosts values.
-func (d strDict) coder(hosts uint64) func(v []byte) (uint32, bool) {
-	n := d.len()
-	if n < coderMapMin || hosts < uint64(n)/4 {
-		return func(v []byte) (uint32, bool) {
-			k := sort.Search(n, func(i int) bool { return d.at(uint32(i)) >= string(v) })
-			return uint32(k), k < n && d.at(uint32(k)) == string(v)
+		if j < m && target.at(uint32(j)) == v {
+			tr[i] = uint32(j)
+		} else {
+			tr[i] = noCode
 		}
 	}
-	idx := make(map[string]uint32, n)
-	for k := range n {
-		idx[d.at(uint32(k))] = uint32(k)
+	return tr
+}
+
+const noCode = ^uint32(0)
+
+// predict is the codes of target's present hosts as base and the
+// translation tr foretell them: a host present in both gets tr of its
+// base code, any other 0. It fails on a base code beyond its dictionary.
+func predict(base dictParts, tpresent *roaring.Bitmap, hosts uint64, tr []uint32) ([]uint32, error) {
+	out := make([]uint32, hosts)
+	bit, tit := base.present.Iterator(), tpresent.Iterator()
+	bpos, tpos := 0, 0
+	bid, bok := nextID(bit)
+	for tit.HasNext() {
+		id := tit.Next()
+		for bok && bid < id {
+			bid, bok = nextID(bit)
+			bpos++
+		}
+		if bok && bid == id {
+			k := readCode(base.codes[bpos*base.width:], base.width)
+			if k >= uint32(len(tr)) {
+				return nil, fmt.Errorf("%w: code %d beyond %d values", ErrCorrupt, k, len(tr))
+			}
+			if c := tr[k]; c != noCode {
+				out[tpos] = c
+			}
+		}
+		tpos++
 	}
-	return func(v []byte) (uint32, bool) {
-		k, ok := idx[string(v)]
-		return k, ok
+	return out, nil
+}
+
+func nextID(it roaring.IntPeekable) (uint32, bool) {
+	if !it.HasNext() {
+		return 0, false
 	}
+	return it.Next(), true
 }
 
 func readCode(b []byte, w int) uint32 {
@@ -206,78 +210,141 @@ func readCode(b []byte, w int) uint32 {
 	return c
 }
 
-// isDictDelta reports whether d is a value-space delta.
+// isDictDelta reports whether d is a code-space delta.
 func isDictDelta(d []byte) bool { return len(d) >= 2 && d[0] == 0 && d[1] == deltaDict }
 
-// dictInner is the inner delta of a value-space delta, and the length
-// of the blob it rebuilds.
-func dictInner(d []byte) ([]byte, uint64, error) {
-	size, n := binary.Uvarint(d[2:])
-	if n <= 0 {
-		return nil, 0, fmt.Errorf("%w: delta header", ErrCorrupt)
+// dictDeltaParts cuts the code-space delta d into the target's length,
+// the skeleton's byte delta and the exceptions.
+func dictDeltaParts(d []byte) (size uint64, skel, exc []byte, err error) {
+	r := &reader{b: d[2:]}
+	size = r.uvarint()
+	skel = r.bytes(r.uvarint())
+	if r.err != nil {
+		return 0, nil, nil, r.err
 	}
-	inner := d[2+n:]
-	if len(inner) < 2 || inner[0] != 0 || (inner[1] != deltaRaw && inner[1] != deltaDeflate) {
-		return nil, 0, fmt.Errorf("%w: value-space delta holds no byte delta", ErrCorrupt)
+	if len(skel) < 2 || skel[0] != 0 || (skel[1] != deltaRaw && skel[1] != deltaDeflate) {
+		return 0, nil, nil, fmt.Errorf("%w: code-space delta holds no byte delta", ErrCorrupt)
 	}
-	return inner, size, nil
+	return size, skel, r.b, nil
 }
 
-// applyDictDelta rebuilds the target of the value-space delta d from base.
+// applyExceptions sets the exceptions exc in codes, of a dictionary of n
+// values, checking every position and code.
+func applyExceptions(codes []uint32, exc []byte, n int) error {
+	r := &reader{b: exc}
+	count := r.uvarint()
+	if r.err != nil || count > uint64(len(codes)) || count > uint64(len(exc)) {
+		return fmt.Errorf("%w: code-space delta: bad exception count", ErrCorrupt)
+	}
+	pos := uint64(0)
+	for i := range count {
+		gap, code := r.uvarint(), r.uvarint()
+		if r.err != nil {
+			return r.err
+		}
+		if i > 0 && gap == 0 {
+			return fmt.Errorf("%w: code-space delta: exception positions not increasing", ErrCorrupt)
+		}
+		if gap >= uint64(len(codes))-pos {
+			return fmt.Errorf("%w: code-space delta: exception past the hosts", ErrCorrupt)
+		}
+		if pos += gap; code >= uint64(n) {
+			return fmt.Errorf("%w: code-space delta: code %d beyond %d values", ErrCorrupt, code, n)
+		}
+		codes[pos] = uint32(code)
+	}
+	if len(r.b) != 0 {
+		return fmt.Errorf("%w: code-space delta: bytes after the exceptions", ErrCorrupt)
+	}
+	return nil
+}
+
+// applyDictDelta rebuilds the target of the code-space delta d from base.
 func applyDictDelta(base, d []byte, scratch *[]byte) ([]byte, error) {
-	inner, size, err := dictInner(d)
+	size, skel, exc, err := dictDeltaParts(d)
 	if err != nil {
 		return nil, err
 	}
-	t, err := toValues(base)
+	b, err := parseStored(base)
 	if err != nil {
 		return nil, err
 	}
-	if t, err = applyDeltaTo(nil, t, inner, scratch); err != nil {
-		return nil, err
-	}
-	out, err := fromValues(t)
+	ts, err := applyDeltaTo(nil, b.skeleton(), skel, scratch)
 	if err != nil {
 		return nil, err
 	}
-	if uint64(len(out)) != size {
-		return nil, fmt.Errorf("%w: delta rebuilds %d bytes, expected %d", ErrCorrupt, len(out), size)
+	hdr, data, framed, err := unframe(ts)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	t, err := splitDictHead(data)
+	if err != nil {
+		return nil, err
+	}
+	codes, err := predict(b.dictParts, t.present, t.hosts, translation(b.dict, t.dict))
+	if err != nil {
+		return nil, err
+	}
+	if err := applyExceptions(codes, exc, t.dict.len()); err != nil {
+		return nil, err
+	}
+	want := uint64(len(ts)) + t.hosts*uint64(t.width)
+	if want != size || (hdr != nil && framed != want-uint64(len(hdr))) {
+		return nil, fmt.Errorf("%w: delta rebuilds %d bytes, expected %d", ErrCorrupt, want, size)
+	}
+	out := make([]byte, 0, size)
+	out = append(append(out, hdr...), t.head...)
+	for _, c := range codes {
+		out = appendCode(out, c, t.width)
+	}
+	return append(out, data[len(t.head):]...), nil
 }
 
-// makeDictDelta is a value-space delta rebuilding target from base, or
+// makeDictDelta is a code-space delta rebuilding target from base, or
 // nil when either is not a dictionary with codes of minDictDeltaWidth
 // bytes or more, or the delta is longer than limit. It is checked by
 // applying it, so a delta that would not rebuild target is never kept.
 func makeDictDelta(base, target []byte, limit int) []byte {
-	for _, v := range [][]byte{base, target} {
-		_, b, _, _, err := unframe(v)
-		if err != nil {
-			return nil
-		}
-		if p, err := splitDict(b); err != nil || p.width < minDictDeltaWidth {
-			return nil
-		}
-	}
-	tb, err := toValues(base)
-	if err != nil {
+	b, err := parseStored(base)
+	if err != nil || b.width < minDictDeltaWidth {
 		return nil
 	}
-	tt, err := toValues(target)
-	if err != nil {
+	t, err := parseStored(target)
+	if err != nil || t.width < minDictDeltaWidth {
 		return nil
 	}
-	inner := makeDelta(tb, tt, limit)
-	if inner == nil {
+	skel := makeDelta(b.skeleton(), t.skeleton(), limit)
+	if skel == nil {
+		return nil
+	}
+	pred, err := predict(b.dictParts, t.present, t.hosts, translation(b.dict, t.dict))
+	if err != nil {
 		return nil
 	}
 	d := binary.AppendUvarint([]byte{0, deltaDict}, uint64(len(target)))
-	if d = append(d, inner...); len(d) > limit {
+	d = append(binary.AppendUvarint(d, uint64(len(skel))), skel...)
+	if d = appendExceptions(d, pred, t.dictParts); len(d) > limit {
 		return nil
 	}
 	if got, err := applyDictDelta(base, d, nil); err != nil || !bytes.Equal(got, target) {
 		return nil
 	}
 	return d
+}
+
+// appendExceptions appends the exceptions of target against the codes
+// pred foretells.
+func appendExceptions(d []byte, pred []uint32, t dictParts) []byte {
+	var exc []byte
+	count, last := 0, 0
+	for i, p := range pred {
+		c := readCode(t.codes[i*t.width:], t.width)
+		if c == p {
+			continue
+		}
+		exc = binary.AppendUvarint(exc, uint64(i-last))
+		exc = binary.AppendUvarint(exc, uint64(c))
+		count, last = count+1, i
+	}
+	return append(binary.AppendUvarint(d, uint64(count)), exc...)
 }

@@ -2,8 +2,10 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,7 +33,7 @@ func churnColumn(rng *rand.Rand, rc refColumn, share float64) refColumn {
 	return out
 }
 
-// TestDictDeltaReference makes value-space deltas between random string
+// TestDictDeltaReference makes code-space deltas between random string
 // columns and their churned versions, and checks that every version of a
 // chain rebuilds exactly, with byte deltas mixed in, against the encoded
 // columns themselves; and that cutting or flipping a delta is an error.
@@ -61,7 +63,7 @@ func TestDictDeltaReference(t *testing.T) {
 				made++
 				got, err := applyDelta(base, d)
 				require.NoError(t, err, "round %d", round)
-				require.True(t, bytes.Equal(got, target), "round %d: one value-space delta", round)
+				require.True(t, bytes.Equal(got, target), "round %d: one code-space delta", round)
 			}
 			require.NotNil(t, d)
 			chain = append(chain, d)
@@ -91,34 +93,74 @@ func TestDictDeltaReference(t *testing.T) {
 			}
 		}
 	}
-	require.Positive(t, made, "no value-space delta was made")
+	require.Positive(t, made, "no code-space delta was made")
 }
 
-// TestDictDeltaValuesRoundTrip checks fromValues(toValues(b)) == b for
-// random dictionary blobs, and that a value space with a value missing
-// from the dictionary is an error.
-func TestDictDeltaValuesRoundTrip(t *testing.T) {
+// TestDictDeltaTranslation checks the merge of two random sorted
+// dictionaries against a map of the target's values.
+func TestDictDeltaTranslation(t *testing.T) {
 	seed := uint64(rand.Int64())
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 4))
-	for round := 0; round < 20; round++ {
-		b := randomColumn(rng).encode(t)
-		if rng.IntN(2) == 0 {
-			_, b = frameBlob(b, uint8(minChunkShift+rng.IntN(4)))
+	for round := 0; round < 50; round++ {
+		all := randomStrings(rng, 1+rng.IntN(300))
+		pick := func() strDict {
+			var vs []string
+			for _, v := range all {
+				if rng.IntN(3) > 0 {
+					vs = append(vs, v)
+				}
+			}
+			slices.Sort(vs)
+			vs = slices.Compact(vs)
+			d := strDict{}
+			for _, v := range vs {
+				d.spans = append(d.spans, uint32(len(d.all)), uint32(len(d.all)+len(v)))
+				d.all += v
+			}
+			return d
 		}
-		tv, err := toValues(b)
-		_, data, _, _, uerr := unframe(b)
-		if uerr != nil || data[0] != encDict {
-			require.Error(t, err)
-			continue
+		base, target := pick(), pick()
+		idx := map[string]uint32{}
+		for k := range target.len() {
+			idx[target.at(uint32(k))] = uint32(k)
 		}
-		if p, perr := splitDict(data); perr != nil || p.width == 0 {
-			require.Error(t, err)
-			continue
+		tr := translation(base, target)
+		require.Len(t, tr, base.len())
+		for k := range base.len() {
+			want, ok := idx[base.at(uint32(k))]
+			if !ok {
+				want = noCode
+			}
+			require.Equal(t, want, tr[k], "round %d code %d", round, k)
 		}
-		require.NoError(t, err)
-		back, err := fromValues(tv)
-		require.NoError(t, err)
-		require.True(t, bytes.Equal(back, b), "round %d", round)
+	}
+}
+
+// TestDictDeltaExceptions checks that exceptions set the codes they name
+// and that a position out of order or past the hosts, a code beyond the
+// dictionary, a cut list or bytes after it are ErrCorrupt.
+func TestDictDeltaExceptions(t *testing.T) {
+	enc := func(xs ...uint64) []byte {
+		var b []byte
+		for _, x := range xs {
+			b = binary.AppendUvarint(b, x)
+		}
+		return b
+	}
+	codes := make([]uint32, 5)
+	require.NoError(t, applyExceptions(codes, enc(2, 1, 7, 3, 9), 10))
+	require.Equal(t, []uint32{0, 7, 0, 0, 9}, codes)
+	for name, exc := range map[string][]byte{
+		"repeated position": enc(2, 0, 1, 0, 2),
+		"past the hosts":    enc(1, 5, 1),
+		"gap past hosts":    enc(2, 3, 1, 2, 1),
+		"code too big":      enc(1, 0, 10),
+		"cut":               enc(2, 0, 1),
+		"trailing":          enc(1, 0, 1, 0),
+		"count too big":     enc(6, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+	} {
+		err := applyExceptions(make([]uint32, 5), exc, 10)
+		require.ErrorIs(t, err, ErrCorrupt, name)
 	}
 }
