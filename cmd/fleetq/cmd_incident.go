@@ -14,11 +14,13 @@ import (
 type incidentOptions struct {
 	ledgerOptions
 	reason string
+	scope  string
 }
 
 func (o *incidentOptions) AddFlags(fs *pflag.FlagSet) {
 	o.ledgerOptions.AddFlags(fs)
 	fs.StringVar(&o.reason, "reason", "", "why (required to start; recorded)")
+	fs.StringVar(&o.scope, "scope", "", "start: only the hosts of this set expression (evaluated on every later pass), not the whole fleet")
 }
 
 // incidentArgs checks the action, and that starting one says why: the
@@ -34,6 +36,9 @@ func (o *incidentOptions) incidentArgs(cmd *cobra.Command, args []string) error 
 			return &usageError{"incident start: --reason is required"}
 		}
 	case "stop", "status":
+		if o.scope != "" {
+			return &usageError{"incident " + args[0] + ": --scope is for start"}
+		}
 	default:
 		return &usageError{fmt.Sprintf("incident %q: expected start, stop or status", args[0])}
 	}
@@ -48,12 +53,18 @@ func newIncidentCommand(a *app) *cobra.Command {
 		Long: `Incident mode stops every automatic action across the fleet: verbs deny
 every host (rule invariant:incident, a permanent block) unless run with
 --force --reason, which stays within the budgets and is recorded.
+With --scope EXPR the incident holds only the hosts of a set expression
+(no bindings or stages), evaluated on every later decision's pass, as a
+freeze by expression is: a host that joins the set later is held too, and
+an expression that no longer evaluates holds every host (fail closed).
+One incident is on at a time; starting another replaces it.
 'incident status' (or 'fleetq leases') shows whether it is on. Start and
 stop are recorded in the audit log (kinds incident-start, incident-stop;
 'fleetq audit --kind incident').
 
 Examples:
   fleetq incident start --reason "INC-2211 packet loss in smf1"
+  fleetq incident start --scope 'dc = "smf1"' --reason "INC-2211 packet loss in smf1"
   fleetq incident status
   fleetq incident stop --reason "resolved"
 
@@ -78,6 +89,15 @@ func runIncident(a *app, o *incidentOptions, action string) error {
 		inc = &store.Incident{Reason: o.reason, Requester: o.requester(), Start: now}
 	}
 	err := a.update(func(tx *store.Tx) error {
+		if inc != nil && o.scope != "" {
+			snap, err := tx.Snapshot(0)
+			if err != nil {
+				return err
+			}
+			if inc.Expr, err = freezeExpr(a.context(), snap, o.scope); err != nil {
+				return &usageError{fmt.Sprintf("incident start --scope %q: not a set expression: %v", o.scope, err)}
+			}
+		}
 		if err := tx.SetIncident(inc); err != nil {
 			return err
 		}
@@ -86,7 +106,11 @@ func runIncident(a *app, o *incidentOptions, action string) error {
 	if err != nil {
 		return err
 	}
-	return a.print(&ledgerChange{Change: "incident-" + action, Reason: o.reason})
+	change := &ledgerChange{Change: "incident-" + action, Reason: o.reason}
+	if inc != nil {
+		change.Scope = inc.Expr
+	}
+	return a.print(change)
 }
 
 func incidentStatus(a *app) error {
@@ -114,5 +138,9 @@ func (s incidentState) writeText(w *textWriter) {
 		fmt.Fprintln(w, "incident mode off")
 		return
 	}
-	fmt.Fprintf(w, "INCIDENT MODE since %s by %s: %s\n", stampShort(s.inc.Start), s.inc.Requester, s.inc.Reason)
+	scope := ""
+	if s.inc.Expr != "" {
+		scope = " (hosts of " + s.inc.Expr + ")"
+	}
+	fmt.Fprintf(w, "INCIDENT MODE%s since %s by %s: %s\n", scope, stampShort(s.inc.Start), s.inc.Requester, s.inc.Reason)
 }

@@ -99,3 +99,44 @@ func TestRoleFreezeCatchesAHostThatJoinsLater(t *testing.T) {
 	d = f.decide("drain", `"kb03.ams1"`, "--reason", "os upgrade")
 	assert.Equal(t, []string{"kb03.ams1"}, d.Approved)
 }
+
+// An incident scoped by an expression holds only the hosts of the set, on
+// every later pass (a host that joins the role later is held too); the
+// rest of the fleet is decided as usual, and stop lifts it.
+func TestScopedIncidentHoldsItsSetOnly(t *testing.T) {
+	f := &actionFixture{t: t, dir: t.TempDir(), base: time.Now().UTC().Add(-30 * time.Minute).Truncate(time.Second)}
+	f.db, f.policy = filepath.Join(f.dir, "fleetq.db"), filepath.Join(f.dir, "policy.toml")
+	require.NoError(t, os.WriteFile(f.policy, []byte(roleFreezePolicy), 0o644))
+	t.Cleanup(func() { storetest.MustCheck(t, f.db) })
+	roleFleet(f, f.base, nil)
+
+	_, stderr, code := f.run("incident", "start", "--scope", "rol = kafka", "--reason", "typo")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `--scope "rol = kafka": not a set expression`)
+	_, stderr, code = f.run("incident", "stop", "--scope", `role = "kafka"`)
+	assert.Equal(t, 2, code, stderr)
+	f.ok("incident", "start", "--scope", `role = "kafka"`, "--reason", "INC-7 kafka brokers flapping", "--as", "alice")
+	assert.Contains(t, f.ok("incident", "status"), `INCIDENT MODE (hosts of (role = "kafka")) since`)
+
+	d := f.decide("drain", "all", "--reason", "os upgrade", "--seed", "1")
+	held := 0
+	for _, x := range d.Denied {
+		if x.Rule == "invariant:incident" {
+			held++
+			assert.True(t, strings.HasPrefix(x.Host, "ka"), x.Host)
+		}
+	}
+	assert.Equal(t, 10, held)
+	assert.Len(t, d.Approved, 5, "hosts outside the scope are decided as usual")
+
+	roleFleet(f, f.base.Add(10*time.Minute), map[string]string{"kb03.ams1": "kafka"})
+	d = f.decide("drain", `"kb03.ams1"`, "--reason", "os upgrade")
+	require.Len(t, d.Denied, 1)
+	assert.Equal(t, "invariant:incident", d.Denied[0].Rule, "a host that joined the role is held too")
+	d = f.decide("drain", `"kb03.ams1"`, "--reason", "hotfix", "--force")
+	assert.Equal(t, []string{"kb03.ams1"}, d.Approved)
+
+	f.ok("incident", "stop", "--reason", "resolved")
+	d = f.decide("drain", `"kb03.ams1"`, "--reason", "os upgrade")
+	assert.Equal(t, []string{"kb03.ams1"}, d.Approved)
+}

@@ -27,6 +27,10 @@ func (c *ledgerChange) writeText(w *textWriter) {
 	case "unfrozen":
 		fmt.Fprintf(w, "unfrozen: %s\n", c.Scope)
 	case "incident-start":
+		if c.Scope != "" {
+			fmt.Fprintf(w, "incident mode on for the hosts of %s: no automatic action on them until 'fleetq incident stop'\n", c.Scope)
+			return
+		}
 		fmt.Fprintln(w, "incident mode on: no automatic action until 'fleetq incident stop'")
 	case "incident-stop":
 		fmt.Fprintln(w, "incident mode off")

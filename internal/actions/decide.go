@@ -158,7 +158,7 @@ func (d *Decision) decideHost(b *budgets, gate gateVerdict, m *marks, h hostCost
 		cb.groupDetails = map[string]string{}
 	}
 	facts := &b.facts
-	*facts = hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incident, freeze: v.freezeFor(cb.freeze, h.id),
+	*facts = hostFacts{verb: d.Verb, now: v.now, stale: v.stale, lease: v.leases[h.id], incident: v.incidentFor(h.id), freeze: v.freezeFor(cb.freeze, h.id),
 		force: d.Force && d.Reason != "", planes: v.planes(d.Verb, h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
 		hold: v.holds[h.id], groupDetails: cb.groupDetails}
 	rule, detail, forced := checkInvariants(facts)

@@ -47,6 +47,25 @@ func FreezeHosts(env *query.Env, f *store.Freeze) *roaring.Bitmap {
 	return bm
 }
 
+// IncidentHosts is the hosts a scoped incident holds in env's pass (nil
+// for a fleet-wide one): every host when its expression does not
+// evaluate (fail closed).
+func IncidentHosts(env *query.Env, inc *store.Incident) *roaring.Bitmap {
+	if inc == nil || inc.Expr == "" {
+		return nil
+	}
+	return FreezeHosts(env, &store.Freeze{Expr: inc.Expr})
+}
+
+// incidentFor is the incident that holds a host: a fleet-wide one, or a
+// scoped one whose hosts contain it.
+func (v *view) incidentFor(id uint32) *store.Incident {
+	if v.incident == nil || v.incidentHosts == nil || v.incidentHosts.Contains(id) {
+		return v.incident
+	}
+	return nil
+}
+
 // freezeFor is the freeze that holds a host: its cluster's (or all),
 // else the first freeze by expression that contains it.
 func (v *view) freezeFor(cluster *store.Freeze, id uint32) *store.Freeze {

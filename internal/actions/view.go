@@ -45,9 +45,11 @@ type view struct {
 	freezes     map[string]*store.Freeze // active, by scope (clusters and all)
 	exprFreezes []exprFreeze             // active freezes by expression
 	incident    *store.Incident
-	lastOp      map[string]time.Time
-	starts      []store.Start
-	holds       map[uint32]*rolloutHold // hosts of halted rollouts' later waves
+	// incidentHosts are the hosts of a scoped incident (nil: fleet-wide).
+	incidentHosts *roaring.Bitmap
+	lastOp        map[string]time.Time
+	starts        []store.Start
+	holds         map[uint32]*rolloutHold // hosts of halted rollouts' later waves
 }
 
 func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, verb string, now time.Time) (*view, error) {
@@ -77,6 +79,7 @@ func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, verb string, n
 		}
 	}
 	v.exprFreezes = evalExprFreezes(env, l.Freezes, now)
+	v.incidentHosts = IncidentHosts(env, l.Incident)
 	return v, nil
 }
 

@@ -77,6 +77,10 @@ type Incident struct {
 	Reason    string    `json:"reason"`
 	Requester string    `json:"requester"`
 	Start     time.Time `json:"start"`
+	// Expr, when set, scopes the incident to the hosts of a set
+	// expression, evaluated on every decision's pass (like a freeze by
+	// expression); "" is the whole fleet. Older ledgers have none.
+	Expr string `json:"expr,omitempty"`
 }
 
 // Start records one lease start, for rate limits per cluster and verb.
