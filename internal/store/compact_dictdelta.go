@@ -171,6 +171,12 @@ const noCode = ^uint32(0)
 // translation tr foretell them: a host present in both gets tr of its
 // base code, any other 0. It fails on a base code beyond its dictionary.
 func predict(base dictParts, tpresent *roaring.Bitmap, hosts uint64, tr []uint32) ([]uint32, error) {
+	if tpresent.GetCardinality() != hosts {
+		return nil, fmt.Errorf("%w: code-space delta: %d present hosts for %d codes", ErrCorrupt, tpresent.GetCardinality(), hosts)
+	}
+	if n := base.present.GetCardinality(); base.width <= 0 || uint64(len(base.codes)) < n*uint64(base.width) {
+		return nil, fmt.Errorf("%w: code-space delta: base codes of %d bytes for %d hosts", ErrCorrupt, len(base.codes), n)
+	}
 	out := make([]uint32, hosts)
 	bit, tit := base.present.Iterator(), tpresent.Iterator()
 	bpos, tpos := 0, 0
@@ -180,6 +186,10 @@ func predict(base dictParts, tpresent *roaring.Bitmap, hosts uint64, tr []uint32
 		for bok && bid < id {
 			bid, bok = nextID(bit)
 			bpos++
+		}
+		// A forged bitmap may iterate other than its cardinality says.
+		if tpos >= len(out) || (bok && bid == id && (bpos+1)*base.width > len(base.codes)) {
+			return nil, fmt.Errorf("%w: code-space delta: presence bitmap does not match its codes", ErrCorrupt)
 		}
 		if bok && bid == id {
 			k := readCode(base.codes[bpos*base.width:], base.width)

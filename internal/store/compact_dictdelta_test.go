@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,7 +41,12 @@ func churnColumn(rng *rand.Rand, rc refColumn, share float64) refColumn {
 // columns themselves; and that cutting or flipping a delta is an error.
 func TestDictDeltaReference(t *testing.T) {
 	seed := uint64(rand.Int64())
-	t.Logf("seed %d", seed)
+	if s := os.Getenv("FLEETQ_DICTDELTA_SEED"); s != "" { // replay a failure
+		n, err := strconv.ParseUint(s, 10, 64)
+		require.NoError(t, err)
+		seed = n
+	}
+	t.Logf("seed %d (FLEETQ_DICTDELTA_SEED replays it)", seed)
 	rng := rand.New(rand.NewPCG(seed, 3))
 	made := 0
 	for round := 0; round < 8; round++ {
