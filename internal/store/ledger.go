@@ -101,6 +101,10 @@ type Ledger struct {
 	LastOp   map[string]time.Time `json:"last_op,omitempty"`  // host → last lease end
 	// Halted are the halted rollouts: their later waves are refused.
 	Halted []Rollout `json:"halted,omitempty"`
+	// Weeks are the planned maintenance weeks that end after the ledger
+	// was read from (startsSince): while one runs, its slots are the
+	// windows of its hosts.
+	Weeks []Week `json:"weeks,omitempty"`
 }
 
 // Ledger reads the ledger, with lease starts at or after startsSince.
@@ -122,6 +126,9 @@ func (t *Tx) Ledger(startsSince time.Time) (*Ledger, error) {
 	}
 	l.Incident = inc
 	if l.Halted, err = t.haltedRollouts(); err != nil {
+		return nil, err
+	}
+	if l.Weeks, err = t.plannedWeeks(startsSince); err != nil {
 		return nil, err
 	}
 	l.Starts, err = t.starts(startsSince)

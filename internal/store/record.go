@@ -74,7 +74,7 @@ func decodeRecord(key, v []byte, into any) error {
 
 // recordBuckets hold only sealed JSON records, one per key (pass records
 // are checked with their pass).
-var recordBuckets = [][]byte{bucketLeases, bucketLastOp, bucketStarts, bucketFreezes, bucketRollouts}
+var recordBuckets = [][]byte{bucketLeases, bucketLastOp, bucketStarts, bucketFreezes, bucketRollouts, bucketWeeks}
 
 // records checks every record's checksum and JSON: those of the record
 // buckets, the stored definitions and the incident.

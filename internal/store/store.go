@@ -186,7 +186,7 @@ func checkSchema(tx *bolt.Tx) error {
 // topBuckets are every name fleetq keeps at the top of the file; the
 // ledger's buckets are made on first use.
 var topBuckets = [][]byte{bucketMeta, bucketHosts, bucketBlobs, bucketPasses, bucketDeltas, bucketChains,
-	bucketLedger, bucketLeases, bucketLastOp, bucketStarts, bucketFreezes, bucketAudit, bucketPolicies, bucketRollouts}
+	bucketLedger, bucketLeases, bucketLastOp, bucketStarts, bucketFreezes, bucketAudit, bucketPolicies, bucketRollouts, bucketWeeks}
 
 // checkTopNames refuses a name at the top of the file that fleetq never
 // writes, or one that is not a bucket: a flipped byte in a bucket's name
