@@ -146,6 +146,7 @@ Examples:
 		newAuditCommand(a),
 		newPlanCommand(a),
 		newRolloutCommand(a),
+		newWeekCommand(a),
 		newCheckCommand(a),
 		newPolicyCommand(a),
 		newGCCommand(a),
@@ -197,7 +198,7 @@ var commandGroups = []struct {
 	{"sources", "Sources:", []string{"ingest", "defs", "run"}},
 	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},
 	{"ledger", "Ledger:", []string{"leases", "release", "freeze", "unfreeze", "incident", "audit"}},
-	{"rollout", "Rollout:", []string{"plan", "rollout"}},
+	{"rollout", "Rollout:", []string{"plan", "rollout", "week"}},
 	{"admin", "Admin:", []string{"check", "policy", "gc", "version", "completion", "generate"}},
 }
 
