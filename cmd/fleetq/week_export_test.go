@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	goical "github.com/emersion/go-ical"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/fleetq/fleetq/internal/store"
+	"github.com/fleetq/fleetq/internal/store/storetest"
+)
+
+// The week export tests build a small fleet through the binary, then
+// record a week in its database from Go (store.Tx.CreateWeek), as
+// `fleetq plan week` would, and export it through the binary.
+
+// hostileCustomer holds every TEXT special of RFC 5545, a line break, a
+// path, non-ASCII and a CSV formula, and is longer than a folded line.
+var hostileCustomer = "=Evil, \"Corp\"; \\ ../../etc/passwd\nline2 東京 " + strings.Repeat("ü", 60)
+
+// exportCustomers is the fleet: host → customer ("" for none).
+var exportCustomers = map[string]string{
+	"a01": "acme", "a02": "acme", "a03": "acme", "a04": "acme",
+	"b01": "Acme", "b02": "Acme",
+	"h01": hostileCustomer, "h02": hostileCustomer, "h03": hostileCustomer,
+	"g01": "globex", "g02": "globex", "g03": "globex",
+	"u01": "", "u02": "",
+}
+
+var (
+	exportCreated = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	monday        = time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+)
+
+// exportWeek is three steps and one unslotted host, g03.
+func exportWeek() *store.Week {
+	step := func(n int, name string, from, to time.Duration, hosts ...string) store.WeekStep {
+		return store.WeekStep{N: n, Name: name, Start: monday.Add(from), End: monday.Add(to), Hosts: hosts,
+			Parts: []store.WeekPart{{Expr: "all", Matched: len(hosts), Taken: len(hosts)}}}
+	}
+	return &store.Week{Name: "2026-w50 kernel", File: "week.toml", Scope: "all", Verbs: []string{"reboot", "drain"},
+		Zone: "Europe/Berlin", Customer: "customer", Created: exportCreated, Requester: "test", Pass: 1, State: store.WeekPlanned,
+		Steps: []store.WeekStep{
+			step(1, "automation", 9*time.Hour, 13*time.Hour, "a01", "g01", "u01"),
+			step(2, "first router", 13*time.Hour, 17*time.Hour, "a02", "a03", "b01", "h01"),
+			step(3, "", 41*time.Hour, 65*time.Hour, "a04", "b02", "g02", "h02", "h03", "u02"),
+		},
+		Unslotted: []string{"g03"},
+	}
+}
+
+func newExportFixture(t *testing.T) *actionFixture {
+	f := &actionFixture{t: t, dir: t.TempDir()}
+	f.db = filepath.Join(f.dir, "fleetq.db")
+	f.policy = filepath.Join(f.dir, "policy.toml")
+	require.NoError(t, os.WriteFile(f.policy, []byte(actionPolicy), 0o644))
+	var inv bytes.Buffer
+	cw := csv.NewWriter(&inv)
+	require.NoError(t, cw.Write([]string{"host", "cluster", "customer"}))
+	hosts := make([]string, 0, len(exportCustomers))
+	for h := range exportCustomers {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		require.NoError(t, cw.Write([]string{h, "c1", exportCustomers[h]}))
+	}
+	cw.Flush()
+	path := filepath.Join(f.dir, "inventory.csv")
+	require.NoError(t, os.WriteFile(path, inv.Bytes(), 0o644))
+	f.ok("ingest", path)
+	t.Cleanup(func() { storetest.MustCheck(t, f.db) })
+	return f
+}
+
+// createWeek records w as `fleetq plan week` would.
+func createWeek(t *testing.T, path string, w *store.Week) {
+	db, err := store.Open(path, store.Options{Owner: "week_export_test"})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		return tx.CreateWeek(w, func(w *store.Week) *store.AuditEntry {
+			return &store.AuditEntry{Time: w.Created, Requester: w.Requester, Kind: store.KindRollout, Expr: w.Scope, Pass: w.Pass}
+		})
+	}))
+}
+
+type exportIndexJSON struct {
+	Week, State, Zone string
+	Attr              string `json:"customer_attr"`
+	Pass              int64
+	Dir               string
+	Customers         []struct {
+		Customer, File          string
+		Hosts, Slots, Unslotted int
+	}
+	Hooks []struct {
+		Customer, Result string
+		OK               bool
+	}
+}
+
+func (f *actionFixture) weekExport(args ...string) exportIndexJSON {
+	f.t.Helper()
+	var ix exportIndexJSON
+	out := f.ok(append([]string{"week", "export", "--format", "json"}, args...)...)
+	require.NoError(f.t, json.Unmarshal([]byte(out), &ix), out)
+	return ix
+}
+
+// wantEvent is one event a customer's calendar must hold.
+type wantEvent struct {
+	step       int
+	start, end time.Duration // from monday
+	hosts      []string
+}
+
+var wantCalendars = map[string][]wantEvent{
+	"acme":          {{1, 9 * time.Hour, 13 * time.Hour, []string{"a01"}}, {2, 13 * time.Hour, 17 * time.Hour, []string{"a02", "a03"}}, {3, 41 * time.Hour, 65 * time.Hour, []string{"a04"}}},
+	"Acme":          {{2, 13 * time.Hour, 17 * time.Hour, []string{"b01"}}, {3, 41 * time.Hour, 65 * time.Hour, []string{"b02"}}},
+	hostileCustomer: {{2, 13 * time.Hour, 17 * time.Hour, []string{"h01"}}, {3, 41 * time.Hour, 65 * time.Hour, []string{"h02", "h03"}}},
+	"globex":        {{1, 9 * time.Hour, 13 * time.Hour, []string{"g01"}}, {3, 41 * time.Hour, 65 * time.Hour, []string{"g02"}}},
+	"":              {{1, 9 * time.Hour, 13 * time.Hour, []string{"u01"}}, {3, 41 * time.Hour, 65 * time.Hour, []string{"u02"}}},
+}
+
+func TestWeekExportMultiCustomer(t *testing.T) {
+	f := newExportFixture(t)
+	createWeek(t, f.db, exportWeek())
+	dir := filepath.Join(f.dir, "notify")
+	var ix exportIndexJSON
+	storetest.RequireNoChange(t, f.db, func() { ix = f.weekExport(dir) })
+	assert.Equal(t, "w1", ix.Week)
+	assert.Equal(t, "customer", ix.Attr)
+	assert.EqualValues(t, 1, ix.Pass)
+	type row struct {
+		Customer                string
+		Hosts, Slots, Unslotted int
+	}
+	var got []row
+	files := map[string]string{}
+	for _, c := range ix.Customers {
+		got = append(got, row{c.Customer, c.Hosts, c.Slots, c.Unslotted})
+		files[c.Customer] = c.File
+	}
+	assert.Equal(t, []row{{hostileCustomer, 3, 2, 0}, {"Acme", 2, 2, 0}, {"acme", 4, 3, 0}, {"globex", 3, 2, 1}, {"", 2, 2, 0}}, got,
+		"customers in byte order, the unassigned last")
+	assert.Equal(t, "globex", files["globex"])
+	assert.Equal(t, "_unassigned", files[""])
+	assert.Regexp(t, `^Acme~[0-9a-f]{12}$`, files["Acme"], "case twins are both hashed")
+	assert.Regexp(t, `^acme~[0-9a-f]{12}$`, files["acme"])
+	assert.Regexp(t, `^_Evil___Corp_____\.\._\.\._etc_passwd_line2_~[0-9a-f]{12}$`, files[hostileCustomer], "cleaned, cut to 40 octets, hashed")
+	names, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, names, 2*5+1, "a .csv and a .ics per customer and _index.csv, no temporary file left")
+
+	uids := checkCalendars(t, dir, files)
+	checkCustomerCSVs(t, dir, files)
+
+	first := readDir(t, dir)
+	again := f.weekExport(dir, "w1")
+	assert.Equal(t, ix.Customers, again.Customers)
+	assert.Equal(t, first, readDir(t, dir), "a second export writes the same bytes")
+	assert.Equal(t, uids, checkCalendars(t, dir, files), "the UIDs are stable")
+	other := filepath.Join(f.dir, "other")
+	f.weekExport(other, "2026-w50 kernel")
+	assert.Equal(t, first, readDir(t, other), "by name, into another directory: the same files")
+}
+
+func readDir(t *testing.T, dir string) map[string]string {
+	out := map[string]string{}
+	es, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range es {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+// checkCalendars parses every customer's .ics with a real iCalendar
+// parser and checks every event against wantCalendars; it returns the
+// UIDs by customer.
+func checkCalendars(t *testing.T, dir string, files map[string]string) map[string][]string {
+	uids := map[string][]string{}
+	seen := map[string]bool{}
+	for customer, want := range wantCalendars {
+		b, err := os.ReadFile(filepath.Join(dir, files[customer]+".ics"))
+		require.NoError(t, err)
+		for _, l := range strings.SplitAfter(string(b), "\r\n") {
+			require.LessOrEqual(t, len(strings.TrimSuffix(l, "\r\n")), 75)
+			require.True(t, l == "" || strings.HasSuffix(l, "\r\n"), "CRLF after %q", l)
+		}
+		cal, err := goical.NewDecoder(bytes.NewReader(b)).Decode()
+		require.NoError(t, err, customer)
+		require.NoError(t, goical.NewEncoder(&bytes.Buffer{}).Encode(cal), "valid: %s", customer)
+		calName, err := cal.Props.Text("X-WR-CALNAME")
+		require.NoError(t, err)
+		assert.Equal(t, "Maintenance w1 (2026-w50 kernel): "+customerLabel(customer), calName)
+		evs := cal.Events()
+		require.Len(t, evs, len(want), "one event per slot of %q", customer)
+		for i, ev := range evs {
+			uid := checkEvent(t, customer, want[i], ev)
+			assert.False(t, seen[uid], "UID %s is unique", uid)
+			seen[uid] = true
+			uids[customer] = append(uids[customer], uid)
+		}
+	}
+	return uids
+}
+
+func checkEvent(t *testing.T, customer string, want wantEvent, ev goical.Event) string {
+	text := func(p string) string {
+		v, err := ev.Props.Text(p)
+		require.NoError(t, err, p)
+		return v
+	}
+	start, err := ev.DateTimeStart(nil)
+	require.NoError(t, err)
+	end, err := ev.DateTimeEnd(nil)
+	require.NoError(t, err)
+	assert.Equal(t, monday.Add(want.start), start, "%q step %d", customer, want.step)
+	assert.Equal(t, monday.Add(want.end), end)
+	assert.Equal(t, time.UTC, start.Location(), "UTC times")
+	assert.Equal(t, "CONFIRMED", ev.Props.Get(goical.PropStatus).Value)
+	uid := text(goical.PropUID)
+	assert.Regexp(t, fmt.Sprintf(`^fleetq-week-1-%d-step-%d-([0-9a-f]{16}|unassigned)@fleetq$`, exportCreated.Unix(), want.step), uid)
+	desc := text(goical.PropDescription)
+	assert.Contains(t, desc, "Customer: "+customerLabel(customer)+"\n", "the raw name round-trips")
+	assert.Contains(t, desc, "Actions: reboot, drain\n")
+	assert.True(t, strings.HasSuffix(desc, "\n"+strings.Join(want.hosts, "\n")), "hosts at the end of %q", desc)
+	assert.Contains(t, text(goical.PropSummary), fmt.Sprintf("Maintenance of %s: w1 (2026-w50 kernel) step %d", plural(len(want.hosts), "host"), want.step))
+	return uid
+}
+
+// checkCustomerCSVs reads every customer's CSV: every host of the fleet
+// is in exactly one, once, with its customer and its step's slot.
+func checkCustomerCSVs(t *testing.T, dir string, files map[string]string) {
+	week := exportWeek()
+	stepOf := map[string]store.WeekStep{}
+	for _, s := range week.Steps {
+		for _, h := range s.Hosts {
+			stepOf[h] = s
+		}
+	}
+	seen := map[string]int{}
+	for customer, file := range files {
+		b, err := os.ReadFile(filepath.Join(dir, file+".csv"))
+		require.NoError(t, err)
+		rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+		require.NoError(t, err)
+		require.Equal(t, customerCSVHeader, rows[0])
+		for _, r := range rows[1:] {
+			seen[r[0]]++
+			wantCustomer := exportCustomers[r[0]]
+			if strings.HasPrefix(wantCustomer, "=") {
+				wantCustomer = "'" + wantCustomer // a spreadsheet shows it as text
+			}
+			assert.Equal(t, wantCustomer, r[1], "host %s", r[0])
+			assert.Equal(t, customer, exportCustomers[r[0]], "host %s in the file of %q", r[0], customer)
+			s, slotted := stepOf[r[0]]
+			if !slotted {
+				assert.Equal(t, []string{"", "", "", "", "", "", "Europe/Berlin"}, r[2:9], "unslotted %s", r[0])
+				continue
+			}
+			assert.Equal(t, []string{s.Start.Format(time.RFC3339), s.End.Format(time.RFC3339)}, r[4:6])
+			assert.Equal(t, []string{s.Start.In(berlin(t)).Format(time.RFC3339), s.End.In(berlin(t)).Format(time.RFC3339), "Europe/Berlin", "reboot drain", "w1 (2026-w50 kernel)"}, r[6:])
+		}
+	}
+	for h := range exportCustomers {
+		assert.Equal(t, 1, seen[h], "host %s once", h)
+	}
+	assert.Len(t, seen, len(exportCustomers))
+}
+
+func berlin(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	return loc
+}
