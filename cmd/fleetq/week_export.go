@@ -246,4 +246,3 @@ func (ex *weekExport) description(customer string, cs customerStep) string {
 	fmt.Fprintf(&b, "Hosts (%d):\n%s", len(cs.hosts), strings.Join(cs.hosts, "\n"))
 	return b.String()
 }
-
