@@ -46,7 +46,7 @@ A host's customer is its value of the week's customer attribute (or
 pass when that one was collected. Hosts without a value go to
 DIR/_unassigned.csv and .ics. A customer name that is not a plain file
 name (A-Z a-z 0-9 . _ -, starting with a letter or digit) is cleaned and
-given a hash suffix: "../x" is "_.._x~" and 12 hex digits. Each file is
+given a hash suffix: "../x" is "_._x~" and 12 hex digits. Each file is
 written to a temporary name and renamed; DIR is created if missing. The
 database is only read.
 

@@ -18,7 +18,7 @@ import (
 //     file system would make them one file);
 //   - otherwise BASE is the name with every other character as '_', a
 //     leading '.' or '-' as '_', cut to 40 octets, then '~' and the first
-//     12 hex digits of the name's sha256: "../x" is "_.._x~" + hash. A
+//     12 hex digits of the name's sha256: "../x" is "_._x~" + hash. A
 //     plain name holds no '~', so no plain name is ever a hashed one, and
 //     two names that clean to the same text differ in their hash;
 //   - names starting with '_' are fleetq's own: _unassigned (the hosts

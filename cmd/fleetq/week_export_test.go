@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -287,4 +288,151 @@ func berlin(t *testing.T) *time.Location {
 	loc, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
 	return loc
+}
+
+func TestWeekExportErrors(t *testing.T) {
+	f := newExportFixture(t)
+	_, errOut, code := f.run("week", "export", filepath.Join(f.dir, "out"))
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "fleetq: no such week: no week planned yet (fleetq plan week FILE plans one)\n", errOut)
+	createWeek(t, f.db, exportWeek())
+
+	storetest.RequireNoChange(t, f.db, func() {
+		_, errOut, code = f.run("week", "export", filepath.Join(f.dir, "out"), "w9")
+		assert.Equal(t, 1, code)
+		assert.Equal(t, "fleetq: no such week: no week w9 (fleetq week list shows them)\n", errOut)
+		_, errOut, code = f.run("week", "export", filepath.Join(f.dir, "out"), "nosuch")
+		assert.Equal(t, 1, code)
+		assert.Contains(t, errOut, `no week "nosuch" (fleetq week list shows them)`)
+
+		file := filepath.Join(f.dir, "a-file")
+		require.NoError(t, os.WriteFile(file, []byte("x\n"), 0o644))
+		_, errOut, code = f.run("week", "export", file)
+		assert.Equal(t, 1, code)
+		assert.Equal(t, "fleetq: week export: "+file+" is not a directory\n", errOut)
+		_, errOut, code = f.run("week", "export", filepath.Join(file, "sub"))
+		assert.Equal(t, 1, code)
+		assert.Equal(t, "fleetq: week export: cannot create directory "+filepath.Join(file, "sub")+": mkdir "+file+": not a directory\n", errOut)
+
+		_, errOut, code = f.run("week", "export", "--customer", "tenant", filepath.Join(f.dir, "out"))
+		assert.Equal(t, 1, code)
+		assert.Equal(t, "fleetq: pass 1 has no attribute \"tenant\", the customer attribute of week w1 (--customer ATTR names another)\n", errOut)
+
+		_, errOut, code = f.run("week", "export")
+		assert.Equal(t, 2, code, errOut)
+		_, errOut, code = f.run("week", "export", "d", "w1", "extra")
+		assert.Equal(t, 2, code, errOut)
+		assert.Contains(t, errOut, "week export takes DIR and an optional WEEK, got 3 arguments before --")
+		_, errOut, code = f.run("week", "export", "d", "--")
+		assert.Equal(t, 2, code, errOut)
+		assert.Contains(t, errOut, "a hook program after --")
+	})
+	_, err := os.Stat(filepath.Join(f.dir, "out"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "no export wrote anything")
+}
+
+func TestWeekExportUnwritableDir(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root writes into a read-only directory")
+	}
+	f := newExportFixture(t)
+	createWeek(t, f.db, exportWeek())
+	dir := filepath.Join(f.dir, "ro")
+	require.NoError(t, os.Mkdir(dir, 0o555))
+	t.Cleanup(func() { _ = os.Chmod(dir, 0o755) })
+	_, errOut, code := f.run("week", "export", dir)
+	assert.Equal(t, 1, code)
+	assert.Regexp(t, `^fleetq: export `+regexpQuote(dir)+`/\S+\.csv: open `+regexpQuote(dir)+`/\.export-[0-9a-f]{16}: permission denied\n$`, errOut)
+	es, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, es)
+}
+
+func regexpQuote(s string) string { return regexp.QuoteMeta(s) }
+
+// TestWeekExportCancelledAndFallback: a cancelled week's events are
+// STATUS:CANCELLED with a higher SEQUENCE and the same UIDs, so a
+// re-import cancels them; a week whose pass is gone reads customers from
+// the newest pass, and says so.
+func TestWeekExportCancelledAndFallback(t *testing.T) {
+	f := newExportFixture(t)
+	w := exportWeek()
+	createWeek(t, f.db, w)
+	c := exportWeek()
+	c.State, c.Pass, c.Created = store.WeekCancelled, 7, w.Created
+	createWeek(t, f.db, c)
+	dir := filepath.Join(f.dir, "out")
+	out, errOut, code := f.run("week", "export", dir, "w2", "--format", "json")
+	require.Equal(t, 0, code, errOut)
+	assert.Equal(t, "fleetq: note: pass 7, which week w2 was planned on, is gone: customers are read from pass 1\n", errOut)
+	var ix exportIndexJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &ix))
+	assert.Equal(t, "cancelled", ix.State)
+	assert.EqualValues(t, 1, ix.Pass)
+	b, err := os.ReadFile(filepath.Join(dir, "globex.ics"))
+	require.NoError(t, err)
+	cal, err := goical.NewDecoder(bytes.NewReader(b)).Decode()
+	require.NoError(t, err)
+	evs := cal.Events()
+	require.Len(t, evs, 2)
+	for i, ev := range evs {
+		assert.Equal(t, "CANCELLED", ev.Props.Get(goical.PropStatus).Value)
+		assert.Equal(t, "1", ev.Props.Get(goical.PropSequence).Value)
+		uid, err := ev.Props.Text(goical.PropUID)
+		require.NoError(t, err)
+		assert.Equal(t, eventUID(c, []int{1, 3}[i], "globex"), uid)
+	}
+}
+
+// TestWeekExportHook runs a hook per customer: the argv as given, the
+// customer's hosts on stdin, its files and name in the environment; one
+// customer's failure is named, the others still run, the exit is 1.
+func TestWeekExportHook(t *testing.T) {
+	f := newExportFixture(t)
+	createWeek(t, f.db, exportWeek())
+	runs := filepath.Join(f.dir, "runs")
+	require.NoError(t, os.Mkdir(runs, 0o755))
+	hook := filepath.Join(f.dir, "hook")
+	require.NoError(t, os.WriteFile(hook, []byte(`#!/bin/sh
+d="$1/$FLEETQ_CUSTOMER_FILE"
+cat > "$d.stdin"
+printf '%s' "$FLEETQ_CUSTOMER" > "$d.name"
+printf '%s %s %s %s %s %s\n' "$FLEETQ_WEEK" "$FLEETQ_HOSTS" "$FLEETQ_SLOTS" "$(basename "$FLEETQ_CSV")" "$(basename "$FLEETQ_ICS")" "$2" > "$d.env"
+test -f "$FLEETQ_CSV" && test -f "$FLEETQ_ICS" || exit 9
+test "$FLEETQ_CUSTOMER" != globex || { echo "no mail server for globex" >&2; exit 3; }
+`), 0o755))
+	dir := filepath.Join(f.dir, "out")
+	out, errOut, code := f.run("week", "export", dir, "--format", "json", "--", hook, runs, "two words; $(rm -rf /)")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no mail server for globex\n")
+	assert.Contains(t, errOut, `fleetq: hook `+hook+` for customer "globex": exit 3`+"\n")
+	assert.True(t, strings.HasSuffix(errOut, `fleetq: hook `+hook+` failed for 1 of 4 customers: "globex"; the files are written`+"\n"), errOut)
+	var ix exportIndexJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &ix))
+	require.Len(t, ix.Hooks, 4, "not for the unassigned hosts")
+	for _, h := range ix.Hooks {
+		assert.Equal(t, h.Customer != "globex", h.OK, h.Customer)
+	}
+	for _, c := range ix.Customers {
+		if c.Customer == "" {
+			assert.NoFileExists(t, filepath.Join(runs, c.File+".name"))
+			continue
+		}
+		name, err := os.ReadFile(filepath.Join(runs, c.File+".name"))
+		require.NoError(t, err)
+		assert.Equal(t, c.Customer, string(name), "the raw name in the environment")
+		env, err := os.ReadFile(filepath.Join(runs, c.File+".env"))
+		require.NoError(t, err)
+		assert.Equal(t, fmt.Sprintf("w1 %d %d %s.csv %s.ics two words; $(rm -rf /)\n", c.Hosts, c.Slots, c.File, c.File), string(env))
+		stdin, err := os.ReadFile(filepath.Join(runs, c.File+".stdin"))
+		require.NoError(t, err)
+		var want []string
+		for _, ev := range wantCalendars[c.Customer] {
+			want = append(want, ev.hosts...)
+		}
+		if c.Customer == "globex" {
+			want = append(want, "g03")
+		}
+		assert.Equal(t, strings.Join(want, "\n")+"\n", string(stdin), c.Customer)
+	}
 }
