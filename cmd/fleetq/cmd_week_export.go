@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -170,22 +172,64 @@ func weekZone(w *store.Week) (*time.Location, error) {
 	return loc, nil
 }
 
-// write writes every customer's CSV and .ics, then DIR/_index.csv.
+// write writes every customer's CSV and .ics, then DIR/_index.csv, then
+// its record of them (weekRecordName), then removes the files of an
+// earlier export that this one does not write and that still hold what
+// it wrote (a customer that left): as fleetq export does (cmd_export.go).
 func (ex *weekExport) write(dir string) error {
 	if err := exportDir(dir); err != nil {
 		return err
 	}
+	stale := previousWeekExport(dir)
+	rec := exportRecord{Files: []exportedFile{}}
+	put := func(name string, fill func(io.Writer) error) error {
+		sum, err := writeExportFile(filepath.Join(dir, name), fill)
+		rec.Files = append(rec.Files, exportedFile{Name: name, SHA256: sum})
+		delete(stale, name)
+		return err
+	}
 	for i := range ex.Customers {
 		c := &ex.Customers[i]
-		if _, err := writeExportFile(filepath.Join(dir, c.File+".csv"), ex.customerCSV(c)); err != nil {
+		if err := put(c.File+".csv", ex.customerCSV(c)); err != nil {
 			return err
 		}
-		if _, err := writeExportFile(filepath.Join(dir, c.File+".ics"), ex.customerICS(c)); err != nil {
+		if err := put(c.File+".ics", ex.customerICS(c)); err != nil {
 			return err
 		}
 	}
-	_, err := writeExportFile(filepath.Join(dir, indexFile), ex.indexCSV)
-	return err
+	if err := put(indexFile, ex.indexCSV); err != nil {
+		return err
+	}
+	if _, err := writeExportFile(filepath.Join(dir, weekRecordName), rec.write); err != nil {
+		return err
+	}
+	removeStale(dir, stale)
+	return nil
+}
+
+// weekRecordName is where week export records the files it wrote, with
+// their sha256, so that a later export into DIR knows which it may
+// remove. No customer file starts with a dot.
+const weekRecordName = ".fleetq-week-export.json"
+
+// previousWeekExport maps each file the previous week export into dir
+// recorded to the sha256 it wrote; names that could leave dir are dropped.
+func previousWeekExport(dir string) map[string]string {
+	out := map[string]string{}
+	b, err := os.ReadFile(filepath.Join(dir, weekRecordName))
+	if err != nil {
+		return out
+	}
+	var r exportRecord
+	if json.Unmarshal(b, &r) != nil {
+		return out
+	}
+	for _, f := range r.Files {
+		if f.Name != "" && f.Name == filepath.Base(f.Name) && f.Name[0] != '.' {
+			out[f.Name] = f.SHA256
+		}
+	}
+	return out
 }
 
 // exportDir makes dir when missing; a file or an uncreatable path is an

@@ -26,7 +26,8 @@ type weekExport struct {
 	Customers []exportedCustomer `json:"customers"`
 	week      *store.Week
 	zone      *time.Location
-	fallback  int64 // the week's pass, when it is gone and Pass is the newest
+	fallback  int64    // the week's pass, when it is gone and Pass is the newest
+	all       []string // every customer of the pass
 }
 
 // exportedCustomer is one customer's files and counts.
@@ -94,6 +95,7 @@ func (ex *weekExport) customers(tx *store.Tx) (map[string]string, error) {
 	of := map[string]string{}
 	for _, g := range a.Groups() {
 		c := g.Value.String()
+		ex.all = append(ex.all, c)
 		for _, h := range tx.Hosts().Names(g.Hosts) {
 			of[h] = c
 		}
@@ -128,7 +130,7 @@ func (ex *weekExport) group(of map[string]string) error {
 		c.unslotted = append(c.unslotted, h)
 	}
 	names := sortedCustomers(by)
-	bases, err := customerBases(names)
+	bases, err := customerBases(names, ex.all)
 	if err != nil {
 		return err
 	}

@@ -14,8 +14,8 @@ import (
 //
 //   - BASE is the customer's name as it is when the name is plain: 1 to
 //     64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, and no
-//     other customer's name is the same but for case (a case-insensitive
-//     file system would make them one file);
+//     other customer's name in the pass is the same but for case (a
+//     case-insensitive file system would make them one file);
 //   - otherwise BASE is the name with every other character as '_', a
 //     leading '.' or '-' as '_', cut to 40 octets, then '~' and the first
 //     12 hex digits of the name's sha256: "../x" is "_._x~" + hash. A
@@ -37,19 +37,25 @@ const indexFile = "_index.csv"
 var plainCustomer = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`) })
 
 // customerBases maps each customer name ("" is unassigned) to its BASE,
-// in the order of names. Two BASEs equal but for case is an error (a
+// in the order of names. Case twins are looked for among all (every
+// customer of the pass, so that a week with only one of two twins names
+// it as the next week does). Two BASEs equal but for case is an error (a
 // hash collision: never seen, but checked rather than overwritten).
-func customerBases(names []string) ([]string, error) {
-	folded := map[string]int{}
-	for _, n := range names {
-		if n != "" {
-			folded[strings.ToLower(n)]++
+func customerBases(names, all []string) ([]string, error) {
+	folded := map[string]map[string]bool{}
+	for _, l := range [][]string{all, names} {
+		for _, n := range l {
+			k := strings.ToLower(n)
+			if folded[k] == nil {
+				folded[k] = map[string]bool{}
+			}
+			folded[k][n] = true
 		}
 	}
 	out := make([]string, len(names))
 	seen := map[string]string{}
 	for i, n := range names {
-		out[i] = customerBase(n, folded[strings.ToLower(n)] > 1)
+		out[i] = customerBase(n, len(folded[strings.ToLower(n)]) > 1)
 		key := strings.ToLower(out[i])
 		if other, dup := seen[key]; dup {
 			return nil, fmt.Errorf("customers %q and %q would share the file name %s", other, n, out[i])

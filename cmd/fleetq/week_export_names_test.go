@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -13,7 +15,7 @@ import (
 )
 
 func TestCustomerBasesExact(t *testing.T) {
-	bases, err := customerBases([]string{"acme", "globex.eu", "Acme", "../x", ".hidden", "-rf", "a/b", "a\x00b", "東京", "", "_unassigned", "index"})
+	bases, err := customerBases([]string{"acme", "globex.eu", "Acme", "../x", ".hidden", "-rf", "a/b", "a\x00b", "東京", "", "_unassigned", "index", "initech"}, []string{"INITECH"})
 	require.NoError(t, err)
 	assert.Equal(t, "acme~822b33ad87c1", bases[0], "a case twin is hashed")
 	assert.Equal(t, "globex.eu", bases[1])
@@ -25,6 +27,7 @@ func TestCustomerBasesExact(t *testing.T) {
 	assert.Equal(t, unassignedBase, bases[9])
 	assert.True(t, strings.HasPrefix(bases[10], "_unassigned~"), "a customer never takes fleetq's own name: %s", bases[10])
 	assert.Equal(t, "index", bases[11], "the index is _index.csv")
+	assert.Equal(t, "initech~"+hashOf("initech"), bases[12], "a twin in the pass but not in the week counts")
 }
 
 // TestCustomerBasesRandom checks the scheme on random names against its
@@ -56,7 +59,7 @@ func TestCustomerBasesRandom(t *testing.T) {
 		if twin := strings.ToUpper(names[0]); !seen[twin] && r.IntN(2) == 0 {
 			names = append(names, twin) // a case twin, plain or not
 		}
-		bases, err := customerBases(names)
+		bases, err := customerBases(names, nil)
 		require.NoError(t, err, "%q", names)
 		folded := map[string]string{}
 		for i, base := range bases {
@@ -75,4 +78,9 @@ func TestCustomerBasesRandom(t *testing.T) {
 			}
 		}
 	}
+}
+
+func hashOf(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:6])
 }

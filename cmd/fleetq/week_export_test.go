@@ -162,7 +162,8 @@ func TestWeekExportMultiCustomer(t *testing.T) {
 	assert.Regexp(t, `^_Evil___Corp_____\.\._\.\._etc_passwd_line2_~[0-9a-f]{12}$`, files[hostileCustomer], "cleaned, cut to 40 octets, hashed")
 	names, err := os.ReadDir(dir)
 	require.NoError(t, err)
-	assert.Len(t, names, 2*5+1, "a .csv and a .ics per customer and _index.csv, no temporary file left")
+	assert.Len(t, names, 2*5+2, "a .csv and a .ics per customer, _index.csv and the record, no temporary file left")
+	assert.FileExists(t, filepath.Join(dir, ".fleetq-week-export.json"))
 
 	uids := checkCalendars(t, dir, files)
 	checkCustomerCSVs(t, dir, files)
@@ -435,4 +436,30 @@ test "$FLEETQ_CUSTOMER" != globex || { echo "no mail server for globex" >&2; exi
 		}
 		assert.Equal(t, strings.Join(want, "\n")+"\n", string(stdin), c.Customer)
 	}
+}
+
+// TestWeekExportRemovesItsStaleFiles: an export into a directory removes
+// the files of the earlier export it does not write again, unless they
+// were changed since; it never removes a file it did not write.
+func TestWeekExportRemovesItsStaleFiles(t *testing.T) {
+	f := newExportFixture(t)
+	createWeek(t, f.db, exportWeek())
+	acme := exportWeek()
+	acme.Steps, acme.Unslotted = acme.Steps[:1], nil
+	acme.Steps[0].Hosts = []string{"a01", "g01"}
+	createWeek(t, f.db, acme)
+	dir := filepath.Join(f.dir, "out")
+	f.weekExport(dir, "w1")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("mine\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "_unassigned.csv"), []byte("edited\n"), 0o644))
+	ix := f.weekExport(dir, "w2")
+	require.Len(t, ix.Customers, 2)
+	var got []string
+	es, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range es {
+		got = append(got, e.Name())
+	}
+	assert.Equal(t, []string{".fleetq-week-export.json", "_index.csv", "_unassigned.csv", "acme~822b33ad87c1.csv", "acme~822b33ad87c1.ics", "globex.csv", "globex.ics", "notes.txt"}, got,
+		"acme keeps its hashed name: the name is taken from the week's pass, where Acme is its case twin")
 }
