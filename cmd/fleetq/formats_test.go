@@ -16,6 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // supportedFormats is what every runnable command prints, pinned: a
@@ -64,6 +66,7 @@ var supportedFormats = map[string]string{
 	"undrain":        "text,json,folded",
 	"unfreeze":       "text,json",
 	"version":        "text,json",
+	"week export":    "text,json,csv",
 	"why":            "text,json",
 }
 
@@ -137,6 +140,7 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 	f.ok("defs", "set", defs)
 	f.ok("freeze", "ams1-zk-01", "--reason", "walk")
 	f.ok("plan", "rollout", "all", "--waves", "50%,100%", "--name", "walk", "--seed", "1")
+	createWeek(t, f.db, walkWeek())
 	var plan struct {
 		Token string
 		Audit int64
@@ -187,8 +191,19 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"undrain":        verb,
 		"unfreeze":       {args: []string{"ams1-zk-01"}},
 		"version":        {},
+		"week export":    {args: []string{"$DIR"}},
 		"why":            {args: []string{"dn0001.smf1", "all - responsive"}},
 	}
+}
+
+// walkWeek is a maintenance week of the walk's fleet that ended long ago,
+// so that it gates no decision of the walk: customers by cluster.
+func walkWeek() *store.Week {
+	start := time.Date(2020, 3, 2, 9, 0, 0, 0, time.UTC)
+	return &store.Week{Name: "walk", Scope: "all", Verbs: []string{"reboot"}, Zone: "UTC", Customer: "cluster", Created: start.Add(-24 * time.Hour),
+		Requester: "walk", Pass: 1, State: store.WeekPlanned, Steps: []store.WeekStep{
+			{N: 1, Start: start, End: start.Add(4 * time.Hour), Hosts: []string{"db00.smf1", "zk00.ams1"}},
+		}}
 }
 
 // runCopy runs the binary on a copy of the fixture's database, so every

@@ -139,6 +139,9 @@ func (f *goldenFixture) runAll() {
 	f.json("audit-show", 0, "audit", "show", fmt.Sprint(plan.Audit))
 	f.json("audit-replay", 0, "audit", "replay", fmt.Sprint(plan.Audit))
 	f.json("audit-verify", 0, "audit", "verify")
+
+	createWeek(f.t, f.db, walkWeek()) // as fleetq plan week would; last, so the ledger above is as it was
+	f.json("week-export", 0, "week", "export", filepath.Join(f.dir, "week-export"))
 }
 
 // TestJSONGolden compares the JSON of every result type with its golden
