@@ -328,8 +328,20 @@ func TestWeekExportErrors(t *testing.T) {
 		assert.Equal(t, 2, code, errOut)
 		assert.Contains(t, errOut, "a hook program after --")
 	})
+	noAttr := exportWeek()
+	noAttr.Customer = ""
+	createWeek(t, f.db, noAttr)
+	_, errOut, code = f.run("week", "export", filepath.Join(f.dir, "out"))
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "fleetq: week w2 names no customer attribute: give --customer ATTR\n", errOut)
 	_, err := os.Stat(filepath.Join(f.dir, "out"))
 	assert.ErrorIs(t, err, os.ErrNotExist, "no export wrote anything")
+
+	ix := f.weekExport(filepath.Join(f.dir, "by-cluster"), "--customer", "cluster")
+	require.Len(t, ix.Customers, 1)
+	assert.Equal(t, "cluster", ix.Attr)
+	assert.Equal(t, "c1", ix.Customers[0].Customer)
+	assert.Equal(t, []int{14, 3, 1}, []int{ix.Customers[0].Hosts, ix.Customers[0].Slots, ix.Customers[0].Unslotted})
 }
 
 func TestWeekExportUnwritableDir(t *testing.T) {
