@@ -231,3 +231,22 @@ func TestCalendarExact(t *testing.T) {
 		"BEGIN:VEVENT", "UID:x@y", "DTSTAMP:20261207T080000Z", "DTSTART:20261207T090000Z", "DTEND:20261207T110000Z", "SEQUENCE:0",
 		"STATUS:CONFIRMED", "SUMMARY:a\\, b", "DESCRIPTION:line1\\nline2", "END:VEVENT", "END:VCALENDAR", ""}, "\r\n"), buf.String())
 }
+
+// FuzzEventText: any summary and description come out as valid, folded
+// iCalendar that a real parser reads back as naiveText says.
+func FuzzEventText(f *testing.F) {
+	for _, s := range []string{"", "a,b;c\\d", "l1\r\nl2\rl3\n", strings.Repeat("東", 40), "\xff\x00\x7f", "BEGIN:VEVENT\nEND:VCALENDAR"} {
+		f.Add(s, s+s)
+	}
+	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, summary, description string) {
+		c := &Calendar{ProdID: "-//fleetq//fuzz//EN", Name: summary, Events: []Event{{
+			UID: "u@fuzz", Stamp: at, Start: at, End: at.Add(time.Hour), Summary: summary, Description: description,
+			Categories: []string{summary, "maintenance"},
+		}}}
+		var buf bytes.Buffer
+		require.NoError(t, c.Write(&buf))
+		checkLines(t, buf.String())
+		checkParsed(t, c, buf.Bytes())
+	})
+}
