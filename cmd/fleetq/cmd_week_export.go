@@ -49,8 +49,11 @@ pass when that one was collected. Hosts without a value go to
 DIR/_unassigned.csv and .ics. A customer name that is not a plain file
 name (A-Z a-z 0-9 . _ -, starting with a letter or digit) is cleaned and
 given a hash suffix: "../x" is "_._x~" and 12 hex digits. Each file is
-written to a temporary name and renamed; DIR is created if missing. The
-database is only read.
+written to a temporary name and renamed; DIR is created if missing. A
+file an earlier export into DIR wrote and this one does not (a customer
+with no host in this week) is removed if unchanged; nothing else is. A
+cancelled week's events are written cancelled, under the same UIDs, so
+exporting it again withdraws them. The database is only read.
 
 After the files, HOOK (given after --, run as an argv, no shell) runs once
 per customer (not for _unassigned) with the customer's hosts on stdin and
