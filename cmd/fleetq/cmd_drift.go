@@ -129,7 +129,7 @@ func runDrift(ctx context.Context, a *app, o *driftOptions, attrs []string, _ io
 		return err
 	}
 	if n := res.risky(); o.check && n > 0 {
-		return &exitError{code: exitAssert, err: fmt.Errorf("drift: %s risky", plural(int(n), "drift"))}
+		return &exitError{code: exitAssert, err: fmt.Errorf("drift: %s", plural(int(n), "risky drift"))}
 	}
 	return nil
 }
