@@ -171,7 +171,6 @@ func (f *driftFixture) report(args ...string) driftReportJSON {
 	return rep
 }
 
-
 // TestDriftDemoFleet: on the demo generator's fleet, fleetq drift finds
 // exactly the hosts the hand-written query finds, classed as the
 // example policy's rules say (checked from the raw files), with the
