@@ -251,7 +251,7 @@ func (p *Policy) checkDriftRule(at string, r *DriftRule) error {
 	case r.Class != DriftSafe && r.Class != DriftRisky:
 		return keyErrorf(at+".class", "class = %q: expected \"safe\" or \"risky\"", r.Class)
 	case r.Attr != "" && !p.Drift.hasAttr(r.Attr):
-		return keyErrorf(at+".attr", "attr = %q: not a declared attribute of [drift] (expected one of %s)", r.Attr, p.Drift.attrNames())
+		return keyErrorf(at+".attr", "attr = %q: not a declared attribute of [drift] (%s)", r.Attr, p.Drift.attrNames())
 	case r.Class == DriftSafe && len(r.Observed) == 0 && r.ObservedRegex == nil:
 		return keyErrorf(at, "rule %s: a safe rule must say which observed values it accepts (observed = [...] or observed_regex; observed = [\"*\"] for any)", r.Name)
 	}
@@ -270,13 +270,13 @@ func (d *Drift) hasAttr(name string) bool {
 
 func (d *Drift) attrNames() string {
 	if len(d.Attrs) == 0 {
-		return "none: [drift] maps no attribute"
+		return "[drift] maps no attribute yet"
 	}
 	names := make([]string, len(d.Attrs))
 	for i, a := range d.Attrs {
 		names[i] = a.Declared
 	}
-	return strings.Join(names, ", ")
+	return "expected one of " + strings.Join(names, ", ")
 }
 
 func stringValue(at string, v any) (string, error) {
