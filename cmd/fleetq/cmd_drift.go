@@ -295,7 +295,11 @@ func (r *driftResult) writeHosts(w *textWriter, a *drift.Attr) {
 	}
 	w.table([]string{"  HOST", "CLASS", "RULE", "DECLARED", "OBSERVED"}, rows)
 	if shown < len(hosts) {
-		fmt.Fprintf(w, "  … %d of %d drifted hosts shown (--all lists every one; --save stores them as drift.%s)\n", shown, len(hosts), a.Declared)
+		where := "--save stores them as drift." + a.Declared
+		if r.saved != nil {
+			where = "the set drift." + a.Declared + " holds them"
+		}
+		fmt.Fprintf(w, "  … %d of %d drifted hosts shown (--all lists every one; %s)\n", shown, len(hosts), where)
 	}
 }
 
