@@ -73,7 +73,7 @@ csv one row per drifted host and observer that reports it.
 Nothing is written unless --save: then the sets drift.ATTR (the drifted
 hosts), drift.ATTR.safe, drift.ATTR.risky and drift.ATTR.unobserved are
 stored in the pass (replacing earlier ones; the sources' data stays as
-it was), for queries and for a verb:
+it was), for queries and for a verb.
 
 Examples:
   fleetq drift
