@@ -115,6 +115,7 @@ func runDrift(ctx context.Context, a *app, o *driftOptions, attrs []string, _ io
 		if err != nil {
 			return locateRuleErr(pol, err)
 		}
+		rep.Detach() // printed after the transaction ends
 		res.rep = rep
 		if o.save {
 			res.saved = driftSets(rep)

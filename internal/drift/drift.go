@@ -97,6 +97,16 @@ func Compute(ctx context.Context, snap fleet.Snapshot, d *policy.Drift, attrs []
 	return rep, nil
 }
 
+// Detach copies the report's sets, which may share the pass's stored
+// bytes, so the report outlives the transaction it was computed in.
+func (r *Report) Detach() {
+	for _, a := range r.Attrs {
+		for _, bm := range []**roaring.Bitmap{&a.Agree, &a.Drifted, &a.Unobserved, &a.Undeclared, &a.Safe, &a.Risky} {
+			*bm = (*bm).Clone()
+		}
+	}
+}
+
 func selectAttrs(d *policy.Drift, names []string) ([]policy.DriftAttr, error) {
 	if len(d.Attrs) == 0 {
 		return nil, fmt.Errorf("the policy has no [drift] section: map a declared attribute to what observes it (kernel = [\"node_uname.release\"]; see docs/windows.md)")
