@@ -10,14 +10,17 @@ func newPlanCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan rollout EXPR --waves 1%,5%,25%,100% --canary-by ATTR,…",
 		Short: "Plan a progressive rollout: canaries, then waves spread across racks",
-		Long: `Plans recorded in the ledger. See 'fleetq plan rollout --help'.
+		Long: `Plans recorded in the ledger. See 'fleetq plan rollout --help' and
+'fleetq plan week --help'.
 
 Examples:
   fleetq plan rollout 'role = "hadoop-worker"' --waves 1%,5%,25%,100% --canary-by sku,role
+  fleetq plan week examples/week.toml
 
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(newPlanRolloutCommand(a))
+	cmd.AddCommand(newPlanWeekCommand(a))
 	return cmd
 }

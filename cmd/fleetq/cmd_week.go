@@ -30,6 +30,7 @@ Examples:
 // weekSubcommands adds the week's subcommands, one per line so each
 // arrives in its own change.
 func weekSubcommands(a *app, cmd *cobra.Command) {
-	_ = a
-	_ = cmd
+	cmd.AddCommand(newWeekShowCommand(a))
+	cmd.AddCommand(newWeekListCommand(a))
+	cmd.AddCommand(newWeekCancelCommand(a))
 }
