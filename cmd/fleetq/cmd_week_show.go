@@ -93,9 +93,9 @@ type weekReport struct {
 type weekCheck struct {
 	Passed bool `json:"passed"`
 	// Pass is the newest pass the scope was evaluated on again (week show).
-	Pass     int64    `json:"pass,omitempty"`
-	Missing  []string `json:"missing"` // hosts of the scope in Pass without a slot
-	Error    string   `json:"error,omitempty"`
+	Pass    int64    `json:"pass,omitempty"`
+	Missing []string `json:"missing"` // hosts of the scope in Pass without a slot
+	Error   string   `json:"error,omitempty"`
 }
 
 func newWeekReport(w *store.Week, dryRun bool) *weekReport {

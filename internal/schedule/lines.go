@@ -10,8 +10,10 @@ import (
 )
 
 var (
-	headerLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*(\[\[?)\s*([A-Za-z0-9_.\s"-]*?)\s*\]\]?\s*(#.*)?$`) })
-	keyLine    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([A-Za-z0-9_-]+|"[^"]*")\s*=`) })
+	headerLine = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^\s*(\[\[?)\s*([A-Za-z0-9_.\s"-]*?)\s*\]\]?\s*(#.*)?$`)
+	})
+	keyLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*([A-Za-z0-9_-]+|"[^"]*")\s*=`) })
 )
 
 // lineIndex maps the key paths of a schedule file ("week",

@@ -155,7 +155,9 @@ func (p *parser) errf(line int, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: %s", ErrInvalid, where, fmt.Sprintf(format, args...))
 }
 
-var tomlLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^toml: line (\d+)(?: \(last key "([^"]*)"\))?: (.*)$`) })
+var tomlLine = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^toml: line (\d+)(?: \(last key "([^"]*)"\))?: (.*)$`)
+})
 
 // decodeErr turns the decoder's error into FILE:LINE: message.
 func (p *parser) decodeErr(err error) error {
@@ -300,7 +302,9 @@ func parseLength(s string) (time.Duration, error) {
 
 var days = map[string]int{"Mon": 0, "Tue": 1, "Wed": 2, "Thu": 3, "Fri": 4, "Sat": 5, "Sun": 6}
 
-var startPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01][0-9]|2[0-3]):([0-5][0-9])$`) })
+var startPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([01][0-9]|2[0-3]):([0-5][0-9])$`)
+})
 
 func (p *parser) step(s *Schedule, i int, r *rawStep) (Step, error) {
 	key := fmt.Sprintf("step[%d]", i)
