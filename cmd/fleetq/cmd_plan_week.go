@@ -16,14 +16,16 @@ import (
 
 type planWeekOptions struct {
 	ledgerOptions
-	seed   uint64
-	dryRun bool
+	seed      uint64
+	dryRun    bool
+	unslotted bool
 }
 
 func (o *planWeekOptions) AddFlags(fs *pflag.FlagSet) {
 	o.ledgerOptions.AddFlags(fs)
 	fs.Uint64Var(&o.seed, "seed", 0, "seed for the spread of each share across racks (default: random, printed)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and print the week, record nothing")
+	fs.BoolVar(&o.unslotted, "allow-unslotted", false, "record the week even when hosts of the scope get no slot (the cross-check still fails)")
 }
 
 func newPlanWeekCommand(a *app) *cobra.Command {
@@ -40,13 +42,14 @@ selection took, dealt rack by rack so a share spans as many racks as it
 can. A step's slot is [start, start + length); while the week runs it is
 the maintenance window of its hosts for the verbs the file names.
 
-The cross-check: every host of the scope must get a slot. Hosts no step
-took are listed as unslotted; the week is recorded with them, and the
-command exits 4, so a schedule that misses machines never passes
-silently (--dry-run checks a file without recording it; fleetq week
-cancel drops a recorded week). A week that overlaps a planned week on
-the same hosts is refused. The plan is audited (kind week); the seed is
-printed.
+The cross-check: every host of the scope must get a slot. When hosts no
+step took remain, they are listed, nothing is recorded and the command
+exits 4, so a schedule that misses machines never passes silently
+(--allow-unslotted records such a week anyway, with its unslotted
+hosts, and still exits 4). --dry-run plans and prints without recording.
+A week that overlaps a planned week in time on a shared host is refused
+(fleetq week cancel drops a recorded week). The plan is audited (kind
+week); the seed is printed.
 
 Examples:
   fleetq plan week examples/week.toml --dry-run
@@ -84,10 +87,12 @@ func runPlanWeek(ctx context.Context, a *app, o *planWeekOptions, file string) e
 	if seed == 0 {
 		seed = randomSeed()
 	}
-	if _, end := s.Steps[len(s.Steps)-1].Start, s.Steps[len(s.Steps)-1].End; !end.After(now) {
-		return fmt.Errorf("%s: the week of %s is over (its last slot ended %s): plan a later week", file, s.Week.Format("2006-01-02"), end.Format("2006-01-02T15:04Z07:00"))
+	if first := s.Steps[0]; first.Start.Before(now) {
+		return fmt.Errorf("%s:%d: step 1 of the week of %s started at %s, in the past: a slot gives its hosts a window from its start, so plan a later week (week = \"YYYY-MM-DD\", or leave it out for next week)",
+			file, first.Line, s.Week.Format("2006-01-02"), stampUTC(first.Start))
 	}
 	var w *store.Week
+	recorded := false
 	plan := func(tx *store.Tx) error {
 		snap, err := tx.Snapshot(0)
 		if err != nil {
@@ -101,9 +106,10 @@ func runPlanWeek(ctx context.Context, a *app, o *planWeekOptions, file string) e
 		if err != nil && !errors.Is(err, store.ErrNoWeek) {
 			return err
 		}
-		if err := actions.WeekOverlap(planned, w); err != nil || o.dryRun {
+		if err := actions.WeekOverlap(planned, w); err != nil || o.dryRun || len(w.Unslotted) > 0 && !o.unslotted {
 			return err
 		}
+		recorded = true
 		return tx.CreateWeek(w, func(w *store.Week) *store.AuditEntry {
 			return &store.AuditEntry{Time: now, Requester: w.Requester, Kind: store.KindWeek, Expr: w.Scope,
 				Reason: fmt.Sprintf("planned %s from %s: %d steps, %d hosts, %d unslotted", w.Label(), file, len(w.Steps), len(actions.WeekHosts(w)), len(w.Unslotted)),
@@ -119,7 +125,7 @@ func runPlanWeek(ctx context.Context, a *app, o *planWeekOptions, file string) e
 		return err
 	}
 	fmt.Fprintf(a.stderr, "# seed %d\n", seed)
-	r := newWeekReport(w, o.dryRun)
+	r := newWeekReport(w, !recorded)
 	if err := a.print(r); err != nil {
 		return err
 	}

@@ -70,7 +70,7 @@ type weekReport struct {
 	Verbs     []string           `json:"verbs"`
 	Customer  string             `json:"customer"`
 	State     string             `json:"state"`
-	DryRun    bool               `json:"dry_run"`
+	DryRun    bool               `json:"dry_run"` // planned and printed, not recorded
 	Created   time.Time          `json:"created"`
 	Requester string             `json:"requester"`
 	Pass      int64              `json:"pass"`
@@ -192,7 +192,7 @@ func (r *weekReport) writeText(w *textWriter) {
 }
 
 func (r *weekReport) writeHeader(w *textWriter) {
-	label := "(dry run, not recorded)"
+	label := "(not recorded)"
 	if !r.DryRun {
 		label = r.week.Label() + " " + r.State
 	}

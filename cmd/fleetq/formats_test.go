@@ -51,6 +51,7 @@ var supportedFormats = map[string]string{
 	"log":            "text,json",
 	"passes":         "text,json,csv",
 	"plan rollout":   "text,json",
+	"plan week":      "text,json",
 	"query":          "text,json,csv,folded",
 	"reboot":         "text,json,folded",
 	"rekick":         "text,json,folded",
@@ -64,6 +65,9 @@ var supportedFormats = map[string]string{
 	"undrain":        "text,json,folded",
 	"unfreeze":       "text,json",
 	"version":        "text,json",
+	"week cancel":    "text,json",
+	"week list":      "text,json",
+	"week show":      "text,json",
 	"why":            "text,json",
 }
 
@@ -137,6 +141,8 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 	f.ok("defs", "set", defs)
 	f.ok("freeze", "ams1-zk-01", "--reason", "walk")
 	f.ok("plan", "rollout", "all", "--waves", "50%,100%", "--name", "walk", "--seed", "1")
+	f.ok("plan", "week", writeSchedule(t, f.dir, "walk", `cluster = "ams1-zk-01"`), "--seed", "1")
+	otherWeek := writeSchedule(t, f.dir, "walk2", `cluster = "smf1-critical-01"`)
 	var plan struct {
 		Token string
 		Audit int64
@@ -174,6 +180,7 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"log":            {},
 		"passes":         {},
 		"plan rollout":   {args: []string{"all", "--waves", "50%,100%", "--seed", "2"}},
+		"plan week":      {args: []string{otherWeek, "--seed", "2"}},
 		"query":          {args: []string{"all - responsive"}},
 		"reboot":         verb,
 		"rekick":         verb,
@@ -187,6 +194,9 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"undrain":        verb,
 		"unfreeze":       {args: []string{"ams1-zk-01"}},
 		"version":        {},
+		"week cancel":    {args: []string{"walk", "--reason", "walk"}},
+		"week list":      {},
+		"week show":      {},
 		"why":            {args: []string{"dn0001.smf1", "all - responsive"}},
 	}
 }

@@ -25,26 +25,56 @@ import (
 // PlanWeek plans schedule s on the newest pass of env (env.Seed seeds the
 // spread) into a week to record, by host name.
 func PlanWeek(env *query.Env, s *schedule.Schedule, rackAttr string) (*store.Week, error) {
+	p, err := planWeek(env, s, rackAttr)
+	if err != nil {
+		return nil, err
+	}
+	pass := env.Snap.Current()
+	w := &store.Week{Name: s.Name, File: s.File, Scope: s.Scope, Verbs: s.Verbs, Zone: s.Zone.String(), Customer: s.Customer,
+		Pass: pass.ID(), Seed: env.Seed, State: store.WeekPlanned}
+	names := env.Snap.Hosts()
+	for i, st := range s.Steps {
+		ws := store.WeekStep{N: st.N, Name: st.Name, Start: st.Start, End: st.End, Parts: []store.WeekPart{}}
+		hosts := roaring.New()
+		for j, tk := range st.Takes {
+			got := p.taken[i][j]
+			hosts.Or(got)
+			ws.Parts = append(ws.Parts, store.WeekPart{Expr: tk.Expr, Limit: tk.Max.String(), Matched: p.matched[i][j], Taken: int(got.GetCardinality())})
+		}
+		ws.Hosts = hostNames(names, hosts)
+		w.Steps = append(w.Steps, ws)
+	}
+	w.Unslotted = hostNames(names, p.unslotted)
+	return w, nil
+}
+
+// weekSelection is what each selection of each step took, by id.
+type weekSelection struct {
+	scope     *roaring.Bitmap
+	matched   [][]int
+	taken     [][]*roaring.Bitmap
+	unslotted *roaring.Bitmap
+}
+
+func planWeek(env *query.Env, s *schedule.Schedule, rackAttr string) (*weekSelection, error) {
 	scope, err := candidates(env, s.Scope)
 	if err != nil {
 		return nil, fmt.Errorf("%s: scope: %w", s.File, err)
 	}
-	if scope.IsEmpty() {
-		return nil, fmt.Errorf("%s: scope %q selects no hosts in pass %d: nothing to plan", s.File, s.Scope, env.Snap.Current().ID())
-	}
 	pass := env.Snap.Current()
+	if scope.IsEmpty() {
+		return nil, fmt.Errorf("%s: scope %q selects no hosts in pass %d: nothing to plan", s.File, s.Scope, pass.ID())
+	}
 	rack, _, err := pass.Attr(rackAttr)
 	if err != nil {
 		return nil, err
 	}
-	w := &store.Week{Name: s.Name, File: s.File, Scope: s.Scope, Verbs: s.Verbs, Zone: s.Zone.String(), Customer: s.Customer,
-		Pass: pass.ID(), Seed: env.Seed, State: store.WeekPlanned}
 	rng := rand.New(rand.NewPCG(env.Seed, env.Seed^shuffleSalt))
-	names := env.Snap.Hosts()
+	p := &weekSelection{scope: scope}
 	taken := roaring.New()
 	for _, st := range s.Steps {
-		ws := store.WeekStep{N: st.N, Name: st.Name, Start: st.Start, End: st.End, Parts: []store.WeekPart{}}
-		hosts := roaring.New()
+		var matched []int
+		var got []*roaring.Bitmap
 		for _, tk := range st.Takes {
 			m, err := candidates(env, tk.Expr)
 			if err != nil {
@@ -53,16 +83,14 @@ func PlanWeek(env *query.Env, s *schedule.Schedule, rackAttr string) (*store.Wee
 			m = roaring.And(m, scope)
 			m.AndNot(taken)
 			n := tk.Max.Of(int(m.GetCardinality()))
-			got := roaring.BitmapOf(rackInterleaved(m, rack, rng)[:n]...)
-			taken.Or(got)
-			hosts.Or(got)
-			ws.Parts = append(ws.Parts, store.WeekPart{Expr: tk.Expr, Limit: tk.Max.String(), Matched: int(m.GetCardinality()), Taken: n})
+			g := roaring.BitmapOf(rackInterleaved(m, rack, rng)[:n]...)
+			taken.Or(g)
+			matched, got = append(matched, int(m.GetCardinality())), append(got, g)
 		}
-		ws.Hosts = hostNames(names, hosts)
-		w.Steps = append(w.Steps, ws)
+		p.matched, p.taken = append(p.matched, matched), append(p.taken, got)
 	}
-	w.Unslotted = hostNames(names, roaring.AndNot(scope, taken))
-	return w, nil
+	p.unslotted = roaring.AndNot(scope, taken)
+	return p, nil
 }
 
 // WeekHosts are the hosts a week gave a slot, and the unslotted ones.
