@@ -184,7 +184,7 @@ func (r *weekReport) writeText(w *textWriter) {
 	fmt.Fprintln(w)
 	rows = rows[:0]
 	for _, d := range r.Days {
-		rows = append(rows, []string{d.Day, d.Date, strconv.Itoa(d.Steps), strconv.Itoa(d.Hosts)})
+		rows = append(rows, []string{d.Day, d.Date.Format("2006-01-02"), strconv.Itoa(d.Steps), strconv.Itoa(d.Hosts)})
 	}
 	w.table([]string{"DAY", "DATE", "STEPS", "HOSTS"}, rows)
 	fmt.Fprintln(w)

@@ -139,6 +139,12 @@ func (f *goldenFixture) runAll() {
 	f.json("audit-show", 0, "audit", "show", fmt.Sprint(plan.Audit))
 	f.json("audit-replay", 0, "audit", "replay", fmt.Sprint(plan.Audit))
 	f.json("audit-verify", 0, "audit", "verify")
+
+	week := writeSchedule(f.t, f.dir, "golden", `cluster = "ams1-zk-01"`)
+	f.json("plan-week", 0, "plan", "week", week, "--seed", "1")
+	f.json("week-show", 0, "week", "show", "golden")
+	f.json("week-list", 0, "week", "list")
+	f.json("week-cancel", 0, "week", "cancel", "golden", "--reason", "golden")
 }
 
 // TestJSONGolden compares the JSON of every result type with its golden

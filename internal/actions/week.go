@@ -163,10 +163,10 @@ func CancelWeek(tx *store.Tx, ref, reason, requester string, now time.Time) (*st
 
 // DayCount is how many hosts a week's slots starting on one day hold.
 type DayCount struct {
-	Day   string `json:"day"`  // Mon, in the schedule's zone
-	Date  string `json:"date"` // 2026-12-07
-	Steps int    `json:"steps"`
-	Hosts int    `json:"hosts"`
+	Day   string    `json:"day"`  // Mon, in the schedule's zone
+	Date  time.Time `json:"date"` // its midnight in the zone
+	Steps int       `json:"steps"`
+	Hosts int       `json:"hosts"`
 }
 
 // WeekDays counts the week's hosts per day of their slot's start in loc,
@@ -175,8 +175,8 @@ func WeekDays(w *store.Week, loc *time.Location) []DayCount {
 	var out []DayCount
 	for _, st := range w.Steps {
 		t := st.Start.In(loc)
-		d := t.Format("2006-01-02")
-		if len(out) == 0 || out[len(out)-1].Date != d {
+		d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+		if len(out) == 0 || !out[len(out)-1].Date.Equal(d) {
 			out = append(out, DayCount{Day: t.Format("Mon"), Date: d})
 		}
 		out[len(out)-1].Steps++

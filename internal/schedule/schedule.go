@@ -7,7 +7,6 @@ import (
 	"math"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,9 +252,11 @@ func (p *parser) verbs(s *Schedule, r *raw) error {
 			return p.errf(p.lines["verbs"], "verbs: unknown verb %q (expected some of %s)", v, strings.Join(policy.Verbs, ", "))
 		}
 	}
-	s.Verbs = slices.Clone(*r.Verbs)
-	sort.Strings(s.Verbs)
-	s.Verbs = slices.Compact(s.Verbs)
+	for _, v := range *r.Verbs {
+		if !slices.Contains(s.Verbs, v) {
+			s.Verbs = append(s.Verbs, v)
+		}
+	}
 	return nil
 }
 
