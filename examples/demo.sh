@@ -85,3 +85,7 @@ run leases
 run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "more disks" --seed 7 --as bob
 run audit
 run audit replay 4
+
+echo; echo "== the maintenance week: one, few, many over smf1, every host one slot (examples/week.toml; docs/windows.md)"
+run plan week examples/week.toml --seed 7
+run week show

@@ -173,14 +173,14 @@ func (r *weekReport) writeText(w *textWriter) {
 	rows := [][]string{}
 	for _, st := range r.Steps {
 		for _, p := range st.Parts {
-			max := p.Limit
-			if max == "" {
-				max = "all"
+			max := "all"
+			if p.Limit != "" {
+				max = "up to " + p.Limit
 			}
 			rows = append(rows, []string{strconv.Itoa(st.N), max, strconv.Itoa(p.Matched), strconv.Itoa(p.Taken), p.Expr})
 		}
 	}
-	w.table([]string{"STEP", "MAX", "MATCHED", "TAKEN", "SELECTION"}, rows)
+	w.table([]string{"STEP", "SHARE", "MATCHED", "TAKEN", "SELECTION"}, rows)
 	fmt.Fprintln(w)
 	rows = rows[:0]
 	for _, d := range r.Days {

@@ -169,7 +169,7 @@ func TestPlanWeekDemo(t *testing.T) {
 	assert.Contains(t, show, "cross-check passed: every host of the scope has exactly one slot (1794 hosts when planned; pass 1 adds none)")
 	assert.Regexp(t, `(?m)^1\s+Mon \d{4}-\d\d-\d\d 09:00-13:00\s+30  automation management, monitoring, package builders$`, show)
 	assert.Regexp(t, `(?m)^Thu\s+\S+\s+1\s+864$`, show)
-	assert.Regexp(t, `(?m)^4\s+5%\s+107\s+6  service = "vm" & env = "prod" - tests$`, show)
+	assert.Regexp(t, `(?m)^4\s+up to 5%\s+107\s+6  service = "vm" & env = "prod" - tests$`, show)
 }
 
 func setOf(hosts []string) map[string]bool {
