@@ -188,14 +188,14 @@ func shareOf(limit string, n int) int {
 	case limit == "":
 		return n
 	case strings.HasSuffix(limit, "%"):
-		fmt.Sscanf(limit, "%g%%", &x)
+		_, _ = fmt.Sscanf(limit, "%g%%", &x)
 		k := 0
 		for float64(k) < x*float64(n)/100-1e-9 {
 			k++
 		}
 		return k
 	}
-	fmt.Sscanf(limit, "%g", &x)
+	_, _ = fmt.Sscanf(limit, "%g", &x)
 	return min(int(x), n)
 }
 
