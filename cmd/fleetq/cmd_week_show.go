@@ -200,7 +200,11 @@ func (r *weekReport) writeHeader(w *textWriter) {
 	if r.Audit != 0 {
 		fmt.Fprintf(w, ", audit %d", r.Audit)
 	}
-	fmt.Fprintf(w, ")\n  from %s: slots in %s, gating %s; customers by attribute %s\n\n", r.File, r.Zone, strings.Join(r.Verbs, ", "), r.Customer)
+	fmt.Fprintf(w, ")\n  from %s: slots in %s, gating %s; customers by attribute %s\n", r.File, r.Zone, strings.Join(r.Verbs, ", "), r.Customer)
+	if !r.DryRun {
+		fmt.Fprintf(w, "  its hosts in the language: week:%s (every step), week:%s/s1 … week:%s/s%d, week:%s/unslotted\n", r.ID, r.ID, r.ID, len(r.Steps), r.ID)
+	}
+	fmt.Fprintln(w)
 }
 
 func (r *weekReport) writeSteps(w *textWriter) {

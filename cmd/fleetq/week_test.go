@@ -164,7 +164,16 @@ func TestPlanWeekDemo(t *testing.T) {
 		assert.Equal(t, len(st.Hosts), got, "step %d: its hosts are its selections'", st.N)
 	}
 
+	assert.Equal(t, w.Steps[1].Hosts, f.hosts("week:w1/s2"), "the language names a step's hosts")
+	assert.Equal(t, scope, f.hosts("week:smf1-kernel"), "and the week's, by name")
+	assert.Empty(t, f.hosts("week:w1/unslotted"))
+	assert.Equal(t, "0\n", f.ok("query", "week:w1/s1 & week:w1/s7 | count"))
+	_, errOut, code := f.run("query", "week:w1/s9")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, `fleetq: 1:1: unknown name: no week step "week:w1/s9" (write week:w1/s4, week:w1 or week:w1/unslotted;`)
+
 	show := f.ok("week", "show")
+	assert.Contains(t, show, "  its hosts in the language: week:w1 (every step), week:w1/s1 … week:w1/s8, week:w1/unslotted\n")
 	assert.Contains(t, show, "week w1 (smf1-kernel) planned: 1794 hosts of dc = \"smf1\"")
 	assert.Contains(t, show, "cross-check passed: every host of the scope has exactly one slot (1794 hosts when planned; pass 1 adds none)")
 	assert.Regexp(t, `(?m)^1\s+Mon \d{4}-\d\d-\d\d 09:00-13:00\s+30  automation management, monitoring, package builders$`, show)
