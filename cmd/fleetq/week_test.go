@@ -312,3 +312,46 @@ func TestPlanWeekOverlapAndCancel(t *testing.T) {
 	assert.Regexp(t, `(?m)^w3\s+smf1-kernel\s+planned\s`, list)
 	assert.True(t, slices.Contains(strings.Fields(list), "atla"))
 }
+
+// TestWeekShowNewHosts: week show runs the cross-check again on the
+// newest pass: a host that joined the scope after the plan has no slot.
+// A schedule in another zone shows its slots in both.
+func TestWeekShowNewHosts(t *testing.T) {
+	f, inventory := newWeekFixture(t)
+	file := filepath.Join(f.dir, "ny.toml")
+	require.NoError(t, os.WriteFile(file, []byte(`scope = 'dc = "atla"'
+zone = "America/New_York"
+week = "2099-W10"
+[[step]]
+start = "Mon 09:00"
+expr = 'all'
+max = "1%"
+[[step]]
+start = "Sun 20:00"
+expr = 'all'
+`), 0o644))
+	f.ok("plan", "week", file, "--seed", "5")
+	data, err := os.ReadFile(inventory)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	var added string
+	for _, l := range lines {
+		if strings.Contains(l, ".atla,atla,") {
+			added = "zz00001.atla" + l[strings.IndexByte(l, ','):]
+			break
+		}
+	}
+	next := filepath.Join(f.dir, "inventory.csv")
+	require.NoError(t, os.WriteFile(next, []byte(strings.Join(append(lines, added), "\n")+"\n"), 0o644))
+	f.ok("ingest", next)
+
+	show := f.ok("week", "show")
+	assert.Contains(t, show, "STEP  SLOT (UTC)                  SLOT (America/New_York)     HOSTS")
+	assert.Regexp(t, `(?m)^1\s+Mon 2099-03-02 14:00-18:00\s+Mon 2099-03-02 09:00-13:00\s+12$`, show, "EST: UTC-5")
+	assert.Regexp(t, `(?m)^2\s+Mon 2099-03-09 00:00-04:00\s+Sun 2099-03-08 20:00-00:00\s+1149$`, show, "DST began that morning in New York: 20:00 EDT is 00:00 UTC, the slot ends with the week")
+	assert.Contains(t, show, "cross-check FAILED:\n  1 hosts of the scope in pass 2 have no slot: zz00001.atla\n")
+	var w weekJSON
+	require.NoError(t, json.Unmarshal([]byte(f.ok("week", "show", "--format", "json")), &w))
+	assert.False(t, w.Check.Passed)
+	assert.Equal(t, []string{"zz00001.atla"}, w.Check.Missing)
+}
