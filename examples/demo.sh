@@ -35,8 +35,10 @@ run ingest --at "$(stamp $((start + 300)))" --label demo-1 "$F/pass-001/inventor
   "$F/pass-001/hdfs-report.txt" "$F/pass-001/yarn-nodes.txt" "$F/pass-001/prom-up.json" "$F/pass-001/dead-reboot"
 echo; echo "== pass 2 re-reads only the inventory and metrics: HDFS and YARN are carried forward"
 run ingest --at "$(stamp $((start + 3900)))" --label demo-2 "$F/pass-002/inventory.csv" "$F/pass-002/prom-up.json"
+echo; echo "== pass 3 re-reads everything, and the kernels the hosts run: Prometheus' node_uname_info, a second prom source named uname"
 run ingest --at "$(stamp $((start + 7500)))" --label demo-3 "$F/pass-003/inventory.csv" \
-  "$F/pass-003/hdfs-report.txt" "$F/pass-003/yarn-nodes.txt" "$F/pass-003/prom-up.json" "$F/pass-003/dead-reboot"
+  "$F/pass-003/hdfs-report.txt" "$F/pass-003/yarn-nodes.txt" "$F/pass-003/prom-up.json" "$F/pass-003/dead-reboot" \
+  prom:uname="$F/pass-003/prom-uname.json"
 
 run passes
 run sets
@@ -85,6 +87,15 @@ run leases
 run drain 'cluster = "smf1-dense-02" & hdfs.state = "in_service" | sample 30' --reason "more disks" --seed 7 --as bob
 run audit
 run audit replay 4
+
+echo; echo "== drift: the kernel the CMDB declares against the one node_exporter reports (policy [drift], docs/windows.md)"
+echo "# counts first, then the drifted hosts, risky first; --save stores drift.kernel, drift.kernel.safe, ... in pass 3"
+run drift --save
+echo "# the hand-written query it replaces finds the same hosts"
+run query 'node_uname.release exists & kernel != node_uname.release | count'
+run query 'drift.kernel.risky | show cluster,kernel,node_uname.release'
+echo "# the safe drifts go to a verb (and its executor): a reboot boots the declared kernel"
+run reboot drift.kernel.safe --reason "boot the declared kernel" --seed 42
 
 echo; echo "== the maintenance week: one, few, many over smf1, every host one slot (examples/week.toml; docs/windows.md)"
 run plan week examples/week.toml --seed 7

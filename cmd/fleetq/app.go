@@ -148,6 +148,7 @@ Examples:
 		newRolloutCommand(a),
 		newWeekCommand(a),
 		newCheckCommand(a),
+		newDriftCommand(a),
 		newPolicyCommand(a),
 		newGCCommand(a),
 		newVersionCommand(a),
@@ -199,7 +200,7 @@ var commandGroups = []struct {
 	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},
 	{"ledger", "Ledger:", []string{"leases", "release", "freeze", "unfreeze", "incident", "audit"}},
 	{"rollout", "Rollout:", []string{"plan", "rollout", "week"}},
-	{"admin", "Admin:", []string{"check", "policy", "gc", "version", "completion", "generate"}},
+	{"admin", "Admin:", []string{"check", "drift", "policy", "gc", "version", "completion", "generate"}},
 }
 
 func groupCommands(root *cobra.Command) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -193,10 +194,17 @@ func loadCheckPolicy(a *app, o *checkOptions) (*policy.Policy, *finding) {
 	}
 	pol, err := policy.Load(path)
 	if err != nil {
-		return nil, &finding{levelFail, "policy", path, strings.TrimPrefix(err.Error(), path+": ")}
+		where, msg := path, strings.TrimPrefix(err.Error(), path+": ")
+		if m := pathLineRE.FindStringSubmatch(msg); m != nil && m[1] == path {
+			where, msg = m[1]+":"+m[2], msg[len(m[0]):]
+		}
+		return nil, &finding{levelFail, "policy", where, msg}
 	}
 	return pol, nil
 }
+
+// pathLineRE is the FILE:LINE: in front of a single policy file's error.
+var pathLineRE = regexp.MustCompile(`^(.+?):(\d+): `)
 
 func policyFindings(ctx context.Context, snap fleet.Snapshot, pol *policy.Policy, loaded *finding) []finding {
 	if pol == nil {

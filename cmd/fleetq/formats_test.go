@@ -37,6 +37,7 @@ var supportedFormats = map[string]string{
 	"defs set":       "text",
 	"diff":           "text,json,csv,folded",
 	"drain":          "text,json,folded",
+	"drift":          "text,json,csv",
 	"explain":        "text,json",
 	"export":         "text,json",
 	"firmware":       "text,json,folded",
@@ -149,6 +150,8 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(f.ok("drain", `cluster = "smf1-dense-02"`, "--reason", "walk", "--seed", "1", "--format", "json")), &plan))
 	verb := walkCase{args: []string{`cluster = "smf1-dense-02"`, "--reason", "walk"}}
+	driftPolicy := filepath.Join(f.dir, "drift.toml")
+	require.NoError(t, os.WriteFile(driftPolicy, []byte(actionPolicy+"\n[drift]\nrack = [\"cluster\"]\n"), 0o644))
 	return f, map[string]walkCase{
 		"apply":          {args: []string{plan.Token}},
 		"audit":          {},
@@ -166,6 +169,7 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"defs set":       {args: []string{defs}},
 		"diff":           {},
 		"drain":          verb,
+		"drift":          {args: []string{"--policy", driftPolicy}},
 		"explain":        {args: []string{"all - responsive"}},
 		"export":         {args: []string{"$DIR"}},
 		"firmware":       verb,

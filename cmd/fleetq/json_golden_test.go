@@ -145,6 +145,32 @@ func (f *goldenFixture) runAll() {
 	f.json("week-show", 0, "week", "show", "golden")
 	f.json("week-list", 0, "week", "list")
 	f.json("week-cancel", 0, "week", "cancel", "golden", "--reason", "golden")
+	f.driftRun() // last: it ingests a pass of its own
+}
+
+// driftRun ingests a Prometheus info metric that observes the
+// inventory's lifecycle for four hosts (one agrees, one is safe drift,
+// one risky, one undeclared) and pins fleetq drift --save.
+func (f *goldenFixture) driftRun() {
+	series := []string{}
+	for _, hv := range [][2]string{{"zk00.ams1", "active"}, {"zk01.ams1", "repair"}, {"zk02.ams1", "retired"}, {"zz99.ams1", "active"}} {
+		series = append(series, fmt.Sprintf(`{"metric":{"__name__":"host_lifecycle_info","instance":"%s:9100","job":"node","lifecycle":"%s"},"value":[%d,"1"]}`,
+			hv[0], hv[1], f.base.Add(2*time.Minute).Unix()))
+	}
+	prom := filepath.Join(f.dir, "lifecycle.json")
+	require.NoError(f.t, os.WriteFile(prom, []byte(`{"status":"success","data":{"resultType":"vector","result":[`+strings.Join(series, ",")+`]}}`), 0o644))
+	f.ok("ingest", "prom:lifecycle="+prom)
+	pol := filepath.Join(f.dir, "drift.toml")
+	require.NoError(f.t, os.WriteFile(pol, []byte(actionPolicy+`
+[drift]
+lifecycle = ["host_lifecycle.lifecycle"]
+
+[[drift.rule]]
+name = "in-repair"
+observed = "repair"
+class = "safe"
+`), 0o644))
+	f.json("drift", 0, "drift", "--policy", pol, "--save", "lifecycle")
 }
 
 // TestJSONGolden compares the JSON of every result type with its golden

@@ -7,7 +7,7 @@
 //	         [--lists] [--control-planes=true|false]
 //
 // Layout: DIR/pass-001/{inventory.csv,responsive,dead-reboot,
-// hdfs-report.txt,yarn-nodes.txt,prom-up.json,lists/…}, and DIR/MANIFEST,
+// hdfs-report.txt,yarn-nodes.txt,prom-up.json,prom-uname.json,lists/…}, and DIR/MANIFEST,
 // written last, listing the flags so a caller can reuse a generated fleet.
 package main
 
@@ -28,7 +28,7 @@ import (
 var defaultStart = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 
 // generatorVersion changes whenever the same flags would give other bytes.
-const generatorVersion = "genfleet/1"
+const generatorVersion = "genfleet/2"
 
 // controlPlaneMaxHosts is the largest fleet that gets control-plane files
 // unless --control-planes says otherwise.
@@ -57,7 +57,7 @@ func (o *options) addFlags(fs *flag.FlagSet) {
 		return err
 	})
 	fs.BoolVar(&o.controlPlanes, "control-planes", false,
-		"also write hdfs-report.txt, yarn-nodes.txt, prom-up.json (default true for --hosts <= 200000)")
+		"also write hdfs-report.txt, yarn-nodes.txt, prom-up.json, prom-uname.json (default true for --hosts <= 200000)")
 }
 
 func (o *options) validate() error {
@@ -157,7 +157,10 @@ func (f *fleet) writePass(o options, p int) error {
 	if err := f.writeYARN(filepath.Join(dir, "yarn-nodes.txt"), p); err != nil {
 		return err
 	}
-	return f.writeProm(filepath.Join(dir, "prom-up.json"), t)
+	if err := f.writeProm(filepath.Join(dir, "prom-up.json"), t); err != nil {
+		return err
+	}
+	return f.writeUname(filepath.Join(dir, "prom-uname.json"), t)
 }
 
 func (o options) passTime(p int) time.Time { return o.start.Add(time.Duration(p-1) * time.Hour) }
@@ -204,7 +207,7 @@ func filesLine(o options) string {
 		s += " lists/all lists/hadoop_exclude lists/responsive lists/puppet_ok"
 	}
 	if o.controlPlanes {
-		s += " hdfs-report.txt yarn-nodes.txt prom-up.json"
+		s += " hdfs-report.txt yarn-nodes.txt prom-up.json prom-uname.json"
 	}
 	return s
 }

@@ -69,6 +69,10 @@ func Load(path string) (*Policy, error) {
 		return nil, err
 	}
 	p, err := Parse(data)
+	var le *lineError
+	if errors.As(err, &le) {
+		return nil, fmt.Errorf("%s:%d: %w", path, le.line, le.err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -119,11 +123,35 @@ func Parse(text []byte) (*Policy, error) {
 	}
 	p, err := parseText(text)
 	if err != nil {
-		return nil, err
+		return nil, locateKeyError(err, text)
 	}
 	p.Text, p.Hash = text, Hash(text)
 	return p, nil
 }
+
+// locateKeyError puts the line of a bad key of a single file's text in
+// front of its error (a directory's are located by the merge).
+func locateKeyError(err error, text []byte) error {
+	var ke *keyError
+	if !errors.As(err, &ke) {
+		return err
+	}
+	idx, _ := lineIndex(string(text))
+	if line := lookupLine(idx, ke.path); line > 0 {
+		return &lineError{line, err}
+	}
+	return err
+}
+
+// lineError is an error at a line of a single policy file; Load names
+// the file in front of it (FILE:LINE: …).
+type lineError struct {
+	line int
+	err  error
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e *lineError) Unwrap() error { return e.err }
 
 // unknownKeys is the error of keys no policy setting reads.
 type unknownKeys struct{ keys []string }
@@ -147,7 +175,7 @@ func parseText(text []byte) (*Policy, error) {
 	}
 	p, err := raw.build()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return p, nil
 }
@@ -174,6 +202,7 @@ type rawPolicy struct {
 	Rollout         rawRollout              `toml:"rollout"`
 	MaxEvidenceAge  *Duration               `toml:"max_evidence_age"`
 	EvidenceAge     map[string]Duration     `toml:"evidence_age"`
+	Drift           rawDrift                `toml:"drift"`
 }
 
 type rawBudgets struct {

@@ -50,6 +50,9 @@ type Policy struct {
 	// against the clock; EvidenceAge overrides it per source kind.
 	MaxEvidenceAge time.Duration
 	EvidenceAge    map[string]time.Duration
+	// Drift is the [drift] section (drift.go): declared attributes, what
+	// observes them, and the rules that class a drift safe or risky.
+	Drift Drift
 
 	// Text is the file, or the bundle of a directory's files
 	// (bundle.go); Hash is its sha256; Path the file or directory.
@@ -183,6 +186,9 @@ func (r *rawPolicy) build() (*Policy, error) {
 		return nil, err
 	}
 	if err := p.buildPer(r.Limits.Per); err != nil {
+		return nil, err
+	}
+	if err := p.buildDrift(r.Drift); err != nil {
 		return nil, err
 	}
 	return p, p.buildRollout(r.Rollout)
