@@ -275,6 +275,7 @@ func TestPlanWeekBadFiles(t *testing.T) {
 		{"scope = 'dc = \"smf1\"'\nweek = \"2026-02-02\"\n[[step]]\nstart = \"Mon 09:00\"\nexpr = 'all'\n", "FILE:3: step 1 of the week of 2026-02-02 started at 2026-02-02T09:00:00Z, in the past"},
 		{"scope = 'dc = \"smf1\"'\n[[step]]\nstart = \"Mon 09:00\"\nexpr = 'all'\n\n[[step]]\nstart = \"Tue 09:00\"\nexpr = 'servce in (kvm)'\n", `FILE:8: step 2: 1:1: unknown name: no attribute "servce" in pass 1 (did you mean service?)`},
 		{"scope = 'dc = \"smf1\" |'\n[[step]]\nstart = \"Mon 09:00\"\nexpr = 'all'\n", "FILE: scope:"},
+		{"scope = 'dc = \"mars\"'\n[[step]]\nstart = \"Mon 09:00\"\nexpr = 'all'\n", `FILE: scope "dc = \"mars\"" selects no hosts in pass 1: nothing to plan`},
 	} {
 		file := filepath.Join(f.dir, "bad.toml")
 		require.NoError(t, os.WriteFile(file, []byte(c.text), 0o644))
