@@ -96,3 +96,7 @@ run query 'node_uname.release exists & kernel != node_uname.release | count'
 run query 'drift.kernel.risky | show cluster,kernel,node_uname.release'
 echo "# the safe drifts go to a verb (and its executor): a reboot boots the declared kernel"
 run reboot drift.kernel.safe --reason "boot the declared kernel" --seed 42
+
+echo; echo "== the maintenance week: one, few, many over smf1, every host one slot (examples/week.toml; docs/windows.md)"
+run plan week examples/week.toml --seed 7
+run week show

@@ -10,7 +10,7 @@ import (
 func newWeekCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "week",
-		Short: "Show, export or cancel a planned maintenance week",
+		Short: "Show, list, export or cancel a planned maintenance week",
 		Long: `A maintenance week gives every host of a location one slot in a
 one/few/many schedule ('fleetq plan week FILE' plans one). While the week
 runs, a host's slot is its maintenance window. See docs/windows.md.
@@ -31,4 +31,7 @@ Examples:
 // arrives in its own change.
 func weekSubcommands(a *app, cmd *cobra.Command) {
 	cmd.AddCommand(newWeekExportCommand(a))
+	cmd.AddCommand(newWeekShowCommand(a))
+	cmd.AddCommand(newWeekListCommand(a))
+	cmd.AddCommand(newWeekCancelCommand(a))
 }

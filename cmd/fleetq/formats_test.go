@@ -54,6 +54,7 @@ var supportedFormats = map[string]string{
 	"log":            "text,json",
 	"passes":         "text,json,csv",
 	"plan rollout":   "text,json",
+	"plan week":      "text,json",
 	"query":          "text,json,csv,folded",
 	"reboot":         "text,json,folded",
 	"rekick":         "text,json,folded",
@@ -68,6 +69,9 @@ var supportedFormats = map[string]string{
 	"unfreeze":       "text,json",
 	"version":        "text,json",
 	"week export":    "text,json,csv",
+	"week cancel":    "text,json",
+	"week list":      "text,json",
+	"week show":      "text,json",
 	"why":            "text,json",
 }
 
@@ -142,6 +146,8 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 	f.ok("freeze", "ams1-zk-01", "--reason", "walk")
 	f.ok("plan", "rollout", "all", "--waves", "50%,100%", "--name", "walk", "--seed", "1")
 	createWeek(t, f.db, walkWeek())
+	f.ok("plan", "week", writeSchedule(t, f.dir, "walk", `cluster = "ams1-zk-01"`), "--seed", "1")
+	otherWeek := writeSchedule(t, f.dir, "walk2", `cluster = "smf1-critical-01"`)
 	var plan struct {
 		Token string
 		Audit int64
@@ -182,6 +188,7 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"log":            {},
 		"passes":         {},
 		"plan rollout":   {args: []string{"all", "--waves", "50%,100%", "--seed", "2"}},
+		"plan week":      {args: []string{otherWeek, "--seed", "2"}},
 		"query":          {args: []string{"all - responsive"}},
 		"reboot":         verb,
 		"rekick":         verb,
@@ -196,6 +203,9 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"unfreeze":       {args: []string{"ams1-zk-01"}},
 		"version":        {},
 		"week export":    {args: []string{"$DIR"}},
+		"week cancel":    {args: []string{"walk", "--reason", "walk"}},
+		"week list":      {},
+		"week show":      {},
 		"why":            {args: []string{"dn0001.smf1", "all - responsive"}},
 	}
 }

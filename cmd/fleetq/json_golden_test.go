@@ -142,6 +142,11 @@ func (f *goldenFixture) runAll() {
 
 	createWeek(f.t, f.db, walkWeek()) // as fleetq plan week would
 	f.json("week-export", 0, "week", "export", filepath.Join(f.dir, "week-export"))
+	week := writeSchedule(f.t, f.dir, "golden", `cluster = "ams1-zk-01"`)
+	f.json("plan-week", 0, "plan", "week", week, "--seed", "1")
+	f.json("week-show", 0, "week", "show", "golden")
+	f.json("week-list", 0, "week", "list")
+	f.json("week-cancel", 0, "week", "cancel", "golden", "--reason", "golden")
 	f.driftRun() // last: it ingests a pass of its own
 }
 

@@ -8,7 +8,8 @@ import (
 	"strconv"
 )
 
-const inventoryHeader = "host,dc,cluster,rack,role,sku,lifecycle,replica_group,kernel,ip,serial,hadoop_exclude,puppet_ok,rack_position\n"
+// inventoryHeader: the CMDB columns, then the maintenance columns (maint.go).
+const inventoryHeader = "host,dc,cluster,rack,role,sku,lifecycle,replica_group,kernel,ip,serial,hadoop_exclude,puppet_ok,rack_position" + maintHeader + "\n"
 
 // writeFile creates path and hands fn a large buffered writer.
 func writeFile(path string, fn func(w *bufio.Writer) error) error {
@@ -72,6 +73,7 @@ func (f *fleet) appendRow(b []byte, h *host) []byte {
 	b = strconv.AppendBool(b, h.puppetOK)
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(h.pos), 10)
+	b = f.appendMaint(b, h)
 	return append(b, '\n')
 }
 

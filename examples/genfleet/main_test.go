@@ -73,7 +73,7 @@ func TestInventoryShape(t *testing.T) {
 	dir := generateInto(t, "--hosts", "5000", "--passes", "2")
 	header, rows := readInventory(t, filepath.Join(dir, "pass-001", "inventory.csv"))
 	assert.Equal(t, strings.Split(strings.TrimSpace(inventoryHeader), ","), header)
-	assert.Equal(t, "host,dc,cluster,rack,role,sku,lifecycle,replica_group,kernel,ip,serial,hadoop_exclude,puppet_ok,rack_position", strings.Join(header, ","))
+	assert.Equal(t, "host,dc,cluster,rack,role,sku,lifecycle,replica_group,kernel,ip,serial,hadoop_exclude,puppet_ok,rack_position,service,customer,env,tests,maint_window", strings.Join(header, ","))
 	require.Len(t, rows, 5000)
 
 	hosts := hostsOf(rows, func(row) bool { return true })

@@ -80,6 +80,10 @@ func (c *checker) node(n Node, pass fleet.Pass, travelled bool) error {
 // resolved by the snapshot like any named set.
 const rolloutPrefix = "rollout:"
 
+// weekPrefix starts a reference to a maintenance week's hosts
+// (week:w1/s4), resolved the same way.
+const weekPrefix = "week:"
+
 func (c *checker) setRef(n *SetRef, pass fleet.Pass, travelled bool) error {
 	if _, ok := c.env.Bindings[n.Name]; ok {
 		if travelled {
@@ -92,6 +96,9 @@ func (c *checker) setRef(n *SetRef, pass fleet.Pass, travelled bool) error {
 	}
 	if strings.HasPrefix(n.Name, rolloutPrefix) {
 		return c.fail(n.P, "%w: no rollout wave %q (write rollout:r3/w2 or rollout:r3; fleetq rollout status lists the rollouts and their waves)", ErrUnknownName, n.Name)
+	}
+	if strings.HasPrefix(n.Name, weekPrefix) {
+		return c.fail(n.P, "%w: no week step %q (write week:w1/s4, week:w1 or week:w1/unslotted; fleetq week list lists the weeks, fleetq week show their steps)", ErrUnknownName, n.Name)
 	}
 	if hasAttr(pass, n.Name) {
 		return c.fail(n.P, "%s is an attribute, not a set (try %s exists, or compare it: %s = \"…\")", n.Name, n.Name, n.Name)

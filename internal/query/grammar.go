@@ -20,6 +20,7 @@ var queryLexer = lexer.MustSimple([]lexer.SimpleRule{
 	{Name: "Number", Pattern: `\d+(\.\d+)?([eE][-+]?\d+)?`},
 	{Name: "String", Pattern: `"(\\.|[^"\\])*"|'[^']*'`},
 	{Name: "Rollout", Pattern: `rollout:[A-Za-z0-9_.\-/]*`},
+	{Name: "Week", Pattern: `week:[A-Za-z0-9_.\-/]*`},
 	{Name: "Ident", Pattern: `[A-Za-z_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?`},
 	{Name: "Op", Pattern: `==|!=|<=|>=|!~|[-+&^|()=<>~@,:]`},
 })
@@ -106,12 +107,13 @@ type gRef struct {
 	Time  *string `parser:") | @Timestamp"`
 }
 
-// gPrimary = "(" gOr ")" | String | Rollout | gPred | Ident .
+// gPrimary = "(" gOr ")" | String | Rollout | Week | gPred | Ident .
 type gPrimary struct {
 	Pos     lexer.Position
 	Group   *gOr    `parser:"  '(' @@ ')'"`
 	Literal *string `parser:"| @String"`
 	Rollout *string `parser:"| @Rollout"`
+	Week    *string `parser:"| @Week"`
 	Pred    *gPred  `parser:"| @@"`
 	Name    *string `parser:"| @Ident"`
 }

@@ -321,6 +321,9 @@ func (l *lowerer) primary(g *gPrimary) Node {
 	case g.Rollout != nil:
 		// rollout:r3/w2 names a set the snapshot resolves from the ledger.
 		return &SetRef{P: l.pos(g.Pos), Name: *g.Rollout}
+	case g.Week != nil:
+		// week:w1/s4 names a maintenance week's step the same way.
+		return &SetRef{P: l.pos(g.Pos), Name: *g.Week}
 	}
 	return &SetRef{P: l.pos(g.Pos), Name: *g.Name}
 }

@@ -45,6 +45,11 @@ var parseTests = []struct {
 	{in: "rollout:kernel68/w0 - dead"},
 	{in: "rollout:r1/w1@-1"},
 	{in: "rollout:r1/w1&dead", want: "rollout:r1/w1 & dead"},
+	// Maintenance week steps, resolved the same way.
+	{in: "week:w1/s4"},
+	{in: "week:smf1-kernel/unslotted - dead"},
+	{in: "week:w1&dead", want: "week:w1 & dead"},
+	{in: "week - dead"},
 	// Host literals, always quoted.
 	{in: `"dn[0001-0100].smf1"`},
 	{in: `"web[1-3,7]-[a-b]"`},

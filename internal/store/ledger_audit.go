@@ -221,11 +221,13 @@ const (
 	KindIncidentStart = "incident-start" // fleetq incident start
 	KindIncidentStop  = "incident-stop"  // fleetq incident stop
 	KindRollout       = "rollout"        // fleetq plan rollout
+	KindWeek          = "week"           // fleetq plan week
+	KindWeekCancel    = "week-cancel"    // fleetq week cancel
 )
 
 // AuditKinds lists every kind, in the order the docs give them.
 var AuditKinds = []string{KindDecision, KindCommit, KindApply, KindRelease, KindLeaseExpired,
-	KindFreeze, KindUnfreeze, KindIncidentStart, KindIncidentStop, KindRollout}
+	KindFreeze, KindUnfreeze, KindIncidentStart, KindIncidentStop, KindRollout, KindWeek, KindWeekCancel}
 
 // KindOf is an entry's kind; a committed decision written by an older
 // fleetq (kind decision, committed) reads as a commit.

@@ -279,7 +279,11 @@ func (v *PassView) Set(name string) (*roaring.Bitmap, bool, error) {
 		return bm, true, nil
 	}
 	if strings.HasPrefix(name, RolloutSetPrefix) {
-		bm, ok := v.rolloutSet(name)
+		bm, ok := v.ledgerSet(name, rolloutSet)
+		return bm, ok, nil
+	}
+	if strings.HasPrefix(name, WeekSetPrefix) {
+		bm, ok := v.ledgerSet(name, weekSet)
 		return bm, ok, nil
 	}
 	r, ok := v.sets[name]
@@ -386,12 +390,16 @@ func (v *PassView) Origin(name string) string {
 	if _, origin, ok := rolloutSet(v.tx.btx, name); ok {
 		return origin
 	}
+	if _, origin, ok := weekSet(v.tx.btx, name); ok {
+		return origin
+	}
 	return ""
 }
 
-// rolloutSet is a rollout's hosts (or one wave's) that are in the pass.
-func (v *PassView) rolloutSet(name string) (*roaring.Bitmap, bool) {
-	hosts, _, ok := rolloutSet(v.tx.btx, name)
+// ledgerSet is the hosts of a ledger object's set (a rollout's waves, a
+// week's steps, resolved by set) that are in the pass.
+func (v *PassView) ledgerSet(name string, set func(*bolt.Tx, string) ([]string, string, bool)) (*roaring.Bitmap, bool) {
+	hosts, _, ok := set(v.tx.btx, name)
 	if !ok {
 		return nil, false
 	}
