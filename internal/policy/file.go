@@ -69,6 +69,9 @@ func Load(path string) (*Policy, error) {
 		return nil, err
 	}
 	p, err := Parse(data)
+	if le := (*lineError)(nil); errors.As(err, &le) {
+		return nil, fmt.Errorf("%s:%d: %w", path, le.line, le.err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -119,7 +122,7 @@ func Parse(text []byte) (*Policy, error) {
 	}
 	p, err := parseText(text)
 	if err != nil {
-		return nil, err
+		return nil, locateKey(err, text)
 	}
 	p.Text, p.Hash = text, Hash(text)
 	return p, nil
@@ -147,7 +150,7 @@ func parseText(text []byte) (*Policy, error) {
 	}
 	p, err := raw.build()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return p, nil
 }
@@ -174,6 +177,7 @@ type rawPolicy struct {
 	Rollout         rawRollout              `toml:"rollout"`
 	MaxEvidenceAge  *Duration               `toml:"max_evidence_age"`
 	EvidenceAge     map[string]Duration     `toml:"evidence_age"`
+	Windows         *rawWindows             `toml:"windows"`
 }
 
 type rawBudgets struct {
@@ -222,6 +226,7 @@ type rawVerbRules struct {
 	Cooldown    *Duration `toml:"cooldown"`
 	Budget      *bool     `toml:"budget"`
 	Executor    []string  `toml:"executor"`
+	Disruptive  *bool     `toml:"disruptive"`
 }
 
 type rawRollout struct {

@@ -209,6 +209,10 @@ func (m *merged) locateErr(err error) error {
 	if errors.As(err, &pe) && pe.LastKey != "" {
 		return fmt.Errorf("%s: %w: %s: %s", m.Locate(pe.LastKey), ErrInvalid, pe.LastKey, pe.Message)
 	}
+	var ke *keyError
+	if errors.As(err, &ke) {
+		return fmt.Errorf("%s: %w", m.Locate(ke.path), err)
+	}
 	var uk *unknownKeys
 	if errors.As(err, &uk) {
 		locs := make([]string, len(uk.keys))
