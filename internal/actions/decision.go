@@ -48,7 +48,9 @@ const (
 )
 
 // Transient reports whether a rule is a budget that clears by itself.
-func Transient(rule string) bool { return strings.HasPrefix(rule, "budget:") || IsGateRule(rule) }
+func Transient(rule string) bool {
+	return strings.HasPrefix(rule, "budget:") || IsGateRule(rule) || rule == RuleWindowClosed || rule == RuleWindowOverrun
+}
 
 // IsGateRule reports whether a rule is a cluster gate's, gate:NAME.
 func IsGateRule(rule string) bool { return strings.HasPrefix(rule, RuleGatePrefix) }
