@@ -103,6 +103,7 @@ func (d *Decision) run(env *query.Env, v *view, cands *roaring.Bitmap) error {
 		return err
 	} else if v.win != nil {
 		d.Notes = append(d.Notes, v.win.note)
+		cs.win = v.win.res.src
 	}
 	classes, err := v.pol.Classify(env.Ctx, v.pass, hosts, d.Verb)
 	if err != nil {
@@ -169,7 +170,7 @@ func (d *Decision) decideHost(b *budgets, gate gateVerdict, m *marks, h hostCost
 	rule, detail, forced := checkInvariants(facts)
 	if rule == "" {
 		var wforced bool
-		rule, detail, wforced = v.win.check(h.pos, facts.force)
+		rule, detail, wforced = v.win.check(h.win, facts.force)
 		forced = forced || wforced
 	}
 	if rule == "" && gate.rule != "" {

@@ -53,13 +53,12 @@ func newWinGate(env *query.Env, v *view, verb string, lease time.Duration, cs *c
 	return g, nil
 }
 
-// check is the window rule denying the host at pos ("" when none), or
-// forced when --force lifted one.
-func (g *winGate) check(pos int32, force bool) (rule, detail string, forced bool) {
+// check is the window rule denying a host of source s ("" when none),
+// or forced when --force lifted one.
+func (g *winGate) check(s int32, force bool) (rule, detail string, forced bool) {
 	if g == nil {
 		return "", "", false
 	}
-	s := g.res.src[pos]
 	vd := &g.verdicts[s]
 	if !vd.judged {
 		vd.rule, vd.detail = g.judge(&g.res.sources[s])
@@ -181,7 +180,7 @@ func fmtDur(d time.Duration) string {
 // that must fit, and how many candidates each kind of source covers.
 func (g *winGate) summary(verb string, sc winScope) string {
 	var parts []string
-	counts := g.res.counts()
+	counts := g.res.counts() // one pass over the candidates
 	for _, k := range sortedKinds(counts) {
 		parts = append(parts, fmt.Sprintf("%d %s", counts[k], kindLabel(k, g.attr)))
 	}
