@@ -230,3 +230,38 @@ without a usable window 2:
 	require.NoError(t, err)
 	assert.Equal(t, before, after, "check windows writes nothing")
 }
+
+// TestPolicyShowWindows: policy show lists the windows that may apply
+// to a cluster's hosts, in precedence order, with where each is written;
+// policy check evaluates the rules' expressions and attributes.
+func TestPolicyShowWindows(t *testing.T) {
+	f := newWindowFixture(t)
+	text := winPolicyText + `
+[[windows.rule]]
+cluster = "web"
+windows = ["Tue 20:00-23:00 UTC"]
+
+[[windows.rule]]
+expr = 'rack = "r1"'
+windows = ["Sun 02:00-04:00 Europe/Berlin"]
+`
+	require.NoError(t, os.WriteFile(f.policy, []byte(text), 0o644))
+	out := f.ok("policy", "show", "web")
+	assert.Contains(t, out, `
+maintenance windows gate reboot, rekick, burnin, firmware; a host without one: deny for a disruptive verb, allow for the others
+a host's windows, first match wins:
+  its own maint_window value (6 hosts have one)
+  [[windows.rule]] 2, expr rack = "r1" (the hosts it holds): Sun 02:00-04:00 Europe/Berlin  (`+f.policy+`:18)
+  [[windows.rule]] 1, cluster web (7 hosts): Tue 20:00-23:00 UTC  (`+f.policy+`:14)
+`)
+	assert.Contains(t, f.ok("policy", "check"), "3 expressions compile and evaluate", "unavailable, decommissioned and the rule's")
+
+	// h5 (no value) now falls to the cluster rule, open at the clock.
+	d := f.winDecide("reboot", `"h5"`, "--reason", "k", "--what-if", winClock)
+	assert.Equal(t, []string{"h5"}, d.Approved)
+
+	require.NoError(t, os.WriteFile(f.policy, []byte(winPolicyText+"\n[[windows.rule]]\ncluster = \"web\"\nwindows = [\"Sat 02:00-06:00\"]\n"), 0o644))
+	_, errOut, code := f.run("reboot", "all", "--reason", "k")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "fleetq: "+f.policy+`:16: invalid policy: [[windows.rule]] 1: windows: window "Sat 02:00-06:00": expected DAYS HH:MM-HH:MM ZONE, e.g. "Mon-Fri 09:00-11:00 Europe/Berlin"`+"\n", errOut)
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/window"
 )
@@ -248,4 +249,90 @@ func locateKey(err error, text []byte) error {
 		return &lineError{l, err}
 	}
 	return err
+}
+
+// WindowsEffect is what [windows] says of one cluster's hosts, for
+// `policy show`: the rules that may give them windows, in precedence
+// order after the hosts' own values (first match wins per host).
+type WindowsEffect struct {
+	Verbs   []string `json:"verbs"`
+	Missing string   `json:"missing"` // deny, allow, or "deny for disruptive verbs"
+	Attr    string   `json:"attr,omitempty"`
+	// OwnValues counts the cluster's hosts with a value of Attr.
+	OwnValues int                `json:"own_values"`
+	Rules     []WindowRuleEffect `json:"rules"`
+}
+
+// WindowRuleEffect is one rule that may apply to the cluster's hosts.
+type WindowRuleEffect struct {
+	Rule    int    `json:"rule"` // N of [[windows.rule]] N
+	Kind    string `json:"kind"`
+	Target  string `json:"target"`
+	Windows string `json:"windows"`
+	// Hosts counts the cluster's hosts it matches (-1 for an expression:
+	// it is evaluated by each decision).
+	Hosts int    `json:"hosts"`
+	From  string `json:"from,omitempty"`
+}
+
+// windowsEffect lists the window rules that may apply to a cluster.
+func (p *Policy) windowsEffect(pass fleet.Pass, c Cluster) (*WindowsEffect, error) {
+	w := p.Windows
+	if w == nil {
+		return nil, nil
+	}
+	e := &WindowsEffect{Verbs: w.Verbs, Attr: w.Attr, Missing: w.Missing, Rules: []WindowRuleEffect{}}
+	if e.Missing == "" {
+		e.Missing = "deny for a disruptive verb, allow for the others"
+	}
+	if w.Attr != "" {
+		a, _, err := pass.Attr(w.Attr)
+		if err != nil {
+			return nil, err
+		}
+		if a != nil {
+			e.OwnValues = int(a.Present().AndCardinality(c.Hosts))
+		}
+	}
+	roles, err := roleCounts(pass, w, c)
+	if err != nil {
+		return nil, err
+	}
+	add := func(i int, r WindowRule, hosts int) {
+		e.Rules = append(e.Rules, WindowRuleEffect{Rule: r.N, Kind: r.Kind(), Target: r.Target(), Windows: r.Windows.String(),
+			Hosts: hosts, From: p.loc(fmt.Sprintf("windows.rule[%d]", i))})
+	}
+	for _, kind := range []string{"expr", "cluster", "role"} {
+		for i, r := range w.Rules {
+			switch {
+			case r.Kind() != kind:
+			case kind == "expr":
+				add(i, r, -1)
+			case kind == "cluster" && r.Cluster == c.Name:
+				add(i, r, c.Size())
+			case kind == "role" && roles[r.Role] > 0:
+				add(i, r, roles[r.Role])
+			}
+		}
+	}
+	return e, nil
+}
+
+// roleCounts counts the cluster's hosts per value of the role attribute.
+func roleCounts(pass fleet.Pass, w *Windows, c Cluster) (map[string]int, error) {
+	out := map[string]int{}
+	if !slices.ContainsFunc(w.Rules, func(r WindowRule) bool { return r.Role != "" }) {
+		return out, nil
+	}
+	a, _, err := pass.Attr(w.RoleAttr)
+	if err != nil || a == nil {
+		return out, err
+	}
+	it := c.Hosts.Iterator()
+	for it.HasNext() {
+		if v, ok := a.Value(it.Next()); ok {
+			out[v.String()]++
+		}
+	}
+	return out, nil
 }
