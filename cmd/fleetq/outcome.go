@@ -35,7 +35,7 @@ func writeOutcome(w *bufio.Writer, out *actions.Outcome, folded bool) {
 	if d.Duration > 0 {
 		dur = ", duration " + time.Duration(d.Duration).String()
 	}
-	fmt.Fprintf(w, "%s %s: %s selected (pass %d, policy %.12s, seed %d%s, clock %s)\n", d.Verb, quoteExpr(d.Expr), plural(d.Requested, "host"), d.Pass, d.PolicyHash, d.Seed, dur, stampShort(d.Now))
+	fmt.Fprintf(w, "%s %s: %s selected (pass %d, policy %.12s, seed %d%s)\n", d.Verb, quoteExpr(d.Expr), plural(d.Requested, "host"), d.Pass, d.PolicyHash, d.Seed, dur)
 	if out.WhatIf {
 		fmt.Fprintf(w, "WHAT-IF at %s: not recorded in the audit log, no token; a real decision is made at the machine's clock\n", stampShort(d.Now))
 	}

@@ -101,7 +101,7 @@ func TestWindowsDoneWhen(t *testing.T) {
 	assert.Equal(t, winClock, d.Now.Format(time.RFC3339), "the decision records its clock")
 
 	text := f.ok("reboot", `"h1,h2,h3,h4"`, "--reason", "kernel", "--what-if", winClock)
-	assert.Contains(t, text, "clock 2026-12-01T20:11:00Z)")
+	assert.Contains(t, text, "WHAT-IF at 2026-12-01T20:11:00Z")
 	assert.Contains(t, text, "note: maintenance windows gate reboot: checked at 2026-12-01T20:11:00Z, the 2h lease must fit; candidates by source: 4 by maint_window\n")
 	assert.Contains(t, text, "window:closed      2  transient")
 
