@@ -142,6 +142,7 @@ func TestWindowsDoneWhen(t *testing.T) {
 	assert.Equal(t, "CVE-2026-1234", entry.Reason)
 	assert.True(t, entry.Time.Equal(d.Now), "the audit entry records the decision's clock")
 	assert.Contains(t, f.ok("audit", "show", fmt.Sprint(d.Audit)), "FORCED")
+	assert.Contains(t, f.ok("audit", "replay", fmt.Sprint(d.Audit)), "match: the decision comes out the same")
 }
 
 // TestWindowsWeekSlot: a maintenance week (made here through

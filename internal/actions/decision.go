@@ -47,7 +47,9 @@ const (
 	RuleGatePrefix = "gate:"
 )
 
-// Transient reports whether a rule is a budget that clears by itself.
+// Transient reports whether a rule is a budget, a gate or a window that
+// clears by itself (window:closed, window:overrun: it opens, or a later
+// opening holds the lease).
 func Transient(rule string) bool {
 	return strings.HasPrefix(rule, "budget:") || IsGateRule(rule) || rule == RuleWindowClosed || rule == RuleWindowOverrun
 }
