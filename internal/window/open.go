@@ -71,6 +71,29 @@ func (s Set) Until(t time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// Interval is the run of open time holding t: when it opened (false
+// when it has been open for the whole Horizon before t) and when it
+// closes (as Until). ok is false when the set is closed at t.
+func (s Set) Interval(t time.Time) (start time.Time, opened bool, end time.Time, closes bool, ok bool) {
+	if !s.Open(t) {
+		return time.Time{}, false, time.Time{}, false, false
+	}
+	from := t.Add(-Horizon)
+	open := s.Open(from)
+	for _, c := range s.changes(from, Horizon) {
+		if c.After(t) {
+			break
+		}
+		now := s.Open(c)
+		if now && !open {
+			start, opened = c.UTC(), true
+		}
+		open = now
+	}
+	end, closes = s.Until(t)
+	return start, opened, end, closes, true
+}
+
 // Fits reports whether the set is open at t and stays open for d from t
 // (a set open all the time holds any d).
 func (s Set) Fits(t time.Time, d time.Duration) bool {

@@ -44,6 +44,17 @@ func naiveScan(s Set, t time.Time, want bool) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// naiveBack is the minute the run of open time holding t began: the
+// first open minute after the last closed one, within the Horizon.
+func naiveBack(s Set, t time.Time) (time.Time, bool) {
+	for m := t; m.After(t.Add(-Horizon)); m = m.Add(-time.Minute) {
+		if !naiveOpen(s, m.Add(-time.Minute)) {
+			return m.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
 func randomSet(rng *rand.Rand) string {
 	var parts []string
 	for range 1 + rng.IntN(3) {
@@ -99,6 +110,10 @@ func TestAgainstReference(t *testing.T) {
 			t.Fatalf("seed %d: %s at %s: next open %s %v, reference %s %v", sd, text, now, got, ok, wantNext, okNext)
 		}
 		if open {
+			wantStart, okStart := naiveBack(s, now)
+			if got, opened, _, _, ok := s.Interval(now); !ok || opened != okStart || !got.Equal(wantStart) {
+				t.Fatalf("seed %d: %s at %s: opened %s %v, reference %s %v", sd, text, now, got, opened, wantStart, okStart)
+			}
 			wantEnd, okEnd := naiveScan(s, now, false)
 			if got, ok := s.Until(now); ok != okEnd || !got.Equal(wantEnd) {
 				t.Fatalf("seed %d: %s at %s: until %s %v, reference %s %v", sd, text, now, got, ok, wantEnd, okEnd)
