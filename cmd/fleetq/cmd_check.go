@@ -104,6 +104,7 @@ Examples:
   fleetq check --policy examples/policy.toml --stale-after 6h
   fleetq check --format json | jq '.[] | select(.level != "ok")'
   fleetq check wave 1        # a rollout wave: see 'fleetq check wave --help'
+  fleetq check windows       # every host has a maintenance window: see 'fleetq check windows --help'
 
 Exit status of fleetq check: 0 when no finding is stale or fail (warnings
 allowed), 1 otherwise (the problems are counted on stderr), 3 when the
@@ -117,7 +118,7 @@ database is locked; a missing database is an error (1).
 		},
 	}
 	a.bind(cmd, o)
-	cmd.AddCommand(newCheckWaveCommand(a))
+	cmd.AddCommand(newCheckWaveCommand(a), newCheckWindowsCommand(a))
 	return prints(cmd, findings(nil))
 }
 

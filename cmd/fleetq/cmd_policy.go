@@ -120,12 +120,33 @@ func (r *effective) writeText(w *textWriter) {
 			orDash(v.Rate) + from(v.RateFrom), orDash(v.Cooldown) + from(v.CoolFrom)})
 	}
 	writeColumns(w, rows)
+	writeWindowsEffect(w, e.Windows)
 	fmt.Fprintf(w, "\nsettings that apply (a cluster's exception before its archetype's budgets):\n")
 	rows = [][]string{{"LAYER", "KEY", "VALUE", "FROM"}}
 	for _, s := range e.Settings {
 		rows = append(rows, []string{s.Layer, s.Key, s.Value, orDash(s.Where)})
 	}
 	writeColumns(w, rows)
+}
+
+// writeWindowsEffect prints the maintenance windows that may apply to
+// the cluster's hosts, in precedence order.
+func writeWindowsEffect(w *textWriter, e *policy.WindowsEffect) {
+	if e == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nmaintenance windows gate %s; a host without one: %s\n", strings.Join(e.Verbs, ", "), e.Missing)
+	fmt.Fprintln(w, "a host's windows, first match wins:")
+	if e.Attr != "" {
+		fmt.Fprintf(w, "  its own %s value (%d hosts have one)\n", e.Attr, e.OwnValues)
+	}
+	for _, r := range e.Rules {
+		hosts := fmt.Sprintf("%d hosts", r.Hosts)
+		if r.Hosts < 0 {
+			hosts = "the hosts it holds"
+		}
+		fmt.Fprintf(w, "  [[windows.rule]] %d, %s %s (%s): %s%s\n", r.Rule, r.Kind, r.Target, hosts, r.Windows, from(r.From))
+	}
 }
 
 func from(where string) string {

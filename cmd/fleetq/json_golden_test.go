@@ -132,6 +132,7 @@ func (f *goldenFixture) runAll() {
 	f.ingest(time.Time{}, map[string]string{canary: "dead"}) // pass 3: evidence for the wave, the canary down
 	f.json("release", 0, append([]string{"release"}, commit.Approved...)...)
 	f.json("check-wave", 4, "check", "wave", "golden", "0")
+	f.json("check-windows", 4, "check", "windows", `cluster = "ams1-zk-01"`)
 	f.json("rollout-status", 0, "rollout", "status", "golden")
 	f.json("rollout-resume", 0, "rollout", "resume", "golden", "--reason", "golden")
 

@@ -142,11 +142,26 @@ func onlyGates(rules []actions.RuleCount) bool {
 	return len(rules) > 0
 }
 
+// onlyWindows reports whether every denial of a decision is a
+// transient window rule (closed, overrun).
+func onlyWindows(rules []actions.RuleCount) bool {
+	for _, r := range rules {
+		if r.Rule != actions.RuleWindowClosed && r.Rule != actions.RuleWindowOverrun {
+			return false
+		}
+	}
+	return len(rules) > 0
+}
+
 func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
 	fmt.Fprintln(w)
 	d := out.Decision
 	switch d.Blocked() {
 	case "transient":
+		if onlyWindows(d.Rules) {
+			fmt.Fprintln(w, "nothing approved: do nothing now. The hosts are outside their maintenance windows (transient): retry when they open (each denial says when).")
+			break
+		}
 		if onlyGates(d.Rules) {
 			fmt.Fprintln(w, "nothing approved: do nothing now. A cluster gate fails (transient): retry after a newer pass shows it holding.")
 			break
@@ -156,7 +171,7 @@ func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
 		fmt.Fprintln(w, "nothing approved: every host is blocked by an invariant, a freeze or the policy (permanent): retrying will not help until that changes.")
 	}
 	if d.Forced {
-		fmt.Fprintf(w, "FORCED past a freeze, an incident or stale evidence: %q (recorded; forced leases expire sooner)\n", d.Reason)
+		fmt.Fprintf(w, "FORCED past a freeze, an incident, stale evidence or a maintenance window: %q (recorded; forced leases expire sooner)\n", d.Reason)
 	}
 	if d.ForcedStale != "" {
 		fmt.Fprintf(w, "FORCED past stale evidence: %s\n", d.ForcedStale)

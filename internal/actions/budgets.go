@@ -227,6 +227,7 @@ type hostCost struct {
 	rack    string
 	group   string
 	codes   [3]int32 // the candidate's cluster, rack and group codes
+	win     int32    // its window source (0 when no window gates the decision)
 	// cb is the cluster's budget.
 	cb *clusterBudget
 }

@@ -165,6 +165,9 @@ type candSet struct {
 	codes [][3]int32
 	// rackKeys are the rack column's values as budgets count them, by code.
 	rackKeys []string
+	// win is each candidate's window source (windows.go), gathered with
+	// the codes; nil when no window gates the decision.
+	win []int32
 }
 
 func newCandSet(v *view, cands *roaring.Bitmap) *candSet {
@@ -191,14 +194,20 @@ func (c *candSet) inOrder(order []int32) func(yield func(hostCost) bool) {
 		const batch = 4096
 		var codes [batch][3]int32
 		var ids [batch]uint32
+		var win [batch]int32
 		for start := 0; start < len(order); start += batch {
 			part := order[start:min(start+batch, len(order))]
 			for j, i := range part {
 				codes[j], ids[j] = c.codes[i], c.ids[i]
 			}
+			if c.win != nil {
+				for j, i := range part {
+					win[j] = c.win[i]
+				}
+			}
 			for j, i := range part {
 				k := codes[j]
-				h := hostCost{pos: i, id: ids[j], cluster: c.cluster.vals[k[0]], rack: c.rackKeys[k[1]], group: c.group.vals[k[2]], codes: k}
+				h := hostCost{pos: i, id: ids[j], cluster: c.cluster.vals[k[0]], rack: c.rackKeys[k[1]], group: c.group.vals[k[2]], codes: k, win: win[j]}
 				if !yield(h) {
 					return
 				}

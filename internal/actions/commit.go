@@ -131,6 +131,8 @@ func trimLedger(l *store.Ledger, pol *policy.Policy, now time.Time) *store.Ledge
 	for _, v := range policy.Verbs {
 		cool = max(cool, pol.Rules(v).Cooldown)
 	}
+	// Only a week running at now gates a decision (windows.go).
+	out.Weeks = slices.DeleteFunc(slices.Clone(l.Weeks), func(w store.Week) bool { return !w.Running(now) })
 	out.LastOp = map[string]time.Time{}
 	for h, t := range l.LastOp {
 		if now.Before(t.Add(cool)) {

@@ -99,6 +99,12 @@ func (d *Decision) run(env *query.Env, v *view, cands *roaring.Bitmap) error {
 	if err != nil {
 		return err
 	}
+	if v.win, err = newWinGate(env, v, d.Verb, leaseLength(v.pol, d.Verb, time.Duration(d.Duration)), cs); err != nil {
+		return err
+	} else if v.win != nil {
+		d.Notes = append(d.Notes, v.win.note)
+		cs.win = v.win.res.src
+	}
 	classes, err := v.pol.Classify(env.Ctx, v.pass, hosts, d.Verb)
 	if err != nil {
 		return err
@@ -162,6 +168,11 @@ func (d *Decision) decideHost(b *budgets, gate gateVerdict, m *marks, h hostCost
 		force: d.Force && d.Reason != "", planes: v.planes(d.Verb, h.id), group: h.group, inMaint: cb.groupsInMaint(), maxGroup: v.pol.MaxGroups,
 		hold: v.holds[h.id], groupDetails: cb.groupDetails}
 	rule, detail, forced := checkInvariants(facts)
+	if rule == "" {
+		var wforced bool
+		rule, detail, wforced = v.win.check(h.win, facts.force)
+		forced = forced || wforced
+	}
 	if rule == "" && gate.rule != "" {
 		rule, detail = gate.rule, gate.detail
 	}

@@ -47,8 +47,12 @@ const (
 	RuleGatePrefix = "gate:"
 )
 
-// Transient reports whether a rule is a budget that clears by itself.
-func Transient(rule string) bool { return strings.HasPrefix(rule, "budget:") || IsGateRule(rule) }
+// Transient reports whether a rule is a budget, a gate or a window that
+// clears by itself (window:closed, window:overrun: it opens, or a later
+// opening holds the lease).
+func Transient(rule string) bool {
+	return strings.HasPrefix(rule, "budget:") || IsGateRule(rule) || rule == RuleWindowClosed || rule == RuleWindowOverrun
+}
 
 // IsGateRule reports whether a rule is a cluster gate's, gate:NAME.
 func IsGateRule(rule string) bool { return strings.HasPrefix(rule, RuleGatePrefix) }

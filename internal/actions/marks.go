@@ -43,6 +43,7 @@ var ruleNames = []string{
 	RuleStaleEvidence, RuleOneOperation, RuleUnserved, RuleReplicaGroups, RuleFreeze, RuleIncident, RuleRolloutHalted,
 	RuleNoCluster, RuleNoBudget, RuleCluster, RuleRack, RuleGroup, RuleRate, RuleCooldown,
 	RuleMinHealthy, RuleCapacity, RuleUndrained,
+	RuleWindowClosed, RuleWindowOverrun, RuleWindowTooShort, RuleWindowNone, RuleWindowInvalid, RuleWindowConflict,
 }
 
 // newMarks holds the outcomes of n candidates of the given number of

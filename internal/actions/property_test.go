@@ -86,6 +86,7 @@ per_rack = %d
 	checkDecision(t, d2, a, pol.PerRack, pol.MaxGroups, heldHosts(next, a, pol.Health != "", pass), msg+" (second)")
 	per.check(t, d2, a, heldHosts(next, a, pol.Health != "", pass), d, msg+" (second)")
 	gates.check(t, d2, a, msg+" (second)")
+	checkWindowsRound(t, rng, f, a, ledger, msg+" (windows)")
 }
 
 // heldHosts is the reference for which leases still hold their host: an

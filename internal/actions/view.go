@@ -50,12 +50,14 @@ type view struct {
 	lastOp        map[string]time.Time
 	starts        []store.Start
 	holds         map[uint32]*rolloutHold // hosts of halted rollouts' later waves
+	weeks         []store.Week            // planned weeks not yet ended (windows.go)
+	win           *winGate                // the window verdicts of the candidates (nil: none gate)
 }
 
 func newView(env *query.Env, pol *policy.Policy, l *store.Ledger, verb string, now time.Time) (*view, error) {
 	v := &view{snap: env.Snap, pass: env.Snap.Current(), names: env.Snap.Hosts(), pol: pol, now: now,
 		leases: map[uint32]*store.Lease{}, ghostLeased: map[string]int{}, freezes: map[string]*store.Freeze{},
-		incident: l.Incident, lastOp: l.LastOp, starts: l.Starts}
+		incident: l.Incident, lastOp: l.LastOp, starts: l.Starts, weeks: l.Weeks}
 	if err := v.read(); err != nil {
 		return nil, err
 	}

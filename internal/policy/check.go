@@ -59,6 +59,7 @@ func (p *Policy) Expressions() []Expr {
 	}
 	out = append(out, p.gateExprs()...)
 	out = append(out, p.driftExprs()...)
+	out = append(out, p.windowExprs()...)
 	// rollout.health defaults to health: checked once, where it is written.
 	if _, line := p.where("rollout.health"); line != 0 || p.Rollout.Health != p.Health {
 		add(Expr{Key: "rollout.health", Text: p.Rollout.Health}, "rollout.health")
@@ -113,6 +114,7 @@ func (p *Policy) AttrRefs() []AttrRef {
 	}
 	out = append(out, p.capacityRefs()...)
 	out = append(out, p.driftRefs()...)
+	out = append(out, p.windowRefs()...)
 	for _, m := range p.Rollout.Metrics {
 		r := AttrRef{Key: "rollout.metrics", Name: strings.TrimPrefix(m, "-")}
 		r.File, r.Line = p.where(r.Key)

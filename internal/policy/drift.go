@@ -112,12 +112,22 @@ func (d *Drift) Mapped(declared string) (DriftAttr, bool) {
 // turns the path into the file and line it is written at.
 type keyError struct {
 	path, msg string
+	// bare: msg names the key itself ([windows]' errors), so Error is msg.
+	bare bool
 }
 
-func (e *keyError) Error() string { return e.path + ": " + e.msg }
+func (e *keyError) Error() string {
+	if e.bare {
+		return e.msg
+	}
+	return e.path + ": " + e.msg
+}
+
+// bareKey is a keyError whose message already names its key.
+func bareKey(path, msg string) error { return &keyError{path: path, msg: msg, bare: true} }
 
 func keyErrorf(path, format string, args ...any) error {
-	return &keyError{path, fmt.Sprintf(format, args...)}
+	return &keyError{path: path, msg: fmt.Sprintf(format, args...)}
 }
 
 // rawDrift is [drift] as decoded: a table whose keys are declared

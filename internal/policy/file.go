@@ -203,6 +203,7 @@ type rawPolicy struct {
 	MaxEvidenceAge  *Duration               `toml:"max_evidence_age"`
 	EvidenceAge     map[string]Duration     `toml:"evidence_age"`
 	Drift           rawDrift                `toml:"drift"`
+	Windows         *rawWindows             `toml:"windows"`
 }
 
 type rawBudgets struct {
@@ -251,6 +252,7 @@ type rawVerbRules struct {
 	Cooldown    *Duration `toml:"cooldown"`
 	Budget      *bool     `toml:"budget"`
 	Executor    []string  `toml:"executor"`
+	Disruptive  *bool     `toml:"disruptive"`
 }
 
 type rawRollout struct {

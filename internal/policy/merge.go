@@ -211,6 +211,9 @@ func (m *merged) locateErr(err error) error {
 	}
 	var ke *keyError
 	if errors.As(err, &ke) {
+		if ke.bare {
+			return fmt.Errorf("%s: %w", m.Locate(ke.path), err)
+		}
 		return fmt.Errorf("%s: %w: %s", m.Locate(ke.path), ErrInvalid, ke)
 	}
 	var uk *unknownKeys

@@ -45,6 +45,8 @@ type Policy struct {
 	Per     []PerLimit
 	Verbs   map[string]VerbRules
 	Rollout Rollout
+	// Windows is the [windows] section (windows.go); nil without one.
+	Windows *Windows
 	// MaxEvidenceAge is how old the pass, and every source a decision's
 	// invariants, unavailable expression or health set read, may be
 	// against the clock; EvidenceAge overrides it per source kind.
@@ -121,6 +123,9 @@ type VerbRules struct {
 	// cluster, rack and group budgets do not apply to them.
 	Budgeted bool
 	Executor []string
+	// Disruptive verbs take the host down: [windows] gates them by
+	// default and denies them a host without a window (windows.go).
+	Disruptive bool
 }
 
 // Rollout configures check wave.
@@ -189,6 +194,9 @@ func (r *rawPolicy) build() (*Policy, error) {
 		return nil, err
 	}
 	if err := p.buildDrift(r.Drift); err != nil {
+		return nil, err
+	}
+	if err := p.buildWindows(r.Windows); err != nil {
 		return nil, err
 	}
 	return p, p.buildRollout(r.Rollout)
@@ -278,10 +286,11 @@ func (p *Policy) buildVerbs(raw map[string]rawVerbRules) error {
 	for _, v := range Verbs {
 		r := raw[v]
 		rules := VerbRules{
-			Lease:    time.Duration(deref(r.Lease, Duration(p.Lease))),
-			Cooldown: time.Duration(deref(r.Cooldown, 0)),
-			Budgeted: deref(r.Budget, v != "undrain"),
-			Executor: r.Executor,
+			Lease:      time.Duration(deref(r.Lease, Duration(p.Lease))),
+			Cooldown:   time.Duration(deref(r.Cooldown, 0)),
+			Budgeted:   deref(r.Budget, v != "undrain"),
+			Executor:   r.Executor,
+			Disruptive: deref(r.Disruptive, disruptiveVerbs[v]),
 		}
 		if err := validateExecutor(fmt.Sprintf("[verb.%s] executor", v), rules.Executor); err != nil {
 			return err

@@ -27,6 +27,9 @@ type Effective struct {
 	// leaves, each with its file and line: keys fleetq learns later are
 	// listed without this code knowing them.
 	Settings []Setting `json:"settings"`
+	// Windows are the [windows] rules that may apply to its hosts
+	// (windows.go); absent without a [windows] section.
+	Windows *WindowsEffect `json:"windows,omitempty"`
 }
 
 // VerbEffect is one verb's budget and rules on the cluster.
@@ -72,6 +75,9 @@ func (p *Policy) Show(ctx context.Context, pass fleet.Pass, cluster string) (*Ef
 	e.Archetype = cls[cluster].Archetype
 	e.ArchFrom = p.archFrom(cluster, e.Archetype)
 	e.Settings = p.settings(cluster, e.Archetype)
+	if e.Windows, err = p.windowsEffect(pass, clusters[i]); err != nil {
+		return nil, err
+	}
 	return e, nil
 }
 
