@@ -100,3 +100,8 @@ run reboot drift.kernel.safe --reason "boot the declared kernel" --seed 42
 echo; echo "== the maintenance week: one, few, many over smf1, every host one slot (examples/week.toml; docs/windows.md)"
 run plan week examples/week.toml --seed 7
 run week show
+echo "# the cross-check: every host of smf1 has a slot in the week (exit 4 and the list when not)"
+run check windows 'dc = "smf1"'
+echo "# tell each customer: a CSV of their hosts and slots and an iCalendar file per customer"
+run week export "$DIR/week-export"
+ls "$DIR/week-export" | head -8
