@@ -157,7 +157,7 @@ func writeExport(dir string, m *exportManifest) error {
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
-	stale := previousExport(dir)
+	stale := previousExport(dir, recordName, func(name string) bool { return safeSetFile(name) == nil })
 	rec := exportRecord{Files: []exportedFile{}}
 	for i := range m.Sets {
 		sum, err := writeHostFile(filepath.Join(dir, m.Sets[i].Name), m.hosts[i])
@@ -194,11 +194,12 @@ type exportedFile struct {
 
 func (r *exportRecord) write(w io.Writer) error { return json.NewEncoder(w).Encode(r) }
 
-// previousExport maps each file the previous export recorded to the
-// sha256 it wrote.
-func previousExport(dir string) map[string]string {
+// previousExport maps each file the previous export into dir recorded
+// in its record file to the sha256 it wrote; names safe refuses (ones
+// that could leave dir) are dropped.
+func previousExport(dir, record string, safe func(name string) bool) map[string]string {
 	out := map[string]string{}
-	b, err := os.ReadFile(filepath.Join(dir, recordName))
+	b, err := os.ReadFile(filepath.Join(dir, record))
 	if err != nil {
 		return out
 	}
@@ -207,7 +208,7 @@ func previousExport(dir string) map[string]string {
 		return out
 	}
 	for _, f := range r.Files {
-		if safeSetFile(f.Name) == nil {
+		if safe(f.Name) {
 			out[f.Name] = f.SHA256
 		}
 	}

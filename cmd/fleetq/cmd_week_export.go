@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -183,7 +182,7 @@ func (ex *weekExport) write(dir string) error {
 	if err := exportDir(dir); err != nil {
 		return err
 	}
-	stale := previousWeekExport(dir)
+	stale := previousExport(dir, weekRecordName, plainFileName)
 	rec := exportRecord{Files: []exportedFile{}}
 	put := func(name string, fill func(io.Writer) error) error {
 		sum, err := writeExportFile(filepath.Join(dir, name), fill)
@@ -215,24 +214,10 @@ func (ex *weekExport) write(dir string) error {
 // remove. No customer file starts with a dot.
 const weekRecordName = ".fleetq-week-export.json"
 
-// previousWeekExport maps each file the previous week export into dir
-// recorded to the sha256 it wrote; names that could leave dir are dropped.
-func previousWeekExport(dir string) map[string]string {
-	out := map[string]string{}
-	b, err := os.ReadFile(filepath.Join(dir, weekRecordName))
-	if err != nil {
-		return out
-	}
-	var r exportRecord
-	if json.Unmarshal(b, &r) != nil {
-		return out
-	}
-	for _, f := range r.Files {
-		if f.Name != "" && f.Name == filepath.Base(f.Name) && f.Name[0] != '.' {
-			out[f.Name] = f.SHA256
-		}
-	}
-	return out
+// plainFileName reports whether a recorded name stays inside the export
+// directory and is not a dot file.
+func plainFileName(name string) bool {
+	return name != "" && name == filepath.Base(name) && name[0] != '.'
 }
 
 // exportDir makes dir when missing; a file or an uncreatable path is an
