@@ -31,6 +31,9 @@ type app struct {
 	stale   time.Duration
 	create  bool
 	command string // the running command's name ("fleetq drain"), for the lock note
+	// principal is the authenticated requester of a fleetq serve call;
+	// empty on the command line.
+	principal string
 	// ctx is the running command's context, set before it runs: Ctrl-C
 	// cancels it, and with it a wait for the database lock (interrupt.go).
 	ctx context.Context
@@ -150,6 +153,8 @@ Examples:
 		newCheckCommand(a),
 		newDriftCommand(a),
 		newPolicyCommand(a),
+		newServeCommand(a),
+		newTokenCommand(a),
 		newGCCommand(a),
 		newVersionCommand(a),
 		newCompletionCommand(a),
@@ -200,6 +205,7 @@ var commandGroups = []struct {
 	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},
 	{"ledger", "Ledger:", []string{"leases", "release", "freeze", "unfreeze", "incident", "audit"}},
 	{"rollout", "Rollout:", []string{"plan", "rollout", "week"}},
+	{"serve", "Serve:", []string{"serve", "token"}},
 	{"admin", "Admin:", []string{"check", "drift", "policy", "gc", "version", "completion", "generate"}},
 }
 

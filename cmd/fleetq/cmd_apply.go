@@ -53,7 +53,7 @@ func runApply(ctx context.Context, a *app, o *applyOptions, token string) error 
 	var out *actions.Outcome
 	var refused *actions.RefusedApply
 	err = a.update(func(tx *store.Tx) error {
-		out, err = actions.Apply(ctx, tx, pol, token, o.requester(), now)
+		out, err = actions.Apply(ctx, tx, pol, token, o.requester(a), now)
 		if errors.As(err, &refused) {
 			return nil // commit the transaction: the refusal is in its audit log
 		}

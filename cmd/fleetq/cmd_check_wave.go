@@ -109,7 +109,7 @@ func runCheckWave(ctx context.Context, a *app, o *checkWaveOptions, ref string, 
 			r, cc, err := check(tx)
 			if err == nil {
 				c = cc
-				_, err = actions.RecordVerdict(tx, r, c, o.requester(), now)
+				_, err = actions.RecordVerdict(tx, r, c, o.requester(a), now)
 			}
 			return err
 		})

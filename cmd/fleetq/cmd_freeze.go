@@ -97,7 +97,7 @@ func runFreeze(ctx context.Context, a *app, o *freezeOptions, scope string) erro
 	if err != nil {
 		return err
 	}
-	f := store.Freeze{Scope: scope, Reason: o.reason, Requester: o.requester(), Start: now, Until: until}
+	f := store.Freeze{Scope: scope, Reason: o.reason, Requester: o.requester(a), Start: now, Until: until}
 	err = a.update(func(tx *store.Tx) error {
 		if err := resolveScope(ctx, tx, pol, &f); err != nil {
 			return err

@@ -86,7 +86,7 @@ func runIncident(a *app, o *incidentOptions, action string) error {
 	}
 	var inc *store.Incident
 	if action == "start" {
-		inc = &store.Incident{Reason: o.reason, Requester: o.requester(), Start: now}
+		inc = &store.Incident{Reason: o.reason, Requester: o.requester(a), Start: now}
 	}
 	err := a.update(func(tx *store.Tx) error {
 		if inc != nil && o.scope != "" {
@@ -101,7 +101,7 @@ func runIncident(a *app, o *incidentOptions, action string) error {
 		if err := tx.SetIncident(inc); err != nil {
 			return err
 		}
-		return ledgerAudit(tx, "incident-"+action, "", o.reason, o.requester(), now)
+		return ledgerAudit(tx, "incident-"+action, "", o.reason, o.requester(a), now)
 	})
 	if err != nil {
 		return err

@@ -114,7 +114,7 @@ func runPlanRollout(ctx context.Context, a *app, o *planRolloutOptions, expr str
 		if plan, err = actions.PlanRollout(env, o.name, expr, waves, splitList(o.canaryBy), pol.RackAttr); err != nil {
 			return err
 		}
-		r := plan.Record(snap.Hosts(), now, o.requester())
+		r := plan.Record(snap.Hosts(), now, o.requester(a))
 		err = tx.CreateRollout(r, func(r *store.Rollout) *store.AuditEntry {
 			return &store.AuditEntry{Time: now, Requester: r.Requester, Kind: "rollout", Expr: expr,
 				Reason: fmt.Sprintf("planned %s: %d waves (%s) canary-by %s", r.Label(), len(r.Waves), o.waves, o.canaryBy),

@@ -101,7 +101,7 @@ func runPlanWeek(ctx context.Context, a *app, o *planWeekOptions, file string) e
 		if w, err = actions.PlanWeek(&query.Env{Ctx: ctx, Snap: snap, Seed: seed}, s, pol.RackAttr); err != nil {
 			return err
 		}
-		w.Source, w.Created, w.Requester = string(text), now, o.requester()
+		w.Source, w.Created, w.Requester = string(text), now, o.requester(a)
 		planned, err := tx.Weeks()
 		if err != nil && !errors.Is(err, store.ErrNoWeek) {
 			return err

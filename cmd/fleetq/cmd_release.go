@@ -76,7 +76,7 @@ func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) 
 	if err != nil {
 		return err
 	}
-	req := actions.ReleaseRequest{Hosts: hosts, Ghosts: o.ghosts, Force: o.force, Reason: o.reason, Requester: o.requester(), Now: now}
+	req := actions.ReleaseRequest{Hosts: hosts, Ghosts: o.ghosts, Force: o.force, Reason: o.reason, Requester: o.requester(a), Now: now}
 	var res []actions.ReleaseResult
 	err = a.update(func(tx *store.Tx) error {
 		res, err = actions.Release(ctx, tx, pol, req)
@@ -87,9 +87,17 @@ func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) 
 	}
 	err = a.print(releases(res))
 	if kept := releases(res).kept(); err == nil && kept > 0 {
-		err = fmt.Errorf("%d of %d leases kept: hosts not healthy yet (or holding none)", kept, len(res))
+		err = &keptLeases{kept: kept, of: len(res)}
 	}
 	return err
+}
+
+// keptLeases is a release that kept some leases: exit 1, and under
+// fleetq serve a 409 whose result lists every host.
+type keptLeases struct{ kept, of int }
+
+func (k *keptLeases) Error() string {
+	return fmt.Sprintf("%d of %d leases kept: hosts not healthy yet (or holding none)", k.kept, k.of)
 }
 
 // releases is the result of fleetq release: per host, released or kept.

@@ -56,7 +56,7 @@ func runRolloutResume(a *app, o *resumeOptions, ref string) error {
 	var r *store.Rollout
 	var err error
 	err = a.update(func(tx *store.Tx) error {
-		r, err = actions.ResumeRollout(tx, ref, o.reason, o.requester(), now)
+		r, err = actions.ResumeRollout(tx, ref, o.reason, o.requester(a), now)
 		return err
 	})
 	if err != nil {

@@ -59,7 +59,7 @@ func runUnfreeze(a *app, o *unfreezeOptions, scope string) error {
 				return err
 			}
 		}
-		return ledgerAudit(tx, store.KindUnfreeze, scope, o.reason, o.requester(), now)
+		return ledgerAudit(tx, store.KindUnfreeze, scope, o.reason, o.requester(a), now)
 	})
 	if err != nil {
 		return err

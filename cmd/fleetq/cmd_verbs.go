@@ -149,7 +149,7 @@ func runVerb(ctx context.Context, a *app, o *verbOptions, verb, expr string) err
 	if err != nil {
 		return err
 	}
-	req := actions.Request{Verb: verb, Expr: expr, Reason: o.reason, Requester: o.requester(), Force: o.force, Seed: seed, Now: now,
+	req := actions.Request{Verb: verb, Expr: expr, Reason: o.reason, Requester: o.requester(a), Force: o.force, Seed: seed, Now: now,
 		Duration: actions.Span(dur)}
 	if o.whatIf != "" {
 		return runWhatIf(ctx, a, o, req)

@@ -123,7 +123,7 @@ Examples:
 			var w *store.Week
 			err := a.update(func(tx *store.Tx) error {
 				var err error
-				w, err = actions.CancelWeek(tx, args[0], o.reason, o.requester(), now)
+				w, err = actions.CancelWeek(tx, args[0], o.reason, o.requester(a), now)
 				return err
 			})
 			if err != nil {

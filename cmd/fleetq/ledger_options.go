@@ -28,8 +28,13 @@ func (o *ledgerOptions) AddFlags(fs *pflag.FlagSet) {
 // found when it is loaded.
 func (o *ledgerOptions) Validate() error { return nil }
 
-// requester is --as, else the OS user.
-func (o *ledgerOptions) requester() string {
+// requester is who the decision is recorded under: under fleetq serve
+// the authenticated principal (the API has no --as), else --as, else
+// the OS user.
+func (o *ledgerOptions) requester(a *app) string {
+	if a.principal != "" {
+		return a.principal
+	}
 	if o.as != "" {
 		return o.as
 	}

@@ -61,12 +61,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	code, _ := executeErr(ctx, &app{}, args, stdin, stdout, stderr)
+	return code
+}
+
+// executeErr runs one command line with a (its fields beyond the streams
+// preset: fleetq serve sets the principal) and returns the exit code and
+// the error it reported on stderr, nil on success.
+func executeErr(ctx context.Context, a *app, args []string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	stdin = interruptibleStdin(ctx, stdin)
-	app := &app{stdin: stdin, stdout: stdout, stderr: stderr}
-	root := newRootCommand(app)
+	a.stdin, a.stdout, a.stderr = stdin, stdout, stderr
+	root := newRootCommand(a)
 	sh, err := shortForm(root, args)
 	if err != nil {
-		return report(stderr, err)
+		return report(stderr, err), err
 	}
 	root.SetArgs(sh.args)
 	root.SetIn(stdin)
@@ -75,11 +83,12 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := root.ExecuteContext(ctx); err != nil {
 		if interrupted(ctx, err) {
 			fmt.Fprintln(stderr, "fleetq: interrupted")
-			return exitInterrupted
+			return exitInterrupted, err
 		}
-		return report(stderr, misspeltCommand(root, sh, err))
+		err = misspeltCommand(root, sh, err)
+		return report(stderr, err), err
 	}
-	return exitOK
+	return exitOK, nil
 }
 
 // report prints an error as one line, then detail, and returns its code.

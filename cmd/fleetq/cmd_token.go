@@ -1,0 +1,172 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/fleetq/fleetq/internal/auth"
+)
+
+// tokensPath is --tokens, else $FLEETQ_TOKENS, else fleetq.tokens.json
+// beside the database.
+func tokensPath(a *app, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if p := os.Getenv("FLEETQ_TOKENS"); p != "" {
+		return p
+	}
+	return filepath.Join(filepath.Dir(a.dbPath()), "fleetq.tokens.json")
+}
+
+type tokenOptions struct {
+	tokens     string
+	role       string
+	automation bool
+}
+
+func (o *tokenOptions) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.tokens, "tokens", "", "tokens file (default $FLEETQ_TOKENS, else fleetq.tokens.json beside the database)")
+}
+
+func (o *tokenOptions) Validate() error { return nil }
+
+type tokenCreateOptions struct{ tokenOptions }
+
+func (o *tokenCreateOptions) AddFlags(fs *pflag.FlagSet) {
+	o.tokenOptions.AddFlags(fs)
+	fs.StringVar(&o.role, "role", "", "viewer, requester, operator or admin (required)")
+	fs.BoolVar(&o.automation, "automation", false, "no human stands behind this token (cron, a controller): it may never force")
+}
+
+func (o *tokenCreateOptions) Validate() error {
+	if o.role == "" {
+		return &usageError{"token create: --role is required (viewer, requester, operator or admin)"}
+	}
+	_, err := auth.ParseRole(o.role)
+	return asUsage(err)
+}
+
+func newTokenCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "token create|list|revoke",
+		Short: "Manage the bearer tokens of fleetq serve",
+		Long: `The principals of fleetq serve are bearer tokens, each with a name and a
+role. The name is the requester recorded in every decision, lease and
+audit entry the token's calls make.
+
+  viewer     reads: query, explain, leases, audit, headroom
+  requester  decides, starts its own plans, stops its own leases; never forces
+  operator   also --force --reason, and stops or cancels others' leases
+  admin      also freezes, incidents and tokens
+
+The tokens file (--tokens, $FLEETQ_TOKENS, else fleetq.tokens.json beside
+the database, mode 0600) holds only each token's SHA-256: the secret is
+printed once, by create. A running server rereads the file when it
+changes, so a revoked token stops working at its next request.
+
+Examples:
+  TOKEN=$(fleetq token create ci-drainer --role requester --automation)
+  fleetq token list
+  fleetq token revoke ci-drainer
+
+` + exitCodesHelp,
+	}
+	cmd.AddCommand(newTokenCreateCommand(a), newTokenListCommand(a), newTokenRevokeCommand(a))
+	return cmd
+}
+
+func newTokenCreateCommand(a *app) *cobra.Command {
+	o := &tokenCreateOptions{}
+	cmd := &cobra.Command{
+		Use:   "create NAME --role ROLE [--automation]",
+		Short: "Create a token; its secret is printed once, alone on stdout",
+		Long: `Create a token called NAME with ROLE and print its secret, alone on one
+line of stdout, so a script can capture it:
+
+  TOKEN=$(fleetq token create alice --role operator)
+
+It is not shown again: the file keeps only its hash. A name already in
+the file is refused (revoke it first).
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			role, _ := auth.ParseRole(o.role)
+			secret, err := auth.Create(tokensPath(a, o.tokens), args[0], role, o.automation, currentUser(), time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(a.stdout, secret)
+			fmt.Fprintf(a.stderr, "fleetq: token %s (%s) added to %s; the secret above is not shown again\n", args[0], role, tokensPath(a, o.tokens))
+			return nil
+		},
+	}
+	a.bind(cmd, o)
+	return cmd
+}
+
+func newTokenListCommand(a *app) *cobra.Command {
+	o := &tokenOptions{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the tokens: name, role, automation, created (never the secret)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ts, err := auth.Read(tokensPath(a, o.tokens))
+			if err != nil {
+				return err
+			}
+			return a.print(tokenList(ts))
+		},
+	}
+	a.bind(cmd, o)
+	return prints(cmd, tokenList(nil))
+}
+
+func newTokenRevokeCommand(a *app) *cobra.Command {
+	o := &tokenOptions{}
+	cmd := &cobra.Command{
+		Use:   "revoke NAME",
+		Short: "Remove a token: the server refuses it from its next request",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := auth.Revoke(tokensPath(a, o.tokens), args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "fleetq: token %s revoked\n", args[0])
+			return nil
+		},
+	}
+	a.bind(cmd, o)
+	return cmd
+}
+
+// tokenList is the result of fleetq token list.
+type tokenList []auth.Token
+
+func (l tokenList) jsonValue() any {
+	out := make([]map[string]any, len(l))
+	for i, t := range l {
+		out[i] = map[string]any{"name": t.Name, "role": t.Role, "automation": t.Automation,
+			"created": t.Created, "created_by": t.CreatedBy}
+	}
+	return out
+}
+
+func (l tokenList) writeText(w *textWriter) {
+	rows := make([][]string, len(l))
+	for i, t := range l {
+		kind := "human"
+		if t.Automation {
+			kind = "automation"
+		}
+		rows[i] = []string{t.Name, t.Role, kind, t.Created.Format(time.RFC3339), t.CreatedBy}
+	}
+	writeTable(w, []string{"NAME", "ROLE", "KIND", "CREATED", "BY"}, rows)
+}

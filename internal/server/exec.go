@@ -1,0 +1,37 @@
+package server
+
+import (
+	"context"
+
+	"github.com/fleetq/fleetq/internal/auth"
+)
+
+// Call is one operation to run: the command line (the command path, its
+// flags, "--", its arguments), who asks, and the output format.
+type Call struct {
+	Op        Op
+	Principal auth.Principal
+	// Args are the command's arguments after the command path: flags as
+	// --name=value, then "--" and the positional arguments, so no value
+	// is ever read as a flag.
+	Args   []string
+	Format string
+	// Remote is the client's address, for the request log and audit.
+	Remote string
+}
+
+// Result is what the command printed and how it ended. Err is nil on
+// success; on failure it is the error the API returns (the executor
+// chooses the kind), and Stdout is still what was printed before it.
+type Result struct {
+	Stdout []byte
+	Stderr []byte
+	Code   int // the exit status the CLI would have
+	Err    *Error
+}
+
+// Executor runs a call in-process against the database the server
+// serves: cmd/fleetq's command tree with the principal as the requester.
+type Executor interface {
+	Exec(ctx context.Context, c Call) Result
+}

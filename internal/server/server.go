@@ -1,0 +1,165 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fleetq/fleetq/internal/auth"
+)
+
+// Config is what a server serves and how.
+type Config struct {
+	Executor Executor
+	// Tokens are the principals; nil serves everyone as Anonymous (only
+	// allowed on loopback, or with --insecure).
+	Tokens    *auth.Store
+	Anonymous auth.Principal
+	// CertRoles maps a verified client certificate's common name to its
+	// principal (mutual TLS); nil when client certificates are not asked.
+	CertRoles func(cn string) (auth.Principal, bool)
+	TLS       *tls.Config
+
+	BodyLimit int64   // bytes; 413 past it
+	Rate      float64 // requests/s per principal; 0 for no limit
+	Burst     int
+
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+
+	Log *slog.Logger
+	// Observe sees every call and its result (metrics); ObserveHTTP every
+	// request's route, status and duration.
+	Observe     func(Call, Result)
+	ObserveHTTP func(route string, status int, d time.Duration)
+	// Refused sees every request refused before a command ran (401, 403,
+	// 413, 429, a bad parameter), for the audit log.
+	Refused func(Refusal)
+	// Mount adds handlers outside /v1 (FleetLock, /metrics, the
+	// dashboard): each gets the mux and the server's middleware chain.
+	Mount []func(*Mux)
+}
+
+// Mux is what a Mount function registers on.
+type Mux struct {
+	mux *http.ServeMux
+	s   *Server
+}
+
+// Handle registers h at pattern behind the server's authentication.
+func (m *Mux) Handle(pattern string, h http.Handler) { m.mux.Handle(pattern, m.s.authenticate(h)) }
+
+// HandlePublic registers h at pattern with no authentication (health
+// checks, FleetLock, which checks its own callers).
+func (m *Mux) HandlePublic(pattern string, h http.Handler) { m.mux.Handle(pattern, h) }
+
+// Server is fleetq serve's HTTP server.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	limiter *limiter
+	handler http.Handler
+	// dbMu keeps this process's write operations one at a time and lets
+	// reads share, as the database's file lock does across processes,
+	// so no request polls for a lock another request of this process
+	// holds.
+	dbMu    sync.RWMutex
+	closing atomic.Bool
+	ready   atomic.Bool
+	http    *http.Server
+}
+
+// New builds the server: every operation of Ops, and what cfg.Mount adds.
+func New(cfg Config) (*Server, error) {
+	if err := checkOps(Ops); err != nil {
+		return nil, err
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	s := &Server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.Rate, cfg.Burst)}
+	mux := http.NewServeMux()
+	for _, op := range Ops {
+		mux.Handle(op.pattern(), s.authenticate(s.opHandler(op)))
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	m := &Mux{mux: mux, s: s}
+	for _, mount := range cfg.Mount {
+		mount(m)
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errorf(KindNotFound, fmt.Sprintf("no endpoint %s %s (GET /v1/openapi.json lists them)", r.Method, r.URL.Path)))
+	})
+	s.handler = s.recoverPanics(s.logRequests(s.refuseWhenDraining(s.limitBody(mux))))
+	s.ready.Store(true)
+	return s, nil
+}
+
+// Handler is the server's whole handler chain (for tests and embedding).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Ready says whether /readyz answers 200; the command clears it while the
+// database cannot be opened.
+func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if s.closing.Load() || !s.ready.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully:
+// no new requests (503), in-flight ones finish within grace, then the
+// listener closes. A request still running after grace is cut off; its
+// command's transaction rolls back, so nothing is half-written.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	s.http = &http.Server{
+		Handler:           s.handler,
+		TLSConfig:         s.cfg.TLS,
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if s.cfg.TLS != nil {
+			errc <- s.http.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- s.http.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.closing.Store(true)
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.http.Close()
+		err = fmt.Errorf("requests still running after %s were cut off (their transactions rolled back)", grace)
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
