@@ -94,6 +94,10 @@ line of stdout, so a script can capture it:
 It is not shown again: the file keeps only its hash. A name already in
 the file is refused (revoke it first).
 
+Examples:
+  fleetq token create alice --role operator > alice.token
+  TOKEN=$(fleetq token create nightly-drain --role requester --automation)
+
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -116,7 +120,15 @@ func newTokenListCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the tokens: name, role, automation, created (never the secret)",
-		Args:  cobra.NoArgs,
+		Long: `List the tokens of the tokens file: name, role, whether it is automation,
+when and by whom it was created. Secrets are not in the file to list.
+
+Examples:
+  fleetq token list
+  fleetq token list --format json | jq -r '.[] | select(.role == "admin") | .name'
+
+` + exitCodesHelp,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ts, err := auth.Read(tokensPath(a, o.tokens))
 			if err != nil {
@@ -134,7 +146,16 @@ func newTokenRevokeCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "revoke NAME",
 		Short: "Remove a token: the server refuses it from its next request",
-		Args:  cobra.ExactArgs(1),
+		Long: `Remove the token called NAME from the tokens file. A running fleetq serve
+rereads the file when it changes, so the token is refused from its next
+request on; nothing needs restarting. The decisions, leases and audit
+entries it made keep its name.
+
+Examples:
+  fleetq token revoke nightly-drain
+
+` + exitCodesHelp,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := auth.Revoke(tokensPath(a, o.tokens), args[0]); err != nil {
 				return err
