@@ -33,6 +33,7 @@ type serveOptions struct {
 	bodyLimit int64
 	grace     time.Duration
 	logFormat string
+	fleetLock fleetLockOptions
 }
 
 func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
@@ -48,6 +49,7 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.bodyLimit, "body-limit", 1<<20, "largest request body in bytes (413 past it)")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.StringVar(&o.logFormat, "log-format", "json", "request log on stderr: json or text")
+	o.fleetLock.AddFlags(fs)
 }
 
 func (o *serveOptions) Validate() error {
@@ -63,7 +65,7 @@ func (o *serveOptions) Validate() error {
 	if o.bodyLimit <= 0 || o.burst < 1 || o.rate < 0 {
 		return &usageError{"--body-limit and --burst must be positive, --rate at least 0"}
 	}
-	return nil
+	return o.fleetLock.Validate()
 }
 
 func newServeCommand(a *app) *cobra.Command {
@@ -168,6 +170,9 @@ func (o *serveOptions) config(a *app, tokens *auth.Store, tlsCfg *tls.Config, lo
 	}
 	if tokens != nil && o.clientCA != "" {
 		cfg.CertRoles = certRoles(tokens.Path())
+	}
+	if m := o.fleetLock.mount(a); m != nil {
+		cfg.Mount = append(cfg.Mount, m)
 	}
 	return cfg
 }
