@@ -81,6 +81,8 @@ before draining, rebooting or restarting anything:
   POST /v1/start     apply exactly that plan, granting leases
   POST /v1/stop      maintenance done: release, health-gated
   GET  /v1/query, /v1/explain, /v1/leases, /v1/audit, …
+  POST /fleetlock/v1/pre-reboot, /fleetlock/v1/steady-state
+                     FleetLock (Zincati): a reboot lease per node, by the policy
 
 Every request carries a bearer token (fleetq token create); its name is
 the requester recorded in decisions, leases and the audit log. Without a
@@ -99,6 +101,7 @@ Examples:
   fleetq token create alice --role operator > alice.token
   fleetq serve --listen 127.0.0.1:8470
   curl -H "Authorization: Bearer $(cat alice.token)" 'http://127.0.0.1:8470/v1/query?expr=dead'
+  fleetq serve --listen 0.0.0.0:8470 --tls-cert s.pem --tls-key s.key --fleetlock-allow 10.20.0.0/16 --fleetlock-id-attr machine_id
 
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/RoaringBitmap/roaring/v2"
 	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/actions"
@@ -161,8 +162,7 @@ func (b *fleetLockBridge) hostOf(ctx context.Context, id string) (string, *serve
 		if err != nil || !ok {
 			return err
 		}
-		ids := attr.Filter(func(v fleet.Value) bool { return v.String() == id })
-		ids.And(p.All())
+		ids := roaring.And(attr.Filter(func(v fleet.Value) bool { return v.String() == id }), p.All())
 		hosts = tx.Hosts().Names(ids)
 		return nil
 	})

@@ -60,7 +60,8 @@ func (b *fleetLockBridge) Group(ctx context.Context, run server.Runner, group st
 		}
 		holding[id] = true
 		if l.Reason == fleetLockReason(group) {
-			out.Holders = append(out.Holders, fleetLockHolder{ID: id, Host: l.Host, Since: l.Start, Expiry: l.Expiry, State: l.State, Audit: l.Audit})
+			out.Holders = append(out.Holders, fleetLockHolder{ID: id, Host: l.Host, Since: secs(l.Start), Expiry: secs(l.Expiry),
+				State: l.State, Audit: l.Audit})
 		}
 	}
 	var entries []store.AuditEntry
@@ -93,10 +94,10 @@ func waiters(entries []store.AuditEntry, group string, holding map[string]bool) 
 		}
 		w := byID[id]
 		if w == nil {
-			w = &fleetLockWaiter{ID: id, WaitingSince: e.Time}
+			w = &fleetLockWaiter{ID: id, WaitingSince: secs(e.Time)}
 			byID[id] = w
 		}
-		w.LastAttempt, w.Audit = e.Time, e.ID
+		w.LastAttempt, w.Audit = secs(e.Time), e.ID
 		w.Attempts++
 		w.Rule, w.Detail, w.Host = "refused", e.Refused, ""
 		if len(e.Denied) > 0 {
@@ -118,3 +119,7 @@ func waiters(entries []store.AuditEntry, group string, holding map[string]bool) 
 	})
 	return out
 }
+
+// secs is t in UTC at second precision, as every time of the JSON results
+// (docs/json.md).
+func secs(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }

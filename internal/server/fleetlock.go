@@ -90,7 +90,7 @@ func FleetLockErr(kind, value string) *FleetLockError {
 // FleetLockDenied is the error of a refused pre-reboot: the kind of the
 // denial's rule class, the rule and its detail as the value.
 func FleetLockDenied(rule, detail, host string) *FleetLockError {
-	v := fmt.Sprintf("%s: reboot of %s denied by %s", DenialKind(rule), host, rule)
+	v := fmt.Sprintf("reboot of %s denied by %s", host, rule)
 	if detail != "" {
 		v += ": " + detail
 	}
