@@ -2,9 +2,18 @@ package main
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -29,6 +38,7 @@ type flClient struct {
 	base      string // http://127.0.0.1:PORT/fleetlock/
 	id, group string
 	noHeader  bool
+	hc        *http.Client // nil: http.DefaultClient
 }
 
 // flResult is one answer: the status and, when not 200, the error body.
@@ -48,7 +58,11 @@ func (c *flClient) call(endpoint string) flResult {
 	if !c.noHeader {
 		req.Header.Set("fleet-lock-protocol", "true")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := c.hc
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
 	require.NoError(c.t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
@@ -313,4 +327,94 @@ func TestFleetLockCurl(t *testing.T) {
 	code, out = run("-H", "fleet-lock-protocol: true", "-d", "@"+body, s.URL+"/fleetlock/v1/steady-state")
 	assert.Equal(t, 409, code, "no pass since the lease: kept")
 	assert.Contains(t, out, `"kind":"failed_unlock_unhealthy"`)
+}
+
+// TestFleetLockOwnership: a lock is owned. A host another principal holds
+// is refused as held, and that principal's lease is not the client's to
+// release: steady-state answers 200 (it holds nothing) and the lease
+// stands. Freezes and incidents answer with their own kinds.
+func TestFleetLockOwnership(t *testing.T) {
+	f := newActionFixture(t)
+	s := startServe(t, f.db, "--policy", f.policy)
+	base := s.URL + "/fleetlock/"
+	f.ok("drain", `"zk05.ams1"`, "--reason", "disk", "--commit", "--yes", "--as", "olga")
+	zk5 := &flClient{t: t, base: base, id: "zk05.ams1", group: "zk"}
+	r := zk5.lock()
+	assert.Equal(t, "failed_lock_held", r.Kind, "%+v", r)
+	assert.Contains(t, r.Value, "invariant:one-operation")
+	assert.Equal(t, flResult{Status: 200}, zk5.unlock())
+	ls := f.leases()
+	require.Len(t, ls, 1)
+	assert.Equal(t, "olga", ls[0].Requester, "steady-state released nothing of olga's")
+
+	f.ok("freeze", "smf1-critical-01", "--reason", "db migration", "--until", "8h")
+	db0 := &flClient{t: t, base: base, id: "db00.smf1", group: "db"}
+	r = db0.lock()
+	assert.Equal(t, "failed_lock_frozen", r.Kind, "%+v", r)
+	assert.Contains(t, r.Value, "invariant:freeze")
+
+	f.ok("incident", "start", "--reason", "INC-7")
+	dn := &flClient{t: t, base: base, id: "dn0000.smf1", group: "dense"}
+	r = dn.lock()
+	assert.Equal(t, "failed_lock_incident", r.Kind, "%+v", r)
+	assert.Contains(t, r.Value, "invariant:incident")
+	require.Len(t, f.leases(), 1, "no FleetLock client forces past a freeze or an incident")
+}
+
+// TestFleetLockMutualTLS: with --tls-client-ca and --fleetlock-allow none,
+// only a client showing a certificate the CA signed may lock.
+func TestFleetLockMutualTLS(t *testing.T) {
+	f := newActionFixture(t)
+	ca, caKey := newCert(t, nil, nil, "fleetlock test CA")
+	srv, srvKey := newCert(t, ca, caKey, "127.0.0.1")
+	cli, cliKey := newCert(t, ca, caKey, "zk00.ams1")
+	pemFile := func(name, typ string, der []byte) string {
+		p := filepath.Join(f.dir, name)
+		require.NoError(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600))
+		return p
+	}
+	caPath := pemFile("ca.pem", "CERTIFICATE", ca.Raw)
+	srvKeyDER, err := x509.MarshalECPrivateKey(srvKey)
+	require.NoError(t, err)
+	s := startServe(t, f.db, "--policy", f.policy, "--fleetlock-allow", "none",
+		"--tls-cert", pemFile("srv.pem", "CERTIFICATE", srv.Raw), "--tls-key", pemFile("srv.key", "EC PRIVATE KEY", srvKeyDER),
+		"--tls-client-ca", caPath)
+	require.True(t, strings.HasPrefix(s.URL, "https://"), s.URL)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca)
+	anon := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	withCert := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots,
+		Certificates: []tls.Certificate{{Certificate: [][]byte{cli.Raw}, PrivateKey: cliKey}}}}}
+
+	c := &flClient{t: t, base: s.URL + "/fleetlock/", id: "zk00.ams1", group: "zk", hc: anon}
+	r := c.lock()
+	assert.Equal(t, http.StatusForbidden, r.Status, "loopback is not in the list and no certificate: %+v", r)
+	assert.Equal(t, "forbidden", r.Kind)
+	c.hc = withCert
+	assert.Equal(t, flResult{Status: 200}, c.lock())
+	assert.Len(t, fleetLockLeases(f, "fleetlock:zk00.ams1"), 1)
+}
+
+// newCert makes an ECDSA certificate for cn signed by parent (self-signed
+// CA when parent is nil), valid for 127.0.0.1.
+func newCert(t *testing.T, parent *x509.Certificate, parentKey *ecdsa.PrivateKey, cn string) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}}
+	signer, signerKey := tmpl, key
+	if parent == nil {
+		tmpl.IsCA, tmpl.BasicConstraintsValid = true, true
+	} else {
+		signer, signerKey = parent, parentKey
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	return cert, key
 }
