@@ -140,31 +140,14 @@ func (b *fleetLockBridge) leases(ctx context.Context, run server.Runner, p auth.
 
 // hostOf is the host of the newest pass the id maps to: the host of that
 // name, or with --fleetlock-id-attr the one host whose attribute's value
-// is the id.
+// is the id. None or several is an error naming them, never a guess.
 func (b *fleetLockBridge) hostOf(ctx context.Context, id string) (string, *server.FleetLockError) {
 	a := &app{db: b.db, timeout: b.lockWait, ctx: ctx}
-	var hosts []string
-	var pass int64
+	var m idMatch
 	err := a.view(func(tx *store.Tx) error {
-		p, err := tx.Pass(0)
-		if err != nil {
-			return err
-		}
-		pass = p.ID()
-		if b.idAttr == "" {
-			name := hostkey.Normalize(id)
-			if ids, missing := tx.Hosts().Lookup([]string{name}); len(missing) == 0 && p.All().Contains(ids.Minimum()) {
-				hosts = []string{name}
-			}
-			return nil
-		}
-		attr, ok, err := p.Attr(b.idAttr)
-		if err != nil || !ok {
-			return err
-		}
-		ids := roaring.And(attr.Filter(func(v fleet.Value) bool { return v.String() == id }), p.All())
-		hosts = tx.Hosts().Names(ids)
-		return nil
+		var err error
+		m, err = b.match(tx, id)
+		return err
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrLocked) {
@@ -176,14 +159,46 @@ func (b *fleetLockBridge) hostOf(ctx context.Context, id string) (string, *serve
 	if b.idAttr != "" {
 		by = "attribute " + b.idAttr
 	}
-	switch len(hosts) {
-	case 0:
-		return "", server.FleetLockErr(server.FLUnknownID, fmt.Sprintf("no host of pass %d has the id %q (mapped by %s; fleetq serve --fleetlock-id-attr)", pass, id, by))
-	case 1:
-		return hosts[0], nil
+	switch {
+	case m.noAttr:
+		return "", server.FleetLockErr(server.FLUnknownID, fmt.Sprintf("pass %d has no attribute %s to map the id %q by (fleetq serve --fleetlock-id-attr): ingest it", m.pass, b.idAttr, id))
+	case len(m.hosts) == 0:
+		return "", server.FleetLockErr(server.FLUnknownID, fmt.Sprintf("no host of pass %d has the id %q (mapped by %s; fleetq serve --fleetlock-id-attr)", m.pass, id, by))
+	case len(m.hosts) == 1:
+		return m.hosts[0], nil
 	}
-	sort.Strings(hosts)
-	return "", server.FleetLockErr(server.FLAmbiguousID, fmt.Sprintf("%d hosts of pass %d have the id %q (mapped by %s): %s", len(hosts), pass, id, by, strings.Join(firstN(hosts, 5), ", ")))
+	return "", server.FleetLockErr(server.FLAmbiguousID, fmt.Sprintf("%d hosts of pass %d have the id %q (mapped by %s): %s", len(m.hosts), m.pass, id, by, strings.Join(firstN(m.hosts, 5), ", ")))
+}
+
+// idMatch is what the newest pass says of an id: the hosts it maps to
+// (in name order), and whether the mapping attribute is missing.
+type idMatch struct {
+	pass   int64
+	hosts  []string
+	noAttr bool
+}
+
+func (b *fleetLockBridge) match(tx *store.Tx, id string) (idMatch, error) {
+	p, err := tx.Pass(0)
+	if err != nil {
+		return idMatch{}, err
+	}
+	m := idMatch{pass: p.ID()}
+	if b.idAttr == "" {
+		name := hostkey.Normalize(id)
+		if ids, missing := tx.Hosts().Lookup([]string{name}); len(missing) == 0 && p.All().Contains(ids.Minimum()) {
+			m.hosts = []string{name}
+		}
+		return m, nil
+	}
+	attr, ok, err := p.Attr(b.idAttr)
+	if err != nil || !ok {
+		m.noAttr = !ok
+		return m, err
+	}
+	m.hosts = tx.Hosts().Names(roaring.And(attr.Filter(func(v fleet.Value) bool { return v.String() == id }), p.All()))
+	sort.Strings(m.hosts)
+	return m, nil
 }
 
 func firstN(s []string, n int) []string {
@@ -211,8 +226,8 @@ type fleetLockOptions struct {
 
 func (o *fleetLockOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.base, "fleetlock-base", "/fleetlock", "serve the FleetLock protocol (Zincati) under this `PATH` of the listener: a client's base URL is http://HOST:PORT/fleetlock/; \"\" or off: no FleetLock")
-	fs.StringVar(&o.idAttr, "fleetlock-id-attr", "", "map a FleetLock client's id to the host whose `ATTR`ibute has that value (a machine-id column); default: the host of that name")
-	fs.StringSliceVar(&o.allow, "fleetlock-allow", server.DefaultFleetLockAllow, "`CIDR`s (or addresses) FleetLock clients may call from, comma-separated; with --tls-client-ca a verified client certificate admits too; none: certificates only")
+	fs.StringVar(&o.idAttr, "fleetlock-id-attr", "", "map a FleetLock client's id to the one host whose attribute `ATTR` has that value (a machine-id column); default: the host of that name")
+	fs.StringSliceVar(&o.allow, "fleetlock-allow", server.DefaultFleetLockAllow, "networks (`CIDR`, or an address) FleetLock clients may call from, comma-separated; with --tls-client-ca a verified client certificate admits too; none: certificates only")
 }
 
 func (o *fleetLockOptions) Validate() error {

@@ -297,6 +297,12 @@ func TestFleetLockIDAttr(t *testing.T) {
 	assert.Contains(t, r.Value, "node0.lab, twin.lab")
 	c.id = "node2.lab" // a host name is no machine id under this mapping
 	assert.Equal(t, "unknown_id", c.lock().Kind)
+
+	typo := startServe(t, db, "--policy", policyPath, "--fleetlock-id-attr", "machineid")
+	c.base = typo.URL + "/fleetlock/"
+	r = c.lock()
+	assert.Equal(t, "unknown_id", r.Kind)
+	assert.Contains(t, r.Value, "has no attribute machineid")
 }
 
 // TestFleetLockCurl: the protocol document's own example, with curl.
