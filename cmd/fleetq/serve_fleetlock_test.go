@@ -220,7 +220,7 @@ func TestFleetLockRefusals(t *testing.T) {
 		{"empty group", &flClient{base: base, id: "zk00.ams1", group: ""}, 400, "bad_request"},
 		{"empty id", &flClient{base: base, id: "", group: "zk"}, 400, "bad_request"},
 		{"unknown id", &flClient{base: base, id: "nosuchhost", group: "zk"}, 422, "unknown_id"},
-		{"base URL without its slash", &flClient{base: s.URL + "/fleetlock", id: "zk00.ams1", group: "zk"}, 404, "not_found"},
+		{"no such endpoint", &flClient{base: base + "v2/", id: "zk00.ams1", group: "zk"}, 404, "not_found"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.c.t = t
@@ -423,4 +423,26 @@ func newCert(t *testing.T, parent *x509.Certificate, parentKey *ecdsa.PrivateKey
 	cert, err := x509.ParseCertificate(der)
 	require.NoError(t, err)
 	return cert, key
+}
+
+// TestFleetLockBaseURLSpellings: Zincati resolves v1/pre-reboot against
+// its base URL as a relative reference, other clients append
+// /v1/pre-reboot to it; http://HOST:PORT/fleetlock/ and
+// http://HOST:PORT/fleetlock both work for the first, the latter for the
+// second.
+func TestFleetLockBaseURLSpellings(t *testing.T) {
+	f := newActionFixture(t)
+	s := startServe(t, f.db, "--policy", f.policy)
+	resolving := &flClient{t: t, base: s.URL + "/fleetlock/", id: "zk00.ams1", group: "zk"}
+	require.Equal(t, flResult{Status: 200}, resolving.lock())
+	resolving.base = s.URL + "/fleetlock" // resolves to /v1/pre-reboot
+	assert.Equal(t, flResult{Status: 200}, resolving.lock())
+	appending := &flClient{t: t, base: s.URL + "/fleetlock/v1/", id: "zk00.ams1", group: "zk"} // BASE + "/v1/…"
+	assert.Equal(t, flResult{Status: 200}, appending.call("pre-reboot"))
+	appending.base = s.URL + "/fleetlock//v1/" // a trailing slash, then "/v1/…": redirected (307), followed
+	assert.Equal(t, flResult{Status: 200}, appending.call("pre-reboot"))
+	assert.Len(t, fleetLockLeases(f, "fleetlock:zk00.ams1"), 1, "one lease, however the URL was spelt")
+	assert.Equal(t, 1, strings.Count(f.ok("audit"), "fleetlock:zk00.ams1"), "one decision")
+	r := resolving.unlock()
+	assert.Equal(t, "failed_unlock_unhealthy", r.Kind, "%+v", r)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path"
 	"regexp"
 	"strings"
 	"time"
@@ -218,8 +219,8 @@ var validGroup = regexp.MustCompile(`^[a-zA-Z0-9.-]+$`)
 // at most 253 bytes.
 const maxIDLen = 253
 
-// FleetLock mounts the protocol's endpoints under cfg.Base, the hints for
-// a base URL written without its trailing slash, and the introspection
+// FleetLock mounts the protocol's endpoints under cfg.Base and beside it
+// (for a base URL written without its trailing slash), and the introspection
 // GET /v1/fleetlock/groups/{group} behind the server's authentication.
 func FleetLock(cfg FleetLockConfig) func(*Mux) {
 	return func(m *Mux) {
@@ -229,10 +230,14 @@ func FleetLock(cfg FleetLockConfig) func(*Mux) {
 		m.HandlePublic(cfg.Base+"/", fl.admit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			writeFleetLockError(w, FleetLockErr(FLNotFound, fmt.Sprintf("no FleetLock endpoint %s: expected POST %s/v1/pre-reboot or %s/v1/steady-state", r.URL.Path, cfg.Base, cfg.Base)))
 		})))
-		for _, ep := range []string{"/v1/pre-reboot", "/v1/steady-state"} {
-			m.HandlePublic("POST "+ep, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				writeFleetLockError(w, FleetLockErr(FLNotFound, fmt.Sprintf("FleetLock is served under %s: configure the client's base URL as http://HOST:PORT%s/ (with the trailing slash)", cfg.Base, cfg.Base)))
-			}))
+		// A base URL written without its trailing slash
+		// (http://HOST:PORT/fleetlock) is resolved by Zincati as a
+		// directory's sibling: v1/pre-reboot lands beside it. Serving the
+		// endpoints there too makes both spellings work.
+		if alias := path.Dir(cfg.Base); alias != cfg.Base {
+			alias = strings.TrimSuffix(alias, "/")
+			m.HandlePublic("POST "+alias+"/v1/pre-reboot", fl.admit(fl.endpoint(cfg.Backend.PreReboot)))
+			m.HandlePublic("POST "+alias+"/v1/steady-state", fl.admit(fl.endpoint(cfg.Backend.SteadyState)))
 		}
 		m.Handle("GET /v1/fleetlock/groups/{group}", http.HandlerFunc(fl.group))
 	}
