@@ -51,7 +51,6 @@ const (
 	FLInvariant       = "failed_lock_invariant"      // 409: another safety invariant (stale evidence, rollout halted, replica groups)
 	FLUnlockUnhealthy = "failed_unlock_unhealthy"    // 409: steady-state kept the lease: the host is not shown healthy yet
 	FLLocked          = "locked"                     // 503: the database lock was not had in time; retry
-	FLUnavailable     = "unavailable"                // 503: the server is shutting down
 	FLInternal        = "internal"                   // 500
 )
 
@@ -64,7 +63,7 @@ var FleetLockStatuses = map[string]int{
 	FLSemaphoreFull: http.StatusConflict, FLWindow: http.StatusConflict, FLFrozen: http.StatusConflict,
 	FLIncident: http.StatusConflict, FLHeld: http.StatusConflict, FLGate: http.StatusConflict, FLPolicy: http.StatusConflict,
 	FLInvariant: http.StatusConflict, FLUnlockUnhealthy: http.StatusConflict,
-	FLLocked: http.StatusServiceUnavailable, FLUnavailable: http.StatusServiceUnavailable, FLInternal: http.StatusInternalServerError,
+	FLLocked: http.StatusServiceUnavailable, FLInternal: http.StatusInternalServerError,
 }
 
 // FleetLockError is the protocol's error body.
