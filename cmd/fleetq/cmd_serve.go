@@ -33,6 +33,7 @@ type serveOptions struct {
 	bodyLimit int64
 	grace     time.Duration
 	logFormat string
+	fleetLock fleetLockOptions
 }
 
 func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
@@ -48,6 +49,7 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.bodyLimit, "body-limit", 1<<20, "largest request body in bytes (413 past it)")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.StringVar(&o.logFormat, "log-format", "json", "request log on stderr: json or text")
+	o.fleetLock.AddFlags(fs)
 }
 
 func (o *serveOptions) Validate() error {
@@ -63,7 +65,7 @@ func (o *serveOptions) Validate() error {
 	if o.bodyLimit <= 0 || o.burst < 1 || o.rate < 0 {
 		return &usageError{"--body-limit and --burst must be positive, --rate at least 0"}
 	}
-	return nil
+	return o.fleetLock.Validate()
 }
 
 func newServeCommand(a *app) *cobra.Command {
@@ -79,6 +81,8 @@ before draining, rebooting or restarting anything:
   POST /v1/start     apply exactly that plan, granting leases
   POST /v1/stop      maintenance done: release, health-gated
   GET  /v1/query, /v1/explain, /v1/leases, /v1/audit, …
+  POST /fleetlock/v1/pre-reboot, /fleetlock/v1/steady-state
+                     FleetLock (Zincati): a reboot lease per node, by the policy
 
 Every request carries a bearer token (fleetq token create); its name is
 the requester recorded in decisions, leases and the audit log. Without a
@@ -97,6 +101,7 @@ Examples:
   fleetq token create alice --role operator > alice.token
   fleetq serve --listen 127.0.0.1:8470
   curl -H "Authorization: Bearer $(cat alice.token)" 'http://127.0.0.1:8470/v1/query?expr=dead'
+  fleetq serve --listen 0.0.0.0:8470 --tls-cert s.pem --tls-key s.key --fleetlock-allow 10.20.0.0/16 --fleetlock-id-attr machine_id
 
 ` + exitCodesHelp,
 		Args: cobra.NoArgs,
@@ -168,6 +173,9 @@ func (o *serveOptions) config(a *app, tokens *auth.Store, tlsCfg *tls.Config, lo
 	}
 	if tokens != nil && o.clientCA != "" {
 		cfg.CertRoles = certRoles(tokens.Path())
+	}
+	if m := o.fleetLock.mount(a); m != nil {
+		cfg.Mount = append(cfg.Mount, m)
 	}
 	return cfg
 }
