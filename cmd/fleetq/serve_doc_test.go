@@ -35,8 +35,14 @@ func TestServeDocWalkthrough(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join(root, "docs", "serve.md"))
 	require.NoError(t, err)
 	port := freePort(t)
-	cmds := docCommands(strings.ReplaceAll(string(doc), "8470", port))
+	text := strings.ReplaceAll(string(doc), "8470", port)
+	cmds := docCommands(text)
 	require.GreaterOrEqual(t, len(cmds), 12, "commands in docs/serve.md")
+	walkEnd := strings.Count(text[:strings.Index(text, "\n## Design")], "\n") + 1
+	for _, c := range cmds {
+		require.Less(t, c.line, walkEnd, "docs/serve.md:%d: a $ command after the walkthrough would run out of order, "+
+			"with the server stopped: move it into the walkthrough, or show it without the $", c.line)
+	}
 
 	dir := cookbookDemo(t, root, bash)
 	outDir := filepath.Join(dir, ".walk")
