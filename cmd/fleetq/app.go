@@ -239,6 +239,9 @@ func (a *app) validate() error {
 	return nil
 }
 
+// served says whether the command runs for a fleetq serve request.
+func (a *app) served() bool { return a.principal != "" }
+
 // dbPath resolves --db, $FLEETQ_DB, ./fleetq.db.
 func (a *app) dbPath() string {
 	if a.db != "" {

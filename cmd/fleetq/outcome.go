@@ -192,7 +192,9 @@ func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
 }
 
 // finishOutcome prints an outcome, runs the executor for committed hosts
-// and turns a refusal into exit 1.
+// and turns a refusal into exit 1. Under fleetq serve the executor does
+// not run: the arbiter grants leases, the requester does the work (a node
+// that asked by FleetLock reboots itself).
 func finishOutcome(a *app, pol *policy.Policy, out *actions.Outcome) error {
 	if err := a.print(outcome{out}); err != nil {
 		return err
@@ -200,7 +202,7 @@ func finishOutcome(a *app, pol *policy.Policy, out *actions.Outcome) error {
 	if out.Refused != "" {
 		return fmt.Errorf("%w: %s", actions.ErrRefused, out.Refused)
 	}
-	if out.Committed && len(out.Approved) > 0 {
+	if out.Committed && len(out.Approved) > 0 && !a.served() {
 		return runExecutor(a, pol.Rules(out.Verb).Executor, out)
 	}
 	return nil
