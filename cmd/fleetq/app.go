@@ -34,6 +34,9 @@ type app struct {
 	// principal is the authenticated requester of a fleetq serve call;
 	// empty on the command line.
 	principal string
+	// shorthand is the bare word of `fleetq WORD` (a query), for the
+	// --server client to say "unknown command" as the CLI does.
+	shorthand string
 	// ctx is the running command's context, set before it runs: Ctrl-C
 	// cancels it, and with it a wait for the database lock (interrupt.go).
 	ctx context.Context

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/server"
 )
 
@@ -50,10 +51,27 @@ func (c *client) send(cmd *cobra.Command, op server.Op, vals map[string]any, bas
 	if json.Unmarshal(body, &env) != nil || env.ExitCode == nil {
 		return c.httpError(resp, body, req.Header.Get("Authorization") != "")
 	}
+	if err := c.misspelt(cmd, resp, *env.ExitCode); err != nil {
+		return err
+	}
 	io.WriteString(c.a.stdout, env.Stdout) //nolint:errcheck // as a local command's output: a closed pipe ends it
 	io.WriteString(c.a.stderr, env.Stderr) //nolint:errcheck
 	if *env.ExitCode != exitOK {
 		return &exitError{code: *env.ExitCode, err: fmt.Errorf("server: %s exited %d", op.ID, *env.ExitCode), silent: true}
+	}
+	return nil
+}
+
+// misspelt is the usage error `fleetq WORD` gives locally when WORD is no
+// set but close to a command's name ("fleetq pases"): the server ran it
+// as the query it is and found no such set (400, exit 1).
+func (c *client) misspelt(cmd *cobra.Command, resp *http.Response, code int) error {
+	if c.a.shorthand == "" || code != exitFailure || resp.StatusCode != http.StatusBadRequest {
+		return nil
+	}
+	unknown := fmt.Errorf("%w", query.ErrUnknownName)
+	if err := misspeltCommand(cmd.Root(), shorthand{word: c.a.shorthand}, unknown); err != unknown {
+		return err
 	}
 	return nil
 }

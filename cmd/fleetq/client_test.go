@@ -129,6 +129,8 @@ func TestClientSameAsLocal(t *testing.T) {
 	for _, format := range []string{"text", "json", "csv"} {
 		w.same("rob", false, "query", "--seed", "42", `cluster = "smf1-dense-02" & responsive | sample 5`, "--format", format)
 	}
+	w.same("rob", false, "responsive", "--format", "folded") // fleetq EXPR
+	w.same("rob", false, "pases")                            // no such set: "unknown command", exit 2
 	_, stderr, _ := w.remote("rob", "query", `cluster = "smf1-dense-02" & (`)
 	assert.Contains(t, stderr, "^", "the caret line")
 	w.same("rob", false, "query", `cluster = "smf1-dense-02" & (`)
@@ -158,9 +160,51 @@ func TestClientSameAsLocal(t *testing.T) {
 	w.same("rob", false, "incident", "status")
 	w.same("ada", true, "incident", "stop", "--reason", "resolved")
 
+	w.same("rob", false, "rollout", "status") // none yet: exit 1 on both
+	w.same("rob", false, "week", "list", "--format", "json")
+	w.same("rob", false, "check", "windows", `cluster = "ams1-zk-01"`, "--verb", "reboot")
+	w.same("rob", false, "check", "windows") // no [windows]: every host listed, exit 4
+
 	w.same("rob", false, "audit")
 	w.same("rob", false, "audit", "--format", "json")
 	w.same("rob", false, "audit", "--kind", "apply", "--format", "csv")
+}
+
+// TestClientTokens: an admin manages the server's tokens with the token
+// commands and --server (POST, GET, DELETE /v1/tokens); the secret it
+// prints works at once, and stops at its revocation; anyone else is
+// refused.
+func TestClientTokens(t *testing.T) {
+	w := newTwin(t, map[string]string{"ada": "admin", "rob": "requester"})
+	out, stderr, code := w.remote("ada", "token", "create", "carl", "--role", "viewer", "--automation")
+	require.Equal(t, 0, code, stderr)
+	w.secret["carl"] = strings.TrimSpace(out)
+	require.True(t, strings.HasPrefix(w.secret["carl"], "fq_"), out)
+
+	out, stderr, code = w.remote("carl", "leases", "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, "[]\n", out)
+	out, _, _ = w.remote("ada", "token", "list", "--format", "json")
+	var list []struct {
+		Name, Role string
+		CreatedBy  string `json:"created_by"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &list), out)
+	require.Len(t, list, 3)
+	assert.Equal(t, "ada", list[2].CreatedBy, "created by the admin who asked: %s", out)
+
+	_, stderr, code = w.remote("rob", "token", "list")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "fleetq: server: tokens needs the admin role; rob is requester\n", stderr)
+
+	out, stderr, code = w.remote("ada", "token", "revoke", "carl", "--format", "json")
+	require.Equal(t, 0, code, stderr)
+	assert.JSONEq(t, `{"revoked": "carl"}`, out)
+	_, stderr, code = w.remote("carl", "leases")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "fleetq: server: the bearer token is unknown or revoked\n", stderr)
+	_, stderr, code = w.remote("ada", "token", "revoke", "carl")
+	assert.Equal(t, 1, code, "revoked twice: %s", stderr)
 }
 
 // TestClientRefusals: what the client refuses before it sends anything

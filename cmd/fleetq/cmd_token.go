@@ -134,15 +134,15 @@ func (t tokenCreated) jsonValue() any { return t }
 
 func (t tokenCreated) writeText(w *textWriter) { fmt.Fprintln(w, t.Secret) }
 
-// tokenRevoked is the result of token revoke: as text nothing (stderr
-// says it), as JSON (DELETE /v1/tokens/NAME) the name revoked.
+// tokenRevoked is the result of token revoke: the name revoked (as JSON,
+// what DELETE /v1/tokens/NAME answers).
 type tokenRevoked struct {
 	Revoked string `json:"revoked"`
 }
 
 func (t tokenRevoked) jsonValue() any { return t }
 
-func (t tokenRevoked) writeText(*textWriter) {}
+func (t tokenRevoked) writeText(w *textWriter) { fmt.Fprintf(w, "token %s revoked\n", t.Revoked) }
 
 func newTokenListCommand(a *app) *cobra.Command {
 	o := &tokenOptions{}
@@ -190,7 +190,6 @@ Examples:
 			if err := auth.Revoke(tokensPath(a, o.tokens), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "fleetq: token %s revoked\n", args[0])
 			return a.print(tokenRevoked{Revoked: args[0]})
 		},
 	}
