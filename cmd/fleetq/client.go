@@ -42,9 +42,9 @@ var refusedRemote = map[string]string{
 	"policy": "--policy is refused with --server: the server decides with its own policy (fleetq serve --policy)",
 }
 
-// localOnly are the commands that read no database: they run here
-// whatever --server says.
-var localOnly = []string{"help", "completion", "version", "generate", "__shellcomplete", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd}
+// localOnly are the commands that read no database, and serve, which
+// is the server: they run here whatever --server says.
+var localOnly = []string{"help", "completion", "version", "generate", "serve", "__shellcomplete", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd}
 
 func (c *client) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.server, "server", "", "send the command to fleetq serve at `URL` (default $FLEETQ_SERVER; \"\" runs it locally)")

@@ -120,11 +120,11 @@ func schema(p Param) obj {
 	return s
 }
 
-// ErrorStatuses are the error statuses op may answer with: every
+// errorStatuses are the error statuses op may answer with: every
 // request may be refused (400, 401, 403, 429), fail in its command (422)
 // or meet a locked database or a stopping server (503); a body may be too
 // large; a write may be refused as a plan (409).
-func ErrorStatuses(op Op) []int {
+func errorStatuses(op Op) []int {
 	st := []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity,
 		http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusServiceUnavailable}
 	if op.Method != http.MethodGet {
@@ -146,9 +146,9 @@ func responses(op Op) obj {
 			CLIEnvelope:        obj{"schema": obj{"$ref": "#/components/schemas/Envelope"}},
 		}}
 	r := obj{"200": ok}
-	for _, st := range ErrorStatuses(op) {
+	for _, st := range errorStatuses(op) {
 		var kinds []string
-		for _, k := range Kinds() {
+		for _, k := range errorKinds() {
 			if Statuses[k] == st {
 				kinds = append(kinds, k)
 			}
@@ -162,8 +162,8 @@ func responses(op Op) obj {
 	return r
 }
 
-// Kinds are every error kind, in the order of their statuses.
-func Kinds() []string {
+// errorKinds are every error kind, in the order of their statuses.
+func errorKinds() []string {
 	kinds := make([]string, 0, len(Statuses))
 	for k := range Statuses {
 		kinds = append(kinds, k)
@@ -179,7 +179,7 @@ func Kinds() []string {
 
 func errorSchema() obj {
 	return obj{"type": "object", "required": []string{"kind", "message"}, "properties": obj{
-		"kind":     obj{"type": "string", "enum": Kinds(), "description": "stable: switch on it, not on the message"},
+		"kind":     obj{"type": "string", "enum": errorKinds(), "description": "stable: switch on it, not on the message"},
 		"message":  obj{"type": "string"},
 		"position": obj{"type": "integer", "description": "kind expression: the 1-based column of the mistake"},
 		"caret":    obj{"type": "string", "description": "kind expression: the expression and a caret under the mistake, as the CLI prints them"},

@@ -57,7 +57,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			assert.True(t, s.Type.Is(p.Type), "%s: %s is %s, the document says %v", op.ID, p.Name, p.Type, s.Type)
 			assert.Len(t, s.Enum, len(p.Enum), "%s: %s enum", op.ID, p.Name)
 		}
-		for _, st := range append([]int{http.StatusOK}, ErrorStatuses(op)...) {
+		for _, st := range append([]int{http.StatusOK}, errorStatuses(op)...) {
 			assert.NotNil(t, o.Responses.Value(strconv.Itoa(st)), "%s: status %d", op.ID, st)
 		}
 	}
