@@ -244,6 +244,10 @@ func TestClientRefusals(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, w.f.ok("passes"), out)
 
+	_, stderr, code = w.f.run("leases", "--token-file", "rob.token")
+	assert.Equal(t, 2, code)
+	assert.Equal(t, "fleetq: --token-file is for --server (or $FLEETQ_SERVER): this command runs locally\n", stderr)
+
 	// A token file instead of $FLEETQ_TOKEN.
 	file := filepath.Join(t.TempDir(), "rob.token")
 	require.NoError(t, os.WriteFile(file, []byte(w.secret["rob"]+"\n"), 0o600))
