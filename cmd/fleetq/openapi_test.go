@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
@@ -59,17 +60,31 @@ func TestOpenAPIAgainstServer(t *testing.T) {
 			called[method+" "+path] = true
 		}
 	}
-	routed := map[string]bool{}
-	for _, line := range strings.Split(strings.TrimSpace(s.Logs()), "\n") {
-		var l struct{ Route string }
-		if json.Unmarshal([]byte(line), &l) == nil && l.Route != "" {
-			routed[l.Route] = true
+	// The server logs a request after answering it: wait for the line of
+	// each (an event), for a minute at most.
+	var routed map[string]bool
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		routed = loggedRoutes(s.Logs())
+		if len(routed) >= len(called) || time.Now().After(deadline) {
+			break
 		}
 	}
 	for op := range called {
 		assert.True(t, routed[op], "%s was not served by its own route (log routes: %v)", op, routed)
 	}
 	assert.Len(t, called, len(server.Ops)+3, "every operation and /healthz, /readyz and the document itself")
+}
+
+// loggedRoutes are the routes of the request log's lines.
+func loggedRoutes(logs string) map[string]bool {
+	routed := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var l struct{ Route string }
+		if json.Unmarshal([]byte(line), &l) == nil && l.Route != "" {
+			routed[l.Route] = true
+		}
+	}
+	return routed
 }
 
 // callMinimal calls one operation with its required parameters only.
