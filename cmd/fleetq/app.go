@@ -34,6 +34,9 @@ type app struct {
 	// principal is the authenticated requester of a fleetq serve call;
 	// empty on the command line.
 	principal string
+	// shorthand is the bare word of `fleetq WORD` (a query), for the
+	// --server client to say "unknown command" as the CLI does.
+	shorthand string
 	// ctx is the running command's context, set before it runs: Ctrl-C
 	// cancels it, and with it a wait for the database lock (interrupt.go).
 	ctx context.Context
@@ -87,7 +90,10 @@ The four set operators (+ union, - difference, & intersection, ^ symmetric
 difference) have EQUAL precedence and associate to the left, like a chain
 of comm steps: all - a & b means (all - a) & b. See 'fleetq help language'.
 
-The database is --db, else $FLEETQ_DB, else ./fleetq.db.
+The database is --db, else $FLEETQ_DB, else ./fleetq.db. With --server
+URL (or $FLEETQ_SERVER) the commands fleetq serve serves run there instead,
+as the token's name, and print here what they print locally
+(docs/serve.md).
 
 Examples:
   fleetq ingest inventory.csv responsive hadoop_exclude
@@ -95,6 +101,7 @@ Examples:
   fleetq explain 'all - hadoop_exclude & responsive & puppet_ok'
   fleetq drain 'cluster = "smf1-hadoop-03" & responsive | sample 10' --reason "disk swap"
   fleetq repl
+  FLEETQ_TOKEN=$(cat rob.token) fleetq leases --server https://fleetq:8470   # ask fleetq serve
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
@@ -162,6 +169,7 @@ Examples:
 		newShellCompleteCommand(a),
 	)
 	root.AddCommand(extraCommands(a)...) // generate, with -tags man
+	clientAtSource(root, a)              // --server: client.go
 	bi := readBuildInfo()
 	root.Version = bi.Version
 	root.SetVersionTemplate(bi.text())

@@ -163,7 +163,7 @@ func errNoDB(err error) error {
 // config is the server's configuration from the flags.
 func (o *serveOptions) config(a *app, tokens *auth.Store, tlsCfg *tls.Config, log *slog.Logger) server.Config {
 	cfg := server.Config{
-		Executor:  &serveExec{db: a.dbPath(), policy: o.policy, lockWait: a.timeout},
+		Executor:  &serveExec{db: a.dbPath(), policy: o.policy, tokens: tokensPath(a, o.tokens), lockWait: a.timeout},
 		Tokens:    tokens,
 		Anonymous: auth.Principal{Name: "anonymous", Role: auth.Viewer},
 		TLS:       tlsCfg,
@@ -171,6 +171,7 @@ func (o *serveOptions) config(a *app, tokens *auth.Store, tlsCfg *tls.Config, lo
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
 		Log: log,
 	}
+	cfg.Mount = append(cfg.Mount, server.OpenAPI(readBuildInfo().Version)) // GET /v1/openapi.json
 	if tokens != nil && o.clientCA != "" {
 		cfg.CertRoles = certRoles(tokens.Path())
 	}

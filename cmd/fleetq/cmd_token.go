@@ -92,36 +92,66 @@ line of stdout, so a script can capture it:
   TOKEN=$(fleetq token create alice --role operator)
 
 It is not shown again: the file keeps only its hash. A name already in
-the file is refused (revoke it first).
+the file is refused (revoke it first). With --format json it prints the
+token's name, role, automation and secret (what POST /v1/tokens answers).
 
 Examples:
   fleetq token create alice --role operator > alice.token
-  TOKEN=$(fleetq token create nightly-drain --role requester --automation)
+  TOKEN=$(fleetq token create ci-drainer --role requester --automation)
+  fleetq token create bob --role viewer --server https://fleetq:8470   # as an admin's token
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			role, _ := auth.ParseRole(o.role)
-			secret, err := auth.Create(tokensPath(a, o.tokens), args[0], role, o.automation, currentUser(), time.Now())
+			by := currentUser()
+			if a.principal != "" {
+				by = a.principal // POST /v1/tokens: the admin who asked
+			}
+			secret, err := auth.Create(tokensPath(a, o.tokens), args[0], role, o.automation, by, time.Now())
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stdout, secret)
-			fmt.Fprintf(a.stderr, "fleetq: token %s (%s) added to %s; the secret above is not shown again\n", args[0], role, tokensPath(a, o.tokens))
-			return nil
+			fmt.Fprintf(a.stderr, "fleetq: token %s (%s) added to %s; the secret is not shown again\n", args[0], role, tokensPath(a, o.tokens))
+			return a.print(tokenCreated{Name: args[0], Role: role.String(), Automation: o.automation, Secret: secret})
 		},
 	}
 	a.bind(cmd, o)
-	return cmd
+	return prints(cmd, tokenCreated{})
 }
+
+// tokenCreated is the result of token create: as text the secret alone
+// on one line, for TOKEN=$(fleetq token create …); as JSON (POST
+// /v1/tokens) the token with its secret.
+type tokenCreated struct {
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+	Automation bool   `json:"automation"`
+	Secret     string `json:"secret"`
+}
+
+func (t tokenCreated) jsonValue() any { return t }
+
+func (t tokenCreated) writeText(w *textWriter) { fmt.Fprintln(w, t.Secret) }
+
+// tokenRevoked is the result of token revoke: the name revoked (as JSON,
+// what DELETE /v1/tokens/NAME answers).
+type tokenRevoked struct {
+	Revoked string `json:"revoked"`
+}
+
+func (t tokenRevoked) jsonValue() any { return t }
+
+func (t tokenRevoked) writeText(w *textWriter) { fmt.Fprintf(w, "token %s revoked\n", t.Revoked) }
 
 func newTokenListCommand(a *app) *cobra.Command {
 	o := &tokenOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the tokens: name, role, automation, created (never the secret)",
-		Long: `List the tokens of the tokens file: name, role, whether it is automation,
-when and by whom it was created. Secrets are not in the file to list.
+		Long: `List the tokens of the tokens file: each one's name, role, kind (human
+or automation), when and by whom it was created. Secrets are never kept,
+so never listed.
 
 Examples:
   fleetq token list
@@ -146,13 +176,13 @@ func newTokenRevokeCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "revoke NAME",
 		Short: "Remove a token: the server refuses it from its next request",
-		Long: `Remove the token called NAME from the tokens file. A running fleetq serve
-rereads the file when it changes, so the token is refused from its next
-request on; nothing needs restarting. The decisions, leases and audit
-entries it made keep its name.
+		Long: `Remove token NAME from the tokens file. A running fleetq serve rereads
+the file when it changes, so the token is refused from its next request
+on. An unknown name is an error (exit 1).
 
 Examples:
-  fleetq token revoke nightly-drain
+  fleetq token revoke ci-drainer
+  fleetq token revoke bob --server https://fleetq:8470   # DELETE /v1/tokens/bob, as an admin
 
 ` + exitCodesHelp,
 		Args: cobra.ExactArgs(1),
@@ -160,12 +190,11 @@ Examples:
 			if err := auth.Revoke(tokensPath(a, o.tokens), args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stderr, "fleetq: token %s revoked\n", args[0])
-			return nil
+			return a.print(tokenRevoked{Revoked: args[0]})
 		},
 	}
 	a.bind(cmd, o)
-	return cmd
+	return prints(cmd, tokenRevoked{})
 }
 
 // tokenList is the result of fleetq token list.

@@ -67,9 +67,9 @@ var supportedFormats = map[string]string{
 	"schema":         "text,json,csv",
 	"serve":          "text",
 	"sets":           "text,json,csv",
-	"token create":   "text",
+	"token create":   "text,json",
 	"token list":     "text,json",
-	"token revoke":   "text",
+	"token revoke":   "text,json",
 	"undrain":        "text,json,folded",
 	"unfreeze":       "text,json",
 	"version":        "text,json",
@@ -159,6 +159,8 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(f.ok("drain", `cluster = "smf1-dense-02"`, "--reason", "walk", "--seed", "1", "--format", "json")), &plan))
 	verb := walkCase{args: []string{`cluster = "smf1-dense-02"`, "--reason", "walk"}}
+	tokens := filepath.Join(f.dir, "walk.tokens.json")
+	f.ok("token", "create", "walk", "--role", "viewer", "--tokens", tokens)
 	driftPolicy := filepath.Join(f.dir, "drift.toml")
 	require.NoError(t, os.WriteFile(driftPolicy, []byte(actionPolicy+"\n[drift]\nrack = [\"cluster\"]\n"), 0o644))
 	return f, map[string]walkCase{
@@ -204,10 +206,10 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"rollout status": {},
 		"run":            {args: []string{queries}},
 		"schema":         {},
-		"serve":          {args: []string{"--listen", "256.0.0.1:1"}, codes: []int{exitFailure}},
+		"serve":          {args: []string{"--listen", "256.0.0.1:0"}, codes: []int{exitFailure}}, // the walk does not listen
 		"sets":           {},
-		"token create":   {args: []string{"walker", "--role", "viewer"}},
-		"token list":     {},
+		"token create":   {args: []string{"walker", "--role", "viewer"}}, // beside each run's copy
+		"token list":     {args: []string{"--tokens", tokens}},
 		"token revoke":   {args: []string{"nobody"}, codes: []int{exitFailure}},
 		"undrain":        verb,
 		"unfreeze":       {args: []string{"ams1-zk-01"}},

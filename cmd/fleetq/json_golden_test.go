@@ -148,6 +148,10 @@ func (f *goldenFixture) runAll() {
 	f.json("week-show", 0, "week", "show", "golden")
 	f.json("week-list", 0, "week", "list")
 	f.json("week-cancel", 0, "week", "cancel", "golden", "--reason", "golden")
+	tokens := filepath.Join(f.dir, "golden.tokens.json")
+	f.json("token-create", 0, "token", "create", "golden", "--role", "requester", "--automation", "--tokens", tokens)
+	f.json("token-list", 0, "token", "list", "--tokens", tokens)
+	f.json("token-revoke", 0, "token", "revoke", "golden", "--tokens", tokens)
 	f.driftRun() // last: it ingests a pass of its own
 }
 
@@ -215,12 +219,14 @@ func TestJSONGolden(t *testing.T) {
 
 // The placeholders of normaliseJSON, as docs/json.md shows them.
 const (
-	phTime  = "<TIME>"  // a time read from the clock (or set relative to it)
-	phAge   = "<AGE>"   // a duration measured against the clock
-	phHash  = "<HASH>"  // an audit entry's link to the previous one
-	phPath  = "<PATH>"  // the fixture's temporary directory
-	phBuild = "<BUILD>" // what fleetq version says of the build
-	phBytes = "<BYTES>" // a size of the database file
+	phTime  = "<TIME>"   // a time read from the clock (or set relative to it)
+	phAge   = "<AGE>"    // a duration measured against the clock
+	phHash  = "<HASH>"   // an audit entry's link to the previous one
+	phPath  = "<PATH>"   // the fixture's temporary directory
+	phBuild = "<BUILD>"  // what fleetq version says of the build
+	phBytes = "<BYTES>"  // a size of the database file
+	phToken = "<SECRET>" // a bearer token's secret, random
+	phUser  = "<USER>"   // the OS user who ran the command
 )
 
 var (
@@ -240,7 +246,11 @@ var (
 	// bytesRE is a size in gc's report of the file: pass records hold
 	// source paths, so they grow with the temporary directory's name.
 	bytesRE = regexp.MustCompile(`(?m)^(\s*"[a-z_]*bytes": )\d+`)
-	buildRE = regexp.MustCompile(`(?m)^(  "(?:version|revision|committed|built|go|platform)": )"[^"]*"|^(  "modified": )(?:true|false)`)
+	// secretRE is a token's secret (token create); createdByRE the user
+	// who created a token on the command line.
+	secretRE    = regexp.MustCompile(`(?m)^(\s*"secret": )"fq_[a-z0-9]+"`)
+	createdByRE = regexp.MustCompile(`(?m)^(\s*"created_by": )"[^"]*"`)
+	buildRE     = regexp.MustCompile(`(?m)^(  "(?:version|revision|committed|built|go|platform)": )"[^"]*"|^(  "modified": )(?:true|false)`)
 )
 
 // normaliseJSON replaces, in the JSON a command printed, what depends on
@@ -258,6 +268,8 @@ var (
 //   - an audit entry's "prev" hash by <HASH>;
 //   - a size in bytes of gc's report ("file_bytes", "pass_bytes", …) by
 //     <BYTES>: pass records hold the temporary directory's name;
+//   - a token's "secret" by <SECRET>, and its "created_by" (the OS
+//     user) by <USER>;
 //   - the string fields and "modified" of fleetq version by <BUILD> (a
 //     two-space indent: only top-level fields, and "committed" is a time
 //     there while an outcome's is a bool).
@@ -271,6 +283,8 @@ func normaliseJSON(out, dir string) string {
 	out = ageTextRE.ReplaceAllString(out, phAge+"$2")
 	out = prevRE.ReplaceAllString(out, `${1}"`+phHash+`"`)
 	out = bytesRE.ReplaceAllString(out, `${1}"`+phBytes+`"`)
+	out = secretRE.ReplaceAllString(out, `${1}"`+phToken+`"`)
+	out = createdByRE.ReplaceAllString(out, `${1}"`+phUser+`"`)
 	out = buildRE.ReplaceAllStringFunc(out, func(m string) string {
 		key, _, _ := strings.Cut(m, ": ")
 		return key + `: "` + phBuild + `"`

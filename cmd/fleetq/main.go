@@ -76,6 +76,7 @@ func executeErr(ctx context.Context, a *app, args []string, stdin io.Reader, std
 	if err != nil {
 		return report(stderr, err), err
 	}
+	a.shorthand = sh.word
 	root.SetArgs(sh.args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)

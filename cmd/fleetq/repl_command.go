@@ -35,7 +35,9 @@ func (s *session) command(ctx context.Context, line string) error {
 	if err != nil {
 		return &usageError{err.Error()}
 	}
-	args := []string{"--db", s.a.dbPath(), "--format", s.formatFor(words), "--timeout", s.a.timeout.String()}
+	// --server "": a session's lines run on its database, whatever
+	// $FLEETQ_SERVER says (the session itself runs only locally).
+	args := []string{"--db", s.a.dbPath(), "--server", "", "--format", s.formatFor(words), "--timeout", s.a.timeout.String()}
 	if s.a.noColor {
 		args = append(args, "--no-color")
 	}

@@ -22,7 +22,10 @@ import (
 // what the CLI prints, through the same code.
 type serveExec struct {
 	db, policy string
-	lockWait   time.Duration
+	// tokens is the served tokens file, which the token commands of the
+	// API (POST /v1/tokens, …) manage.
+	tokens   string
+	lockWait time.Duration
 
 	flagsOnce sync.Once
 	hasPolicy map[string]bool // command path → it has --policy
@@ -33,6 +36,9 @@ func (x *serveExec) Exec(ctx context.Context, c server.Call) server.Result {
 	argv = append(argv, "--db="+x.db, "--format="+c.Format, "--timeout="+x.lockWait.String())
 	if x.policy != "" && x.takesPolicy(c.Op.Command) {
 		argv = append(argv, "--policy="+x.policy)
+	}
+	if x.tokens != "" && c.Op.Command[0] == "token" {
+		argv = append(argv, "--tokens="+x.tokens)
 	}
 	argv = append(argv, c.Args...)
 	var stdout, stderr bytes.Buffer
