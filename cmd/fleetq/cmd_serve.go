@@ -33,6 +33,8 @@ type serveOptions struct {
 	bodyLimit int64
 	grace     time.Duration
 	logFormat string
+	// metricsPublic serves /metrics without a token (serve_observe.go).
+	metricsPublic bool
 }
 
 func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
@@ -48,6 +50,7 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.Int64Var(&o.bodyLimit, "body-limit", 1<<20, "largest request body in bytes (413 past it)")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.StringVar(&o.logFormat, "log-format", "json", "request log on stderr: json or text")
+	fs.BoolVar(&o.metricsPublic, "metrics-public", false, "serve GET /metrics without a bearer token (default: any valid token; Prometheus sends one with its authorization scrape setting)")
 }
 
 func (o *serveOptions) Validate() error {
@@ -129,11 +132,14 @@ func runServe(ctx context.Context, a *app, o *serveOptions) error {
 		return err
 	}
 	log := o.logger(a)
-	srv, err := server.New(o.config(a, tokens, tlsCfg, log))
+	obs := newServeObservers(a, o, log) // metrics and the refusal audit (serve_observe.go)
+	defer obs.stop()
+	srv, err := server.New(obs.configure(o.config(a, tokens, tlsCfg, log)))
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	obs.start(srv)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	scheme := "http"

@@ -194,6 +194,9 @@ func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
 // finishOutcome prints an outcome, runs the executor for committed hosts
 // and turns a refusal into exit 1.
 func finishOutcome(a *app, pol *policy.Policy, out *actions.Outcome) error {
+	if a.outcomes != nil {
+		a.outcomes(out)
+	}
 	if err := a.print(outcome{out}); err != nil {
 		return err
 	}

@@ -112,11 +112,15 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body (413 past it).
+// limitBody caps every request body (413 past it). A body declared too
+// large is refused before the mux routes it, so its refusal names the
+// route the mux would have chosen: a bounded name for the audit log and
+// the metrics, never the raw path.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.BodyLimit {
-			writeError(w, errorf(KindTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, s.cfg.BodyLimit)))
+			_, route := s.mux.Handler(r)
+			s.refuse(w, r, Op{ID: route}, errorf(KindTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, s.cfg.BodyLimit)))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit)

@@ -66,6 +66,7 @@ type Server struct {
 	log     *slog.Logger
 	limiter *limiter
 	handler http.Handler
+	mux     *http.ServeMux
 	// dbMu keeps this process's write operations one at a time and lets
 	// reads share, as the database's file lock does across processes,
 	// so no request polls for a lock another request of this process
@@ -87,8 +88,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.Rate, cfg.Burst)}
 	mux := http.NewServeMux()
+	s := &Server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.Rate, cfg.Burst), mux: mux}
 	for _, op := range Ops {
 		mux.Handle(op.pattern(), s.authenticate(s.opHandler(op)))
 	}
