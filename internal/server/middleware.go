@@ -120,6 +120,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.BodyLimit {
 			_, route := s.mux.Handler(r)
+			r.Pattern = route // for the request log and the latency's route label
 			s.refuse(w, r, Op{ID: route}, errorf(KindTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, s.cfg.BodyLimit)))
 			return
 		}

@@ -104,7 +104,9 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(KindNotFound, fmt.Sprintf("no endpoint %s %s (GET /v1/openapi.json lists them)", r.Method, r.URL.Path)))
 	})
-	s.handler = s.recoverPanics(s.logRequests(s.refuseWhenDraining(s.limitBody(mux))))
+	// The request log is outermost, so a request whose handler panicked is
+	// logged and measured with the 500 recoverPanics answered.
+	s.handler = s.logRequests(s.recoverPanics(s.refuseWhenDraining(s.limitBody(mux))))
 	s.ready.Store(true)
 	return s, nil
 }
