@@ -98,7 +98,7 @@ func runHeadroom(ctx context.Context, a *app, o *headroomOptions) error {
 		return err
 	}
 	if missing := missingClusters(r, o.clusters); len(missing) > 0 {
-		return fmt.Errorf("--cluster: no cluster %s in pass %d (fleetq query 'all | by %s | count' lists them)", strings.Join(missing, ", "), r.Pass, pol.ClusterAttr)
+		return fmt.Errorf("--cluster: no cluster %s in pass %d (fleetq query 'all | by %s' lists them)", strings.Join(missing, ", "), r.Pass, pol.ClusterAttr)
 	}
 	return a.print(&headroomResult{r})
 }

@@ -134,11 +134,14 @@ func TestServeAuditsRefusals(t *testing.T) {
 	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 	resp, _ = s.call(t, "GET", "/v1/query?expr=all&bogus=1", vera, nil)
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
-	elapsed := time.Since(start)
 	s.Stop(t)
+	elapsed := time.Since(start) // the last write is at the stop, before the exit
 
 	counts, entries := map[string]int{}, map[string]int{}
-	for _, e := range f.auditEntries("--kind", "refused") {
+	refused := f.auditEntries("--kind", "refused")
+	require.NotEmpty(t, refused)
+	assert.Contains(t, f.fail(1, "audit", "replay", fmt.Sprint(refused[0].ID)), "not a decision: nothing to replay")
+	for _, e := range refused {
 		require.NotNil(t, e.Refusal, "a refused entry without its count: %+v", e)
 		k := e.Requester + " " + e.Refusal.Op + " " + e.Refusal.Kind
 		counts[k] += e.Refusal.Count

@@ -78,6 +78,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		next.ServeHTTP(&statusWriter{ResponseWriter: w, ri: ri}, r)
 		d := time.Since(start)
+		if ri.status == 0 {
+			ri.status = http.StatusOK // a handler that wrote nothing: net/http sent 200
+		}
 		if s.cfg.ObserveHTTP != nil {
 			s.cfg.ObserveHTTP(routeOf(r), ri.status, d)
 		}
