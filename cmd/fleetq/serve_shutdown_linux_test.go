@@ -75,7 +75,6 @@ func TestServeSIGTERMFinishesInFlightRequest(t *testing.T) {
 	case <-time.After(time.Minute): // a hung server, not a timing assumption
 		t.Fatalf("fleetq serve did not exit after its last request:\n%s", s.Logs())
 	}
-	assert.Contains(t, s.Logs(), "fleetq serve: stopped")
 	assert.Len(t, f.leases(), 7, "the in-flight decision committed")
 }
 
