@@ -13,13 +13,16 @@ import (
 	"github.com/fleetq/fleetq/internal/store"
 )
 
-// serveObservers are what fleetq serve sees of its own requests: the
-// Prometheus metrics at /metrics and the audit of refused requests.
+// serveObservers are what fleetq serve sees of its own requests and its
+// database: the Prometheus metrics at /metrics, the audit of refused
+// requests, and the readiness check.
 type serveObservers struct {
 	metrics  *metrics.Metrics
 	refusals *refusalAudit
 	public   bool
 	srv      *server.Server
+	// db is the served database as these observers open it.
+	db *app
 }
 
 // refusalInterval is how often at most the refusal audit writes.
@@ -32,6 +35,7 @@ func newServeObservers(a *app, o *serveOptions, log *slog.Logger) *serveObserver
 	// The database as these observers open it: the served file, the lock
 	// wait of --timeout, no notes on stderr (the request log is there).
 	db := &app{db: a.dbPath(), timeout: a.timeout, stderr: io.Discard, command: "fleetq serve (refusal audit)"}
+	s.db = db
 	s.metrics = metrics.New(func() (*metrics.State, error) {
 		st, err := readServeState(db, o.policy)
 		if err != nil {
@@ -53,6 +57,7 @@ func (s *serveObservers) configure(cfg server.Config) server.Config {
 		x.outcomes = s.metrics.ObserveOutcome
 	}
 	cfg.ObserveHTTP = s.metrics.ObserveHTTP
+	cfg.Ready = serveReady(s.db)
 	cfg.Refused = func(r server.Refusal) {
 		s.metrics.ObserveRefusal(r.Op, r.Kind)
 		s.refusals.add(r)

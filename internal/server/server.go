@@ -42,6 +42,10 @@ type Config struct {
 	// Refused sees every request refused before a command ran (401, 403,
 	// 413, 429, a bad parameter), for the audit log.
 	Refused func(Refusal)
+	// Ready, when set, is asked by every GET /readyz: an error answers
+	// 503 with its message (the database cannot be read). It must not
+	// wait long: a probe has a short timeout.
+	Ready func() error
 	// Mount adds handlers outside /v1 (FleetLock, /metrics, the
 	// dashboard): each gets the mux and the server's middleware chain.
 	Mount []func(*Mux)
@@ -114,14 +118,29 @@ func New(cfg Config) (*Server, error) {
 // Handler is the server's whole handler chain (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Ready says whether /readyz answers 200; the command clears it while the
-// database cannot be opened.
+// SetReady sets whether /readyz may answer 200: a program embedding the
+// server holds it back with false. Config.Ready is asked as well.
 func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
 
+// readyz is the readiness check: 503 once shutdown began, while held back
+// (SetReady) or while Config.Ready fails; else 200.
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
-	if s.closing.Load() || !s.ready.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+	notReady := func(reason string) {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": reason})
+	}
+	switch {
+	case s.closing.Load():
+		notReady("shutting down")
 		return
+	case !s.ready.Load():
+		notReady("held back")
+		return
+	}
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			notReady(err.Error())
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
