@@ -132,14 +132,14 @@ func runServe(ctx context.Context, a *app, o *serveOptions) error {
 		return err
 	}
 	log := o.logger(a)
-	obs := newServeObservers(a, o, log) // metrics and the refusal audit (serve_observe.go)
+	obs := newServeObservers(a, o, log) // metrics, the refusal audit, readiness (serve_observe.go)
 	defer obs.stop()
 	srv, err := server.New(obs.configure(o.config(a, tokens, tlsCfg, log)))
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	obs.start(srv)
+	obs.attach(srv)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	scheme := "http"

@@ -73,9 +73,9 @@ func (s *serveObservers) configure(cfg server.Config) server.Config {
 	return cfg
 }
 
-// start is given the server once built: the refusal audit's writes take
+// attach is given the server once built: the refusal audit's writes take
 // its database lock.
-func (s *serveObservers) start(srv *server.Server) { s.srv = srv }
+func (s *serveObservers) attach(srv *server.Server) { s.srv = srv }
 
 func (s *serveObservers) withDB(write bool, fn func()) {
 	if s.srv == nil {

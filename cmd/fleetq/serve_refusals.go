@@ -15,7 +15,7 @@ import (
 // letting a flood become a write per request: refusals are counted in
 // memory, one refused entry per principal (or, unauthenticated, client
 // address), operation and kind, and written in one write transaction at
-// most once per interval, and at shutdown. A commands the server runs
+// most once per interval, and at shutdown. A command the server runs
 // audits itself.
 type refusalAudit struct {
 	// write appends entries in one write transaction.
