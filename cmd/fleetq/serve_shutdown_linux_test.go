@@ -130,4 +130,3 @@ func waitRefused(t *testing.T, url string) {
 	}
 	t.Fatalf("fleetq serve still answered new requests a minute after SIGTERM")
 }
-
