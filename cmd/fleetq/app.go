@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetq/fleetq/internal/actions"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -37,6 +38,9 @@ type app struct {
 	// shorthand is the bare word of `fleetq WORD` (a query), for the
 	// --server client to say "unknown command" as the CLI does.
 	shorthand string
+	// outcomes, when set (fleetq serve's metrics), sees every decision a
+	// command of this app printed (finishOutcome).
+	outcomes func(*actions.Outcome)
 	// ctx is the running command's context, set before it runs: Ctrl-C
 	// cancels it, and with it a wait for the database lock (interrupt.go).
 	ctx context.Context
@@ -148,6 +152,7 @@ Examples:
 	root.AddCommand(
 		newApplyCommand(a),
 		newLeasesCommand(a),
+		newHeadroomCommand(a),
 		newFreezesCommand(a),
 		newReleaseCommand(a),
 		newFreezeCommand(a),
@@ -211,7 +216,7 @@ var commandGroups = []struct {
 	{"history", "History:", []string{"passes", "log", "diff", "export"}},
 	{"sources", "Sources:", []string{"ingest", "defs", "run"}},
 	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},
-	{"ledger", "Ledger:", []string{"leases", "release", "freeze", "unfreeze", "incident", "audit"}},
+	{"ledger", "Ledger:", []string{"leases", "headroom", "release", "freeze", "unfreeze", "incident", "audit"}},
 	{"rollout", "Rollout:", []string{"plan", "rollout", "week"}},
 	{"serve", "Serve:", []string{"serve", "token"}},
 	{"admin", "Admin:", []string{"check", "drift", "policy", "gc", "version", "completion", "generate"}},

@@ -19,6 +19,8 @@ func auditKind(e store.AuditEntry) string {
 		k += " REFUSED already applied"
 	case e.Kind == store.KindApply && e.Refused != "":
 		k += " REFUSED stale"
+	case e.Refusal != nil:
+		k += fmt.Sprintf(" %s ×%d", e.Refusal.Kind, e.Refusal.Count)
 	case e.Refused != "":
 		k += " REFUSED"
 	case e.Kind == store.KindDecision:
@@ -33,6 +35,9 @@ func auditKind(e store.AuditEntry) string {
 }
 
 func auditSubject(e store.AuditEntry) string {
+	if x := e.Refusal; x != nil {
+		return fmt.Sprintf("%s from %s: %s", x.Op, x.Remote, x.Message)
+	}
 	s := e.Expr
 	if e.Kind == store.KindApply && e.Plan != 0 {
 		s = fmt.Sprintf("%s (plan audit %d)", e.Token, e.Plan)
@@ -64,6 +69,9 @@ func writeAuditDetail(w *bufio.Writer, e *store.AuditEntry) {
 	}
 	if e.Refused != "" {
 		fmt.Fprintf(w, "  REFUSED: %s\n", e.Refused)
+	}
+	if x := e.Refusal; x != nil {
+		fmt.Fprintf(w, "  %d refused from %s to %s\n", x.Count, stampShort(x.First), stampShort(x.Last))
 	}
 	if e.AppliedBy != 0 {
 		fmt.Fprintf(w, "  already applied by audit %d\n", e.AppliedBy)

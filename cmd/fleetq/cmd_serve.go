@@ -34,6 +34,8 @@ type serveOptions struct {
 	grace     time.Duration
 	logFormat string
 	fleetLock fleetLockOptions
+	// metricsPublic serves /metrics without a token (serve_observe.go).
+	metricsPublic bool
 }
 
 func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
@@ -50,6 +52,7 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGTERM, how long in-flight requests may take to finish")
 	fs.StringVar(&o.logFormat, "log-format", "json", "request log on stderr: json or text")
 	o.fleetLock.AddFlags(fs)
+	fs.BoolVar(&o.metricsPublic, "metrics-public", false, "serve GET /metrics without a bearer token (default: any valid token; Prometheus sends one with its authorization scrape setting)")
 }
 
 func (o *serveOptions) Validate() error {
@@ -134,11 +137,14 @@ func runServe(ctx context.Context, a *app, o *serveOptions) error {
 		return err
 	}
 	log := o.logger(a)
-	srv, err := server.New(o.config(a, tokens, tlsCfg, log))
+	obs := newServeObservers(a, o, log) // metrics, the refusal audit, readiness (serve_observe.go)
+	defer obs.stop()
+	srv, err := server.New(obs.configure(o.config(a, tokens, tlsCfg, log)))
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	obs.attach(srv)
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	scheme := "http"

@@ -124,6 +124,7 @@ func (f *goldenFixture) runAll() {
 	}
 	require.NoError(f.t, json.Unmarshal([]byte(f.json("drain-commit", 0, "drain", `cluster = "smf1-critical-01"`, "--reason", "golden", "--seed", "1", "--commit", "--yes")), &commit))
 	f.json("leases", 0, "leases")
+	f.json("headroom", 0, "headroom", "--verb", "drain")
 
 	f.json("plan-rollout", 0, "plan", "rollout", `cluster = "smf1-dense-02" & rack = "smf1-dense-02-r01" & lifecycle = "active"`,
 		"--waves", "50%,100%", "--name", "golden", "--seed", "1")

@@ -196,6 +196,9 @@ func writeVerdict(w *bufio.Writer, out *actions.Outcome) {
 // not run: the arbiter grants leases, the requester does the work (a node
 // that asked by FleetLock reboots itself).
 func finishOutcome(a *app, pol *policy.Policy, out *actions.Outcome) error {
+	if a.outcomes != nil {
+		a.outcomes(out)
+	}
 	if err := a.print(outcome{out}); err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func TestServeDocWalkthrough(t *testing.T) {
 	require.NoError(t, err)
 	doc, err := os.ReadFile(filepath.Join(root, "docs", "serve.md"))
 	require.NoError(t, err)
-	port := freePort(t)
+	_, port, _ := net.SplitHostPort(freePort(t))
 	text := strings.ReplaceAll(string(doc), "8470", port)
 	cmds := docCommands(text)
 	require.GreaterOrEqual(t, len(cmds), 12, "commands in docs/serve.md")
@@ -101,13 +101,4 @@ func docCommands(doc string) []docCommand {
 		}
 	}
 	return out
-}
-
-// freePort is a port of 127.0.0.1 nothing listens on now.
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
 }

@@ -26,6 +26,8 @@ type serveExec struct {
 	// API (POST /v1/tokens, …) manage.
 	tokens   string
 	lockWait time.Duration
+	// outcomes sees every decision a call made (the metrics' counters).
+	outcomes func(*actions.Outcome)
 
 	flagsOnce sync.Once
 	hasPolicy map[string]bool // command path → it has --policy
@@ -42,7 +44,7 @@ func (x *serveExec) Exec(ctx context.Context, c server.Call) server.Result {
 	}
 	argv = append(argv, c.Args...)
 	var stdout, stderr bytes.Buffer
-	a := &app{principal: c.Principal.Name}
+	a := &app{principal: c.Principal.Name, outcomes: x.outcomes}
 	code, err := executeErr(ctx, a, argv, strings.NewReader(""), &stdout, &stderr)
 	return server.Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Code: code, Err: apiError(code, err)}
 }

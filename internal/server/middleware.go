@@ -78,6 +78,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, ri))
 		next.ServeHTTP(&statusWriter{ResponseWriter: w, ri: ri}, r)
 		d := time.Since(start)
+		if ri.status == 0 {
+			ri.status = http.StatusOK // a handler that wrote nothing: net/http sent 200
+		}
 		if s.cfg.ObserveHTTP != nil {
 			s.cfg.ObserveHTTP(routeOf(r), ri.status, d)
 		}
@@ -112,11 +115,16 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// limitBody caps every request body (413 past it).
+// limitBody caps every request body (413 past it). A body declared too
+// large is refused before the mux routes it, so its refusal names the
+// route the mux would have chosen: a bounded name for the audit log and
+// the metrics, never the raw path.
 func (s *Server) limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > s.cfg.BodyLimit {
-			writeError(w, errorf(KindTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, s.cfg.BodyLimit)))
+			_, route := s.mux.Handler(r)
+			r.Pattern = route // for the request log and the latency's route label
+			s.refuse(w, r, Op{ID: route}, errorf(KindTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, s.cfg.BodyLimit)))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit)

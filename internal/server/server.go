@@ -42,6 +42,10 @@ type Config struct {
 	// Refused sees every request refused before a command ran (401, 403,
 	// 413, 429, a bad parameter), for the audit log.
 	Refused func(Refusal)
+	// Ready, when set, is asked by every GET /readyz: an error answers
+	// 503 with its message (the database cannot be read). It must not
+	// wait long: a probe has a short timeout.
+	Ready func() error
 	// Mount adds handlers outside /v1 (FleetLock, /metrics, the
 	// dashboard): each gets the mux and the server's middleware chain.
 	Mount []func(*Mux)
@@ -66,6 +70,7 @@ type Server struct {
 	log     *slog.Logger
 	limiter *limiter
 	handler http.Handler
+	mux     *http.ServeMux
 	// dbMu keeps this process's write operations one at a time and lets
 	// reads share, as the database's file lock does across processes,
 	// so no request polls for a lock another request of this process
@@ -87,8 +92,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
-	s := &Server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.Rate, cfg.Burst)}
 	mux := http.NewServeMux()
+	s := &Server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.Rate, cfg.Burst), mux: mux}
 	for _, op := range Ops {
 		mux.Handle(op.pattern(), s.authenticate(s.opHandler(op)))
 	}
@@ -103,7 +108,9 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(KindNotFound, fmt.Sprintf("no endpoint %s %s (GET /v1/openapi.json lists them)", r.Method, r.URL.Path)))
 	})
-	s.handler = s.recoverPanics(s.logRequests(s.refuseWhenDraining(s.limitBody(mux))))
+	// The request log is outermost, so a request whose handler panicked is
+	// logged and measured with the 500 recoverPanics answered.
+	s.handler = s.logRequests(s.recoverPanics(s.refuseWhenDraining(s.limitBody(mux))))
 	s.ready.Store(true)
 	return s, nil
 }
@@ -111,14 +118,29 @@ func New(cfg Config) (*Server, error) {
 // Handler is the server's whole handler chain (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Ready says whether /readyz answers 200; the command clears it while the
-// database cannot be opened.
+// SetReady sets whether /readyz may answer 200: a program embedding the
+// server holds it back with false. Config.Ready is asked as well.
 func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
 
+// readyz is the readiness check: 503 once shutdown began, while held back
+// (SetReady) or while Config.Ready fails; else 200.
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
-	if s.closing.Load() || !s.ready.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready"})
+	notReady := func(reason string) {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": reason})
+	}
+	switch {
+	case s.closing.Load():
+		notReady("shutting down")
 		return
+	case !s.ready.Load():
+		notReady("held back")
+		return
+	}
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			notReady(err.Error())
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

@@ -50,6 +50,9 @@ type AuditEntry struct {
 	Hosts []AuditHost `json:"hosts,omitempty"`
 	// Lease is the lease a lease-expired entry records.
 	Lease *Lease `json:"lease,omitempty"`
+	// Refusal is what a refused entry counts: requests fleetq serve
+	// refused before any command ran.
+	Refusal *AuditRefusal `json:"refusal,omitempty"`
 	// Decision is the full decision (per-cluster arithmetic) and Inputs
 	// the ledger state it read, so `fleetq audit replay` can recompute it.
 	Decision json.RawMessage `json:"decision,omitempty"`
@@ -69,6 +72,21 @@ type AuditHost struct {
 	Verb   string `json:"verb,omitempty"`
 	Result string `json:"result"` // released, forced, kept, no-lease
 	Detail string `json:"detail,omitempty"`
+}
+
+// AuditRefusal is a refused entry's count of requests of one principal
+// (or, unauthenticated, one client address) to one operation refused
+// for one reason, between First and Last: fleetq serve writes at most
+// about one batch of these a second, however many requests it refuses.
+type AuditRefusal struct {
+	Op     string    `json:"op"`               // the operation (its id), or the route
+	Kind   string    `json:"kind"`             // the API error kind: unauthenticated, forbidden, too_large, rate_limited, bad_request
+	Remote string    `json:"remote,omitempty"` // the client's address (the last one seen)
+	Count  int       `json:"count"`
+	First  time.Time `json:"first"`
+	Last   time.Time `json:"last"`
+	// Message is the last refusal's message, as the client got it.
+	Message string `json:"message"`
 }
 
 // NextAuditID is the id the next AppendAudit of this transaction will
@@ -223,11 +241,12 @@ const (
 	KindRollout       = "rollout"        // fleetq plan rollout
 	KindWeek          = "week"           // fleetq plan week
 	KindWeekCancel    = "week-cancel"    // fleetq week cancel
+	KindRefused       = "refused"        // requests fleetq serve refused before a command ran (Refusal counts them)
 )
 
 // AuditKinds lists every kind, in the order the docs give them.
 var AuditKinds = []string{KindDecision, KindCommit, KindApply, KindRelease, KindLeaseExpired,
-	KindFreeze, KindUnfreeze, KindIncidentStart, KindIncidentStop, KindRollout, KindWeek, KindWeekCancel}
+	KindFreeze, KindUnfreeze, KindIncidentStart, KindIncidentStop, KindRollout, KindWeek, KindWeekCancel, KindRefused}
 
 // KindOf is an entry's kind; a committed decision written by an older
 // fleetq (kind decision, committed) reads as a commit.
