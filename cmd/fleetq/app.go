@@ -34,6 +34,10 @@ type app struct {
 	// principal is the authenticated requester of a fleetq serve call;
 	// empty on the command line.
 	principal string
+	// actsForOthers is set under fleetq serve for a principal whose role
+	// may apply, stop and cancel others' plans and leases (an operator or
+	// admin); see mayActForOthers.
+	actsForOthers bool
 	// ctx is the running command's context, set before it runs: Ctrl-C
 	// cancels it, and with it a wait for the database lock (interrupt.go).
 	ctx context.Context
@@ -143,6 +147,7 @@ Examples:
 		newLeasesCommand(a),
 		newFreezesCommand(a),
 		newReleaseCommand(a),
+		newCancelCommand(a),
 		newFreezeCommand(a),
 		newUnfreezeCommand(a),
 		newIncidentCommand(a),
@@ -203,7 +208,7 @@ var commandGroups = []struct {
 	{"history", "History:", []string{"passes", "log", "diff", "export"}},
 	{"sources", "Sources:", []string{"ingest", "defs", "run"}},
 	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},
-	{"ledger", "Ledger:", []string{"leases", "release", "freeze", "unfreeze", "incident", "audit"}},
+	{"ledger", "Ledger:", []string{"leases", "release", "cancel", "freeze", "unfreeze", "incident", "audit"}},
 	{"rollout", "Rollout:", []string{"plan", "rollout", "week"}},
 	{"serve", "Serve:", []string{"serve", "token"}},
 	{"admin", "Admin:", []string{"check", "drift", "policy", "gc", "version", "completion", "generate"}},
