@@ -171,7 +171,8 @@ func (c *loadCalls) Add(n int64) {
 func (s *served) Kill(t *testing.T) {
 	t.Helper()
 	require.NoError(t, s.cmd.Process.Kill())
-	<-s.done
+	err := <-s.done
+	require.ErrorContains(t, err, "signal: killed")
 }
 
 // TestServeLoadAndKill: see the top of the file. Bounded by rounds, not
