@@ -34,7 +34,7 @@ func auditKind(e store.AuditEntry) string {
 
 func auditSubject(e store.AuditEntry) string {
 	s := e.Expr
-	if e.Kind == store.KindApply && e.Plan != 0 {
+	if (e.Kind == store.KindApply || e.Kind == store.KindCancel) && e.Plan != 0 {
 		s = fmt.Sprintf("%s (plan audit %d)", e.Token, e.Plan)
 	} else if e.Kind == store.KindApply {
 		s = e.Token

@@ -83,6 +83,7 @@ func TestApplySubsetAndCancel(t *testing.T) {
 	require.Len(t, cancels, 1)
 	assert.Contains(t, stderr, "cancelled (audit "+itoa(int(cancels[0].ID))+") by ")
 	assert.Equal(t, withdrawn.Audit, cancels[0].Plan)
+	assert.Contains(t, f.ok("audit", "--kind", "cancel"), withdrawn.Token+" (plan audit "+itoa(int(withdrawn.Audit))+") — window moved")
 	_, stderr, code = f.run("cancel", withdrawn.Token, "--reason", "twice")
 	assert.Equal(t, exitFailure, code)
 	assert.Contains(t, stderr, "cancelled already")
