@@ -178,6 +178,8 @@ func TestServeOwnershipAndIncident(t *testing.T) {
 	expect(http.StatusOK, "", rob, "/v1/cancel", map[string]any{"token": withdrawn.Token, "reason": "moved"})
 	e = expect(http.StatusConflict, "refused", rob, "/v1/start", map[string]any{"token": withdrawn.Token})
 	assert.Contains(t, e["message"], "cancelled (audit ")
+	expect(http.StatusConflict, "refused", rob, "/v1/cancel", map[string]any{"token": withdrawn.Token, "reason": "twice"})
+	expect(http.StatusConflict, "refused", ann, "/v1/cancel", map[string]any{"token": other.Token, "reason": "started already"})
 
 	f.ok("incident", "start", "--reason", "INC-7")
 	zk := map[string]any{"expr": `cluster = "ams1-zk-01"`, "seed": 5}

@@ -80,7 +80,8 @@ func apiError(code int, err error) *server.Error {
 		}
 	case errors.As(err, &forbidden):
 		e.Kind = server.KindForbidden
-	case errors.As(err, &refused), errors.As(err, &kept), errors.As(err, &uncancelled):
+	case errors.As(err, &refused), errors.As(err, &kept), errors.As(err, &uncancelled),
+		errors.Is(err, actions.ErrAlreadyApplied), errors.Is(err, actions.ErrCancelled): // a cancel of a plan that ended
 		e.Kind = server.KindRefused
 	case code == exitUsage:
 		e.Kind = server.KindUsage
