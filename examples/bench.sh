@@ -12,6 +12,11 @@
 #   BENCH_GROWTH_HOSTS=100000 BENCH_GROWTH_PASSES=300   the growth section
 #   BENCH_FLEETQ=bin/fleetq  the binary measured
 #   BENCH_SIZES=none BENCH_GROWTH=0   skip the sizes, or the growth section
+#   BENCH_SERVE_SIZES="100000 1000000"  fleet sizes of the fleetq serve rows
+#                           (default 100000 and BENCH_SIZES; none skips them)
+#   BENCH_SERVE_CLIENTS=1,8,32 BENCH_SERVE_REQUESTS=50 BENCH_SERVE_CLI=4
+#                           concurrent clients; requests per client to the
+#                           server, and decisions per client by CLI processes
 #   BENCH_REPORT=.bench/report.txt    where the report goes
 #
 # A command that fails prints a FAILED line in its table; the bench goes
@@ -94,6 +99,8 @@ RE='^Q9'
 if [ "$(sqlite3 :memory: "SELECT 'Q9X' REGEXP '$RE'" 2>/dev/null)" = 1 ]; then HAVE_REGEXP=1; else HAVE_REGEXP=0; fi
 
 [ "$SIZES" = none ] && SIZES=""
+SERVE_SIZES=${BENCH_SERVE_SIZES:-$(printf '%s\n' 100000 $SIZES | sort -nu | tr '\n' ' ')}
+[ "$SERVE_SIZES" = none ] && SERVE_SIZES=""
 for n in $SIZES; do
   d="$B/fleet-$n"; gen "$n" 2 0.01 "$d"
   # The queries run on the newest pass (pass 2), compared with pass 2's
@@ -183,6 +190,33 @@ for n in $SIZES; do
     "fleetq, older pass (deltas)=$FQ --db $db --pass 1 query '$Q | sample 5'" \
     "fleetq version (process start)=$FQ version"
   say "database: $(stat -c %s "$db") bytes for 2 passes; sqlite: $(stat -c %s "$sdb") bytes for 4 indexed lists"
+done
+
+# fleetq serve: dry-run decisions (POST /v1/request of 5 hosts of the
+# largest cluster) by 1, 8 and 32 concurrent clients, each a fixed number
+# of requests, beside the same decision made by one fleetq process each
+# (fleetq drain, the peer), as many clients at once. The server is the
+# built binary on a copy of the fleet's newest pass; examples/loadgen
+# starts it, waits for its listening line and stops it.
+if [ -n "$SERVE_SIZES" ]; then
+  go build -o bin/loadgen ./examples/loadgen || exit 1
+fi
+for n in $SERVE_SIZES; do
+  d="$B/fleet-$n"; gen "$n" 2 0.01 "$d"
+  p2="$d/pass-002"; sdb="$B/serve-$n.db"; export FLEETQ_TOKENS="$B/serve-$n.tokens.json"
+  rm -f "$sdb" "$FLEETQ_TOKENS"
+  "$FQ" --db "$sdb" ingest --fresh "$p2/inventory.csv" "$p2/responsive" >/dev/null || { say "FAILED: ingest for the serve rows at $n hosts"; continue; }
+  X=$(awk -F, 'NR>1{c[$3]++} END{for(k in c) if(c[k]>m){m=c[k];b=k}; print b}' "$p2/inventory.csv")
+  TOKEN=$("$FQ" --db "$sdb" token create bench --role requester) || { say "FAILED: token create at $n hosts"; continue; }
+  SEL="cluster = \"$X\" | sample 5"
+  say ""; say "## fleetq serve at $n hosts: dry runs of '$SEL' (the load now:$(uptime | sed 's/.*load average//'))"
+  say "serve: ${BENCH_SERVE_REQUESTS:-50} POST /v1/request per client to one fleetq serve; CLI (the peer): ${BENCH_SERVE_CLI:-4} fleetq drain processes per client, one decision each"
+  ./bin/loadgen -serve "$FQ --db $sdb serve --listen 127.0.0.1:0 --policy examples/policy.toml --rate 0 --timeout 120s" \
+    -token "$TOKEN" -expr "$SEL" -clients "${BENCH_SERVE_CLIENTS:-1,8,32}" -requests "${BENCH_SERVE_REQUESTS:-50}" \
+    -cli "$FQ --db $sdb --policy examples/policy.toml --timeout 120s drain '$SEL' --reason bench >/dev/null" -cli-requests "${BENCH_SERVE_CLI:-4}" \
+    | tee -a "$REPORT"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || say "FAILED: the serve rows at $n hosts"
+  unset FLEETQ_TOKENS
 done
 
 if [ "${BENCH_GROWTH:-1}" != 0 ]; then

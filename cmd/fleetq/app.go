@@ -41,6 +41,10 @@ type app struct {
 	// outcomes, when set (fleetq serve's metrics), sees every decision a
 	// command of this app printed (finishOutcome).
 	outcomes func(*actions.Outcome)
+	// actsForOthers is set under fleetq serve for a principal whose role
+	// may apply, stop and cancel others' plans and leases (an operator or
+	// admin); see mayActForOthers.
+	actsForOthers bool
 	// ctx is the running command's context, set before it runs: Ctrl-C
 	// cancels it, and with it a wait for the database lock (interrupt.go).
 	ctx context.Context
@@ -155,6 +159,7 @@ Examples:
 		newHeadroomCommand(a),
 		newFreezesCommand(a),
 		newReleaseCommand(a),
+		newCancelCommand(a),
 		newFreezeCommand(a),
 		newUnfreezeCommand(a),
 		newIncidentCommand(a),
@@ -216,7 +221,7 @@ var commandGroups = []struct {
 	{"history", "History:", []string{"passes", "log", "diff", "export"}},
 	{"sources", "Sources:", []string{"ingest", "defs", "run"}},
 	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},
-	{"ledger", "Ledger:", []string{"leases", "headroom", "release", "freeze", "unfreeze", "incident", "audit"}},
+	{"ledger", "Ledger:", []string{"leases", "headroom", "release", "cancel", "freeze", "unfreeze", "incident", "audit"}},
 	{"rollout", "Rollout:", []string{"plan", "rollout", "week"}},
 	{"serve", "Serve:", []string{"serve", "token"}},
 	{"admin", "Admin:", []string{"check", "drift", "policy", "gc", "version", "completion", "generate"}},

@@ -39,7 +39,7 @@ func auditSubject(e store.AuditEntry) string {
 		return fmt.Sprintf("%s from %s: %s", x.Op, x.Remote, x.Message)
 	}
 	s := e.Expr
-	if e.Kind == store.KindApply && e.Plan != 0 {
+	if (e.Kind == store.KindApply || e.Kind == store.KindCancel) && e.Plan != 0 {
 		s = fmt.Sprintf("%s (plan audit %d)", e.Token, e.Plan)
 	} else if e.Kind == store.KindApply {
 		s = e.Token

@@ -76,7 +76,8 @@ func runRelease(ctx context.Context, a *app, o *releaseOptions, hosts []string) 
 	if err != nil {
 		return err
 	}
-	req := actions.ReleaseRequest{Hosts: hosts, Ghosts: o.ghosts, Force: o.force, Reason: o.reason, Requester: o.requester(a), Now: now}
+	req := actions.ReleaseRequest{Hosts: hosts, Ghosts: o.ghosts, Force: o.force, Reason: o.reason, Requester: o.requester(a), Now: now,
+		MayActForOthers: a.mayActForOthers()}
 	var res []actions.ReleaseResult
 	err = a.update(func(tx *store.Tx) error {
 		res, err = actions.Release(ctx, tx, pol, req)

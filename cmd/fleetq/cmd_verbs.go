@@ -210,5 +210,5 @@ func confirmAndApply(ctx context.Context, a *app, pol *policy.Policy, o *verbOpt
 		fmt.Fprintf(a.stderr, "not committed (the plan stays in the audit log: fleetq apply %s)\n", out.Token)
 		return nil
 	}
-	return runApply(ctx, a, &applyOptions{o.ledgerOptions}, out.Token)
+	return runApply(ctx, a, &applyOptions{ledgerOptions: o.ledgerOptions}, out.Token)
 }

@@ -153,7 +153,24 @@ func (f *goldenFixture) runAll() {
 	f.json("token-create", 0, "token", "create", "golden", "--role", "requester", "--automation", "--tokens", tokens)
 	f.json("token-list", 0, "token", "list", "--tokens", tokens)
 	f.json("token-revoke", 0, "token", "revoke", "golden", "--tokens", tokens)
+	f.cancelRuns()
 	f.driftRun() // last: it ingests a pass of its own
+}
+
+// cancelRuns pins both forms of fleetq cancel: a plan withdrawn, and a
+// lease ended (with a host that held none).
+func (f *goldenFixture) cancelRuns() {
+	var plan struct {
+		Token string `json:"token"`
+	}
+	require.NoError(f.t, json.Unmarshal([]byte(f.ok("drain", `cluster = "smf1-critical-01"`, "--reason", "golden", "--seed", "2", "--format", "json")), &plan))
+	f.json("cancel-plan", 0, "cancel", plan.Token, "--reason", "golden")
+	var commit struct {
+		Approved []string `json:"approved"`
+	}
+	require.NoError(f.t, json.Unmarshal([]byte(f.ok("drain", `cluster = "smf1-critical-01"`, "--reason", "golden", "--seed", "2",
+		"--commit", "--yes", "--format", "json")), &commit))
+	f.json("cancel-hosts", 1, "cancel", "--hosts", commit.Approved[0]+",db29.smf1", "--reason", "golden")
 }
 
 // driftRun ingests a Prometheus info metric that observes the

@@ -41,6 +41,12 @@ func (o *ledgerOptions) requester(a *app) string {
 	return currentUser()
 }
 
+// mayActForOthers says whether the requester may apply plans others
+// made and stop or cancel leases others hold: on the command line (no
+// principal: the file's owner decides who runs it) always; under fleetq
+// serve only an operator or admin.
+func (a *app) mayActForOthers() bool { return a.principal == "" || a.actsForOthers }
+
 // clock is the machine's clock: the one place a ledger command reads it.
 // No flag moves it: a decision that writes the ledger is made now.
 func (o *ledgerOptions) clock() time.Time { return time.Now().UTC() }

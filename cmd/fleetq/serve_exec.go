@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/fleetq/fleetq/internal/actions"
+	"github.com/fleetq/fleetq/internal/auth"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/server"
 	"github.com/fleetq/fleetq/internal/store"
@@ -44,7 +45,7 @@ func (x *serveExec) Exec(ctx context.Context, c server.Call) server.Result {
 	}
 	argv = append(argv, c.Args...)
 	var stdout, stderr bytes.Buffer
-	a := &app{principal: c.Principal.Name, outcomes: x.outcomes}
+	a := &app{principal: c.Principal.Name, outcomes: x.outcomes, actsForOthers: c.Principal.Role.Allows(auth.Operator)}
 	code, err := executeErr(ctx, a, argv, strings.NewReader(""), &stdout, &stderr)
 	return server.Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Code: code, Err: apiError(code, err)}
 }
@@ -77,13 +78,18 @@ func apiError(code int, err error) *server.Error {
 	var qe *query.Error
 	var refused *actions.RefusedApply
 	var kept *keptLeases
+	var forbidden *actions.ForbiddenError
+	var uncancelled *notCancelled
 	switch {
 	case errors.As(err, &qe):
 		e.Kind, e.Position = server.KindExpression, qe.Pos.Col
 		if qe.Input != "" {
 			e.Caret = qe.Detail()
 		}
-	case errors.As(err, &refused), errors.As(err, &kept):
+	case errors.As(err, &forbidden):
+		e.Kind = server.KindForbidden
+	case errors.As(err, &refused), errors.As(err, &kept), errors.As(err, &uncancelled),
+		errors.Is(err, actions.ErrAlreadyApplied), errors.Is(err, actions.ErrCancelled): // a cancel of a plan that ended
 		e.Kind = server.KindRefused
 	case code == exitUsage:
 		e.Kind = server.KindUsage

@@ -20,6 +20,9 @@ type Outcome struct {
 	Token     string `json:"token,omitempty"`
 	// AppliedFrom is the audit id of the plan an apply committed.
 	AppliedFrom int64 `json:"applied_from,omitempty"`
+	// Started are the hosts an apply --hosts granted leases to: a subset
+	// of the plan's approved hosts (absent when the whole plan started).
+	Started []string `json:"started,omitempty"`
 	// WhatIf marks a decision made at a clock reading other than now: it
 	// was not recorded and has no token.
 	WhatIf bool `json:"what_if,omitempty"`
@@ -44,7 +47,7 @@ func Run(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request, com
 	if err != nil {
 		return nil, err
 	}
-	return record(tx, pol, d, l, commit, nil)
+	return record(tx, pol, d, l, commit, nil, nil)
 }
 
 // WhatIf decides req as Run would, but writes nothing: tx may be
@@ -71,13 +74,21 @@ func decideIn(ctx context.Context, tx *store.Tx, pol *policy.Policy, req Request
 // A dry run's token names its own entry, so it is computed from the id
 // the entry is about to get: the entry is complete when appended.
 // An apply names the plan it commits (from) and its token.
-func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, commit bool, from *store.AuditEntry) (*Outcome, error) {
+//
+// started, on an apply of a subset of the plan, are the hosts to grant:
+// the entry's approved hosts, with the plan's whole approved set as its
+// planned hosts (the decision record stays the whole decision, so audit
+// replay recomputes it as it was).
+func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, commit bool, from *store.AuditEntry, started []string) (*Outcome, error) {
 	if err := tx.PutPolicyText(pol.Hash, pol.Text); err != nil {
 		return nil, err
 	}
 	e := d.AuditEntry(commit)
 	if from != nil {
 		e.Kind, e.Plan, e.Token = store.KindApply, from.ID, from.Token
+	}
+	if started != nil {
+		e.Planned, e.Approved = e.Approved, started
 	}
 	if !commit {
 		e.ID = tx.NextAuditID()
@@ -101,6 +112,10 @@ func record(tx *store.Tx, pol *policy.Policy, d *Decision, l *store.Ledger, comm
 	}
 	if from != nil {
 		out.AppliedFrom = from.ID
+	}
+	if started != nil {
+		out.Started = started
+		d.leases = slices.DeleteFunc(d.leases, func(x store.Lease) bool { return !slices.Contains(started, x.Host) })
 	}
 	for i := range d.leases {
 		d.leases[i].Audit = id
@@ -142,38 +157,86 @@ func trimLedger(l *store.Ledger, pol *policy.Policy, now time.Time) *store.Ledge
 	return &out
 }
 
-// Apply commits the plan a token names, exactly: it refuses when the
-// plan was applied already, when the newest pass, the ledger version or
-// the policy differ from the plan's, or when deciding again no longer
-// approves the same hosts. A refusal is appended to the audit log of tx
-// and returned as a *RefusedApply: the caller commits tx to keep it.
-func Apply(ctx context.Context, tx *store.Tx, pol *policy.Policy, token, requester string, now time.Time) (*Outcome, error) {
-	if err := tx.RecordExpiries(now, requester); err != nil {
+// ApplyRequest is an apply: the plan's token, who applies it, and
+// optionally the subset of the plan's approved hosts to start.
+type ApplyRequest struct {
+	Token     string
+	Requester string
+	// Hosts, when set, are the hosts of the plan to start now: each must
+	// be one the plan approved. The plan is re-checked whole, and counts
+	// as applied afterwards: its other hosts need a new request.
+	Hosts []string
+	Now   time.Time
+	// MayActForOthers lets the requester apply a plan another made (an
+	// operator under fleetq serve, and the command line).
+	MayActForOthers bool
+}
+
+// Apply commits the plan a token names, exactly (or the subset of it
+// req.Hosts names): it refuses when the plan was applied or cancelled
+// already, when it is another's plan and req may not act for others,
+// when the newest pass, the ledger version or the policy differ from the
+// plan's, when deciding again no longer approves the same hosts, or when
+// a host of req.Hosts is not in the plan. A refusal is appended to the
+// audit log of tx and returned as a *RefusedApply: the caller commits tx
+// to keep it.
+func Apply(ctx context.Context, tx *store.Tx, pol *policy.Policy, req ApplyRequest) (*Outcome, error) {
+	if err := tx.RecordExpiries(req.Now, req.Requester); err != nil {
 		return nil, err
 	}
-	ref := &store.AuditEntry{Time: now, Requester: requester, Kind: store.KindApply, Token: token,
+	ref := &store.AuditEntry{Time: req.Now, Requester: req.Requester, Kind: store.KindApply, Token: req.Token,
 		PolicyHash: pol.Hash, Pass: tx.LatestID(), LedgerVersion: tx.LedgerVersion(), Approved: []string{}}
-	plan, err := planOf(tx, token)
+	plan, err := planOf(tx, req.Token)
 	if err == nil {
 		ref.Plan, ref.Verb, ref.Expr, ref.Reason, ref.Seed = plan.ID, plan.Verb, plan.Expr, plan.Reason, plan.Seed
-		err = applicable(tx, pol, plan, ref)
+		err = mayApply(tx, pol, plan, ref, req)
 	}
 	if err != nil {
 		return nil, refuse(tx, ref, err)
 	}
-	req := Request{Verb: plan.Verb, Expr: plan.Expr, Reason: plan.Reason, Requester: requester, Force: plan.Forced, Seed: plan.Seed, Now: now}
+	dreq := Request{Verb: plan.Verb, Expr: plan.Expr, Reason: plan.Reason, Requester: req.Requester, Force: plan.Forced, Seed: plan.Seed, Now: req.Now}
 	var pd Decision
 	if json.Unmarshal(plan.Decision, &pd) == nil {
-		req.Force, req.Duration = pd.Force, pd.Duration
+		dreq.Force, dreq.Duration = pd.Force, pd.Duration
 	}
-	d, l, err := decideIn(ctx, tx, pol, req, plan.Pass)
+	d, l, err := decideIn(ctx, tx, pol, dreq, plan.Pass)
 	if err != nil {
 		return nil, err
 	}
 	if !slices.Equal(d.Approved, plan.Approved) {
 		return nil, refuse(tx, ref, fmt.Errorf("%w: deciding again approves %d hosts, the plan approved %d (a lease expired or a cooldown ended since); plan again", ErrStalePlan, len(d.Approved), len(plan.Approved)))
 	}
-	return record(tx, pol, d, l, true, plan)
+	if req.Hosts == nil {
+		return record(tx, pol, d, l, true, plan, nil)
+	}
+	return record(tx, pol, d, l, true, plan, startedOf(plan.Approved, req.Hosts))
+}
+
+// mayApply refuses a plan req may not apply: another's (without
+// MayActForOthers), one applied or cancelled already, a stale one, or a
+// subset naming a host the plan did not approve.
+func mayApply(tx *store.Tx, pol *policy.Policy, plan, ref *store.AuditEntry, req ApplyRequest) error {
+	if !req.MayActForOthers && plan.Requester != req.Requester {
+		return &ForbiddenError{Principal: req.Requester, Action: "apply", Object: "plan " + plan.Token, Owner: plan.Requester}
+	}
+	if err := applicable(tx, pol, plan, ref); err != nil {
+		return err
+	}
+	for _, h := range req.Hosts {
+		if !slices.Contains(plan.Approved, h) {
+			return fmt.Errorf("%w: %s is not one of the %d hosts the plan approved; start only hosts of the plan", ErrNotInPlan, h, len(plan.Approved))
+		}
+	}
+	if req.Hosts != nil && len(req.Hosts) == 0 {
+		return fmt.Errorf("%w: no hosts named to start", ErrNotInPlan)
+	}
+	return nil
+}
+
+// startedOf is the hosts of approved that hosts names, in approved's
+// order, each once.
+func startedOf(approved, hosts []string) []string {
+	return slices.DeleteFunc(slices.Clone(approved), func(h string) bool { return !slices.Contains(hosts, h) })
 }
 
 // planOf finds the dry run that recorded token.
@@ -199,27 +262,36 @@ func refuse(tx *store.Tx, e *store.AuditEntry, err error) error {
 	return &RefusedApply{Audit: id, Err: err}
 }
 
-// applicable refuses a plan that was applied already or is stale.
+// applicable refuses a plan that was applied or cancelled already, or
+// is stale.
 func applicable(tx *store.Tx, pol *policy.Policy, plan, ref *store.AuditEntry) error {
-	by, err := appliedBy(tx, plan.ID)
+	by, err := planEnd(tx, plan.ID)
 	if err != nil {
 		return err
 	}
-	if by != nil {
+	switch {
+	case by != nil && by.Kind == store.KindCancel:
+		return fmt.Errorf("%w (audit %d) by %s at %s: %s; plan again", ErrCancelled, by.ID, by.Requester, by.Time.UTC().Format(time.RFC3339), by.Reason)
+	case by != nil:
 		ref.AppliedBy = by.ID
 		return fmt.Errorf("%w (audit %d) by %s at %s: nothing to do", ErrAlreadyApplied, by.ID, by.Requester, by.Time.UTC().Format(time.RFC3339))
 	}
 	return stale(tx, pol, plan)
 }
 
-// appliedBy is the apply entry that committed plan, if any.
-func appliedBy(tx *store.Tx, plan int64) (*store.AuditEntry, error) {
+// planEnd is the entry that ended plan, if any: the apply that committed
+// it, or the cancel that withdrew it (a plan ends once).
+func planEnd(tx *store.Tx, plan int64) (*store.AuditEntry, error) {
 	later, err := tx.AuditSince(plan)
 	if err != nil {
 		return nil, err
 	}
 	for i := range later {
-		if e := &later[i]; e.Kind == store.KindApply && e.Plan == plan && e.Committed && e.Refused == "" {
+		e := &later[i]
+		if e.Plan != plan || e.Refused != "" {
+			continue
+		}
+		if (e.Kind == store.KindApply && e.Committed) || e.Kind == store.KindCancel {
 			return e, nil
 		}
 	}

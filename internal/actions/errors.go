@@ -25,6 +25,28 @@ var (
 	ErrOverMaxDuration = errors.New("requested duration over the maximum")
 )
 
+// ErrCancelled is returned (wrapped in a RefusedApply) when the plan was
+// withdrawn by fleetq cancel TOKEN.
+var ErrCancelled = errors.New("cancelled")
+
+// ErrNotInPlan is returned (wrapped in a RefusedApply) when apply --hosts
+// names a host the plan did not approve.
+var ErrNotInPlan = errors.New("not in the plan")
+
+// ForbiddenError is a principal acting on another's plan or lease
+// without the right to (under fleetq serve, a requester: only operators
+// and admins act for others). Nothing is changed.
+type ForbiddenError struct {
+	Principal string // who asked
+	Action    string // apply, stop, cancel
+	Object    string // "plan a17.p6…", "the lease of dn0003.smf1"
+	Owner     string // whose it is
+}
+
+func (e *ForbiddenError) Error() string {
+	return fmt.Sprintf("%s may not %s %s: it is %s's (only an operator acts on others' plans and leases)", e.Principal, e.Action, e.Object, e.Owner)
+}
+
 // ErrAlreadyApplied is returned (wrapped in a RefusedApply) when a plan
 // token was applied before: a plan commits once.
 var ErrAlreadyApplied = errors.New("already applied")

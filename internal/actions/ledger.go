@@ -85,6 +85,9 @@ type ReleaseRequest struct {
 	Reason    string
 	Requester string
 	Now       time.Time
+	// MayActForOthers lets the requester end leases others hold (an
+	// operator under fleetq serve, and the command line).
+	MayActForOthers bool
 }
 
 // ReleaseResult is what happened to one host's lease.
@@ -141,6 +144,9 @@ func Release(ctx context.Context, tx *store.Tx, pol *policy.Policy, req ReleaseR
 	}
 	snap, err := tx.Snapshot(0)
 	if err != nil {
+		return nil, err
+	}
+	if err := ownLeases(l.Leases, req.Hosts, req.Requester, "stop", req.MayActForOthers); err != nil {
 		return nil, err
 	}
 	views, err := ViewLeases(ctx, snap, pol, l.Leases, req.Now)

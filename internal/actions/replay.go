@@ -64,8 +64,12 @@ func compare(e *store.AuditEntry, d *Decision) []string {
 	if e.Refused != d.Refused {
 		diffs = append(diffs, fmt.Sprintf("refused: logged %q, now %q", e.Refused, d.Refused))
 	}
-	if !slices.Equal(e.Approved, d.Approved) {
-		diffs = append(diffs, fmt.Sprintf("approved: logged %d hosts %v, now %d hosts %v", len(e.Approved), clip(e.Approved), len(d.Approved), clip(d.Approved)))
+	approved := e.Approved
+	if e.Planned != nil { // an apply of a subset: the decision approved the whole plan
+		approved = e.Planned
+	}
+	if !slices.Equal(approved, d.Approved) {
+		diffs = append(diffs, fmt.Sprintf("approved: logged %d hosts %v, now %d hosts %v", len(approved), clip(approved), len(d.Approved), clip(d.Approved)))
 	}
 	logged := map[string]string{}
 	for _, x := range e.Denied {

@@ -10,7 +10,7 @@ import (
 
 // ledgerChangers are the audit kinds whose entries change the ledger
 // version a plan token names.
-var ledgerChangers = map[string]bool{store.KindCommit: true, store.KindApply: true, store.KindRelease: true,
+var ledgerChangers = map[string]bool{store.KindCommit: true, store.KindApply: true, store.KindRelease: true, store.KindCancel: true,
 	store.KindFreeze: true, store.KindUnfreeze: true, store.KindIncidentStart: true, store.KindIncidentStop: true}
 
 // maxChangesNamed is how many ledger-changing audit entries a stale

@@ -45,9 +45,10 @@ func init() {
 				{Name: "commit", In: "body", Type: "boolean", Flag: "commit", Doc: "grant the leases now instead of returning a plan to start"},
 			}},
 		Op{ID: "start", Method: http.MethodPost, Path: "/v1/start",
-			Summary: "Start maintenance: apply exactly the plan a request returned, granting its leases (fleetq apply)",
+			Summary: "Start maintenance: apply exactly the plan a request returned, or a subset of it, granting its leases (fleetq apply)",
 			Command: []string{"apply"}, Role: auth.Requester, Write: true, Params: []Param{
 				{Name: "token", In: "body", Type: "string", Required: true, Doc: "the plan token of a request"},
+				{Name: "hosts", In: "body", Type: "array", Flag: "hosts", Doc: "start only these of the plan's approved hosts"},
 			}},
 		Op{ID: "stop", Method: http.MethodPost, Path: "/v1/stop",
 			Summary: "Maintenance done: release the hosts' leases, each once the host is healthy again (fleetq release)",

@@ -46,6 +46,9 @@ type AuditEntry struct {
 	// as already applied, is the apply entry that committed that plan.
 	Plan      int64 `json:"plan,omitempty"`
 	AppliedBy int64 `json:"applied_by,omitempty"`
+	// Planned is, on an apply of a subset of its plan (apply --hosts),
+	// every host the plan approved; Approved is then the hosts started.
+	Planned []string `json:"planned,omitempty"`
 	// Hosts is what a release did to each host it was asked about.
 	Hosts []AuditHost `json:"hosts,omitempty"`
 	// Lease is the lease a lease-expired entry records.
@@ -242,11 +245,14 @@ const (
 	KindWeek          = "week"           // fleetq plan week
 	KindWeekCancel    = "week-cancel"    // fleetq week cancel
 	KindRefused       = "refused"        // requests fleetq serve refused before a command ran (Refusal counts them)
+	// KindCancel is fleetq cancel: a plan withdrawn (Plan, Token), or
+	// leases ended whose hosts were never taken down (Approved, Hosts).
+	KindCancel = "cancel"
 )
 
 // AuditKinds lists every kind, in the order the docs give them.
 var AuditKinds = []string{KindDecision, KindCommit, KindApply, KindRelease, KindLeaseExpired,
-	KindFreeze, KindUnfreeze, KindIncidentStart, KindIncidentStop, KindRollout, KindWeek, KindWeekCancel, KindRefused}
+	KindFreeze, KindUnfreeze, KindIncidentStart, KindIncidentStop, KindRollout, KindWeek, KindWeekCancel, KindRefused, KindCancel}
 
 // KindOf is an entry's kind; a committed decision written by an older
 // fleetq (kind decision, committed) reads as a commit.

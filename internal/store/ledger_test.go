@@ -119,3 +119,37 @@ func TestRecordExpiriesRecordsEachExpiredLeaseOnce(t *testing.T) {
 		return nil
 	}))
 }
+
+// TestCancelEntriesAreAKindOfTheLog: both forms of a cancel (a plan
+// withdrawn, leases ended) append, read back whole and verify, and the
+// kind is listed with the others (audit --kind accepts it).
+func TestCancelEntriesAreAKindOfTheLog(t *testing.T) {
+	db := storetest.Open(t)
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	assert.Contains(t, store.AuditKinds, store.KindCancel)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		require.NoError(t, tx.PutLeases([]store.Lease{{Host: "h1", Verb: "drain", Requester: "rob", Start: now, Expiry: now.Add(time.Hour), Audit: 1}}))
+		for _, e := range []*store.AuditEntry{
+			{Time: now, Requester: "rob", Kind: store.KindCancel, Plan: 1, Token: "a1.p1.l0.abc.s1", Reason: "moved", Approved: []string{}},
+			{Time: now, Requester: "rob", Kind: store.KindCancel, Reason: "aborted", Committed: true, Approved: []string{"h1"},
+				Hosts: []store.AuditHost{{Host: "h1", Verb: "drain", Result: "cancelled"}}},
+		} {
+			_, err := tx.AppendAudit(e)
+			require.NoError(t, err)
+		}
+		_, err := tx.ReleaseLeases([]string{"h1"}, now)
+		return err
+	}))
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		log, err := tx.AuditLog(time.Time{})
+		require.NoError(t, err)
+		require.Len(t, log, 2)
+		assert.Equal(t, int64(1), log[0].Plan)
+		assert.Equal(t, "cancelled", log[1].Hosts[0].Result)
+		assert.Equal(t, store.KindCancel, log[1].KindOf())
+		r, err := tx.VerifyAudit()
+		require.NoError(t, err)
+		assert.True(t, r.OK(), "%v", r.Problems)
+		return nil
+	}))
+}
