@@ -38,8 +38,10 @@ func startServe(t *testing.T, db string, args ...string) *served {
 	require.NoError(t, cmd.Start())
 	s := &served{cmd: cmd, done: make(chan error, 1)}
 	url := make(chan string, 1)
-	go s.readStderr(stderr, url)
-	go func() { s.done <- cmd.Wait() }()
+	go func() {
+		s.readStderr(stderr, url) // to EOF: Wait closes the pipe, so it comes after
+		s.done <- cmd.Wait()
+	}()
 	select {
 	case u := <-url:
 		s.URL = u

@@ -81,3 +81,18 @@ func TestServeDecisionJSON(t *testing.T) {
 	audit := f.ok("audit", "--format", "json")
 	assert.Contains(t, audit, `"requester": "rob"`)
 }
+
+// TestServeRefusesExposure: a non-loopback address needs TLS and tokens;
+// --insecure is the one way around it, and says what it is.
+func TestServeRefusesExposure(t *testing.T) {
+	f := newActionFixture(t)
+	_, errOut, code := fqBin(t, f.db, "serve", "--listen", "0.0.0.0:0")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "is not a loopback address: give --tls-cert/--tls-key and create tokens")
+	newToken(t, f.db, "ops", "admin")
+	_, errOut, code = fqBin(t, f.db, "serve", "--listen", "0.0.0.0:0")
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, errOut, "tokens would cross the network in clear")
+	s := startServe(t, f.db, "--listen", "0.0.0.0:0", "--insecure")
+	assert.NotContains(t, s.URL, "127.0.0.1", "listening on every address")
+}

@@ -275,8 +275,9 @@ func (fl *fleetLock) allowed(r *http.Request) bool {
 	return false
 }
 
-// remoteIP is the address of the connection's peer. Forwarding headers are
-// not read: a caller can write them, so they admit no one.
+// remoteIP is the address of the connection's peer (the FleetLock
+// allow-list, the rate limit of callers without a token). Forwarding
+// headers are not read: a caller can write them, so they admit no one.
 func remoteIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -140,16 +140,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, aerr := s.principal(r)
 		if aerr != nil {
+			// A caller without a valid token is limited by its address,
+			// so guessing tokens costs the guesser, not the server.
+			if s.rateLimited(w, r, "addr:"+remoteIP(r), "this address") {
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="fleetq"`)
 			s.refuse(w, r, Op{ID: routeOf(r)}, aerr)
 			return
 		}
 		infoOf(r).principal = p.Name
-		if wait, ok := s.limiter.allow(p.Name, time.Now()); !ok {
-			secs := max(1, int((wait+time.Second-1)/time.Second))
-			w.Header().Set("Retry-After", fmt.Sprint(secs))
-			s.refuse(w, r, Op{ID: routeOf(r)}, errorf(KindRateLimited,
-				fmt.Sprintf("%s is over its rate of %g requests/s (burst %d); retry after %d s", p.Name, s.cfg.Rate, s.cfg.Burst, secs)))
+		if s.rateLimited(w, r, p.Name, p.Name) {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
@@ -216,4 +217,17 @@ func (s *Server) refuseWhenDraining(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// rateLimited answers 429 with Retry-After when key is over its rate.
+func (s *Server) rateLimited(w http.ResponseWriter, r *http.Request, key, who string) bool {
+	wait, ok := s.limiter.allow(key, time.Now())
+	if ok {
+		return false
+	}
+	secs := max(1, int((wait+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", fmt.Sprint(secs))
+	s.refuse(w, r, Op{ID: routeOf(r)}, errorf(KindRateLimited,
+		fmt.Sprintf("%s is over its rate of %g requests/s (burst %d); retry after %d s", who, s.cfg.Rate, s.cfg.Burst, secs)))
+	return true
 }

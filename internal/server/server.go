@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,6 +107,11 @@ func New(cfg Config) (*Server, error) {
 		mount(m)
 	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, errorf(KindMethod, fmt.Sprintf("%s %s: the endpoint takes %s", r.Method, r.URL.Path, strings.Join(allow, " or "))))
+			return
+		}
 		writeError(w, errorf(KindNotFound, fmt.Sprintf("no endpoint %s %s (GET /v1/openapi.json lists them)", r.Method, r.URL.Path)))
 	})
 	// The request log is outermost, so a request whose handler panicked is
@@ -184,4 +190,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 		return serr
 	}
 	return err
+}
+
+// allowedMethods are the methods some route of mux serves r's path with:
+// the catch-all "/" matches every method, so without this a known path
+// asked with the wrong method would read as unknown (404, not 405).
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	return allow
 }

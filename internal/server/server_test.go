@@ -133,3 +133,26 @@ func TestOpsTableIsConsistent(t *testing.T) {
 	_, ok = ForCommand([]string{"ingest"}, nil)
 	assert.False(t, ok, "ingest is local only")
 }
+
+func TestWrongMethodIs405(t *testing.T) {
+	s, _, sec := newTestServer(t)
+	w, e := do(t, s, "GET", "/v1/request", sec["rob"], "")
+	assert.Equal(t, http.StatusMethodNotAllowed, w.Code, w.Body.String())
+	assert.Equal(t, KindMethod, e["kind"])
+	assert.Equal(t, "POST", w.Header().Get("Allow"))
+	w, _ = do(t, s, "DELETE", "/v1/nothing", sec["rob"], "")
+	assert.Equal(t, http.StatusNotFound, w.Code)
+}
+
+// A caller with no valid token is limited by its address: guessing
+// tokens meets 429, not an endless stream of 401s.
+func TestUnauthenticatedIsRateLimited(t *testing.T) {
+	s, _, _ := newTestServer(t)
+	s.limiter = newLimiter(1, 2)
+	var codes []int
+	for range 4 {
+		w, _ := do(t, s, "GET", "/v1/leases", "fq_guess", "")
+		codes = append(codes, w.Code)
+	}
+	assert.Equal(t, []int{401, 401, 429, 429}, codes)
+}
