@@ -218,6 +218,14 @@ var validGroup = regexp.MustCompile(`^[a-zA-Z0-9.-]+$`)
 // at most 253 bytes.
 const maxIDLen = 253
 
+func init() {
+	documentMounted("/v1/fleetlock/groups/{group}", "fleetlock-group",
+		"Who holds a FleetLock group's slots and why the others wait (served while FleetLock is on; docs/serve.md)", []Param{
+			{Name: "group", In: "path", Type: "string", Required: true, Doc: "the FleetLock group"},
+			{Name: "since", In: "query", Type: "string", Doc: "how far back refused pre-reboots count as waiting (default 1h, at most 7d)"},
+		})
+}
+
 // FleetLock mounts the protocol's endpoints under cfg.Base and beside it
 // (for a base URL written without its trailing slash), and the introspection
 // GET /v1/fleetlock/groups/{group} behind the server's authentication.

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/fleetq/fleetq/internal/auth"
 )
 
 // OpenAPIPath is where the server serves its OpenAPI 3 document.
@@ -50,6 +52,9 @@ func Document(version string) obj {
 	ready := public("readyz", "Readiness: 200 when the database can be opened, 503 while it cannot or the server stops (no authentication)", http.StatusOK)
 	ready["responses"].(obj)["503"] = obj{"description": "not ready", "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}
 	paths["/readyz"] = obj{"get": ready}
+	for path, item := range mountedDocs {
+		paths[path] = item
+	}
 	return obj{
 		"openapi": "3.0.3",
 		"info": obj{"title": "fleetq", "version": version,
@@ -193,4 +198,36 @@ func envelopeSchema() obj {
 		"stderr":    obj{"type": "string"},
 		"exit_code": obj{"type": "integer", "description": "the exit status the command has on the command line"},
 	}, "description": "what the command printed and its exit status, for the CLI's --server client"}
+}
+
+// mountedDocs are the document's entries for what a Mount serves under
+// /v1 beside the table's operations (path → method → operation), so the
+// document lists every /v1 endpoint.
+var mountedDocs = map[string]obj{}
+
+// MountedPaths is how many operations mountedDocs holds (for the test
+// that calls every documented operation).
+func MountedPaths() int {
+	n := 0
+	for _, item := range mountedDocs {
+		n += len(item)
+	}
+	return n
+}
+
+// documentMounted adds a Mount's endpoint to the document: a viewer's
+// GET with params, answering JSON or an error.
+func documentMounted(path, id, summary string, params []Param) {
+	var ps []any
+	for _, p := range params {
+		ps = append(ps, obj{"name": p.Name, "in": p.In, "required": p.Required || p.In == "path",
+			"description": paramDoc(p), "schema": schema(p)})
+	}
+	resp := obj{"200": obj{"description": summary, "content": obj{"application/json": obj{"schema": obj{"type": "object"}}}}}
+	for _, st := range errorStatuses(Op{Method: http.MethodGet}) {
+		resp[strconv.Itoa(st)] = obj{"description": http.StatusText(st),
+			"content": obj{"application/json": obj{"schema": obj{"$ref": "#/components/schemas/Error"}}}}
+	}
+	mountedDocs[path] = obj{"get": obj{"operationId": id, "summary": summary, "x-fleetq-role": auth.Viewer.String(),
+		"parameters": ps, "responses": resp}}
 }
