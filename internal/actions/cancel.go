@@ -119,7 +119,7 @@ func cancelLeases(tx *store.Tx, pol *policy.Policy, req CancelRequest) (*CancelR
 		res.Hosts = append(res.Hosts, c)
 		hosts = append(hosts, store.AuditHost{Host: h, Verb: c.Verb, Result: cancelResult(c), Detail: c.Detail})
 	}
-	if _, err := tx.ReleaseLeases(ended, req.Now); err != nil {
+	if _, err := tx.CancelLeases(ended, req.Now); err != nil {
 		return nil, err
 	}
 	res.Audit, err = tx.AppendAudit(&store.AuditEntry{Time: req.Now, Requester: req.Requester, Kind: store.KindCancel, Reason: req.Reason,

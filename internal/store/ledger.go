@@ -294,8 +294,20 @@ func (t *Tx) recordExpiry(leases *bolt.Bucket, l *Lease, now time.Time, observer
 }
 
 // ReleaseLeases ends the leases of hosts at now and returns the leases it
-// removed; hosts without a lease are ignored.
+// removed; hosts without a lease are ignored. Each end is the host's last
+// operation, from which its cooldown counts.
 func (t *Tx) ReleaseLeases(hosts []string, now time.Time) ([]Lease, error) {
+	return t.endLeases(hosts, now, true)
+}
+
+// CancelLeases removes the leases of hosts that were never taken down
+// (fleetq cancel): no operation happened, so the host's last operation,
+// and with it its cooldown, stays what it was before the lease.
+func (t *Tx) CancelLeases(hosts []string, now time.Time) ([]Lease, error) {
+	return t.endLeases(hosts, now, false)
+}
+
+func (t *Tx) endLeases(hosts []string, now time.Time, operated bool) ([]Lease, error) {
 	leases, err := t.bucket(bucketLeases)
 	if err != nil {
 		return nil, err
@@ -310,8 +322,10 @@ func (t *Tx) ReleaseLeases(hosts []string, now time.Time) ([]Lease, error) {
 		if err := decodeRecord([]byte(h), v, &l); err != nil {
 			return nil, fmt.Errorf("lease %s: %w", h, err)
 		}
-		if err := t.endPrior(leases, h, now); err != nil {
-			return nil, err
+		if operated {
+			if err := t.endPrior(leases, h, now); err != nil {
+				return nil, err
+			}
 		}
 		if err := leases.Delete([]byte(h)); err != nil {
 			return nil, err

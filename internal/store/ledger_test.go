@@ -153,3 +153,33 @@ func TestCancelEntriesAreAKindOfTheLog(t *testing.T) {
 		return nil
 	}))
 }
+
+// A release is an operation the cooldown counts from; a cancel is not:
+// the host was never taken down, so its last operation stays as it was.
+func TestCancelLeavesTheLastOperation(t *testing.T) {
+	db := storetest.Open(t)
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		return tx.PutLeases([]store.Lease{
+			{Host: "released", Verb: "drain", Cluster: "c", Start: now, Expiry: now.Add(time.Hour)},
+			{Host: "cancelled", Verb: "drain", Cluster: "c", Start: now, Expiry: now.Add(time.Hour)},
+		})
+	}))
+	require.NoError(t, db.Update(func(tx *store.Tx) error {
+		if _, err := tx.ReleaseLeases([]string{"released"}, now.Add(time.Minute)); err != nil {
+			return err
+		}
+		ended, err := tx.CancelLeases([]string{"cancelled"}, now.Add(time.Minute))
+		assert.Len(t, ended, 1)
+		return err
+	}))
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		l, err := tx.Ledger(now)
+		require.NoError(t, err)
+		assert.Empty(t, l.Leases)
+		assert.Equal(t, now.Add(time.Minute), l.LastOp["released"])
+		_, had := l.LastOp["cancelled"]
+		assert.False(t, had, "a cancelled lease starts no cooldown")
+		return nil
+	}))
+}
