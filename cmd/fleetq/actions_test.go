@@ -133,10 +133,10 @@ func (f *actionFixture) ingest(at time.Time, override map[string]string) {
 // at is the time d after the fixture's first pass, as RFC 3339.
 func (f *actionFixture) at(d time.Duration) string { return f.base.Add(d).Format(time.RFC3339) }
 
-// run runs the binary and returns stdout, stderr and the exit code.
-func (f *actionFixture) run(args ...string) (string, string, int) {
-	cmd := exec.Command(fleetqBin, args...)
-	cmd.Env = append(os.Environ(), "FLEETQ_DB="+f.db, "FLEETQ_POLICY="+f.policy)
+// runCmd runs a prepared command of the built binary and returns its
+// stdout, stderr and exit code (a failure to start fails the test).
+func runCmd(t *testing.T, cmd *exec.Cmd) (string, string, int) {
+	t.Helper()
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -144,9 +144,16 @@ func (f *actionFixture) run(args ...string) (string, string, int) {
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else {
-		require.NoError(f.t, err)
+		require.NoError(t, err)
 	}
 	return out.String(), errOut.String(), code
+}
+
+// run runs the binary and returns stdout, stderr and the exit code.
+func (f *actionFixture) run(args ...string) (string, string, int) {
+	cmd := exec.Command(fleetqBin, args...)
+	cmd.Env = append(os.Environ(), "FLEETQ_DB="+f.db, "FLEETQ_POLICY="+f.policy)
+	return runCmd(f.t, cmd)
 }
 
 func (f *actionFixture) ok(args ...string) string {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -67,16 +66,7 @@ func (w *twin) remote(name string, args ...string) (string, string, int) {
 	cmd := exec.Command(fleetqBin, args...)
 	cmd.Env = append(os.Environ(), "FLEETQ_SERVER="+w.s.URL, "FLEETQ_TOKEN="+w.secret[name],
 		"FLEETQ_DB="+filepath.Join(w.t.TempDir(), "none.db"), "FLEETQ_POLICY=")
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(w.t, err)
-	}
-	return out.String(), errOut.String(), code
+	return runCmd(w.t, cmd)
 }
 
 // same runs args locally (as the requester name, with --as when the

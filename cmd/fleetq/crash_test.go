@@ -42,16 +42,7 @@ func writeBigInventory(t *testing.T, path string, n, variant int) {
 func fqBin(t *testing.T, db string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(fleetqBin, append([]string{"--db", db}, args...)...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return out.String(), errOut.String(), code
+	return runCmd(t, cmd)
 }
 
 func fqBinOK(t *testing.T, db string, args ...string) string {

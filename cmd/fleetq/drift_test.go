@@ -91,16 +91,7 @@ func unameReleases(t *testing.T, path string) map[string]string {
 func (f *driftFixture) run(args ...string) (string, string, int) {
 	f.t.Helper()
 	cmd := exec.Command(fleetqBin, append([]string{"--db", f.db}, args...)...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(f.t, err)
-	}
-	return out.String(), errOut.String(), code
+	return runCmd(f.t, cmd)
 }
 
 func (f *driftFixture) ok(args ...string) string {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -250,16 +249,7 @@ func (f *actionFixture) runCopy(t *testing.T, tc walkCase, args []string) (strin
 	cmd := exec.Command(fleetqBin, append([]string{"--db", db}, args...)...)
 	cmd.Env = append(os.Environ(), "FLEETQ_POLICY="+f.policy)
 	cmd.Stdin = strings.NewReader(tc.stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else {
-		require.NoError(t, err)
-	}
-	return out.String(), errOut.String(), code
+	return runCmd(t, cmd)
 }
 
 func copyFile(t *testing.T, from, to string) {
