@@ -3,6 +3,7 @@
 package auth
 
 import (
+	"fmt"
 	"os"
 	"syscall"
 )
@@ -32,4 +33,23 @@ func stampOf(path string) fileStamp {
 		st.ino = sys.Ino
 	}
 	return st
+}
+
+// keepOwner gives tmp the owner and group of the file at path, when there
+// is one: root running `fleetq token create` on the tokens file of a
+// server that runs as its own user must not leave a root-owned 0600 file
+// the server can no longer read.
+func keepOwner(tmp *os.File, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil // a new file: the caller's
+	}
+	sys, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(sys.Uid) == os.Geteuid() && int(sys.Gid) == os.Getegid() {
+		return nil
+	}
+	if err := tmp.Chown(int(sys.Uid), int(sys.Gid)); err != nil {
+		return fmt.Errorf("keeping the owner (uid %d, gid %d) of %s: %w", sys.Uid, sys.Gid, path, err)
+	}
+	return nil
 }

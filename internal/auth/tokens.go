@@ -160,8 +160,9 @@ func Revoke(path, name string) error {
 }
 
 // modify rewrites the file at path with what fn makes of its tokens: a
-// new file beside it, synced, renamed over it (mode 0600), so a reader
-// or a crash sees the old file or the new one, never half of one.
+// new file beside it, synced, renamed over it (mode 0600, the old file's
+// owner and group), so a reader or a crash sees the old file or the new
+// one, never half of one.
 func modify(path string, fn func([]Token) ([]Token, error)) error {
 	fileLock.Lock()
 	defer fileLock.Unlock()
@@ -192,6 +193,10 @@ func writeAtomic(path string, b []byte) error {
 	}
 	defer os.Remove(tmp.Name()) // gone after the rename; removes a failed one
 	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := keepOwner(tmp, path); err != nil {
 		tmp.Close()
 		return err
 	}
