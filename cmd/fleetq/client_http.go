@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -36,7 +37,7 @@ func (c *client) send(cmd *cobra.Command, op server.Op, vals map[string]any, bas
 		if cmd.Context().Err() != nil {
 			return cmd.Context().Err() // Ctrl-C: the server rolls back what it had not committed
 		}
-		return fmt.Errorf("server: %v", err)
+		return transportError(err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -189,6 +190,23 @@ func (c *client) httpClient() (*http.Client, error) {
 	}
 	tr.TLSClientConfig = cfg
 	return &http.Client{Transport: tr}, nil
+}
+
+// transportError is a request that got no answer, with what to do about
+// the usual causes: a private CA, a certificate for another name, no
+// server at that address.
+func transportError(err error) error {
+	var unknownCA x509.UnknownAuthorityError
+	var wrongName x509.HostnameError
+	switch {
+	case errors.As(err, &unknownCA):
+		return fmt.Errorf("server: %v; a server whose certificate a private CA signed needs --server-ca FILE (or $FLEETQ_SERVER_CA)", err)
+	case errors.As(err, &wrongName):
+		return fmt.Errorf("server: %v; give --server the name or address the certificate was issued for", err)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("server: %v; is fleetq serve running there? (--server, else $FLEETQ_SERVER)", err)
+	}
+	return fmt.Errorf("server: %v", err)
 }
 
 // httpError is an answer that is no envelope: the server refused the

@@ -83,6 +83,7 @@ func TestClientTLS(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "fleetq: server: ")
 	assert.Contains(t, stderr, "certificate", "an unknown CA is refused: %s", stderr)
+	assert.Contains(t, stderr, "needs --server-ca FILE (or $FLEETQ_SERVER_CA)", "the refusal says what to give")
 
 	out, stderr, code := w.remote("rob", "--server-ca", ca.File, "query", "--seed", "1", `cluster = "ams1-zk-01" | sample 2`)
 	require.Equal(t, 0, code, stderr)
@@ -93,4 +94,10 @@ func TestClientTLS(t *testing.T) {
 		"drain", `cluster = "ams1-zk-01"`, "--reason", "mtls", "--format", "json")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, out, `"requester": "rob"`, "the certificate's common name is the requester")
+
+	strayCert, strayKey := ca.issue("stray", false)
+	_, stderr, code = w.remote("nobody", "--server-ca", ca.File, "--client-cert", strayCert, "--client-key", strayKey, "leases")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `fleetq: server: the client certificate's common name "stray" is no token's name`,
+		"a verified certificate that names no token is told so, not 'no bearer token'")
 }

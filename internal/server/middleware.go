@@ -158,7 +158,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 }
 
 func (s *Server) principal(r *http.Request) (auth.Principal, *Error) {
-	if p, ok := s.certPrincipal(r); ok {
+	p, cn, ok := s.certPrincipal(r)
+	if ok {
 		return p, nil
 	}
 	if s.cfg.Tokens == nil {
@@ -166,6 +167,9 @@ func (s *Server) principal(r *http.Request) (auth.Principal, *Error) {
 	}
 	h := r.Header.Get("Authorization")
 	secret, ok := strings.CutPrefix(h, "Bearer ")
+	if (!ok || secret == "") && cn != "" {
+		return auth.Principal{}, errorf(KindUnauthenticated, fmt.Sprintf("the client certificate's common name %q is no token's name, and no bearer token was sent: create the token (fleetq token create %q --role ROLE) or send Authorization: Bearer TOKEN", cn, cn))
+	}
 	if !ok || secret == "" {
 		return auth.Principal{}, errorf(KindUnauthenticated, "no bearer token: send Authorization: Bearer TOKEN (fleetq token create)")
 	}
@@ -178,14 +182,15 @@ func (s *Server) principal(r *http.Request) (auth.Principal, *Error) {
 
 // certPrincipal is the principal a verified client certificate names
 // (mutual TLS): its common name, looked up among the tokens' names for
-// its role. A certificate for no token's name is no principal.
-func (s *Server) certPrincipal(r *http.Request) (auth.Principal, bool) {
+// its role. A certificate for no token's name is no principal; its common
+// name is still returned, for the refusal to name.
+func (s *Server) certPrincipal(r *http.Request) (auth.Principal, string, bool) {
 	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || s.cfg.CertRoles == nil {
-		return auth.Principal{}, false
+		return auth.Principal{}, "", false
 	}
 	cn := r.TLS.VerifiedChains[0][0].Subject.CommonName
 	p, ok := s.cfg.CertRoles(cn)
-	return p, ok
+	return p, cn, ok
 }
 
 // refuse answers with aerr and counts the refusal for the audit log.
