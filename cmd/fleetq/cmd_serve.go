@@ -40,11 +40,11 @@ type serveOptions struct {
 
 func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8470", "`ADDR`ESS to listen on (host:port; port 0 picks one, printed)")
-	fs.StringVar(&o.policy, "policy", "", "policy file or directory (default $FLEETQ_POLICY, else beside the database)")
+	fs.StringVar(&o.policy, "policy", "", "policy file or directory (default $FLEETQ_POLICY, else fleetq.policy.toml or fleetq.policy.d/ beside the database)")
 	fs.StringVar(&o.tokens, "tokens", "", "tokens file (default $FLEETQ_TOKENS, else fleetq.tokens.json beside the database)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate (PEM)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "the certificate's private key (PEM)")
-	fs.StringVar(&o.clientCA, "tls-client-ca", "", "verify client certificates against these CAs (mutual TLS): a certificate's common name is a principal, with the role of the token of that name")
+	fs.StringVar(&o.clientCA, "tls-client-ca", "", "verify client certificates against the CAs in this PEM file (mutual TLS): a certificate's common name is a principal, with the role of the token of that name; any verified certificate may also call FleetLock")
 	fs.BoolVar(&o.insecure, "insecure", false, "allow a non-loopback address without TLS and tokens (never in production)")
 	fs.Float64Var(&o.rate, "rate", 20, "requests per second each principal may make on average (0: no limit)")
 	fs.IntVar(&o.burst, "burst", 40, "requests a principal may make at once")
@@ -83,14 +83,18 @@ before draining, rebooting or restarting anything:
   POST /v1/request   decide: the allowed subset, per-host reasons, a plan token
   POST /v1/start     apply exactly that plan, granting leases
   POST /v1/stop      maintenance done: release, health-gated
-  GET  /v1/query, /v1/explain, /v1/leases, /v1/audit, …
+  POST /v1/cancel    withdraw a plan, or end leases never started
+  GET  /v1/query, /v1/explain, /v1/leases, /v1/headroom, /v1/audit, …
+  GET  /v1/openapi.json  every operation (no token needed)
+  GET  /metrics      Prometheus metrics (any valid token; --metrics-public)
   POST /fleetlock/v1/pre-reboot, /fleetlock/v1/steady-state
                      FleetLock (Zincati): a reboot lease per node, by the policy
 
 Every request carries a bearer token (fleetq token create); its name is
-the requester recorded in decisions, leases and the audit log. Without a
-tokens file, callers on loopback are an anonymous viewer. A non-loopback
---listen needs TLS and tokens, or --insecure.
+the requester recorded in decisions, leases and the audit log. Run
+'fleetq token create' as the user the server runs as, on its --db (or
+--tokens). Without a tokens file every caller is an anonymous viewer, so
+a non-loopback --listen needs TLS and tokens, or --insecure.
 
 The server holds the database only for the length of each request (a
 read transaction, or one write transaction for a decision), so a cron
@@ -132,7 +136,7 @@ func runServe(ctx context.Context, a *app, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := o.checkExposure(ln.Addr(), tokens, tlsCfg); err != nil {
+	if err := o.checkExposure(ln.Addr(), tokens, tokensPath(a, o.tokens), tlsCfg); err != nil {
 		ln.Close()
 		return err
 	}
@@ -216,19 +220,20 @@ func certRoles(path string) func(string) (auth.Principal, bool) {
 }
 
 // checkExposure refuses a non-loopback address without TLS and tokens,
-// unless --insecure.
-func (o *serveOptions) checkExposure(addr net.Addr, tokens *auth.Store, tlsCfg *tls.Config) error {
+// unless --insecure. It names the address as given (0.0.0.0:8470), not
+// as the listener reports it ([::]:8470).
+func (o *serveOptions) checkExposure(addr net.Addr, tokens *auth.Store, tokensFile string, tlsCfg *tls.Config) error {
 	tcp, ok := addr.(*net.TCPAddr)
 	if ok && tcp.IP.IsLoopback() || o.insecure {
 		return nil
 	}
 	switch {
 	case tlsCfg == nil && tokens == nil:
-		return fmt.Errorf("serve: %s is not a loopback address: give --tls-cert/--tls-key and create tokens (fleetq token create), or --insecure", addr)
+		return fmt.Errorf("serve: %s is not a loopback address: give --tls-cert/--tls-key and create tokens (fleetq token create), or --insecure", o.listen)
 	case tlsCfg == nil:
-		return fmt.Errorf("serve: %s is not a loopback address: tokens would cross the network in clear; give --tls-cert/--tls-key, or --insecure", addr)
+		return fmt.Errorf("serve: %s is not a loopback address: tokens would cross the network in clear; give --tls-cert/--tls-key, or --insecure", o.listen)
 	case tokens == nil:
-		return fmt.Errorf("serve: %s is not a loopback address and there are no tokens in %s: fleetq token create NAME --role ROLE, or --insecure", addr, o.tokens)
+		return fmt.Errorf("serve: %s is not a loopback address and there are no tokens in %s: create one (fleetq token create NAME --role ROLE --tokens %s), or --insecure", o.listen, tokensFile, tokensFile)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -88,7 +89,13 @@ func TestServeRefusesExposure(t *testing.T) {
 	f := newActionFixture(t)
 	_, errOut, code := fqBin(t, f.db, "serve", "--listen", "0.0.0.0:0")
 	assert.Equal(t, exitFailure, code)
-	assert.Contains(t, errOut, "is not a loopback address: give --tls-cert/--tls-key and create tokens")
+	assert.Contains(t, errOut, "serve: 0.0.0.0:0 is not a loopback address: give --tls-cert/--tls-key and create tokens", "the address as given, not [::]:PORT")
+	cert, key := newTestCA(t).issue("127.0.0.1", true)
+	_, errOut, code = fqBin(t, f.db, "serve", "--listen", "0.0.0.0:0", "--tls-cert", cert, "--tls-key", key)
+	assert.Equal(t, exitFailure, code)
+	tokens := filepath.Join(filepath.Dir(f.db), "fleetq.tokens.json")
+	assert.Contains(t, errOut, "no tokens in "+tokens+": create one (fleetq token create NAME --role ROLE --tokens "+tokens+")",
+		"TLS without tokens names the file the server read")
 	newToken(t, f.db, "ops", "admin")
 	_, errOut, code = fqBin(t, f.db, "serve", "--listen", "0.0.0.0:0")
 	assert.Equal(t, exitFailure, code)
