@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 )
@@ -66,13 +67,21 @@ func writeError(w http.ResponseWriter, e *Error) {
 	writeJSON(w, e.Status(), e)
 }
 
+// writeJSON writes v as one line of JSON. & < > stay as they are, as the
+// command line's --format json prints them: they are the language's
+// operators (a caret under "a & b"), not HTML.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"kind":"internal","message":"encoding the response failed"}`)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	b := []byte(`{"kind":"internal","message":"encoding the response failed"}` + "\n")
+	if err := enc.Encode(v); err != nil {
+		status = http.StatusInternalServerError
+	} else {
+		b = buf.Bytes()
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	w.Write(append(b, '\n')) //nolint:errcheck // the client went away: nothing to tell
+	w.Write(b) //nolint:errcheck // the client went away: nothing to tell
 }

@@ -156,3 +156,15 @@ func TestUnauthenticatedIsRateLimited(t *testing.T) {
 	}
 	assert.Equal(t, []int{401, 401, 429, 429}, codes)
 }
+
+// TestErrorJSONKeepsOperators: an error's JSON writes & < > as they are,
+// as --format json does, so a caret under "a & (" reads the same in both
+// (json.Marshal alone writes \u0026).
+func TestErrorJSONKeepsOperators(t *testing.T) {
+	rec := httptest.NewRecorder()
+	writeError(rec, &Error{Kind: KindExpression, Message: `1:5: unexpected end of input`, Caret: "  a & (<b>\n      ^"})
+	assert.Equal(t, http.StatusBadRequest, rec.Code)
+	assert.Contains(t, rec.Body.String(), `"caret":"  a & (<b>\n      ^"`)
+	assert.NotContains(t, rec.Body.String(), `\u0026`)
+	assert.True(t, strings.HasSuffix(rec.Body.String(), "}\n"), "one line, newline-terminated")
+}
