@@ -48,7 +48,7 @@ var localOnly = []string{"help", "completion", "version", "generate", "serve", "
 
 func (c *client) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&c.server, "server", "", "send the command to fleetq serve at `URL` (default $FLEETQ_SERVER; \"\" runs it locally)")
-	fs.StringVar(&c.tokenFile, "token-file", "", "with --server: read the bearer token from `FILE` (default $FLEETQ_TOKEN, the secret itself, else $FLEETQ_TOKEN_FILE)")
+	fs.StringVar(&c.tokenFile, "token-file", "", "with --server: read the bearer token from `FILE` (else $FLEETQ_TOKEN, which holds the secret itself, else the file $FLEETQ_TOKEN_FILE names)")
 	fs.StringVar(&c.serverCA, "server-ca", "", "with --server https://…: also trust the CA certificates in `FILE` (PEM; default $FLEETQ_SERVER_CA)")
 	fs.StringVar(&c.clientCert, "client-cert", "", "with --server https://…: present this client certificate (PEM `FILE`; mutual TLS, with --client-key)")
 	fs.StringVar(&c.clientKey, "client-key", "", "the client certificate's private key (PEM `FILE`)")

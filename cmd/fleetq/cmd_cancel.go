@@ -62,8 +62,9 @@ wait for. That is the caller's word, recorded as such: the audit entry is
 of kind cancel, not release, and says per host cancelled or no-lease.
 Exits 1 when a host held no lease.
 
-Under fleetq serve a requester cancels only its own plans and leases; an
-operator may cancel anyone's. Every cancel is recorded in the audit log
+Under fleetq serve (POST /v1/cancel, or this command with --server) a
+requester cancels only its own plans and leases; an operator may cancel
+anyone's. Every cancel is recorded in the audit log
 (kind cancel).
 
 Examples:

@@ -64,7 +64,8 @@ shows "no budget" (the verb is refused there, policy:no-budget). Rack,
 replica-group and [[limits.per]] budgets, rates and cooldowns also refuse
 hosts; they depend on the hosts asked for, so a decision shows them.
 Read-only: nothing is written. The policy is --policy, else
-$FLEETQ_POLICY, else fleetq.policy.toml beside the database.
+$FLEETQ_POLICY, else fleetq.policy.toml or fleetq.policy.d/ beside the
+database. GET /v1/headroom serves it (fleetq serve).
 
 Examples:
   fleetq headroom

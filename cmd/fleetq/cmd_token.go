@@ -70,6 +70,14 @@ the database, mode 0600) holds only each token's SHA-256: the secret is
 printed once, by create. A running server rereads the file when it
 changes, so a revoked token stops working at its next request.
 
+Run it on the server's host as the user the server runs as, with the
+server's --db (or --tokens): the file it writes must be one the server
+reads (sudo -u fleetq fleetq --db /var/lib/fleetq/fleet.db token create
+…). A rewrite keeps the file's owner and group; a file root creates is
+root's, and a server running as another user cannot read it. Elsewhere,
+an admin's token manages tokens over the API (--server, POST /v1/tokens).
+Save a secret readable by you only: umask 077 before "> name.token".
+
 Examples:
   TOKEN=$(fleetq token create ci-drainer --role requester --automation)
   fleetq token list
