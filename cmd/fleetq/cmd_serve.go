@@ -18,6 +18,7 @@ import (
 
 	"github.com/fleetq/fleetq/internal/auth"
 	"github.com/fleetq/fleetq/internal/server"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 type serveOptions struct {
@@ -155,6 +156,7 @@ func runServe(ctx context.Context, a *app, o *serveOptions) error {
 	if tlsCfg != nil {
 		scheme = "https"
 	}
+	warnPolicy(a, o)
 	fmt.Fprintf(a.stderr, "fleetq serve: listening on %s://%s (database %s)\n", scheme, ln.Addr(), a.dbPath())
 	if err := srv.Serve(ctx, ln, o.grace); err != nil {
 		return err
@@ -165,7 +167,7 @@ func runServe(ctx context.Context, a *app, o *serveOptions) error {
 
 func errNoDB(err error) error {
 	if errors.Is(err, os.ErrNotExist) {
-		return errors.New("no such database")
+		return store.ErrNoDatabase // so missingDBHint adds its hint
 	}
 	return err
 }
