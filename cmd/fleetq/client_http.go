@@ -132,7 +132,7 @@ func queryValues(v any) []string {
 
 // token is the bearer secret: --token-file, else $FLEETQ_TOKEN (the
 // secret itself), else $FLEETQ_TOKEN_FILE; none sends no token (a server
-// without tokens serves loopback callers as a viewer).
+// without tokens serves every caller as the anonymous viewer).
 func (c *client) token() (string, error) {
 	file := c.tokenFile
 	if file == "" {
