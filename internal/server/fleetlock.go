@@ -360,7 +360,7 @@ func readClient(r *http.Request) (FleetLockClient, *FleetLockError) {
 	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return FleetLockClient{}, FleetLockErr(FLTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit))
+			return FleetLockClient{}, FleetLockErr(FLTooLarge, fmt.Sprintf("request body over the server's limit of %d bytes (fleetq serve --body-limit)", mbe.Limit))
 		}
 		return FleetLockClient{}, FleetLockErr(FLBadRequest, fmt.Sprintf("the body must be a JSON object {\"client_params\": {\"id\": ID, \"group\": GROUP}}: %v", err))
 	}

@@ -249,7 +249,7 @@ func readBody(op Op, r *http.Request, vals map[string]value) *Error {
 	if err := dec.Decode(&body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return errorf(KindTooLarge, fmt.Sprintf("request body over %d bytes", mbe.Limit))
+			return errorf(KindTooLarge, fmt.Sprintf("request body over the server's limit of %d bytes (fleetq serve --body-limit)", mbe.Limit))
 		}
 		if errors.Is(err, http.ErrBodyReadAfterClose) || err.Error() == "EOF" {
 			body = map[string]json.RawMessage{}

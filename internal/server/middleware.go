@@ -124,7 +124,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		if r.ContentLength > s.cfg.BodyLimit {
 			_, route := s.mux.Handler(r)
 			r.Pattern = route // for the request log and the latency's route label
-			s.refuse(w, r, Op{ID: route}, errorf(KindTooLarge, fmt.Sprintf("request body of %d bytes is over the limit of %d", r.ContentLength, s.cfg.BodyLimit)))
+			s.refuse(w, r, Op{ID: route}, errorf(KindTooLarge, fmt.Sprintf("request body of %d bytes is over the server's limit of %d (fleetq serve --body-limit)", r.ContentLength, s.cfg.BodyLimit)))
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.BodyLimit)
