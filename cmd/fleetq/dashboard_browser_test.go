@@ -89,14 +89,14 @@ func (b *browser) noProblems() {
 // runCtx runs one action with a bound: a hung browser fails the test
 // instead of hanging it (every step waits on the DOM, not on a clock).
 func (b *browser) runCtx(a chromedp.Action[any]) (any, error) {
-	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 	defer cancel()
 	return chromedp.Run(ctx, a)
 }
 
 func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 	defer cancel()
 	require.NoError(b.t, chromedp.Do(ctx, steps...))
 }
@@ -104,7 +104,7 @@ func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
 // value runs an action that returns a value.
 func value[T any](b *browser, a chromedp.Action[T]) T {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
 	defer cancel()
 	v, err := chromedp.Run(ctx, a)
 	require.NoError(b.t, err)
@@ -152,7 +152,9 @@ var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Reques
 // HttpOnly, SameSite=Strict and not the token), the overview shows the
 // numbers GET /v1/headroom and /v1/leases return for the same pass, a
 // bearer token is as good as the cookie, signing out ends the session,
-// and no page logs a console error. A screenshot per page is saved.
+// the query page shows the API's count, explain tree and hosts a page
+// at a time, with a bad expression's caret inline, and no page logs a
+// console error. A screenshot per page is saved.
 func TestDashboardBrowser(t *testing.T) {
 	b := newBrowser(t)
 	f := newActionFixture(t)
@@ -193,7 +195,9 @@ func TestDashboardBrowser(t *testing.T) {
 	assert.Equal(t, 1, frozen, "the frozen cluster's tile is coloured frozen")
 	b.screenshot("overview")
 
-	// A bearer token is as good as the cookie; a bad one is the login.
+	checkQueryPage(t, b, s, viewer)
+
+	// A bearer token is as good as the cookie.
 	req, err := http.NewRequest(http.MethodGet, s.URL+"/", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+viewer)
@@ -282,4 +286,76 @@ func checkOverviewNumbers(t *testing.T, b *browser, s *served, token string) {
 	for i := 1; i < len(order); i++ {
 		assert.LessOrEqual(t, least[order[i-1]], least[order[i]], "tiles by least headroom: %v", order)
 	}
+}
+
+// checkQueryPage runs an expression from the query form and checks the
+// page against GET /v1/query and /v1/explain: the count, the explain tree,
+// the hosts a page at a time, the link that reproduces the page; then a
+// bad expression shows the parser's message and caret inline.
+func checkQueryPage(t *testing.T, b *browser, s *served, token string) {
+	t.Helper()
+	expr := dense + ` & lifecycle = "active"`
+	b.do(chromedp.Click(chromedp.CSS(`nav a[href="/query"]`)), chromedp.WaitVisible(chromedp.CSS("#query-form")),
+		chromedp.SendKeys(chromedp.CSS("#expr"), expr), chromedp.Click(chromedp.CSS("#query-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#result")))
+
+	resp, body := s.call(t, http.MethodGet, "/v1/query?expr="+urlEscape(expr), token, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var q struct {
+		Pass  int64
+		Count int
+		Hosts []string
+	}
+	require.NoError(t, json.Unmarshal(body, &q))
+	require.Greater(t, q.Count, 100, "the fixture's expression fills more than one page")
+	resp, body = s.call(t, http.MethodGet, "/v1/explain?expr="+urlEscape(expr), token, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var explain []struct{ Text string }
+	require.NoError(t, json.Unmarshal(body, &explain))
+
+	type shown struct {
+		Pass    string   `json:"pass"`
+		Count   string   `json:"count"`
+		Explain []string `json:"explain"`
+		Hosts   []string `json:"hosts"`
+		Link    string   `json:"link"`
+	}
+	read := func() shown {
+		return value(b, chromedp.Evaluate[shown](`({
+			pass: document.querySelector('#result').dataset.pass,
+			count: document.querySelector('#count').textContent,
+			explain: [...document.querySelectorAll('#explain tbody td.node')].map(td => td.textContent),
+			hosts: [...document.querySelectorAll('#hosts li')].map(li => li.textContent),
+			link: document.querySelector('#permalink').getAttribute('href')})`))
+	}
+	page1 := read()
+	assert.Equal(t, fmt.Sprint(q.Pass), page1.Pass)
+	assert.Equal(t, fmt.Sprint(q.Count), page1.Count, "the page's count is the API's")
+	require.Len(t, page1.Explain, len(explain), "a row per node of the explain tree")
+	for i := range explain {
+		assert.Equal(t, explain[i].Text, page1.Explain[i])
+	}
+	assert.Equal(t, q.Hosts[:100], page1.Hosts, "the first page of hosts")
+	assert.Equal(t, "/query?expr="+urlEscape(expr), page1.Link)
+	b.screenshot("query")
+
+	b.do(chromedp.Click(chromedp.CSS("#next")), chromedp.WaitVisible(chromedp.CSS("#prev")))
+	assert.Equal(t, q.Hosts[100:min(200, len(q.Hosts))], read().Hosts, "the second page of hosts")
+
+	// The link reproduces the page.
+	b.do(chromedp.Navigate(s.URL+page1.Link), chromedp.WaitVisible(chromedp.CSS("#result")))
+	assert.Equal(t, page1, read())
+
+	// A bad expression: the message and the caret the API returns, inline.
+	bad := `dead & (cluster = "x"`
+	b.do(chromedp.SetValue(chromedp.CSS("#expr"), bad), chromedp.Click(chromedp.CSS("#query-submit")),
+		chromedp.WaitVisible(chromedp.CSS("#query-error")))
+	resp, body = s.call(t, http.MethodGet, "/v1/query?expr="+urlEscape(bad), token, nil)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	e := apiErrorOf(t, body)
+	require.Equal(t, "expression", e["kind"])
+	assert.Equal(t, e["message"], value(b, chromedp.Text(chromedp.CSS("#query-error .message"))))
+	assert.Equal(t, e["caret"], value(b, chromedp.TextContent(chromedp.CSS("#query-error .caret"))))
+	assert.Equal(t, bad, value(b, chromedp.Value(chromedp.CSS("#expr"))), "the box keeps the expression")
+	b.screenshot("query-error")
 }

@@ -40,7 +40,7 @@ type dashboard struct {
 }
 
 // Mount is the dashboard as a server.Config.Mount: / (the overview),
-// /login, /logout and /assets/.
+// /query, /login, /logout and /assets/.
 func Mount(o Options) func(*server.Mux) {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
@@ -48,7 +48,7 @@ func Mount(o Options) func(*server.Mux) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	pages := parsePages("overview", "login", "error")
+	pages := parsePages("overview", "query", "login", "error")
 	return func(m *server.Mux) {
 		d := &dashboard{mux: m, sessions: newSessions(o.SessionTTL), pages: pages, now: o.Now}
 		assets, _ := fs.Sub(assetFS, "assets")
@@ -57,6 +57,7 @@ func Mount(o Options) func(*server.Mux) {
 		m.HandlePublic("POST /login", http.HandlerFunc(d.login))
 		m.HandlePublic("POST /logout", http.HandlerFunc(d.logout))
 		m.HandlePage("GET /{$}", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.overview))
+		m.HandlePage("GET /query", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.query))
 	}
 }
 
@@ -64,7 +65,7 @@ func Mount(o Options) func(*server.Mux) {
 func parsePages(names ...string) map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, n := range names {
-		pages[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+n+".html"))
+		pages[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/nav.html", "templates/"+n+".html"))
 	}
 	return pages
 }
@@ -119,8 +120,9 @@ func localPath(next string) string {
 	return next
 }
 
+// loginPage is the sign-in form; Viewer is always "" (no one yet).
 type loginPage struct {
-	Title, Next, Error string
+	Title, Viewer, Next, Error string
 }
 
 func (d *dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -136,6 +138,10 @@ func (d *dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
 // the browser logs a console error for any 4xx page, and the refusal is
 // counted and rate limited as a 401 of the API is.
 func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "dashboard: a sign-in from another site's page is refused", http.StatusForbidden)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		d.render(w, http.StatusBadRequest, "login", loginPage{Title: "Sign in", Next: "/", Error: "the form could not be read: " + err.Error()})
 		return
@@ -168,12 +174,29 @@ func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 
 // logout ends the session and clears its cookie.
 func (d *dashboard) logout(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "dashboard: a sign-out from another site's page is refused", http.StatusForbidden)
+		return
+	}
 	if c, err := r.Cookie(cookieName); err == nil {
 		d.sessions.close(c.Value)
 	}
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: d.mux.TLS(), SameSite: http.SameSiteStrictMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// sameOrigin says whether a form's POST came from this server's pages:
+// a browser sends Origin on every POST, and another site's page must not
+// sign a browser in with the other site's token (login CSRF) or out. A
+// client without Origin (curl) is not a browser page and may post.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
 }
 
 // run runs a read operation of the API for the page's viewer and
@@ -208,7 +231,7 @@ func (d *dashboard) render(w http.ResponseWriter, status int, page string, data 
 	w.Write(buf.Bytes()) //nolint:errcheck // the browser went away
 }
 
-type errorPage struct{ Title, Message string }
+type errorPage struct{ Title, Viewer, Message string }
 
 func (d *dashboard) fail(w http.ResponseWriter, status int, msg string) {
 	d.render(w, status, "error", errorPage{Title: "Error", Message: msg})

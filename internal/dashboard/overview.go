@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/fleetq/fleetq/internal/server"
 )
 
 // The JSON of the operations the overview reads (docs/json.md): only the
@@ -119,8 +117,7 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p := server.Principal(r)
-	page := overviewPage{Title: "Overview", Viewer: fmt.Sprintf("%s (%s)", p.Name, p.Role), Pass: hr.Pass, Freezes: freezes}
+	page := overviewPage{Title: "Overview", Viewer: viewerOf(r), Pass: hr.Pass, Freezes: freezes}
 	if incident.Incident {
 		page.Incident = &incident
 	}
