@@ -21,7 +21,7 @@ BINDIR  := $(if $(PREFIX),$(PREFIX)/bin,$(or $(GOBIN),$(shell $(GO) env GOPATH)/
 MANDIR  := $(if $(PREFIX),$(PREFIX)/share/man/man1,)
 MANSRC  ?= man
 
-.PHONY: all build demo test vet lint lint-if-installed lint-install fuzz fuzz-smoke bench clean install man
+.PHONY: all build demo test vet lint lint-if-installed lint-install fuzz fuzz-smoke bench screenshots clean install man
 
 all: build
 
@@ -87,6 +87,11 @@ fuzz-smoke:
 # the sizes. examples/bench.sh lists the other knobs.
 bench: build
 	./examples/bench.sh
+
+# The dashboard's screenshots in docs/dashboard.md: the browser test
+# (headless chromium) saves one per page into docs/screenshots.
+screenshots:
+	FLEETQ_ARTIFACTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDashboardBrowser' ./cmd/fleetq
 
 clean:
 	rm -rf bin man $(DEMO) .bench

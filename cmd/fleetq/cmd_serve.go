@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/fleetq/fleetq/internal/auth"
+	"github.com/fleetq/fleetq/internal/dashboard"
 	"github.com/fleetq/fleetq/internal/server"
 	"github.com/fleetq/fleetq/internal/store"
 )
@@ -184,6 +185,7 @@ func (o *serveOptions) config(a *app, tokens *auth.Store, tlsCfg *tls.Config, lo
 		Log: log,
 	}
 	cfg.Mount = append(cfg.Mount, server.OpenAPI(readBuildInfo().Version)) // GET /v1/openapi.json
+	cfg.Mount = append(cfg.Mount, dashboard.Mount(dashboard.Options{}))    // the web dashboard at / (docs/dashboard.md)
 	if tokens != nil && o.clientCA != "" {
 		cfg.CertRoles = certRoles(tokens.Path())
 	}

@@ -137,7 +137,25 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 // loopback with no tokens file), every caller is the anonymous admin the
 // server was started as.
 func (s *Server) authenticate(next http.Handler) http.Handler {
+	return s.authenticateOr(next, nil, func(w http.ResponseWriter, r *http.Request, aerr *Error) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="fleetq"`)
+		s.refuse(w, r, Op{ID: routeOf(r)}, aerr)
+	})
+}
+
+// authenticateOr is authenticate with what a caller without a valid
+// token gets (after its address's rate limit) and, when secret is not
+// nil, a bearer secret read from elsewhere in a request that has no
+// Authorization header (the dashboard's session cookie).
+func (s *Server) authenticateOr(next http.Handler, secret func(*http.Request) string, unauthenticated func(http.ResponseWriter, *http.Request, *Error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if secret != nil && r.Header.Get("Authorization") == "" {
+			if sec := secret(r); sec != "" {
+				r = r.Clone(r.Context())
+				r.Header = r.Header.Clone()
+				r.Header.Set("Authorization", "Bearer "+sec)
+			}
+		}
 		p, aerr := s.principal(r)
 		if aerr != nil {
 			// A caller without a valid token is limited by its address,
@@ -145,8 +163,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			if s.rateLimited(w, r, "addr:"+remoteIP(r), "this address") {
 				return
 			}
-			w.Header().Set("WWW-Authenticate", `Bearer realm="fleetq"`)
-			s.refuse(w, r, Op{ID: routeOf(r)}, aerr)
+			unauthenticated(w, r, aerr)
 			return
 		}
 		infoOf(r).principal = p.Name
@@ -195,11 +212,16 @@ func (s *Server) certPrincipal(r *http.Request) (auth.Principal, string, bool) {
 
 // refuse answers with aerr and counts the refusal for the audit log.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, op Op, aerr *Error) {
+	s.record(r, op, aerr)
+	writeError(w, aerr)
+}
+
+// record counts a refusal for the audit log, answering nothing.
+func (s *Server) record(r *http.Request, op Op, aerr *Error) {
 	if s.cfg.Refused != nil {
 		s.cfg.Refused(Refusal{Time: time.Now().UTC(), Principal: infoOf(r).principal, Remote: r.RemoteAddr,
 			Op: op.ID, Kind: aerr.Kind, Message: aerr.Message})
 	}
-	writeError(w, aerr)
 }
 
 // Refusal is a request the server refused before any command ran.

@@ -1,0 +1,238 @@
+package dashboard
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fleetq/fleetq/internal/server"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed assets
+var assetFS embed.FS
+
+// cookieName is the session cookie.
+const cookieName = "fleetq_session"
+
+// Options configure the dashboard.
+type Options struct {
+	// SessionTTL is how long a sign-in lasts (default 12h).
+	SessionTTL time.Duration
+	// Now is the clock the pages' ages are measured on (default time.Now).
+	Now func() time.Time
+}
+
+type dashboard struct {
+	mux      *server.Mux
+	sessions *sessions
+	pages    map[string]*template.Template
+	now      func() time.Time
+}
+
+// Mount is the dashboard as a server.Config.Mount: / (the overview),
+// /query, /login, /logout and /assets/.
+func Mount(o Options) func(*server.Mux) {
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	pages := parsePages("overview", "query", "login", "error")
+	return func(m *server.Mux) {
+		d := &dashboard{mux: m, sessions: newSessions(o.SessionTTL), pages: pages, now: o.Now}
+		assets, _ := fs.Sub(assetFS, "assets")
+		m.HandlePublic("GET /assets/", http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets))))
+		m.HandlePublic("GET /login", http.HandlerFunc(d.loginForm))
+		m.HandlePublic("POST /login", http.HandlerFunc(d.login))
+		m.HandlePublic("POST /logout", http.HandlerFunc(d.logout))
+		m.HandlePage("GET /{$}", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.overview))
+		m.HandlePage("GET /query", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.query))
+	}
+}
+
+// parsePages parses each page's template with the layout.
+func parsePages(names ...string) map[string]*template.Template {
+	pages := map[string]*template.Template{}
+	for _, n := range names {
+		pages[n] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/nav.html", "templates/"+n+".html"))
+	}
+	return pages
+}
+
+var funcs = template.FuncMap{
+	"age": func(d time.Duration) string { return formatAge(d) },
+}
+
+// formatAge is a duration as the CLI's ages read: 45s, 12m, 3h05m, 2d04h.
+func formatAge(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "in the future"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+}
+
+func cacheAssets(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// cookieSecret is the token of the request's session cookie, if any.
+func (d *dashboard) cookieSecret(r *http.Request) string {
+	c, err := r.Cookie(cookieName)
+	if err != nil {
+		return ""
+	}
+	return d.sessions.secret(c.Value)
+}
+
+// toLogin sends a visitor without valid credentials to the login form,
+// with the page it asked for to come back to.
+func toLogin(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+}
+
+// localPath is next when it is a path of this server, else "/": a login
+// never sends the browser elsewhere.
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// loginPage is the sign-in form; Viewer is always "" (no one yet).
+type loginPage struct {
+	Title, Viewer, Next, Error string
+}
+
+func (d *dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
+	if !d.mux.AuthRequired() {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	d.render(w, http.StatusOK, "login", loginPage{Title: "Sign in", Next: localPath(r.URL.Query().Get("next"))})
+}
+
+// login checks the token of the form, opens a session and sets its
+// cookie; a bad token shows the form again with the reason, as a 200:
+// the browser logs a console error for any 4xx page, and the refusal is
+// counted and rate limited as a 401 of the API is.
+func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "dashboard: a sign-in from another site's page is refused", http.StatusForbidden)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		d.render(w, http.StatusBadRequest, "login", loginPage{Title: "Sign in", Next: "/", Error: "the form could not be read: " + err.Error()})
+		return
+	}
+	next := localPath(r.PostForm.Get("next"))
+	secret := strings.TrimSpace(r.PostForm.Get("token"))
+	if !d.mux.AuthRequired() {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	if secret == "" {
+		d.render(w, http.StatusOK, "login", loginPage{Title: "Sign in", Next: next, Error: "paste a token (fleetq token create NAME --role viewer prints one)"})
+		return
+	}
+	if _, answered, err := d.mux.CheckToken(w, r, secret); err != nil {
+		if !answered {
+			d.render(w, http.StatusOK, "login", loginPage{Title: "Sign in", Next: next, Error: "that token is unknown or revoked"})
+		}
+		return
+	}
+	id, err := d.sessions.open(secret)
+	if err != nil {
+		d.fail(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", HttpOnly: true,
+		Secure: d.mux.TLS(), SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// logout ends the session and clears its cookie.
+func (d *dashboard) logout(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "dashboard: a sign-out from another site's page is refused", http.StatusForbidden)
+		return
+	}
+	if c, err := r.Cookie(cookieName); err == nil {
+		d.sessions.close(c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		Secure: d.mux.TLS(), SameSite: http.SameSiteStrictMode})
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+// sameOrigin says whether a form's POST came from this server's pages:
+// a browser sends Origin on every POST, and another site's page must not
+// sign a browser in with the other site's token (login CSRF) or out. A
+// client without Origin (curl) is not a browser page and may post.
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
+}
+
+// run runs a read operation of the API for the page's viewer and
+// decodes its JSON into v. Its error has the status the API would have
+// answered.
+func (d *dashboard) run(r *http.Request, op string, params url.Values, v any) *server.Error {
+	res := d.mux.Run(r, op, params)
+	if res.Err != nil {
+		e := *res.Err
+		e.Message = op + ": " + e.Message
+		return &e
+	}
+	if err := json.Unmarshal(res.Stdout, v); err != nil {
+		return &server.Error{Kind: server.KindInternal, Message: fmt.Sprintf("%s: its JSON: %v", op, err)}
+	}
+	return nil
+}
+
+// render executes page with data into a buffer first, so a template
+// error is a clean 500, never half a page.
+func (d *dashboard) render(w http.ResponseWriter, status int, page string, data any) {
+	var buf bytes.Buffer
+	if err := d.pages[page].Execute(&buf, data); err != nil {
+		http.Error(w, "dashboard: "+page+": "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes()) //nolint:errcheck // the browser went away
+}
+
+type errorPage struct{ Title, Viewer, Message string }
+
+func (d *dashboard) fail(w http.ResponseWriter, status int, msg string) {
+	d.render(w, status, "error", errorPage{Title: "Error", Message: msg})
+}

@@ -1,0 +1,218 @@
+package dashboard
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The JSON of the operations the overview reads (docs/json.md): only the
+// fields it shows.
+type (
+	headroomJSON struct {
+		Pass     int64          `json:"pass"`
+		Clusters []headroomLine `json:"clusters"`
+	}
+	headroomLine struct {
+		Verb, Cluster, Archetype string
+		Budgeted                 bool
+		Size                     int
+		Causes                   []struct {
+			Name  string
+			Hosts int
+		}
+		Unavailable, Leased, Stuck, Cap, Headroom int
+		Frozen                                    string
+	}
+	leaseJSON struct {
+		Host, Verb, Cluster, Requester, Reason, State string
+		Expiry                                        time.Time
+	}
+	freezeJSON struct {
+		Scope, Reason, Requester string
+		Hosts                    int
+	}
+	incidentJSON struct {
+		Incident bool `json:"incident"`
+		Detail   *struct {
+			Reason, Requester, Expr string
+			Start                   time.Time
+		} `json:"detail"`
+	}
+	passJSON struct {
+		ID      int64     `json:"id"`
+		Created time.Time `json:"created"`
+		Label   string    `json:"label"`
+		Hosts   int       `json:"hosts"`
+		Sources []struct {
+			Name, Kind string
+			ReadAt     time.Time `json:"read_at"`
+			Hosts      int
+		} `json:"sources"`
+	}
+)
+
+// overviewPage is what the overview template shows.
+type overviewPage struct {
+	Title     string
+	Viewer    string
+	Pass      int64
+	PassAge   time.Duration
+	PassLabel string
+	Sources   []sourceAge
+	Incident  *incidentJSON
+	FreezeAll *freezeJSON
+	Freezes   []freezeJSON
+	Tiles     []tile
+}
+
+type sourceAge struct {
+	Name, Kind string
+	Hosts      int
+	Age        time.Duration
+}
+
+// tile is one cluster: its verbs' arithmetic, its leases and its state.
+type tile struct {
+	Cluster, Archetype string
+	Size               int
+	Verbs              []verbLine
+	// Out is the hosts out when every verb counts the same ones (then
+	// the rows leave it out), else "".
+	Out    string
+	Leases int
+	Stuck  int
+	Frozen string
+	// State colours the tile: incident, frozen, exhausted (a budgeted
+	// verb has no headroom left), ok.
+	State string
+	// Least is the least headroom of the budgeted verbs (the order).
+	Least int
+}
+
+type verbLine struct {
+	Verb     string
+	Budgeted bool
+	Out      string // the CLI's "22 = dead 9 + repair 8 + leased 5"
+	Cap      int
+	Headroom int
+}
+
+func (d *dashboard) overview(w http.ResponseWriter, r *http.Request) {
+	var (
+		hr       headroomJSON
+		leases   []leaseJSON
+		freezes  []freezeJSON
+		incident incidentJSON
+		passes   []passJSON
+	)
+	for _, q := range []struct {
+		op string
+		v  any
+	}{{"headroom", &hr}, {"leases", &leases}, {"freezes", &freezes}, {"incident-status", &incident}, {"passes", &passes}} {
+		if err := d.run(r, q.op, nil, q.v); err != nil {
+			d.fail(w, err.Status(), err.Message)
+			return
+		}
+	}
+	page := overviewPage{Title: "Overview", Viewer: viewerOf(r), Pass: hr.Pass, Freezes: freezes}
+	if incident.Incident {
+		page.Incident = &incident
+	}
+	for i := range freezes {
+		if freezes[i].Scope == "all" {
+			page.FreezeAll = &freezes[i]
+		}
+	}
+	now := d.now()
+	for _, ps := range passes {
+		if ps.ID != hr.Pass {
+			continue
+		}
+		page.PassAge, page.PassLabel = now.Sub(ps.Created), ps.Label
+		for _, s := range ps.Sources {
+			page.Sources = append(page.Sources, sourceAge{Name: s.Name, Kind: s.Kind, Hosts: s.Hosts, Age: now.Sub(s.ReadAt)})
+		}
+	}
+	page.Tiles = tiles(hr, leases, page.Incident != nil)
+	d.render(w, http.StatusOK, "overview", page)
+}
+
+// tiles groups the headroom lines by cluster, counts each cluster's
+// leases, and orders the tiles by least headroom, then by name.
+func tiles(hr headroomJSON, leases []leaseJSON, incident bool) []tile {
+	byName := map[string]*tile{}
+	var out []*tile
+	for _, l := range hr.Clusters {
+		t := byName[l.Cluster]
+		if t == nil {
+			t = &tile{Cluster: l.Cluster, Archetype: l.Archetype, Size: l.Size, Least: int(^uint(0) >> 1)}
+			byName[l.Cluster] = t
+			out = append(out, t)
+		}
+		if l.Frozen != "" {
+			t.Frozen = l.Frozen
+		}
+		t.Verbs = append(t.Verbs, verbLine{Verb: l.Verb, Budgeted: l.Budgeted, Out: outText(l), Cap: l.Cap, Headroom: l.Headroom})
+		if l.Budgeted && l.Headroom < t.Least {
+			t.Least = l.Headroom
+		}
+	}
+	for _, l := range leases {
+		if t := byName[l.Cluster]; t != nil {
+			switch l.State {
+			case "active":
+				t.Leases++
+			case "stuck":
+				t.Stuck++
+			}
+		}
+	}
+	res := make([]tile, 0, len(out))
+	for _, t := range out {
+		t.Out = commonOut(t.Verbs)
+		switch {
+		case incident:
+			t.State = "incident"
+		case t.Frozen != "":
+			t.State = "frozen"
+		case t.Least <= 0:
+			t.State = "exhausted"
+		default:
+			t.State = "ok"
+		}
+		res = append(res, *t)
+	}
+	sort.SliceStable(res, func(i, j int) bool {
+		if res[i].Least != res[j].Least {
+			return res[i].Least < res[j].Least
+		}
+		return res[i].Cluster < res[j].Cluster
+	})
+	return res
+}
+
+// outText is the hosts out as fleetq headroom prints them: the sum, then
+// each cause.
+func outText(l headroomLine) string {
+	if len(l.Causes) == 0 {
+		return fmt.Sprint(l.Unavailable)
+	}
+	parts := make([]string, len(l.Causes))
+	for i, c := range l.Causes {
+		parts[i] = fmt.Sprintf("%s %d", c.Name, c.Hosts)
+	}
+	return fmt.Sprintf("%d = %s", l.Unavailable, strings.Join(parts, " + "))
+}
+
+// commonOut is the verbs' hosts out when they all say the same.
+func commonOut(vs []verbLine) string {
+	for _, v := range vs[1:] {
+		if v.Out != vs[0].Out {
+			return ""
+		}
+	}
+	return vs[0].Out
+}
