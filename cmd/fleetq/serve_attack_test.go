@@ -285,3 +285,18 @@ func TestServeQueuedWritesWaitOneTimeout(t *testing.T) {
 		assert.Less(t, a.took, 5*time.Second, "a queued write waited %s with --timeout 1s", a.took)
 	}
 }
+
+// A query parameter given twice is refused, not the last one taken
+// (which one counts differs between parsers); a list takes repeats.
+func TestServeQueryParameterOnce(t *testing.T) {
+	f := newActionFixture(t)
+	viewer := newToken(t, f.db, "vera", "viewer")
+	s := startServe(t, f.db, "--policy", f.policy)
+	resp, b := s.call(t, "GET", "/v1/query?expr=dead&expr=all", viewer, nil)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "%s", b)
+	e := apiErrorOf(t, b)
+	assert.Equal(t, "bad_request", e["kind"])
+	assert.Equal(t, "query: expr: given 2 times: expected one value", e["message"])
+	resp, b = s.call(t, "GET", "/v1/headroom?verb=drain&verb=reboot", viewer, nil)
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+}

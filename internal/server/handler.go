@@ -229,6 +229,10 @@ func readQuery(op Op, r *http.Request, vals map[string]value) *Error {
 }
 
 func fromStrings(prm Param, vs []string) (value, error) {
+	if len(vs) > 1 && prm.Type != "array" {
+		// Which one counts differs between parsers (a proxy may check the first).
+		return value{}, fmt.Errorf("given %d times: expected one value", len(vs))
+	}
 	switch prm.Type {
 	case "array":
 		var out []string
