@@ -189,7 +189,16 @@ func (c *client) httpClient() (*http.Client, error) {
 		cfg.Certificates = []tls.Certificate{cert}
 	}
 	tr.TLSClientConfig = cfg
-	return &http.Client{Transport: tr}, nil
+	return &http.Client{Transport: tr, CheckRedirect: refuseRedirect}, nil
+}
+
+// refuseRedirect follows no redirect: net/http would resend the bearer
+// token to any port and scheme of the same host name, and to its
+// subdomains (http://, another service), and a redirected POST is sent
+// again or becomes a GET. The token goes to --server only.
+func refuseRedirect(req *http.Request, via []*http.Request) error {
+	return fmt.Errorf("the server answered %d, a redirect to %s: fleetq follows no redirect, so the token goes to --server only (give --server the server's own URL)",
+		req.Response.StatusCode, req.URL.Redacted())
 }
 
 // transportError is a request that got no answer, with what to do about

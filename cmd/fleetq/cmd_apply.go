@@ -60,7 +60,7 @@ another's plan, a host not in it, unknown).
 		},
 	}
 	a.bind(cmd, o)
-	_ = cmd.RegisterFlagCompletionFunc("hosts", a.completeHostArgs)
+	a.completeFlag(cmd, "hosts", a.completeHostArgs)
 	return prints(cmd, outcome{})
 }
 

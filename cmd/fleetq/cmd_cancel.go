@@ -80,7 +80,7 @@ Examples:
 		},
 	}
 	a.bind(cmd, o)
-	_ = cmd.RegisterFlagCompletionFunc("hosts", a.completeHostArgs)
+	a.completeFlag(cmd, "hosts", a.completeHostArgs)
 	return prints(cmd, (*cancelled)(nil))
 }
 

@@ -79,7 +79,7 @@ Examples:
 		},
 	}
 	a.bind(cmd, o)
-	_ = cmd.RegisterFlagCompletionFunc("verb", fixedValues(policy.Verbs))
+	a.completeFlag(cmd, "verb", fixedValues(policy.Verbs))
 	return prints(cmd, (*headroomResult)(nil))
 }
 

@@ -182,10 +182,16 @@ func (o *serveOptions) config(a *app, tokens *auth.Store, tlsCfg *tls.Config, lo
 		TLS:       tlsCfg,
 		BodyLimit: o.bodyLimit, Rate: o.rate, Burst: o.burst,
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute,
-		Log: log,
+		LockWait: a.timeout,
+		Log:      log,
 	}
 	cfg.Mount = append(cfg.Mount, server.OpenAPI(readBuildInfo().Version)) // GET /v1/openapi.json
 	cfg.Mount = append(cfg.Mount, dashboard.Mount(dashboard.Options{}))    // the web dashboard at / (docs/dashboard.md)
+	if tokens != nil {
+		tokens.OnRereadError(func(err error) {
+			log.Warn("tokens file changed but does not read: the last good tokens stay in force", "error", err.Error())
+		})
+	}
 	if tokens != nil && o.clientCA != "" {
 		cfg.CertRoles = certRoles(tokens.Path())
 	}

@@ -23,10 +23,10 @@ type completeFunc = func(*cobra.Command, []string, string) ([]string, cobra.Shel
 // registerCompletions gives the flags that take a known vocabulary their
 // candidates, on every command that has them.
 func registerCompletions(root *cobra.Command, a *app) {
-	_ = root.RegisterFlagCompletionFunc("format", fixedValues(formatNames))
+	a.completeFlag(root, "format", fixedValues(formatNames))
 	walkCommands(root, func(c *cobra.Command) {
 		if ownFlag(c, "pass") {
-			_ = c.RegisterFlagCompletionFunc("pass", a.completePassIDs)
+			a.completeFlag(c, "pass", a.completePassIDs)
 		}
 	})
 }
@@ -45,6 +45,18 @@ func ownFlag(c *cobra.Command, name string) bool {
 		}
 	}
 	return true
+}
+
+// completeFlag gives cmd's flag name its candidates, except in a tree
+// fleetq serve builds to run one call: that tree never completes, and
+// cobra keeps every flag given candidates in a package-level map for the
+// life of the process, so each call's whole command tree (about 200 KB)
+// would stay in memory for good.
+func (a *app) completeFlag(cmd *cobra.Command, name string, fn completeFunc) {
+	if a.served() {
+		return
+	}
+	_ = cmd.RegisterFlagCompletionFunc(name, fn)
 }
 
 func walkCommands(c *cobra.Command, fn func(*cobra.Command)) {

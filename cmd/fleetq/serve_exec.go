@@ -36,7 +36,11 @@ type serveExec struct {
 
 func (x *serveExec) Exec(ctx context.Context, c server.Call) server.Result {
 	argv := append([]string{}, c.Op.Command...)
-	argv = append(argv, "--db="+x.db, "--format="+c.Format, "--timeout="+x.lockWait.String())
+	wait := x.lockWait
+	if c.LockWait > 0 {
+		wait = c.LockWait // what the wait for this process's turn left
+	}
+	argv = append(argv, "--db="+x.db, "--format="+c.Format, "--timeout="+wait.String())
 	if x.policy != "" && x.takesPolicy(c.Op.Command) {
 		argv = append(argv, "--policy="+x.policy)
 	}

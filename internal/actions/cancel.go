@@ -2,7 +2,6 @@ package actions
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/fleetq/fleetq/internal/policy"
@@ -107,10 +106,16 @@ func cancelLeases(tx *store.Tx, pol *policy.Policy, req CancelRequest) (*CancelR
 	res := &CancelResult{}
 	var ended []string
 	var hosts []store.AuditHost
+	leaseOf := make(map[string]int, len(l.Leases)) // host → its lease's index
+	for i, x := range l.Leases {
+		if _, ok := leaseOf[x.Host]; !ok {
+			leaseOf[x.Host] = i
+		}
+	}
 	for _, h := range uniq(req.Hosts) {
-		i := slices.IndexFunc(l.Leases, func(x store.Lease) bool { return x.Host == h })
+		i, held := leaseOf[h]
 		c := CancelHost{Host: h, Detail: "holds no lease"}
-		if i >= 0 {
+		if held {
 			x := l.Leases[i]
 			c = CancelHost{Host: h, Verb: x.Verb, Holder: x.Requester, Cancelled: true,
 				Detail: fmt.Sprintf("lease of audit %d ended: never taken down (%s)", x.Audit, req.Reason)}
@@ -141,8 +146,12 @@ func ownLeases(leases []store.Lease, hosts []string, requester, action string, m
 	if mayOthers {
 		return nil
 	}
+	named := make(map[string]bool, len(hosts))
+	for _, h := range hosts {
+		named[h] = true
+	}
 	for _, x := range leases {
-		if x.Requester != requester && slices.Contains(hosts, x.Host) {
+		if x.Requester != requester && named[x.Host] {
 			return &ForbiddenError{Principal: requester, Action: action, Object: "the lease of " + x.Host, Owner: x.Requester}
 		}
 	}
@@ -151,8 +160,10 @@ func ownLeases(leases []store.Lease, hosts []string, requester, action string, m
 
 func uniq(s []string) []string {
 	var out []string
+	seen := make(map[string]bool, len(s))
 	for _, x := range s {
-		if !slices.Contains(out, x) {
+		if !seen[x] {
+			seen[x] = true
 			out = append(out, x)
 		}
 	}

@@ -224,6 +224,19 @@ type Store struct {
 	stamp   fileStamp
 	byHash  map[string]Token
 	loadErr error
+	// warn hears a failed reread, once per version of the file.
+	warn   func(error)
+	warned fileStamp
+}
+
+// OnRereadError calls fn when a changed tokens file does not read (not
+// JSON, a bad token, unreadable), once per change: the last good tokens
+// stay in force meanwhile, and whoever runs the server must know why a
+// revocation has not taken.
+func (s *Store) OnRereadError(fn func(error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.warn = fn
 }
 
 type fileStamp struct {
@@ -261,7 +274,13 @@ func (s *Store) Lookup(secret string) (Principal, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st := stampOf(s.path); st != s.stamp {
-		_ = s.reloadLocked(st) // a bad rewrite keeps the last good file
+		// A bad rewrite keeps the last good file.
+		if err := s.reloadLocked(st); err != nil && st != s.warned {
+			s.warned = st
+			if s.warn != nil {
+				s.warn(err)
+			}
+		}
 	}
 	t, ok := s.byHash[Hash(secret)]
 	if !ok {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/fleetq/fleetq/internal/auth"
 )
@@ -18,6 +19,10 @@ type Call struct {
 	Format string
 	// Remote is the client's address, for the request log and audit.
 	Remote string
+	// LockWait, when not 0, is what is left of the wait for the
+	// database lock (Config.LockWait less the wait for this process's
+	// turn): the command waits for the file's lock no longer.
+	LockWait time.Duration
 }
 
 // Result is what the command printed and how it ended. Err is nil on

@@ -235,7 +235,7 @@ func FleetLock(cfg FleetLockConfig) func(*Mux) {
 		m.HandlePublic(cfg.Base+"/v1/pre-reboot", fl.admit(fl.endpoint(cfg.Backend.PreReboot)))
 		m.HandlePublic(cfg.Base+"/v1/steady-state", fl.admit(fl.endpoint(cfg.Backend.SteadyState)))
 		m.HandlePublic(cfg.Base+"/", fl.admit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeFleetLockError(w, FleetLockErr(FLNotFound, fmt.Sprintf("no FleetLock endpoint %s: expected POST %s/v1/pre-reboot or %s/v1/steady-state", r.URL.Path, cfg.Base, cfg.Base)))
+			writeFleetLockError(w, FleetLockErr(FLNotFound, fmt.Sprintf("no FleetLock endpoint %s: expected POST %s/v1/pre-reboot or %s/v1/steady-state", clip(r.URL.Path), cfg.Base, cfg.Base)))
 		})))
 		// A base URL written without its trailing slash
 		// (http://HOST:PORT/fleetlock) is resolved by Zincati as a
@@ -300,7 +300,7 @@ func (fl *fleetLock) endpoint(op func(context.Context, Runner, FleetLockClient) 
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
-			fl.refuse(w, r, "", FleetLockErr(FLMethod, fmt.Sprintf("%s %s: FleetLock endpoints take POST only", r.Method, r.URL.Path)))
+			fl.refuse(w, r, "", FleetLockErr(FLMethod, fmt.Sprintf("%s %s: FleetLock endpoints take POST only", clip(r.Method), clip(r.URL.Path))))
 			return
 		}
 		if r.Header.Get("fleet-lock-protocol") != "true" {
@@ -314,15 +314,16 @@ func (fl *fleetLock) endpoint(op func(context.Context, Runner, FleetLockClient) 
 		}
 		p := c.Principal()
 		infoOf(r).principal = p.Name
-		if wait, ok := fl.s.limiter.allow(p.Name, time.Now()); !ok {
-			secs := max(1, int((wait+time.Second-1)/time.Second))
-			w.Header().Set("Retry-After", fmt.Sprint(secs))
-			fl.refuse(w, r, p.Name, FleetLockErr(FLRateLimited, fmt.Sprintf("%s is over its rate of %g requests/s; retry after %d s", p.Name, fl.s.cfg.Rate, secs)))
+		if fl.rateLimited(w, r, p.Name) {
 			return
 		}
-		fl.s.dbMu.Lock()
-		ferr = op(r.Context(), fl.runner(), c)
-		fl.s.dbMu.Unlock()
+		release, wait, aerr := fl.s.lockWrite(r.Context())
+		if aerr != nil {
+			writeFleetLockError(w, FleetLockErr(FLLocked, aerr.Message))
+			return
+		}
+		ferr = op(r.Context(), fl.runner(wait), c)
+		release()
 		if ferr != nil {
 			writeFleetLockError(w, ferr)
 			return
@@ -331,10 +332,34 @@ func (fl *fleetLock) endpoint(op func(context.Context, Runner, FleetLockClient) 
 	})
 }
 
+// rateLimited answers 429 when the caller's address, or the id it
+// claims, is over the rate. The address comes first: the protocol has no
+// credentials, so a caller that names a new id each time would otherwise
+// get a fresh burst each time (and a bucket each in the limiter).
+func (fl *fleetLock) rateLimited(w http.ResponseWriter, r *http.Request, principal string) bool {
+	now := time.Now()
+	who := remoteIP(r)
+	wait, ok := fl.s.limiter.allow("fleetlock-addr:"+who, now)
+	if ok {
+		who = principal
+		wait, ok = fl.s.limiter.allow(principal, now)
+	}
+	if ok {
+		return false
+	}
+	secs := max(1, int((wait+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", fmt.Sprint(secs))
+	fl.refuse(w, r, principal, FleetLockErr(FLRateLimited, fmt.Sprintf("%s is over its rate of %g requests/s; retry after %d s", who, fl.s.cfg.Rate, secs)))
+	return true
+}
+
 // runner runs calls through the executor without taking the lock the
 // caller holds, and lets the observer (metrics) see each.
-func (fl *fleetLock) runner() Runner {
+func (fl *fleetLock) runner(lockWait time.Duration) Runner {
 	return func(ctx context.Context, c Call) Result {
+		if c.Op.Write {
+			c.LockWait = lockWait
+		}
 		res := fl.s.cfg.Executor.Exec(ctx, c)
 		if fl.s.cfg.Observe != nil {
 			fl.s.cfg.Observe(c, res)
@@ -357,7 +382,12 @@ type flBody struct {
 // a non-empty id of printable ASCII, a group matching ^[a-zA-Z0-9.-]+$.
 func readClient(r *http.Request) (FleetLockClient, *FleetLockError) {
 	var b flBody
-	if err := json.NewDecoder(r.Body).Decode(&b); err != nil {
+	dec := json.NewDecoder(r.Body)
+	err := dec.Decode(&b)
+	if err == nil {
+		err = endOfBody(dec)
+	}
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return FleetLockClient{}, FleetLockErr(FLTooLarge, fmt.Sprintf("request body over the server's limit of %d bytes (fleetq serve --body-limit)", mbe.Limit))
@@ -416,24 +446,24 @@ const maxGroupSince = 7 * 24 * time.Hour
 func (fl *fleetLock) group(w http.ResponseWriter, r *http.Request) {
 	g := r.PathValue("group")
 	if !validGroup.MatchString(g) {
-		writeError(w, errorf(KindBadRequest, fmt.Sprintf("group %q: expected a label matching ^[a-zA-Z0-9.-]+$", g)))
+		writeError(w, errorf(KindBadRequest, fmt.Sprintf("group %s: expected a label matching ^[a-zA-Z0-9.-]+$", quoteInput(g))))
 		return
 	}
 	since := time.Hour
 	for name, vs := range r.URL.Query() {
 		if name != "since" {
-			writeError(w, errorf(KindBadRequest, fmt.Sprintf("fleetlock-group: unknown parameter %q (expected since)", name)))
+			writeError(w, errorf(KindBadRequest, fmt.Sprintf("fleetlock-group: unknown parameter %s (expected since)", quoteInput(name))))
 			return
 		}
 		d, err := time.ParseDuration(vs[len(vs)-1])
 		if err != nil || d <= 0 || d > maxGroupSince {
-			writeError(w, errorf(KindBadRequest, fmt.Sprintf("since %q: expected a duration such as 1h or 30m, at most %s", vs[len(vs)-1], maxGroupSince)))
+			writeError(w, errorf(KindBadRequest, fmt.Sprintf("since %s: expected a duration such as 1h or 30m, at most %s", quoteInput(vs[len(vs)-1]), maxGroupSince)))
 			return
 		}
 		since = d
 	}
 	fl.s.dbMu.RLock()
-	v, aerr := fl.cfg.Backend.Group(r.Context(), fl.runner(), g, since)
+	v, aerr := fl.cfg.Backend.Group(r.Context(), fl.runner(0), g, since)
 	fl.s.dbMu.RUnlock()
 	if aerr != nil {
 		writeError(w, aerr)

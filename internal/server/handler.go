@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fleetq/fleetq/internal/auth"
 )
@@ -44,8 +46,7 @@ func (s *Server) opHandler(op Op) http.HandlerFunc {
 			return
 		}
 		call.Remote = r.RemoteAddr
-		res := s.exec(r, call)
-		writeResult(w, r, call.Format, res)
+		writeResult(w, r, call.Format, s.exec(r, call))
 	}
 }
 
@@ -54,8 +55,12 @@ func (s *Server) opHandler(op Op) http.HandlerFunc {
 // the database's own file lock does the same.
 func (s *Server) exec(r *http.Request, call Call) Result {
 	if call.Op.Write {
-		s.dbMu.Lock()
-		defer s.dbMu.Unlock()
+		release, wait, aerr := s.lockWrite(r.Context())
+		if aerr != nil {
+			return Result{Stderr: []byte("fleetq: " + aerr.Message + "\n"), Code: exitCodeOf(aerr.Kind), Err: aerr}
+		}
+		defer release()
+		call.LockWait = wait
 	} else {
 		s.dbMu.RLock()
 		defer s.dbMu.RUnlock()
@@ -112,7 +117,7 @@ func buildCall(op Op, p auth.Principal, r *http.Request) (Call, *Error) {
 		format = "json"
 	}
 	if !slices.Contains(Formats, format) {
-		return Call{}, errorf(KindBadRequest, fmt.Sprintf("format %q: expected one of %s", format, strings.Join(Formats, ", ")))
+		return Call{}, errorf(KindBadRequest, fmt.Sprintf("format %s: expected one of %s", quoteInput(format), strings.Join(Formats, ", ")))
 	}
 	vals, aerr := readParams(op, r)
 	if aerr != nil {
@@ -160,7 +165,7 @@ func buildCall(op Op, p auth.Principal, r *http.Request) (Call, *Error) {
 // forces.
 func checkValue(op Op, prm Param, p auth.Principal, v value) *Error {
 	if len(prm.Enum) > 0 && !slices.Contains(prm.Enum, v.str) {
-		return errorf(KindBadRequest, fmt.Sprintf("%s: %s %q: expected one of %s", op.ID, prm.Name, v.str, strings.Join(prm.Enum, ", ")))
+		return errorf(KindBadRequest, fmt.Sprintf("%s: %s %s: expected one of %s", op.ID, prm.Name, quoteInput(v.str), strings.Join(prm.Enum, ", ")))
 	}
 	if prm.Type == "boolean" && !v.b {
 		return nil // false asks for nothing
@@ -212,7 +217,7 @@ func readQuery(op Op, r *http.Request, vals map[string]value) *Error {
 		}
 		prm, ok := op.Param(name)
 		if !ok || prm.In != "query" {
-			return errorf(KindBadRequest, fmt.Sprintf("%s: unknown parameter %q (expected %s)", op.ID, name, paramNames(op)))
+			return errorf(KindBadRequest, fmt.Sprintf("%s: unknown parameter %s (expected %s)", op.ID, quoteInput(name), paramNames(op)))
 		}
 		v, err := fromStrings(prm, vs)
 		if err != nil {
@@ -224,6 +229,10 @@ func readQuery(op Op, r *http.Request, vals map[string]value) *Error {
 }
 
 func fromStrings(prm Param, vs []string) (value, error) {
+	if len(vs) > 1 && prm.Type != "array" {
+		// Which one counts differs between parsers (a proxy may check the first).
+		return value{}, fmt.Errorf("given %d times: expected one value", len(vs))
+	}
 	switch prm.Type {
 	case "array":
 		var out []string
@@ -243,24 +252,18 @@ func fromStrings(prm Param, vs []string) (value, error) {
 }
 
 func readBody(op Op, r *http.Request, vals map[string]value) *Error {
-	var body map[string]json.RawMessage
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&body); err != nil {
+	body, err := decodeObject(r.Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return errorf(KindTooLarge, fmt.Sprintf("request body over the server's limit of %d bytes (fleetq serve --body-limit)", mbe.Limit))
 		}
-		if errors.Is(err, http.ErrBodyReadAfterClose) || err.Error() == "EOF" {
-			body = map[string]json.RawMessage{}
-		} else {
-			return errorf(KindBadRequest, fmt.Sprintf("%s: the body must be one JSON object: %v", op.ID, err))
-		}
+		return errorf(KindBadRequest, fmt.Sprintf("%s: the body must be one JSON object: %v", op.ID, err))
 	}
 	for name, raw := range body {
 		prm, ok := op.Param(name)
 		if !ok || prm.In != "body" {
-			return errorf(KindBadRequest, fmt.Sprintf("%s: unknown parameter %q (expected %s)", op.ID, name, paramNames(op)))
+			return errorf(KindBadRequest, fmt.Sprintf("%s: unknown parameter %s (expected %s)", op.ID, quoteInput(name), paramNames(op)))
 		}
 		v, err := fromJSON(prm, raw)
 		if err != nil {
@@ -269,6 +272,83 @@ func readBody(op Op, r *http.Request, vals map[string]value) *Error {
 		vals[name] = v
 	}
 	return nil
+}
+
+// decodeObject reads a body that is one JSON object (or nothing, or
+// null: no parameters) and nothing after it, each name at most once: a
+// second value of a name, or a value after the object, would be read by
+// one parser and not by another (a proxy that checks the first force).
+func decodeObject(rd io.Reader) (map[string]json.RawMessage, error) {
+	body := map[string]json.RawMessage{}
+	dec := json.NewDecoder(rd)
+	dec.UseNumber()
+	tok, err := dec.Token()
+	switch {
+	case err == io.EOF:
+		return body, nil
+	case err != nil:
+		return nil, err
+	case tok == nil:
+		return body, endOfBody(dec)
+	case tok != json.Delim('{'):
+		return nil, fmt.Errorf("found %v, expected an object {...}", tok)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		name, _ := tok.(string) // a name: the decoder accepts nothing else here
+		if _, dup := body[name]; dup {
+			return nil, fmt.Errorf("the name %s is given twice", quoteInput(name))
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		body[name] = raw
+	}
+	if _, err := dec.Token(); err != nil { // the closing }
+		return nil, err
+	}
+	return body, endOfBody(dec)
+}
+
+// endOfBody says whether dec has read the whole body.
+func endOfBody(dec *json.Decoder) error {
+	if _, err := dec.Token(); err != io.EOF {
+		if err != nil {
+			return err
+		}
+		return errors.New("there is more after the object")
+	}
+	return nil
+}
+
+// maxEcho bounds how much of a caller's input an error message repeats:
+// enough to recognise it, not a megabyte into the log and the audit.
+const maxEcho = 256
+
+// clip is s cut to maxEcho bytes (on a character's start), with "…"
+// when it was longer.
+func clip(s string) string {
+	if len(s) <= maxEcho {
+		return s
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// quoteInput is s quoted as Go quotes it (control characters and
+// invalid UTF-8 escaped), cut to maxEcho bytes with "…" when longer.
+func quoteInput(s string) string {
+	if c := clip(s); c != s {
+		return strconv.Quote(strings.TrimSuffix(c, "…")) + "…"
+	}
+	return strconv.Quote(s)
 }
 
 func fromJSON(prm Param, raw json.RawMessage) (value, error) {

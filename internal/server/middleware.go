@@ -84,7 +84,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if s.cfg.ObserveHTTP != nil {
 			s.cfg.ObserveHTTP(routeOf(r), ri.status, d)
 		}
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "route", routeOf(r), "status", ri.status,
+		s.log.Info("request", "method", clip(r.Method), "path", clip(r.URL.Path), "route", routeOf(r), "status", ri.status,
 			"bytes", ri.bytes, "duration_ms", float64(d.Microseconds())/1000, "principal", ri.principal, "remote", r.RemoteAddr)
 	})
 }
@@ -107,7 +107,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				s.log.Error("panic", "path", clip(r.URL.Path), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 				writeError(w, errorf(KindInternal, "internal error (logged)"))
 			}
 		}()
@@ -182,19 +182,38 @@ func (s *Server) principal(r *http.Request) (auth.Principal, *Error) {
 	if s.cfg.Tokens == nil {
 		return s.cfg.Anonymous, nil
 	}
-	h := r.Header.Get("Authorization")
-	secret, ok := strings.CutPrefix(h, "Bearer ")
-	if (!ok || secret == "") && cn != "" {
+	secret, aerr := bearer(r.Header.Values("Authorization"))
+	if aerr != nil && cn != "" && len(r.Header.Values("Authorization")) == 0 {
 		return auth.Principal{}, errorf(KindUnauthenticated, fmt.Sprintf("the client certificate's common name %q is no token's name, and no bearer token was sent: create the token (fleetq token create %q --role ROLE) or send Authorization: Bearer TOKEN", cn, cn))
 	}
-	if !ok || secret == "" {
-		return auth.Principal{}, errorf(KindUnauthenticated, "no bearer token: send Authorization: Bearer TOKEN (fleetq token create)")
+	if aerr != nil {
+		return auth.Principal{}, aerr
 	}
-	p, err := s.cfg.Tokens.Lookup(strings.TrimSpace(secret))
+	p, err := s.cfg.Tokens.Lookup(secret)
 	if err != nil {
 		return auth.Principal{}, errorf(KindUnauthenticated, "the bearer token is unknown or revoked")
 	}
 	return p, nil
+}
+
+// bearer is the secret of the request's one Authorization header,
+// "Bearer SECRET" with the scheme in any case (RFC 7235). Two headers
+// are refused, not one of them chosen: a proxy in front may have checked
+// the other.
+func bearer(headers []string) (string, *Error) {
+	if len(headers) > 1 {
+		return "", errorf(KindUnauthenticated, fmt.Sprintf("%d Authorization headers: send one, Authorization: Bearer TOKEN", len(headers)))
+	}
+	var h string
+	if len(headers) == 1 {
+		h = strings.TrimSpace(headers[0])
+	}
+	scheme, secret, _ := strings.Cut(h, " ")
+	secret = strings.TrimSpace(secret)
+	if !strings.EqualFold(scheme, "Bearer") || secret == "" {
+		return "", errorf(KindUnauthenticated, "no bearer token: send Authorization: Bearer TOKEN (fleetq token create)")
+	}
+	return secret, nil
 }
 
 // certPrincipal is the principal a verified client certificate names

@@ -34,6 +34,10 @@ type Config struct {
 	Burst     int
 
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// LockWait is how long a write waits for the database, its turn
+	// among this process's writes included (the global --timeout); then
+	// 503 locked. 0 waits as long as it takes.
+	LockWait time.Duration
 
 	Log *slog.Logger
 	// Observe sees every call and its result (metrics); ObserveHTTP every
@@ -76,7 +80,11 @@ type Server struct {
 	// reads share, as the database's file lock does across processes,
 	// so no request polls for a lock another request of this process
 	// holds.
-	dbMu    sync.RWMutex
+	dbMu sync.RWMutex
+	// turn is the write that may take dbMu next: a write waits for it
+	// at most LockWait, so writes queued behind a lock another process
+	// holds do not wait one --timeout each.
+	turn    chan struct{}
 	closing atomic.Bool
 	ready   atomic.Bool
 	http    *http.Server
@@ -94,7 +102,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
 	}
 	mux := http.NewServeMux()
-	s := &Server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.Rate, cfg.Burst), mux: mux}
+	s := &Server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.Rate, cfg.Burst), mux: mux,
+		turn: make(chan struct{}, 1)}
 	for _, op := range Ops {
 		mux.Handle(op.pattern(), s.authenticate(s.opHandler(op)))
 	}
@@ -109,10 +118,10 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if allow := allowedMethods(mux, r); len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeError(w, errorf(KindMethod, fmt.Sprintf("%s %s: the endpoint takes %s", r.Method, r.URL.Path, strings.Join(allow, " or "))))
+			writeError(w, errorf(KindMethod, fmt.Sprintf("%s %s: the endpoint takes %s", clip(r.Method), clip(r.URL.Path), strings.Join(allow, " or "))))
 			return
 		}
-		writeError(w, errorf(KindNotFound, fmt.Sprintf("no endpoint %s %s (GET /v1/openapi.json lists them)", r.Method, r.URL.Path)))
+		writeError(w, errorf(KindNotFound, fmt.Sprintf("no endpoint %s %s (GET /v1/openapi.json lists them)", clip(r.Method), clip(r.URL.Path))))
 	})
 	// The request log is outermost, so a request whose handler panicked is
 	// logged and measured with the 500 recoverPanics answered.
