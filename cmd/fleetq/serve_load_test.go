@@ -131,24 +131,37 @@ func loadClient(l *loadServer, c *http.Client, token string, seed int, calls *lo
 }
 
 // loadCLI runs rounds of drain --commit and cancel as local processes.
-func loadCLI(f *actionFixture, i int) error {
+func loadCLI(f *actionFixture, i int, pause *sync.RWMutex) error {
 	as := fmt.Sprintf("cli%d", i)
 	for round := range loadCLIRounds {
-		out, errOut, code := f.run("drain", loadSelection, "--reason", "load cli", "--commit", "--yes", "--as", as,
-			"--seed", fmt.Sprint(1000*i+round), "--format", "json", "--timeout", "60s")
-		if code != 0 {
-			return fmt.Errorf("drain: exit %d: %s", code, errOut)
-		}
-		var d decisionJSON
-		if err := json.Unmarshal([]byte(out), &d); err != nil {
+		if err := loadCLIRound(f, i, round, as, pause); err != nil {
 			return err
 		}
-		if len(d.Approved) == 0 {
-			continue
-		}
-		if _, errOut, code := f.run("cancel", "--hosts", strings.Join(d.Approved, ","), "--reason", "load cli", "--as", as, "--timeout", "60s"); code != 0 {
-			return fmt.Errorf("cancel: exit %d: %s", code, errOut)
-		}
+	}
+	return nil
+}
+
+// loadCLIRound is one drain --commit and the cancel of what it got,
+// holding pause's read lock, so the check after the kill (which takes
+// the write lock) reads the audit log and the leases table with no CLI
+// process writing between its two reads.
+func loadCLIRound(f *actionFixture, i, round int, as string, pause *sync.RWMutex) error {
+	pause.RLock()
+	defer pause.RUnlock()
+	out, errOut, code := f.run("drain", loadSelection, "--reason", "load cli", "--commit", "--yes", "--as", as,
+		"--seed", fmt.Sprint(1000*i+round), "--format", "json", "--timeout", "60s")
+	if code != 0 {
+		return fmt.Errorf("drain: exit %d: %s", code, errOut)
+	}
+	var d decisionJSON
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		return err
+	}
+	if len(d.Approved) == 0 {
+		return nil
+	}
+	if _, errOut, code := f.run("cancel", "--hosts", strings.Join(d.Approved, ","), "--reason", "load cli", "--as", as, "--timeout", "60s"); code != 0 {
+		return fmt.Errorf("cancel: exit %d: %s", code, errOut)
 	}
 	return nil
 }
@@ -194,13 +207,16 @@ func TestServeLoadAndKill(t *testing.T) {
 	for i, token := range tokens {
 		wg.Go(func() { errs <- loadClient(l, c, token, i+1, calls) })
 	}
+	var pause sync.RWMutex
 	for i := range loadCLIs {
-		wg.Go(func() { errs <- loadCLI(f, i) })
+		wg.Go(func() { errs <- loadCLI(f, i, &pause) })
 	}
 	<-calls.half // half-way by calls made: an event, not a clock
 	first.Kill(t)
+	pause.Lock() // the CLI processes finish their round and wait
 	storetest.MustCheck(t, f.db)
 	requireLeasesAreTheLog(t, f, "after kill -9")
+	pause.Unlock()
 	second := startServe(t, f.db, args...)
 	l.restart(second.URL)
 
