@@ -140,6 +140,7 @@ Examples:
 		newWhyCommand(a),
 		newReplCommand(a),
 		newSetsCommand(a),
+		newTrendCommand(a),
 		newSchemaCommand(a),
 		newHostCommand(a),
 		newPassesCommand(a),
@@ -217,7 +218,7 @@ var commandGroups = []struct {
 	id, title string
 	commands  []string
 }{
-	{"query", "Query:", []string{"query", "explain", "why", "repl", "sets", "schema", "host"}},
+	{"query", "Query:", []string{"query", "explain", "why", "repl", "sets", "trend", "schema", "host"}},
 	{"history", "History:", []string{"passes", "log", "diff", "export"}},
 	{"sources", "Sources:", []string{"ingest", "defs", "run"}},
 	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},

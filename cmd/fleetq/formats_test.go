@@ -69,6 +69,7 @@ var supportedFormats = map[string]string{
 	"serve":          "text",
 	"sets":           "text,json,csv",
 	"token create":   "text,json",
+	"trend":          "text,json,csv",
 	"token list":     "text,json",
 	"token revoke":   "text,json",
 	"undrain":        "text,json,folded",
@@ -211,6 +212,7 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"schema":         {},
 		"serve":          {args: []string{"--listen", "256.0.0.1:0"}, codes: []int{exitFailure}}, // the walk does not listen
 		"sets":           {},
+		"trend":          {args: []string{"responsive", "alive", "nosuch"}},
 		"token create":   {args: []string{"walker", "--role", "viewer"}}, // beside each run's copy
 		"token list":     {args: []string{"--tokens", tokens}},
 		"token revoke":   {args: []string{"nobody"}, codes: []int{exitFailure}},

@@ -86,6 +86,7 @@ func (f *goldenFixture) runAll() {
 	f.json("version", 0, "version")
 	f.json("passes", 0, "passes")
 	f.json("sets", 0, "sets")
+	f.json("trend", 0, "trend", "responsive", "alive", "nosuch")
 	f.json("schema", 0, "schema")
 	f.json("host", 0, "host", "dn0001.smf1")
 	f.json("log", 0, "log")
