@@ -58,6 +58,7 @@ func Mount(o Options) func(*server.Mux) {
 		m.HandlePublic("POST /logout", http.HandlerFunc(d.logout))
 		m.HandlePage("GET /{$}", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.overview))
 		m.HandlePage("GET /query", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.query))
+		m.HandlePage("GET /clusters/{name}", d.cookieSecret, http.HandlerFunc(toLogin), d.clusterPage())
 	}
 }
 
