@@ -59,6 +59,7 @@ func Mount(o Options) func(*server.Mux) {
 		m.HandlePage("GET /{$}", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.overview))
 		m.HandlePage("GET /query", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.query))
 		m.HandlePage("GET /trends", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.trends))
+		m.HandlePage("GET /clusters/{name}", d.cookieSecret, http.HandlerFunc(toLogin), d.clusterPage())
 	}
 }
 

@@ -70,14 +70,23 @@ func (m *Mux) Run(r *http.Request, opID string, params url.Values) Result {
 	if !p.Role.Allows(op.Role) {
 		return Result{Code: 1, Err: errorf(KindForbidden, fmt.Sprintf("%s needs the %s role; %s is %s", op.ID, op.Role, p.Name, p.Role))}
 	}
-	q := url.Values{}
+	q, path := url.Values{}, map[string]string{}
 	for k, v := range params {
 		q[k] = v
+	}
+	for _, prm := range op.Params {
+		if prm.In == "path" {
+			path[prm.Name] = q.Get(prm.Name)
+			q.Del(prm.Name)
+		}
 	}
 	q.Set("format", "json")
 	req, err := http.NewRequestWithContext(r.Context(), op.Method, "/?"+q.Encode(), http.NoBody)
 	if err != nil {
 		return Result{Code: 1, Err: errorf(KindInternal, err.Error())}
+	}
+	for k, v := range path {
+		req.SetPathValue(k, v) // a path parameter is given as /v1/…/{name} would give it
 	}
 	call, aerr := buildCall(op, p, req)
 	if aerr != nil {
