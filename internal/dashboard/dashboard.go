@@ -40,7 +40,7 @@ type dashboard struct {
 }
 
 // Mount is the dashboard as a server.Config.Mount: / (the overview),
-// /query, /trends, /login, /logout and /assets/.
+// /query, /trends, /clusters/NAME, /leases, /audit, /login, /logout and /assets/.
 func Mount(o Options) func(*server.Mux) {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
@@ -48,7 +48,7 @@ func Mount(o Options) func(*server.Mux) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	pages := parsePages("overview", "query", "trends", "login", "error")
+	pages := parsePages("overview", "query", "trends", "leases", "audit", "login", "error")
 	return func(m *server.Mux) {
 		d := &dashboard{mux: m, sessions: newSessions(o.SessionTTL), pages: pages, now: o.Now}
 		assets, _ := fs.Sub(assetFS, "assets")
@@ -60,6 +60,8 @@ func Mount(o Options) func(*server.Mux) {
 		m.HandlePage("GET /query", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.query))
 		m.HandlePage("GET /trends", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.trends))
 		m.HandlePage("GET /clusters/{name}", d.cookieSecret, http.HandlerFunc(toLogin), d.clusterPage())
+		m.HandlePage("GET /leases", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.leases))
+		m.HandlePage("GET /audit", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.audit))
 	}
 }
 
