@@ -41,16 +41,11 @@ type (
 	policySetting struct {
 		Layer, Key, Value, Where string
 	}
-	// auditDecisionJSON is an audit entry with the decision it recorded.
+	// auditDecisionJSON is an audit entry (the audit table's row) with the
+	// decision it recorded.
 	auditDecisionJSON struct {
-		ID        int64         `json:"id"`
-		Time      time.Time     `json:"time"`
-		Requester string        `json:"requester"`
-		Kind      string        `json:"kind"`
-		Verb      string        `json:"verb"`
-		Expr      string        `json:"expr"`
-		Reason    string        `json:"reason"`
-		Decision  *decisionJSON `json:"decision"`
+		auditRow
+		Decision *decisionJSON `json:"decision"`
 	}
 	// decisionJSON is the part of a recorded decision the page shows.
 	decisionJSON struct {

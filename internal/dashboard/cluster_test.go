@@ -23,10 +23,10 @@ func TestClusterPageRenders(t *testing.T) {
 		Racks:  groupTable{Attr: "rack", Rows: []groupRow{{Value: "r1", Hosts: 20, Leased: 1}}},
 		Groups: groupTable{Attr: "replica_group", Error: `no attribute "replica_group" in pass 2`},
 		Decisions: clusterDecisions([]auditDecisionJSON{
-			{ID: 1, Kind: "decision", Decision: nil},
-			{ID: 2, Kind: "decision", Decision: &decisionJSON{Clusters: []decisionCluster{{Cluster: "c1", Requested: 3}},
+			{auditRow: auditRow{ID: 1, Kind: "decision"}, Decision: nil},
+			{auditRow: auditRow{ID: 2, Kind: "decision"}, Decision: &decisionJSON{Clusters: []decisionCluster{{Cluster: "c1", Requested: 3}},
 				Denied: []deniedJSON{{"c1", "budget:cluster"}, {"c2", "freeze"}, {"c1", "budget:cluster"}}}},
-			{ID: 3, Kind: "decision", Decision: &decisionJSON{Clusters: []decisionCluster{{Cluster: "c2"}}}},
+			{auditRow: auditRow{ID: 3, Kind: "decision"}, Decision: &decisionJSON{Clusters: []decisionCluster{{Cluster: "c2"}}}},
 		}, "c1")}
 	require.Len(t, page.Decisions, 1, "only the decisions touching c1")
 	assert.Equal(t, []ruleCount{{"budget:cluster", 2}}, page.Decisions[0].Denials)
