@@ -88,10 +88,13 @@ fuzz-smoke:
 bench: build
 	./examples/bench.sh
 
-# The dashboard's screenshots in docs/dashboard.md: the browser test
-# (headless chromium) saves one per page into docs/screenshots.
+# The dashboard's screenshots in docs/dashboard.md: the browser tests
+# (headless chromium) save one per page into docs/screenshots; then the
+# demo database's (TestDashboardDemo, into a demo/ directory of its own)
+# replace the pages it shows, so the docs show the demo.
 screenshots:
 	FLEETQ_ARTIFACTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDashboardBrowser|TestDashboardClusterPage|TestDashboardTrends|TestDashboardTables' ./cmd/fleetq
+	d=$$(mktemp -d) && FLEETQ_ARTIFACTS=$$d $(GO) test -count=1 -run 'TestDashboardDemo$$' ./cmd/fleetq && cp $$d/demo/*.png docs/screenshots/ && rm -rf $$d
 
 clean:
-	rm -rf bin man $(DEMO) .bench
+	rm -rf bin man $(DEMO) .bench artifacts

@@ -111,6 +111,17 @@ type auditRow struct {
 	Approved  []string   `json:"approved"`
 	Denied    []struct{} `json:"denied"`
 	Refused   string     `json:"refused"`
+	Refusal   *refusal   `json:"refusal"`
+}
+
+// refusal is a refused entry's count of the requests fleetq serve
+// refused before any command ran (docs/json.md, Audit entry).
+type refusal struct {
+	Op      string `json:"op"`
+	Kind    string `json:"kind"`
+	Remote  string `json:"remote"`
+	Count   int    `json:"count"`
+	Message string `json:"message"`
 }
 
 // auditKinds are the kinds an entry can have (docs/json.md), the

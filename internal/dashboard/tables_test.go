@@ -40,6 +40,9 @@ func TestTablesRender(t *testing.T) {
 		{"audit", auditPage{Title: "Audit", Viewer: "v", Kinds: auditKinds, Kind: "freeze", Total: 3,
 			Entries: []auditRow{{ID: 4, Kind: "freeze", Requester: "root", Expr: `cluster = "x"`, Committed: true}}},
 			[]string{`id="e4" data-id="4" data-kind="freeze"`, `value="freeze"`, `<code>cluster = &#34;x&#34;</code>`, `<td>yes</td>`}},
+		{"audit", auditPage{Title: "Audit", Viewer: "v", Total: 1, Entries: []auditRow{{ID: 9, Kind: "refused", Requester: "127.0.0.1",
+			Refusal: &refusal{Op: "GET /", Kind: "unauthenticated", Remote: "127.0.0.1", Count: 2, Message: "no credentials"}}}},
+			[]string{`refused unauthenticated ×<span class="count">2</span>`, `<span class="refusal">GET / from 127.0.0.1: no credentials</span>`}},
 		{"audit", auditPage{Title: "Audit", Viewer: "v", Since: "yesterday", Error: `--since "yesterday": expected a duration`},
 			[]string{`id="audit-error"`, `value="yesterday"`}},
 	} {
