@@ -91,7 +91,7 @@ bench: build
 # The dashboard's screenshots in docs/dashboard.md: the browser test
 # (headless chromium) saves one per page into docs/screenshots.
 screenshots:
-	FLEETQ_ARTIFACTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDashboardBrowser|TestDashboardClusterPage|TestDashboardTrends|TestDashboardTables' ./cmd/fleetq
+	FLEETQ_ARTIFACTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDashboardBrowser|TestDashboardClusterPage|TestDashboardTrends|TestDashboardTables|TestDashboardRolloutsWeek' ./cmd/fleetq
 
 clean:
 	rm -rf bin man $(DEMO) .bench

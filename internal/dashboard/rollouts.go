@@ -115,7 +115,7 @@ type rolloutsPage struct {
 	Ref       string
 	Open      *rolloutStatusJSON
 	OpenError string
-	Now   time.Time
+	Now       time.Time
 }
 
 // rolloutsPage parses the rollouts page's template, for Mount.

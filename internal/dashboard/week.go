@@ -91,16 +91,17 @@ const (
 	calLeft, calTop, calDayW, calHourH, calBottom = 48.0, 40.0, 168.0, 26.0, 8.0
 	calMinHours                                   = 6 // the fewest hours drawn
 	calMaxDays                                    = 31
+	calCharW                                      = 5.6 // a character of the 10-unit font, wide
 )
 
 // calendar is a week's slots laid out: a column per day from the first
 // slot's to the last's, the hours from the earliest slot start of any
 // day to the latest end.
 type calendar struct {
-	W, H       float64
-	Days       []calDay
-	Hours      []tick // a line and label per hour
-	Blocks     []calBlock
+	W, H             float64
+	Days             []calDay
+	Hours            []tick // a line and label per hour
+	Blocks           []calBlock
 	Zone             string
 	Left, Top, Right float64
 	GridH            float64 // the hours' height
@@ -128,6 +129,9 @@ type calBlock struct {
 	Lines         int  // how many lines of text fit: 1 to 3
 	TextX, TextY  float64
 	Title, Anchor string
+	// Label is the step's name cut to the block's width (the title has
+	// all of it).
+	Label string
 }
 
 // layoutCalendar lays out slots in loc. Empty days between the first and
@@ -209,6 +213,7 @@ func layoutCalendar(slots []slot, loc *time.Location) calendar {
 				Time:   p.s.Start.In(loc).Format("15:04") + "–" + p.s.End.In(loc).Format("15:04"),
 				Anchor: fmt.Sprintf("s%d", p.s.Step)}
 			b.TextX, b.TextY = b.X+4, b.Y+13
+			b.Label = clip(p.s.Name, int((b.W-8)/calCharW))
 			b.Lines = max(1, min(3, int(b.H/14)))
 			b.Title = fmt.Sprintf("step %d: %s to %s (%s), %d hosts", p.s.Step, p.s.Start.In(loc).Format("Mon 2006-01-02 15:04"),
 				p.s.End.In(loc).Format("Mon 2006-01-02 15:04"), c.Zone, p.s.Hosts)
@@ -220,6 +225,18 @@ func layoutCalendar(slots []slot, loc *time.Location) calendar {
 		i = j
 	}
 	return c
+}
+
+// clip cuts s to n characters, the last an ellipsis when cut.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	if n < 1 {
+		return ""
+	}
+	return string(r[:n-1]) + "…"
 }
 
 func midnight(t time.Time) time.Time {
