@@ -93,7 +93,7 @@ bench: build
 # demo database's (TestDashboardDemo, into a demo/ directory of its own)
 # replace the pages it shows, so the docs show the demo.
 screenshots:
-	FLEETQ_ARTIFACTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDashboardBrowser|TestDashboardClusterPage|TestDashboardTrends|TestDashboardTables' ./cmd/fleetq
+	FLEETQ_ARTIFACTS=$(CURDIR)/docs/screenshots $(GO) test -count=1 -run 'TestDashboardBrowser|TestDashboardClusterPage|TestDashboardTrends|TestDashboardTables|TestDashboardRolloutsWeek' ./cmd/fleetq
 	d=$$(mktemp -d) && FLEETQ_ARTIFACTS=$$d $(GO) test -count=1 -run 'TestDashboardDemo$$' ./cmd/fleetq && cp $$d/demo/*.png docs/screenshots/ && rm -rf $$d
 
 clean:

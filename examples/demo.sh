@@ -105,3 +105,10 @@ run check windows 'dc = "smf1"'
 echo "# tell each customer: a CSV of their hosts and slots and an iCalendar file per customer"
 run week export "$DIR/week-export"
 ls "$DIR/week-export" | head -8
+
+echo; echo "== a progressive rollout: canaries first, then waves across racks, each judged on a pass sealed after it started (docs/actions.md)"
+run plan rollout 'cluster = "atla-k8s-01" & lifecycle = "active" & responsive' --waves 10%,50%,100% --canary-by sku --name k8s-bios --seed 42
+run firmware rollout:k8s-bios/w0 --reason "BIOS 2.19 canaries" --seed 42 --commit --yes --as alice
+echo "# the canaries' wave started with their leases; its verdict waits for a pass sealed after that (the next ingest)"
+run check wave k8s-bios 0
+run rollout list

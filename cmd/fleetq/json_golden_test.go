@@ -136,6 +136,7 @@ func (f *goldenFixture) runAll() {
 	f.json("check-wave", 4, "check", "wave", "golden", "0")
 	f.json("check-windows", 4, "check", "windows", `cluster = "ams1-zk-01"`)
 	f.json("rollout-status", 0, "rollout", "status", "golden")
+	f.json("rollout-list", 0, "rollout", "list")
 	f.json("rollout-resume", 0, "rollout", "resume", "golden", "--reason", "golden")
 
 	f.json("audit", 0, "audit", "--kind", "freeze,unfreeze,incident")

@@ -40,7 +40,8 @@ type dashboard struct {
 }
 
 // Mount is the dashboard as a server.Config.Mount: / (the overview),
-// /query, /trends, /clusters/NAME, /leases, /audit, /login, /logout and /assets/.
+// /query, /trends, /clusters/NAME, /leases, /audit, /rollouts, /week,
+// /login, /logout and /assets/.
 func Mount(o Options) func(*server.Mux) {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
@@ -62,6 +63,8 @@ func Mount(o Options) func(*server.Mux) {
 		m.HandlePage("GET /clusters/{name}", d.cookieSecret, http.HandlerFunc(toLogin), d.clusterPage())
 		m.HandlePage("GET /leases", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.leases))
 		m.HandlePage("GET /audit", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.audit))
+		m.HandlePage("GET /rollouts", d.cookieSecret, http.HandlerFunc(toLogin), d.rolloutsHandler())
+		m.HandlePage("GET /week", d.cookieSecret, http.HandlerFunc(toLogin), d.weekHandler())
 	}
 }
 
