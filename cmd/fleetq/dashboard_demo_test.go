@@ -65,6 +65,8 @@ var demoPages = []demoPage{
 	{"cluster", "/clusters/" + demoCluster, "#cluster", checkDemoCluster},
 	{"leases", "/leases", "#leases", checkDemoLeases},
 	{"audit", "/audit", "#audit", checkDemoAudit},
+	{"rollouts", "/rollouts", "#rollouts", checkDemoRollouts},
+	{"week", "/week", "#calendar", checkDemoWeek},
 	{"trends", "/trends", "#trend-table", checkDemoTrends},
 	{"query", "/query?expr=" + url.QueryEscape(demoExpr), "#result", checkDemoQuery},
 	{"query-error", "/query?expr=" + url.QueryEscape(demoBadExpr), "#query-error", checkDemoQueryError},
@@ -363,13 +365,42 @@ func checkDemoCluster(t *testing.T, d *demoSession) {
 func checkDemoLeases(t *testing.T, d *demoSession) {
 	var leases []struct{ Host string }
 	d.get(t, "/v1/leases", &leases)
-	require.Len(t, leases, 5, "the demo's leases: alice's five drains")
+	require.Len(t, leases, 6, "the demo's leases: alice's five drains and the k8s-bios canary's reboot")
 	var hosts []string
 	for _, l := range leases {
 		hosts = append(hosts, l.Host)
 	}
 	assert.Equal(t, hosts, shownRows(d.b, "#leases", "host"))
 	assert.Equal(t, strconv.Itoa(len(leases)), value(d.b, chromedp.Text(chromedp.CSS("#total"))))
+}
+
+// checkDemoRollouts: a row per rollout of GET /v1/rollouts (the demo's
+// k8s-bios), each with its hosts, waves judged go of all, current wave
+// and verdict.
+func checkDemoRollouts(t *testing.T, d *demoSession) {
+	var list []rolloutListJSON
+	d.get(t, "/v1/rollouts", &list)
+	require.NotEmpty(t, list, "make demo plans a rollout")
+	var ids []string
+	for _, r := range list {
+		ids = append(ids, r.ID)
+		row := `#rollouts tr[data-id="` + r.ID + `"] `
+		assert.Equal(t, strconv.Itoa(r.Hosts), value(d.b, chromedp.Text(chromedp.CSS(row+".hosts"))), r.ID)
+		assert.Equal(t, fmt.Sprintf("%d/%d", r.WavesGo, r.Waves), value(d.b, chromedp.Text(chromedp.CSS(row+".go"))), r.ID)
+		assert.Equal(t, strconv.Itoa(r.Current), value(d.b, chromedp.Text(chromedp.CSS(row+".current"))), r.ID)
+		assert.Equal(t, r.Verdict, value(d.b, chromedp.Text(chromedp.CSS(row+".verdict"))), r.ID)
+	}
+	assert.Equal(t, ids, shownRows(d.b, "#rollouts", "id"))
+}
+
+// checkDemoWeek: the demo's week (examples/week.toml over smf1) as GET
+// /v1/week shows it: its hosts, a block and a row per step, each day's
+// hosts, the unslotted and missing counts.
+func checkDemoWeek(t *testing.T, d *demoSession) {
+	var wk weekShowJSON
+	d.get(t, "/v1/week", &wk)
+	require.NotEmpty(t, wk.Steps, "make demo plans a week")
+	checkWeekNumbers(t, d.b, wk)
 }
 
 // checkDemoAudit: a row per entry of GET /v1/audit, newest first, each
