@@ -3,9 +3,11 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -149,4 +151,46 @@ func nextStamp(t *testing.T, r *bufio.Reader) string {
 			t.Fatalf("an unexpected line in the stream: %q", text)
 		}
 	}
+}
+
+// TestDashboardStaleSources: the overview marks a source older than
+// the policy's evidence age for its kind stale (a class and the word),
+// by the rule of fleetq check freshness (GET /v1/check/freshness, 422
+// when one is stale), and a source within its age fresh. The fixture's
+// pass is 3 hours old: its hosts: source is past the 2h max_evidence_age,
+// its inventory within the inventory kind's 26h.
+func TestDashboardStaleSources(t *testing.T) {
+	f := newActionFixtureAt(t, time.Now().UTC().Add(-3*time.Hour).Truncate(time.Second))
+	viewer := newToken(t, f.db, "viewer1", "viewer")
+	s := startServe(t, f.db, "--policy", f.policy)
+
+	resp, body := s.call(t, "GET", "/v1/check/freshness", viewer, nil)
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, "%s", body)
+	var report struct {
+		Result struct {
+			Sources []struct {
+				Source string
+				Stale  bool
+			}
+		}
+	}
+	require.NoError(t, json.Unmarshal(body, &report), "%s", body)
+	stale := map[string]bool{}
+	for _, src := range report.Result.Sources {
+		stale[src.Source] = src.Stale
+	}
+	require.Equal(t, map[string]bool{"hosts:responsive": true, "inventory:inventory": false}, stale, "%s", body)
+
+	resp, page := s.call(t, "GET", "/", viewer, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", page)
+	row := func(source string) string {
+		m := regexp.MustCompile(`<tr data-source="` + regexp.QuoteMeta(source) + `" class="([a-z]+)">.*?</tr>`).FindStringSubmatch(string(page))
+		require.NotNil(t, m, "no row of %s on the overview:\n%s", source, page)
+		return m[0]
+	}
+	assert.Contains(t, row("hosts:responsive"), `class="stale"`)
+	assert.Contains(t, row("hosts:responsive"), `<td class="fresh-state">stale (max 2h00m)</td>`, "the word, not only a colour")
+	assert.Contains(t, row("inventory:inventory"), `class="fresh"`)
+	assert.Contains(t, row("inventory:inventory"), `<td class="fresh-state">fresh (max 26h00m)</td>`)
+	assert.Contains(t, string(page), `<p id="pass-age" class="stale">made 3h00m ago: <b>stale</b>`, "the pass past max_evidence_age")
 }

@@ -223,7 +223,8 @@ type stampWriter struct {
 func (w *stampWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // withStamp sets the page's data-stamp on its <body> (the layout's first
-// one): a stamp is digits and dots, nothing to escape. A page not
+// one; a stamp is digits and dots, nothing to escape) and adds the
+// script that reads it to its <head>. A page not
 // wrapped in stamped reads the stamp now, after its operations: a change
 // landing while it was built then shows at the next change only. The
 // login form has none: its visitor may not listen yet.
@@ -243,8 +244,15 @@ func (d *dashboard) withStamp(w http.ResponseWriter, name string, page []byte) [
 		}
 		stamp = st.String()
 	}
+	page = bytes.Replace(page, []byte("</head>"), []byte(refreshScript+"</head>"), 1)
 	return bytes.Replace(page, []byte("<body>"), []byte(`<body data-stamp="`+stamp+`">`), 1)
 }
+
+// refreshScript is the live refresh's one script, added to a page with
+// a stamp only: a page without carries no script at all. It is a file
+// of /assets/, as the Content-Security-Policy (default-src 'self')
+// allows, never inline.
+const refreshScript = `<script src="/assets/refresh.js" defer></script>` + "\n"
 
 // unauthorized answers a stream request without valid credentials: 401,
 // not the login page's redirect (EventSource would read the form as a
