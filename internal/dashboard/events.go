@@ -174,8 +174,11 @@ func (b *broker) events(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-b.mux.Draining():
 			return
-		case st = <-ch:
-			msg = stampEvent(st)
+		case next := <-ch:
+			if next == st { // the poller's first read: the stamp this stream began with
+				continue
+			}
+			st, msg = next, stampEvent(next)
 		case <-beat.C:
 			msg = []byte(": keep-alive\n\n")
 		}
