@@ -8,7 +8,8 @@ import (
 
 // State is the database's state stamp: what changes when a new pass is
 // ingested (Pass) or the ledger (leases, freezes, incident mode; Ledger)
-// or the audit log (decisions, refusals, every entry; Audit) is written.
+// or the audit log (decisions, every entry but the server's own refusal
+// batches; Audit) is written.
 // Two reads with equal stamps saw the same pages.
 type State struct {
 	Pass   int64  `json:"pass"`
