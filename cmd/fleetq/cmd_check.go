@@ -118,7 +118,7 @@ database is locked; a missing database is an error (1).
 		},
 	}
 	a.bind(cmd, o)
-	cmd.AddCommand(newCheckWaveCommand(a), newCheckWindowsCommand(a))
+	cmd.AddCommand(newCheckWaveCommand(a), newCheckWindowsCommand(a), newCheckFreshnessCommand(a))
 	return prints(cmd, findings(nil))
 }
 
@@ -317,13 +317,14 @@ func freshnessLimits(pol *policy.Policy, stale time.Duration, given bool) func(k
 // freshnessFindings judges the newest pass and each of its sources by
 // age at now against its limit.
 func freshnessFindings(p *store.PassInfo, now time.Time, limit func(kind string) time.Duration) []finding {
-	fs := []finding{ageFinding("pass", fmt.Sprintf("%d", p.ID), "made", now.Sub(p.Created), limit(""))}
-	for _, s := range p.Sources {
+	r := freshnessOf(p, now, limit) // the rule of fleetq check freshness and the dashboard (cmd_check_freshness.go)
+	fs := []finding{ageFinding("pass", fmt.Sprintf("%d", p.ID), "made", r.Created.age, r.Created.limit)}
+	for _, s := range r.Sources {
 		how := "read"
-		if s.Carried(p.ID) {
-			how = fmt.Sprintf("carried from pass %d, read", s.ReadBy)
+		if s.CarriedFrom != 0 {
+			how = fmt.Sprintf("carried from pass %d, read", s.CarriedFrom)
 		}
-		fs = append(fs, ageFinding("source", s.Kind+":"+s.Name, how, now.Sub(s.ReadAt), limit(s.Kind)))
+		fs = append(fs, ageFinding("source", s.Source, how, s.age, s.limit))
 	}
 	return fs
 }

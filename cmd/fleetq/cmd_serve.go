@@ -38,6 +38,9 @@ type serveOptions struct {
 	fleetLock fleetLockOptions
 	// metricsPublic serves /metrics without a token (serve_observe.go).
 	metricsPublic bool
+	// eventsPoll is how often the dashboard's live refresh reads the
+	// database's state stamp (0: pages do not refresh themselves).
+	eventsPoll time.Duration
 }
 
 func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
@@ -55,6 +58,7 @@ func (o *serveOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "json", "request log on stderr: json or text")
 	o.fleetLock.AddFlags(fs)
 	fs.BoolVar(&o.metricsPublic, "metrics-public", false, "serve GET /metrics without a bearer token (default: any valid token; Prometheus sends one with its authorization scrape setting)")
+	fs.DurationVar(&o.eventsPoll, "events-poll", 2*time.Second, "how often the dashboard looks for a new pass or a ledger change to refresh its open pages (GET /events; 0: pages never refresh themselves)")
 }
 
 func (o *serveOptions) Validate() error {
@@ -66,6 +70,9 @@ func (o *serveOptions) Validate() error {
 	}
 	if o.logFormat != "json" && o.logFormat != "text" {
 		return &usageError{fmt.Sprintf("--log-format %q: expected json or text", o.logFormat)}
+	}
+	if o.eventsPoll < 0 {
+		return &usageError{fmt.Sprintf("--events-poll %s: expected a duration of 0 (off) or more", o.eventsPoll)}
 	}
 	if o.bodyLimit <= 0 || o.burst < 1 || o.rate < 0 {
 		return &usageError{"--body-limit and --burst must be positive, --rate at least 0"}
@@ -186,7 +193,9 @@ func (o *serveOptions) config(a *app, tokens *auth.Store, tlsCfg *tls.Config, lo
 		Log:      log,
 	}
 	cfg.Mount = append(cfg.Mount, server.OpenAPI(readBuildInfo().Version)) // GET /v1/openapi.json
-	cfg.Mount = append(cfg.Mount, dashboard.Mount(dashboard.Options{}))    // the web dashboard at / (docs/dashboard.md)
+	// The web dashboard at / (docs/dashboard.md); its live refresh reads the state stamp (serve_state.go).
+	cfg.Mount = append(cfg.Mount, dashboard.Mount(dashboard.Options{Poll: o.eventsPoll}))
+	cfg.State = serveState(a.dbPath())
 	if tokens != nil {
 		tokens.OnRereadError(func(err error) {
 			log.Warn("tokens file changed but does not read: the last good tokens stay in force", "error", err.Error())

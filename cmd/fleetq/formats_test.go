@@ -81,6 +81,8 @@ var supportedFormats = map[string]string{
 	"week list":      "text,json",
 	"week show":      "text,json",
 	"why":            "text,json",
+
+	"check freshness": "text,json",
 }
 
 // walkCase is how the walk runs one command: its arguments ($DIR is a
@@ -226,6 +228,8 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"week list":      {},
 		"week show":      {},
 		"why":            {args: []string{"dn0001.smf1", "all - responsive"}},
+
+		"check freshness": {args: []string{"--at", "3h"}, codes: []int{exitAssert}}, // three hours on, the walk's pass is stale
 	}
 }
 

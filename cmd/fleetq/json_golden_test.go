@@ -135,6 +135,7 @@ func (f *goldenFixture) runAll() {
 	f.json("release", 0, append([]string{"release"}, commit.Approved...)...)
 	f.json("check-wave", 4, "check", "wave", "golden", "0")
 	f.json("check-windows", 4, "check", "windows", `cluster = "ams1-zk-01"`)
+	f.json("check-freshness", 4, "check", "freshness", "--at", "3h")
 	f.json("rollout-status", 0, "rollout", "status", "golden")
 	f.json("rollout-list", 0, "rollout", "list")
 	f.json("rollout-resume", 0, "rollout", "resume", "golden", "--reason", "golden")

@@ -30,6 +30,13 @@ type Options struct {
 	SessionTTL time.Duration
 	// Now is the clock the pages' ages are measured on (default time.Now).
 	Now func() time.Time
+	// Poll is how often the database's state stamp is read while a
+	// page listens on GET /events (events.go); 0 serves no /events and
+	// the pages do not refresh themselves. Heartbeat is the idle
+	// stream's comment interval (default 15s), Streams the most streams
+	// open at once (default 256).
+	Poll, Heartbeat time.Duration
+	Streams         int
 }
 
 type dashboard struct {
@@ -37,34 +44,40 @@ type dashboard struct {
 	sessions *sessions
 	pages    map[string]*template.Template
 	now      func() time.Time
+	events   *broker // nil: no live refresh
 }
 
 // Mount is the dashboard as a server.Config.Mount: / (the overview),
 // /query, /trends, /clusters/NAME, /leases, /audit, /rollouts, /week,
-// /login, /logout and /assets/.
+// /login, /logout, /events and /assets/.
 func Mount(o Options) func(*server.Mux) {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
 	}
+	o = o.refreshDefaults()
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	pages := parsePages("overview", "query", "trends", "leases", "audit", "login", "error")
 	return func(m *server.Mux) {
 		d := &dashboard{mux: m, sessions: newSessions(o.SessionTTL), pages: pages, now: o.Now}
+		if o.Poll > 0 && m.HasState() {
+			d.events = newBroker(m, o)
+			m.HandlePage("GET /events", d.cookieSecret, http.HandlerFunc(unauthorized), http.HandlerFunc(d.events.events))
+		}
 		assets, _ := fs.Sub(assetFS, "assets")
 		m.HandlePublic("GET /assets/", http.StripPrefix("/assets/", cacheAssets(http.FileServerFS(assets))))
 		m.HandlePublic("GET /login", http.HandlerFunc(d.loginForm))
 		m.HandlePublic("POST /login", http.HandlerFunc(d.login))
 		m.HandlePublic("POST /logout", http.HandlerFunc(d.logout))
-		m.HandlePage("GET /{$}", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.overview))
-		m.HandlePage("GET /query", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.query))
-		m.HandlePage("GET /trends", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.trends))
-		m.HandlePage("GET /clusters/{name}", d.cookieSecret, http.HandlerFunc(toLogin), d.clusterPage())
-		m.HandlePage("GET /leases", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.leases))
-		m.HandlePage("GET /audit", d.cookieSecret, http.HandlerFunc(toLogin), http.HandlerFunc(d.audit))
-		m.HandlePage("GET /rollouts", d.cookieSecret, http.HandlerFunc(toLogin), d.rolloutsHandler())
-		m.HandlePage("GET /week", d.cookieSecret, http.HandlerFunc(toLogin), d.weekHandler())
+		m.HandlePage("GET /{$}", d.cookieSecret, http.HandlerFunc(toLogin), d.stamped(d.overview))
+		m.HandlePage("GET /query", d.cookieSecret, http.HandlerFunc(toLogin), d.stamped(d.query))
+		m.HandlePage("GET /trends", d.cookieSecret, http.HandlerFunc(toLogin), d.stamped(d.trends))
+		m.HandlePage("GET /clusters/{name}", d.cookieSecret, http.HandlerFunc(toLogin), d.stamped(d.clusterPage().ServeHTTP))
+		m.HandlePage("GET /leases", d.cookieSecret, http.HandlerFunc(toLogin), d.stamped(d.leases))
+		m.HandlePage("GET /audit", d.cookieSecret, http.HandlerFunc(toLogin), d.stamped(d.audit))
+		m.HandlePage("GET /rollouts", d.cookieSecret, http.HandlerFunc(toLogin), d.stamped(d.rolloutsHandler().ServeHTTP))
+		m.HandlePage("GET /week", d.cookieSecret, http.HandlerFunc(toLogin), d.stamped(d.weekHandler().ServeHTTP))
 	}
 }
 
@@ -235,7 +248,7 @@ func (d *dashboard) render(w http.ResponseWriter, status int, page string, data 
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	w.Write(buf.Bytes()) //nolint:errcheck // the browser went away
+	w.Write(d.withStamp(w, page, buf.Bytes())) //nolint:errcheck // the browser went away
 }
 
 type errorPage struct{ Title, Viewer, Message string }

@@ -61,6 +61,8 @@ type overviewPage struct {
 	Pass      int64
 	PassAge   time.Duration
 	PassLabel string
+	PassStale bool   // older than max_evidence_age (freshness.go)
+	PassMax   string // that age, "" when not known
 	Sources   []sourceAge
 	Incident  *incidentJSON
 	FreezeAll *freezeJSON
@@ -72,6 +74,9 @@ type sourceAge struct {
 	Name, Kind string
 	Hosts      int
 	Age        time.Duration
+	// Stale and MaxAge are fleetq check freshness's verdict (freshness.go).
+	Stale  bool
+	MaxAge string
 }
 
 // tile is one cluster: its verbs' arithmetic, its leases and its state.
@@ -135,6 +140,10 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request) {
 		for _, s := range ps.Sources {
 			page.Sources = append(page.Sources, sourceAge{Name: s.Name, Kind: s.Kind, Hosts: s.Hosts, Age: now.Sub(s.ReadAt)})
 		}
+	}
+	if err := d.markStale(r, &page); err != nil {
+		d.fail(w, err.Status(), err.Message)
+		return
 	}
 	page.Tiles = tiles(hr, leases, page.Incident != nil)
 	d.render(w, http.StatusOK, "overview", page)

@@ -54,6 +54,10 @@ type Config struct {
 	// Mount adds handlers outside /v1 (FleetLock, /metrics, the
 	// dashboard): each gets the mux and the server's middleware chain.
 	Mount []func(*Mux)
+	// State, when set, reads the database's state stamp (Mux.State,
+	// stamp.go): the newest pass and the ledger's and audit log's
+	// counters, for the dashboard's live refresh.
+	State func(context.Context) (State, error)
 }
 
 // Mux is what a Mount function registers on.
@@ -86,8 +90,10 @@ type Server struct {
 	// holds do not wait one --timeout each.
 	turn    chan struct{}
 	closing atomic.Bool
-	ready   atomic.Bool
-	http    *http.Server
+	// draining is closed when shutdown begins (Mux.Draining).
+	draining chan struct{}
+	ready    atomic.Bool
+	http     *http.Server
 }
 
 // New builds the server: every operation of Ops, and what cfg.Mount adds.
@@ -103,7 +109,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	mux := http.NewServeMux()
 	s := &Server{cfg: cfg, log: cfg.Log, limiter: newLimiter(cfg.Rate, cfg.Burst), mux: mux,
-		turn: make(chan struct{}, 1)}
+		turn: make(chan struct{}, 1), draining: make(chan struct{})}
 	for _, op := range Ops {
 		mux.Handle(op.pattern(), s.authenticate(s.opHandler(op)))
 	}
@@ -188,6 +194,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	case <-ctx.Done():
 	}
 	s.closing.Store(true)
+	close(s.draining) // long-lived streams end now, so Shutdown need not wait for them
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	err := s.http.Shutdown(sctx)
