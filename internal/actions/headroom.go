@@ -78,12 +78,13 @@ func Headroom(ctx context.Context, tx *store.Tx, pol *policy.Policy, verbs, clus
 	if len(clusters) > 0 {
 		all = slices.DeleteFunc(all, func(c policy.Cluster) bool { return !slices.Contains(clusters, c.Name) })
 	}
+	counted := map[string]outCounts{} // every verb's budgets count the same hosts out
 	for _, verb := range verbs {
 		classes, err := pol.Classify(ctx, v.pass, all, verb)
 		if err != nil {
 			return nil, err
 		}
-		b := &budgets{v: v, verb: verb, rules: pol.Rules(verb)}
+		b := &budgets{v: v, verb: verb, rules: pol.Rules(verb), counted: counted}
 		for _, c := range all {
 			r := b.openCluster(c, classes[c.Name]).report
 			out.Clusters = append(out.Clusters, headroomOf(verb, c.Size(), r))
