@@ -8,7 +8,9 @@
 // fleetq command that computes the same numbers, as a whole process
 // (wall time). Pages and peers take turns, round-robin, so a change of
 // the machine's load hits all of them alike. It prints per page the p50
-// and p99 of the server time, the page's size and the peer's p50 and p99.
+// and p99 of the server time, the server's mean CPU time per request
+// (from /proc: steadier than the time on a loaded machine), the page's
+// size and the peer's p50 and p99.
 //
 //	pagebench -serve 'bin/fleetq --db f.db serve --listen 127.0.0.1:0 --rate 0' -token "$VIEWER" -runs 20 \
 //	  -page 'overview|/|bin/fleetq --db f.db headroom --format json' \
@@ -29,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +42,9 @@ type page struct {
 	name, path, peer string
 	server, peers    []time.Duration
 	bytes            int64
+	// cpu is the server process's CPU time (user + system, every
+	// thread, the GC's included) over all of this page's requests.
+	cpu time.Duration
 }
 
 type pageFlags []*page
@@ -88,11 +94,12 @@ func run(serve, token string, runs int, title string, pages []*page) error {
 	defer stop(srv)
 	for range runs {
 		for _, p := range pages {
+			c0 := cpuTime(srv.Process.Pid)
 			d, n, err := get(base, token, p.path, log)
 			if err != nil {
 				return err
 			}
-			p.server, p.bytes = append(p.server, d), n
+			p.server, p.bytes, p.cpu = append(p.server, d), n, p.cpu+cpuTime(srv.Process.Pid)-c0
 			if p.peer == "" {
 				continue
 			}
@@ -106,12 +113,15 @@ func run(serve, token string, runs int, title string, pages []*page) error {
 	if title != "" {
 		fmt.Println("### " + title)
 	}
-	fmt.Printf("%-10s %10s %10s %10s   %10s %10s   %s\n", "page", "server p50", "p99", "bytes", "peer p50", "p99", "path; peer")
+	fmt.Printf("%-10s %10s %10s %10s %10s   %10s %10s\n", "page", "server p50", "p99", "CPU/req", "bytes", "peer p50", "p99")
 	for _, p := range pages {
 		slices.Sort(p.server)
 		slices.Sort(p.peers)
-		fmt.Printf("%-10s %10s %10s %10d   %10s %10s   %s; %s\n", p.name, ms(pct(p.server, 50)), ms(pct(p.server, 99)), p.bytes,
-			ms(pct(p.peers, 50)), ms(pct(p.peers, 99)), p.path, orNone(p.peer))
+		fmt.Printf("%-10s %10s %10s %10s %10d   %10s %10s\n", p.name, ms(pct(p.server, 50)), ms(pct(p.server, 99)),
+			ms(p.cpu/time.Duration(runs)), p.bytes, ms(pct(p.peers, 50)), ms(pct(p.peers, 99)))
+	}
+	for _, p := range pages {
+		fmt.Printf("  %s: GET %s; peer: %s\n", p.name, p.path, orNone(p.peer))
 	}
 	return nil
 }
@@ -209,6 +219,29 @@ func serverTime(log <-chan logLine, path string, wait time.Duration) (time.Durat
 			return 0, fmt.Errorf("GET %s: no request log line for it in %v (is the log JSON?)", path, wait)
 		}
 	}
+}
+
+// cpuTime is the user and system time of process pid so far (every
+// thread), from /proc/PID/stat in clock ticks of 10ms; 0 where it
+// cannot be read (not Linux).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's name in parentheses (which may hold
+	// spaces): utime and stime are the 14th and 15th of the line.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	s, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
 // pathOnly is path without its query string, as the request log has it.

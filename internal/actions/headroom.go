@@ -79,6 +79,7 @@ func Headroom(ctx context.Context, tx *store.Tx, pol *policy.Policy, verbs, clus
 		all = slices.DeleteFunc(all, func(c policy.Cluster) bool { return !slices.Contains(clusters, c.Name) })
 	}
 	counted := map[string]outCounts{} // every verb's budgets count the same hosts out
+	out.Clusters = make([]ClusterHeadroom, 0, len(verbs)*len(all))
 	for _, verb := range verbs {
 		classes, err := pol.Classify(ctx, v.pass, all, verb)
 		if err != nil {

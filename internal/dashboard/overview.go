@@ -2,8 +2,11 @@ package dashboard
 
 import (
 	"fmt"
+	"html"
+	"html/template"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,16 +18,25 @@ type (
 		Pass     int64          `json:"pass"`
 		Clusters []headroomLine `json:"clusters"`
 	}
+	// headroomLine names each field's key: encoding/json finds an exact
+	// key faster than a case-folded one, and the overview decodes 16,536
+	// lines at 1,000,000 hosts.
 	headroomLine struct {
-		Verb, Cluster, Archetype string
-		Budgeted                 bool
-		Size                     int
-		Causes                   []struct {
+		Verb      string `json:"verb"`
+		Cluster   string `json:"cluster"`
+		Archetype string `json:"archetype"`
+		Budgeted  bool   `json:"budgeted"`
+		Size      int    `json:"size"`
+		Causes    []struct {
 			Name  string
 			Hosts int
-		}
-		Unavailable, Leased, Stuck, Cap, Headroom int
-		Frozen                                    string
+		} `json:"causes"`
+		Unavailable int    `json:"unavailable"`
+		Leased      int    `json:"leased"`
+		Stuck       int    `json:"stuck"`
+		Cap         int    `json:"cap"`
+		Headroom    int    `json:"headroom"`
+		Frozen      string `json:"frozen"`
 	}
 	leaseJSON struct {
 		Host, Verb, Cluster, Requester, Reason, State string
@@ -192,6 +204,33 @@ func tiles(hr headroomJSON, leases []leaseJSON, incident bool) []tile {
 		return res[i].Cluster < res[j].Cluster
 	})
 	return res
+}
+
+// Rows is the tile's verb rows as HTML, written here rather than by the
+// template: the overview has one row per cluster and verb (16,536 at
+// 1,000,000 hosts), and html/template's escaper and comparison calls on
+// each cell (by reflection) cost more than the rest of the rendering.
+// Every string cell is escaped with html.EscapeString, which text and
+// double-quoted attribute values both take; the rest are numbers.
+func (t tile) Rows() template.HTML {
+	var b strings.Builder
+	for _, v := range t.Verbs {
+		verb := html.EscapeString(v.Verb)
+		b.WriteString("\n        <tr data-verb=\"" + verb + "\"><td>" + verb + "</td>")
+		if t.Out == "" {
+			b.WriteString(`<td class="out">` + html.EscapeString(v.Out) + `</td>`)
+		}
+		if !v.Budgeted {
+			b.WriteString(`<td class="cap">no budget</td><td class="headroom">-</td></tr>`)
+			continue
+		}
+		none := ""
+		if v.Headroom <= 0 {
+			none = " none"
+		}
+		b.WriteString(`<td class="num cap">` + strconv.Itoa(v.Cap) + `</td><td class="num headroom` + none + `">` + strconv.Itoa(v.Headroom) + `</td></tr>`)
+	}
+	return template.HTML(b.String()) //nolint:gosec // every string above is escaped
 }
 
 // outText is the hosts out as fleetq headroom prints them: the sum, then
