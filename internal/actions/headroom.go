@@ -80,8 +80,12 @@ func Headroom(ctx context.Context, tx *store.Tx, pol *policy.Policy, verbs, clus
 	}
 	counted := map[string]outCounts{} // every verb's budgets count the same hosts out
 	out.Clusters = make([]ClusterHeadroom, 0, len(verbs)*len(all))
+	matched, err := pol.Match(ctx, v.pass, all) // the archetypes do not depend on the verb
+	if err != nil {
+		return nil, err
+	}
 	for _, verb := range verbs {
-		classes, err := pol.Classify(ctx, v.pass, all, verb)
+		classes, err := matched.Classes(verb)
 		if err != nil {
 			return nil, err
 		}

@@ -8,7 +8,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/fleetq/fleetq/internal/server"
 )
 
 // The JSON of the operations the overview reads (docs/json.md): only the
@@ -120,11 +123,20 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request) {
 		incident incidentJSON
 		passes   []passJSON
 	)
-	for _, q := range []struct {
+	ops := []struct {
 		op string
 		v  any
-	}{{"headroom", &hr}, {"leases", &leases}, {"freezes", &freezes}, {"incident-status", &incident}, {"passes", &passes}} {
-		if err := d.run(r, q.op, nil, q.v); err != nil {
+	}{{"headroom", &hr}, {"leases", &leases}, {"freezes", &freezes}, {"incident-status", &incident}, {"passes", &passes}}
+	// The operations only read: they run side by side (the server runs
+	// concurrent reads so), and the page waits for the slowest, headroom.
+	errs := make([]*server.Error, len(ops))
+	var wg sync.WaitGroup
+	for i, q := range ops {
+		wg.Go(func() { errs[i] = d.run(r, q.op, nil, q.v) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			d.fail(w, err.Status(), err.Message)
 			return
 		}
