@@ -255,7 +255,7 @@ for n in $DASH_SIZES; do
   QX="cluster = \"$X\" & responsive"; QU=$(printf '%s' "$QX" | sed 's/%/%25/g; s/ /%20/g; s/"/%22/g; s/&/%26/g; s/=/%3D/g; s/|/%7C/g')
   F="$FQ --db $ddb"; FP="$F --policy $P"
   say ""; say "## the dashboard at $n hosts, $DASH_PASSES passes, cluster $X (the load now:$(uptime | sed 's/.*load average//'))"
-  say "server time: the request log's duration_ms of each GET, ${BENCH_DASHBOARD_RUNS:-20} requests a page; peer: the commands computing the page's numbers, one process each"
+  say "server time: the request log's duration_ms of each GET, ${BENCH_DASHBOARD_RUNS:-20} requests a page; CPU/req: the server process's CPU time per request (/proc); peer: the commands computing the page's numbers, one process each"
   ./bin/pagebench -serve "$FQ --db $ddb serve --listen 127.0.0.1:0 --policy $P --rate 0" -token "$VIEWER" -runs "${BENCH_DASHBOARD_RUNS:-20}" \
     -page "overview|/|$FP headroom --format json >/dev/null && $FP leases --format json >/dev/null && $FP freezes --format json >/dev/null && $FP incident status --format json >/dev/null && $F passes --format json >/dev/null" \
     -page "cluster|/clusters/$X|$FP headroom --cluster $X --format json >/dev/null && $FP policy show $X --format json >/dev/null && $F audit --kind decision,commit,apply --format json >/dev/null && $F query 'cluster = \"$X\" | show rack' --format json >/dev/null && $F query 'cluster = \"$X\" | show replica_group' --format json >/dev/null" \
