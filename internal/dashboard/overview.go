@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"fmt"
 	"html"
 	"html/template"
 	"net/http"
@@ -249,13 +248,19 @@ func (t tile) Rows() template.HTML {
 // each cause.
 func outText(l headroomLine) string {
 	if len(l.Causes) == 0 {
-		return fmt.Sprint(l.Unavailable)
+		return strconv.Itoa(l.Unavailable)
 	}
-	parts := make([]string, len(l.Causes))
+	// strconv and a builder, not fmt: the overview makes 16,536 of these
+	// at 1,000,000 hosts.
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(l.Unavailable) + " = ")
 	for i, c := range l.Causes {
-		parts[i] = fmt.Sprintf("%s %d", c.Name, c.Hosts)
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		b.WriteString(c.Name + " " + strconv.Itoa(c.Hosts))
 	}
-	return fmt.Sprintf("%d = %s", l.Unavailable, strings.Join(parts, " + "))
+	return b.String()
 }
 
 // commonOut is the verbs' hosts out when they all say the same.
