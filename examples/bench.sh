@@ -17,6 +17,11 @@
 #   BENCH_SERVE_CLIENTS=1,8,32 BENCH_SERVE_REQUESTS=50 BENCH_SERVE_CLI=4
 #                           concurrent clients; requests per client to the
 #                           server, and decisions per client by CLI processes
+#   BENCH_DASHBOARD_SIZES="1000000"  fleet sizes of the dashboard rows (default
+#                           1000000 and BENCH_SIZES; none skips them)
+#   BENCH_DASHBOARD_PASSES=5 BENCH_DASHBOARD_RUNS=20 BENCH_DASHBOARD_DECISIONS=30
+#                           passes of that fleet, requests of each page (and
+#                           runs of its peer), dry runs in its audit log
 #   BENCH_REPORT=.bench/report.txt    where the report goes
 #
 # A command that fails prints a FAILED line in its table; the bench goes
@@ -216,6 +221,51 @@ for n in $SERVE_SIZES; do
     -cli "$FQ --db $sdb --policy examples/policy.toml --timeout 120s drain '$SEL' --reason bench >/dev/null" -cli-requests "${BENCH_SERVE_CLI:-4}" \
     | tee -a "$REPORT"
   [ "${PIPESTATUS[0]}" -eq 0 ] || say "FAILED: the serve rows at $n hosts"
+  unset FLEETQ_TOKENS
+done
+
+# The dashboard: every page of fleetq serve requested in turn, its server
+# time read from the server's request log (duration_ms), beside its peer:
+# the fleetq commands that compute the page's numbers, one process each.
+# The fleet has several passes (for /trends), leases on its largest
+# cluster and dry runs in its audit log; examples/pagebench starts the
+# server, signs in with a viewer's bearer token and stops it.
+DASH_SIZES=${BENCH_DASHBOARD_SIZES:-$(printf '%s\n' 1000000 $SIZES | sort -nu | tr '\n' ' ')}
+[ "$DASH_SIZES" = none ] && DASH_SIZES=""
+[ -n "$DASH_SIZES" ] && { go build -o bin/pagebench ./examples/pagebench || exit 1; }
+DASH_PASSES=${BENCH_DASHBOARD_PASSES:-5}
+for n in $DASH_SIZES; do
+  d="$B/dash-fleet-$n"; gen "$n" "$DASH_PASSES" 0.01 "$d"
+  ddb="$B/dash-$n.db"; export FLEETQ_TOKENS="$B/dash-$n.tokens.json"; P=examples/policy.toml
+  rm -f "$ddb" "$FLEETQ_TOKENS"
+  printf 'dead = lifecycle = "dead"\nrepair = lifecycle = "repair"\n' >"$B/dash.defs"
+  "$FQ" --db "$ddb" --create defs set "$B/dash.defs" >/dev/null || { say "FAILED: defs set for the dashboard rows at $n hosts"; continue; }
+  for p in "$d"/pass-*; do
+    "$FQ" --db "$ddb" ingest --fresh "$p/inventory.csv" "$p/responsive" >/dev/null || { say "FAILED: ingest of $p for the dashboard rows"; continue 2; }
+  done
+  inv=$(ls -d "$d"/pass-* | tail -1)/inventory.csv
+  X=$(awk -F, 'NR>1{c[$3]++} END{for(k in c) if(c[k]>m){m=c[k];b=k}; print b}' "$inv")
+  for i in $(seq "${BENCH_DASHBOARD_DECISIONS:-30}"); do
+    "$FQ" --db "$ddb" --policy $P drain "cluster = \"$X\" | sample 5" --reason "bench $i" --seed "$i" >/dev/null || { say "FAILED: a dry run for the dashboard rows"; break; }
+  done
+  "$FQ" --db "$ddb" --policy $P drain "cluster = \"$X\" & lifecycle = \"active\" | sample 3" --reason bench --seed 1 --commit --yes --as alice >/dev/null &&
+    "$FQ" --db "$ddb" --policy $P reboot "lifecycle = \"active\" | sample 20" --reason bench --seed 2 --commit --yes --as bob >/dev/null ||
+    say "FAILED: the leases for the dashboard rows"
+  VIEWER=$("$FQ" --db "$ddb" token create bench-viewer --role viewer) || { say "FAILED: token create for the dashboard rows"; continue; }
+  QX="cluster = \"$X\" & responsive"; QU=$(printf '%s' "$QX" | sed 's/%/%25/g; s/ /%20/g; s/"/%22/g; s/&/%26/g; s/=/%3D/g; s/|/%7C/g')
+  F="$FQ --db $ddb"; FP="$F --policy $P"
+  say ""; say "## the dashboard at $n hosts, $DASH_PASSES passes, cluster $X (the load now:$(uptime | sed 's/.*load average//'))"
+  say "server time: the request log's duration_ms of each GET, ${BENCH_DASHBOARD_RUNS:-20} requests a page; CPU/req: the server process's CPU time per request (/proc); peer: the commands computing the page's numbers, one process each"
+  ./bin/pagebench -serve "$FQ --db $ddb serve --listen 127.0.0.1:0 --policy $P --rate 0" -token "$VIEWER" -runs "${BENCH_DASHBOARD_RUNS:-20}" \
+    -page "overview|/|$FP headroom --format json >/dev/null && $FP leases --format json >/dev/null && $FP freezes --format json >/dev/null && $FP incident status --format json >/dev/null && $F passes --format json >/dev/null" \
+    -page "cluster|/clusters/$X|$FP headroom --cluster $X --format json >/dev/null && $FP policy show $X --format json >/dev/null && $F audit --kind decision,commit,apply --format json >/dev/null && $F query 'cluster = \"$X\" | show rack' --format json >/dev/null && $F query 'cluster = \"$X\" | show replica_group' --format json >/dev/null" \
+    -page "leases|/leases|$FP leases --format json >/dev/null" \
+    -page "audit|/audit|$F audit --format json >/dev/null" \
+    -page "trends|/trends|$F trend dead repair responsive --format json >/dev/null" \
+    -page "query|/query?expr=$QU|$F query '$QX' --format json >/dev/null && $F explain '$QX' --format json >/dev/null" \
+    -page "floor|/healthz|$FQ version >/dev/null" \
+    | tee -a "$REPORT"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || say "FAILED: the dashboard rows at $n hosts"
   unset FLEETQ_TOKENS
 done
 

@@ -45,6 +45,10 @@ type app struct {
 	// may apply, stop and cancel others' plans and leases (an operator or
 	// admin); see mayActForOthers.
 	actsForOthers bool
+	// compactJSON is set under fleetq serve for a dashboard page's call
+	// (server.Call.Compact): its JSON is decoded in this process, read by
+	// no one, so it is printed without indentation (the same values).
+	compactJSON bool
 	// ctx is the running command's context, set before it runs: Ctrl-C
 	// cancels it, and with it a wait for the database lock (interrupt.go).
 	ctx context.Context

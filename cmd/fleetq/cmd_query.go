@@ -172,7 +172,7 @@ func (a *app) printStatement(w io.Writer, out *queryResult, seedFlag string) err
 		return nil
 	}
 	bw := bufio.NewWriterSize(w, 256<<10)
-	if err := renderAs(&textWriter{Writer: bw}, a.format, out); err != nil {
+	if err := renderAs(&textWriter{Writer: bw, compact: a.compactJSON}, a.format, out); err != nil {
 		return err
 	}
 	if out.err != nil {

@@ -60,3 +60,29 @@ func TestHeadroomIsTheDecisionsArithmetic(t *testing.T) {
 	assert.Contains(t, f.fail(1, "headroom", "--cluster", "nosuch"), "no cluster nosuch")
 	assert.Contains(t, f.fail(2, "headroom", "--verb", "dran"), `--verb "dran"`)
 }
+
+// TestHeadroomOfEveryVerbIsEachVerbAlone: headroom over every verb at once
+// counts each cluster's hosts out and matches its archetype once for all
+// verbs; its JSON is, verb by verb, exactly that of headroom --verb alone,
+// with leases (and their cause) in the counts.
+func TestHeadroomOfEveryVerbIsEachVerbAlone(t *testing.T) {
+	f := newActionFixture(t)
+	f.ok("drain", dense+` & lifecycle = "active" | sample 5`, "--reason", "disk swap", "--commit", "--yes", "--seed", "7")
+	var all struct {
+		Clusters []json.RawMessage `json:"clusters"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(f.ok("headroom", "--format", "json")), &all))
+	var each []json.RawMessage
+	for _, verb := range []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware"} {
+		var one struct {
+			Clusters []json.RawMessage `json:"clusters"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(f.ok("headroom", "--verb", verb, "--format", "json")), &one))
+		each = append(each, one.Clusters...)
+	}
+	require.Len(t, all.Clusters, len(each))
+	for i := range each {
+		assert.JSONEq(t, string(each[i]), string(all.Clusters[i]), "line %d", i)
+	}
+	assert.Contains(t, f.ok("headroom", "--cluster", "smf1-dense-02"), "leased 5", "the leases are counted")
+}

@@ -124,7 +124,7 @@ func (a *app) print(result any) error {
 		return err
 	}
 	w, flush := a.out()
-	tw := &textWriter{Writer: w}
+	tw := &textWriter{Writer: w, compact: a.compactJSON}
 	if a.colorOn(a.stdout) {
 		tw.raw = rawWriter(a.stdout)
 	}
@@ -140,6 +140,8 @@ func (a *app) print(result any) error {
 type textWriter struct {
 	*bufio.Writer
 	raw io.Writer
+	// compact prints writeJSON's JSON without indentation (app.compactJSON).
+	compact bool
 }
 
 // table prints aligned columns (writeTable), the header in bold when the

@@ -48,8 +48,9 @@ func render(tx *store.Tx, env *query.Env, r *query.Result) *queryResult {
 	case query.GroupsResult:
 		out.groups, out.cols = r.Groups, r.Columns
 	case query.ShowResult:
-		out.hosts = dict.Names(r.Hosts)
-		out.cols, out.rows = r.Columns, showRows(r.ColumnAttrs, dict, out.hosts)
+		var ids []uint32
+		out.hosts, ids = dict.NamesWithIDs(r.Hosts)
+		out.cols, out.rows = r.Columns, showRows(r.ColumnAttrs, ids)
 	case query.BatchesResult:
 		out.batches = r.Batches
 	default:
@@ -59,19 +60,13 @@ func render(tx *store.Tx, env *query.Env, r *query.Result) *queryResult {
 	return out
 }
 
-func showRows(attrs []fleet.Attr, dict *store.HostDict, hosts []string) [][]string {
-	ids, _ := dict.Lookup(hosts)
-	idOf := make(map[string]uint32, len(hosts))
-	it := ids.Iterator()
-	for it.HasNext() {
-		id := it.Next()
-		idOf[dict.Name(id)] = id
-	}
-	rows := make([][]string, len(hosts))
-	for i, h := range hosts {
+// showRows are the values of attrs for each host id, in the order of ids.
+func showRows(attrs []fleet.Attr, ids []uint32) [][]string {
+	rows := make([][]string, len(ids))
+	for i, id := range ids {
 		row := make([]string, len(attrs))
 		for j, a := range attrs {
-			if v, ok := a.Value(idOf[h]); ok {
+			if v, ok := a.Value(id); ok {
 				row[j] = v.String()
 			}
 		}
@@ -180,9 +175,13 @@ func (r *queryResult) writeCSV(cw *csvWriter) {
 	}
 }
 
+// writeJSON prints v as JSON indented by two spaces, or on one line for a
+// compact textWriter (a dashboard page's call, app.compactJSON).
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
+	if tw, ok := w.(*textWriter); !ok || !tw.compact {
+		enc.SetIndent("", "  ")
+	}
 	enc.SetEscapeHTML(false) // & < > are the language's operators, not HTML
 	return enc.Encode(v)
 }

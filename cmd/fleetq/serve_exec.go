@@ -49,7 +49,8 @@ func (x *serveExec) Exec(ctx context.Context, c server.Call) server.Result {
 	}
 	argv = append(argv, c.Args...)
 	var stdout, stderr bytes.Buffer
-	a := &app{principal: c.Principal.Name, outcomes: x.outcomes, actsForOthers: c.Principal.Role.Allows(auth.Operator)}
+	a := &app{principal: c.Principal.Name, outcomes: x.outcomes, actsForOthers: c.Principal.Role.Allows(auth.Operator),
+		compactJSON: c.Compact}
 	code, err := executeErr(ctx, a, argv, strings.NewReader(""), &stdout, &stderr)
 	return server.Result{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), Code: code, Err: apiError(code, err)}
 }

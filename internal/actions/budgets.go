@@ -2,6 +2,7 @@ package actions
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -78,6 +79,37 @@ type budgets struct {
 	slots       []int32
 	notes       []string
 	perRule     string // the rule of the last [[limits.per]] denial
+	// counted, when not nil, keeps each cluster's hosts out (outCounts)
+	// for the next budgets over the same view: Headroom opens every
+	// cluster once per verb, and the counts do not depend on the verb.
+	counted map[string]outCounts
+}
+
+// outCounts are a cluster's hosts out by cause, and its leased and stuck
+// hosts, as the view counts them.
+type outCounts struct {
+	causes        []Cause
+	leased, stuck int
+}
+
+// clusterOut counts the hosts of c out by cause, leased and stuck in the
+// view (once per cluster when b.counted keeps them).
+func (b *budgets) clusterOut(c policy.Cluster) outCounts {
+	if oc, ok := b.counted[c.Name]; ok {
+		return oc
+	}
+	var oc outCounts
+	for _, x := range b.v.causes {
+		if n := int(x.hosts.AndCardinality(c.Hosts)); n > 0 {
+			oc.causes = append(oc.causes, Cause{x.name, n})
+		}
+	}
+	oc.stuck = int(b.v.stuck.AndCardinality(c.Hosts))
+	oc.leased = int(b.v.leasedOut().AndCardinality(c.Hosts)) - oc.stuck + b.v.ghostLeased[c.Name]
+	if b.counted != nil {
+		b.counted[c.Name] = oc
+	}
+	return oc
 }
 
 func newBudgets(v *view, verb string, classes map[string]policy.Class, hosts []policy.Cluster, cs *candSet) (*budgets, error) {
@@ -107,14 +139,12 @@ func (b *budgets) openCluster(c policy.Cluster, class policy.Class) *clusterBudg
 	if class.HasBudget {
 		r.Arith = class.Budget.Cap(c.Size())
 	}
-	for _, x := range b.v.causes {
-		if n := int(x.hosts.AndCardinality(c.Hosts)); n > 0 {
-			r.Causes = append(r.Causes, Cause{x.name, n})
-			r.Unavailable += n
-		}
+	oc := b.clusterOut(c)
+	r.Causes = slices.Clone(oc.causes) // the leased and stuck causes are appended to this report's own
+	for _, x := range oc.causes {
+		r.Unavailable += x.Hosts
 	}
-	r.Stuck = int(b.v.stuck.AndCardinality(c.Hosts))
-	r.Leased = int(b.v.leasedOut().AndCardinality(c.Hosts)) - r.Stuck + b.v.ghostLeased[c.Name]
+	r.Stuck, r.Leased = oc.stuck, oc.leased
 	if r.Leased > 0 {
 		r.Causes = append(r.Causes, Cause{"leased", r.Leased})
 	}

@@ -78,12 +78,18 @@ func Headroom(ctx context.Context, tx *store.Tx, pol *policy.Policy, verbs, clus
 	if len(clusters) > 0 {
 		all = slices.DeleteFunc(all, func(c policy.Cluster) bool { return !slices.Contains(clusters, c.Name) })
 	}
+	counted := map[string]outCounts{} // every verb's budgets count the same hosts out
+	out.Clusters = make([]ClusterHeadroom, 0, len(verbs)*len(all))
+	matched, err := pol.Match(ctx, v.pass, all) // the archetypes do not depend on the verb
+	if err != nil {
+		return nil, err
+	}
 	for _, verb := range verbs {
-		classes, err := pol.Classify(ctx, v.pass, all, verb)
+		classes, err := matched.Classes(verb)
 		if err != nil {
 			return nil, err
 		}
-		b := &budgets{v: v, verb: verb, rules: pol.Rules(verb)}
+		b := &budgets{v: v, verb: verb, rules: pol.Rules(verb), counted: counted}
 		for _, c := range all {
 			r := b.openCluster(c, classes[c.Name]).report
 			out.Clusters = append(out.Clusters, headroomOf(verb, c.Size(), r))

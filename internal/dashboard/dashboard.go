@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fleetq/fleetq/internal/server"
@@ -235,11 +236,17 @@ func (d *dashboard) run(r *http.Request, op string, params url.Values, v any) *s
 	return nil
 }
 
+// renderBuffers keep the pages' buffers between requests: the overview
+// at 1,000,000 hosts is 3 MB of HTML, and growing a fresh buffer to that
+// size on each request costs more than writing it.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // render executes page with data into a buffer first, so a template
 // error is a clean 500, never half a page.
 func (d *dashboard) render(w http.ResponseWriter, status int, page string, data any) {
-	var buf bytes.Buffer
-	if err := d.pages[page].Execute(&buf, data); err != nil {
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); renderBuffers.Put(buf) }()
+	if err := d.pages[page].Execute(buf, data); err != nil {
 		http.Error(w, "dashboard: "+page+": "+err.Error(), http.StatusInternalServerError)
 		return
 	}

@@ -1,11 +1,16 @@
 package dashboard
 
 import (
-	"fmt"
+	"html"
+	"html/template"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/fleetq/fleetq/internal/server"
 )
 
 // The JSON of the operations the overview reads (docs/json.md): only the
@@ -15,16 +20,25 @@ type (
 		Pass     int64          `json:"pass"`
 		Clusters []headroomLine `json:"clusters"`
 	}
+	// headroomLine names each field's key: encoding/json finds an exact
+	// key faster than a case-folded one, and the overview decodes 16,536
+	// lines at 1,000,000 hosts.
 	headroomLine struct {
-		Verb, Cluster, Archetype string
-		Budgeted                 bool
-		Size                     int
-		Causes                   []struct {
+		Verb      string `json:"verb"`
+		Cluster   string `json:"cluster"`
+		Archetype string `json:"archetype"`
+		Budgeted  bool   `json:"budgeted"`
+		Size      int    `json:"size"`
+		Causes    []struct {
 			Name  string
 			Hosts int
-		}
-		Unavailable, Leased, Stuck, Cap, Headroom int
-		Frozen                                    string
+		} `json:"causes"`
+		Unavailable int    `json:"unavailable"`
+		Leased      int    `json:"leased"`
+		Stuck       int    `json:"stuck"`
+		Cap         int    `json:"cap"`
+		Headroom    int    `json:"headroom"`
+		Frozen      string `json:"frozen"`
 	}
 	leaseJSON struct {
 		Host, Verb, Cluster, Requester, Reason, State string
@@ -113,11 +127,20 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request) {
 		incident incidentJSON
 		passes   []passJSON
 	)
-	for _, q := range []struct {
+	ops := []struct {
 		op string
 		v  any
-	}{{"headroom", &hr}, {"leases", &leases}, {"freezes", &freezes}, {"incident-status", &incident}, {"passes", &passes}} {
-		if err := d.run(r, q.op, nil, q.v); err != nil {
+	}{{"headroom", &hr}, {"leases", &leases}, {"freezes", &freezes}, {"incident-status", &incident}, {"passes", &passes}}
+	// The operations only read: they run side by side (the server runs
+	// concurrent reads so), and the page waits for the slowest, headroom.
+	errs := make([]*server.Error, len(ops))
+	var wg sync.WaitGroup
+	for i, q := range ops {
+		wg.Go(func() { errs[i] = d.run(r, q.op, nil, q.v) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			d.fail(w, err.Status(), err.Message)
 			return
 		}
@@ -203,17 +226,50 @@ func tiles(hr headroomJSON, leases []leaseJSON, incident bool) []tile {
 	return res
 }
 
+// Rows is the tile's verb rows as HTML, written here rather than by the
+// template: the overview has one row per cluster and verb (16,536 at
+// 1,000,000 hosts), and html/template's escaper and comparison calls on
+// each cell (by reflection) cost more than the rest of the rendering.
+// Every string cell is escaped with html.EscapeString, which text and
+// double-quoted attribute values both take; the rest are numbers.
+func (t tile) Rows() template.HTML {
+	var b strings.Builder
+	for _, v := range t.Verbs {
+		verb := html.EscapeString(v.Verb)
+		b.WriteString("\n        <tr data-verb=\"" + verb + "\"><td>" + verb + "</td>")
+		if t.Out == "" {
+			b.WriteString(`<td class="out">` + html.EscapeString(v.Out) + `</td>`)
+		}
+		if !v.Budgeted {
+			b.WriteString(`<td class="cap">no budget</td><td class="headroom">-</td></tr>`)
+			continue
+		}
+		none := ""
+		if v.Headroom <= 0 {
+			none = " none"
+		}
+		b.WriteString(`<td class="num cap">` + strconv.Itoa(v.Cap) + `</td><td class="num headroom` + none + `">` + strconv.Itoa(v.Headroom) + `</td></tr>`)
+	}
+	return template.HTML(b.String()) //nolint:gosec // every string above is escaped
+}
+
 // outText is the hosts out as fleetq headroom prints them: the sum, then
 // each cause.
 func outText(l headroomLine) string {
 	if len(l.Causes) == 0 {
-		return fmt.Sprint(l.Unavailable)
+		return strconv.Itoa(l.Unavailable)
 	}
-	parts := make([]string, len(l.Causes))
+	// strconv and a builder, not fmt: the overview makes 16,536 of these
+	// at 1,000,000 hosts.
+	var b strings.Builder
+	b.WriteString(strconv.Itoa(l.Unavailable) + " = ")
 	for i, c := range l.Causes {
-		parts[i] = fmt.Sprintf("%s %d", c.Name, c.Hosts)
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		b.WriteString(c.Name + " " + strconv.Itoa(c.Hosts))
 	}
-	return fmt.Sprintf("%d = %s", l.Unavailable, strings.Join(parts, " + "))
+	return b.String()
 }
 
 // commonOut is the verbs' hosts out when they all say the same.

@@ -40,6 +40,25 @@ func (p *Policy) Classify(ctx context.Context, pass fleet.Pass, clusters []Clust
 	if !IsVerb(verb) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownVerb, verb)
 	}
+	m, err := p.Match(ctx, pass, clusters)
+	if err != nil {
+		return nil, err
+	}
+	return m.Classes(verb)
+}
+
+// Matched are the archetypes whose conditions the clusters of a pass
+// meet (Match): what Classify computes before the verb's budgets, which
+// does not depend on the verb, so classes for several verbs evaluate the
+// conditions once.
+type Matched struct {
+	p        *Policy
+	clusters []Cluster
+	names    []string // the first matching archetype of each cluster, "" for none
+}
+
+// Match evaluates every archetype's condition over clusters of pass.
+func (p *Policy) Match(ctx context.Context, pass fleet.Pass, clusters []Cluster) (*Matched, error) {
 	cp := newClusterPass(pass, clusters)
 	matched := make([]string, len(clusters))
 	for _, a := range p.Archetypes {
@@ -53,9 +72,17 @@ func (p *Policy) Classify(ctx context.Context, pass fleet.Pass, clusters []Clust
 			}
 		}
 	}
-	out := make(map[string]Class, len(clusters))
-	for i, c := range clusters {
-		out[c.Name] = p.class(c.Name, matched[i], verb)
+	return &Matched{p: p, clusters: clusters, names: matched}, nil
+}
+
+// Classes are the clusters' classes for verb, as Classify returns them.
+func (m *Matched) Classes(verb string) (map[string]Class, error) {
+	if !IsVerb(verb) {
+		return nil, fmt.Errorf("%w %q", ErrUnknownVerb, verb)
+	}
+	out := make(map[string]Class, len(m.clusters))
+	for i, c := range m.clusters {
+		out[c.Name] = m.p.class(c.Name, m.names[i], verb)
 	}
 	return out, nil
 }

@@ -23,6 +23,10 @@ type Call struct {
 	// database lock (Config.LockWait less the wait for this process's
 	// turn): the command waits for the file's lock no longer.
 	LockWait time.Duration
+	// Compact is set for a page's call (Mux.Run): the JSON is decoded by
+	// the page in this process, so the executor may print it without
+	// indentation (the same values; the API's answers stay indented).
+	Compact bool
 }
 
 // Result is what the command printed and how it ended. Err is nil on

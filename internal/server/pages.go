@@ -92,7 +92,7 @@ func (m *Mux) Run(r *http.Request, opID string, params url.Values) Result {
 	if aerr != nil {
 		return Result{Code: 2, Err: aerr}
 	}
-	call.Remote = r.RemoteAddr
+	call.Remote, call.Compact = r.RemoteAddr, true
 	return m.s.exec(req.WithContext(context.WithValue(r.Context(), principalKey, p)), call)
 }
 

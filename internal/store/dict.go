@@ -122,6 +122,28 @@ func (d *dict) Names(s *roaring.Bitmap) []string {
 	return out
 }
 
+// NamesWithIDs returns what Names returns, the names of the ids in s in
+// byte order, and each name's id beside it: a caller that reads the
+// hosts' attributes needs no Lookup back from the names (which builds
+// the map of every name once past a few names).
+func (d *dict) NamesWithIDs(s *roaring.Bitmap) ([]string, []uint32) {
+	ids := s.ToArray()
+	names := d.namesOf(ids)
+	if slices.IsSorted(names) {
+		return names, ids
+	}
+	order := make([]int, len(ids))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
+	sortedNames, sortedIDs := make([]string, len(ids)), make([]uint32, len(ids))
+	for i, k := range order {
+		sortedNames[i], sortedIDs[i] = names[k], ids[k]
+	}
+	return sortedNames, sortedIDs
+}
+
 func (d *dict) index() map[string]uint32 {
 	if d.indexed {
 		return d.byName

@@ -94,3 +94,49 @@ func TestEachNameStopsAtError(t *testing.T) {
 		return nil
 	}))
 }
+
+// TestNamesWithIDsMatchesNamesAndLookup compares NamesWithIDs with Names
+// (the same names in the same order) and with Lookup (each name's id) on
+// random subsets of a dictionary several passes grew, whose ids are not
+// in byte order of their names.
+func TestNamesWithIDsMatchesNamesAndLookup(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed: %d", seed)
+	rng := rand.New(rand.NewPCG(seed, seed>>1))
+	db := storetest.Open(t)
+	var all []string
+	seen := map[string]bool{}
+	for p := range 4 {
+		for range 300 + rng.IntN(1500) {
+			name := fmt.Sprintf("h%0*d.%c", rng.IntN(4), rng.IntN(1_000_000), 'a'+rune(p%3))
+			if !seen[name] {
+				seen[name] = true
+				all = append(all, name)
+			}
+		}
+		create(t, db, store.NewPass{Sources: []*store.SourceData{newSource("hosts", "up", all...)}})
+	}
+	require.NoError(t, db.View(func(tx *store.Tx) error {
+		dict := tx.Hosts()
+		for i := range 40 {
+			s := roaring.New()
+			for id := range dict.Len() {
+				if rng.IntN(8) > i%8 {
+					s.Add(id)
+				}
+			}
+			names, ids := dict.NamesWithIDs(s)
+			require.Equal(t, dict.Names(s), names)
+			require.Len(t, ids, len(names))
+			for k, n := range names {
+				want, missing := dict.Lookup([]string{n})
+				require.Empty(t, missing)
+				require.Equal(t, want.ToArray(), []uint32{ids[k]}, "the id of %s", n)
+			}
+		}
+		names, ids := dict.NamesWithIDs(roaring.New())
+		require.Empty(t, names)
+		require.Empty(t, ids)
+		return nil
+	}))
+}
