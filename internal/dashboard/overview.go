@@ -82,6 +82,8 @@ type overviewPage struct {
 	FreezeAll *freezeJSON
 	Freezes   []freezeJSON
 	Tiles     []tile
+	// Pager is where Tiles are among all the clusters' (overview_pages.go).
+	Pager pager
 }
 
 type sourceAge struct {
@@ -120,6 +122,11 @@ type verbLine struct {
 }
 
 func (d *dashboard) overview(w http.ResponseWriter, r *http.Request) {
+	view, verr := parseTileView(r.URL.Query())
+	if verr != nil {
+		d.fail(w, http.StatusBadRequest, verr.Error())
+		return
+	}
 	var (
 		hr       headroomJSON
 		leases   []leaseJSON
@@ -168,7 +175,7 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request) {
 		d.fail(w, err.Status(), err.Message)
 		return
 	}
-	page.Tiles = tiles(hr, leases, page.Incident != nil)
+	page.Tiles, page.Pager = pageOf(tiles(hr, leases, page.Incident != nil), view)
 	d.render(w, http.StatusOK, "overview", page)
 }
 
