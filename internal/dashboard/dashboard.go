@@ -267,6 +267,12 @@ func (d *dashboard) render(w http.ResponseWriter, status int, page string, data 
 
 type errorPage struct{ Title, Viewer, Message string }
 
+// fail renders the error page, with the page's header for its viewer
+// when the page is a stamped one (every page but the login's).
 func (d *dashboard) fail(w http.ResponseWriter, status int, msg string) {
-	d.render(w, status, "error", errorPage{Title: "Error", Message: msg})
+	page := errorPage{Title: "Error", Message: msg}
+	if sw, ok := w.(*stampWriter); ok {
+		page.Viewer = sw.viewer
+	}
+	d.render(w, status, "error", page)
 }
