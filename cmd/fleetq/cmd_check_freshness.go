@@ -44,7 +44,7 @@ Only the pass's record is read, never its sets: it is what the
 dashboard's overview marks stale. Nothing is written.
 
 Exit status: 0 when nothing is stale, 4 when the pass or a source is
-(as a failed assert), 1 on an error.
+stale (as a failed assert), 1 on an error.
 
 Examples:
   fleetq check freshness

@@ -84,7 +84,7 @@ func newServeCommand(a *app) *cobra.Command {
 	o := &serveOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve [--listen ADDR] [--tokens FILE] [--tls-cert F --tls-key F]",
-		Short: "Serve the database as the fleet's arbiter: the HTTP API, FleetLock and /metrics",
+		Short: "Serve the database as the fleet's arbiter: the HTTP API, FleetLock, /metrics and the dashboard",
 		Long: `Serve the JSON API under /v1 (the same results as --format json on the
 command line), for every operator and every piece of automation that asks
 before draining, rebooting or restarting anything:
@@ -98,6 +98,8 @@ before draining, rebooting or restarting anything:
   GET  /metrics      Prometheus metrics (any valid token; --metrics-public)
   POST /fleetlock/v1/pre-reboot, /fleetlock/v1/steady-state
                      FleetLock (Zincati): a reboot lease per node, by the policy
+  GET  /             the read-only web dashboard for a browser: sign in at
+                     /login with a token (a viewer's is enough); docs/dashboard.md
 
 Every request carries a bearer token (fleetq token create); its name is
 the requester recorded in decisions, leases and the audit log. Run
@@ -117,6 +119,7 @@ Examples:
   fleetq token create alice --role operator > alice.token
   fleetq serve --listen 127.0.0.1:8470
   curl -H "Authorization: Bearer $(cat alice.token)" 'http://127.0.0.1:8470/v1/query?expr=dead'
+  fleetq token create ops --role viewer > ops.token   # then open http://127.0.0.1:8470/
   fleetq serve --listen 0.0.0.0:8470 --tls-cert s.pem --tls-key s.key --fleetlock-allow 10.20.0.0/16 --fleetlock-id-attr machine_id
 
 ` + exitCodesHelp,

@@ -48,6 +48,20 @@ func getWithCookie(t *testing.T, c *http.Client, u string, cookie *http.Cookie) 
 	return resp
 }
 
+// pageWithCookie GETs u with the session cookie: the status and the page.
+func pageWithCookie(t *testing.T, c *http.Client, u string, cookie *http.Cookie) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	require.NoError(t, err)
+	req.AddCookie(cookie)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(body)
+}
+
 // TestDashboardLogin: the form's POST sets a session cookie (HttpOnly,
 // SameSite=Strict, not the token, Secure only under TLS) and sends the
 // browser back to the page it asked for, never elsewhere; the cookie
@@ -74,6 +88,13 @@ func TestDashboardLogin(t *testing.T) {
 	assert.Empty(t, bad.Cookies())
 
 	assert.Equal(t, http.StatusOK, getWithCookie(t, noRedirects, s.URL+"/", c).StatusCode)
+
+	// An error page has every page's header: who is signed in, the way out.
+	code, body := pageWithCookie(t, noRedirects, s.URL+"/clusters/nosuch", c)
+	assert.Equal(t, http.StatusNotFound, code)
+	assert.Contains(t, body, "no cluster nosuch")
+	assert.Contains(t, body, "viewer1 (viewer)")
+	assert.Contains(t, body, `id="logout"`)
 
 	// Another site's page cannot sign a browser in (login CSRF).
 	req, err := http.NewRequest(http.MethodPost, s.URL+"/login", strings.NewReader(url.Values{"token": {viewer}}.Encode()))

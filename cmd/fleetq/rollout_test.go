@@ -123,6 +123,9 @@ func TestRolloutSurvivesIngestsAndHaltBlocksLaterWaves(t *testing.T) {
 	_, errOut, code := f.run("query", "rollout:r9/w0")
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errOut, "no rollout wave")
+	_, errOut, code = f.run("rollout", "status", "r9")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errOut, "no rollout r9 (fleetq rollout list shows them)", "the command that lists them")
 
 	c := f.check(0, "r1", "0")
 	assert.Equal(t, "pause", c.Verdict)

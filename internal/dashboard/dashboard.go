@@ -133,13 +133,20 @@ func toLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // localPath is next when it is a path of this server, else "/": a login
-// never sends the browser elsewhere.
+// never sends the browser elsewhere. A control character refuses it too:
+// a browser drops tabs and newlines from an address (the URL standard),
+// so "/\t/evil.example" would be followed as "//evil.example", another
+// host; a path this server sent (toLogin's) is escaped and has none.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsFunc(next, isControl) {
 		return "/"
 	}
 	return next
 }
+
+// isControl is an ASCII control character (C0 or DEL).
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // loginPage is the sign-in form; Viewer is always "" (no one yet).
 type loginPage struct {
@@ -260,6 +267,12 @@ func (d *dashboard) render(w http.ResponseWriter, status int, page string, data 
 
 type errorPage struct{ Title, Viewer, Message string }
 
+// fail renders the error page, with the page's header for its viewer
+// when the page is a stamped one (every page but the login's).
 func (d *dashboard) fail(w http.ResponseWriter, status int, msg string) {
-	d.render(w, status, "error", errorPage{Title: "Error", Message: msg})
+	page := errorPage{Title: "Error", Message: msg}
+	if sw, ok := w.(*stampWriter); ok {
+		page.Viewer = sw.viewer
+	}
+	d.render(w, status, "error", page)
 }

@@ -87,7 +87,8 @@ func TestSessions(t *testing.T) {
 
 // TestLocalPath: a login sends the browser back only to this server.
 func TestLocalPath(t *testing.T) {
-	for in, want := range map[string]string{"/query?expr=dead": "/query?expr=dead", "": "/", "https://evil": "/", "//evil": "/", `/\evil`: "/"} {
+	for in, want := range map[string]string{"/query?expr=dead": "/query?expr=dead", "": "/", "https://evil": "/", "//evil": "/", `/\evil`: "/",
+		"/\t/evil": "/", "/\n/evil": "/", "/\r/evil": "/", "/\x7f": "/", "/query?expr=a%09b": "/query?expr=a%09b"} {
 		assert.Equal(t, want, localPath(in), in)
 	}
 }

@@ -201,26 +201,27 @@ func stampEvent(st server.State) []byte {
 
 // stamped wraps a page so that it is rendered with the state stamp read
 // before any of its operations ran: a change that lands while the page
-// is being built makes the page's stamp old, and the page reloads.
+// is being built makes the page's stamp old, and the page reloads. It
+// also hands render the page's viewer, which the error page's header
+// shows as every page's does.
 func (d *dashboard) stamped(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if d.events == nil {
-			h(w, r)
-			return
+		sw := &stampWriter{ResponseWriter: w, viewer: viewerOf(r)}
+		if d.events != nil {
+			// without a stamp now, render reads one after the operations
+			if st, err := d.mux.State(r.Context()); err == nil {
+				sw.stamp = st.String()
+			}
 		}
-		st, err := d.mux.State(r.Context())
-		if err != nil { // the page is served without a stamp: it does not refresh itself
-			h(w, r)
-			return
-		}
-		h(&stampWriter{ResponseWriter: w, stamp: st.String()}, r)
+		h(sw, r)
 	})
 }
 
-// stampWriter carries a page's stamp to render.
+// stampWriter carries a page's stamp ("" when none was read) and viewer
+// to render.
 type stampWriter struct {
 	http.ResponseWriter
-	stamp string
+	stamp, viewer string
 }
 
 func (w *stampWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -236,7 +237,7 @@ func (d *dashboard) withStamp(w http.ResponseWriter, name string, page []byte) [
 		return page
 	}
 	var stamp string
-	if sw, ok := w.(*stampWriter); ok {
+	if sw, ok := w.(*stampWriter); ok && sw.stamp != "" {
 		stamp = sw.stamp
 	} else {
 		ctx, cancel := context.WithTimeout(context.Background(), d.events.poll)

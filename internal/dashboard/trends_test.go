@@ -80,4 +80,6 @@ func TestTrendsRender(t *testing.T) {
 	assert.Equal(t, 3, strings.Count(body, "<title>pass "))
 	assert.Contains(t, body, `<tr data-pass="1"><td class="num">1</td><td>2026-12-02 10:00:00</td><td class="num">3</td><td class="num"></td></tr>`)
 	assert.NotContains(t, body, "<script")
+	// the set boxes are apart, as the empty one is from the last of them
+	assert.Regexp(t, `value="dead">\s+<input type="text" name="set" value="repair">\s+<input type="text" name="set" id="set"`, body)
 }

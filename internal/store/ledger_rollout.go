@@ -148,7 +148,7 @@ func (t *Tx) FindRollout(ref string) (*Rollout, error) {
 	if ref == "" {
 		return nil, fmt.Errorf("%w: no rollout recorded yet (fleetq plan rollout records one)", ErrNoRollout)
 	}
-	return nil, fmt.Errorf("%w: no rollout %q (fleetq rollout status lists them)", ErrNoRollout, ref)
+	return nil, fmt.Errorf("%w: no rollout %q (fleetq rollout list shows them)", ErrNoRollout, ref)
 }
 
 func (t *Tx) rollout(id int64, ref string) (*Rollout, error) {
@@ -158,7 +158,7 @@ func (t *Tx) rollout(id int64, ref string) (*Rollout, error) {
 		v = b.Get(u64(uint64(id)))
 	}
 	if v == nil {
-		return nil, fmt.Errorf("%w: no rollout %s (fleetq rollout status lists them)", ErrNoRollout, ref)
+		return nil, fmt.Errorf("%w: no rollout %s (fleetq rollout list shows them)", ErrNoRollout, ref)
 	}
 	var r Rollout
 	if err := decodeRecord(u64(uint64(id)), v, &r); err != nil {
