@@ -529,6 +529,9 @@ func checkDemoQuery(t *testing.T, d *demoSession) {
 		assert.Equal(t, strconv.Itoa(n.Hosts), got.Sizes[i], "%s: its size", n.Text)
 	}
 	assert.Equal(t, q.Hosts[:100], got.Hosts, "the first page of hosts")
+	resp, folded := d.s.call(t, http.MethodGet, "/v1/query?format=folded&expr="+url.QueryEscape(demoExpr), d.token, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", folded)
+	assert.Equal(t, strings.TrimSuffix(string(folded), "\n"), value(d.b, chromedp.TextContent(chromedp.CSS("#folded"))), "the folded form is the API's ?format=folded")
 }
 
 // checkDemoQueryError: a bad expression shows the message and the caret

@@ -54,6 +54,9 @@ type queryPage struct {
 	From, To   int
 	Prev, Next string
 	Columns    []string // of Rows
+	// Folded is the result's hosts as `fleetq query --format folded`
+	// prints them (dn[0001-0042].smf1), when the result is a host set.
+	Folded string
 	// Link reproduces the page (the seed of a random stage included).
 	Link string
 }
@@ -94,6 +97,15 @@ func (d *dashboard) query(w http.ResponseWriter, r *http.Request) {
 		link.Set("seed", strconv.FormatUint(*page.Result.Seed, 10))
 	}
 	page.Link = "/query?" + link.Encode()
+	if page.Result.Hosts != nil {
+		// The seed of the result, so a random stage folds the same hosts.
+		res := d.mux.RunFormat(r, "query", link, "folded")
+		if res.Err != nil {
+			d.fail(w, res.Err.Status(), "query: "+res.Err.Message)
+			return
+		}
+		page.Folded = strings.TrimSuffix(string(res.Stdout), "\n")
+	}
 	page.paginate(link, q.Get("page"))
 	page.Columns = columns(page.Result.Rows)
 	d.render(w, http.StatusOK, "query", page)

@@ -59,6 +59,12 @@ func Principal(r *http.Request) auth.Principal { return principalOf(r) }
 // principal: the same role check, the same command line, the same lock
 // and observers, in JSON. So a page shows exactly what the API returns.
 func (m *Mux) Run(r *http.Request, opID string, params url.Values) Result {
+	return m.RunFormat(r, opID, params, "json")
+}
+
+// RunFormat is Run with the answer in format, one of Formats (the API's
+// ?format=): a page that shows what `--format folded` prints asks for it.
+func (m *Mux) RunFormat(r *http.Request, opID string, params url.Values, format string) Result {
 	op, ok := opByID(opID)
 	if !ok {
 		return Result{Code: 1, Err: errorf(KindInternal, fmt.Sprintf("no operation %q", opID))}
@@ -80,7 +86,7 @@ func (m *Mux) Run(r *http.Request, opID string, params url.Values) Result {
 			q.Del(prm.Name)
 		}
 	}
-	q.Set("format", "json")
+	q.Set("format", format)
 	req, err := http.NewRequestWithContext(r.Context(), op.Method, "/?"+q.Encode(), http.NoBody)
 	if err != nil {
 		return Result{Code: 1, Err: errorf(KindInternal, err.Error())}
@@ -92,7 +98,7 @@ func (m *Mux) Run(r *http.Request, opID string, params url.Values) Result {
 	if aerr != nil {
 		return Result{Code: 2, Err: aerr}
 	}
-	call.Remote, call.Compact = r.RemoteAddr, true
+	call.Remote, call.Compact = r.RemoteAddr, format == "json"
 	return m.s.exec(req.WithContext(context.WithValue(r.Context(), principalKey, p)), call)
 }
 
