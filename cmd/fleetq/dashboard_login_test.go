@@ -96,6 +96,15 @@ func TestDashboardLogin(t *testing.T) {
 	assert.Contains(t, body, "viewer1 (viewer)")
 	assert.Contains(t, body, `id="logout"`)
 
+	// A script whose bearer token is refused is told so (401 and the
+	// API's error), not sent to a form it cannot fill in.
+	for _, path := range []string{"/", "/leases", "/query?expr=dead"} {
+		resp, body := s.call(t, http.MethodGet, path, "fq_wrong", nil)
+		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%s with a bad bearer token", path)
+		assert.Equal(t, `Bearer realm="fleetq"`, resp.Header.Get("WWW-Authenticate"))
+		assert.Equal(t, "unauthenticated", apiErrorOf(t, body)["kind"], "%s", body)
+	}
+
 	// Another site's page cannot sign a browser in (login CSRF).
 	req, err := http.NewRequest(http.MethodPost, s.URL+"/login", strings.NewReader(url.Values{"token": {viewer}}.Encode()))
 	require.NoError(t, err)

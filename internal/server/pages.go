@@ -18,11 +18,30 @@ import (
 // for a browser: secret reads a bearer secret from the request when it
 // has no Authorization header (a session cookie); a request without a
 // valid one is counted as a refusal (rate limited by address, audited
-// like any other) and handed to login instead of answered 401.
+// like any other) and handed to login instead of answered 401; one whose
+// own Authorization header is refused (a script) is answered 401.
 func (m *Mux) HandlePage(pattern string, secret func(*http.Request) string, login, h http.Handler) {
-	m.mux.Handle(pattern, m.s.authenticateOr(h, secret, func(w http.ResponseWriter, r *http.Request, aerr *Error) {
-		m.s.record(r, Op{ID: routeOf(r)}, aerr)
-		login.ServeHTTP(w, r)
+	refused := func(bearer bool) func(http.ResponseWriter, *http.Request, *Error) {
+		return func(w http.ResponseWriter, r *http.Request, aerr *Error) {
+			m.s.record(r, Op{ID: routeOf(r)}, aerr)
+			if bearer {
+				// A script that sent a token is told it was refused, as
+				// the API tells it; the form is for a browser, whose
+				// cookie is no Authorization header of its own.
+				w.Header().Set("WWW-Authenticate", `Bearer realm="fleetq"`)
+				writeError(w, aerr)
+				return
+			}
+			login.ServeHTTP(w, r)
+		}
+	}
+	withBearer, withCookie := m.s.authenticateOr(h, nil, refused(true)), m.s.authenticateOr(h, secret, refused(false))
+	m.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" {
+			withBearer.ServeHTTP(w, r)
+			return
+		}
+		withCookie.ServeHTTP(w, r)
 	}))
 }
 
