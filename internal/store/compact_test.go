@@ -152,7 +152,12 @@ func TestDeltifiedPassesReadBack(t *testing.T) {
 	r, err := GC(context.Background(), path, Options{}, GCOptions{KeepLast: 5})
 	require.NoError(t, err)
 	require.Equal(t, []int64{1, 2, 3, 4, 5, 6, 7}, r.Removed)
-	require.Less(t, r.After.FileBytes, r.Before.FileBytes)
+	// The file is rewritten in bbolt's growth steps, so a small one can
+	// keep its size (524288 before and after, for some seeds): what the
+	// removed passes held is the pages in use and the blobs' bytes.
+	require.LessOrEqual(t, r.After.FileBytes, r.Before.FileBytes)
+	require.Less(t, r.After.UsedBytes, r.Before.UsedBytes)
+	require.Less(t, r.After.WholeBytes+r.After.DeltaBytes, r.Before.WholeBytes+r.Before.DeltaBytes)
 	ro, err := Open(path, Options{ReadOnly: true})
 	require.NoError(t, err)
 	defer ro.Close()
