@@ -251,6 +251,15 @@ for n in $DASH_SIZES; do
   "$FQ" --db "$ddb" --policy $P drain "cluster = \"$X\" & lifecycle = \"active\" | sample 3" --reason bench --seed 1 --commit --yes --as alice >/dev/null &&
     "$FQ" --db "$ddb" --policy $P reboot "lifecycle = \"active\" | sample 20" --reason bench --seed 2 --commit --yes --as bob >/dev/null ||
     say "FAILED: the leases for the dashboard rows"
+  # A week over the largest cluster (three days of slots) and a rollout
+  # of its active hosts in three waves, for /week and /rollouts.
+  printf '%s\n' 'name = "bench-week"' 'zone = "UTC"' "scope = 'cluster = \"$X\"'" 'verbs = ["reboot"]' 'length = "4h"' \
+    '[[step]]' 'start = "Mon 09:00"' 'name = "canaries"' '[[step.take]]' "expr = 'lifecycle = \"active\"'" 'max = 5' \
+    '[[step]]' 'start = "Tue 09:00"' 'name = "a third"' "expr = 'lifecycle = \"active\" | sample 33%'" \
+    '[[step]]' 'start = "Wed 09:00"' 'name = "the rest"' "expr = 'all'" >"$B/dash-week.toml"
+  "$FQ" --db "$ddb" --policy $P plan week "$B/dash-week.toml" --seed 7 >/dev/null &&
+    "$FQ" --db "$ddb" --policy $P plan rollout "cluster = \"$X\" & lifecycle = \"active\"" --waves 10%,50%,100% --name bench-ro --seed 42 >/dev/null ||
+    say "FAILED: the week and the rollout for the dashboard rows"
   VIEWER=$("$FQ" --db "$ddb" token create bench-viewer --role viewer) || { say "FAILED: token create for the dashboard rows"; continue; }
   QX="cluster = \"$X\" & responsive"; QU=$(printf '%s' "$QX" | sed 's/%/%25/g; s/ /%20/g; s/"/%22/g; s/&/%26/g; s/=/%3D/g; s/|/%7C/g')
   F="$FQ --db $ddb"; FP="$F --policy $P"
@@ -261,6 +270,8 @@ for n in $DASH_SIZES; do
     -page "cluster|/clusters/$X|$FP headroom --cluster $X --format json >/dev/null && $FP policy show $X --format json >/dev/null && $F audit --kind decision,commit,apply --format json >/dev/null && $F query 'cluster = \"$X\" | show rack' --format json >/dev/null && $F query 'cluster = \"$X\" | show replica_group' --format json >/dev/null" \
     -page "leases|/leases|$FP leases --format json >/dev/null" \
     -page "audit|/audit|$F audit --format json >/dev/null" \
+    -page "rollouts|/rollouts|$FP rollout list --format json >/dev/null" \
+    -page "week|/week|$FP week show --format json >/dev/null && $FP week list --format json >/dev/null" \
     -page "trends|/trends|$F trend dead repair responsive --format json >/dev/null" \
     -page "query|/query?expr=$QU|$F query '$QX' --format json >/dev/null && $F explain '$QX' --format json >/dev/null" \
     -page "floor|/healthz|$FQ version >/dev/null" \

@@ -148,6 +148,7 @@ func runServe(ctx context.Context, a *app, o *serveOptions) error {
 	if err != nil {
 		return err
 	}
+	tuneServeGC()
 	if err := o.checkExposure(ln.Addr(), tokens, tokensPath(a, o.tokens), tlsCfg); err != nil {
 		ln.Close()
 		return err
