@@ -60,7 +60,8 @@ func newGoldenFixture(t *testing.T) *goldenFixture {
 	require.NoError(t, os.WriteFile(defs, []byte("alive = lifecycle = \"active\"\n"), 0o644))
 	f.ok("defs", "set", defs)
 	queries := filepath.Join(f.dir, "daily.fq")
-	require.NoError(t, os.WriteFile(queries, []byte("x = all - responsive\nx | count\nassert count(all) > 0\n"), 0o644))
+	require.NoError(t, os.WriteFile(queries, []byte("x = all - responsive\nx | count\nassert count(all) > 0\n"+
+		"watch x up 1\nassert count(x) >= count(x@-1)\nassert not rising(x, 2)\n"), 0o644))
 	return f
 }
 
