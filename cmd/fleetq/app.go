@@ -148,6 +148,7 @@ Examples:
 		newDiffCommand(a),
 		newExportCommand(a),
 		newIngestCommand(a),
+		newCollectCommand(a),
 		newDefsCommand(a),
 		newRunCommand(a),
 	)
