@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// looping is a fleetq loop started as its own process: its stdout lines
+// arrive on lines, its stderr is kept.
+type looping struct {
+	cmd    *exec.Cmd
+	lines  chan string
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	done   chan struct{}
+	code   int
+}
+
+func startLoop(t *testing.T, f *actionFixture, args ...string) *looping {
+	t.Helper()
+	cmd := exec.Command(fleetqBin, append([]string{"--db", f.db, "loop"}, args...)...)
+	cmd.Env = append(os.Environ(), "FLEETQ_POLICY="+f.policy)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	l := &looping{cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
+	cmd.Stderr = &lockedWriter{mu: &l.mu, w: &l.stderr}
+	require.NoError(t, cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			l.lines <- sc.Text()
+		}
+		close(l.lines)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			l.code = ee.ExitCode()
+		}
+		close(l.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-l.done:
+		default:
+			_ = cmd.Process.Kill()
+			<-l.done
+		}
+	})
+	return l
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
+}
+
+func (l *looping) Stderr() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.stderr.String()
+}
+
+// waitLine reads stdout up to a line containing want and returns it.
+func (l *looping) waitLine(t *testing.T, want string) string {
+	t.Helper()
+	timeout := time.After(2 * time.Minute)
+	for {
+		select {
+		case line, ok := <-l.lines:
+			if !ok {
+				t.Fatalf("fleetq loop ended before printing %q (exit %d)\nstderr: %s", want, l.wait(t), l.Stderr())
+			}
+			if strings.Contains(line, want) {
+				return line
+			}
+		case <-timeout:
+			t.Fatalf("no line %q from fleetq loop in 2m\nstderr: %s", want, l.Stderr())
+		}
+	}
+}
+
+// wait waits for the loop to exit and returns its status; the rest of
+// its stdout is drained.
+func (l *looping) wait(t *testing.T) int {
+	t.Helper()
+	go func() {
+		for range l.lines {
+		}
+	}()
+	select {
+	case <-l.done:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("fleetq loop did not exit in 2m\nstderr: %s", l.Stderr())
+	}
+	return l.code
+}
+
+// loopSources writes a sources file over the fixture: its inventory and
+// responsive files by path, and a command listing hosts. When block is
+// set, the command (once the file block exists) writes a line to the FIFO
+// fifo and then hangs, the moment to signal a collect in flight.
+func loopSources(t *testing.T, f *actionFixture, block, fifo string) string {
+	script := "echo dn0001.smf1; echo dn0002.smf1"
+	if block != "" {
+		script = "if [ -e " + block + " ]; then echo started > " + fifo + "; exec sleep 120; fi; " + script
+	}
+	path := filepath.Join(f.dir, "loop.sources.toml")
+	require.NoError(t, os.WriteFile(path, []byte(`[[source]]
+name = "inventory"
+kind = "inventory"
+path = "inventory.csv"
+
+[[source]]
+name = "responsive"
+kind = "hosts"
+path = "responsive"
+
+[[source]]
+name = "rebooted"
+kind = "hosts"
+command = ["sh", "-c", "`+script+`"]
+timeout = "150s"
+`), 0o644))
+	return path
+}
+
+const loopRunFile = `dead = lifecycle = "dead"
+watch dead up
+assert count(dead) <= count(dead@-1)
+assert not rising(dead, 2)
+`
+
+func transcripts(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, path)
+		}
+		return err
+	}))
+	return out
+}
+
+// Three passes two seconds apart: one transcript each, named by the pass
+// under the day it was made, holding the collect, the run file's summary
+// and the dry-run decision; stdout carries the same blocks.
+func TestLoopWritesOneTranscriptPerPass(t *testing.T) {
+	f := newActionFixture(t)
+	runFile := filepath.Join(f.dir, "trends.fq")
+	require.NoError(t, os.WriteFile(runFile, []byte(loopRunFile), 0o644))
+	dir := filepath.Join(f.dir, "transcripts")
+	l := startLoop(t, f, "--every", "2s", "--passes", "3", "--sources", loopSources(t, f, "", ""), "--run", runFile,
+		"--transcripts", dir, "--decide", "drain", `lifecycle = "dead" & cluster = "smf1-dense-02"`, "--reason", "loop test")
+	var names []string
+	for i := 0; i < 3; i++ {
+		line := l.waitLine(t, "transcript: ")
+		names = append(names, strings.TrimPrefix(line, "transcript: "))
+	}
+	require.Zero(t, l.wait(t), l.Stderr())
+	assert.Equal(t, names, transcripts(t, dir), "one transcript per pass, nothing else (no temp files)")
+	for i, name := range names {
+		pass := i + 2 // the fixture made pass 1
+		assert.Equal(t, "pass-"+leftPad(pass)+".txt", filepath.Base(name))
+		day := filepath.Base(filepath.Dir(name))
+		_, err := time.Parse(time.DateOnly, day)
+		assert.NoError(t, err, "a directory per day: %s", day)
+		data, err := os.ReadFile(name)
+		require.NoError(t, err)
+		text := string(data)
+		assert.Contains(t, text, "== loop pass "+strconv.Itoa(i+1)+" ")
+		assert.Contains(t, text, "pass "+strconv.Itoa(pass)+" sealed: 452 hosts (3 sources read, 0 failed)")
+		assert.Contains(t, text, "-- run: fleetq run "+runFile)
+		assert.Contains(t, text, "dead      9     9      +0  up")
+		assert.Contains(t, text, "assert ok   line 3: count(dead) <= count(dead@-1) (count is 9, right side 9)")
+		assert.Contains(t, text, `-- decide: fleetq drain 'lifecycle = "dead" & cluster = "smf1-dense-02"' '--reason=loop test'`)
+		assert.Contains(t, text, "dry run")
+		assert.NotContains(t, text, "--force")
+	}
+	first, _ := os.ReadFile(names[0])
+	assert.Contains(t, string(first), "assert SHORT line 4: not rising(dead, 2) (not enough passes: needs 3, 2 so far)")
+	last, _ := os.ReadFile(names[2])
+	assert.Contains(t, string(last), "assert ok   line 4: not rising(dead, 2) (counts 9 9 9)")
+}
+
+func leftPad(n int) string { return strings.Repeat("0", 4-len(strconv.Itoa(n))) + strconv.Itoa(n) }
+
+// SIGTERM while a source's command hangs: the collect stops, no pass is
+// written, no transcript either, and the loop exits 0.
+func TestLoopSIGTERMDuringCollectLeavesNoPartialPass(t *testing.T) {
+	f := newActionFixture(t)
+	block, fifo := filepath.Join(f.dir, "block"), filepath.Join(f.dir, "started")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	dir := filepath.Join(f.dir, "transcripts")
+	l := startLoop(t, f, "--every", "1s", "--sources", loopSources(t, f, block, fifo), "--transcripts", dir)
+	l.waitLine(t, "transcript: ")
+	l.waitLine(t, "transcript: ")
+	require.NoError(t, os.WriteFile(block, nil, 0o644))
+	started, err := os.ReadFile(fifo) // returns once the command wrote and closed it
+	require.NoError(t, err)
+	require.Equal(t, "started\n", string(started))
+	require.NoError(t, l.cmd.Process.Signal(syscall.SIGTERM))
+	assert.Zero(t, l.wait(t), l.Stderr())
+	assert.Contains(t, l.Stderr(), "fleetq loop: stopped during the collect of loop pass 3: no pass was written")
+	assert.Len(t, transcripts(t, dir), 2)
+	out := f.ok("passes", "--format", "json")
+	assert.Equal(t, 3, strings.Count(out, `"id":`), "the fixture's pass and the loop's two: %s", out)
+	f.ok("check") // the database is consistent
+}
+
+// A second loop on the database is refused, naming the first; once the
+// first is gone (stopped, or killed), the next one runs.
+func TestLoopRefusesASecondLoop(t *testing.T) {
+	f := newActionFixture(t)
+	sources := loopSources(t, f, "", "")
+	dir := filepath.Join(f.dir, "transcripts")
+	first := startLoop(t, f, "--every", "1h", "--sources", sources, "--transcripts", dir)
+	first.waitLine(t, "transcript: ")
+	out, errOut, code := f.run("loop", "--every", "1m", "--passes", "1", "--sources", sources, "--transcripts", dir)
+	assert.Equal(t, exitLocked, code, out)
+	host, _ := os.Hostname()
+	assert.Contains(t, errOut, "fleetq: another fleetq loop runs on "+f.db+": pid "+strconv.Itoa(first.cmd.Process.Pid)+" on "+host+", looping every 1h0m0s since ")
+	assert.Contains(t, errOut, f.db+".loop); stop it first")
+
+	require.NoError(t, first.cmd.Process.Signal(syscall.SIGTERM))
+	assert.Zero(t, first.wait(t), "SIGTERM while sleeping ends the loop at once")
+	assert.Contains(t, first.Stderr(), "stopped while sleeping, after 1 passes")
+	f.ok("loop", "--every", "1m", "--passes", "1", "--sources", sources, "--transcripts", dir)
+
+	killed := startLoop(t, f, "--every", "1h", "--sources", sources, "--transcripts", dir)
+	killed.waitLine(t, "transcript: ")
+	require.NoError(t, killed.cmd.Process.Kill())
+	killed.wait(t)
+	f.ok("loop", "--every", "1m", "--passes", "1", "--sources", sources, "--transcripts", dir) // the dead holder's note is stale
+}
+
+func TestLoopChecksItsInputsFirst(t *testing.T) {
+	f := newActionFixture(t)
+	sources := loopSources(t, f, "", "")
+	bad := filepath.Join(f.dir, "bad.fq")
+	require.NoError(t, os.WriteFile(bad, []byte("assert rising(all)\n"), 0o644))
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--sources", sources}, exitUsage, "--every is required"},
+		{[]string{"--every", "1m", "--sources", sources, "--run", bad}, exitFailure, bad + ":1:18: expected , STEPS"},
+		{[]string{"--every", "1m", "--sources", sources, "--decide", "nuke", "all", "--reason", "x"}, exitUsage, "--decide nuke: not a verb"},
+		{[]string{"--every", "1m", "--sources", sources, "--decide", "drain", "--reason", "x"}, exitUsage, "--decide drain needs EXPR"},
+		{[]string{"--every", "1m", "--sources", sources, "--decide", "drain", "all"}, exitUsage, "--decide needs --reason"},
+		{[]string{"--every", "1m", "--sources", filepath.Join(f.dir, "nope.toml")}, exitFailure, "nope.toml"},
+	} {
+		out, errOut, code := f.run(append([]string{"loop"}, tc.args...)...)
+		assert.Equal(t, tc.code, code, "%v: %s%s", tc.args, out, errOut)
+		assert.Contains(t, errOut, tc.want, tc.args)
+	}
+	_, err := os.Stat(filepath.Join(f.dir, "transcripts"))
+	assert.True(t, os.IsNotExist(err), "no pass ran")
+}
