@@ -6,7 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-		"math/rand/v2"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"

@@ -57,8 +57,14 @@ func acquireLoopLock(db string, every time.Duration) (release func(), err error)
 	}
 	host, _ := os.Hostname()
 	note, _ := json.Marshal(loopNote{Host: host, PID: os.Getpid(), Start: procStartOf(os.Getpid()), Since: time.Now().UTC().Format(time.RFC3339), Every: every.String()})
-	if err := f.Truncate(0); err == nil {
+	err = f.Truncate(0)
+	if err == nil {
 		_, err = f.WriteAt(append(note, '\n'), 0)
+	}
+	if err != nil {
+		unlockFile(f)
+		f.Close()
+		return nil, fmt.Errorf("loop lock %s: writing who holds it: %w", path, err)
 	}
 	return func() {
 		_ = f.Truncate(0)
