@@ -85,7 +85,8 @@ of
      previous pass, watched sets marked, the asserts (fleetq run FILE);
   3. a decision (--decide VERB EXPR --reason R): the verb routes EXPR's
      hosts through the policy and its budget, a dry run unless --commit
-     (never --force);
+     (never --force); skipped on a pass whose run file failed (an assert
+     failed, or the file could not be evaluated);
 
 printed to stdout and written, whole (temp file and rename), as one
 transcript per pass: --transcripts DIR (default: transcripts beside the
@@ -210,10 +211,15 @@ func (l *loop) pass(ctx context.Context) bool {
 	fmt.Fprintf(&t, "== loop pass %d  %s\n", l.n+1, started.Format(time.RFC3339))
 	writeCollectStep(&t, col, code, stderr)
 	if col != nil && col.Pass != 0 {
+		runCode := exitOK
 		if l.o.runFile != "" {
-			l.step(rest, &t, "run", []string{"run", l.o.runFile})
+			runCode = l.step(rest, &t, "run", []string{"run", l.o.runFile})
 		}
-		if l.o.decide != "" {
+		switch {
+		case l.o.decide == "":
+		case runCode != exitOK:
+			fmt.Fprintf(&t, "-- decide: skipped: the run file did not pass (exit status %d); no decision on this pass\n", runCode)
+		default:
 			l.step(rest, &t, "decide", l.decideArgs())
 		}
 	}
@@ -249,8 +255,8 @@ func (l *loop) collect(ctx context.Context) (*collectResult, int, string) {
 }
 
 // step runs one fleetq command of the pass in text and appends what it
-// printed, with its exit status when it failed.
-func (l *loop) step(ctx context.Context, t *bytes.Buffer, name string, args []string) {
+// printed, with its exit status when it failed; it returns the status.
+func (l *loop) step(ctx context.Context, t *bytes.Buffer, name string, args []string) int {
 	out, errOut, code := l.exec(ctx, append(args, "--format=text"))
 	fmt.Fprintf(t, "-- %s: fleetq %s\n", name, shellLine(args))
 	t.Write(out)
@@ -258,6 +264,7 @@ func (l *loop) step(ctx context.Context, t *bytes.Buffer, name string, args []st
 	if code != exitOK {
 		fmt.Fprintf(t, "%s: exit status %d\n", name, code)
 	}
+	return code
 }
 
 // exec runs a fleetq command in this process with a fresh command tree

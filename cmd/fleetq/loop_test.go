@@ -277,3 +277,16 @@ func TestLoopChecksItsInputsFirst(t *testing.T) {
 	_, err := os.Stat(filepath.Join(f.dir, "transcripts"))
 	assert.True(t, os.IsNotExist(err), "no pass ran")
 }
+
+// A pass whose run file fails makes no decision: the transcript says so,
+// and the loop goes on (exit 0 after --passes).
+func TestLoopSkipsTheDecisionWhenTheRunFileFails(t *testing.T) {
+	f := newActionFixture(t)
+	runFile := filepath.Join(f.dir, "strict.fq")
+	require.NoError(t, os.WriteFile(runFile, []byte("assert count(lifecycle = \"dead\") < 1\n"), 0o644))
+	out := f.ok("loop", "--every", "1s", "--passes", "1", "--sources", loopSources(t, f, "", ""), "--run", runFile,
+		"--transcripts", filepath.Join(f.dir, "t"), "--decide", "drain", `lifecycle = "dead"`, "--reason", "loop test")
+	assert.Contains(t, out, `assert FAIL line 1: count(lifecycle = "dead") < 1 (count is 9)`)
+	assert.Contains(t, out, "run: exit status 4\n-- decide: skipped: the run file did not pass (exit status 4); no decision on this pass\n")
+	assert.NotContains(t, out, "dry run")
+}

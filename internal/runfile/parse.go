@@ -285,13 +285,15 @@ func parseSide(s string, off int) (Side, int, error) {
 	return Side{N: n}, end, nil
 }
 
-// parseExprAt parses s[from:to] as a set expression whose positions, and
-// errors, are columns of the whole line s.
+// parseExprAt parses s[from:to], the inside of the parentheses at from-1
+// and to, as a set expression whose positions, and errors, are columns of
+// the whole line s. It is parsed with its parentheses, so that
+// count(lifecycle = "dead") is a predicate, not a binding.
 func parseExprAt(s string, from, to int) (query.Node, error) {
 	if strings.TrimSpace(s[from:to]) == "" {
 		return nil, lineErr(s, from, "expected a set expression")
 	}
-	e, err := query.ParseExpr(strings.Repeat(" ", from) + s[from:to])
+	e, err := query.ParseExpr(strings.Repeat(" ", from-1) + "(" + s[from:to] + ")")
 	if qe, ok := err.(*query.Error); ok {
 		c := *qe
 		c.Input = s

@@ -73,6 +73,14 @@ func TestParseTrends(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, f.Lines[0].Assert.Trend.Steps)
 
+	// Inside count( ) and the trends, NAME = … is a predicate.
+	f, err = Parse("t.fq", `assert count(lifecycle = "dead") < count(lifecycle = "dead"@-1)`+"\nassert stuck(lifecycle = \"draining\", 2)\n")
+	require.NoError(t, err)
+	assert.Equal(t, `lifecycle = "dead"`, f.Lines[0].Assert.Left.Expr.String())
+	r, err := run(t, states([]int{1, 2, 2}, []int{1, 1, 1}), `assert count(lifecycle = "dead") <= 2`+"\nassert stuck(lifecycle = \"draining\", 2)\n")
+	require.NoError(t, err)
+	assert.Equal(t, []string{VerdictOK, VerdictFail}, []string{r.Asserts[0].Verdict, r.Asserts[1].Verdict})
+
 	// Words that start like directives are bindings.
 	f, err = Parse("t.fq", "asserted = all\nwatch = all\nsave = all\n")
 	require.NoError(t, err)
@@ -90,8 +98,8 @@ func TestParseTrendErrors(t *testing.T) {
 		{"assert not count(dead) < 3", "t.fq:1:12: expected rising, falling or stuck after assert not"},
 		{"assert count(dead) <> 3", "t.fq:1:21: expected count(EXPR) or a number"},
 		{"assert count(dead) 3", "t.fq:1:20: expected one of < <= > >= == !="},
-		{"assert count(dead -) < count(dead@-1)", "t.fq:1:20:"},
-		{"assert count(dead) < count(dead -)", "t.fq:1:34:"},
+		{"assert count(dead -) < count(dead@-1)", "t.fq:1:19:"},
+		{"assert count(dead) < count(dead -)", "t.fq:1:33:"},
 		{"assert rising(dead -, 3)", "t.fq:1:"},
 		{"assert 3 < count(dead)", "t.fq:1:8: the left side of an assert is count(EXPR)"},
 		{"assert count(dead < 3", "t.fq:1:13: unbalanced parenthesis"},
