@@ -82,7 +82,9 @@ func TestDeadlineAndTimeout(t *testing.T) {
 
 func TestURLFailures(t *testing.T) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/500", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "boom\nat line 2", http.StatusInternalServerError) })
+	mux.HandleFunc("/500", func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "boom\nat line 2", http.StatusInternalServerError)
+	})
 	mux.HandleFunc("/big", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, strings.Repeat("h1\n", 2000)) })
 	mux.HandleFunc("/cut", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Length", "1000")
