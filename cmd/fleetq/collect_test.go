@@ -436,3 +436,36 @@ func (p *prometheusProc) waitPath(t *testing.T, path string) bool {
 	t.Fatalf("%s%s not answering after %s:\n%s", p.url, path, promDeadline, p.Logs())
 	return false
 }
+
+// TestCollectInventoryUncarried: an inventory that fails with no earlier
+// snapshot to carry writes no pass (nor creates the database), and once a
+// pass has it, its failure is carried like any other.
+func TestCollectInventoryUncarried(t *testing.T) {
+	dir := t.TempDir()
+	sources := filepath.Join(dir, "fleetq.sources.toml")
+	require.NoError(t, os.WriteFile(sources, []byte(`[[source]]
+name = "inventory"
+kind = "inventory"
+path = "inventory.csv"
+
+[[source]]
+name = "rebooted"
+kind = "hosts"
+command = ["echo", "node1"]
+`), 0o644))
+	c := &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+	out, errOut, code := c.run("collect", "--sources", sources)
+	assert.Equal(t, exitFailure, code, "stdout: %s\nstderr: %s", out, errOut)
+	assert.Contains(t, errOut, "fleetq: warning: source inventory:inventory failed: "+filepath.Join(dir, "inventory.csv")+": no such file or directory; nothing to carry")
+	assert.Contains(t, errOut, "fleetq: inventory source inventory (inventory) could not be read and no earlier pass has it to carry: no pass was written")
+	assert.NoFileExists(t, c.db)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host,role\nnode1,hadoop-worker\n"), 0o644))
+	c.collect(0)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), nil, 0o644)) // an empty dump is an outage
+	out, errOut = c.collect(0)
+	assert.Contains(t, out, "pass 2 sealed: 1 hosts (1 sources read, 1 failed)")
+	assert.Contains(t, errOut, "fleetq: warning: source inventory:inventory failed: ")
+	assert.Contains(t, errOut, "; carried from pass 1\n")
+	c.expect("inventory & role = \"hadoop-worker\"", "node1")
+}

@@ -2,9 +2,12 @@ package collect
 
 import (
 	"context"
+	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +139,25 @@ func TestNetBoxPages(t *testing.T) {
 	r = runOne(t, context.Background(), &Source{Name: "netbox", Kind: "netbox", URL: srv.URL + "/api/dcim/devices/?foreign=1"}, Options{})
 	require.NotNil(t, r.Failure)
 	assert.Contains(t, r.Failure.Reason, "is not on "+srv.URL+": not followed")
+}
+
+// TestTLS: certificates are verified unless the source says otherwise,
+// against its ca_file when it names one.
+func TestTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "web01") }))
+	defer srv.Close()
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644))
+	ctx := context.Background()
+	r := runOne(t, ctx, &Source{Name: "h", Kind: "hosts", URL: srv.URL}, Options{})
+	require.NotNil(t, r.Failure, "an unknown CA is refused")
+	assert.Contains(t, r.Failure.Reason, "certificate")
+	r = runOne(t, ctx, &Source{Name: "h", Kind: "hosts", URL: srv.URL, CAFile: ca}, Options{})
+	require.Nil(t, r.Failure)
+	assert.Equal(t, []string{"web01"}, r.Data.Hosts)
+	r = runOne(t, ctx, &Source{Name: "h", Kind: "hosts", URL: srv.URL, SkipVerify: true}, Options{})
+	require.Nil(t, r.Failure)
+	r = runOne(t, ctx, &Source{Name: "h", Kind: "hosts", URL: srv.URL, CAFile: filepath.Join(t.TempDir(), "none.pem")}, Options{})
+	require.NotNil(t, r.Failure)
+	assert.Contains(t, r.Failure.Reason, "none.pem: no such file or directory")
 }
