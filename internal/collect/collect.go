@@ -152,7 +152,7 @@ func parse(s *Source, opts Options, data []byte) (*store.SourceData, *Failure) {
 }
 
 func ingestOptions(s *Source, opts Options, data []byte) ingest.Options {
-	o := ingest.Options{Limits: opts.Limits, Now: opts.Now, StdinName: "source " + s.Name}
+	o := ingest.Options{Limits: opts.Limits, Now: opts.Now, StdinName: "source " + s.Name, AllowEmpty: s.AllowEmpty}
 	if data != nil {
 		o.Stdin = bytes.NewReader(data)
 	}

@@ -161,3 +161,18 @@ func TestTLS(t *testing.T) {
 	require.NotNil(t, r.Failure)
 	assert.Contains(t, r.Failure.Reason, "none.pem: no such file or directory")
 }
+
+// TestAllowEmpty: a source of no hosts fails, as ingest refuses it,
+// unless the source says allow_empty.
+func TestAllowEmpty(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+	}))
+	defer srv.Close()
+	r := runOne(t, context.Background(), &Source{Name: "down", Kind: "prom", URL: srv.URL}, Options{})
+	require.NotNil(t, r.Failure)
+	assert.Contains(t, r.Failure.Reason, "source down: no hosts")
+	r = runOne(t, context.Background(), &Source{Name: "down", Kind: "prom", URL: srv.URL, AllowEmpty: true}, Options{})
+	require.Nil(t, r.Failure)
+	assert.Empty(t, r.Data.Hosts)
+}

@@ -25,6 +25,7 @@ kind = "prom"
 url = "http://prometheus:9090/prom/"
 queries = ["up", "node_uname_info", "sum by (instance) (rate(x[5m]))"]
 timeout = "10s"
+allow_empty = true
 
 [[source]]
 name = "hdfs"
@@ -61,6 +62,8 @@ func TestParse(t *testing.T) {
 	assert.Equal(t, "http://prometheus:9090/prom/api/v1/query?query=node_uname_info", uname.URL)
 	assert.Equal(t, "up", up.Query)
 	assert.Equal(t, 10*time.Second, uname.Timeout)
+	assert.True(t, uname.AllowEmpty)
+	assert.False(t, inv.AllowEmpty)
 	assert.Equal(t, []string{"hdfs", "dfsadmin", "-report"}, hdfs.Command)
 	assert.Equal(t, "/etc/fleetq/work", hdfs.Dir)
 	assert.Equal(t, []string{"HADOOP_USER_NAME=hdfs", "JAVA_HOME=/usr/lib/jvm"}, hdfs.Env)
