@@ -18,9 +18,6 @@ type Options struct {
 	Limits ingest.Limits
 	// Now is the time every snapshot is recorded as read at (the pass's).
 	Now func() time.Time
-	// Progress, when set, is called as each source ends (from its own
-	// goroutine, one call at a time).
-	Progress func(Result)
 }
 
 // Result is what reading one source came to: its snapshot, or why
@@ -45,7 +42,6 @@ type Failure struct {
 func Run(ctx context.Context, f *File, opts Options) []Result {
 	out := make([]Result, len(f.Sources))
 	var wg sync.WaitGroup
-	var mu sync.Mutex
 	for i, s := range f.Sources {
 		wg.Add(1)
 		go func() {
@@ -53,11 +49,6 @@ func Run(ctx context.Context, f *File, opts Options) []Result {
 			start := time.Now()
 			data, fail := readOne(ctx, s, opts)
 			out[i] = Result{Source: s, Data: data, Failure: fail, Elapsed: time.Since(start)}
-			if opts.Progress != nil {
-				mu.Lock()
-				opts.Progress(out[i])
-				mu.Unlock()
-			}
 		}()
 	}
 	wg.Wait()
@@ -161,7 +152,7 @@ func parse(s *Source, opts Options, data []byte) (*store.SourceData, *Failure) {
 }
 
 func ingestOptions(s *Source, opts Options, data []byte) ingest.Options {
-	o := ingest.Options{Limits: opts.Limits, Now: opts.Now, StdinName: "source " + s.Name}
+	o := ingest.Options{Limits: opts.Limits, Now: opts.Now, StdinName: "source " + s.Name, AllowEmpty: s.AllowEmpty}
 	if data != nil {
 		o.Stdin = bytes.NewReader(data)
 	}

@@ -91,24 +91,27 @@ func (c *capped) Write(p []byte) (int, error) {
 const tailBytes = 2048
 
 // tail keeps the last tailBytes written.
-type tail struct{ buf []byte }
+type tail struct {
+	buf []byte
+	cut bool // bytes before buf were dropped
+}
 
 func (t *tail) Write(p []byte) (int, error) {
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > 2*tailBytes {
-		t.buf = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...)
+		t.buf, t.cut = append(t.buf[:0], t.buf[len(t.buf)-tailBytes:]...), true
 	}
 	return len(p), nil
 }
 
 // String is the tail, from the first whole line when it was cut.
 func (t *tail) String() string {
-	b := t.buf
+	b, cut := t.buf, t.cut
 	if len(b) > tailBytes {
-		b = b[len(b)-tailBytes:]
-		if i := strings.IndexByte(string(b), '\n'); i >= 0 && i < len(b)-1 {
-			b = b[i+1:]
-		}
+		b, cut = b[len(b)-tailBytes:], true
+	}
+	if i := strings.IndexByte(string(b), '\n'); cut && i >= 0 && i < len(b)-1 {
+		b = b[i+1:]
 	}
 	return strings.TrimRight(string(b), "\n")
 }

@@ -147,6 +147,9 @@ func fetchPages(s *Source, get func(string, int64) ([]byte, error), max int64) (
 		if pages == maxPages {
 			return nil, fmt.Errorf("GET %s: more than %d pages", redact(s.URL), maxPages)
 		}
+		if total >= max {
+			return nil, fmt.Errorf("GET %s: its pages are more than %d bytes together (--max-source-bytes)", redact(s.URL), max)
+		}
 		body, err := get(next, max-total)
 		if err != nil {
 			return nil, err

@@ -62,6 +62,9 @@ type Source struct {
 	SkipVerify  bool
 
 	Timeout time.Duration
+	// AllowEmpty accepts a snapshot of no hosts (a query of down hosts
+	// when none is); otherwise one fails, as ingest refuses it.
+	AllowEmpty bool
 }
 
 // Origin is where the source is read from, as a pass records it: the
@@ -101,11 +104,12 @@ type rawSource struct {
 	CAFile      string            `toml:"ca_file"`
 	SkipVerify  bool              `toml:"tls_skip_verify"`
 	Timeout     string            `toml:"timeout"`
+	AllowEmpty  bool              `toml:"allow_empty"`
 }
 
 // sourceKeys are the keys of a [[source]], as the error for an unknown
 // one lists them.
-const sourceKeys = "name, kind, path, command, dir, env, url, query, queries, headers, token_file, token_env, token_scheme, ca_file, tls_skip_verify, timeout"
+const sourceKeys = "name, kind, path, command, dir, env, url, query, queries, headers, token_file, token_env, token_scheme, ca_file, tls_skip_verify, timeout, allow_empty"
 
 // Load reads and checks a sources file. Every error is one line naming
 // FILE:LINE and what was expected.
@@ -213,7 +217,7 @@ func (p *parser) source(i int, r *rawSource) ([]*Source, error) {
 		}
 		return line
 	}
-	s := &Source{Name: r.Name, Kind: r.Kind, Line: line, TokenScheme: "Bearer"}
+	s := &Source{Name: r.Name, Kind: r.Kind, Line: line, TokenScheme: "Bearer", AllowEmpty: r.AllowEmpty}
 	if r.Name == "" {
 		return nil, p.errf(line, "[[source]] without a name: expected name = \"NAME\", the source's host set in the pass")
 	}
