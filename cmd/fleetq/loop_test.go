@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,10 +30,11 @@ type looping struct {
 	code   int
 }
 
-func startLoop(t *testing.T, f *actionFixture, args ...string) *looping {
+// startLoop starts fleetq --db db loop ARGS, with env added.
+func startLoop(t *testing.T, db string, env []string, args ...string) *looping {
 	t.Helper()
-	cmd := exec.Command(fleetqBin, append([]string{"--db", f.db, "loop"}, args...)...)
-	cmd.Env = append(os.Environ(), "FLEETQ_POLICY="+f.policy)
+	cmd := exec.Command(fleetqBin, append([]string{"--db", db, "loop"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
 	l := &looping{cmd: cmd, lines: make(chan string, 1000), done: make(chan struct{})}
@@ -169,7 +171,7 @@ func TestLoopWritesOneTranscriptPerPass(t *testing.T) {
 	runFile := filepath.Join(f.dir, "trends.fq")
 	require.NoError(t, os.WriteFile(runFile, []byte(loopRunFile), 0o644))
 	dir := filepath.Join(f.dir, "transcripts")
-	l := startLoop(t, f, "--every", "2s", "--passes", "3", "--sources", loopSources(t, f, "", ""), "--run", runFile,
+	l := startLoop(t, f.db, []string{"FLEETQ_POLICY=" + f.policy}, "--every", "2s", "--passes", "3", "--sources", loopSources(t, f, "", ""), "--run", runFile,
 		"--transcripts", dir, "--decide", "drain", `lifecycle = "dead" & cluster = "smf1-dense-02"`, "--reason", "loop test")
 	var names []string
 	for i := 0; i < 3; i++ {
@@ -211,7 +213,7 @@ func TestLoopSIGTERMDuringCollectLeavesNoPartialPass(t *testing.T) {
 	block, fifo := filepath.Join(f.dir, "block"), filepath.Join(f.dir, "started")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	dir := filepath.Join(f.dir, "transcripts")
-	l := startLoop(t, f, "--every", "1s", "--sources", loopSources(t, f, block, fifo), "--transcripts", dir)
+	l := startLoop(t, f.db, []string{"FLEETQ_POLICY=" + f.policy}, "--every", "1s", "--sources", loopSources(t, f, block, fifo), "--transcripts", dir)
 	l.waitLine(t, "transcript: ")
 	l.waitLine(t, "transcript: ")
 	require.NoError(t, os.WriteFile(block, nil, 0o644))
@@ -233,7 +235,7 @@ func TestLoopRefusesASecondLoop(t *testing.T) {
 	f := newActionFixture(t)
 	sources := loopSources(t, f, "", "")
 	dir := filepath.Join(f.dir, "transcripts")
-	first := startLoop(t, f, "--every", "1h", "--sources", sources, "--transcripts", dir)
+	first := startLoop(t, f.db, []string{"FLEETQ_POLICY=" + f.policy}, "--every", "1h", "--sources", sources, "--transcripts", dir)
 	first.waitLine(t, "transcript: ")
 	out, errOut, code := f.run("loop", "--every", "1m", "--passes", "1", "--sources", sources, "--transcripts", dir)
 	assert.Equal(t, exitLocked, code, out)
@@ -246,7 +248,7 @@ func TestLoopRefusesASecondLoop(t *testing.T) {
 	assert.Contains(t, first.Stderr(), "stopped while sleeping, after 1 passes")
 	f.ok("loop", "--every", "1m", "--passes", "1", "--sources", sources, "--transcripts", dir)
 
-	killed := startLoop(t, f, "--every", "1h", "--sources", sources, "--transcripts", dir)
+	killed := startLoop(t, f.db, []string{"FLEETQ_POLICY=" + f.policy}, "--every", "1h", "--sources", sources, "--transcripts", dir)
 	killed.waitLine(t, "transcript: ")
 	require.NoError(t, killed.cmd.Process.Kill())
 	killed.wait(t)
@@ -289,4 +291,64 @@ func TestLoopSkipsTheDecisionWhenTheRunFileFails(t *testing.T) {
 	assert.Contains(t, out, `assert FAIL line 1: count(lifecycle = "dead") < 1 (count is 9)`)
 	assert.Contains(t, out, "run: exit status 4\n-- decide: skipped: the run file did not pass (exit status 4); no decision on this pass\n")
 	assert.NotContains(t, out, "dry run")
+}
+
+// The loop against a real Prometheus scraping a real node exporter, an
+// inventory file and a command: every pass's transcript holds the
+// metrics source read, and the run file's counts over it.
+func TestLoopWithPrometheus(t *testing.T) {
+	promBin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Skip("SKIP: prometheus not installed (apt-get install prometheus prometheus-node-exporter)")
+	}
+	exporterBin, err := exec.LookPath("prometheus-node-exporter")
+	if err != nil {
+		t.Skip("SKIP: prometheus-node-exporter not installed (apt-get install prometheus-node-exporter)")
+	}
+	exporter := startNodeExporter(t, exporterBin)
+	prom := startPrometheusConfig(t, promBin, t.TempDir(), fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ['%s']
+`, exporter))
+	prom.waitFor(t, `node_uname_info{job="node"}`)
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host,ip,role\nnode1,127.0.0.1,hadoop-worker\nnode2,10.9.9.2,hadoop-worker\n"), 0o644))
+	sources := filepath.Join(dir, "fleetq.sources.toml")
+	require.NoError(t, os.WriteFile(sources, []byte(fmt.Sprintf(`[[source]]
+name = "inventory"
+kind = "inventory"
+path = "inventory.csv"
+
+[[source]]
+name = "metrics"
+kind = "prom"
+url = %q
+queries = ["up"]
+timeout = "10s"
+
+[[source]]
+name = "rebooted"
+kind = "hosts"
+command = ["sh", "-c", "echo node2"]
+`, prom.url)), 0o644))
+	runFile := filepath.Join(dir, "live.fq")
+	require.NoError(t, os.WriteFile(runFile, []byte("up_hosts = metrics & up == 1\nwatch up_hosts down\nassert count(up_hosts) >= count(up_hosts@-1)\n"), 0o644))
+	tdir := filepath.Join(dir, "transcripts")
+	l := startLoop(t, filepath.Join(dir, "fleetq.db"), nil, "--every", "1s", "--passes", "2", "--sources", sources, "--run", runFile, "--transcripts", tdir)
+	l.waitLine(t, "transcript: ")
+	l.waitLine(t, "transcript: ")
+	require.Zero(t, l.wait(t), l.Stderr())
+	names := transcripts(t, tdir)
+	require.Len(t, names, 2)
+	second, err := os.ReadFile(names[1])
+	require.NoError(t, err)
+	text := string(second)
+	assert.Contains(t, text, "pass 2 sealed: 2 hosts (3 sources read, 0 failed)")
+	assert.Contains(t, text, "prom      metrics")
+	assert.Contains(t, text, "up_hosts      1     1      +0  down (2 of 4 passes)")
+	assert.Contains(t, text, "assert ok   line 3: count(up_hosts) >= count(up_hosts@-1) (count is 1, right side 1)")
 }
