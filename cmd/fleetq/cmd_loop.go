@@ -196,12 +196,13 @@ func (l *loop) check() error {
 }
 
 // pass runs one pass and transcribes it. It returns false when a signal
-// stopped the collect: no pass was written, and the loop ends.
+// came: during the collect no pass was written; after it, the pass was
+// finished first. Either way the loop ends.
 func (l *loop) pass(ctx context.Context) bool {
 	started := time.Now().UTC()
 	var t bytes.Buffer
 	col, code, stderr := l.collect(ctx)
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && (col == nil || col.Pass == 0) {
 		fmt.Fprintf(l.a.stderr, "fleetq loop: stopped during the collect of loop pass %d: no pass was written\n", l.n+1)
 		return false
 	}
@@ -230,6 +231,10 @@ func (l *loop) pass(ctx context.Context) bool {
 		fmt.Fprintf(&t, "transcript: %s\n", name)
 	}
 	_, _ = l.a.stdout.Write(t.Bytes())
+	if ctx.Err() != nil {
+		fmt.Fprintf(l.a.stderr, "fleetq loop: stopped after finishing loop pass %d (%s)\n", l.n+1, name)
+		return false
+	}
 	return true
 }
 
