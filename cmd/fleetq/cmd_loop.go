@@ -38,6 +38,7 @@ type loopOptions struct {
 	passes      int
 	deadline    time.Duration
 	label       string
+	defs        string
 }
 
 func (o *loopOptions) AddFlags(fs *pflag.FlagSet) {
@@ -52,6 +53,7 @@ func (o *loopOptions) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.passes, "passes", 0, "stop after N passes (default: until SIGINT or SIGTERM)")
 	fs.DurationVar(&o.deadline, "deadline", 0, "bound on each collect (default the sources file's deadline)")
 	fs.StringVar(&o.label, "label", "", "a label for every pass the loop makes")
+	fs.StringVar(&o.defs, "defs", "", "definitions file each collect evaluates into its pass (default: those kept with fleetq defs set)")
 }
 
 func (o *loopOptions) Validate() error {
@@ -79,8 +81,9 @@ func newLoopCommand(a *app) *cobra.Command {
 of
 
   1. collect: read the sources file into a new pass (fleetq collect, with
-     the definitions kept by fleetq defs set evaluated into it); a source
-     that fails is carried forward and warned about;
+     the definitions of --defs, else those kept by fleetq defs set,
+     evaluated into it); a source that fails is carried forward and
+     warned about;
   2. the run file (--run): each set's count with its change since the
      previous pass, watched sets marked, the asserts (fleetq run FILE);
   3. a decision (--decide VERB EXPR --reason R): the verb routes EXPR's
@@ -180,6 +183,9 @@ func (l *loop) check() error {
 	if _, err := collect.Load(co.sourcesPath()); err != nil {
 		return sourcesFileHint(err, co)
 	}
+	if _, err := loadDefinitions(l.o.defs); err != nil {
+		return err
+	}
 	if l.o.runFile != "" {
 		data, err := readTextFile(l.o.runFile)
 		if err != nil {
@@ -250,6 +256,9 @@ func (l *loop) collect(ctx context.Context) (*collectResult, int, string) {
 	}
 	if l.o.label != "" {
 		args = append(args, "--label="+l.o.label)
+	}
+	if l.o.defs != "" {
+		args = append(args, "--defs="+l.o.defs)
 	}
 	out, errOut, code := l.exec(ctx, args)
 	var res collectResult

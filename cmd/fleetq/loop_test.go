@@ -170,9 +170,11 @@ func TestLoopWritesOneTranscriptPerPass(t *testing.T) {
 	f := newActionFixture(t)
 	runFile := filepath.Join(f.dir, "trends.fq")
 	require.NoError(t, os.WriteFile(runFile, []byte(loopRunFile), 0o644))
+	defs := filepath.Join(f.dir, "loop.defs")
+	require.NoError(t, os.WriteFile(defs, []byte(`dead_dense = lifecycle = "dead" & cluster = "smf1-dense-02"`+"\n"), 0o644))
 	dir := filepath.Join(f.dir, "transcripts")
 	l := startLoop(t, f.db, []string{"FLEETQ_POLICY=" + f.policy}, "--every", "2s", "--passes", "3", "--sources", loopSources(t, f, "", ""), "--run", runFile,
-		"--transcripts", dir, "--decide", "drain", `lifecycle = "dead" & cluster = "smf1-dense-02"`, "--reason", "loop test")
+		"--defs", defs, "--transcripts", dir, "--decide", "drain", "dead_dense", "--reason", "loop test")
 	var names []string
 	for i := 0; i < 3; i++ {
 		line := l.waitLine(t, "transcript: ")
@@ -194,8 +196,9 @@ func TestLoopWritesOneTranscriptPerPass(t *testing.T) {
 		assert.Contains(t, text, "-- run: fleetq run "+runFile)
 		assert.Contains(t, text, "dead      9     9      +0  up")
 		assert.Contains(t, text, "assert ok   line 3: count(dead) <= count(dead@-1) (count is 9, right side 9)")
-		assert.Contains(t, text, `-- decide: fleetq drain 'lifecycle = "dead" & cluster = "smf1-dense-02"' '--reason=loop test'`)
-		assert.Contains(t, text, "dry run")
+		assert.Contains(t, text, `-- decide: fleetq drain dead_dense '--reason=loop test'`)
+		assert.Contains(t, text, "drain 'dead_dense': 9 hosts selected (pass "+strconv.Itoa(pass)+", ")
+		assert.Contains(t, text, "dry run: nothing changed but the audit log")
 		assert.NotContains(t, text, "--force")
 	}
 	first, _ := os.ReadFile(names[0])
@@ -271,6 +274,7 @@ func TestLoopChecksItsInputsFirst(t *testing.T) {
 		{[]string{"--every", "1m", "--sources", sources, "--decide", "drain", "--reason", "x"}, exitUsage, "--decide drain needs EXPR"},
 		{[]string{"--every", "1m", "--sources", sources, "--decide", "drain", "all"}, exitUsage, "--decide needs --reason"},
 		{[]string{"--every", "1m", "--sources", filepath.Join(f.dir, "nope.toml")}, exitFailure, "nope.toml"},
+		{[]string{"--every", "1m", "--sources", sources, "--defs", bad}, exitFailure, bad + ":1:"},
 	} {
 		out, errOut, code := f.run(append([]string{"loop"}, tc.args...)...)
 		assert.Equal(t, tc.code, code, "%v: %s%s", tc.args, out, errOut)
@@ -351,4 +355,15 @@ command = ["sh", "-c", "echo node2"]
 	assert.Contains(t, text, "prom      metrics")
 	assert.Contains(t, text, "up_hosts      1     1      +0  down (2 of 4 passes)")
 	assert.Contains(t, text, "assert ok   line 3: count(up_hosts) >= count(up_hosts@-1) (count is 1, right side 1)")
+}
+
+// With --commit the decision grants what the policy allows (and says so
+// in the transcript); the loop passes --yes, never --force.
+func TestLoopCommitsWithinThePolicy(t *testing.T) {
+	f := newActionFixture(t)
+	out := f.ok("loop", "--every", "1s", "--passes", "1", "--sources", loopSources(t, f, "", ""), "--transcripts", filepath.Join(f.dir, "t"),
+		"--decide", "drain", `lifecycle = "dead" & cluster = "smf1-dense-02"`, "--reason", "loop commit", "--commit")
+	assert.Contains(t, out, `-- decide: fleetq drain 'lifecycle = "dead" & cluster = "smf1-dense-02"' '--reason=loop commit' --commit --yes`)
+	assert.Regexp(t, `committed: [1-9]\d* leases granted \(audit \d+\)`, out)
+	assert.Contains(t, f.ok("leases"), "loop commit")
 }

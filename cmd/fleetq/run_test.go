@@ -61,6 +61,8 @@ watch dead up
 assert count(draining) <= count(draining@-1)
 assert not rising(dead, 3)
 assert not stuck(draining, 2)
+newly_dead = dead - dead@-1
+assert count(newly_dead) == count(newly_dead@-1)
 `), 0o644))
 	fq := func(args ...string) (string, int) {
 		out, err := exec.Command(fleetqBin, append([]string{"--db", db}, args...)...).CombinedOutput()
@@ -92,18 +94,23 @@ assert not stuck(draining, 2)
 	ingest(2)
 	out, code := fq("run", file)
 	assert.Zero(t, code, out)
-	assert.Contains(t, out, "dead          2     1      +1  up (2 of 4 passes)")
+	assert.Contains(t, out, "dead            2     1      +1  up (2 of 4 passes)")
 	assert.Contains(t, out, "assert ok   line 4: count(draining) <= count(draining@-1) (count is 1, right side 1)")
 	assert.Contains(t, out, "assert SHORT line 5: not rising(dead, 3) (not enough passes: needs 4, 2 so far)")
+	assert.Contains(t, out, "assert SHORT line 8: count(newly_dead) == count(newly_dead@-1) (not enough passes: newly_dead in pass 1: @-2 from pass 2: no such pass)")
 
 	ingest(3)
 	ingest(4)
 	out, code = fq("run", file)
 	assert.Equal(t, 4, code, out)
-	assert.Contains(t, out, "dead          4     3      +1  !! up 3 passes running")
+	assert.Contains(t, out, "dead            4     3      +1  !! up 3 passes running")
 	assert.Contains(t, out, "assert FAIL line 5: not rising(dead, 3) (counts 1 2 3 4)")
 	assert.Contains(t, out, "assert FAIL line 6: not stuck(draining, 2) (counts 1 1 1)")
 	assert.Contains(t, out, "fleetq: "+file+":5: assert failed: not rising(dead, 3) (counts 1 2 3 4)")
+	// newly_dead@-1 in pass 4 is pass 3's newly_dead, which is pass 3's
+	// dead minus pass 2's: one host each time.
+	assert.Contains(t, out, "newly_dead      1     1      +0")
+	assert.Contains(t, out, "assert ok   line 8: count(newly_dead) == count(newly_dead@-1) (count is 1, right side 1)")
 
 	out, code = fq("run", "--format", "json", file)
 	assert.Equal(t, 4, code, out)
