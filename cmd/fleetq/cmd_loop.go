@@ -97,7 +97,10 @@ database), DIR/YYYY-MM-DD/pass-NNNN.txt, dated and named by the pass. A
 pass whose collect made no pass is transcribed as nopass-HHMMSS.txt.
 
 A failed step (an assert, a locked database, no source read) is in the
-transcript, and the loop goes on. SIGINT or SIGTERM during the collect
+transcript, and the loop goes on; after --passes N the loop exits with the
+status of the last pass's first failed step (0 when none failed), so a
+one-pass loop from cron mails a failed assert (4) or a collect that read
+nothing (6). SIGINT or SIGTERM during the collect
 stops it without writing a pass; during the other steps the pass is
 finished and transcribed; during the sleep the loop ends at once; the exit
 status is 0 either way. Only one loop runs per database: a second is
@@ -111,8 +114,10 @@ Examples:
   fleetq loop --every 1m --passes 1 --run trends.fq   # one pass, as from cron
 
 ` + exitCodesHelp + `
-  3  another fleetq loop runs on this database (it is named); also a lock
-     held past --timeout in a pass is reported there and the loop goes on`,
+  3  another fleetq loop runs on this database (it is named)
+  6  after --passes N: the last pass's collect could read no source
+  After --passes N the status is that of the last pass's first failed
+  step (collect, run, decide); a loop stopped by a signal exits 0.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if o.decide != "" && len(args) != 1 {
 				return &usageError{"--decide " + o.decide + " needs EXPR, the hosts to decide on, as the argument"}
@@ -142,6 +147,17 @@ type loop struct {
 	db   string
 	dir  string // the transcripts directory
 	n    int    // passes made so far
+	// failed is the first step of the last pass that failed, and its exit
+	// status: the loop's own after --passes N.
+	failed     string
+	failedCode int
+}
+
+// fail notes a step's exit status; the first failure of a pass stays.
+func (l *loop) fail(step string, code int) {
+	if code != exitOK && l.failedCode == exitOK {
+		l.failed, l.failedCode = step, code
+	}
 }
 
 func runLoop(ctx context.Context, a *app, o *loopOptions, expr string) error {
@@ -161,11 +177,11 @@ func runLoop(ctx context.Context, a *app, o *loopOptions, expr string) error {
 	defer stop()
 	for o.passes == 0 || l.n < o.passes {
 		if !l.pass(ctx) {
-			break
+			return nil
 		}
 		l.n++
 		if o.passes != 0 && l.n == o.passes {
-			break
+			return l.lastStatus()
 		}
 		if !sleepCtx(ctx, jittered(o.every)) {
 			fmt.Fprintf(a.stderr, "fleetq loop: stopped while sleeping, after %d passes\n", l.n)
@@ -173,6 +189,15 @@ func runLoop(ctx context.Context, a *app, o *loopOptions, expr string) error {
 		}
 	}
 	return nil
+}
+
+// lastStatus is the loop's exit after --passes N: the last pass's first
+// failed step's status (a cron job's mail), nil when every step passed.
+func (l *loop) lastStatus() error {
+	if l.failedCode == exitOK {
+		return nil
+	}
+	return &exitError{code: l.failedCode, err: fmt.Errorf("loop pass %d: %s failed (exit status %d); its transcript has what it printed", l.n, l.failed, l.failedCode)}
 }
 
 // check reads what every pass needs before the first one: the sources
@@ -207,7 +232,9 @@ func (l *loop) check() error {
 func (l *loop) pass(ctx context.Context) bool {
 	started := time.Now().UTC()
 	var t bytes.Buffer
+	l.failed, l.failedCode = "", exitOK
 	col, code, stderr := l.collect(ctx)
+	l.fail("collect", code)
 	if ctx.Err() != nil && (col == nil || col.Pass == 0) {
 		fmt.Fprintf(l.a.stderr, "fleetq loop: stopped during the collect of loop pass %d: no pass was written\n", l.n+1)
 		return false
@@ -221,13 +248,14 @@ func (l *loop) pass(ctx context.Context) bool {
 		runCode := exitOK
 		if l.o.runFile != "" {
 			runCode = l.step(rest, &t, "run", []string{"run", l.o.runFile})
+			l.fail("run", runCode)
 		}
 		switch {
 		case l.o.decide == "":
 		case runCode != exitOK:
 			fmt.Fprintf(&t, "-- decide: skipped: the run file did not pass (exit status %d); no decision on this pass\n", runCode)
 		default:
-			l.step(rest, &t, "decide", l.decideArgs())
+			l.fail("decide", l.step(rest, &t, "decide", l.decideArgs()))
 		}
 	}
 	name := l.transcriptName(col, started)

@@ -284,14 +284,16 @@ func TestLoopChecksItsInputsFirst(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "no pass ran")
 }
 
-// A pass whose run file fails makes no decision: the transcript says so,
-// and the loop goes on (exit 0 after --passes).
+// A pass whose run file fails makes no decision: the transcript says so;
+// after --passes the loop exits with the run's status.
 func TestLoopSkipsTheDecisionWhenTheRunFileFails(t *testing.T) {
 	f := newActionFixture(t)
 	runFile := filepath.Join(f.dir, "strict.fq")
 	require.NoError(t, os.WriteFile(runFile, []byte("assert count(lifecycle = \"dead\") < 1\n"), 0o644))
-	out := f.ok("loop", "--every", "1s", "--passes", "1", "--sources", loopSources(t, f, "", ""), "--run", runFile,
+	out, errOut, code := f.run("loop", "--every", "1s", "--passes", "1", "--sources", loopSources(t, f, "", ""), "--run", runFile,
 		"--transcripts", filepath.Join(f.dir, "t"), "--decide", "drain", `lifecycle = "dead"`, "--reason", "loop test")
+	assert.Equal(t, exitAssert, code, "after --passes, the last pass's first failed step's status")
+	assert.Equal(t, "fleetq: loop pass 1: run failed (exit status 4); its transcript has what it printed\n", errOut)
 	assert.Contains(t, out, `assert FAIL line 1: count(lifecycle = "dead") < 1 (count is 9)`)
 	assert.Contains(t, out, "run: exit status 4\n-- decide: skipped: the run file did not pass (exit status 4); no decision on this pass\n")
 	assert.NotContains(t, out, "dry run")
@@ -366,4 +368,16 @@ func TestLoopCommitsWithinThePolicy(t *testing.T) {
 	assert.Contains(t, out, `-- decide: fleetq drain 'lifecycle = "dead" & cluster = "smf1-dense-02"' '--reason=loop commit' --commit --yes`)
 	assert.Regexp(t, `committed: [1-9]\d* leases granted \(audit \d+\)`, out)
 	assert.Contains(t, f.ok("leases"), "loop commit")
+}
+
+func TestLoopJitterStaysWithinTenPercent(t *testing.T) {
+	lo, hi := time.Duration(1<<62), time.Duration(0)
+	for i := 0; i < 10000; i++ {
+		d := jittered(5 * time.Minute)
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	assert.GreaterOrEqual(t, lo, 270*time.Second)
+	assert.LessOrEqual(t, hi, 330*time.Second)
+	assert.Less(t, lo, 280*time.Second, "the spread is used")
+	assert.Greater(t, hi, 320*time.Second, "the spread is used")
 }
