@@ -97,15 +97,18 @@ database), DIR/YYYY-MM-DD/pass-NNNN.txt, dated and named by the pass. A
 pass whose collect made no pass is transcribed as nopass-HHMMSS.txt.
 
 A failed step (an assert, a locked database, no source read) is in the
-transcript, and the loop goes on; after --passes N the loop exits with the
-status of the last pass's first failed step (0 when none failed), so a
-one-pass loop from cron mails a failed assert (4) or a collect that read
-nothing (6). SIGINT or SIGTERM during the collect
-stops it without writing a pass; during the other steps the pass is
-finished and transcribed; during the sleep the loop ends at once; the exit
-status is 0 either way. Only one loop runs per database: a second is
-refused, naming the holder (host, pid, since) from DB.loop, which the
-kernel releases when the holder dies.
+transcript, and the loop goes on; after --passes N the loop exits with
+the status of the last pass's first failed step (0 when none failed), so
+a one-pass loop from cron mails a failed assert (4) or a collect that
+read nothing (6).
+
+SIGINT or SIGTERM during the collect stops it without writing a pass;
+during the other steps the pass is finished and transcribed first; during
+the sleep the loop ends at once; the exit status is 0 in each case.
+
+Only one loop runs per database: a second is refused, naming the holder
+(host, pid, since) from DB.loop, which the kernel releases when the
+holder dies.
 
 Examples:
   fleetq loop --every 5m --sources /etc/fleetq/smf1.sources.toml --run /etc/fleetq/trends.fq
@@ -245,18 +248,7 @@ func (l *loop) pass(ctx context.Context) bool {
 	fmt.Fprintf(&t, "== loop pass %d  %s\n", l.n+1, started.Format(time.RFC3339))
 	writeCollectStep(&t, col, code, stderr)
 	if col != nil && col.Pass != 0 {
-		runCode := exitOK
-		if l.o.runFile != "" {
-			runCode = l.step(rest, &t, "run", []string{"run", l.o.runFile})
-			l.fail("run", runCode)
-		}
-		switch {
-		case l.o.decide == "":
-		case runCode != exitOK:
-			fmt.Fprintf(&t, "-- decide: skipped: the run file did not pass (exit status %d); no decision on this pass\n", runCode)
-		default:
-			l.fail("decide", l.step(rest, &t, "decide", l.decideArgs()))
-		}
+		l.runAndDecide(rest, &t)
 	}
 	name := l.transcriptName(col, started)
 	if err := writeTranscript(name, t.Bytes()); err != nil {
@@ -270,6 +262,23 @@ func (l *loop) pass(ctx context.Context) bool {
 		return false
 	}
 	return true
+}
+
+// runAndDecide runs the run file, then the decision unless the run file
+// failed: a check that fails is a reason to look, not to act.
+func (l *loop) runAndDecide(ctx context.Context, t *bytes.Buffer) {
+	runCode := exitOK
+	if l.o.runFile != "" {
+		runCode = l.step(ctx, t, "run", []string{"run", l.o.runFile})
+		l.fail("run", runCode)
+	}
+	switch {
+	case l.o.decide == "":
+	case runCode != exitOK:
+		fmt.Fprintf(t, "-- decide: skipped: the run file did not pass (exit status %d); no decision on this pass\n", runCode)
+	default:
+		l.fail("decide", l.step(ctx, t, "decide", l.decideArgs()))
+	}
 }
 
 // collect runs fleetq collect in this process, in JSON to read the pass it
