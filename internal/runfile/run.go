@@ -134,6 +134,13 @@ func Run(env *query.Env, f *File) (*Report, error) {
 	skipped := map[string]bool{}
 	for i := range f.Lines {
 		l := &f.Lines[i]
+		if l.Stmt != nil {
+			// NAME = … is a predicate when NAME is an attribute of the
+			// current pass: decided once, in place, for every pass read.
+			if err := query.Resolve(cur, l.Stmt); err != nil {
+				return nil, &query.DefError{File: f.Path, Line: l.No, Err: err}
+			}
+		}
 		if why := skipReason(l, skipped); why != "" {
 			r.skip(l, why, skipped)
 			continue

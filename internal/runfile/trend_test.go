@@ -219,3 +219,15 @@ func TestBindingTimeTravelNeedsRelative(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(1), r.Asserts[0].Count)
 }
+
+// A line NAME = … where NAME is an attribute is a predicate: its set is
+// named by the line, it binds nothing, and its previous count is read.
+func TestPredicateLineIsNotABinding(t *testing.T) {
+	r, err := run(t, states([]int{1, 2}, []int{0, 0}), "lifecycle = \"dead\"\n")
+	require.NoError(t, err)
+	require.Len(t, r.Sets, 1)
+	assert.Equal(t, `(lifecycle = "dead")`, r.Sets[0].Name)
+	assert.Equal(t, uint64(2), r.Sets[0].Count)
+	assert.Equal(t, int64(1), *r.Sets[0].Prev)
+	assert.Empty(t, r.Bound)
+}
