@@ -319,9 +319,11 @@ func (l *loop) step(ctx context.Context, t *bytes.Buffer, name string, args []st
 }
 
 // exec runs a fleetq command in this process with a fresh command tree
-// (as fleetq serve runs an API call), the loop's database and lock wait.
+// (as fleetq serve runs an API call), the loop's database and lock wait,
+// and locally: the loop runs beside its database, and so do its steps,
+// whatever $FLEETQ_SERVER says.
 func (l *loop) exec(ctx context.Context, args []string) ([]byte, string, int) {
-	argv := append([]string{args[0], "--db=" + l.db, "--timeout=" + l.a.timeout.String(), "--stale-after=" + l.a.stale.String()}, args[1:]...)
+	argv := append([]string{args[0], "--db=" + l.db, "--server=", "--timeout=" + l.a.timeout.String(), "--stale-after=" + l.a.stale.String()}, args[1:]...)
 	var stdout, stderr bytes.Buffer
 	code, _ := executeErr(ctx, &app{}, argv, strings.NewReader(""), &stdout, &stderr)
 	return stdout.Bytes(), stderr.String(), code

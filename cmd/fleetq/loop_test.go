@@ -381,3 +381,13 @@ func TestLoopJitterStaysWithinTenPercent(t *testing.T) {
 	assert.Less(t, lo, 280*time.Second, "the spread is used")
 	assert.Greater(t, hi, 320*time.Second, "the spread is used")
 }
+
+// A loop told to run locally (--server "") runs its steps locally too,
+// though $FLEETQ_SERVER names a server.
+func TestLoopStepsRunLocally(t *testing.T) {
+	f := newActionFixture(t)
+	l := startLoop(t, f.db, []string{"FLEETQ_SERVER=http://127.0.0.1:1"}, "--server", "", "--every", "1s", "--passes", "1",
+		"--sources", loopSources(t, f, "", ""), "--transcripts", filepath.Join(f.dir, "t"))
+	l.waitLine(t, "pass 2 sealed: 452 hosts (3 sources read, 0 failed)")
+	assert.Zero(t, l.wait(t), l.Stderr())
+}
