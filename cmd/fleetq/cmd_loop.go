@@ -245,11 +245,14 @@ func (l *loop) pass(ctx context.Context) bool {
 	// The pass is sealed (or none could be): what follows finishes even
 	// if a signal comes now, so its transcript is whole.
 	rest := context.WithoutCancel(ctx)
-	fmt.Fprintf(&t, "== loop pass %d  %s\n", l.n+1, started.Format(time.RFC3339))
-	writeCollectStep(&t, col, code, stderr)
+	var body bytes.Buffer
+	writeCollectStep(&body, col, code, stderr)
+	var rep *runfile.Report
 	if col != nil && col.Pass != 0 {
-		l.runAndDecide(rest, &t)
+		rep = l.runAndDecide(rest, &body)
 	}
+	fmt.Fprintf(&t, "== loop pass %d  %s  %s\n", l.n+1, started.Format(time.RFC3339), headline(col, rep))
+	t.Write(body.Bytes())
 	name := l.transcriptName(col, started)
 	if err := writeTranscript(name, t.Bytes()); err != nil {
 		fmt.Fprintf(&t, "fleetq loop: warning: transcript %s: %v\n", name, err)
@@ -265,11 +268,13 @@ func (l *loop) pass(ctx context.Context) bool {
 }
 
 // runAndDecide runs the run file, then the decision unless the run file
-// failed: a check that fails is a reason to look, not to act.
-func (l *loop) runAndDecide(ctx context.Context, t *bytes.Buffer) {
+// failed: a check that fails is a reason to look, not to act. It returns
+// the run file's report, nil without one (or when it could not run).
+func (l *loop) runAndDecide(ctx context.Context, t *bytes.Buffer) *runfile.Report {
 	runCode := exitOK
+	var rep *runfile.Report
 	if l.o.runFile != "" {
-		runCode = l.step(ctx, t, "run", []string{"run", l.o.runFile})
+		rep, runCode = l.runStep(ctx, t)
 		l.fail("run", runCode)
 	}
 	switch {
@@ -279,6 +284,73 @@ func (l *loop) runAndDecide(ctx context.Context, t *bytes.Buffer) {
 	default:
 		l.fail("decide", l.step(ctx, t, "decide", l.decideArgs()))
 	}
+	return rep
+}
+
+// runStep runs fleetq run on the run file, in JSON for the headline, and
+// appends what it prints in text (the same words, from the same report).
+func (l *loop) runStep(ctx context.Context, t *bytes.Buffer) (*runfile.Report, int) {
+	args := []string{"run", l.o.runFile}
+	out, errOut, code := l.exec(ctx, append(args, "--format=json"))
+	fmt.Fprintf(t, "-- run: fleetq %s\n", shellLine(args))
+	var rep runfile.Report
+	parsed := len(bytes.TrimSpace(out)) > 0 && json.Unmarshal(out, &rep) == nil
+	if parsed {
+		w := &textWriter{Writer: bufio.NewWriter(t)}
+		(*runReport)(&rep).writeText(w)
+		_ = w.Flush()
+	}
+	t.WriteString(errOut)
+	if code != exitOK {
+		fmt.Fprintf(t, "run: exit status %d\n", code)
+	}
+	if !parsed {
+		return nil, code
+	}
+	return &rep, code
+}
+
+// headline is a pass's first line after its number and time: what to
+// look at, in words (a pass made or not, sources failed, asserts failed
+// or short, watched sets marked).
+func headline(col *collectResult, rep *runfile.Report) string {
+	if col == nil || col.Pass == 0 {
+		return "no pass made"
+	}
+	parts := []string{fmt.Sprintf("pass %d", col.Pass)}
+	add := func(n int, one, many string) {
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+one)
+		case n > 1:
+			parts = append(parts, fmt.Sprintf("%d %s", n, many))
+		}
+	}
+	add(len(col.Failures), "source FAILED", "sources FAILED")
+	if rep != nil {
+		failed, short, marked := 0, 0, 0
+		for _, a := range rep.Asserts {
+			failed += b2i(a.Verdict == runfile.VerdictFail)
+			short += b2i(a.Verdict == runfile.VerdictShort)
+		}
+		for _, s := range rep.Sets {
+			marked += b2i(s.Watch != nil && s.Watch.Marked)
+		}
+		add(failed, "assert FAILED", "asserts FAILED")
+		add(marked, "watched set marked", "watched sets marked")
+		add(short, "assert short of passes", "asserts short of passes")
+	}
+	if len(parts) == 1 {
+		parts = append(parts, "nothing failed")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // collect runs fleetq collect in this process, in JSON to read the pass it

@@ -17,6 +17,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/fleetq/fleetq/internal/runfile"
+	"github.com/fleetq/fleetq/internal/store"
 )
 
 // looping is a fleetq loop started as its own process: its stdout lines
@@ -203,7 +206,9 @@ func TestLoopWritesOneTranscriptPerPass(t *testing.T) {
 	}
 	first, _ := os.ReadFile(names[0])
 	assert.Contains(t, string(first), "assert SHORT line 4: not rising(dead, 2) (not enough passes: needs 3, 2 so far)")
+	assert.Regexp(t, `^== loop pass 1  \S+  pass 2, 1 assert short of passes\n`, string(first))
 	last, _ := os.ReadFile(names[2])
+	assert.Regexp(t, `^== loop pass 3  \S+  pass 4, nothing failed\n`, string(last))
 	assert.Contains(t, string(last), "assert ok   line 4: not rising(dead, 2) (counts 9 9 9)")
 }
 
@@ -294,6 +299,7 @@ func TestLoopSkipsTheDecisionWhenTheRunFileFails(t *testing.T) {
 		"--transcripts", filepath.Join(f.dir, "t"), "--decide", "drain", `lifecycle = "dead"`, "--reason", "loop test")
 	assert.Equal(t, exitAssert, code, "after --passes, the last pass's first failed step's status")
 	assert.Equal(t, "fleetq: loop pass 1: run failed (exit status 4); its transcript has what it printed\n", errOut)
+	assert.Regexp(t, `^== loop pass 1  \S+  pass 2, 1 assert FAILED\n`, out)
 	assert.Contains(t, out, `assert FAIL line 1: count(lifecycle = "dead") < 1 (count is 9)`)
 	assert.Contains(t, out, "run: exit status 4\n-- decide: skipped: the run file did not pass (exit status 4); no decision on this pass\n")
 	assert.NotContains(t, out, "dry run")
@@ -390,4 +396,16 @@ func TestLoopStepsRunLocally(t *testing.T) {
 		"--sources", loopSources(t, f, "", ""), "--transcripts", filepath.Join(f.dir, "t"))
 	l.waitLine(t, "pass 2 sealed: 452 hosts (3 sources read, 0 failed)")
 	assert.Zero(t, l.wait(t), l.Stderr())
+}
+
+func TestLoopHeadline(t *testing.T) {
+	col := &collectResult{Pass: 42, Failures: []store.SourceFailure{{Name: "hdfs"}, {Name: "yarn"}}}
+	rep := &runfile.Report{
+		Sets:    []runfile.Set{{Name: "dead", Watch: &runfile.WatchResult{Marked: true}}, {Name: "x"}},
+		Asserts: []runfile.Assert{{Verdict: runfile.VerdictFail}, {Verdict: runfile.VerdictShort}, {Verdict: runfile.VerdictOK}},
+	}
+	assert.Equal(t, "pass 42, 2 sources FAILED, 1 assert FAILED, 1 watched set marked, 1 assert short of passes", headline(col, rep))
+	assert.Equal(t, "pass 42, nothing failed", headline(&collectResult{Pass: 42}, &runfile.Report{}))
+	assert.Equal(t, "no pass made", headline(&collectResult{}, nil))
+	assert.Equal(t, "no pass made", headline(nil, nil))
 }
