@@ -132,6 +132,8 @@ type collectedSource struct {
 	Records  int      `json:"records"`
 	Seconds  float64  `json:"seconds"`
 	Warnings []string `json:"warnings,omitempty"`
+	NUnmap   int      `json:"n_unmapped,omitempty"` // hosts the inventory could not place
+	Unmapped []string `json:"unmapped,omitempty"`   // a few of them
 }
 
 // collectPass runs one collect: read every source, warn about each that
@@ -173,7 +175,19 @@ func collectPass(ctx context.Context, a *app, o *collectOptions) (*collectResult
 		return nil, err
 	}
 	res.Pass, res.Hosts = p.ID, p.Hosts
+	setUnmapped(res, p)
 	return res, nil
+}
+
+// setUnmapped copies from the sealed pass how many hosts of each source
+// read the inventory could not place (kept under their own names), as
+// fleetq ingest prints them.
+func setUnmapped(res *collectResult, p *store.PassInfo) {
+	for i := range res.Sources {
+		if s := parentSource(p, res.Sources[i].Kind, res.Sources[i].Name); s != nil {
+			res.Sources[i].NUnmap, res.Sources[i].Unmapped = s.NUnmap, s.Unmapped
+		}
+	}
 }
 
 // readAllSources reads f's sources within the deadline.
@@ -326,8 +340,12 @@ func (r *collectResult) writeText(w *textWriter) {
 	} else {
 		fmt.Fprintf(w, "pass %d sealed: %d hosts (%d sources read, %d failed)\n", r.Pass, r.Hosts, len(r.Sources), len(r.Failures))
 	}
+	width := r.nameWidth()
 	for _, s := range r.Sources {
-		fmt.Fprintf(w, "  %-9s %-16s %8d hosts %8d records %6.1fs  %s\n", s.Kind, s.Name, s.Hosts, s.Records, s.Seconds, s.Origin)
+		fmt.Fprintf(w, "  %-9s %-*s %8d hosts %8d records %6.1fs  %s\n", s.Kind, width, s.Name, s.Hosts, s.Records, s.Seconds, s.Origin)
+		if s.NUnmap > 0 {
+			fmt.Fprintf(w, "            %d hosts not in the inventory, kept under their own names (e.g. %s)\n", s.NUnmap, strings.Join(s.Unmapped, ", "))
+		}
 		for _, warn := range s.Warnings {
 			fmt.Fprintf(w, "            warning: %s\n", warn)
 		}
@@ -337,6 +355,19 @@ func (r *collectResult) writeText(w *textWriter) {
 		if f.CarriedFrom > 0 {
 			how = fmt.Sprintf("carried from pass %d", f.CarriedFrom)
 		}
-		fmt.Fprintf(w, "  %-9s %-16s FAILED (%s): %s\n", f.Kind, f.Name, how, f.Reason)
+		fmt.Fprintf(w, "  %-9s %-*s FAILED (%s): %s\n", f.Kind, width, f.Name, how, f.Reason)
 	}
+}
+
+// nameWidth is the width of the text's name column: 16, as fleetq
+// ingest prints it, or the longest name (metrics_node_uname_info).
+func (r *collectResult) nameWidth() int {
+	width := 16
+	for _, s := range r.Sources {
+		width = max(width, len(s.Name))
+	}
+	for _, f := range r.Failures {
+		width = max(width, len(f.Name))
+	}
+	return width
 }

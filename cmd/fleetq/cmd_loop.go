@@ -154,6 +154,10 @@ type loop struct {
 	// status: the loop's own after --passes N.
 	failed     string
 	failedCode int
+	// stepFailures are the steps of the pass that failed in a way its
+	// headline does not otherwise show: a run file that could not be
+	// evaluated, a decision that failed ("run FAILED (exit status 1)").
+	stepFailures []string
 }
 
 // fail notes a step's exit status; the first failure of a pass stays.
@@ -235,7 +239,7 @@ func (l *loop) check() error {
 func (l *loop) pass(ctx context.Context) bool {
 	started := time.Now().UTC()
 	var t bytes.Buffer
-	l.failed, l.failedCode = "", exitOK
+	l.failed, l.failedCode, l.stepFailures = "", exitOK, nil
 	col, code, stderr := l.collect(ctx)
 	l.fail("collect", code)
 	if ctx.Err() != nil && (col == nil || col.Pass == 0) {
@@ -251,7 +255,7 @@ func (l *loop) pass(ctx context.Context) bool {
 	if col != nil && col.Pass != 0 {
 		rep = l.runAndDecide(rest, &body)
 	}
-	fmt.Fprintf(&t, "== loop pass %d  %s  %s\n", l.n+1, started.Format(time.RFC3339), headline(col, rep))
+	fmt.Fprintf(&t, "== loop pass %d  %s  %s\n", l.n+1, started.Format(time.RFC3339), headline(col, rep, l.stepFailures))
 	t.Write(body.Bytes())
 	name := l.transcriptName(col, started)
 	if err := writeTranscript(name, t.Bytes()); err != nil {
@@ -276,13 +280,20 @@ func (l *loop) runAndDecide(ctx context.Context, t *bytes.Buffer) *runfile.Repor
 	if l.o.runFile != "" {
 		rep, runCode = l.runStep(ctx, t)
 		l.fail("run", runCode)
+		if runCode != exitOK && (runCode != exitAssert || rep == nil) {
+			l.stepFailures = append(l.stepFailures, fmt.Sprintf("run FAILED (exit status %d)", runCode))
+		}
 	}
 	switch {
 	case l.o.decide == "":
 	case runCode != exitOK:
 		fmt.Fprintf(t, "-- decide: skipped: the run file did not pass (exit status %d); no decision on this pass\n", runCode)
 	default:
-		l.fail("decide", l.step(ctx, t, "decide", l.decideArgs()))
+		code := l.step(ctx, t, "decide", l.decideArgs())
+		l.fail("decide", code)
+		if code != exitOK {
+			l.stepFailures = append(l.stepFailures, fmt.Sprintf("decide FAILED (exit status %d)", code))
+		}
 	}
 	return rep
 }
@@ -311,9 +322,9 @@ func (l *loop) runStep(ctx context.Context, t *bytes.Buffer) (*runfile.Report, i
 }
 
 // headline is a pass's first line after its number and time: what to
-// look at, in words (a pass made or not, sources failed, asserts failed
-// or short, watched sets marked).
-func headline(col *collectResult, rep *runfile.Report) string {
+// look at, in words (a pass made or not, sources failed, steps failed,
+// asserts failed or short, watched sets marked).
+func headline(col *collectResult, rep *runfile.Report, stepFailures []string) string {
 	if col == nil || col.Pass == 0 {
 		return "no pass made"
 	}
@@ -327,6 +338,7 @@ func headline(col *collectResult, rep *runfile.Report) string {
 		}
 	}
 	add(len(col.Failures), "source FAILED", "sources FAILED")
+	parts = append(parts, stepFailures...)
 	if rep != nil {
 		failed, short, marked := 0, 0, 0
 		for _, a := range rep.Asserts {

@@ -469,3 +469,66 @@ command = ["echo", "node1"]
 	assert.Contains(t, errOut, "; carried from pass 1\n")
 	c.expect("inventory & role = \"hadoop-worker\"", "node1")
 }
+
+// TestCollectTextNamesUnmappedHostsAndCommands: collect's text says, as
+// ingest's does, how many hosts of a source the inventory could not
+// place, lines a long source name up with the others, and fleetq host
+// names a collected command as the attribute's source in full.
+func TestCollectTextNamesUnmappedHostsAndCommands(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host,ip\nnode1,10.9.9.1\n"), 0o644))
+	fakeHDFS, err := filepath.Abs(filepath.Join("testdata", "collect", "fake-hdfs"))
+	require.NoError(t, err)
+	sources := filepath.Join(dir, "fleetq.sources.toml")
+	require.NoError(t, os.WriteFile(sources, []byte(fmt.Sprintf(`[[source]]
+name = "inventory"
+kind = "inventory"
+path = "inventory.csv"
+
+[[source]]
+name = "hdfs"
+kind = "hdfs"
+command = ["sh", %q, "dfsadmin", "-report"]
+
+[[source]]
+name = "rebooting_after_firmware"
+kind = "hosts"
+command = ["echo", "node1"]
+`, fakeHDFS)), 0o644))
+	c := &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+	out, _ := c.collect(0)
+	lines := strings.Split(out, "\n")
+	require.GreaterOrEqual(t, len(lines), 5, out)
+	assert.Regexp(t, `^  inventory inventory {17} +1 hosts`, lines[1])
+	assert.Regexp(t, `^  hdfs {6}hdfs {22} +2 hosts`, lines[2])
+	assert.Equal(t, "            1 hosts not in the inventory, kept under their own names (e.g. node2)", lines[3])
+	assert.Regexp(t, `^  hosts {5}rebooting_after_firmware +1 hosts`, lines[4])
+
+	var res struct {
+		Sources []struct {
+			Name     string   `json:"name"`
+			NUnmap   int      `json:"n_unmapped"`
+			Unmapped []string `json:"unmapped"`
+		} `json:"sources"`
+	}
+	c.json(&res, "collect", "--sources", sources)
+	require.Len(t, res.Sources, 3)
+	assert.Equal(t, "hdfs", res.Sources[1].Name)
+	assert.Equal(t, 1, res.Sources[1].NUnmap)
+	assert.Equal(t, []string{"node2"}, res.Sources[1].Unmapped)
+
+	var host struct {
+		Attrs []struct {
+			Name   string `json:"name"`
+			Source string `json:"source"`
+		} `json:"attributes"`
+	}
+	c.json(&host, "host", "node1")
+	from := ""
+	for _, a := range host.Attrs {
+		if a.Name == "hdfs.state" {
+			from = a.Source
+		}
+	}
+	assert.Equal(t, "hdfs:command: sh "+fakeHDFS+" dfsadmin -report", from)
+}

@@ -305,6 +305,20 @@ func TestLoopSkipsTheDecisionWhenTheRunFileFails(t *testing.T) {
 	assert.NotContains(t, out, "dry run")
 }
 
+// A run file that cannot be evaluated on the pass (a name no source or
+// definition gives) fails the pass's headline, not only its body: the
+// first line is what an operator reads.
+func TestLoopHeadlineNamesARunFileThatFailed(t *testing.T) {
+	f := newActionFixture(t)
+	runFile := filepath.Join(f.dir, "typo.fq")
+	require.NoError(t, os.WriteFile(runFile, []byte("x = all - responsiv\nx | count\n"), 0o644))
+	out, errOut, code := f.run("loop", "--every", "1s", "--passes", "1", "--sources", loopSources(t, f, "", ""), "--run", runFile,
+		"--transcripts", filepath.Join(f.dir, "t"))
+	assert.Equal(t, exitFailure, code, errOut)
+	assert.Regexp(t, `^== loop pass 1  \S+  pass 2, run FAILED \(exit status 1\)\n`, out)
+	assert.Contains(t, out, "run: exit status 1\n")
+}
+
 // The loop against a real Prometheus scraping a real node exporter, an
 // inventory file and a command: every pass's transcript holds the
 // metrics source read, and the run file's counts over it.
@@ -404,8 +418,9 @@ func TestLoopHeadline(t *testing.T) {
 		Sets:    []runfile.Set{{Name: "dead", Watch: &runfile.WatchResult{Marked: true}}, {Name: "x"}},
 		Asserts: []runfile.Assert{{Verdict: runfile.VerdictFail}, {Verdict: runfile.VerdictShort}, {Verdict: runfile.VerdictOK}},
 	}
-	assert.Equal(t, "pass 42, 2 sources FAILED, 1 assert FAILED, 1 watched set marked, 1 assert short of passes", headline(col, rep))
-	assert.Equal(t, "pass 42, nothing failed", headline(&collectResult{Pass: 42}, &runfile.Report{}))
-	assert.Equal(t, "no pass made", headline(&collectResult{}, nil))
-	assert.Equal(t, "no pass made", headline(nil, nil))
+	assert.Equal(t, "pass 42, 2 sources FAILED, 1 assert FAILED, 1 watched set marked, 1 assert short of passes", headline(col, rep, nil))
+	assert.Equal(t, "pass 42, nothing failed", headline(&collectResult{Pass: 42}, &runfile.Report{}, nil))
+	assert.Equal(t, "pass 42, run FAILED (exit status 1)", headline(&collectResult{Pass: 42}, nil, []string{"run FAILED (exit status 1)"}))
+	assert.Equal(t, "no pass made", headline(&collectResult{}, nil, nil))
+	assert.Equal(t, "no pass made", headline(nil, nil, nil))
 }

@@ -90,6 +90,9 @@ func (h *history) evalPast(p *past, j int) {
 	res, err := h.statement(p.k, j, l.Stmt)
 	bind := l.Stmt.Bind
 	if err != nil {
+		if !isNoPass(err) {
+			err = &query.DefError{File: h.f.Path, Line: l.No, Err: err} // its line, not the one looking back
+		}
 		p.lines[j] = outcome{err: err}
 		if bind != "" {
 			p.failed[bind] = err

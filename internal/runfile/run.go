@@ -1,6 +1,7 @@
 package runfile
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -151,11 +152,22 @@ func Run(env *query.Env, f *File) (*Report, error) {
 			continue
 		}
 		if err != nil {
-			return nil, &query.DefError{File: f.Path, Line: l.No, Err: err}
+			return nil, lineError(f, l, err)
 		}
 	}
 	r.watch(h)
 	return r, nil
+}
+
+// lineError names line l of f as where err happened, unless err is
+// already an earlier line's, evaluated in a pass before this one (the
+// binding that failed there): its line goes with its column and text.
+func lineError(f *File, l *Line, err error) error {
+	var de *query.DefError
+	if errors.As(err, &de) {
+		return de
+	}
+	return &query.DefError{File: f.Path, Line: l.No, Err: err}
 }
 
 // line evaluates line i into r.

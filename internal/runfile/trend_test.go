@@ -231,3 +231,22 @@ func TestPredicateLineIsNotABinding(t *testing.T) {
 	assert.Equal(t, int64(1), *r.Sets[0].Prev)
 	assert.Empty(t, r.Bound)
 }
+
+// A binding that cannot be evaluated in an earlier pass (a name that pass
+// lacks, here an attribute a later source brought) is reported at its own
+// line and column, whichever later line looked back at it, so the message
+// and the caret under the line's text agree.
+func TestPastBindingErrorNamesItsOwnLine(t *testing.T) {
+	f := states([]int{1, 1}, []int{0, 0})
+	f.Newest().SetNumber("up", map[string]float64{"h0": 1, "h1": 1})
+	_, err := run(t, f, "# a comment\nquiet = all - up == 1\nassert count(quiet) <= count(quiet@-1)\n")
+	require.Error(t, err)
+	var de *query.DefError
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, 2, de.Line, err.Error())
+	var qe *query.Error
+	require.ErrorAs(t, err, &qe)
+	assert.Equal(t, "quiet = all - up == 1", qe.Input)
+	assert.Contains(t, err.Error(), "checks.fq:2:")
+	assert.Contains(t, err.Error(), "pass 1")
+}
