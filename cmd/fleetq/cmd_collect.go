@@ -96,7 +96,6 @@ Examples:
   FLEETQ_SOURCES=/etc/fleetq/site.toml fleetq collect --format json | jq '.failures'
 
 ` + exitCodesHelp + `
-  6  fleetq collect could read no source: no pass was made
   143  terminated (SIGTERM): fleetq collect wrote no pass`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

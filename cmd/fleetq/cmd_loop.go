@@ -118,7 +118,6 @@ Examples:
 
 ` + exitCodesHelp + `
   3  another fleetq loop runs on this database (it is named)
-  6  after --passes N: the last pass's collect could read no source
   After --passes N the status is that of the last pass's first failed
   step (collect, run, decide); a loop stopped by a signal exits 0.`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -208,8 +207,8 @@ func (l *loop) lastStatus() error {
 }
 
 // check reads what every pass needs before the first one: the sources
-// file, the run file and the verb, so a mistake fails now, not in five
-// minutes.
+// file, the definitions, the run file, the verb and its policy, so a
+// mistake fails now, not in five minutes.
 func (l *loop) check() error {
 	co := &collectOptions{sources: l.o.sources}
 	if _, err := collect.Load(co.sourcesPath()); err != nil {
@@ -229,6 +228,17 @@ func (l *loop) check() error {
 	}
 	if l.o.decide != "" && !policy.IsVerb(l.o.decide) {
 		return &usageError{fmt.Sprintf("--decide %s: not a verb (expected one of %s)", l.o.decide, strings.Join(policy.Verbs, ", "))}
+	}
+	if l.o.decide != "" {
+		// The verb reads the policy again at each pass (an edit applies
+		// to the next one); a missing or broken one fails here, now.
+		path, err := policy.Find(l.o.policy, os.Getenv("FLEETQ_POLICY"), l.db)
+		if err != nil {
+			return fmt.Errorf("--decide %s: %w", l.o.decide, err)
+		}
+		if _, err := policy.Load(path); err != nil {
+			return fmt.Errorf("--decide %s: %w", l.o.decide, err)
+		}
 	}
 	return nil
 }

@@ -280,6 +280,9 @@ func TestLoopChecksItsInputsFirst(t *testing.T) {
 		{[]string{"--every", "1m", "--sources", sources, "--decide", "drain", "all"}, exitUsage, "--decide needs --reason"},
 		{[]string{"--every", "1m", "--sources", filepath.Join(f.dir, "nope.toml")}, exitFailure, "nope.toml"},
 		{[]string{"--every", "1m", "--sources", sources, "--defs", bad}, exitFailure, bad + ":1:"},
+		{[]string{"--every", "1m", "--sources", sources, "--decide", "drain", "all", "--reason", "x", "--policy", filepath.Join(f.dir, "nope.policy.toml")},
+			exitFailure, "--decide drain: "},
+		{[]string{"--every", "1m", "--sources", sources, "--decide", "drain", "all", "--reason", "x", "--policy", bad}, exitFailure, "--decide drain: " + bad},
 	} {
 		out, errOut, code := f.run(append([]string{"loop"}, tc.args...)...)
 		assert.Equal(t, tc.code, code, "%v: %s%s", tc.args, out, errOut)
