@@ -468,6 +468,32 @@ command = ["echo", "node1"]
 	assert.Contains(t, errOut, "fleetq: warning: source inventory:inventory failed: ")
 	assert.Contains(t, errOut, "; carried from pass 1\n")
 	c.expect("inventory & role = \"hadoop-worker\"", "node1")
+
+	// check freshness says why the inventory is carried; the command
+	// source, read this pass, has no reason.
+	var fresh struct {
+		Sources []struct {
+			Source      string `json:"source"`
+			CarriedFrom int64  `json:"carried_from"`
+			ReadFailed  string `json:"read_failed"`
+		} `json:"sources"`
+	}
+	c.json(&fresh, "check", "freshness")
+	require.Len(t, fresh.Sources, 2)
+	for _, s := range fresh.Sources {
+		switch s.Source {
+		case "inventory:inventory":
+			assert.Equal(t, int64(1), s.CarriedFrom)
+			assert.Contains(t, s.ReadFailed, "inventory.csv:")
+		case "hosts:rebooted":
+			assert.Zero(t, s.CarriedFrom)
+			assert.Empty(t, s.ReadFailed)
+		default:
+			t.Errorf("unexpected source %s", s.Source)
+		}
+	}
+	out, _, _ = c.run("check", "freshness")
+	assert.Contains(t, out, "inventory:inventory: carried from pass 1 (this pass's read failed: ")
 }
 
 // TestCollectTextNamesUnmappedHostsAndCommands: collect's text says, as
