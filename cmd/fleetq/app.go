@@ -152,6 +152,8 @@ Examples:
 		newDiffCommand(a),
 		newExportCommand(a),
 		newIngestCommand(a),
+		newCollectCommand(a),
+		newLoopCommand(a),
 		newDefsCommand(a),
 		newRunCommand(a),
 	)
@@ -224,7 +226,7 @@ var commandGroups = []struct {
 }{
 	{"query", "Query:", []string{"query", "explain", "why", "repl", "sets", "trend", "schema", "host"}},
 	{"history", "History:", []string{"passes", "log", "diff", "export"}},
-	{"sources", "Sources:", []string{"ingest", "defs", "run"}},
+	{"sources", "Sources:", []string{"ingest", "collect", "loop", "defs", "run"}},
 	{"act", "Act:", []string{"drain", "undrain", "reboot", "rekick", "burnin", "firmware", "apply"}},
 	{"ledger", "Ledger:", []string{"leases", "headroom", "release", "cancel", "freeze", "unfreeze", "incident", "audit"}},
 	{"rollout", "Rollout:", []string{"plan", "rollout", "week"}},

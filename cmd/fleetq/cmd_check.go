@@ -320,11 +320,7 @@ func freshnessFindings(p *store.PassInfo, now time.Time, limit func(kind string)
 	r := freshnessOf(p, now, limit) // the rule of fleetq check freshness and the dashboard (cmd_check_freshness.go)
 	fs := []finding{ageFinding("pass", fmt.Sprintf("%d", p.ID), "made", r.Created.age, r.Created.limit)}
 	for _, s := range r.Sources {
-		how := "read"
-		if s.CarriedFrom != 0 {
-			how = fmt.Sprintf("carried from pass %d, read", s.CarriedFrom)
-		}
-		fs = append(fs, ageFinding("source", s.Source, how, s.age, s.limit))
+		fs = append(fs, ageFinding("source", s.Source, carriedHow(s), s.age, s.limit))
 	}
 	return fs
 }

@@ -82,6 +82,7 @@ type evidenceAge struct {
 	MaxAgeSec   int64     `json:"max_age_seconds"`
 	Stale       bool      `json:"stale"`
 	CarriedFrom int64     `json:"carried_from,omitempty"` // the pass that read it, when an older one
+	ReadFailed  string    `json:"read_failed,omitempty"`  // why fleetq collect could not read it for this pass
 	age, limit  time.Duration
 }
 
@@ -127,10 +128,26 @@ func freshnessOf(p *store.PassInfo, now time.Time, limit func(kind string) time.
 		e.Kind, e.Name = s.Kind, s.Name
 		if s.Carried(p.ID) {
 			e.CarriedFrom = s.ReadBy
+			e.ReadFailed = readFailure(p, s.Kind, s.Name)
 		}
 		r.Sources = append(r.Sources, e)
 	}
 	return r
+}
+
+// readFailure is why the collect that made p could not read source
+// kind:name ("" when it did not try: an ingest carries what it is not
+// given).
+func readFailure(p *store.PassInfo, kind, name string) string {
+	if p.Log == nil {
+		return ""
+	}
+	for _, f := range p.Log.Failures {
+		if f.Kind == kind && f.Name == name {
+			return f.Reason
+		}
+	}
+	return ""
 }
 
 func judgeAge(source string, at, now time.Time, limit time.Duration) evidenceAge {
@@ -161,10 +178,18 @@ func (r freshnessReport) writeText(w *textWriter) {
 	}
 	line(r.Created, "made")
 	for _, e := range r.Sources {
-		how := "read"
-		if e.CarriedFrom != 0 {
-			how = fmt.Sprintf("carried from pass %d, read", e.CarriedFrom)
-		}
-		line(e, how)
+		line(e, carriedHow(e))
 	}
+}
+
+// carriedHow says how a source's snapshot came to the pass: read, or
+// carried from an older pass (and why, when a collect failed to read it).
+func carriedHow(e evidenceAge) string {
+	switch {
+	case e.CarriedFrom == 0:
+		return "read"
+	case e.ReadFailed != "":
+		return fmt.Sprintf("carried from pass %d (this pass's read failed: %s), read", e.CarriedFrom, e.ReadFailed)
+	}
+	return fmt.Sprintf("carried from pass %d, read", e.CarriedFrom)
 }

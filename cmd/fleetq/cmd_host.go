@@ -117,11 +117,16 @@ func lookupHost(tx *store.Tx, p *store.PassView, name string) (hostView, error) 
 	return hv, nil
 }
 
-// shortOrigin keeps "source KIND:PATH" of a long origin.
+// shortOrigin keeps "KIND:PATH" of an origin "source KIND:PATH read
+// TIME by pass N …"; the path of a collected command or URL may hold
+// spaces ("hdfs:command: hdfs dfsadmin -report").
 func shortOrigin(o string) string {
-	f := strings.Fields(o)
-	if len(f) >= 2 && f[0] == "source" {
-		return f[1]
+	rest, ok := strings.CutPrefix(o, "source ")
+	if !ok {
+		return o
 	}
-	return o
+	if i := strings.LastIndex(rest, " read "); i >= 0 {
+		return rest[:i]
+	}
+	return rest
 }

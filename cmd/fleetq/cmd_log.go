@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -98,7 +99,29 @@ func writeLog(w io.Writer, p *store.PassInfo) {
 			fmt.Fprintf(w, "  %-20s %d\n", n, p.Log.Counts[n])
 		}
 	}
+	writeFailures(w, p.Log.Failures)
 	for _, warn := range p.Log.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+}
+
+// writeFailures lists the sources a collect could not read for the pass
+// (fleetq collect), with what became of each and its stderr tail.
+func writeFailures(w io.Writer, fails []store.SourceFailure) {
+	if len(fails) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "failed sources:")
+	for _, f := range fails {
+		how := "nothing carried"
+		if f.CarriedFrom > 0 {
+			how = fmt.Sprintf("carried from pass %d", f.CarriedFrom)
+		}
+		fmt.Fprintf(w, "  %s:%s  %s  (%s)\n", f.Kind, f.Name, f.Reason, how)
+		for _, line := range strings.Split(f.Stderr, "\n") {
+			if line != "" {
+				fmt.Fprintf(w, "    stderr: %s\n", line)
+			}
+		}
 	}
 }

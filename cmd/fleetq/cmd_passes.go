@@ -87,13 +87,30 @@ func (l *passList) jsonValue() any {
 }
 
 func sourcesSummary(p store.PassInfo) string {
-	parts := make([]string, len(p.Sources))
-	for i, s := range p.Sources {
+	failed := map[string]bool{}
+	if p.Log != nil {
+		for _, f := range p.Log.Failures {
+			failed[f.Kind+":"+f.Name] = true
+		}
+	}
+	parts := make([]string, 0, len(p.Sources))
+	for _, s := range p.Sources {
 		part := fmt.Sprintf("%s:%s(%d)", s.Kind, s.Name, s.Hosts)
 		if s.Carried(p.ID) {
-			part += fmt.Sprintf("[from %d, %s old]", s.ReadBy, store.AgeString(p.Created.Sub(s.ReadAt)))
+			note := ""
+			if failed[s.Kind+":"+s.Name] {
+				note, failed[s.Kind+":"+s.Name] = ", read failed", false
+			}
+			part += fmt.Sprintf("[from %d, %s old%s]", s.ReadBy, store.AgeString(p.Created.Sub(s.ReadAt)), note)
 		}
-		parts[i] = part
+		parts = append(parts, part)
+	}
+	if p.Log != nil {
+		for _, f := range p.Log.Failures { // failed with nothing to carry
+			if failed[f.Kind+":"+f.Name] {
+				parts = append(parts, f.Kind+":"+f.Name+"[read failed]")
+			}
+		}
 	}
 	return strings.Join(parts, " ")
 }

@@ -26,15 +26,28 @@ func newRunCommand(a *app) *cobra.Command {
 		Use:   "run FILE",
 		Short: "Evaluate a saved query file (for cron): bindings, save, assert",
 		Long: `Evaluate FILE against the newest pass and print one summary line per set,
-with the count in the previous pass when a set of that name is stored
-there, so an operator can scan it in ten seconds. Lines:
+with its count in the previous pass (the same line evaluated there), so an
+operator can scan it in ten seconds. Lines:
 
   NAME = expression           bind a set for the rest of the file
   save NAME                   store the binding NAME as a set of the newest pass
   assert count(EXPR) OP N     OP is < <= > >= == !=; a failed assert is
                               reported with its line and sets exit status 4
+  assert count(EXPR) OP count(EXPR)
+                              compare two counts: count(dead) <= count(dead@-1)
+  assert [not] rising(EXPR, STEPS)
+                              the count rose in each of the last STEPS
+                              pass-to-pass steps (falling: fell in each;
+                              stuck: the same non-empty hosts in each)
+  watch NAME up|down [STEPS]  mark the binding NAME in the summary when its
+                              count moved that way in each of the last
+                              STEPS steps (default 3)
   expression                  print its count in the summary
   # comment
+
+In a run file, NAME@-N of a binding NAME is the binding's expression
+evaluated N passes back. A trend or comparison that needs more passes than
+the database has is reported SHORT (with what is missing), not failed.
 
 A file with save lines opens the database for writing, evaluates and saves
 in one transaction; otherwise it only reads. --export DIR writes every
@@ -43,6 +56,7 @@ bound set as a sorted file (one host per line), for comm and diff.
 Examples:
   fleetq run examples/hourly.fq
   fleetq run --export /var/lib/fleetq/last examples/hourly.fq
+  fleetq run --format json examples/trends.fq
   */10 * * * * fleetq ingest ... && fleetq run /etc/fleetq/hourly.fq
 
 ` + exitCodesHelp,
@@ -174,6 +188,22 @@ func (rep *runReport) jsonValue() any {
 
 func (rep *runReport) writeText(w *textWriter) {
 	fmt.Fprintf(w, "pass %d (%s)\n", rep.Pass, rep.Created)
+	writeRunSummary(w, (*runfile.Report)(rep))
+}
+
+// writeRunSummary is a run file's summary after its pass line: one row
+// per set with its change since the previous pass (and, when the file
+// watches sets, whether each moved the bad way every step), then the
+// asserts, the saves and the skipped lines. fleetq loop prints the same.
+func writeRunSummary(w *textWriter, rep *runfile.Report) {
+	watches := false
+	for _, s := range rep.Sets {
+		watches = watches || s.Watch != nil
+	}
+	head := []string{"SET", "HOSTS", "PREV", "CHANGE"}
+	if watches {
+		head = append(head, "WATCH")
+	}
 	rows := make([][]string, len(rep.Sets))
 	for i, s := range rep.Sets {
 		prev, change := "", ""
@@ -182,14 +212,13 @@ func (rep *runReport) writeText(w *textWriter) {
 			change = fmt.Sprintf("%+d", int64(s.Count)-*s.Prev)
 		}
 		rows[i] = []string{s.Name, strconv.FormatUint(s.Count, 10), prev, change}
-	}
-	writeTable(w, []string{"SET", "HOSTS", "PREV", "CHANGE"}, rows)
-	for _, as := range rep.Asserts {
-		verdict := "ok  "
-		if !as.OK {
-			verdict = "FAIL"
+		if watches {
+			rows[i] = append(rows[i], watchCell(s.Watch))
 		}
-		fmt.Fprintf(w, "assert %s line %d: %s (count is %d)\n", verdict, as.Line, as.Text, as.Count)
+	}
+	writeTable(w, head, rows)
+	for _, as := range rep.Asserts {
+		fmt.Fprintf(w, "assert %-4s line %d: %s (%s)\n", verdictWord(as.Verdict), as.Line, as.Text, as.Detail())
 	}
 	if len(rep.Saved) > 0 {
 		fmt.Fprintf(w, "saved into pass %d: %s\n", rep.Pass, strings.Join(rep.Saved, " "))
@@ -197,6 +226,32 @@ func (rep *runReport) writeText(w *textWriter) {
 	for _, sk := range rep.Skipped {
 		fmt.Fprintf(w, "skip line %d: %s (%s)\n", sk.Line, sk.Text, sk.Why)
 	}
+}
+
+// verdictWord is an assert's verdict as the summary prints it: ok, FAIL,
+// SHORT (not enough passes to decide).
+func verdictWord(v string) string {
+	switch v {
+	case runfile.VerdictOK:
+		return "ok"
+	case runfile.VerdictShort:
+		return "SHORT"
+	}
+	return "FAIL"
+}
+
+// watchCell is a watched set's WATCH cell: "!! up 3 passes running"
+// when marked, "up" when not, "up (2 of 4 passes)" when too few passes.
+func watchCell(wr *runfile.WatchResult) string {
+	switch {
+	case wr == nil:
+		return ""
+	case wr.Marked:
+		return fmt.Sprintf("!! %s %d passes running", wr.Dir, wr.Steps)
+	case wr.Short != "":
+		return fmt.Sprintf("%s (%d of %d passes)", wr.Dir, len(wr.Counts), wr.Steps+1)
+	}
+	return wr.Dir
 }
 
 func unwrapErr(err error) error {

@@ -31,6 +31,7 @@ var supportedFormats = map[string]string{
 	"check":          "text,json,csv",
 	"check wave":     "text,json",
 	"check windows":  "text,json",
+	"collect":        "text,json",
 	"policy check":   "text,json,csv",
 	"policy show":    "text,json",
 	"completion":     "text",
@@ -53,6 +54,7 @@ var supportedFormats = map[string]string{
 	"leases":         "text,json",
 	"freezes":        "text,json",
 	"log":            "text,json",
+	"loop":           "text",
 	"passes":         "text,json,csv",
 	"plan rollout":   "text,json",
 	"plan week":      "text,json",
@@ -176,6 +178,7 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"audit verify":   {},
 		"burnin":         verb,
 		"check":          {codes: []int{exitFailure}},
+		"collect":        {args: []string{"--sources", writeSourcesFile(t, f.dir)}},
 		"check wave":     {args: []string{"walk", "0"}},
 		"check windows":  {codes: []int{exitAssert}},
 		"policy check":   {},
@@ -200,6 +203,7 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 		"headroom":       {},
 		"freezes":        {},
 		"log":            {},
+		"loop":           {args: []string{"--every", "1s", "--passes", "1", "--sources", writeSourcesFile(t, f.dir), "--transcripts", "$DIR"}},
 		"passes":         {},
 		"plan rollout":   {args: []string{"all", "--waves", "50%,100%", "--seed", "2"}},
 		"plan week":      {args: []string{otherWeek, "--seed", "2"}},
@@ -231,6 +235,24 @@ func walkFixture(t *testing.T) (*actionFixture, map[string]walkCase) {
 
 		"check freshness": {args: []string{"--at", "3h"}, codes: []int{exitAssert}}, // three hours on, the walk's pass is stale
 	}
+}
+
+// writeSourcesFile writes a sources file beside the fixture's inventory
+// that reads it again, and a command that fails (a warning, not an
+// error: the walk's collect seals a pass).
+func writeSourcesFile(t *testing.T, dir string) string {
+	path := filepath.Join(dir, "walk.sources.toml")
+	require.NoError(t, os.WriteFile(path, []byte(`[[source]]
+name = "inventory"
+kind = "inventory"
+path = "inventory.csv"
+
+[[source]]
+name = "flaky"
+kind = "hosts"
+command = ["sh", "-c", "echo boom >&2; exit 3"]
+`), 0o644))
+	return path
 }
 
 // walkWeek is a maintenance week of the walk's fleet that ended long ago,

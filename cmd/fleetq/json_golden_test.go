@@ -60,7 +60,8 @@ func newGoldenFixture(t *testing.T) *goldenFixture {
 	require.NoError(t, os.WriteFile(defs, []byte("alive = lifecycle = \"active\"\n"), 0o644))
 	f.ok("defs", "set", defs)
 	queries := filepath.Join(f.dir, "daily.fq")
-	require.NoError(t, os.WriteFile(queries, []byte("x = all - responsive\nx | count\nassert count(all) > 0\n"), 0o644))
+	require.NoError(t, os.WriteFile(queries, []byte("x = all - responsive\nx | count\nassert count(all) > 0\n"+
+		"watch x up 1\nassert count(x) >= count(x@-1)\nassert not rising(x, 2)\n"), 0o644))
 	return f
 }
 
@@ -157,7 +158,8 @@ func (f *goldenFixture) runAll() {
 	f.json("token-list", 0, "token", "list", "--tokens", tokens)
 	f.json("token-revoke", 0, "token", "revoke", "golden", "--tokens", tokens)
 	f.cancelRuns()
-	f.driftRun() // last: it ingests a pass of its own
+	f.driftRun() // it ingests a pass of its own
+	f.json("collect", 0, "collect", "--sources", writeSourcesFile(f.t, f.dir))
 }
 
 // cancelRuns pins both forms of fleetq cancel: a plan withdrawn, and a
@@ -240,14 +242,15 @@ func TestJSONGolden(t *testing.T) {
 
 // The placeholders of normaliseJSON, as docs/json.md shows them.
 const (
-	phTime  = "<TIME>"   // a time read from the clock (or set relative to it)
-	phAge   = "<AGE>"    // a duration measured against the clock
-	phHash  = "<HASH>"   // an audit entry's link to the previous one
-	phPath  = "<PATH>"   // the fixture's temporary directory
-	phBuild = "<BUILD>"  // what fleetq version says of the build
-	phBytes = "<BYTES>"  // a size of the database file
-	phToken = "<SECRET>" // a bearer token's secret, random
-	phUser  = "<USER>"   // the OS user who ran the command
+	phTime    = "<TIME>"    // a time read from the clock (or set relative to it)
+	phAge     = "<AGE>"     // a duration measured against the clock
+	phHash    = "<HASH>"    // an audit entry's link to the previous one
+	phPath    = "<PATH>"    // the fixture's temporary directory
+	phBuild   = "<BUILD>"   // what fleetq version says of the build
+	phBytes   = "<BYTES>"   // a size of the database file
+	phToken   = "<SECRET>"  // a bearer token's secret, random
+	phUser    = "<USER>"    // the OS user who ran the command
+	phSeconds = "<SECONDS>" // how long a source took to read
 )
 
 var (
@@ -267,6 +270,8 @@ var (
 	// bytesRE is a size in gc's report of the file: pass records hold
 	// source paths, so they grow with the temporary directory's name.
 	bytesRE = regexp.MustCompile(`(?m)^(\s*"[a-z_]*bytes": )\d+`)
+	// secondsRE is how long fleetq collect took to read a source.
+	secondsRE = regexp.MustCompile(`(?m)^(\s*"seconds": )[0-9.e+-]+`)
 	// secretRE is a token's secret (token create); createdByRE the user
 	// who created a token on the command line.
 	secretRE    = regexp.MustCompile(`(?m)^(\s*"secret": )"fq_[a-z0-9]+"`)
@@ -289,6 +294,7 @@ var (
 //   - an audit entry's "prev" hash by <HASH>;
 //   - a size in bytes of gc's report ("file_bytes", "pass_bytes", …) by
 //     <BYTES>: pass records hold the temporary directory's name;
+//   - how long fleetq collect read a source ("seconds") by <SECONDS>;
 //   - a token's "secret" by <SECRET>, and its "created_by" (the OS
 //     user) by <USER>;
 //   - the string fields and "modified" of fleetq version by <BUILD> (a
@@ -304,6 +310,7 @@ func normaliseJSON(out, dir string) string {
 	out = ageTextRE.ReplaceAllString(out, phAge+"$2")
 	out = prevRE.ReplaceAllString(out, `${1}"`+phHash+`"`)
 	out = bytesRE.ReplaceAllString(out, `${1}"`+phBytes+`"`)
+	out = secondsRE.ReplaceAllString(out, `${1}"`+phSeconds+`"`)
 	out = secretRE.ReplaceAllString(out, `${1}"`+phToken+`"`)
 	out = createdByRE.ReplaceAllString(out, `${1}"`+phUser+`"`)
 	out = buildRE.ReplaceAllStringFunc(out, func(m string) string {

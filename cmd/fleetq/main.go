@@ -37,6 +37,8 @@ const exitCodesHelp = `Exit status:
   3  the database is locked by another writer (after --timeout)
   4  an assert in a query file failed (fleetq run)
   5  --fail-empty was given and the result was empty
+  6  no source could be read (fleetq collect, fleetq loop --passes N): no
+     pass was made
   130  interrupted (Ctrl-C): the command stopped; what it had not committed
        was rolled back (the interactive REPL cancels the line instead)`
 

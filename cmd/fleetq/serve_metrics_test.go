@@ -134,6 +134,13 @@ scrape_configs:
     static_configs:
       - targets: ['%s']
 `, tokenFile, target)
+	return startPrometheusConfig(t, bin, dir, cfg)
+}
+
+// startPrometheusConfig starts Prometheus with the configuration cfg,
+// written into dir, as startPrometheus does.
+func startPrometheusConfig(t *testing.T, bin, dir, cfg string) *prometheusProc {
+	t.Helper()
 	cfgFile := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(cfgFile, []byte(cfg), 0o644))
 	var last string

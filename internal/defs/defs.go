@@ -99,7 +99,7 @@ func Sealer(f *File, none bool) func(*store.Tx, *store.PassInfo) error {
 // and warnings (every pass keeps its transcript). f and sets are the
 // definitions evaluated on it and their results.
 func Transcript(p *store.PassInfo, f *File, sets map[string]*roaring.Bitmap) *store.Transcript {
-	log := &store.Transcript{Command: p.Log.Command, Counts: map[string]int{"all": p.Hosts}}
+	log := &store.Transcript{Command: p.Log.Command, Failures: p.Log.Failures, Counts: map[string]int{"all": p.Hosts}}
 	for _, s := range p.Sources {
 		log.Counts[s.Name] = s.Hosts
 		for _, w := range s.Warnings {

@@ -17,7 +17,11 @@ import (
 
 // Options control how one source is read.
 type Options struct {
-	Stdin      io.Reader
+	Stdin io.Reader
+	// StdinName names standard input in messages ("<stdin>" when empty):
+	// fleetq collect feeds a command's output or a response body as
+	// standard input and names it after the source.
+	StdinName  string
 	AllowEmpty bool
 	Now        func() time.Time
 	// Wrap, when set, wraps the reader of the file or standard input, so
@@ -32,6 +36,9 @@ func Read(spec Spec, opts Options) (*store.SourceData, error) {
 	file := spec.Path
 	if file == "-" {
 		file = "<stdin>"
+		if opts.StdinName != "" {
+			file = opts.StdinName
+		}
 	}
 	if spec.Kind == "hosts" { // refuse a bad set name before reading stdin
 		if _, err := hostSetName(spec, file); err != nil {
@@ -77,7 +84,7 @@ func bounded(wrap func(io.Reader) io.Reader, file string, lim Limits, kind strin
 func readInput(spec Spec, file string, stdin io.Reader, wrap func(io.Reader) io.Reader) ([]byte, error) {
 	if spec.Path == "-" {
 		if stdin == nil {
-			return nil, errors.New("<stdin>: no standard input")
+			return nil, fmt.Errorf("%s: no standard input", file)
 		}
 		return readAll(wrap(stdin))
 	}

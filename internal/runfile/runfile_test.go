@@ -60,7 +60,7 @@ func TestParse(t *testing.T) {
 	}
 	assert.Equal(t, []string{"stmt newly_dead", "assert <", "stmt alive", "save alive", "stmt ", "assert =="}, kinds)
 	assert.Equal(t, 2, f.Lines[0].No, "the comment line counts")
-	assert.Equal(t, uint64(1), f.Lines[1].Assert.N)
+	assert.Equal(t, uint64(1), f.Lines[1].Assert.Right.N)
 
 	f, err = Parse("ro.fq", "all\n")
 	require.NoError(t, err)
@@ -69,7 +69,7 @@ func TestParse(t *testing.T) {
 
 func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
-		{"all\nassert all > 1\n", "x.fq:2: expected assert count(EXPR) OP NUMBER"},
+		{"all\nassert all > 1\n", "x.fq:2:8: expected count(EXPR) or a number"},
 		{"assert count(all -) < 3\n", "x.fq:1:"},
 		{"# ok\n\nall - \n", "x.fq:3:"},
 	} {
@@ -89,7 +89,7 @@ func TestRunSkipsLinesThatNeedHistory(t *testing.T) {
 	assert.Equal(t, 2, r.Skipped[0].Line)
 	assert.Equal(t, `needs an earlier pass: 1:58: @-1 from pass 1: no such pass`, r.Skipped[0].Why)
 	assert.Equal(t, Skip{Line: 3, Text: "assert count(newly_dead) < 1", Why: "uses newly_dead, which was skipped"}, r.Skipped[1])
-	assert.Equal(t, []Assert{{Line: 7, Text: "count(all) == 3", OK: true, Count: 3}}, r.Asserts)
+	assert.Equal(t, []Assert{{Line: 7, Text: "count(all) == 3", OK: true, Verdict: VerdictOK, Count: 3}}, r.Asserts)
 	assert.NoError(t, r.Failed())
 	assert.Equal(t, int64(1), r.Pass)
 	assert.Equal(t, "2026-11-20T10:00:00Z", r.Created)
@@ -101,12 +101,12 @@ func TestRunReportsSetsSavesAndAsserts(t *testing.T) {
 	r, err := run(t, f, checks)
 	require.NoError(t, err)
 	assert.Empty(t, r.Skipped)
-	one := int64(1)
+	two := int64(2)
 	assert.Equal(t, []Set{
-		{Name: "newly_dead", Count: 1},        // pass 1 stores no newly_dead
-		{Name: "alive", Count: 1, Prev: &one}, // pass 1 stores alive = {a}
-		{Name: "alive | count", Count: 1, Prev: nil},
-	}, r.Sets)
+		{Name: "newly_dead", Count: 1, idx: 0}, // needs pass 0 in pass 1
+		{Name: "alive", Count: 1, Prev: &two, idx: 2},
+		{Name: "alive | count", Count: 1, Prev: &two, idx: 4},
+	}, r.Sets, "prev is the line evaluated in pass 1")
 	assert.Equal(t, []string{"alive"}, r.Saved)
 	assert.Equal(t, []string{"b"}, f.Names(r.Save["alive"]))
 	assert.Equal(t, []string{"a"}, f.Names(r.Bound["newly_dead"]))
@@ -125,7 +125,7 @@ func TestRunErrorsNameTheLine(t *testing.T) {
 	f := fleetOf([3]string{"active", "active", "dead"})
 	for _, tc := range []struct{ text, want string }{
 		{"all\nsave nope\n", "checks.fq:2: save nope: no binding nope earlier in the file"},
-		{"x = all\nassert count(y) > 0\n", `checks.fq:2:1: unknown name: no set "y" in pass 1 (did you mean x?)`},
+		{"x = all\nassert count(y) > 0\n", `checks.fq:2:14: unknown name: no set "y" in pass 1 (did you mean x?)`},
 		{"\nall - nosuch\n", `checks.fq:2:7: unknown name: no set "nosuch"`},
 	} {
 		_, err := run(t, f, tc.text)
@@ -149,7 +149,6 @@ func TestAssertionOps(t *testing.T) {
 		{"==", 3, true}, {"=", 3, true}, {"==", 2, false},
 		{"!=", 2, true}, {"!=", 3, false},
 	} {
-		a := &Assertion{Op: tc.op, N: 3}
-		assert.Equal(t, tc.want, a.holds(tc.n), "%d %s 3", tc.n, tc.op)
+		assert.Equal(t, tc.want, compare(tc.n, tc.op, 3), "%d %s 3", tc.n, tc.op)
 	}
 }

@@ -52,6 +52,20 @@ type Transcript struct {
 	Definitions []string       `json:"definitions,omitempty"`
 	Counts      map[string]int `json:"counts,omitempty"`
 	Warnings    []string       `json:"warnings,omitempty"`
+	// Failures are the sources a collect could not read this pass (fleetq
+	// collect): each is carried forward from the parent when it had one.
+	Failures []SourceFailure `json:"failures,omitempty"`
+}
+
+// SourceFailure is one source a collect could not read: why, the tail of
+// what its command wrote on stderr, and the pass its carried snapshot was
+// read by (0 when the parent had none, so the pass lacks the source).
+type SourceFailure struct {
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Reason      string `json:"reason"`
+	Stderr      string `json:"stderr,omitempty"`
+	CarriedFrom int64  `json:"carried_from,omitempty"`
 }
 
 // manifest is the stored form of one source snapshot's data.

@@ -22,6 +22,10 @@ type NewPass struct {
 	// Fresh carries nothing forward from the parent pass.
 	Fresh   bool
 	Command string
+	// Failures are the sources that could not be read (fleetq collect),
+	// kept in the pass's transcript; a failed source is not in Sources, so
+	// its snapshot in the parent is carried forward.
+	Failures []SourceFailure
 	// MapHosts, when set, is called for every new source that is not an
 	// inventory (see IsInventoryKind) to rewrite host keys to inventory
 	// keys before ids are assigned. It returns the keys it could not map.
@@ -217,7 +221,7 @@ func buildPass(btx *bolt.Tx, np NewPass) (*PassInfo, error) {
 	if err := sealAll(btx, p); err != nil {
 		return nil, err
 	}
-	p.Log = &Transcript{Command: np.Command}
+	p.Log = &Transcript{Command: np.Command, Failures: np.Failures}
 	if err := putPass(btx, p); err != nil {
 		return nil, err
 	}

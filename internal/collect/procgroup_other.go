@@ -1,0 +1,9 @@
+//go:build !unix
+
+package collect
+
+import "os/exec"
+
+// inOwnGroup leaves cmd as it is where there are no process groups: its
+// cancellation kills the process itself.
+func inOwnGroup(*exec.Cmd) {}
