@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -494,6 +495,16 @@ command = ["echo", "node1"]
 	}
 	out, _, _ = c.run("check", "freshness")
 	assert.Contains(t, out, "inventory:inventory: carried from pass 1 (this pass's read failed: ")
+
+	// The dashboard's overview says it beside the source's age.
+	viewer := newToken(t, c.db, "viewer1", "viewer")
+	srv := startServe(t, c.db)
+	resp, page := srv.call(t, http.MethodGet, "/", viewer, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", page)
+	assert.Contains(t, string(page), `<p class="message">No cluster tiles: headroom: no policy file: `, "served without a policy: the pass and its sources, no tiles")
+	row := regexp.MustCompile(`<tr data-source="inventory:inventory"[^\n]*`).FindString(string(page))
+	assert.Contains(t, row, `read failed, carried from pass 1: `+filepath.Join(dir, "inventory.csv"), "the overview's row of the carried inventory")
+	assert.NotContains(t, regexp.MustCompile(`<tr data-source="hosts:rebooted"[^\n]*`).FindString(string(page)), "read failed")
 }
 
 // TestCollectTextNamesUnmappedHostsAndCommands: collect's text says, as

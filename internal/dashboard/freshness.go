@@ -24,6 +24,10 @@ type freshnessLine struct {
 	AgeSec     int64  `json:"age_seconds"`
 	MaxAge     string `json:"max_age"`
 	Stale      bool   `json:"stale"`
+	// ReadFailed is why fleetq collect could not read the source for
+	// this pass (it was carried from an earlier one), "" when it was read.
+	ReadFailed  string `json:"read_failed"`
+	CarriedFrom int64  `json:"carried_from"`
 }
 
 // markStale runs check-freshness and marks the page's pass and sources
@@ -55,6 +59,7 @@ func (d *dashboard) markStale(r *http.Request, page *overviewPage) *server.Error
 		s := &page.Sources[i]
 		if v, ok := by[s.Kind+":"+s.Name]; ok {
 			s.Stale, s.MaxAge, s.Age = v.Stale, v.MaxAge, time.Duration(v.AgeSec)*time.Second
+			s.ReadFailed, s.CarriedFrom = v.ReadFailed, v.CarriedFrom
 		}
 	}
 	return nil

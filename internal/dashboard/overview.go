@@ -84,6 +84,9 @@ type overviewPage struct {
 	Tiles     []tile
 	// Pager is where Tiles are among all the clusters' (overview_pages.go).
 	Pager pager
+	// TilesError is why there are no tiles: the headroom operation's
+	// refusal (no policy file), "" when it answered.
+	TilesError string
 }
 
 type sourceAge struct {
@@ -93,6 +96,10 @@ type sourceAge struct {
 	// Stale and MaxAge are fleetq check freshness's verdict (freshness.go).
 	Stale  bool
 	MaxAge string
+	// ReadFailed is why this pass's collect could not read the source,
+	// carried from pass CarriedFrom instead ("" when it was read).
+	ReadFailed  string
+	CarriedFrom int64
 }
 
 // tile is one cluster: its verbs' arithmetic, its leases and its state.
@@ -146,13 +153,25 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request) {
 		wg.Go(func() { errs[i] = d.run(r, q.op, nil, q.v) })
 	}
 	wg.Wait()
+	// Headroom that the command refuses (no policy file, a policy that
+	// does not load) leaves the tiles out and says why; the pass and its
+	// sources are still worth showing.
+	var tilesErr string
+	if e := errs[0]; e != nil && e.Kind == server.KindFailed {
+		tilesErr, errs[0] = e.Message, nil
+	}
 	for _, err := range errs {
 		if err != nil {
 			d.fail(w, err.Status(), err.Message)
 			return
 		}
 	}
-	page := overviewPage{Title: "Overview", Viewer: viewerOf(r), Pass: hr.Pass, Freezes: freezes}
+	if tilesErr != "" { // the newest pass, which headroom would have read
+		for _, ps := range passes {
+			hr.Pass = max(hr.Pass, ps.ID)
+		}
+	}
+	page := overviewPage{Title: "Overview", Viewer: viewerOf(r), Pass: hr.Pass, Freezes: freezes, TilesError: tilesErr}
 	if incident.Incident {
 		page.Incident = &incident
 	}
