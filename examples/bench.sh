@@ -171,6 +171,15 @@ for n in $SIZES; do
     "sqlite3 .import=rm -f $B/i.sqlite ::: sqlite3 $B/i.sqlite '.mode csv' '.import $p1/inventory.csv inventory'" \
     "fleetq ingest, second pass=cp $one $B/i2.db ::: $FQ --db $B/i2.db ingest --fresh $p2/inventory.csv $p2/responsive"
   rm -f "$B/i.db" "$B/i.sqlite" "$B/i2.db"
+  # fleetq collect of the same two files, one a path and one a command's
+  # output (cat), against fleetq ingest of them: what the sources file,
+  # the concurrent reads and the buffered command output cost.
+  printf '%s\n' '[[source]]' 'name = "inventory"' 'kind = "inventory"' "path = \"$(realpath "$p2/inventory.csv")\"" \
+    '[[source]]' 'name = "responsive"' 'kind = "hosts"' "command = [\"cat\", \"$(realpath "$p2/responsive")\"]" 'timeout = "120s"' >"$B/collect.toml"
+  row "$FEW" "fleetq collect (a path and a command source) vs fleetq ingest of the same files, into a db holding pass 1" \
+    "fleetq collect=cp $one $B/c.db ::: $FQ --db $B/c.db collect --sources $B/collect.toml" \
+    "fleetq ingest=cp $one $B/c.db ::: $FQ --db $B/c.db ingest --fresh $p2/inventory.csv hosts:responsive=$p2/responsive"
+  rm -f "$B/c.db"
   row "$FEW" "diff --attrs 1 2 vs GNU diff of the two inventory CSVs" \
     "fleetq diff --attrs=$FQ --db $db diff --attrs 1 2" \
     "GNU diff=diff $p1/inventory.csv $p2/inventory.csv; [ \$? -le 1 ]"
