@@ -43,25 +43,8 @@ const collectSlack = 30 * time.Second
 // body): the second collect carries each of them forward from the first
 // pass, with its reason in fleetq log.
 func TestCollectLive(t *testing.T) {
-	promBin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Skip("SKIP: prometheus not installed (apt-get install prometheus prometheus-node-exporter)")
-	}
-	exporterBin, err := exec.LookPath("prometheus-node-exporter")
-	if err != nil {
-		t.Skip("SKIP: prometheus-node-exporter not installed (apt-get install prometheus-node-exporter)")
-	}
+	prom := startScrapedNodeExporter(t)
 	dir := t.TempDir()
-	exporter := startNodeExporter(t, exporterBin)
-	prom := startPrometheusConfig(t, promBin, t.TempDir(), fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: node
-    static_configs:
-      - targets: ['%s']
-`, exporter))
-	prom.waitFor(t, `node_uname_info{job="node"}`)
 	api := newBreakableAPI(t)
 	hang := newHangingCommand(t, dir)
 	sources := writeLiveSources(t, dir, prom.url, api.url, hang)
@@ -395,6 +378,32 @@ func processAlive(pid int) bool {
 
 // startNodeExporter starts a real node exporter on a free port of
 // 127.0.0.1 with the uname collector only, and waits for its /metrics.
+// startScrapedNodeExporter starts a real node exporter and a real
+// Prometheus scraping it every second, and waits for its first scrape of
+// node_uname_info; without the two binaries the test is skipped loudly.
+func startScrapedNodeExporter(t *testing.T) *prometheusProc {
+	t.Helper()
+	promBin, err := exec.LookPath("prometheus")
+	if err != nil {
+		t.Skip("SKIP: prometheus not installed (apt-get install prometheus prometheus-node-exporter)")
+	}
+	exporterBin, err := exec.LookPath("prometheus-node-exporter")
+	if err != nil {
+		t.Skip("SKIP: prometheus-node-exporter not installed (apt-get install prometheus-node-exporter)")
+	}
+	exporter := startNodeExporter(t, exporterBin)
+	prom := startPrometheusConfig(t, promBin, t.TempDir(), fmt.Sprintf(`global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ['%s']
+`, exporter))
+	prom.waitFor(t, `node_uname_info{job="node"}`)
+	return prom
+}
+
 func startNodeExporter(t *testing.T, bin string) string {
 	for attempt := 0; attempt < 5; attempt++ {
 		addr := freePort(t)

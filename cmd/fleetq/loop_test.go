@@ -326,24 +326,7 @@ func TestLoopHeadlineNamesARunFileThatFailed(t *testing.T) {
 // inventory file and a command: every pass's transcript holds the
 // metrics source read, and the run file's counts over it.
 func TestLoopWithPrometheus(t *testing.T) {
-	promBin, err := exec.LookPath("prometheus")
-	if err != nil {
-		t.Skip("SKIP: prometheus not installed (apt-get install prometheus prometheus-node-exporter)")
-	}
-	exporterBin, err := exec.LookPath("prometheus-node-exporter")
-	if err != nil {
-		t.Skip("SKIP: prometheus-node-exporter not installed (apt-get install prometheus-node-exporter)")
-	}
-	exporter := startNodeExporter(t, exporterBin)
-	prom := startPrometheusConfig(t, promBin, t.TempDir(), fmt.Sprintf(`global:
-  scrape_interval: 1s
-  scrape_timeout: 1s
-scrape_configs:
-  - job_name: node
-    static_configs:
-      - targets: ['%s']
-`, exporter))
-	prom.waitFor(t, `node_uname_info{job="node"}`)
+	prom := startScrapedNodeExporter(t)
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host,ip,role\nnode1,127.0.0.1,hadoop-worker\nnode2,10.9.9.2,hadoop-worker\n"), 0o644))
 	sources := filepath.Join(dir, "fleetq.sources.toml")
