@@ -29,6 +29,7 @@ func runCommand(ctx context.Context, s *Source, max int64) ([]byte, string, erro
 	inOwnGroup(cmd)
 	cmd.WaitDelay = waitDelay
 	err := cmd.Run()
+	killGroup(cmd) // what it left running in the background does not outlive the read
 	switch {
 	case stdout.over:
 		return nil, stderr.String(), fmt.Errorf("%s printed more than %d bytes (--max-source-bytes); the command was stopped", s.Command[0], max)

@@ -53,7 +53,25 @@ func httpClient(s *Source) (*http.Client, error) {
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
-	return &http.Client{Transport: tr}, nil
+	return &http.Client{Transport: tr, CheckRedirect: sameOrigin}, nil
+}
+
+// maxRedirects is how many redirects a request follows, as Go's default.
+const maxRedirects = 10
+
+// sameOrigin follows a redirect only on the source's own scheme and
+// host:port. Go's client keeps Authorization on a redirect to the same
+// host name on another port or scheme, and other headers everywhere, so
+// a redirect elsewhere would hand the token to another service.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+		return fmt.Errorf("redirected to %s, not on %s://%s: not followed (the token and headers go to the source's own host only; put the URL it redirects to in the sources file)", redact(req.URL.String()), first.Scheme, first.Host)
+	}
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	return nil
 }
 
 // authorization is the Authorization header of the source's token, ""

@@ -1,0 +1,109 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRedirectToAnotherOriginIsNotFollowed: a source's server that
+// answers 302 to another port of the same host (another service), or to
+// another host, does not get the token or the headers sent there: Go's
+// client keeps Authorization on a redirect to the same host name on any
+// port or scheme, and custom headers everywhere. The source fails.
+func TestRedirectToAnotherOriginIsNotFollowed(t *testing.T) {
+	var stolen atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || r.Header.Get("X-Api-Key") != "" {
+			stolen.Add(1)
+		}
+		fmt.Fprintln(w, "web01")
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/here" {
+			fmt.Fprintln(w, "web02")
+			return
+		}
+		target := other.URL + "/steal"
+		if r.URL.Path == "/same" {
+			target = "/here"
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+	}))
+	defer srv.Close()
+	t.Setenv("COLLECT_REDIRECT_TOKEN", "s3cret")
+	src := func(path string) *Source {
+		return &Source{Name: "h", Kind: "hosts", URL: srv.URL + path, TokenEnv: "COLLECT_REDIRECT_TOKEN", Headers: map[string]string{"X-Api-Key": "k"}}
+	}
+	r := runOne(t, context.Background(), src("/away"), Options{})
+	require.NotNil(t, r.Failure, "the redirect to another port is not followed")
+	assert.Equal(t, "GET "+srv.URL+"/away: redirected to "+other.URL+"/steal, not on "+srv.URL+": not followed (the token and headers go to the source's own host only; put the URL it redirects to in the sources file)", r.Failure.Reason)
+	assert.Zero(t, stolen.Load(), "the token reached another server")
+
+	r = runOne(t, context.Background(), src("/same"), Options{})
+	require.Nil(t, r.Failure, "a redirect on the source's own host is followed")
+	assert.Equal(t, []string{"web02"}, r.Data.Hosts)
+}
+
+// TestCommandLeavesNoProcessBehind: what a command started in the
+// background does not outlive the read, whether it let go of stdout or
+// not: a loop collecting every minute would otherwise pile them up.
+func TestCommandLeavesNoProcessBehind(t *testing.T) {
+	for _, tc := range []struct{ name, redirect string }{
+		{"stdout closed", ">/dev/null 2>&1"},
+		{"stdout held", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pidFile := filepath.Join(t.TempDir(), "child.pid")
+			script := fmt.Sprintf("sleep 300 %s & echo $! > %q; echo web01", tc.redirect, pidFile)
+			r := runOne(t, context.Background(), &Source{Name: "h", Kind: "hosts", Command: []string{"sh", "-c", script}}, Options{})
+			require.Nil(t, r.Failure)
+			assert.Equal(t, []string{"web01"}, r.Data.Hosts)
+			data, err := os.ReadFile(pidFile)
+			require.NoError(t, err)
+			pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+			require.NoError(t, err)
+			deadline := time.Now().Add(30 * time.Second)
+			for running(pid) {
+				if !time.Now().Before(deadline) {
+					_ = killPid(pid)
+					t.Fatalf("the command's child %d still runs after the read", pid)
+				}
+				time.Sleep(20 * time.Millisecond) // SIGKILL is sent; the poll waits for the exit
+			}
+		})
+	}
+}
+
+// running reports whether pid runs (a zombie nobody reaped does not).
+func running(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	line := string(data)
+	if i := strings.LastIndexByte(line, ')'); i >= 0 && i+2 < len(line) {
+		return line[i+2] != 'Z' && line[i+2] != 'X'
+	}
+	return true
+}
+
+func killPid(pid int) error {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return err
+	}
+	return p.Kill()
+}
