@@ -107,3 +107,21 @@ func killPid(pid int) error {
 	}
 	return p.Kill()
 }
+
+// TestNetBoxPagesThatLoop: a NetBox (or a proxy) whose next links go
+// round (A → B → A) fails the source at the first page read twice, not
+// after ten thousand requests to the server, and adds no device twice.
+func TestNetBoxPagesThatLoop(t *testing.T) {
+	var requests atomic.Int32
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		next := map[string]string{"": "b", "b": "a", "a": "b"}[r.URL.Query().Get("page")]
+		fmt.Fprintf(w, `{"count":2,"next":%q,"results":[{"name":"dev-%s","status":{"value":"active"}}]}`, srv.URL+"/api/dcim/devices/?page="+next, next)
+	}))
+	defer srv.Close()
+	r := runOne(t, context.Background(), &Source{Name: "netbox", Kind: "netbox", URL: srv.URL + "/api/dcim/devices/"}, Options{})
+	require.NotNil(t, r.Failure)
+	assert.Equal(t, "GET "+srv.URL+"/api/dcim/devices/: page 4 is "+srv.URL+"/api/dcim/devices/?page=b again: the API's next links go round (expected them to end with next: null)", r.Failure.Reason)
+	assert.Equal(t, int32(3), requests.Load())
+}

@@ -161,7 +161,12 @@ func fetchPages(s *Source, get func(string, int64) ([]byte, error), max int64) (
 	var results []json.RawMessage
 	var total int64
 	next := s.URL
+	seen := map[string]bool{}
 	for pages := 0; next != ""; pages++ {
+		if seen[next] {
+			return nil, fmt.Errorf("GET %s: page %d is %s again: the API's next links go round (expected them to end with next: null)", redact(s.URL), pages+1, redact(next))
+		}
+		seen[next] = true
 		if pages == maxPages {
 			return nil, fmt.Errorf("GET %s: more than %d pages", redact(s.URL), maxPages)
 		}
