@@ -125,3 +125,31 @@ func TestNetBoxPagesThatLoop(t *testing.T) {
 	assert.Equal(t, "GET "+srv.URL+"/api/dcim/devices/: page 4 is "+srv.URL+"/api/dcim/devices/?page=b again: the API's next links go round (expected them to end with next: null)", r.Failure.Reason)
 	assert.Equal(t, int32(3), requests.Load())
 }
+
+// TestTokenAndCAFilesThatHang: a token_file or ca_file that blocks when
+// read (a FIFO nobody writes, a hung mount) fails the source at its
+// timeout instead of holding the collect past its deadline, and one that
+// never ends (/dev/zero) is refused at a bound, not read into memory.
+func TestTokenAndCAFilesThatHang(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "web01") }))
+	defer srv.Close()
+	fifo := filepath.Join(t.TempDir(), "token")
+	require.NoError(t, mkfifo(fifo))
+	for _, s := range []*Source{
+		{Name: "h", Kind: "hosts", URL: srv.URL, TokenFile: fifo, Timeout: 100 * time.Millisecond},
+		{Name: "h", Kind: "hosts", URL: srv.URL, CAFile: fifo, Timeout: 100 * time.Millisecond},
+	} {
+		done := make(chan Result, 1)
+		go func() { done <- runOne(t, context.Background(), s, Options{}) }()
+		select {
+		case r := <-done:
+			require.NotNil(t, r.Failure)
+			assert.Equal(t, "timed out after 100ms", r.Failure.Reason)
+		case <-time.After(30 * time.Second): // far past the 100ms timeout on a loaded machine
+			t.Fatalf("the read of %s held the source past its timeout", fifo)
+		}
+	}
+	r := runOne(t, context.Background(), &Source{Name: "h", Kind: "hosts", URL: srv.URL, TokenFile: "/dev/zero"}, Options{})
+	require.NotNil(t, r.Failure)
+	assert.Equal(t, "token_file /dev/zero is more than 65536 bytes: expected a token on one line", r.Failure.Reason)
+}
