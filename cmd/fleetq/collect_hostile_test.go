@@ -61,3 +61,17 @@ func waitPidFile(t *testing.T, path string) int {
 		time.Sleep(20 * time.Millisecond) // the poll's period
 	}
 }
+
+// TestCollectSourcesFileOverItsBound: a sources file is a file a person
+// writes, bounded as a definitions file is: --sources /dev/zero or a
+// runaway generator's output is refused at 16 MiB, not read whole.
+func TestCollectSourcesFileOverItsBound(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.toml")
+	require.NoError(t, os.WriteFile(big, []byte(strings.Repeat("# a comment line of a generated sources file\n", (16<<20)/45+1)), 0o644))
+	out, errOut, code := runCmd(t, exec.Command(fleetqBin, "--db", filepath.Join(dir, "fleetq.db"), "collect", "--sources", big))
+	require.Equal(t, exitFailure, code, out)
+	require.Equal(t, "fleetq: "+big+": more than 16777216 bytes: expected a sources file a person writes (docs/limits.md)\n", errOut)
+	_, err := os.Stat(filepath.Join(dir, "fleetq.db"))
+	require.True(t, os.IsNotExist(err), "no database is made")
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -114,12 +115,24 @@ const sourceKeys = "name, kind, path, command, dir, env, url, query, queries, he
 // Load reads and checks a sources file. Every error is one line naming
 // FILE:LINE and what was expected.
 func Load(path string) (*File, error) {
-	text, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))
 	}
+	defer f.Close()
+	text, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))
+	case len(text) > MaxFileBytes:
+		return nil, fmt.Errorf("%s: more than %d bytes: expected a sources file a person writes (docs/limits.md)", path, MaxFileBytes)
+	}
 	return Parse(path, text)
 }
+
+// MaxFileBytes bounds a sources file, as a definitions file is bounded:
+// --sources /dev/zero is refused, not read until memory runs out.
+const MaxFileBytes = 16 << 20
 
 // Parse checks the text of a sources file read from path (relative
 // paths inside it are resolved against path's directory).
