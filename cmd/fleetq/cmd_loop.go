@@ -60,8 +60,10 @@ func (o *loopOptions) AddFlags(fs *pflag.FlagSet) {
 
 func (o *loopOptions) Validate() error {
 	switch {
-	case o.every <= 0:
+	case o.every == 0:
 		return &usageError{"--every is required: the time between passes, such as 5m"}
+	case o.every < 0:
+		return &usageError{fmt.Sprintf("--every %s: expected a positive time between passes, such as 5m", o.every)}
 	case o.passes < 0:
 		return &usageError{fmt.Sprintf("--passes %d: expected a positive count (0: until stopped)", o.passes)}
 	case o.deadline < 0:

@@ -33,3 +33,12 @@ func TestLoopTranscriptsOfTwoDatabasesBesideEachOther(t *testing.T) {
 	assert.NotEqual(t, printed[0], printed[1], "the second loop's transcript has a name of its own")
 	assert.ElementsMatch(t, printed, transcripts(t, filepath.Join(f.dir, "transcripts")), "both transcripts are kept, and nothing else")
 }
+
+// TestLoopEveryNotPositive: a negative --every is given, not missing:
+// the error says what was expected of it.
+func TestLoopEveryNotPositive(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := runCmd(t, exec.Command(fleetqBin, "--db", filepath.Join(dir, "fleetq.db"), "loop", "--every", "-5m", "--sources", filepath.Join(dir, "none.toml")))
+	assert.Equal(t, exitUsage, code, out)
+	assert.Equal(t, "fleetq: --every -5m0s: expected a positive time between passes, such as 5m\n", errOut)
+}
