@@ -67,6 +67,12 @@ func commandErr(s *Source, err error) error {
 		}
 		return fmt.Errorf("%s was killed: %s", argvLine(s.Command), ee.String())
 	}
+	if s.Dir != "" {
+		// The child's chdir failing comes back as the program's error.
+		if _, derr := os.Stat(s.Dir); derr != nil {
+			return fmt.Errorf("cannot run %s: dir %s: %w", s.Command[0], s.Dir, unwrapPath(derr))
+		}
+	}
 	return fmt.Errorf("cannot run %s: %w", s.Command[0], unwrapPath(err))
 }
 

@@ -153,3 +153,13 @@ func TestTokenAndCAFilesThatHang(t *testing.T) {
 	require.NotNil(t, r.Failure)
 	assert.Equal(t, "token_file /dev/zero is more than 65536 bytes: expected a token on one line", r.Failure.Reason)
 }
+
+// TestCommandDirMissing: a dir that does not exist is named as the
+// dir, not as the program (the kernel's chdir error came back as
+// "cannot run true: no such file or directory").
+func TestCommandDirMissing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gone")
+	r := runOne(t, context.Background(), &Source{Name: "h", Kind: "hosts", Command: []string{"true"}, Dir: dir}, Options{})
+	require.NotNil(t, r.Failure)
+	assert.Equal(t, "cannot run true: dir "+dir+": no such file or directory", r.Failure.Reason)
+}
