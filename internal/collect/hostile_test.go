@@ -163,3 +163,15 @@ func TestCommandDirMissing(t *testing.T) {
 	require.NotNil(t, r.Failure)
 	assert.Equal(t, "cannot run true: dir "+dir+": no such file or directory", r.Failure.Reason)
 }
+
+// TestUnknownSubtableHasALine: a table under [[source]] that no key
+// takes ([source.opts], [[source.extra]]) is reported at its header's
+// line, as an unknown key is.
+func TestUnknownSubtableHasALine(t *testing.T) {
+	for _, header := range []string{"[source.opts]", "[[source.extra]]"} {
+		text := "[[source]]\nname = \"h\"\nkind = \"hosts\"\npath = \"h.txt\"\n\n" + header + "\nx = 1\n"
+		_, err := Parse("site.toml", []byte(text))
+		require.Error(t, err)
+		assert.True(t, strings.HasPrefix(err.Error(), "site.toml:6: unknown key "), "%s: %v", header, err)
+	}
+}
