@@ -175,3 +175,26 @@ func TestUnknownSubtableHasALine(t *testing.T) {
 		assert.True(t, strings.HasPrefix(err.Error(), "site.toml:6: unknown key "), "%s: %v", header, err)
 	}
 }
+
+// TestControlCharactersAreRefusedAtLoad: a NUL byte ("\u0000" in TOML)
+// in a path, an argument or a variable, or a control character in a
+// header or the token scheme, is an error of the sources file at its
+// line: it used to load, and then fail that source at every collect
+// ("invalid argument", "invalid header field value"), carried forward
+// pass after pass.
+func TestControlCharactersAreRefusedAtLoad(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{`path = "x\u0000y"`, `site.toml:4: source a: path "x\x00y": expected no NUL byte in it`},
+		{"command = [\"echo\", \"a\\u0000b\"]", `site.toml:4: source a: command argument 2 "a\x00b": expected no NUL byte in it`},
+		{"command = [\"echo\"]\ndir = \"w\\u0000\"", `site.toml:5: source a: dir "w\x00": expected no NUL byte in it`},
+		{"command = [\"echo\"]\nenv = { A = \"1\\u00002\" }", `site.toml:5: source a: env A "1\x002": expected no NUL byte in it`},
+		{"url = \"http://x/\"\nheaders = { X = \"a\\u0000b\" }", `site.toml:5: source a: header "X": expected a header name and a one-line value without control characters`},
+		{"url = \"http://x/\"\ntoken_env = \"T\"\ntoken_scheme = \"B\\u0007\"", `site.toml:6: source a: token_scheme "B\a": expected one word (Bearer, Token)`},
+		{"url = \"http://x/\"\ntoken_file = \"t\\u0000\"", `site.toml:5: source a: token_file "t\x00": expected no NUL byte in it`},
+	} {
+		_, err := Parse("site.toml", []byte("[[source]]\nname = \"a\"\nkind = \"hosts\"\n"+tc.body+"\n"))
+		if assert.Error(t, err, tc.body) {
+			assert.Equal(t, tc.want, err.Error())
+		}
+	}
+}
