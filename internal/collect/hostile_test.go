@@ -189,6 +189,7 @@ func TestControlCharactersAreRefusedAtLoad(t *testing.T) {
 		{"command = [\"echo\"]\ndir = \"w\\u0000\"", `site.toml:5: source a: dir "w\x00": expected no NUL byte in it`},
 		{"command = [\"echo\"]\nenv = { A = \"1\\u00002\" }", `site.toml:5: source a: env A "1\x002": expected no NUL byte in it`},
 		{"url = \"http://x/\"\nheaders = { X = \"a\\u0000b\" }", `site.toml:5: source a: header "X": expected a header name and a one-line value without control characters`},
+		{"url = \"http://x/\"\nheaders = { \"X(A)\" = \"b\" }", `site.toml:5: source a: header "X(A)": expected a header name and a one-line value without control characters`},
 		{"url = \"http://x/\"\ntoken_env = \"T\"\ntoken_scheme = \"B\\u0007\"", `site.toml:6: source a: token_scheme "B\a": expected one word (Bearer, Token)`},
 		{"url = \"http://x/\"\ntoken_file = \"t\\u0000\"", `site.toml:5: source a: token_file "t\x00": expected no NUL byte in it`},
 	} {

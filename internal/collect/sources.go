@@ -330,6 +330,9 @@ func (p *parser) noNUL(name string, r *rawSource, at func(string) int) error {
 	return nil
 }
 
+// headerName is an HTTP header name: RFC 9110's token.
+var headerName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$") })
+
 // hasControl reports whether s has a control character other than a
 // tab: what an HTTP header value cannot carry.
 func hasControl(s string) bool {
@@ -377,7 +380,7 @@ func (p *parser) url(s *Source, r *rawSource, at func(string) int) error {
 		s.TokenScheme = r.TokenScheme
 	}
 	for _, k := range sortedKeys(r.Headers) {
-		if k == "" || strings.ContainsAny(k, " \t:") || hasControl(k) || hasControl(r.Headers[k]) {
+		if !headerName().MatchString(k) || hasControl(r.Headers[k]) {
 			return p.errf(at("headers"), "source %s: header %q: expected a header name and a one-line value without control characters", s.Name, k)
 		}
 	}
