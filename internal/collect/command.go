@@ -12,7 +12,7 @@ import (
 
 // waitDelay is how long a command's pipes stay open after it exited or
 // was killed: a child it left behind holding stdout does not hold up the
-// collect.
+// collect (the source fails: its output is not known whole).
 const waitDelay = 2 * time.Second
 
 // runCommand runs s.Command (no shell) and returns its stdout, at most
@@ -36,8 +36,9 @@ func runCommand(ctx context.Context, s *Source, max int64) ([]byte, string, erro
 	case ctx.Err() != nil:
 		return nil, stderr.String(), ctx.Err() // readOne says which bound
 	case errors.Is(err, exec.ErrWaitDelay):
-		// It exited, but something it started kept stdout open: what it
-		// printed before exiting is the output.
+		// It exited, but something it started kept stdout open: that may
+		// still be printing, and a half-read source is never stored.
+		return nil, stderr.String(), fmt.Errorf("%s exited, but what it started still held its stdout %s later: its output may be cut short (a background process of a script should have its stdout redirected, >/dev/null)", argvLine(s.Command), waitDelay)
 	case err != nil:
 		return nil, stderr.String(), commandErr(s, err)
 	}

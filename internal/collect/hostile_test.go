@@ -69,8 +69,12 @@ func TestCommandLeavesNoProcessBehind(t *testing.T) {
 			pidFile := filepath.Join(t.TempDir(), "child.pid")
 			script := fmt.Sprintf("sleep 300 %s & echo $! > %q; echo web01", tc.redirect, pidFile)
 			r := runOne(t, context.Background(), &Source{Name: "h", Kind: "hosts", Command: []string{"sh", "-c", script}}, Options{})
-			require.Nil(t, r.Failure)
-			assert.Equal(t, []string{"web01"}, r.Data.Hosts)
+			if tc.redirect != "" {
+				require.Nil(t, r.Failure)
+				assert.Equal(t, []string{"web01"}, r.Data.Hosts)
+			} else {
+				require.NotNil(t, r.Failure, "a child holding stdout may still be printing: the output is not known whole")
+			}
 			data, err := os.ReadFile(pidFile)
 			require.NoError(t, err)
 			pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
@@ -198,4 +202,14 @@ func TestControlCharactersAreRefusedAtLoad(t *testing.T) {
 			assert.Equal(t, tc.want, err.Error())
 		}
 	}
+}
+
+// TestCommandOutputStillComingIsNotStored: a command that exits while
+// what it started still prints to its stdout (a wrapper that forgot to
+// wait) fails, instead of storing what had come 2 s after it exited: a
+// half-read source is never stored.
+func TestCommandOutputStillComingIsNotStored(t *testing.T) {
+	r := runOne(t, context.Background(), &Source{Name: "h", Kind: "hosts", Command: []string{"sh", "-c", "(sleep 30; echo web02) & echo web01"}}, Options{})
+	require.NotNil(t, r.Failure, "stored a half-read source: %v", r.Data)
+	assert.Equal(t, "sh -c '(sleep 30; echo web02) & echo web01' exited, but what it started still held its stdout 2s later: its output may be cut short (a background process of a script should have its stdout redirected, >/dev/null)", r.Failure.Reason)
 }
