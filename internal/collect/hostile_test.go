@@ -213,3 +213,11 @@ func TestCommandOutputStillComingIsNotStored(t *testing.T) {
 	require.NotNil(t, r.Failure, "stored a half-read source: %v", r.Data)
 	assert.Equal(t, "sh -c '(sleep 30; echo web02) & echo web01' exited, but what it started still held its stdout 2s later: its output may be cut short (a background process of a script should have its stdout redirected, >/dev/null)", r.Failure.Reason)
 }
+
+// TestExampleSourcesFileLoads: the whole site's file docs/collect.md
+// points to stays a file fleetq takes as the checks above tighten.
+func TestExampleSourcesFileLoads(t *testing.T) {
+	f, err := Load(filepath.Join("..", "..", "examples", "sources", "site.toml"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, f.Sources)
+}
