@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/signal"
@@ -58,8 +60,10 @@ func (o *loopOptions) AddFlags(fs *pflag.FlagSet) {
 
 func (o *loopOptions) Validate() error {
 	switch {
-	case o.every <= 0:
+	case o.every == 0:
 		return &usageError{"--every is required: the time between passes, such as 5m"}
+	case o.every < 0:
+		return &usageError{fmt.Sprintf("--every %s: expected a positive time between passes, such as 5m", o.every)}
 	case o.passes < 0:
 		return &usageError{fmt.Sprintf("--passes %d: expected a positive count (0: until stopped)", o.passes)}
 	case o.deadline < 0:
@@ -267,8 +271,9 @@ func (l *loop) pass(ctx context.Context) bool {
 	}
 	fmt.Fprintf(&t, "== loop pass %d  %s  %s\n", l.n+1, started.Format(time.RFC3339), headline(col, rep, l.stepFailures))
 	t.Write(body.Bytes())
-	name := l.transcriptName(col, started)
-	if err := writeTranscript(name, t.Bytes()); err != nil {
+	name, err := writeTranscript(l.transcriptName(col, started), t.Bytes())
+	if err != nil {
+		name = l.transcriptName(col, started)
 		fmt.Fprintf(&t, "fleetq loop: warning: transcript %s: %v\n", name, err)
 	} else {
 		fmt.Fprintf(&t, "transcript: %s\n", name)
@@ -460,22 +465,55 @@ func writeCollectStep(t *bytes.Buffer, col *collectResult, code int, stderr stri
 	}
 }
 
-// writeTranscript writes data to name whole: a temp file beside it, then
-// a rename, so a reader or a kill never sees half a transcript.
-func writeTranscript(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
+// writeTranscript writes data under name whole — to a temporary file
+// beside it, then linked to its name, so a reader or a kill never sees
+// half a transcript — and never over another file: when name is taken
+// (the loop of another database sharing the directory, two passes that
+// made none within one second), it takes name-2.txt, name-3.txt, ….
+// It returns the name written.
+func writeTranscript(name string, data []byte) (string, error) {
+	dir := filepath.Dir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
 	}
 	var b bytes.Buffer
 	sw := newSafeWriter(&b) // source data (host names, stderr) printed as text
 	if _, err := sw.Write(data); err != nil {
-		return err
+		return "", err
 	}
 	if err := sw.Flush(); err != nil {
-		return err
+		return "", err
 	}
-	return writeFileAtomic(name, b.Bytes())
+	tmp, err := os.CreateTemp(dir, ".transcript-*.tmp")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(b.Bytes())
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	base := strings.TrimSuffix(name, ".txt")
+	for n := 1; n <= maxTranscriptNames; n++ {
+		cand := name
+		if n > 1 {
+			cand = fmt.Sprintf("%s-%d.txt", base, n)
+		}
+		if err := os.Link(tmp.Name(), cand); !errors.Is(err, fs.ErrExist) {
+			return cand, err
+		}
+	}
+	return "", fmt.Errorf("%s and %d more names beside it are taken", name, maxTranscriptNames-1)
 }
+
+// maxTranscriptNames bounds the names writeTranscript tries for a pass.
+const maxTranscriptNames = 1000
 
 // jittered is d spread by ±loopJitter.
 func jittered(d time.Duration) time.Duration {

@@ -12,7 +12,7 @@ import (
 
 // waitDelay is how long a command's pipes stay open after it exited or
 // was killed: a child it left behind holding stdout does not hold up the
-// collect.
+// collect (the source fails: its output is not known whole).
 const waitDelay = 2 * time.Second
 
 // runCommand runs s.Command (no shell) and returns its stdout, at most
@@ -29,14 +29,16 @@ func runCommand(ctx context.Context, s *Source, max int64) ([]byte, string, erro
 	inOwnGroup(cmd)
 	cmd.WaitDelay = waitDelay
 	err := cmd.Run()
+	killGroup(cmd) // what it left running in the background does not outlive the read
 	switch {
 	case stdout.over:
 		return nil, stderr.String(), fmt.Errorf("%s printed more than %d bytes (--max-source-bytes); the command was stopped", s.Command[0], max)
 	case ctx.Err() != nil:
 		return nil, stderr.String(), ctx.Err() // readOne says which bound
 	case errors.Is(err, exec.ErrWaitDelay):
-		// It exited, but something it started kept stdout open: what it
-		// printed before exiting is the output.
+		// It exited, but something it started kept stdout open: that may
+		// still be printing, and a half-read source is never stored.
+		return nil, stderr.String(), fmt.Errorf("%s exited, but what it started still held its stdout %s later: its output may be cut short (a background process of a script should have its stdout redirected, >/dev/null)", argvLine(s.Command), waitDelay)
 	case err != nil:
 		return nil, stderr.String(), commandErr(s, err)
 	}
@@ -65,6 +67,12 @@ func commandErr(s *Source, err error) error {
 			return fmt.Errorf("%s exited with status %d", argvLine(s.Command), ee.ExitCode())
 		}
 		return fmt.Errorf("%s was killed: %s", argvLine(s.Command), ee.String())
+	}
+	if s.Dir != "" {
+		// The child's chdir failing comes back as the program's error.
+		if _, derr := os.Stat(s.Dir); derr != nil {
+			return fmt.Errorf("cannot run %s: dir %s: %w", s.Command[0], s.Dir, unwrapPath(derr))
+		}
 	}
 	return fmt.Errorf("cannot run %s: %w", s.Command[0], unwrapPath(err))
 }

@@ -22,11 +22,11 @@ const maxPages = 10000
 // source follows the API's next links and returns every page's results
 // as one list.
 func fetch(ctx context.Context, s *Source, max int64) ([]byte, error) {
-	client, err := httpClient(s)
+	client, err := httpClient(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	auth, err := authorization(s)
+	auth, err := authorization(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -39,12 +39,17 @@ func fetch(ctx context.Context, s *Source, max int64) ([]byte, error) {
 
 // httpClient is a client whose TLS verification is on unless the source
 // turns it off, trusting the source's CA file when it names one.
-func httpClient(s *Source) (*http.Client, error) {
+func httpClient(ctx context.Context, s *Source) (*http.Client, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: s.SkipVerify} //nolint:gosec // only when the file says tls_skip_verify
 	if s.CAFile != "" {
-		pem, err := os.ReadFile(s.CAFile)
-		if err != nil {
+		pem, err := readSmallFile(ctx, s.CAFile, maxCABytes)
+		switch {
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		case errors.Is(err, errTooBig):
+			return nil, fmt.Errorf("ca_file %s is more than %d bytes: expected PEM certificates", s.CAFile, maxCABytes)
+		case err != nil:
 			return nil, fmt.Errorf("ca_file %s: %w", s.CAFile, unwrapPath(err))
 		}
 		pool := x509.NewCertPool()
@@ -53,18 +58,41 @@ func httpClient(s *Source) (*http.Client, error) {
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}
-	return &http.Client{Transport: tr}, nil
+	return &http.Client{Transport: tr, CheckRedirect: sameOrigin}, nil
+}
+
+// maxRedirects is how many redirects a request follows, as Go's default.
+const maxRedirects = 10
+
+// sameOrigin follows a redirect only on the source's own scheme and
+// host:port. Go's client keeps Authorization on a redirect to the same
+// host name on another port or scheme, and other headers everywhere, so
+// a redirect elsewhere would hand the token to another service.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+		return fmt.Errorf("redirected to %s, not on %s://%s: not followed (the token and headers go to the source's own host only; put the URL it redirects to in the sources file)", redact(req.URL.String()), first.Scheme, first.Host)
+	}
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	return nil
 }
 
 // authorization is the Authorization header of the source's token, ""
 // when it has none. The token is read at every collect, so a rotated
 // token file needs no restart.
-func authorization(s *Source) (string, error) {
+func authorization(ctx context.Context, s *Source) (string, error) {
 	var token string
 	switch {
 	case s.TokenFile != "":
-		b, err := os.ReadFile(s.TokenFile)
-		if err != nil {
+		b, err := readSmallFile(ctx, s.TokenFile, maxTokenBytes)
+		switch {
+		case ctx.Err() != nil:
+			return "", ctx.Err()
+		case errors.Is(err, errTooBig):
+			return "", fmt.Errorf("token_file %s is more than %d bytes: expected a token on one line", s.TokenFile, maxTokenBytes)
+		case err != nil:
 			return "", fmt.Errorf("token_file %s: %w", s.TokenFile, unwrapPath(err))
 		}
 		token = strings.TrimSpace(string(b))
@@ -83,6 +111,45 @@ func authorization(s *Source) (string, error) {
 		return "", errors.New("the token has a line break in it")
 	}
 	return s.TokenScheme + " " + token, nil
+}
+
+// The bounds of the files a URL source reads besides its answer.
+const (
+	maxTokenBytes = 64 << 10
+	maxCABytes    = 16 << 20
+)
+
+var errTooBig = errors.New("over its bound")
+
+// readSmallFile reads at most max bytes of path, giving up when ctx
+// ends: a FIFO nobody writes or a hung mount fails the source at its
+// timeout (the read itself is abandoned: it finishes or dies with the
+// process), and /dev/zero is refused at the bound.
+func readSmallFile(ctx context.Context, path string, max int64) ([]byte, error) {
+	type done struct {
+		data []byte
+		err  error
+	}
+	ch := make(chan done, 1)
+	go func() {
+		f, err := os.Open(path)
+		if err != nil {
+			ch <- done{nil, err}
+			return
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, max+1))
+		if err == nil && int64(len(data)) > max {
+			err = errTooBig
+		}
+		ch <- done{data, err}
+	}()
+	select {
+	case d := <-ch:
+		return d.data, d.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // getBody GETs u with the source's headers and returns the body of a 2xx
@@ -143,7 +210,12 @@ func fetchPages(s *Source, get func(string, int64) ([]byte, error), max int64) (
 	var results []json.RawMessage
 	var total int64
 	next := s.URL
+	seen := map[string]bool{}
 	for pages := 0; next != ""; pages++ {
+		if seen[next] {
+			return nil, fmt.Errorf("GET %s: page %d is %s again: the API's next links go round (expected them to end with next: null)", redact(s.URL), pages+1, redact(next))
+		}
+		seen[next] = true
 		if pages == maxPages {
 			return nil, fmt.Errorf("GET %s: more than %d pages", redact(s.URL), maxPages)
 		}

@@ -10,9 +10,9 @@ import (
 // lineIndex is where the keys of a sources file are, for errors: the
 // decoder says which key is wrong but not on which line. It follows the
 // file line by line — a [[source]] header starts a block, `key =` at the
-// start of a line is a key of the current block — which is what every
-// sources file looks like; a key it cannot place is reported at its
-// [[source]] line (or without a line).
+// start of a line (or a [source.KEY] table) is a key of the current
+// block — which is what every sources file looks like; a key it cannot
+// place is reported at its [[source]] line (or without a line).
 type lineIndex struct {
 	top     map[string]int   // top-level key → line
 	sources []int            // line of each [[source]]
@@ -21,6 +21,7 @@ type lineIndex struct {
 
 var (
 	sourceHeader = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*\[\[\s*source\s*\]\]`) })
+	subHeader    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*\[\[?\s*source\s*\.\s*"?([A-Za-z0-9_\-]+)"?`) })
 	keyLine      = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*"?([A-Za-z0-9_\-]+)"?\s*=`) })
 )
 
@@ -36,6 +37,9 @@ func indexLines(text []byte) lineIndex {
 			continue
 		}
 		m := keyLine().FindStringSubmatch(line)
+		if m == nil {
+			m = subHeader().FindStringSubmatch(line) // [source.opts]: a key of the current [[source]]
+		}
 		if m == nil {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -114,12 +115,24 @@ const sourceKeys = "name, kind, path, command, dir, env, url, query, queries, he
 // Load reads and checks a sources file. Every error is one line naming
 // FILE:LINE and what was expected.
 func Load(path string) (*File, error) {
-	text, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))
 	}
+	defer f.Close()
+	text, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", path, unwrapPath(err))
+	case len(text) > MaxFileBytes:
+		return nil, fmt.Errorf("%s: more than %d bytes: expected a sources file a person writes (docs/limits.md)", path, MaxFileBytes)
+	}
 	return Parse(path, text)
 }
+
+// MaxFileBytes bounds a sources file, as a definitions file is bounded:
+// --sources /dev/zero is refused, not read until memory runs out.
+const MaxFileBytes = 16 << 20
 
 // Parse checks the text of a sources file read from path (relative
 // paths inside it are resolved against path's directory).
@@ -266,6 +279,9 @@ func (p *parser) origin(s *Source, r *rawSource, at func(string) int) error {
 	if err := p.onlyWith(s.Name, given[0], r, at); err != nil {
 		return err
 	}
+	if err := p.noNUL(s.Name, r, at); err != nil {
+		return err
+	}
 	switch given[0] {
 	case "path":
 		s.Path = p.resolve(r.Path)
@@ -292,6 +308,35 @@ func (p *parser) onlyWith(name, origin string, r *rawSource, at func(string) int
 		}
 	}
 	return nil
+}
+
+// noNUL refuses a NUL byte (TOML's "\u0000") in a path, an argument or
+// a variable: no system call takes one, so the source would fail at
+// every collect instead of the file failing once, here.
+func (p *parser) noNUL(name string, r *rawSource, at func(string) int) error {
+	type value struct{ key, what, v string }
+	vals := []value{{"path", "path", r.Path}, {"dir", "dir", r.Dir}, {"token_file", "token_file", r.TokenFile}, {"ca_file", "ca_file", r.CAFile}}
+	for i, a := range r.Command {
+		vals = append(vals, value{"command", "command argument " + strconv.Itoa(i+1), a})
+	}
+	for _, k := range sortedKeys(r.Env) {
+		vals = append(vals, value{"env", "env " + k, r.Env[k]})
+	}
+	for _, v := range vals {
+		if strings.IndexByte(v.v, 0) >= 0 {
+			return p.errf(at(v.key), "source %s: %s %q: expected no NUL byte in it", name, v.what, v.v)
+		}
+	}
+	return nil
+}
+
+// headerName is an HTTP header name: RFC 9110's token.
+var headerName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("^[A-Za-z0-9!#$%&'*+.^_`|~-]+$") })
+
+// hasControl reports whether s has a control character other than a
+// tab: what an HTTP header value cannot carry.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return r != '\t' && (r < 0x20 || r == 0x7f) })
 }
 
 var envName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
@@ -329,14 +374,14 @@ func (p *parser) url(s *Source, r *rawSource, at func(string) int) error {
 		if r.TokenFile == "" && r.TokenEnv == "" {
 			return p.errf(at("token_scheme"), "source %s: token_scheme without token_file or token_env", s.Name)
 		}
-		if strings.ContainsAny(r.TokenScheme, " \t\r\n") {
+		if strings.ContainsAny(r.TokenScheme, " \t") || hasControl(r.TokenScheme) {
 			return p.errf(at("token_scheme"), "source %s: token_scheme %q: expected one word (Bearer, Token)", s.Name, r.TokenScheme)
 		}
 		s.TokenScheme = r.TokenScheme
 	}
-	for k, v := range r.Headers {
-		if k == "" || strings.ContainsAny(k, " \t\r\n:") || strings.ContainsAny(v, "\r\n") {
-			return p.errf(at("headers"), "source %s: header %q: expected a header name and a one-line value", s.Name, k)
+	for _, k := range sortedKeys(r.Headers) {
+		if !headerName().MatchString(k) || hasControl(r.Headers[k]) {
+			return p.errf(at("headers"), "source %s: header %q: expected a header name and a one-line value without control characters", s.Name, k)
 		}
 	}
 	s.Headers, s.TokenEnv, s.SkipVerify = r.Headers, r.TokenEnv, r.SkipVerify
