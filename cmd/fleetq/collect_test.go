@@ -590,3 +590,27 @@ command = ["false"]
 	assert.Regexp(t, `\n  hosts +rebooting +FAILED \(no pass made\): false exited`, out)
 	assert.NotContains(t, out, "lacks")
 }
+
+// TestLogCountsLineUpLongSetNames: fleetq log's counts stay one column
+// when a set name is longer than 20 (a collected prom query's
+// metrics_node_uname_info pushed its count out of line).
+func TestLogCountsLineUpLongSetNames(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host\nnode1\n"), 0o644))
+	sources := filepath.Join(dir, "fleetq.sources.toml")
+	require.NoError(t, os.WriteFile(sources, []byte(`[[source]]
+name = "inventory"
+kind = "inventory"
+path = "inventory.csv"
+
+[[source]]
+name = "rebooting_after_firmware"
+kind = "hosts"
+command = ["echo", "node1"]
+`), 0o644))
+	c := &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+	c.collect(0)
+	out, errOut, code := c.run("log")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "\n  all                      1\n  inventory                1\n  rebooting_after_firmware 1\n")
+}
