@@ -350,8 +350,11 @@ func (r *collectResult) writeText(w *textWriter) {
 		}
 	}
 	for _, f := range r.Failures {
-		how := "not carried: the pass lacks it"
-		if f.CarriedFrom > 0 {
+		how := "not carried: no earlier pass has it"
+		switch {
+		case r.Pass == 0:
+			how = "no pass made"
+		case f.CarriedFrom > 0:
 			how = fmt.Sprintf("carried from pass %d", f.CarriedFrom)
 		}
 		fmt.Fprintf(w, "  %-9s %-*s FAILED (%s): %s\n", f.Kind, width, f.Name, how, f.Reason)

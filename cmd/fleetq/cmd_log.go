@@ -95,8 +95,12 @@ func writeLog(w io.Writer, p *store.PassInfo) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
+		width := 20 // or the longest name: metrics_node_uname_info
 		for _, n := range names {
-			fmt.Fprintf(w, "  %-20s %d\n", n, p.Log.Counts[n])
+			width = max(width, len(n))
+		}
+		for _, n := range names {
+			fmt.Fprintf(w, "  %-*s %d\n", width, n, p.Log.Counts[n])
 		}
 	}
 	writeFailures(w, p.Log.Failures)

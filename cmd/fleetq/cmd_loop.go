@@ -120,7 +120,7 @@ Examples:
   fleetq loop --every 15m --decide reboot 'unresponsive' --reason INC-42 --commit --transcripts /var/log/fleetq
   fleetq loop --every 1m --passes 1 --run trends.fq   # one pass, as from cron
 
-` + exitCodesHelp + `
+` + loopExitCodesHelp() + `
   3  another fleetq loop runs on this database (it is named)
   After --passes N the status is that of the last pass's first failed
   step (collect, run, decide); a loop stopped by a signal exits 0.`,
@@ -546,3 +546,11 @@ func shellLine(args []string) string {
 }
 
 const safeShellChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=@%,+-"
+
+// loopExitCodesHelp is the common exit status list without its 130 (an
+// interrupted command): a loop stopped by Ctrl-C or SIGTERM exits 0, as
+// its help says below the list.
+func loopExitCodesHelp() string {
+	head, _, _ := strings.Cut(exitCodesHelp, "\n  130")
+	return head
+}

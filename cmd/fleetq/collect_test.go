@@ -578,3 +578,59 @@ command = ["echo", "node1"]
 	}
 	assert.Equal(t, "hdfs:command: sh "+fakeHDFS+" dfsadmin -report", from)
 }
+
+// TestCollectTextSaysWhyAFailureIsNotCarried: a failed source new to
+// the file has no earlier snapshot to carry, and when no source could
+// be read there is no pass to carry anything into; the text says which
+// (it said "the pass lacks it" for both, with no pass at all).
+func TestCollectTextSaysWhyAFailureIsNotCarried(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host\nnode1\n"), 0o644))
+	sources := filepath.Join(dir, "fleetq.sources.toml")
+	require.NoError(t, os.WriteFile(sources, []byte(`[[source]]
+name = "inventory"
+kind = "inventory"
+path = "inventory.csv"
+
+[[source]]
+name = "rebooting"
+kind = "hosts"
+command = ["false"]
+`), 0o644))
+	c := &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+	out, _ := c.collect(0)
+	assert.Contains(t, out, "pass 1 sealed: 1 hosts (1 sources read, 1 failed)")
+	assert.Regexp(t, `\n  hosts +rebooting +FAILED \(not carried: no earlier pass has it\): false exited with status 1`, out)
+
+	require.NoError(t, os.Remove(filepath.Join(dir, "inventory.csv")))
+	out, errOut, code := c.run("collect", "--sources", sources)
+	assert.Equal(t, exitNothingRead, code, "stdout: %s\nstderr: %s", out, errOut)
+	assert.Contains(t, out, "no pass made: 2 sources failed\n")
+	assert.Regexp(t, `\n  inventory +inventory +FAILED \(no pass made\): `, out)
+	assert.Regexp(t, `\n  hosts +rebooting +FAILED \(no pass made\): false exited`, out)
+	assert.NotContains(t, out, "lacks")
+}
+
+// TestLogCountsLineUpLongSetNames: fleetq log's counts stay one column
+// when a set name is longer than 20 (a collected prom query's
+// metrics_node_uname_info pushed its count out of line).
+func TestLogCountsLineUpLongSetNames(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host\nnode1\n"), 0o644))
+	sources := filepath.Join(dir, "fleetq.sources.toml")
+	require.NoError(t, os.WriteFile(sources, []byte(`[[source]]
+name = "inventory"
+kind = "inventory"
+path = "inventory.csv"
+
+[[source]]
+name = "rebooting_after_firmware"
+kind = "hosts"
+command = ["echo", "node1"]
+`), 0o644))
+	c := &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+	c.collect(0)
+	out, errOut, code := c.run("log")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, "\n  all                      1\n  inventory                1\n  rebooting_after_firmware 1\n")
+}

@@ -263,6 +263,16 @@ func TestLoopRefusesASecondLoop(t *testing.T) {
 	f.ok("loop", "--every", "1m", "--passes", "1", "--sources", sources, "--transcripts", dir) // the dead holder's note is stale
 }
 
+// The loop's help lists the exit statuses it has: no 130, since a loop
+// stopped by Ctrl-C exits 0.
+func TestLoopHelpListsItsOwnExitStatuses(t *testing.T) {
+	f := newActionFixture(t)
+	out := f.ok("loop", "--help")
+	assert.Contains(t, out, "Exit status:")
+	assert.Contains(t, out, "a loop stopped by a signal exits 0")
+	assert.NotContains(t, out, "130")
+}
+
 func TestLoopChecksItsInputsFirst(t *testing.T) {
 	f := newActionFixture(t)
 	sources := loopSources(t, f, "", "")

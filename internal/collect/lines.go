@@ -79,3 +79,17 @@ func (x lineIndex) firstKey(key string) int {
 	}
 	return 0
 }
+
+// tableLine is the line of the first [NAME] table header in text, 0
+// when there is none.
+func tableLine(text []byte, name string) int {
+	header := regexp.MustCompile(`^\s*\[\s*` + regexp.QuoteMeta(name) + `\s*\]`)
+	sc := bufio.NewScanner(bytes.NewReader(text))
+	sc.Buffer(nil, len(text)+1)
+	for n := 1; sc.Scan(); n++ {
+		if header.MatchString(sc.Text()) {
+			return n
+		}
+	}
+	return 0
+}

@@ -83,29 +83,33 @@ func (s *Source) Origin() string {
 	return s.URL
 }
 
+// rawFile is the file as decoded: each [[source]] is kept whole and
+// decoded on its own, so that a value of the wrong type is reported at
+// its own source's line (the decoder knows only the last line of each
+// key path, the same for every [[source]]).
 type rawFile struct {
-	Deadline string      `toml:"deadline"`
-	Sources  []rawSource `toml:"source"`
+	Deadline toml.Primitive   `toml:"deadline"`
+	Sources  []toml.Primitive `toml:"source"`
 }
 
 type rawSource struct {
-	Name        string            `toml:"name"`
-	Kind        string            `toml:"kind"`
-	Path        string            `toml:"path"`
-	Command     []string          `toml:"command"`
-	Dir         string            `toml:"dir"`
-	Env         map[string]string `toml:"env"`
-	URL         string            `toml:"url"`
-	Query       string            `toml:"query"`
-	Queries     []string          `toml:"queries"`
-	Headers     map[string]string `toml:"headers"`
-	TokenFile   string            `toml:"token_file"`
-	TokenEnv    string            `toml:"token_env"`
-	TokenScheme string            `toml:"token_scheme"`
-	CAFile      string            `toml:"ca_file"`
-	SkipVerify  bool              `toml:"tls_skip_verify"`
-	Timeout     string            `toml:"timeout"`
-	AllowEmpty  bool              `toml:"allow_empty"`
+	Name        string      `toml:"name"`
+	Kind        string      `toml:"kind"`
+	Path        string      `toml:"path"`
+	Command     []string    `toml:"command"`
+	Dir         string      `toml:"dir"`
+	Env         stringTable `toml:"env"`
+	URL         string      `toml:"url"`
+	Query       string      `toml:"query"`
+	Queries     []string    `toml:"queries"`
+	Headers     stringTable `toml:"headers"`
+	TokenFile   string      `toml:"token_file"`
+	TokenEnv    string      `toml:"token_env"`
+	TokenScheme string      `toml:"token_scheme"`
+	CAFile      string      `toml:"ca_file"`
+	SkipVerify  bool        `toml:"tls_skip_verify"`
+	Timeout     string      `toml:"timeout"`
+	AllowEmpty  bool        `toml:"allow_empty"`
 }
 
 // sourceKeys are the keys of a [[source]], as the error for an unknown
@@ -141,23 +145,36 @@ func Parse(path string, text []byte) (*File, error) {
 	var raw rawFile
 	md, err := toml.NewDecoder(bytes.NewReader(text)).Decode(&raw)
 	if err != nil {
+		if key, found, ok := typeMismatch(err); ok && key == "source" {
+			return nil, p.errf(tableLine(text, "source"), "source: expected [[source]] tables, one per source (found %s: write [[source]], with two brackets)", found)
+		}
 		return nil, p.decodeErr(err)
+	}
+	deadline, err := p.deadline(md, raw.Deadline)
+	if err != nil {
+		return nil, err
+	}
+	sources := make([]rawSource, len(raw.Sources))
+	for i := range raw.Sources {
+		if err := md.PrimitiveDecode(raw.Sources[i], &sources[i]); err != nil {
+			return nil, p.sourceTypeErr(md, i, raw.Sources[i], err)
+		}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		return nil, p.unknownKey(und[0])
 	}
 	f := &File{Path: path}
-	if raw.Deadline != "" {
-		if f.Deadline, err = parseDuration(raw.Deadline); err != nil {
-			return nil, p.errf(p.idx.top["deadline"], "deadline %q: %v", raw.Deadline, err)
+	if deadline != "" {
+		if f.Deadline, err = parseDuration(deadline); err != nil {
+			return nil, p.errf(p.idx.top["deadline"], "deadline %q: %v", deadline, err)
 		}
 	}
-	if len(raw.Sources) == 0 {
+	if len(sources) == 0 {
 		return nil, p.errf(0, "no [[source]]: expected at least one, with a name, a kind and one of path, command or url")
 	}
 	seen := map[string]int{}
-	for i := range raw.Sources {
-		srcs, err := p.source(i, &raw.Sources[i])
+	for i := range sources {
+		srcs, err := p.source(i, &sources[i])
 		if err != nil {
 			return nil, err
 		}
@@ -171,6 +188,19 @@ func Parse(path string, text []byte) (*File, error) {
 		f.Sources = append(f.Sources, srcs...)
 	}
 	return f, nil
+}
+
+// deadline decodes the file's deadline, "" when it has none.
+func (p *parser) deadline(md toml.MetaData, prim toml.Primitive) (string, error) {
+	var d string
+	if !md.IsDefined("deadline") {
+		return "", nil
+	}
+	if err := md.PrimitiveDecode(prim, &d); err != nil {
+		_, found, _ := typeMismatch(err)
+		return "", p.errf(p.idx.top["deadline"], "deadline: expected %s (found %s)", `a duration in quotes, deadline = "5m"`, found)
+	}
+	return d, nil
 }
 
 type parser struct {
@@ -243,6 +273,14 @@ func (p *parser) source(i int, r *rawSource) ([]*Source, error) {
 	if !slices.Contains(ingest.KindNames(), r.Kind) {
 		return nil, p.errf(at("kind"), "source %s: unknown kind %q (expected one of %s)", r.Name, r.Kind, strings.Join(ingest.KindNames(), ", "))
 	}
+	for _, t := range []struct {
+		key string
+		tab stringTable
+	}{{"env", r.Env}, {"headers", r.Headers}} {
+		if t.tab.found != "" {
+			return nil, p.errf(at(t.key), "source %s: %s: expected %s (found %s)", r.Name, t.key, keyTypes[t.key], t.tab.found)
+		}
+	}
 	if err := p.origin(s, r, at); err != nil {
 		return nil, err
 	}
@@ -298,8 +336,8 @@ func (p *parser) onlyWith(name, origin string, r *rawSource, at func(string) int
 		key, with string
 		set       bool
 	}{
-		{"dir", "command", r.Dir != ""}, {"env", "command", r.Env != nil},
-		{"query", "url", r.Query != ""}, {"queries", "url", r.Queries != nil}, {"headers", "url", r.Headers != nil},
+		{"dir", "command", r.Dir != ""}, {"env", "command", r.Env.set()},
+		{"query", "url", r.Query != ""}, {"queries", "url", r.Queries != nil}, {"headers", "url", r.Headers.set()},
 		{"token_file", "url", r.TokenFile != ""}, {"token_env", "url", r.TokenEnv != ""}, {"token_scheme", "url", r.TokenScheme != ""},
 		{"ca_file", "url", r.CAFile != ""}, {"tls_skip_verify", "url", r.SkipVerify},
 	} {
@@ -319,8 +357,8 @@ func (p *parser) noNUL(name string, r *rawSource, at func(string) int) error {
 	for i, a := range r.Command {
 		vals = append(vals, value{"command", "command argument " + strconv.Itoa(i+1), a})
 	}
-	for _, k := range sortedKeys(r.Env) {
-		vals = append(vals, value{"env", "env " + k, r.Env[k]})
+	for _, k := range sortedKeys(r.Env.m) {
+		vals = append(vals, value{"env", "env " + k, r.Env.m[k]})
 	}
 	for _, v := range vals {
 		if strings.IndexByte(v.v, 0) >= 0 {
@@ -349,11 +387,11 @@ func (p *parser) command(s *Source, r *rawSource, at func(string) int) error {
 	if r.Dir != "" {
 		s.Dir = p.resolve(r.Dir)
 	}
-	for _, k := range sortedKeys(r.Env) {
+	for _, k := range sortedKeys(r.Env.m) {
 		if !envName().MatchString(k) {
 			return p.errf(at("env"), "source %s: env %q: expected a variable name (letters, digits, _)", s.Name, k)
 		}
-		s.Env = append(s.Env, k+"="+r.Env[k])
+		s.Env = append(s.Env, k+"="+r.Env.m[k])
 	}
 	return nil
 }
@@ -379,12 +417,12 @@ func (p *parser) url(s *Source, r *rawSource, at func(string) int) error {
 		}
 		s.TokenScheme = r.TokenScheme
 	}
-	for _, k := range sortedKeys(r.Headers) {
-		if !headerName().MatchString(k) || hasControl(r.Headers[k]) {
+	for _, k := range sortedKeys(r.Headers.m) {
+		if !headerName().MatchString(k) || hasControl(r.Headers.m[k]) {
 			return p.errf(at("headers"), "source %s: header %q: expected a header name and a one-line value without control characters", s.Name, k)
 		}
 	}
-	s.Headers, s.TokenEnv, s.SkipVerify = r.Headers, r.TokenEnv, r.SkipVerify
+	s.Headers, s.TokenEnv, s.SkipVerify = r.Headers.m, r.TokenEnv, r.SkipVerify
 	if r.TokenFile != "" {
 		s.TokenFile = p.resolve(r.TokenFile)
 	}
