@@ -168,6 +168,15 @@ type collector struct {
 	sources string
 }
 
+// newCollector writes text as dir's fleetq.sources.toml and collects
+// into dir's fleetq.db.
+func newCollector(t *testing.T, dir, text string) *collector {
+	t.Helper()
+	sources := filepath.Join(dir, "fleetq.sources.toml")
+	require.NoError(t, os.WriteFile(sources, []byte(text), 0o644))
+	return &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+}
+
 func (c *collector) run(args ...string) (string, string, int) {
 	c.t.Helper()
 	return runCmd(c.t, exec.Command(fleetqBin, append([]string{"--db", c.db}, args...)...))
@@ -452,8 +461,7 @@ func (p *prometheusProc) waitPath(t *testing.T, path string) bool {
 // pass has it, its failure is carried like any other.
 func TestCollectInventoryUncarried(t *testing.T) {
 	dir := t.TempDir()
-	sources := filepath.Join(dir, "fleetq.sources.toml")
-	require.NoError(t, os.WriteFile(sources, []byte(`[[source]]
+	c := newCollector(t, dir, `[[source]]
 name = "inventory"
 kind = "inventory"
 path = "inventory.csv"
@@ -462,8 +470,8 @@ path = "inventory.csv"
 name = "rebooted"
 kind = "hosts"
 command = ["echo", "node1"]
-`), 0o644))
-	c := &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+`)
+	sources := c.sources
 	out, errOut, code := c.run("collect", "--sources", sources)
 	assert.Equal(t, exitFailure, code, "stdout: %s\nstderr: %s", out, errOut)
 	assert.Contains(t, errOut, "fleetq: warning: source inventory:inventory failed: "+filepath.Join(dir, "inventory.csv")+": no such file or directory; nothing to carry")
@@ -525,8 +533,7 @@ func TestCollectTextNamesUnmappedHostsAndCommands(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host,ip\nnode1,10.9.9.1\n"), 0o644))
 	fakeHDFS, err := filepath.Abs(filepath.Join("testdata", "collect", "fake-hdfs"))
 	require.NoError(t, err)
-	sources := filepath.Join(dir, "fleetq.sources.toml")
-	require.NoError(t, os.WriteFile(sources, []byte(fmt.Sprintf(`[[source]]
+	c := newCollector(t, dir, fmt.Sprintf(`[[source]]
 name = "inventory"
 kind = "inventory"
 path = "inventory.csv"
@@ -540,8 +547,8 @@ command = ["sh", %q, "dfsadmin", "-report"]
 name = "rebooting_after_firmware"
 kind = "hosts"
 command = ["echo", "node1"]
-`, fakeHDFS)), 0o644))
-	c := &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+`, fakeHDFS))
+	sources := c.sources
 	out, _ := c.collect(0)
 	lines := strings.Split(out, "\n")
 	require.GreaterOrEqual(t, len(lines), 5, out)
@@ -586,8 +593,7 @@ command = ["echo", "node1"]
 func TestCollectTextSaysWhyAFailureIsNotCarried(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host\nnode1\n"), 0o644))
-	sources := filepath.Join(dir, "fleetq.sources.toml")
-	require.NoError(t, os.WriteFile(sources, []byte(`[[source]]
+	c := newCollector(t, dir, `[[source]]
 name = "inventory"
 kind = "inventory"
 path = "inventory.csv"
@@ -596,8 +602,8 @@ path = "inventory.csv"
 name = "rebooting"
 kind = "hosts"
 command = ["false"]
-`), 0o644))
-	c := &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+`)
+	sources := c.sources
 	out, _ := c.collect(0)
 	assert.Contains(t, out, "pass 1 sealed: 1 hosts (1 sources read, 1 failed)")
 	assert.Regexp(t, `\n  hosts +rebooting +FAILED \(not carried: no earlier pass has it\): false exited with status 1`, out)
@@ -617,8 +623,7 @@ command = ["false"]
 func TestLogCountsLineUpLongSetNames(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "inventory.csv"), []byte("host\nnode1\n"), 0o644))
-	sources := filepath.Join(dir, "fleetq.sources.toml")
-	require.NoError(t, os.WriteFile(sources, []byte(`[[source]]
+	c := newCollector(t, dir, `[[source]]
 name = "inventory"
 kind = "inventory"
 path = "inventory.csv"
@@ -627,8 +632,7 @@ path = "inventory.csv"
 name = "rebooting_after_firmware"
 kind = "hosts"
 command = ["echo", "node1"]
-`), 0o644))
-	c := &collector{t: t, db: filepath.Join(dir, "fleetq.db"), sources: sources}
+`)
 	c.collect(0)
 	out, errOut, code := c.run("log")
 	require.Equal(t, 0, code, errOut)
