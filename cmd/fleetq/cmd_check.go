@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/defs"
 	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
@@ -326,7 +327,7 @@ func freshnessFindings(p *store.PassInfo, now time.Time, limit func(kind string)
 }
 
 func ageFinding(check, where, how string, age, limit time.Duration) finding {
-	msg := fmt.Sprintf("%s %s ago (stale after %s)", how, store.AgeString(age), store.AgeString(limit))
+	msg := fmt.Sprintf("%s %s ago (stale after %s)", how, agefmt.Age(age), agefmt.Age(limit))
 	if age > limit {
 		return finding{levelStale, check, where, msg}
 	}

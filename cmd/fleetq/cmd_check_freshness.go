@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -152,8 +153,8 @@ func readFailure(p *store.PassInfo, kind, name string) string {
 
 func judgeAge(source string, at, now time.Time, limit time.Duration) evidenceAge {
 	age := now.Sub(at)
-	return evidenceAge{Source: source, At: at, Age: store.AgeString(age), AgeSec: int64(age.Seconds()),
-		MaxAge: store.AgeString(limit), MaxAgeSec: int64(limit.Seconds()), Stale: age > limit, age: age, limit: limit}
+	return evidenceAge{Source: source, At: at, Age: agefmt.Age(age), AgeSec: int64(age.Seconds()),
+		MaxAge: agefmt.Age(limit), MaxAgeSec: int64(limit.Seconds()), Stale: age > limit, age: age, limit: limit}
 }
 
 func (r freshnessReport) stale() int {

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/defs"
 	"github.com/fleetq/fleetq/internal/ingest"
 	"github.com/fleetq/fleetq/internal/store"
@@ -212,7 +213,7 @@ func printIngest(w io.Writer, p *store.PassInfo) error {
 	for _, s := range p.Sources {
 		line := fmt.Sprintf("  %-9s %-16s %8d hosts %8d records  %s", s.Kind, s.Name, s.Hosts, s.Records, s.Path)
 		if s.Carried(p.ID) {
-			line = fmt.Sprintf("  %-9s %-16s %8d hosts  carried from pass %d (%s old)", s.Kind, s.Name, s.Hosts, s.ReadBy, store.AgeString(p.Created.Sub(s.ReadAt)))
+			line = fmt.Sprintf("  %-9s %-16s %8d hosts  carried from pass %d (%s old)", s.Kind, s.Name, s.Hosts, s.ReadBy, agefmt.Age(p.Created.Sub(s.ReadAt)))
 		}
 		fmt.Fprintln(w, line)
 		if s.NUnmap > 0 {

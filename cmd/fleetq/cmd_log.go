@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -75,7 +76,7 @@ func writeLog(w io.Writer, p *store.PassInfo) {
 	for _, s := range p.Sources {
 		how := "read by this pass"
 		if s.Carried(p.ID) {
-			how = fmt.Sprintf("carried from pass %d, %s old", s.ReadBy, store.AgeString(p.Created.Sub(s.ReadAt)))
+			how = fmt.Sprintf("carried from pass %d, %s old", s.ReadBy, agefmt.Age(p.Created.Sub(s.ReadAt)))
 		}
 		fmt.Fprintf(w, "  %s:%s  %s  sha256:%.12s  %d records  %d hosts  (%s)\n", s.Kind, s.Name, s.Path, s.Hash, s.Records, s.Hosts, how)
 	}

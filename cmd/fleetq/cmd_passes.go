@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/store"
 )
 
@@ -101,7 +102,7 @@ func sourcesSummary(p store.PassInfo) string {
 			if failed[s.Kind+":"+s.Name] {
 				note, failed[s.Kind+":"+s.Name] = ", read failed", false
 			}
-			part += fmt.Sprintf("[from %d, %s old%s]", s.ReadBy, store.AgeString(p.Created.Sub(s.ReadAt)), note)
+			part += fmt.Sprintf("[from %d, %s old%s]", s.ReadBy, agefmt.Age(p.Created.Sub(s.ReadAt)), note)
 		}
 		parts = append(parts, part)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/freshness"
 	"github.com/fleetq/fleetq/internal/query"
 	"github.com/fleetq/fleetq/internal/store"
@@ -313,7 +314,7 @@ func staleWarnings(tx *store.Tx, env *query.Env, st *query.Statement, limit time
 	}
 	var out []string
 	for _, s := range freshness.StaleSources(p, query.Names(st), limit) {
-		out = append(out, fmt.Sprintf("%s was read by pass %d, %s before pass %d (--stale-after %s); %s comes from it", s.Source, s.ReadBy, store.AgeString(s.Age), s.Pass, s.Limit, s.Name))
+		out = append(out, fmt.Sprintf("%s was read by pass %d, %s before pass %d (--stale-after %s); %s comes from it", s.Source, s.ReadBy, agefmt.Age(s.Age), s.Pass, s.Limit, s.Name))
 	}
 	return out
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
@@ -40,8 +41,8 @@ type Sourced interface {
 // oldest first, each marked stale when older than the policy allows.
 func gatherEvidence(pass fleet.Pass, pol *policy.Policy, verb string, now time.Time) []Evidence {
 	age := now.Sub(pass.Created())
-	out := []Evidence{{Source: fmt.Sprintf("pass %d", pass.ID()), ReadAt: pass.Created(), Age: store.AgeString(age),
-		AgeSec: int64(age.Seconds()), MaxAge: store.AgeString(pol.MaxEvidenceAge), Stale: age > pol.MaxEvidenceAge}}
+	out := []Evidence{{Source: fmt.Sprintf("pass %d", pass.ID()), ReadAt: pass.Created(), Age: agefmt.Age(age),
+		AgeSec: int64(age.Seconds()), MaxAge: agefmt.Age(pol.MaxEvidenceAge), Stale: age > pol.MaxEvidenceAge}}
 	src, ok := pass.(Sourced)
 	if !ok {
 		return out
@@ -70,8 +71,8 @@ func gatherEvidence(pass fleet.Pass, pol *policy.Policy, verb string, now time.T
 
 func sourceEvidence(s store.SourceInfo, pol *policy.Policy, now time.Time) *Evidence {
 	age, limit := now.Sub(s.ReadAt), pol.EvidenceAgeOf(s.Kind)
-	return &Evidence{Source: s.Kind + ":" + s.Name, Path: s.Path, ReadAt: s.ReadAt, Age: store.AgeString(age),
-		AgeSec: int64(age.Seconds()), MaxAge: store.AgeString(limit), Stale: age > limit}
+	return &Evidence{Source: s.Kind + ":" + s.Name, Path: s.Path, ReadAt: s.ReadAt, Age: agefmt.Age(age),
+		AgeSec: int64(age.Seconds()), MaxAge: agefmt.Age(limit), Stale: age > limit}
 }
 
 // budgetAttrs are the attributes the budgets read: the cluster, the rack

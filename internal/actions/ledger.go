@@ -7,6 +7,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/fleet"
 	"github.com/fleetq/fleetq/internal/policy"
 	"github.com/fleetq/fleetq/internal/query"
@@ -205,7 +206,7 @@ func releaseOne(snap fleet.Snapshot, pol *policy.Policy, v LeaseView, healthy *r
 	case v.State == "ghost":
 		r.Detail = "ghost (" + v.Ghost + "): safe to release"
 	case pol.Health != "" && !ids.IsEmpty() && Recovered(pass, healthy, ids.Minimum(), v.Lease):
-		r.Detail = fmt.Sprintf("back in the health set (%s) on pass %d, sealed %s after the lease", pol.Health, pass.ID(), store.AgeString(pass.Created().Sub(v.Start)))
+		r.Detail = fmt.Sprintf("back in the health set (%s) on pass %d, sealed %s after the lease", pol.Health, pass.ID(), agefmt.Age(pass.Created().Sub(v.Start)))
 	case req.Force:
 		r.Forced, r.Detail = true, "FORCED while not shown healthy: "+req.Reason
 	case pol.Health == "":

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/server"
 )
 
@@ -95,19 +96,13 @@ var funcs = template.FuncMap{
 	"age": func(d time.Duration) string { return formatAge(d) },
 }
 
-// formatAge is a duration as the CLI's ages read: 45s, 12m, 3h05m, 2d04h.
+// formatAge is an age as the CLI prints it (agefmt), except that a
+// time ahead of the server's clock says so rather than 0s.
 func formatAge(d time.Duration) string {
-	switch {
-	case d < 0:
+	if d < 0 {
 		return "in the future"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
-	return fmt.Sprintf("%dd%02dh", int(d.Hours())/24, int(d.Hours())%24)
+	return agefmt.Age(d)
 }
 
 func cacheAssets(h http.Handler) http.Handler {

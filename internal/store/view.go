@@ -11,6 +11,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/fleetq/fleetq/internal/agefmt"
 	"github.com/fleetq/fleetq/internal/fleet"
 )
 
@@ -252,7 +253,7 @@ func (v *PassView) SourcesOf(name string) []SourceInfo {
 func sourceOrigin(s SourceInfo, holder *PassInfo) string {
 	o := fmt.Sprintf("source %s:%s read %s by pass %d", s.Kind, s.Path, s.ReadAt.Format(time.RFC3339), s.ReadBy)
 	if s.Carried(holder.ID) {
-		o += fmt.Sprintf(" (carried, %s old)", AgeString(holder.Created.Sub(s.ReadAt)))
+		o += fmt.Sprintf(" (carried, %s old)", agefmt.Age(holder.Created.Sub(s.ReadAt)))
 	}
 	return o
 }
@@ -407,22 +408,6 @@ func (v *PassView) ledgerSet(name string, set func(*bolt.Tx, string) ([]string, 
 	bm := roaring.And(ids, v.all)
 	v.cache[name] = bm
 	return bm, true
-}
-
-// AgeString renders a duration the way operators read ages: 45s, 12m, 3h,
-// 2d4h.
-func AgeString(d time.Duration) string {
-	switch {
-	case d < 0:
-		return "0s"
-	case d < time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
-	}
-	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }
 
 // DefinitionOf returns the expression of a definition stored as a set of
